@@ -1,0 +1,25 @@
+from accounts.api import views
+from sofinance.api.routing import api_path
+
+urlpatterns = [
+    api_path("auth/token", views.TokenObtainView.as_view(), name="auth-token"),
+    api_path("auth/refresh", views.TokenRefreshView.as_view(), name="auth-refresh"),
+    api_path("me", views.MeView.as_view(), name="me"),
+    api_path("companies", views.CompanyListView.as_view(), name="company-list"),
+    api_path("companies/<int:company_id>", views.CompanyDetailView.as_view(), name="company-detail"),
+    api_path("companies/<int:company_id>/members", views.MemberListView.as_view(), name="member-list"),
+    api_path(
+        "companies/<int:company_id>/members/<int:pk>", views.MemberDetailView.as_view(), name="member-detail"
+    ),
+    api_path("companies/<int:company_id>/accounts", views.AccountListView.as_view(), name="account-list"),
+    api_path(
+        "companies/<int:company_id>/accounts/load-template",
+        views.AccountLoadTemplateView.as_view(),
+        name="account-load-template",
+    ),
+    api_path(
+        "companies/<int:company_id>/accounts/<int:pk>",
+        views.AccountDetailView.as_view(),
+        name="account-detail",
+    ),
+]

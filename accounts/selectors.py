@@ -1,0 +1,50 @@
+"""Reads for users, companies, memberships and the chart of accounts."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Account, AccountRole, Company, Membership, User
+
+
+def user_find(*, login: str) -> User | None:
+    """An active user by username or (case-insensitive) email."""
+    return User.objects.filter(Q(username=login) | Q(email__iexact=login), is_active=True).first()
+
+
+def membership_get(*, user: User, company_id: int) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.select_related("company").filter(user=user, company_id=company_id).first()
+
+
+def user_memberships(*, user: User) -> QuerySet[Membership]:
+    return Membership.objects.select_related("company").filter(user=user).order_by("company_id")
+
+
+def companies_for_user(*, user: User) -> QuerySet[Company]:
+    return Company.objects.filter(memberships__user=user).order_by("id")
+
+
+def company_members(*, company: Company) -> QuerySet[Membership]:
+    return Membership.objects.select_related("user").filter(company=company).order_by("id")
+
+
+def accounts_for_company(*, company: Company) -> QuerySet[Account]:
+    return Account.objects.filter(company=company).order_by("path")
+
+
+def account_get(*, company: Company, ref: int | str) -> Account | None:
+    """An account by id (a JSON number / int) or by code (a string)."""
+    qs = Account.objects.filter(company=company)
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        return qs.filter(pk=ref).first()
+    return qs.filter(code=str(ref)).first()
+
+
+def account_is_leaf(*, account: Account) -> bool:
+    return not account.children.exists()
+
+
+def system_account(*, company: Company, role: AccountRole | str) -> Account | None:
+    return Account.objects.filter(company=company, system_role=role).first()

@@ -1,0 +1,424 @@
+"""Writes for users, companies, memberships and the chart of accounts.
+
+Each service runs in one transaction and records its audit event inside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, ProtectedError, Q, Value
+from django.db.models.functions import Concat, Substr
+
+from accounts import errors
+from accounts.chart_templates import TEMPLATES, TemplateAccount
+from accounts.models import (
+    PATH_SEPARATOR,
+    Account,
+    AccountType,
+    Company,
+    Membership,
+    User,
+)
+from accounts.roles import Role
+from audit.changes import diff, snapshot
+from audit.services import audit_record
+from sofinance.money import is_valid_currency
+
+COMPANY_FIELDS = ("name", "currency", "fiscal_year_start")
+ACCOUNT_FIELDS = (
+    "code",
+    "name",
+    "type",
+    "parent",
+    "currency",
+    "is_active",
+    "system_role",
+    "description",
+)
+
+
+def _full_clean(obj, *, exclude: list[str] | None = None) -> None:
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except DjangoValidationError as exc:
+        raise errors.InvalidCompany("The request is invalid.", details=exc.message_dict) from exc
+
+
+# --------------------------------------------------------------------------- users
+
+
+def user_create(
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    by: User | None = None,
+    **extra: Any,
+) -> User:
+    """Create a user; usernames and emails are unique (emails case-insensitively)."""
+    with transaction.atomic():
+        if User.objects.filter(Q(username=username) | Q(email__iexact=email)).exists():
+            raise errors.MembershipConflict("A user with this username or email already exists.")
+        user = User(username=username, email=email, is_staff=is_staff, is_superuser=is_superuser, **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        audit_record(action="create", obj=user, actor=by, changes=diff(None, snapshot(user)))
+    return user
+
+
+# --------------------------------------------------------------------------- companies
+
+
+def company_create(
+    *,
+    name: str,
+    currency: str,
+    fiscal_year_start: int = 1,
+    created_by: User,
+    chart_template: str | None = None,
+) -> Company:
+    """Create a company; its creator becomes its admin. Optionally load a chart template."""
+    currency = (currency or "").upper()
+    if not is_valid_currency(currency):
+        raise errors.InvalidCompany(details={"currency": [f"{currency!r} is not an ISO 4217 code."]})
+    company = Company(
+        name=name, currency=currency, fiscal_year_start=fiscal_year_start, created_by=created_by
+    )
+    _full_clean(company, exclude=["created_by"])
+    with transaction.atomic():
+        company.save()
+        audit_record(
+            action="create",
+            company=company,
+            obj=company,
+            actor=created_by,
+            changes=diff(None, snapshot(company, COMPANY_FIELDS)),
+        )
+        membership = Membership.objects.create(user=created_by, company=company, role=Role.ADMIN)
+        audit_record(
+            action="create",
+            company=company,
+            obj=membership,
+            actor=created_by,
+            changes=diff(None, {"user": created_by.pk, "role": Role.ADMIN}),
+        )
+        if chart_template:
+            chart_template_load(company=company, template=chart_template, by=created_by)
+    return company
+
+
+def company_update(*, company: Company, by: User, **fields: Any) -> Company:
+    """Change a company's name or fiscal year start. The functional currency is fixed once
+    the company has accounts, because every stored base amount is in it."""
+    with transaction.atomic():
+        company = Company.objects.select_for_update().get(pk=company.pk)
+        before = snapshot(company, COMPANY_FIELDS)
+        for key, value in fields.items():
+            if key not in COMPANY_FIELDS:
+                raise errors.InvalidCompany(details={key: ["This field cannot be changed."]})
+            if key == "currency":
+                value = (value or "").upper()
+                if value != company.currency and company.accounts.exists():
+                    raise errors.InvalidCompany(
+                        details={
+                            "currency": [
+                                "The functional currency cannot change once the company has accounts."
+                            ]
+                        }
+                    )
+            setattr(company, key, value)
+        _full_clean(company, exclude=["created_by"])
+        changes = diff(before, snapshot(company, COMPANY_FIELDS))
+        if changes:
+            company.save()
+            audit_record(action="update", company=company, obj=company, actor=by, changes=changes)
+    return company
+
+
+# --------------------------------------------------------------------------- memberships
+
+
+def _admin_count(company: Company) -> int:
+    return Membership.objects.filter(company=company, role=Role.ADMIN).count()
+
+
+def membership_add(*, company: Company, user: User, role: str, by: User | None) -> Membership:
+    """Give a user a role in a company (one membership per user and company)."""
+    if role not in Role.values:
+        raise errors.InvalidCompany(details={"role": [f"{role!r} is not a role."]})
+    with transaction.atomic():
+        if Membership.objects.filter(company=company, user=user).exists():
+            raise errors.MembershipConflict("This user is already a member of the company.")
+        membership = Membership.objects.create(company=company, user=user, role=role)
+        audit_record(
+            action="create",
+            company=company,
+            obj=membership,
+            actor=by,
+            changes=diff(None, {"user": user.pk, "role": role}),
+        )
+    return membership
+
+
+def membership_change_role(*, membership: Membership, role: str, by: User | None) -> Membership:
+    """Change a member's role; a company always keeps at least one admin."""
+    if role not in Role.values:
+        raise errors.InvalidCompany(details={"role": [f"{role!r} is not a role."]})
+    with transaction.atomic():
+        # Lock the company's admin rows so two demotions cannot both pass the last-admin check.
+        list(
+            Membership.objects.select_for_update()
+            .filter(company_id=membership.company_id, role=Role.ADMIN)
+            .order_by("pk")
+        )
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role == role:
+            return membership
+        if membership.role == Role.ADMIN and _admin_count(membership.company) <= 1:
+            raise errors.MembershipConflict("A company must keep at least one admin.")
+        before = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(
+            action="update",
+            company=membership.company_id,
+            obj=membership,
+            actor=by,
+            changes={"role": {"before": before, "after": role}},
+        )
+    return membership
+
+
+def membership_remove(*, membership: Membership, by: User | None) -> None:
+    """Remove a member; the last admin cannot be removed."""
+    with transaction.atomic():
+        list(
+            Membership.objects.select_for_update()
+            .filter(company_id=membership.company_id, role=Role.ADMIN)
+            .order_by("pk")
+        )
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role == Role.ADMIN and _admin_count(membership.company) <= 1:
+            raise errors.MembershipConflict("A company must keep at least one admin.")
+        audit_record(
+            action="delete",
+            company=membership.company_id,
+            obj=membership,
+            actor=by,
+            changes=diff({"user": membership.user_id, "role": membership.role}, None),
+        )
+        membership.delete()
+
+
+# --------------------------------------------------------------------------- chart of accounts
+
+
+def _has_postings(account: Account) -> bool:
+    # `journal_lines` is the reverse accessor of ledger.JournalLine.account (PROTECT).
+    return account.journal_lines.exists()
+
+
+def _check_parent(*, company: Company, parent: Account | None, type_: str, account: Account | None) -> None:
+    if parent is None:
+        return
+    if parent.company_id != company.pk:
+        raise errors.InvalidAccount(
+            "The parent account belongs to another company.", details={"parent": parent.pk}
+        )
+    if parent.type != type_:
+        raise errors.InvalidAccount(
+            f"A sub-account must have its parent's type ({parent.type}).",
+            details={"parent": parent.pk, "type": type_},
+        )
+    if account is not None:
+        prefix = account.path + PATH_SEPARATOR
+        if parent.pk == account.pk or parent.path.startswith(prefix):
+            raise errors.InvalidAccount("An account cannot be moved under itself or its descendants.")
+    if _has_postings(parent):
+        raise errors.InvalidAccount(
+            "The parent account has postings; only accounts without postings can have sub-accounts.",
+            details={"parent": parent.pk},
+        )
+
+
+def _validate_account_fields(account: Account) -> None:
+    try:
+        account.full_clean(
+            exclude=["company", "parent", "path", "depth"], validate_unique=False, validate_constraints=False
+        )
+    except DjangoValidationError as exc:
+        raise errors.InvalidCompany("The request is invalid.", details=exc.message_dict) from exc
+
+
+def account_create(
+    *,
+    company: Company,
+    code: str,
+    name: str,
+    type: str,
+    parent: Account | None = None,
+    currency: str = "",
+    is_active: bool = True,
+    system_role: str = "",
+    description: str = "",
+    by: User | None,
+) -> Account:
+    """Add an account to the chart. Sub-accounts share their parent's type; codes are unique."""
+    if type not in AccountType.values:
+        raise errors.InvalidCompany(details={"type": [f"{type!r} is not an account type."]})
+    account = Account(
+        company=company,
+        code=code,
+        name=name,
+        type=type,
+        parent=parent,
+        currency=(currency or "").upper(),
+        is_active=is_active,
+        system_role=system_role or "",
+        description=description or "",
+    )
+    if account.currency == company.currency:
+        account.currency = ""  # an account in the functional currency needs no currency of its own
+    _validate_account_fields(account)
+    with transaction.atomic():
+        if parent is not None:
+            parent = Account.objects.select_for_update().get(pk=parent.pk)
+        _check_parent(company=company, parent=parent, type_=type, account=None)
+        if Account.objects.filter(company=company, code=code).exists():
+            raise errors.DuplicateAccountCode(details={"code": code})
+        if system_role and Account.objects.filter(company=company, system_role=system_role).exists():
+            raise errors.DuplicateAccountCode(
+                f"Another account already has the role {system_role!r}.", details={"system_role": system_role}
+            )
+        account.path = (parent.path + PATH_SEPARATOR if parent else "") + code
+        account.depth = (parent.depth + 1) if parent else 0
+        try:
+            with transaction.atomic():
+                account.save()
+        except IntegrityError as exc:
+            raise errors.DuplicateAccountCode(details={"code": code}) from exc
+        audit_record(
+            action="create",
+            company=company,
+            obj=account,
+            actor=by,
+            changes=diff(None, snapshot(account, ACCOUNT_FIELDS)),
+        )
+    return account
+
+
+def account_update(*, account: Account, by: User | None, **fields: Any) -> Account:
+    """Change an account. Moving or re-coding rewrites only the account's own subtree paths."""
+    with transaction.atomic():
+        account = Account.objects.select_for_update().select_related("company").get(pk=account.pk)
+        company = account.company
+        before = snapshot(account, ACCOUNT_FIELDS)
+        old_path, old_depth = account.path, account.depth
+        for key, value in fields.items():
+            if key not in ACCOUNT_FIELDS:
+                raise errors.InvalidCompany(details={key: ["This field cannot be changed."]})
+            if key == "currency":
+                value = (value or "").upper()
+                if value == company.currency:
+                    value = ""
+            setattr(account, key, value)
+        changes = diff(before, snapshot(account, ACCOUNT_FIELDS))
+        if not changes:
+            return account
+        _validate_account_fields(account)
+        if "type" in changes and account.children.exists():
+            raise errors.InvalidAccount("An account with sub-accounts cannot change its type.")
+        if ("currency" in changes or "type" in changes) and _has_postings(account):
+            raise errors.InvalidAccount("The type and currency of an account with postings cannot change.")
+        parent = account.parent
+        if "parent" in changes or "type" in changes:
+            if parent is not None:
+                parent = Account.objects.select_for_update().get(pk=parent.pk)
+            _check_parent(company=company, parent=parent, type_=account.type, account=account)
+        if (
+            "code" in changes
+            and Account.objects.filter(company=company, code=account.code).exclude(pk=account.pk).exists()
+        ):
+            raise errors.DuplicateAccountCode(details={"code": account.code})
+        if (
+            "system_role" in changes
+            and account.system_role
+            and Account.objects.filter(company=company, system_role=account.system_role)
+            .exclude(pk=account.pk)
+            .exists()
+        ):
+            raise errors.DuplicateAccountCode(
+                f"Another account already has the role {account.system_role!r}.",
+                details={"system_role": account.system_role},
+            )
+        account.path = (parent.path + PATH_SEPARATOR if parent else "") + account.code
+        account.depth = (parent.depth + 1) if parent else 0
+        account.save()
+        if account.path != old_path:
+            # Rewrite descendants' paths and depths in one statement: only this subtree moves.
+            Account.objects.filter(company=company, path__startswith=old_path + PATH_SEPARATOR).update(
+                path=Concat(Value(account.path), Substr("path", len(old_path) + 1)),
+                depth=F("depth") + (account.depth - old_depth),
+            )
+        audit_record(action="update", company=company, obj=account, actor=by, changes=changes)
+    return account
+
+
+def account_delete(*, account: Account, by: User | None) -> None:
+    """Delete an account that has never been posted to and has no sub-accounts."""
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        if account.children.exists() or _has_postings(account):
+            raise errors.AccountInUse()
+        audit_record(
+            action="delete",
+            company=account.company_id,
+            obj=account,
+            actor=by,
+            changes=diff(snapshot(account, ACCOUNT_FIELDS), None),
+        )
+        try:
+            with transaction.atomic():
+                account.delete()
+        except ProtectedError as exc:
+            raise errors.AccountInUse() from exc
+
+
+def chart_template_load(*, company: Company, template: str, by: User | None) -> list[Account]:
+    """Load a standard chart. Codes the company already has are left as they are."""
+    rows: list[TemplateAccount] | None = TEMPLATES.get(template)
+    if rows is None:
+        raise errors.UnknownChartTemplate(
+            details={"template": [f"Choose one of: {', '.join(sorted(TEMPLATES))}."]}
+        )
+    created: list[Account] = []
+    with transaction.atomic():
+        existing = {a.code: a for a in Account.objects.filter(company=company)}
+        taken_roles = {a.system_role for a in existing.values() if a.system_role}
+        for row in rows:
+            if row.code in existing:
+                continue
+            parent = existing.get(row.parent) if row.parent else None
+            role = row.system_role if row.system_role and row.system_role not in taken_roles else ""
+            account = account_create(
+                company=company,
+                code=row.code,
+                name=row.name,
+                type=row.type,
+                parent=parent,
+                system_role=role,
+                by=by,
+            )
+            existing[row.code] = account
+            if role:
+                taken_roles.add(role)
+            created.append(account)
+    return created

@@ -1,0 +1,57 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+from accounts.tests.factories import CompanyFactory, MembershipFactory, UserFactory
+from sofinance.api.jwt import issue_token_pair
+from sofinance.api.throttling import reset_local_buckets
+
+
+@pytest.fixture(autouse=True)
+def _isolated_rate_limits():
+    reset_local_buckets()
+    yield
+    reset_local_buckets()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def auth_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token_pair(user_id=user.pk)['access']}")
+    return client
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def company(db):
+    return CompanyFactory()
+
+
+@pytest.fixture
+def make_member(db):
+    """make_member(company, role) -> (user, authenticated APIClient)."""
+
+    def _make(company, role: str = Role.ADMIN, user=None):
+        user = user or UserFactory()
+        MembershipFactory(user=user, company=company, role=role)
+        return user, auth_client(user)
+
+    return _make
+
+
+@pytest.fixture
+def admin_client(company, make_member):
+    _, client = make_member(company, Role.ADMIN)
+    return client

@@ -1,0 +1,45 @@
+"""Tenancy for company-scoped endpoints under /api/v1/companies/{company_id}/...
+
+A user who is not a member of the company gets 404 (the company's existence does not leak);
+a member whose role lacks the view's action gets 403. The role table is accounts.roles.
+"""
+
+from __future__ import annotations
+
+from accounts.roles import Action, role_can
+from accounts.selectors import membership_get
+from sofinance.errors import NotFound, PermissionDenied
+
+
+class CompanyScopedMixin:
+    """Sets `self.company` and `self.membership`, and checks the role for the request.
+
+    Views declare `actions`, mapping a DRF action name (or an HTTP method) to an `Action`.
+    """
+
+    company_url_kwarg = "company_id"
+    actions: dict[str, Action] = {}
+
+    def required_action(self, request) -> Action | None:
+        name = getattr(self, "action", None)
+        if name and name in self.actions:
+            return self.actions[name]
+        return self.actions.get(request.method.lower())
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication, IsAuthenticated, throttles
+        try:
+            company_id = int(kwargs[self.company_url_kwarg])
+        except (KeyError, TypeError, ValueError):
+            raise NotFound() from None
+        membership = membership_get(user=request.user, company_id=company_id)
+        if membership is None:
+            raise NotFound()
+        self.membership = membership
+        self.company = membership.company
+        action = self.required_action(request)
+        if action is None or not role_can(membership.role, action):
+            raise PermissionDenied(
+                f"Your role ({membership.role}) does not allow this action.",
+                details={"role": membership.role, "action": str(action) if action else None},
+            )

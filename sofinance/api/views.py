@@ -1,0 +1,25 @@
+"""Helpers shared by every API view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.response import Response
+
+from sofinance.api.envelope import envelope
+
+
+def ok(data: Any = None, *, status: int = 200, meta: dict[str, Any] | None = None) -> Response:
+    """A success envelope."""
+    return Response(envelope(data, meta=meta), status=status)
+
+
+def parse_object_ref(value: Any) -> int | str | None:
+    """A reference given as a JSON number is an id; as a string it is a code."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return str(value)

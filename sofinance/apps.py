@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class PlatformConfig(AppConfig):
+    """The cross-cutting API platform (idempotency records live here)."""
+
+    name = "sofinance"
+    label = "platform"
+    verbose_name = "API platform"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,124 @@
+"""Money: Decimal amounts, ISO 4217 currencies and their minor units.
+
+Every money column is made by `money_field()`; every amount entering the system goes through
+`parse_amount()` and `check_precision()`, so nothing is ever rounded silently.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+
+import iso4217
+from django.core.exceptions import ValidationError
+from django.db import models
+
+# Columns hold up to 4 decimals (the most any ISO 4217 currency uses) and 18 integer digits.
+MONEY_MAX_DIGITS = 22
+MONEY_DECIMAL_PLACES = 4
+# Anything at or above this magnitude is refused as absurd, whatever the currency.
+MAX_ABS_AMOUNT = Decimal("1e15")
+RATE_MAX_DIGITS = 24
+RATE_DECIMAL_PLACES = 10
+
+
+class MoneyError(ValueError):
+    """An amount that cannot be accepted; `code` says why."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@lru_cache(maxsize=512)
+def currency_exponent(code: str) -> int:
+    """Decimal places of an ISO 4217 currency (USD 2, JPY 0, KWD 3)."""
+    try:
+        exponent = iso4217.Currency(code).exponent
+    except ValueError as exc:
+        raise MoneyError(f"Unknown currency {code!r}.", code="invalid_currency") from exc
+    # Funds and metals (XAU, XDR...) have no minor unit in ISO 4217; treat them as 4 places.
+    return MONEY_DECIMAL_PLACES if exponent is None else int(exponent)
+
+
+def is_valid_currency(code: object) -> bool:
+    if not isinstance(code, str) or len(code) != 3 or not code.isupper():
+        return False
+    try:
+        currency_exponent(code)
+    except MoneyError:
+        return False
+    return True
+
+
+def validate_currency_code(value: str) -> None:
+    """Model-field validator: an active ISO 4217 alphabetic code."""
+    if not is_valid_currency(value):
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency code.", code="invalid_currency")
+
+
+def parse_amount(value: object) -> Decimal:
+    """Turn user input into a finite Decimal, refusing floats, NaN, infinities and absurd sizes."""
+    if isinstance(value, (bool, float)):
+        # A float has already lost exactness; JSON numbers reach us as Decimal (DecimalJSONParser).
+        raise MoneyError("Amounts must be given as strings or exact decimals.", code="invalid_amount")
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, (int, str)):
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise MoneyError(f"{value!r} is not a number.", code="invalid_amount") from exc
+    else:
+        raise MoneyError(f"{value!r} is not a number.", code="invalid_amount")
+    if not amount.is_finite():
+        raise MoneyError("NaN and infinite amounts are not allowed.", code="invalid_amount")
+    if abs(amount) >= MAX_ABS_AMOUNT:
+        raise MoneyError(f"{amount} is too large.", code="invalid_amount")
+    return amount
+
+
+def decimal_places(amount: Decimal) -> int:
+    """Significant decimal places: 12.50 has 1, 12.505 has 3, 12 has 0."""
+    normalized = amount.normalize()
+    exponent = normalized.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def check_precision(amount: Decimal, currency: str) -> None:
+    """Refuse an amount with more decimals than its currency allows (never round it)."""
+    allowed = currency_exponent(currency)
+    if decimal_places(amount) > allowed:
+        raise MoneyError(
+            f"{amount} has more decimal places than {currency} allows ({allowed}).",
+            code="currency_precision",
+        )
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Exact representation at the currency's places (only for amounts already checked)."""
+    return amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)))
+
+
+def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """amount × rate rounded half-up to `currency`'s places: the one place conversion rounds."""
+    return (amount * rate).quantize(Decimal(1).scaleb(-currency_exponent(currency)), ROUND_HALF_UP)
+
+
+def format_amount(amount: Decimal | None, currency: str) -> str:
+    """ "1250.00" for USD, "1250" for JPY: amounts travel in JSON as strings at the currency's places."""
+    return str(quantize(amount or Decimal(0), currency))
+
+
+def money_field(**kwargs: object) -> models.DecimalField:
+    """The one way to declare a money column."""
+    kwargs.setdefault("max_digits", MONEY_MAX_DIGITS)
+    kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+    return models.DecimalField(**kwargs)  # type: ignore[arg-type]
+
+
+def rate_field(**kwargs: object) -> models.DecimalField:
+    kwargs.setdefault("max_digits", RATE_MAX_DIGITS)
+    kwargs.setdefault("decimal_places", RATE_DECIMAL_PLACES)
+    return models.DecimalField(**kwargs)  # type: ignore[arg-type]

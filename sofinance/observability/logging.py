@@ -1,0 +1,74 @@
+"""Structured logging: one JSON object per line on stdout, for Django's loggers and ours.
+
+structlog renders; the standard library's loggers (Django, Celery, gunicorn) go through the same
+processor chain, so every line carries the request id (and actor, company) bound in contextvars.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import sys
+
+import structlog
+
+from sofinance.context import get_request_id
+
+
+def _add_request_id(_logger, _method_name, event_dict):
+    request_id = get_request_id()
+    if request_id and "request_id" not in event_dict:
+        event_dict["request_id"] = request_id
+    return event_dict
+
+
+def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
+    shared_processors = [
+        structlog.contextvars.merge_contextvars,
+        _add_request_id,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {
+                "structured": {
+                    "()": structlog.stdlib.ProcessorFormatter,
+                    "foreign_pre_chain": shared_processors,
+                    "processors": [
+                        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                        structlog.processors.format_exc_info,
+                        renderer,
+                    ],
+                }
+            },
+            "handlers": {
+                "stdout": {
+                    "class": "logging.StreamHandler",
+                    "stream": sys.stdout,
+                    "formatter": "structured",
+                }
+            },
+            "root": {"handlers": ["stdout"], "level": level},
+            "loggers": {
+                "django.db.backends": {"level": "WARNING"},
+                "django.server": {"level": level},
+                # Our exception handler logs 4xx/5xx itself; avoid a second line per request.
+                "django.request": {"level": "ERROR"},
+            },
+        }
+    )
+    structlog.configure(
+        processors=[
+            *shared_processors,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )

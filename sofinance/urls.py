@@ -1,0 +1,27 @@
+"""Root URLs: admin, API v1, OpenAPI, health and metrics."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from sofinance.api import handlers
+from sofinance.observability import health
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("ledger.api.urls")),
+    path("", include("audit.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("", include("django_prometheus.urls")),
+]
+
+handler404 = handlers.not_found
+handler500 = handlers.server_error
