@@ -9,12 +9,12 @@ class InvalidAccount(DomainError):
 
 
 class AccountInUse(Conflict):
-    code = "account_in_use"
+    reason = "account_in_use"
     default_message = "The account has postings or sub-accounts; deactivate it instead."
 
 
 class DuplicateAccountCode(Conflict):
-    code = "duplicate_code"
+    reason = "duplicate_code"
     default_message = "An account with this code already exists."
 
 
@@ -23,7 +23,7 @@ class InvalidCompany(ValidationFailed):
 
 
 class MembershipConflict(Conflict):
-    code = "conflict"
+    reason = "membership_conflict"
     default_message = "The membership change conflicts with the company's members."
 
 

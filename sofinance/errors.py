@@ -34,6 +34,9 @@ class APIError(Exception):
     status_code: int = 400
     code: str = ErrorCode.VALIDATION_ERROR
     default_message: str = "The request is invalid."
+    # A finer, still stable, reason within a generic code (e.g. code "conflict",
+    # reason "already_reversed"); sent as details["reason"].
+    reason: str | None = None
 
     def __init__(
         self,
@@ -43,7 +46,9 @@ class APIError(Exception):
         code: str | None = None,
     ) -> None:
         self.message = message or self.default_message
-        self.details = details or {}
+        self.details = dict(details or {})
+        if self.reason and "reason" not in self.details:
+            self.details["reason"] = self.reason
         if code is not None:
             self.code = code
         super().__init__(self.message)

@@ -14,6 +14,7 @@ from rest_framework.views import set_rollback
 
 from sofinance import errors
 from sofinance.api.envelope import envelope
+from sofinance.db_errors import domain_error_from_db
 
 logger = structlog.get_logger("sofinance.api")
 
@@ -53,6 +54,9 @@ def to_api_error(exc: Exception) -> errors.APIError:
         return errors.APIError(str(exc.detail), code=errors.ErrorCode.NOT_ACCEPTABLE).with_status(406)
     if isinstance(exc, drf.UnsupportedMediaType):
         return errors.APIError(str(exc.detail), code=errors.ErrorCode.UNSUPPORTED_MEDIA_TYPE).with_status(415)
+    db_error = domain_error_from_db(exc)
+    if db_error is not None:
+        return db_error
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return errors.ValidationFailed("The request is invalid.", details=details)

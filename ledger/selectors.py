@@ -1,0 +1,59 @@
+"""Reads of the ledger: entries, rates, periods. Reports live in ledger/reports.py."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import Company
+from ledger.models import (
+    AccountingPeriod,
+    ExchangeRate,
+    JournalEntry,
+    JournalLine,
+    PeriodStatus,
+)
+
+
+def exchange_rate_find(
+    *, company: Company, from_currency: str, to_currency: str, on: datetime.date
+) -> ExchangeRate | None:
+    """The company's most recent stored rate on or before `on`."""
+    return (
+        ExchangeRate.objects.filter(
+            company=company, from_currency=from_currency, to_currency=to_currency, date__lte=on
+        )
+        .order_by("-date")
+        .first()
+    )
+
+
+def exchange_rates_for_company(*, company: Company) -> QuerySet[ExchangeRate]:
+    return ExchangeRate.objects.filter(company=company).order_by(
+        "from_currency", "to_currency", "-date", "-id"
+    )
+
+
+def period_blocking(*, company: Company, on: datetime.date) -> AccountingPeriod | None:
+    """The closed or locked period covering `on`, if any (a date no period covers is open)."""
+    return (
+        AccountingPeriod.objects.filter(
+            company=company,
+            status__in=[PeriodStatus.CLOSED, PeriodStatus.LOCKED],
+            start_date__lte=on,
+            end_date__gte=on,
+        )
+        .order_by("start_date")
+        .first()
+    )
+
+
+def journal_entries_for_company(*, company: Company) -> QuerySet[JournalEntry]:
+    return JournalEntry.objects.filter(company=company).prefetch_related(
+        Prefetch("lines", queryset=JournalLine.objects.select_related("account").order_by("line_no"))
+    )
+
+
+def journal_entry_get(*, company: Company, pk: int) -> JournalEntry | None:
+    return journal_entries_for_company(company=company).filter(pk=pk).first()
