@@ -318,15 +318,15 @@ def check_period_open(*, company: Company, date: datetime.date) -> None:
         )
 
 
-def _lines_snapshot(lines: Sequence[JournalLine]) -> list[dict[str, Any]]:
+def _lines_snapshot(lines: Sequence[JournalLine], currency: str) -> list[dict[str, Any]]:
     return [
         {
             "account": ln.account_id,
-            "debit": json_value(ln.debit),
-            "credit": json_value(ln.credit),
+            "debit": format_amount(ln.debit, ln.currency),
+            "credit": format_amount(ln.credit, ln.currency),
             "currency": ln.currency,
-            "fx_rate": json_value(ln.fx_rate),
-            "base_amount": json_value(ln.base_amount),
+            "fx_rate": json_value(ln.fx_rate.normalize()),
+            "base_amount": format_amount(ln.base_amount, currency),
             "description": ln.description,
         }
         for ln in lines
@@ -337,7 +337,7 @@ def _entry_snapshot(entry: JournalEntry, lines: Sequence[JournalLine] | None = N
     data = {field: json_value(getattr(entry, field)) for field in ENTRY_FIELDS}
     data["status"] = entry.status
     if lines is not None:
-        data["lines"] = _lines_snapshot(lines)
+        data["lines"] = _lines_snapshot(lines, entry.company.currency)
     return data
 
 

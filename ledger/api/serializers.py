@@ -7,6 +7,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from ledger.models import EntrySource, ExchangeRate, JournalEntry, JournalLine
+from sofinance.api.views import RawValueField
 from sofinance.money import format_amount
 
 
@@ -114,16 +115,12 @@ class JournalEntryOutput(serializers.ModelSerializer):
 
 
 class JournalLineInput(serializers.Serializer):
-    account = serializers.JSONField(help_text="Account id (number) or code (string).")
-    debit = serializers.JSONField(
-        required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".'
-    )
-    credit = serializers.JSONField(
-        required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".'
-    )
+    account = RawValueField(help_text="Account id (number) or code (string).")
+    debit = RawValueField(required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".')
+    credit = RawValueField(required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".')
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     currency = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=3)
-    fx_rate = serializers.JSONField(
+    fx_rate = RawValueField(
         required=False, allow_null=True, help_text="Units of functional currency per unit of `currency`."
     )
 
@@ -166,4 +163,4 @@ class ExchangeRateInput(serializers.Serializer):
     from_currency = serializers.CharField(max_length=3)
     to_currency = serializers.CharField(max_length=3, required=False)
     date = serializers.DateField()
-    rate = serializers.JSONField(help_text='Decimal string, e.g. "1.0850".')
+    rate = RawValueField(help_text='Decimal string, e.g. "1.0850".')

@@ -1,0 +1,406 @@
+"""The journal-entry and exchange-rate API, exactly as DESIGN.md's contract gives it."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connections
+
+from accounts.roles import Role
+from audit.models import AuditEvent
+from conftest import auth_client
+from ledger.models import DailyBalance, JournalEntry, JournalLine
+from ledger.tests.factories import account, company_with_chart, post_entry
+
+pytestmark = pytest.mark.django_db
+
+RENT = {
+    "date": "2026-03-31",
+    "description": "March rent",
+    "reference": "INV-7781",
+    "post": True,
+    "lines": [{"account": "6100", "debit": "1200.00"}, {"account": "1000", "credit": "1200.00"}],
+}
+
+
+@pytest.fixture
+def books():
+    return company_with_chart()
+
+
+@pytest.fixture
+def accountant(books, make_member):
+    return make_member(books, Role.ACCOUNTANT)[1]
+
+
+def url(company, suffix=""):
+    return f"/api/v1/companies/{company.pk}/journal-entries{suffix}"
+
+
+def written(company) -> tuple[int, int, int, int]:
+    return (
+        JournalEntry.objects.filter(company=company).count(),
+        JournalLine.objects.filter(company=company).count(),
+        DailyBalance.objects.filter(company=company).count(),
+        AuditEvent.objects.filter(company_id=company.pk).count(),
+    )
+
+
+def test_post_entry_returns_the_contract_shape(books, accountant):
+    response = accountant.post(url(books), RENT, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["success"] is True and body["error"] is None
+    data = body["data"]
+    assert data["number"] == "JE-2026-000001"
+    assert data["status"] == "posted"
+    assert (data["date"], data["description"], data["reference"]) == ("2026-03-31", "March rent", "INV-7781")
+    assert (data["total_debit"], data["total_credit"]) == ("1200.00", "1200.00")
+    assert data["reversal_of"] is None and data["reversed_by"] is None and data["posted_at"]
+    rent, cash = account(books, "6100"), account(books, "1000")
+    assert [
+        {
+            k: line[k]
+            for k in (
+                "account",
+                "account_code",
+                "debit",
+                "credit",
+                "currency",
+                "amount",
+                "fx_rate",
+                "base_amount",
+                "description",
+            )
+        }
+        for line in data["lines"]
+    ] == [
+        {
+            "account": rent.pk,
+            "account_code": "6100",
+            "debit": "1200.00",
+            "credit": "0.00",
+            "currency": "USD",
+            "amount": "1200.00",
+            "fx_rate": "1",
+            "base_amount": "1200.00",
+            "description": "",
+        },
+        {
+            "account": cash.pk,
+            "account_code": "1000",
+            "debit": "0.00",
+            "credit": "1200.00",
+            "currency": "USD",
+            "amount": "-1200.00",
+            "fx_rate": "1",
+            "base_amount": "-1200.00",
+            "description": "",
+        },
+    ]
+    assert all(isinstance(line["id"], int) for line in data["lines"])
+
+
+def test_account_is_an_id_when_a_number_and_a_code_when_a_string(books, accountant):
+    rent = account(books, "6100")
+    body = {**RENT, "lines": [{"account": rent.pk, "debit": "5.00"}, {"account": "1000", "credit": "5.00"}]}
+    response = accountant.post(url(books), body, format="json")
+    assert response.status_code == 201
+    assert [line["account_code"] for line in response.json()["data"]["lines"]] == ["6100", "1000"]
+    # the code "6100" as a number is an id, which does not exist here
+    body = {**RENT, "lines": [{"account": 6100, "debit": "5.00"}, {"account": "1000", "credit": "5.00"}]}
+    before = written(books)
+    response = accountant.post(url(books), body, format="json")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_account"
+    assert written(books) == before
+
+
+def test_trailing_slash_works_without_redirect(books, accountant):
+    response = accountant.get(url(books, "/"))
+    assert response.status_code == 200
+    assert response.json()["success"] is True
+
+
+@pytest.mark.parametrize(
+    ("lines", "status", "code"),
+    [
+        (
+            [{"account": "6100", "debit": "100.00"}, {"account": "1000", "credit": "90.00"}],
+            422,
+            "unbalanced_entry",
+        ),
+        ([{"account": "6100", "debit": "100.00"}], 422, "unbalanced_entry"),
+        (
+            [{"account": "6100", "debit": "100.001"}, {"account": "1000", "credit": "100.001"}],
+            422,
+            "currency_precision",
+        ),
+        ([{"account": "6100", "debit": "0"}, {"account": "1000", "credit": "0"}], 400, "validation_error"),
+        ([{"account": "6100", "debit": "-5"}, {"account": "1000", "debit": "5"}], 400, "validation_error"),
+        (
+            [{"account": "6100", "debit": "5", "credit": "5"}, {"account": "1000", "credit": "5"}],
+            400,
+            "validation_error",
+        ),
+        ([{"account": "60", "debit": "5"}, {"account": "1000", "credit": "5"}], 422, "invalid_account"),
+        (
+            [{"account": "6100", "debit": "5", "currency": "EUR"}, {"account": "1000", "credit": "5"}],
+            422,
+            "missing_exchange_rate",
+        ),
+        ([{"account": "6100", "debit": "abc"}, {"account": "1000", "credit": "5"}], 400, "validation_error"),
+        ([{"debit": "5"}, {"account": "1000", "credit": "5"}], 400, "validation_error"),
+    ],
+)
+def test_invalid_entries_get_their_error_code_and_write_nothing(books, accountant, lines, status, code):
+    before = written(books)
+    response = accountant.post(url(books), {**RENT, "lines": lines}, format="json")
+    assert response.status_code == status, response.json()
+    body = response.json()
+    assert body["success"] is False and body["data"] is None
+    assert body["error"]["code"] == code
+    assert written(books) == before
+
+
+def test_unbalanced_message_names_both_totals(books, accountant):
+    lines = [{"account": "6100", "debit": "100.00"}, {"account": "1000", "credit": "90.00"}]
+    error = accountant.post(url(books), {**RENT, "lines": lines}, format="json").json()["error"]
+    assert error["message"] == "Debits 100.00 do not equal credits 90.00."
+    assert error["details"]["difference"] == "10.00"
+
+
+def test_json_numbers_are_read_exactly(books, accountant):
+    # 0.1 + 0.2 as floats would not equal 0.3; as decimals they do
+    raw = (
+        '{"date": "2026-03-31", "post": true, "lines": [{"account": "6100", "debit": 0.1}, '
+        '{"account": "6200", "debit": 0.2}, {"account": "1000", "credit": 0.3}]}'
+    )
+    response = accountant.post(url(books), raw, content_type="application/json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["data"]["total_debit"] == "0.30"
+
+
+def test_nan_literal_is_refused(books, accountant):
+    raw = '{"date": "2026-03-31", "lines": [{"account": "6100", "debit": NaN}, {"account": "1000", "credit": 1}]}'
+    response = accountant.post(url(books), raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert JournalEntry.objects.filter(company=books).count() == 0
+
+
+def test_draft_lifecycle_edit_post_reverse(books, accountant):
+    created = accountant.post(url(books), {**RENT, "post": False}, format="json").json()["data"]
+    assert (created["status"], created["number"]) == ("draft", None)
+    entry_url = url(books, f"/{created['id']}")
+    patched = accountant.patch(entry_url, {"description": "Rent, March"}, format="json")
+    assert patched.status_code == 200 and patched.json()["data"]["description"] == "Rent, March"
+    posted = accountant.post(f"{entry_url}/post", format="json")
+    assert posted.status_code == 200 and posted.json()["data"]["number"] == "JE-2026-000001"
+    # a posted entry cannot be edited or deleted
+    assert (
+        accountant.patch(entry_url, {"description": "x"}, format="json").json()["error"]["code"]
+        == "entry_immutable"
+    )
+    assert accountant.delete(entry_url).status_code == 409
+    # reverse with another date and description
+    reversal = accountant.post(
+        f"{entry_url}/reverse", {"date": "2026-04-01", "description": "Undo"}, format="json"
+    )
+    assert reversal.status_code == 201
+    data = reversal.json()["data"]
+    assert (data["reversal_of"], data["date"], data["description"], data["number"]) == (
+        created["id"],
+        "2026-04-01",
+        "Undo",
+        "JE-2026-000002",
+    )
+    assert [(ln["debit"], ln["credit"]) for ln in data["lines"]] == [("0.00", "1200.00"), ("1200.00", "0.00")]
+    assert accountant.get(entry_url).json()["data"]["reversed_by"] == data["id"]
+    again = accountant.post(f"{entry_url}/reverse", {}, format="json")
+    assert again.status_code == 409
+    assert again.json()["error"]["details"]["reason"] == "already_reversed"
+
+
+def test_delete_draft(books, accountant):
+    created = accountant.post(url(books), {**RENT, "post": False}, format="json").json()["data"]
+    response = accountant.delete(url(books, f"/{created['id']}"))
+    assert response.status_code == 200 and response.json()["success"] is True
+    assert not JournalEntry.objects.filter(pk=created["id"]).exists()
+
+
+def test_list_filters_and_cursor_pagination(books, accountant):
+    post_entry(books, "2026-01-10", ("6100", "1.00", "D"), ("1000", "1.00", "C"), reference="A")
+    post_entry(books, "2026-02-10", ("6200", "2.00", "D"), ("1000", "2.00", "C"), reference="B")
+    post_entry(books, "2026-03-10", ("6100", "3.00", "D"), ("1010", "3.00", "C"), reference="C", post=False)
+
+    def refs(query):
+        response = accountant.get(url(books) + query)
+        assert response.status_code == 200, response.json()
+        return [e["reference"] for e in response.json()["data"]]
+
+    assert refs("") == ["C", "B", "A"]
+    assert refs("?from=2026-02-01") == ["C", "B"]
+    assert refs("?to=2026-02-10") == ["B", "A"]
+    assert refs("?status=draft") == ["C"]
+    assert refs("?account=6100") == ["C", "A"]
+    assert refs(f"?account={account(books, '1010').pk}") == ["C"]
+    assert refs("?reference=B") == ["B"]
+    assert refs("?source=manual&status=posted") == ["B", "A"]
+    # pages of one, followed through meta.pagination.next
+    seen, next_url = [], url(books) + "?page_size=1"
+    while next_url:
+        body = accountant.get(next_url).json()
+        seen += [e["reference"] for e in body["data"]]
+        next_url = body["meta"]["pagination"]["next"]
+    assert seen == ["C", "B", "A"]
+
+
+def test_roles_clerk_drafts_accountant_posts_viewer_reads(books, make_member):
+    _, clerk = make_member(books, Role.CLERK)
+    _, viewer = make_member(books, Role.VIEWER)
+    before = written(books)
+    assert clerk.post(url(books), RENT, format="json").status_code == 403  # post: true needs posting rights
+    assert viewer.post(url(books), {**RENT, "post": False}, format="json").status_code == 403
+    assert written(books) == before
+    draft = clerk.post(url(books), {**RENT, "post": False}, format="json")
+    assert draft.status_code == 201
+    entry_id = draft.json()["data"]["id"]
+    assert clerk.post(url(books, f"/{entry_id}/post")).json()["error"]["code"] == "permission_denied"
+    assert viewer.get(url(books, f"/{entry_id}")).status_code == 200
+
+
+def test_other_companies_objects_are_not_found_on_every_endpoint(books, accountant):
+    other = company_with_chart(name="Other Ltd")
+    theirs = post_entry(other, "2026-01-10", ("6100", "1.00", "D"), ("1000", "1.00", "C"))
+    their_draft = post_entry(other, "2026-01-10", ("6100", "1.00", "D"), ("1000", "1.00", "C"), post=False)
+    # their ids under my company
+    for method, suffix in [
+        ("get", f"/{theirs.pk}"),
+        ("patch", f"/{their_draft.pk}"),
+        ("delete", f"/{their_draft.pk}"),
+        ("post", f"/{their_draft.pk}/post"),
+        ("post", f"/{theirs.pk}/reverse"),
+    ]:
+        response = getattr(accountant, method)(url(books, suffix), {}, format="json")
+        assert response.status_code == 404, (method, suffix)
+        assert response.json()["error"]["code"] == "not_found"
+    # their company path itself
+    for method, suffix in [("get", ""), ("post", ""), ("get", f"/{theirs.pk}")]:
+        assert getattr(accountant, method)(url(other, suffix), RENT, format="json").status_code == 404
+    assert accountant.get(f"/api/v1/companies/{other.pk}/exchange-rates").status_code == 404
+    # their account used in my entry
+    lines = [{"account": account(other, "6100").pk, "debit": "1"}, {"account": "1000", "credit": "1"}]
+    assert accountant.post(url(books), {**RENT, "lines": lines}, format="json").status_code == 422
+    assert JournalEntry.objects.get(pk=their_draft.pk).status == "draft"
+    assert JournalEntry.objects.get(pk=theirs.pk).reversed_by_id is None
+
+
+def test_idempotent_replay_returns_the_first_response_and_writes_nothing(books, accountant):
+    key = str(uuid.uuid4())
+    first = accountant.post(url(books), RENT, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    before = written(books)
+    replay = accountant.post(url(books), RENT, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert replay.status_code == 201
+    assert replay.json()["data"] == first.json()["data"]
+    assert replay["Idempotent-Replayed"] == "true"
+    assert written(books) == before
+    conflict = accountant.post(
+        url(books), {**RENT, "description": "other"}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert conflict.status_code == 409
+    assert conflict.json()["error"]["code"] == "idempotency_conflict"
+    assert written(books) == before
+
+
+def test_failed_request_does_not_burn_its_idempotency_key(books, accountant):
+    key = str(uuid.uuid4())
+    bad = {**RENT, "lines": [{"account": "6100", "debit": "1"}, {"account": "1000", "credit": "2"}]}
+    assert accountant.post(url(books), bad, format="json", HTTP_IDEMPOTENCY_KEY=key).status_code == 422
+    # the same key may carry the corrected request
+    assert accountant.post(url(books), RENT, format="json", HTTP_IDEMPOTENCY_KEY=key).status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_with_one_key_write_exactly_once():
+    books = company_with_chart()
+    from accounts.tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory()
+    MembershipFactory(user=user, company=books, role=Role.ACCOUNTANT)
+    key = str(uuid.uuid4())
+    statuses: list[int] = []
+    ids: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def send():
+        try:
+            client = auth_client(user)
+            barrier.wait()
+            response = client.post(url(books), RENT, format="json", HTTP_IDEMPOTENCY_KEY=key)
+            statuses.append(response.status_code)
+            ids.append(response.json()["data"]["id"])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [201] * 6
+    assert len(set(ids)) == 1
+    assert JournalEntry.objects.filter(company=books).count() == 1
+    assert JournalLine.objects.filter(company=books).count() == 2
+
+
+def test_exchange_rates_and_foreign_currency_lines(books, accountant):
+    rates = f"/api/v1/companies/{books.pk}/exchange-rates"
+    created = accountant.post(
+        rates, {"from_currency": "EUR", "date": "2026-03-01", "rate": "1.0850"}, format="json"
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["data"] == {
+        **created.json()["data"],
+        "from_currency": "EUR",
+        "to_currency": "USD",
+        "rate": "1.085",
+        "date": "2026-03-01",
+    }
+    # a stored rate on or before the entry date is used when none is given
+    body = {
+        **RENT,
+        "lines": [
+            {"account": "1100", "debit": "100.00", "currency": "EUR"},
+            {"account": "4000", "credit": "100.00", "currency": "EUR"},
+        ],
+    }
+    entry = accountant.post(url(books), body, format="json").json()["data"]
+    assert [(ln["currency"], ln["amount"], ln["fx_rate"], ln["base_amount"]) for ln in entry["lines"]] == [
+        ("EUR", "100.00", "1.085", "108.50"),
+        ("EUR", "-100.00", "1.085", "-108.50"),
+    ]
+    assert entry["total_debit"] == "108.50"
+    # a given rate wins
+    body["lines"][0]["fx_rate"] = body["lines"][1]["fx_rate"] = "1.1"
+    entry = accountant.post(url(books), body, format="json").json()["data"]
+    assert entry["lines"][0]["base_amount"] == "110.00"
+    # JPY has no decimals
+    body = {
+        **RENT,
+        "lines": [
+            {"account": "1100", "debit": "100.5", "currency": "JPY", "fx_rate": "0.0067"},
+            {"account": "4000", "credit": "100.5", "currency": "JPY", "fx_rate": "0.0067"},
+        ],
+    }
+    response = accountant.post(url(books), body, format="json")
+    assert response.json()["error"]["code"] == "currency_precision"
+    # rates with bad input
+    bad = accountant.post(rates, {"from_currency": "EUR", "date": "2026-03-01", "rate": "-1"}, format="json")
+    assert bad.status_code == 400
+    assert (
+        accountant.post(
+            rates, {"from_currency": "XXQ", "date": "2026-03-01", "rate": "1"}, format="json"
+        ).status_code
+        == 400
+    )
