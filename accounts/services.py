@@ -393,7 +393,10 @@ def account_delete(*, account: Account, by: User | None) -> None:
 
 
 def chart_template_load(*, company: Company, template: str, by: User | None) -> list[Account]:
-    """Load a standard chart. Codes the company already has are left as they are."""
+    """Load a standard chart. Codes the company already has are left as they are.
+
+    Set-based: one insert per tree level and one audit event listing what was created.
+    """
     rows: list[TemplateAccount] | None = TEMPLATES.get(template)
     if rows is None:
         raise errors.UnknownChartTemplate(
@@ -401,24 +404,53 @@ def chart_template_load(*, company: Company, template: str, by: User | None) -> 
         )
     created: list[Account] = []
     with transaction.atomic():
+        _lock_chart(company)
         existing = {a.code: a for a in Account.objects.filter(company=company)}
         taken_roles = {a.system_role for a in existing.values() if a.system_role}
-        for row in rows:
-            if row.code in existing:
-                continue
-            parent = existing.get(row.parent) if row.parent else None
-            role = row.system_role if row.system_role and row.system_role not in taken_roles else ""
-            account = account_create(
+        pending = [row for row in rows if row.code not in existing]
+        while pending:
+            # A row is ready once its parent exists (templates list parents first, so one or two rounds).
+            ready = [row for row in pending if row.parent is None or row.parent in existing]
+            if not ready:
+                raise errors.UnknownChartTemplate(f"Template {template!r} has rows with unknown parents.")
+            batch = []
+            for row in ready:
+                parent = existing.get(row.parent) if row.parent else None
+                if parent is not None and parent.type != row.type:
+                    raise errors.InvalidAccount(f"Template row {row.code} does not share its parent's type.")
+                role = row.system_role if row.system_role and row.system_role not in taken_roles else ""
+                if role:
+                    taken_roles.add(role)
+                batch.append(
+                    Account(
+                        company=company,
+                        code=row.code,
+                        name=row.name,
+                        type=row.type,
+                        parent=parent,
+                        system_role=role,
+                        path=(parent.path + PATH_SEPARATOR if parent else "") + row.code,
+                        depth=(parent.depth + 1) if parent else 0,
+                    )
+                )
+            Account.objects.bulk_create(batch)
+            for account in batch:
+                existing[account.code] = account
+            created += batch
+            pending = [row for row in pending if row.code not in existing]
+        if created:
+            audit_record(
+                action="create",
                 company=company,
-                code=row.code,
-                name=row.name,
-                type=row.type,
-                parent=parent,
-                system_role=role,
-                by=by,
+                object_type=Account._meta.label_lower,
+                object_id=f"template:{template}",
+                object_repr=f"Chart template {template} ({len(created)} accounts)",
+                actor=by,
+                metadata={"template": template, "codes": [a.code for a in created]},
             )
-            existing[row.code] = account
-            if role:
-                taken_roles.add(role)
-            created.append(account)
     return created
+
+
+def _lock_chart(company: Company) -> None:
+    """Serialise chart loads of one company (two concurrent loads would race on codes)."""
+    list(Company.objects.select_for_update().filter(pk=company.pk))

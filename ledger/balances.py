@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 
+from audit.services import audit_record
 from ledger.models import DailyBalance, EntrySource, JournalLine, MonthlyBalance
 
 ZERO = Decimal(0)
@@ -203,6 +204,14 @@ def balances_rebuild(*, company_id: int, apply: bool = True) -> RebuildResult:
             MonthlyBalance.objects.filter(company_id=company_id).delete()
             _upsert(DailyBalance._meta.db_table, company_id, computed_daily)
             _upsert(MonthlyBalance._meta.db_table, company_id, computed_monthly)
+            audit_record(
+                action="rebuild",
+                company=company_id,
+                object_type="ledger.balances",
+                object_id=str(company_id),
+                object_repr="Stored balances",
+                metadata={"differences": len(differences), "first": differences[:20]},
+            )
     return RebuildResult(
         company_id=company_id,
         daily_rows=len(computed_daily),

@@ -2,7 +2,8 @@
 
 - A journal entry becomes `posted` only if it has at least two lines, its lines' base amounts sum
   to zero, every line carries the entry's company, date and sequence, and no closed or locked
-  period covers its date. (An entry cannot be inserted as posted: its lines do not exist yet.)
+  period covers its date (a year-end closing entry may go into a closed, never a locked, period).
+  An entry cannot be inserted as posted: its lines do not exist yet.
 - A posted entry is never updated or deleted; the one change allowed is setting `reversed_by`
   once, from null, with every other column unchanged.
 - Lines of a posted entry are never inserted, updated or deleted.
@@ -56,9 +57,11 @@ BEGIN
             RAISE EXCEPTION 'entry_inconsistent: lines of journal entry % disagree with its company, date or sequence',
                 NEW.id USING ERRCODE = 'P0001';
         END IF;
+        -- Year-end closing entries may post into a closed (never a locked) period.
         IF EXISTS (
             SELECT 1 FROM ledger_accountingperiod p
-             WHERE p.company_id = NEW.company_id AND p.status IN ('closed', 'locked')
+             WHERE p.company_id = NEW.company_id
+               AND (p.status = 'locked' OR (p.status = 'closed' AND NEW.source <> 'closing'))
                AND NEW.date BETWEEN p.start_date AND p.end_date
         ) THEN
             RAISE EXCEPTION 'period_closed: % falls in a closed or locked period', NEW.date
@@ -170,7 +173,8 @@ SQLITE_FORWARD = [
                              OR l.entry_sequence IS NOT NEW.sequence));
         SELECT RAISE(ABORT, 'period_closed: the date falls in a closed or locked period')
          WHERE EXISTS (SELECT 1 FROM ledger_accountingperiod p
-                        WHERE p.company_id = NEW.company_id AND p.status IN ('closed', 'locked')
+                        WHERE p.company_id = NEW.company_id
+                          AND (p.status = 'locked' OR (p.status = 'closed' AND NEW.source <> 'closing'))
                           AND NEW.date BETWEEN p.start_date AND p.end_date);
     END;
     """,

@@ -1,0 +1,208 @@
+"""Accounting periods and fiscal-year close (thin views)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+
+from accounts.roles import Action
+from ledger import periods
+from ledger.api.serializers import JournalEntryOutput
+from ledger.models import AccountingPeriod, FiscalYearClose
+from ledger.selectors import journal_entry_get
+from sofinance.api.idempotency import idempotent
+from sofinance.api.tenancy import CompanyScopedMixin
+from sofinance.api.views import ok
+from sofinance.errors import NotFound
+
+
+class PeriodOutput(serializers.ModelSerializer):
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = AccountingPeriod
+        fields = ["id", "name", "start_date", "end_date", "status", "closed_at", "closed_by"]
+
+
+class PeriodCreateInput(serializers.Serializer):
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    name = serializers.CharField(required=False, allow_blank=True, max_length=50, default="")
+
+
+class PeriodGenerateInput(serializers.Serializer):
+    fiscal_year = serializers.IntegerField(min_value=1900, max_value=9999)
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class FiscalYearCloseOutput(serializers.ModelSerializer):
+    fiscal_year = serializers.SerializerMethodField()
+    closing_entry_number = serializers.CharField(source="closing_entry.number", default=None, read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FiscalYearClose
+        fields = [
+            "id",
+            "fiscal_year",
+            "start_date",
+            "end_date",
+            "closing_entry",
+            "closing_entry_number",
+            "closed_at",
+            "closed_by",
+            "reopened_at",
+        ]
+
+    def get_fiscal_year(self, obj) -> int:
+        return obj.start_date.year
+
+
+def _validated(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class _PeriodMixin(CompanyScopedMixin):
+    def period(self, pk) -> AccountingPeriod:
+        period = (
+            AccountingPeriod.objects.filter(company=self.company, pk=int(pk))
+            .select_related("closed_by")
+            .first()
+        )
+        if period is None:
+            raise NotFound()
+        return period
+
+
+class PeriodListView(_PeriodMixin, GenericAPIView):
+    """Periods (a date no period covers is open). POST adds one; overlapping periods are a 409."""
+
+    serializer_class = PeriodOutput
+    actions = {"get": Action.PERIODS_VIEW, "post": Action.PERIODS_MANAGE}
+
+    def get_queryset(self):
+        return (
+            AccountingPeriod.objects.filter(company=self.company)
+            .select_related("closed_by")
+            .order_by("start_date")
+        )
+
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PeriodOutput(page, many=True).data)
+
+    @extend_schema(request=PeriodCreateInput, responses={201: PeriodOutput})
+    @idempotent
+    def post(self, request, company_id):
+        data = _validated(PeriodCreateInput, request.data)
+        period = periods.period_create(company=self.company, by=request.user, **data)
+        return ok(PeriodOutput(period).data, status=201)
+
+
+class PeriodGenerateView(_PeriodMixin, GenericAPIView):
+    """Create the twelve monthly periods of a fiscal year in one call."""
+
+    serializer_class = PeriodOutput
+    actions = {"post": Action.PERIODS_MANAGE}
+
+    @extend_schema(request=PeriodGenerateInput, responses={201: PeriodOutput(many=True)})
+    @idempotent
+    def post(self, request, company_id):
+        data = _validated(PeriodGenerateInput, request.data)
+        created = periods.periods_generate(company=self.company, year=data["fiscal_year"], by=request.user)
+        return ok(PeriodOutput(created, many=True).data, status=201)
+
+
+class PeriodDetailView(_PeriodMixin, GenericAPIView):
+    serializer_class = PeriodOutput
+    actions = {"get": Action.PERIODS_VIEW, "delete": Action.PERIODS_MANAGE}
+
+    def get(self, request, company_id, pk):
+        return ok(PeriodOutput(self.period(pk)).data)
+
+    def delete(self, request, company_id, pk):
+        periods.period_delete(period=self.period(pk), by=request.user)
+        return ok(None)
+
+
+class PeriodCloseView(_PeriodMixin, GenericAPIView):
+    serializer_class = PeriodOutput
+    actions = {"post": Action.PERIODS_MANAGE}
+
+    @extend_schema(request=None, responses={200: PeriodOutput})
+    def post(self, request, company_id, pk):
+        return ok(PeriodOutput(periods.period_close(period=self.period(pk), by=request.user)).data)
+
+
+class PeriodReopenView(_PeriodMixin, GenericAPIView):
+    serializer_class = PeriodOutput
+    actions = {"post": Action.PERIODS_MANAGE}
+
+    @extend_schema(request=ReasonInput, responses={200: PeriodOutput})
+    def post(self, request, company_id, pk):
+        data = _validated(ReasonInput, request.data or {})
+        period = periods.period_reopen(period=self.period(pk), reason=data["reason"], by=request.user)
+        return ok(PeriodOutput(period).data)
+
+
+class PeriodLockView(_PeriodMixin, GenericAPIView):
+    serializer_class = PeriodOutput
+    actions = {"post": Action.PERIODS_MANAGE}
+
+    @extend_schema(request=None, responses={200: PeriodOutput})
+    def post(self, request, company_id, pk):
+        return ok(PeriodOutput(periods.period_lock(period=self.period(pk), by=request.user)).data)
+
+
+class FiscalYearListView(CompanyScopedMixin, GenericAPIView):
+    """Closes of fiscal years, newest first (reopened ones show `reopened_at`)."""
+
+    serializer_class = FiscalYearCloseOutput
+    actions = {"get": Action.PERIODS_VIEW}
+
+    def get(self, request, company_id):
+        queryset = FiscalYearClose.objects.filter(company=self.company).select_related(
+            "closing_entry", "closed_by"
+        )
+        page = self.paginate_queryset(queryset.order_by("-start_date", "-id"))
+        return self.get_paginated_response(FiscalYearCloseOutput(page, many=True).data)
+
+
+class FiscalYearCloseView(CompanyScopedMixin, GenericAPIView):
+    """Close fiscal year {year}: post the closing entry, close the year's periods."""
+
+    serializer_class = FiscalYearCloseOutput
+    actions = {"post": Action.PERIODS_MANAGE}
+
+    @extend_schema(request=None, responses={201: FiscalYearCloseOutput})
+    @idempotent
+    def post(self, request, company_id, year):
+        result = periods.fiscal_year_close(company=self.company, year=int(year), by=request.user)
+        data = FiscalYearCloseOutput(result.record).data
+        if result.closing_entry is not None:
+            entry = journal_entry_get(company=self.company, pk=result.closing_entry.pk)
+            data["closing_entry"] = JournalEntryOutput(
+                entry, context={"currency": self.company.currency}
+            ).data
+        return ok(data, status=201, meta={"periods_closed": result.periods_closed})
+
+
+class FiscalYearReopenView(CompanyScopedMixin, GenericAPIView):
+    """Reopen fiscal year {year} (reason required): reverses its closing entry."""
+
+    serializer_class = FiscalYearCloseOutput
+    actions = {"post": Action.PERIODS_MANAGE}
+
+    @extend_schema(request=ReasonInput, responses={200: FiscalYearCloseOutput})
+    def post(self, request, company_id, year):
+        data = _validated(ReasonInput, request.data or {})
+        record = periods.fiscal_year_reopen(
+            company=self.company, year=int(year), reason=data["reason"], by=request.user
+        )
+        return ok(FiscalYearCloseOutput(record).data)

@@ -1,0 +1,390 @@
+"""Report endpoints: JSON in the envelope, or CSV with `?format=csv` (or Accept: text/csv)."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import BaseRenderer
+
+from accounts.models import Account
+from accounts.roles import Action
+from ledger import reports
+from ledger.reports import LedgerCursor
+from sofinance.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
+from sofinance.api.tenancy import CompanyScopedMixin
+from sofinance.api.views import ok
+from sofinance.errors import NotFound, ValidationFailed
+from sofinance.money import format_amount
+
+MAX_GL_PAGE = 500
+
+
+class CSVRenderer(BaseRenderer):
+    """Selected by ?format=csv or Accept: text/csv; the view builds the CSV text itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, (bytes, str)) else b""
+
+
+def _date_param(request, name: str, *, default: datetime.date | None = None, aliases=()) -> datetime.date:
+    raw = request.query_params.get(name)
+    for alias in aliases:
+        raw = raw or request.query_params.get(alias)
+    if raw in (None, ""):
+        if default is not None:
+            return default
+        raise ValidationFailed(
+            f"The query parameter {name!r} is required (YYYY-MM-DD).", details={name: ["Required."]}
+        )
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            f"{raw!r} is not a date (YYYY-MM-DD).", details={name: ["Invalid date."]}
+        ) from None
+
+
+def _csv_response(rows: list[list], filename: str) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _account(ref: reports.AccountRef) -> dict:
+    return {"id": ref.id, "code": ref.code, "name": ref.name, "type": ref.type}
+
+
+class _ReportView(CompanyScopedMixin, GenericAPIView):
+    renderer_classes = [EnvelopeJSONRenderer, EnvelopeBrowsableAPIRenderer, CSVRenderer]
+    actions = {"get": Action.REPORTS_VIEW}
+
+    def money(self, amount: Decimal | None) -> str | None:
+        return None if amount is None else format_amount(amount, self.company.currency)
+
+    def wants_csv(self) -> bool:
+        return getattr(self.request.accepted_renderer, "format", None) == "csv"
+
+
+class TrialBalanceView(_ReportView):
+    """Trial balance as of a date (default today): each account's debit or credit balance."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("as_of", str, description="YYYY-MM-DD (default: today)"),
+            OpenApiParameter("include_zero", bool, description="List accounts with a zero balance too."),
+            OpenApiParameter("format", str, enum=["json", "csv"]),
+        ]
+    )
+    def get(self, request, company_id):
+        as_of = _date_param(request, "as_of", default=datetime.date.today())
+        include_zero = request.query_params.get("include_zero", "").lower() in ("1", "true", "yes")
+        report = reports.trial_balance(company=self.company, as_of=as_of, include_zero=include_zero)
+        if self.wants_csv():
+            rows = [["code", "name", "type", "debit", "credit", "balance"]]
+            rows += [
+                [
+                    r.account.code,
+                    r.account.name,
+                    r.account.type,
+                    self.money(r.debit),
+                    self.money(r.credit),
+                    self.money(r.balance),
+                ]
+                for r in report.rows
+            ]
+            rows.append(
+                ["", "Total", "", self.money(report.total_debit), self.money(report.total_credit), ""]
+            )
+            return _csv_response(rows, f"trial-balance-{as_of}.csv")
+        return ok(
+            {
+                "as_of": as_of.isoformat(),
+                "currency": report.currency,
+                "rows": [
+                    {
+                        "account": _account(r.account),
+                        "debit": self.money(r.debit),
+                        "credit": self.money(r.credit),
+                        "balance": self.money(r.balance),
+                        **(
+                            {
+                                "account_currency": r.account.currency,
+                                "balance_in_account_currency": format_amount(
+                                    r.balance_in_currency, r.account.currency
+                                ),
+                            }
+                            if r.account.currency
+                            else {}
+                        ),
+                    }
+                    for r in report.rows
+                ],
+                "totals": {
+                    "debit": self.money(report.total_debit),
+                    "credit": self.money(report.total_credit),
+                },
+            }
+        )
+
+
+def _section_json(view: _ReportView, section: reports.StatementSection) -> dict:
+    return {
+        "rows": [
+            {
+                "account": {**_account(r.account), "parent": r.account.parent, "depth": r.account.depth},
+                "balance": view.money(r.balance),
+                "is_leaf": r.is_leaf,
+            }
+            for r in section.rows
+        ],
+        "total": view.money(section.total),
+    }
+
+
+def _section_csv(view: _ReportView, title: str, section: reports.StatementSection) -> list[list]:
+    rows = [[title, "", "", ""]]
+    rows += [
+        [
+            r.account.code,
+            "  " * r.account.depth + r.account.name,
+            "" if r.is_leaf else "subtotal",
+            view.money(r.balance),
+        ]
+        for r in section.rows
+    ]
+    rows.append(["", f"Total {title.lower()}", "", view.money(section.total)])
+    return rows
+
+
+class BalanceSheetView(_ReportView):
+    """Balance sheet as of a date: assets = liabilities + equity + current earnings."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("as_of", str, description="YYYY-MM-DD (default: today)"),
+            OpenApiParameter("format", str, enum=["json", "csv"]),
+        ]
+    )
+    def get(self, request, company_id):
+        as_of = _date_param(request, "as_of", default=datetime.date.today())
+        report = reports.balance_sheet(company=self.company, as_of=as_of)
+        if self.wants_csv():
+            rows = [["code", "account", "kind", "amount"]]
+            rows += _section_csv(self, "Assets", report.assets)
+            rows += _section_csv(self, "Liabilities", report.liabilities)
+            rows += _section_csv(self, "Equity", report.equity)
+            rows.append(["", "Current earnings", "", self.money(report.current_earnings)])
+            rows.append(
+                ["", "Total liabilities and equity", "", self.money(report.total_liabilities_and_equity)]
+            )
+            return _csv_response(rows, f"balance-sheet-{as_of}.csv")
+        return ok(
+            {
+                "as_of": as_of.isoformat(),
+                "currency": report.currency,
+                "assets": _section_json(self, report.assets),
+                "liabilities": _section_json(self, report.liabilities),
+                "equity": _section_json(self, report.equity),
+                "current_earnings": self.money(report.current_earnings),
+                "total_liabilities_and_equity": self.money(report.total_liabilities_and_equity),
+                "balanced": report.balanced,
+            }
+        )
+
+
+class IncomeStatementView(_ReportView):
+    """Income statement for a date range (closing entries left out)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, required=True, description="YYYY-MM-DD"),
+            OpenApiParameter("to", str, required=True, description="YYYY-MM-DD"),
+            OpenApiParameter("format", str, enum=["json", "csv"]),
+        ]
+    )
+    def get(self, request, company_id):
+        date_from = _date_param(request, "from", aliases=("date_from",))
+        date_to = _date_param(request, "to", aliases=("date_to",))
+        if date_to < date_from:
+            raise ValidationFailed("`to` is before `from`.", details={"to": ["Must not be before from."]})
+        report = reports.income_statement(company=self.company, date_from=date_from, date_to=date_to)
+        if self.wants_csv():
+            rows = [["code", "account", "kind", "amount"]]
+            rows += _section_csv(self, "Income", report.income)
+            rows += _section_csv(self, "Expenses", report.expenses)
+            rows.append(["", "Net income", "", self.money(report.net_income)])
+            return _csv_response(rows, f"income-statement-{date_from}-{date_to}.csv")
+        return ok(
+            {
+                "from": date_from.isoformat(),
+                "to": date_to.isoformat(),
+                "currency": report.currency,
+                "income": _section_json(self, report.income),
+                "expenses": _section_json(self, report.expenses),
+                "net_income": self.money(report.net_income),
+            }
+        )
+
+
+class GeneralLedgerView(_ReportView):
+    """An account's posted lines over a range with running balances (debit minus credit).
+
+    `account` is matched as a code first, then as an id; `account_id` / `account_code` are
+    unambiguous. Lines are paginated by keyset cursor; opening and closing balances always cover
+    the whole range.
+    """
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("account", str, required=False, description="Account code or id."),
+            OpenApiParameter("account_id", int, required=False),
+            OpenApiParameter("account_code", str, required=False),
+            OpenApiParameter("from", str, description="YYYY-MM-DD (default: start of the account's history)"),
+            OpenApiParameter("to", str, description="YYYY-MM-DD (default: today)"),
+            OpenApiParameter(
+                "page_size", int, description=f"Lines per page (max {MAX_GL_PAGE}, default 50)."
+            ),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("format", str, enum=["json", "csv"]),
+        ]
+    )
+    def get(self, request, company_id):
+        account = self._account()
+        date_to = _date_param(request, "to", default=datetime.date.today(), aliases=("date_to",))
+        date_from = _date_param(request, "from", default=datetime.date(1900, 1, 1), aliases=("date_from",))
+        if date_to < date_from:
+            raise ValidationFailed("`to` is before `from`.", details={"to": ["Must not be before from."]})
+        if self.wants_csv():
+            return self._csv(account, date_from, date_to)
+        try:
+            page_size = max(1, min(MAX_GL_PAGE, int(request.query_params.get("page_size", 50))))
+        except ValueError:
+            raise ValidationFailed(details={"page_size": ["A whole number."]}) from None
+        cursor = None
+        if request.query_params.get("cursor"):
+            try:
+                cursor = LedgerCursor.decode(request.query_params["cursor"])
+            except (ValueError, UnicodeDecodeError):
+                raise NotFound("Invalid cursor.") from None
+        report = reports.general_ledger(
+            company=self.company,
+            account=account,
+            date_from=date_from,
+            date_to=date_to,
+            page_size=page_size,
+            cursor=cursor,
+        )
+        return ok(
+            {
+                "account": {**_account(report.account), "currency": report.account.currency},
+                "from": date_from.isoformat(),
+                "to": date_to.isoformat(),
+                "currency": report.currency,
+                "opening_balance": self.money(report.opening_balance),
+                "lines": [self._line(line) for line in report.lines],
+                "closing_balance": self.money(report.closing_balance),
+                "total_debit": self.money(report.total_debit),
+                "total_credit": self.money(report.total_credit),
+            },
+            meta={
+                "pagination": {
+                    "next": self._link(report.next_cursor),
+                    "previous": self._link(report.previous_cursor),
+                    "page_size": page_size,
+                }
+            },
+        )
+
+    def _line(self, line: reports.LedgerLine) -> dict:
+        return {
+            "id": line.id,
+            "entry": line.entry_id,
+            "number": line.number,
+            "date": line.date.isoformat(),
+            "description": line.description or line.entry_description,
+            "entry_description": line.entry_description,
+            "reference": line.reference,
+            "source": line.source,
+            "debit": self.money(line.debit),
+            "credit": self.money(line.credit),
+            "running_balance": self.money(line.running_balance),
+            "currency": line.currency,
+            "amount": format_amount(line.amount, line.currency),
+        }
+
+    def _account(self) -> Account:
+        params = self.request.query_params
+        queryset = Account.objects.filter(company=self.company)
+        account = None
+        if params.get("account_id"):
+            if params["account_id"].isdigit():
+                account = queryset.filter(pk=int(params["account_id"])).first()
+        elif params.get("account_code"):
+            account = queryset.filter(code=params["account_code"]).first()
+        elif params.get("account"):
+            ref = params["account"]
+            account = queryset.filter(code=ref).first()
+            if account is None and ref.isdigit():
+                account = queryset.filter(pk=int(ref)).first()
+        else:
+            raise ValidationFailed(
+                "The query parameter 'account' is required.", details={"account": ["Required."]}
+            )
+        if account is None:
+            raise NotFound("No such account in this company.")
+        return account
+
+    def _link(self, cursor: LedgerCursor | None) -> str | None:
+        if cursor is None:
+            return None
+        params = self.request.query_params.copy()
+        params["cursor"] = cursor.encode()
+        path = reverse("report-general-ledger", kwargs={"company_id": self.company.pk})
+        return self.request.build_absolute_uri(f"{path}?{params.urlencode()}")
+
+    def _csv(self, account: Account, date_from: datetime.date, date_to: datetime.date) -> HttpResponse:
+        rows = [["date", "number", "reference", "description", "debit", "credit", "running_balance"]]
+        cursor = None
+        report = None
+        while True:
+            report = reports.general_ledger(
+                company=self.company,
+                account=account,
+                date_from=date_from,
+                date_to=date_to,
+                page_size=MAX_GL_PAGE,
+                cursor=cursor,
+            )
+            if cursor is None:
+                rows.append(["", "", "", "Opening balance", "", "", self.money(report.opening_balance)])
+            rows += [
+                [
+                    ln.date.isoformat(),
+                    ln.number,
+                    ln.reference,
+                    ln.description or ln.entry_description,
+                    self.money(ln.debit),
+                    self.money(ln.credit),
+                    self.money(ln.running_balance),
+                ]
+                for ln in report.lines
+            ]
+            if report.next_cursor is None:
+                break
+            cursor = report.next_cursor
+        rows.append(["", "", "", "Closing balance", "", "", self.money(report.closing_balance)])
+        return _csv_response(rows, f"general-ledger-{account.code}-{date_from}-{date_to}.csv")

@@ -1,0 +1,391 @@
+"""Financial reports (selectors): trial balance, balance sheet, income statement, general ledger.
+
+Balances come from the stored daily/monthly buckets (ledger.balance_queries), so a report as of any
+date reads a few thousand small rows at most, however many journal lines the company has. Only
+the general ledger reads lines, one keyset page at a time.
+
+Signs: a trial-balance `balance` and a general-ledger `running_balance` are debit minus credit.
+Balance-sheet and income-statement rows show each section in its natural sign (assets and
+expenses debit-positive; liabilities, equity and income credit-positive).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+
+from accounts.models import PATH_SEPARATOR, Account, AccountType, Company
+from ledger.balance_queries import AccountTotals, account_totals
+from ledger.models import JournalLine
+
+ZERO = Decimal(0)
+ONE_DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    id: int
+    code: str
+    name: str
+    type: str
+    parent: int | None = None
+    depth: int = 0
+    currency: str | None = None
+
+
+def _ref(account: Account) -> AccountRef:
+    return AccountRef(
+        id=account.pk,
+        code=account.code,
+        name=account.name,
+        type=account.type,
+        parent=account.parent_id,
+        depth=account.depth,
+        currency=account.currency or None,
+    )
+
+
+# --------------------------------------------------------------------------- trial balance
+
+
+@dataclass(frozen=True)
+class TrialBalanceRow:
+    account: AccountRef
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal
+    balance_in_currency: Decimal | None = None  # foreign-currency accounts: in their own currency
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    as_of: datetime.date
+    currency: str
+    rows: list[TrialBalanceRow]
+    total_debit: Decimal
+    total_credit: Decimal
+
+
+def trial_balance(*, company: Company, as_of: datetime.date, include_zero: bool = False) -> TrialBalance:
+    """Every account's balance as of the end of `as_of`, as a debit or a credit balance."""
+    totals = account_totals(company_id=company.pk, end=as_of)
+    accounts = Account.objects.filter(company=company).order_by("path")
+    rows: list[TrialBalanceRow] = []
+    total_debit = total_credit = ZERO
+    for account in accounts:
+        total = totals.get(account.pk)
+        if total is None and not include_zero:
+            continue
+        total = total or AccountTotals()
+        balance = total.balance
+        if balance == 0 and not include_zero:
+            continue
+        debit, credit = (balance, ZERO) if balance > 0 else (ZERO, -balance)
+        total_debit += debit
+        total_credit += credit
+        rows.append(
+            TrialBalanceRow(
+                account=_ref(account),
+                debit=debit,
+                credit=credit,
+                balance=balance,
+                balance_in_currency=total.amount if account.currency else None,
+            )
+        )
+    return TrialBalance(
+        as_of=as_of, currency=company.currency, rows=rows, total_debit=total_debit, total_credit=total_credit
+    )
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    account: AccountRef
+    balance: Decimal  # in the section's natural sign, rolled up over sub-accounts
+    is_leaf: bool
+
+
+@dataclass(frozen=True)
+class StatementSection:
+    rows: list[StatementRow]
+    total: Decimal
+
+
+def _rolled_up_section(
+    accounts: list[Account], signed_balances: dict[int, Decimal], *, sign: int
+) -> StatementSection:
+    """Rows in tree order, parents carrying the sum of their sub-accounts; total = sum of leaves."""
+    by_path = {a.path: a for a in accounts}
+    rolled: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for account in accounts:
+        own = signed_balances.get(account.pk, ZERO)
+        if own == 0:
+            continue
+        # add to the account and every ancestor (ancestors' paths are prefixes of its path)
+        parts = account.path.split(PATH_SEPARATOR)
+        for depth in range(1, len(parts) + 1):
+            ancestor = by_path.get(PATH_SEPARATOR.join(parts[:depth]))
+            if ancestor is not None:
+                rolled[ancestor.pk] += own
+    parents = {a.parent_id for a in accounts if a.parent_id}
+    rows = [
+        StatementRow(account=_ref(a), balance=sign * rolled[a.pk], is_leaf=a.pk not in parents)
+        for a in accounts
+        if rolled.get(a.pk, ZERO) != 0
+    ]
+    total = sign * sum((signed_balances.get(a.pk, ZERO) for a in accounts), ZERO)
+    return StatementSection(rows=rows, total=total)
+
+
+def _accounts_by_type(company: Company) -> dict[str, list[Account]]:
+    grouped: dict[str, list[Account]] = defaultdict(list)
+    for account in Account.objects.filter(company=company).order_by("path"):
+        grouped[account.type].append(account)
+    return grouped
+
+
+@dataclass(frozen=True)
+class BalanceSheet:
+    as_of: datetime.date
+    currency: str
+    assets: StatementSection
+    liabilities: StatementSection
+    equity: StatementSection
+    current_earnings: Decimal
+    total_liabilities_and_equity: Decimal
+    balanced: bool
+
+
+def balance_sheet(*, company: Company, as_of: datetime.date) -> BalanceSheet:
+    """Assets = liabilities + equity + current earnings (income less expenses not yet closed
+    into retained earnings by a year-end close)."""
+    totals = account_totals(company_id=company.pk, end=as_of)
+    balances = {account_id: total.balance for account_id, total in totals.items()}
+    grouped = _accounts_by_type(company)
+    assets = _rolled_up_section(grouped[AccountType.ASSET], balances, sign=1)
+    liabilities = _rolled_up_section(grouped[AccountType.LIABILITY], balances, sign=-1)
+    equity = _rolled_up_section(grouped[AccountType.EQUITY], balances, sign=-1)
+    earnings_accounts = grouped[AccountType.INCOME] + grouped[AccountType.EXPENSE]
+    current_earnings = -sum((balances.get(a.pk, ZERO) for a in earnings_accounts), ZERO)
+    right_side = liabilities.total + equity.total + current_earnings
+    return BalanceSheet(
+        as_of=as_of,
+        currency=company.currency,
+        assets=assets,
+        liabilities=liabilities,
+        equity=equity,
+        current_earnings=current_earnings,
+        total_liabilities_and_equity=right_side,
+        balanced=assets.total == right_side,
+    )
+
+
+@dataclass(frozen=True)
+class IncomeStatement:
+    date_from: datetime.date
+    date_to: datetime.date
+    currency: str
+    income: StatementSection
+    expenses: StatementSection
+    net_income: Decimal
+
+
+def income_statement(
+    *, company: Company, date_from: datetime.date, date_to: datetime.date
+) -> IncomeStatement:
+    """Income and expenses over the range, leaving out year-end closing entries."""
+    totals = account_totals(company_id=company.pk, start=date_from, end=date_to, include_closing=False)
+    balances = {account_id: total.balance for account_id, total in totals.items()}
+    grouped = _accounts_by_type(company)
+    income = _rolled_up_section(grouped[AccountType.INCOME], balances, sign=-1)
+    expenses = _rolled_up_section(grouped[AccountType.EXPENSE], balances, sign=1)
+    return IncomeStatement(
+        date_from=date_from,
+        date_to=date_to,
+        currency=company.currency,
+        income=income,
+        expenses=expenses,
+        net_income=income.total - expenses.total,
+    )
+
+
+# --------------------------------------------------------------------------- general ledger
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    id: int
+    entry_id: int
+    number: str
+    date: datetime.date
+    entry_description: str
+    reference: str
+    source: str
+    description: str
+    debit: Decimal  # functional currency
+    credit: Decimal
+    running_balance: Decimal
+    currency: str
+    amount: Decimal  # line currency, signed
+
+
+@dataclass(frozen=True)
+class LedgerCursor:
+    """Position after (forward) or before (backward) a line, in (date, sequence, id) order."""
+
+    date: datetime.date
+    sequence: int
+    line_id: int
+    backward: bool = False
+
+    def encode(self) -> str:
+        raw = f"{'b' if self.backward else 'f'}|{self.date.isoformat()}|{self.sequence}|{self.line_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> LedgerCursor:
+        padded = token + "=" * (-len(token) % 4)
+        direction, day, sequence, line_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+        if direction not in ("f", "b"):
+            raise ValueError("bad cursor direction")
+        return cls(datetime.date.fromisoformat(day), int(sequence), int(line_id), backward=direction == "b")
+
+
+@dataclass(frozen=True)
+class GeneralLedger:
+    account: AccountRef
+    date_from: datetime.date
+    date_to: datetime.date
+    currency: str
+    opening_balance: Decimal
+    closing_balance: Decimal
+    total_debit: Decimal
+    total_credit: Decimal
+    lines: list[LedgerLine] = field(default_factory=list)
+    next_cursor: LedgerCursor | None = None
+    previous_cursor: LedgerCursor | None = None
+
+
+def _before(cursor: LedgerCursor) -> Q:
+    return (
+        Q(date__lt=cursor.date)
+        | Q(date=cursor.date, entry_sequence__lt=cursor.sequence)
+        | Q(date=cursor.date, entry_sequence=cursor.sequence, id__lt=cursor.line_id)
+    )
+
+
+def _after(cursor: LedgerCursor) -> Q:
+    return (
+        Q(date__gt=cursor.date)
+        | Q(date=cursor.date, entry_sequence__gt=cursor.sequence)
+        | Q(date=cursor.date, entry_sequence=cursor.sequence, id__gt=cursor.line_id)
+    )
+
+
+def general_ledger(
+    *,
+    company: Company,
+    account: Account,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    page_size: int = 50,
+    cursor: LedgerCursor | None = None,
+) -> GeneralLedger:
+    """An account's posted lines over the range with running balances, one keyset page at a time.
+
+    Opening and closing balances always cover the whole range; a page's first running balance is
+    the opening balance plus the stored buckets of the days before it plus the lines of its own day
+    before it, so page 10,000 costs what page 1 costs.
+    """
+    opening = (
+        account_totals(company_id=company.pk, end=date_from - ONE_DAY, account_ids=[account.pk])
+        .get(account.pk, AccountTotals())
+        .balance
+    )
+    in_range = account_totals(
+        company_id=company.pk, start=date_from, end=date_to, account_ids=[account.pk]
+    ).get(account.pk, AccountTotals())
+    lines = JournalLine.objects.filter(
+        company=company, account=account, entry_sequence__isnull=False, date__gte=date_from, date__lte=date_to
+    ).select_related("entry")
+    ordering = ("date", "entry_sequence", "id")
+    if cursor is not None and cursor.backward:
+        page = list(lines.filter(_before(cursor)).order_by(*(f"-{f}" for f in ordering))[: page_size + 1])
+        has_more_before = len(page) > page_size
+        page = list(reversed(page[:page_size]))
+        has_more_after = True
+    else:
+        if cursor is not None:
+            lines = lines.filter(_after(cursor))
+        page = list(lines.order_by(*ordering)[: page_size + 1])
+        has_more_after = len(page) > page_size
+        page = page[:page_size]
+        has_more_before = cursor is not None
+
+    running = opening
+    if page:
+        first = page[0]
+        if first.date > date_from:
+            before_day = account_totals(
+                company_id=company.pk, start=date_from, end=first.date - ONE_DAY, account_ids=[account.pk]
+            ).get(account.pk, AccountTotals())
+            running += before_day.balance
+        same_day_before = (
+            JournalLine.objects.filter(
+                company=company, account=account, entry_sequence__isnull=False, date=first.date
+            )
+            .filter(
+                Q(entry_sequence__lt=first.entry_sequence)
+                | Q(entry_sequence=first.entry_sequence, id__lt=first.id)
+            )
+            .aggregate(total=Sum("base_amount"))["total"]
+        )
+        running += same_day_before or ZERO
+
+    result_lines: list[LedgerLine] = []
+    for line in page:
+        running += line.base_amount
+        result_lines.append(
+            LedgerLine(
+                id=line.pk,
+                entry_id=line.entry_id,
+                number=line.entry.number or "",
+                date=line.date,
+                entry_description=line.entry.description,
+                reference=line.entry.reference,
+                source=line.entry.source,
+                description=line.description,
+                debit=line.base_amount if line.base_amount > 0 else ZERO,
+                credit=-line.base_amount if line.base_amount < 0 else ZERO,
+                running_balance=running,
+                currency=line.currency,
+                amount=line.amount,
+            )
+        )
+    next_cursor = previous_cursor = None
+    if page and has_more_after:
+        last = page[-1]
+        next_cursor = LedgerCursor(last.date, last.entry_sequence, last.pk)
+    if page and has_more_before:
+        first = page[0]
+        previous_cursor = LedgerCursor(first.date, first.entry_sequence, first.pk, backward=True)
+    return GeneralLedger(
+        account=_ref(account),
+        date_from=date_from,
+        date_to=date_to,
+        currency=company.currency,
+        opening_balance=opening,
+        closing_balance=opening + in_range.balance,
+        total_debit=in_range.debit,
+        total_credit=in_range.credit,
+        lines=result_lines,
+        next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
+    )

@@ -1,0 +1,424 @@
+"""Reports against a hand-computed worked example: a small company's December with a reversal, a
+foreign-currency sale and a year-end close, then January of the next year.
+
+Hand-computed balances at 2025-12-31, before the close (USD):
+    1010 Bank      Dr 11,000.00   (10,000 - 1,200 - 300 + 300 + 2,200)
+    1100 AR        Dr  1,100.00   (2,200 + EUR 1,000 @ 1.10 - 2,200)
+    2000 AP        Cr    800.00
+    2200 Tax       Cr    200.00
+    3000 Capital   Cr 10,000.00
+    4000 Sales     Cr  3,100.00   (2,000 + 1,100)
+    5000 COGS      Dr    800.00
+    6100 Rent      Dr  1,200.00
+    6200 Utilities      0.00      (300 posted and reversed)
+    totals         14,100.00 = 14,100.00; net income 3,100 - 2,000 = 1,100.00
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from accounts.roles import Role
+from ledger import errors
+from ledger.models import AccountingPeriod, EntrySource, JournalEntry, PeriodStatus
+from ledger.periods import fiscal_year_close, fiscal_year_reopen, period_close, periods_generate
+from ledger.reports import balance_sheet, general_ledger, income_statement, trial_balance
+from ledger.services import journal_entry_reverse
+from ledger.tests.factories import account, company_with_chart, post_entry
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+DEC31 = datetime.date(2025, 12, 31)
+
+
+@pytest.fixture
+def december():
+    books = company_with_chart()
+    post_entry(
+        books, "2025-12-01", ("1010", "10000.00", "D"), ("3000", "10000.00", "C"), description="Capital"
+    )
+    post_entry(
+        books, "2025-12-03", ("1100", "2200.00", "D"), ("4000", "2000.00", "C"), ("2200", "200.00", "C")
+    )
+    post_entry(books, "2025-12-05", ("6100", "1200.00", "D"), ("1010", "1200.00", "C"), description="Rent")
+    mistake = post_entry(books, "2025-12-06", ("6200", "300.00", "D"), ("1010", "300.00", "C"))
+    journal_entry_reverse(entry=mistake, by=None, date=datetime.date(2025, 12, 7))
+    from ledger.services import journal_entry_create
+
+    journal_entry_create(
+        company=books,
+        date=datetime.date(2025, 12, 10),
+        by=None,
+        post=True,
+        description="Export sale",
+        lines=[
+            {"account": "1100", "debit": "1000.00", "currency": "EUR", "fx_rate": "1.10"},
+            {"account": "4000", "credit": "1000.00", "currency": "EUR", "fx_rate": "1.10"},
+        ],
+    )
+    post_entry(books, "2025-12-15", ("1010", "2200.00", "D"), ("1100", "2200.00", "C"))
+    post_entry(books, "2025-12-20", ("5000", "800.00", "D"), ("2000", "800.00", "C"))
+    return books
+
+
+def tb_rows(report):
+    return {r.account.code: (r.debit, r.credit) for r in report.rows}
+
+
+def test_trial_balance_matches_the_hand_computed_example(december):
+    report = trial_balance(company=december, as_of=DEC31)
+    assert tb_rows(report) == {
+        "1010": (D("11000.00"), 0),
+        "1100": (D("1100.00"), 0),
+        "2000": (0, D("800.00")),
+        "2200": (0, D("200.00")),
+        "3000": (0, D("10000.00")),
+        "4000": (0, D("3100.00")),
+        "5000": (D("800.00"), 0),
+        "6100": (D("1200.00"), 0),
+    }
+    assert (report.total_debit, report.total_credit) == (D("14100.00"), D("14100.00"))
+    # as of an earlier date: only the first three entries
+    early = trial_balance(company=december, as_of=datetime.date(2025, 12, 5))
+    assert tb_rows(early) == {
+        "1010": (D("8800.00"), 0),
+        "1100": (D("2200.00"), 0),
+        "2200": (0, D("200.00")),
+        "3000": (0, D("10000.00")),
+        "4000": (0, D("2000.00")),
+        "6100": (D("1200.00"), 0),
+    }
+
+
+def test_income_statement_and_balance_sheet_before_the_close(december):
+    income = income_statement(company=december, date_from=datetime.date(2025, 12, 1), date_to=DEC31)
+    assert [(r.account.code, r.balance) for r in income.income.rows] == [
+        ("40", D("3100.00")),
+        ("4000", D("3100.00")),
+    ]
+    assert [(r.account.code, r.balance) for r in income.expenses.rows] == [
+        ("50", D("800.00")),
+        ("5000", D("800.00")),
+        ("60", D("1200.00")),
+        ("6100", D("1200.00")),
+    ]
+    assert (income.income.total, income.expenses.total, income.net_income) == (
+        D("3100.00"),
+        D("2000.00"),
+        D("1100.00"),
+    )
+    sheet = balance_sheet(company=december, as_of=DEC31)
+    assert [(r.account.code, r.balance, r.is_leaf) for r in sheet.assets.rows] == [
+        ("10", D("12100.00"), False),
+        ("1010", D("11000.00"), True),
+        ("1100", D("1100.00"), True),
+    ]
+    assert (sheet.assets.total, sheet.liabilities.total, sheet.equity.total, sheet.current_earnings) == (
+        D("12100.00"),
+        D("1000.00"),
+        D("10000.00"),
+        D("1100.00"),
+    )
+    assert sheet.balanced is True
+
+
+def test_year_end_close_zeroes_income_and_expenses_into_retained_earnings(december):
+    # when
+    result = fiscal_year_close(company=december, year=2025, by=None)
+    # then the closing entry moves each income and expense balance to retained earnings
+    closing = result.closing_entry
+    assert closing.source == EntrySource.CLOSING and closing.date == DEC31
+    assert closing.number == "JE-2025-000009"
+    assert sorted((ln.account.code, ln.debit, ln.credit) for ln in closing.lines.all()) == [
+        ("3200", 0, D("1100.00")),
+        ("4000", D("3100.00"), 0),
+        ("5000", 0, D("800.00")),
+        ("6100", 0, D("1200.00")),
+    ]
+    after = trial_balance(company=december, as_of=DEC31)
+    assert tb_rows(after) == {
+        "1010": (D("11000.00"), 0),
+        "1100": (D("1100.00"), 0),
+        "2000": (0, D("800.00")),
+        "2200": (0, D("200.00")),
+        "3000": (0, D("10000.00")),
+        "3200": (0, D("1100.00")),
+    }
+    # the year's twelve periods exist and are closed
+    periods = AccountingPeriod.objects.filter(company=december).order_by("start_date")
+    assert [p.status for p in periods] == [PeriodStatus.CLOSED] * 12
+    assert (periods[0].start_date, periods[11].end_date) == (datetime.date(2025, 1, 1), DEC31)
+    # the income statement leaves the closing entry out; the balance sheet shows it in equity
+    income = income_statement(company=december, date_from=datetime.date(2025, 1, 1), date_to=DEC31)
+    assert income.net_income == D("1100.00")
+    sheet = balance_sheet(company=december, as_of=DEC31)
+    assert (sheet.equity.total, sheet.current_earnings, sheet.balanced) == (D("11100.00"), 0, True)
+    # nothing more can be posted into the closed year
+    with pytest.raises(errors.PeriodClosed):
+        post_entry(december, "2025-12-31", ("1010", "1.00", "D"), ("4000", "1.00", "C"))
+
+
+def test_next_year_then_reopening_the_closed_year(december):
+    fiscal_year_close(company=december, year=2025, by=None)
+    post_entry(december, "2026-01-10", ("1010", "500.00", "D"), ("4000", "500.00", "C"))
+    sheet = balance_sheet(company=december, as_of=datetime.date(2026, 1, 31))
+    assert (sheet.assets.total, sheet.liabilities.total, sheet.equity.total, sheet.current_earnings) == (
+        D("12600.00"),
+        D("1000.00"),
+        D("11100.00"),
+        D("500.00"),
+    )
+    assert sheet.balanced
+    # when the year is reopened, its closing entry is reversed and its periods reopen
+    fiscal_year_reopen(company=december, year=2025, reason="Late supplier invoice", by=None)
+    sheet = balance_sheet(company=december, as_of=datetime.date(2026, 1, 31))
+    assert (sheet.equity.total, sheet.current_earnings, sheet.balanced) == (D("10000.00"), D("1600.00"), True)
+    assert set(AccountingPeriod.objects.filter(company=december).values_list("status", flat=True)) == {"open"}
+    assert tb_rows(trial_balance(company=december, as_of=DEC31))["4000"] == (0, D("3100.00"))
+    closing = JournalEntry.objects.get(company=december, reference="FY2025", reversal_of__isnull=True)
+    assert closing.reversed_by is not None and closing.reversed_by.source == EntrySource.CLOSING
+    # and can be closed again
+    again = fiscal_year_close(company=december, year=2025, by=None)
+    assert again.closing_entry.number == "JE-2025-000012"
+
+
+def test_general_ledger_running_balance_and_pages(december):
+    bank = account(december, "1010")
+    full = general_ledger(
+        company=december, account=bank, date_from=datetime.date(2025, 12, 1), date_to=DEC31, page_size=50
+    )
+    assert full.opening_balance == 0 and full.closing_balance == D("11000.00")
+    assert [(ln.date.day, ln.debit, ln.credit, ln.running_balance) for ln in full.lines] == [
+        (1, D("10000.00"), 0, D("10000.00")),
+        (5, 0, D("1200.00"), D("8800.00")),
+        (6, 0, D("300.00"), D("8500.00")),
+        (7, D("300.00"), 0, D("8800.00")),
+        (15, D("2200.00"), 0, D("11000.00")),
+    ]
+    # the second page of two starts from the running balance of the first
+    first = general_ledger(
+        company=december, account=bank, date_from=datetime.date(2025, 12, 2), date_to=DEC31, page_size=2
+    )
+    assert first.opening_balance == D("10000.00")
+    assert [ln.running_balance for ln in first.lines] == [D("8800.00"), D("8500.00")]
+    second = general_ledger(
+        company=december,
+        account=bank,
+        date_from=datetime.date(2025, 12, 2),
+        date_to=DEC31,
+        page_size=2,
+        cursor=first.next_cursor,
+    )
+    assert [ln.running_balance for ln in second.lines] == [D("8800.00"), D("11000.00")]
+    assert second.next_cursor is None
+    assert (second.opening_balance, second.closing_balance) == (D("10000.00"), D("11000.00"))
+    back = general_ledger(
+        company=december,
+        account=bank,
+        date_from=datetime.date(2025, 12, 2),
+        date_to=DEC31,
+        page_size=2,
+        cursor=second.previous_cursor,
+    )
+    assert [ln.running_balance for ln in back.lines] == [D("8800.00"), D("8500.00")]
+
+
+def test_foreign_currency_account_shows_its_own_currency_balance(december):
+    from accounts.services import account_create
+    from ledger.services import journal_entry_create
+
+    eur_bank = account_create(
+        company=december,
+        code="1030",
+        name="Bank EUR",
+        type="asset",
+        parent=account(december, "10"),
+        currency="EUR",
+        by=None,
+    )
+    journal_entry_create(
+        company=december,
+        date=DEC31,
+        by=None,
+        post=True,
+        lines=[
+            {"account": "1030", "debit": "500.00", "fx_rate": "1.10"},
+            {"account": "3000", "credit": "550.00"},
+        ],
+    )
+    row = next(r for r in trial_balance(company=december, as_of=DEC31).rows if r.account.code == "1030")
+    assert (row.balance, row.balance_in_currency, row.account.currency) == (D("550.00"), D("500.00"), "EUR")
+    assert eur_bank.currency == "EUR"
+
+
+# --------------------------------------------------------------------------- API
+
+
+@pytest.fixture
+def viewer(december, make_member):
+    return make_member(december, Role.VIEWER)[1]
+
+
+def report_url(company, name):
+    return f"/api/v1/companies/{company.pk}/reports/{name}"
+
+
+def test_trial_balance_api_shape(december, viewer):
+    body = viewer.get(report_url(december, "trial-balance") + "?as_of=2025-12-31").json()
+    data = body["data"]
+    assert (data["as_of"], data["currency"]) == ("2025-12-31", "USD")
+    assert data["totals"] == {"debit": "14100.00", "credit": "14100.00"}
+    bank = account(december, "1010")
+    assert data["rows"][0] == {
+        "account": {"id": bank.pk, "code": "1010", "name": "Bank - operating account", "type": "asset"},
+        "debit": "11000.00",
+        "credit": "0.00",
+        "balance": "11000.00",
+    }
+    assert next(r for r in data["rows"] if r["account"]["code"] == "4000")["balance"] == "-3100.00"
+
+
+def test_balance_sheet_and_income_statement_api_shape(december, viewer):
+    sheet = viewer.get(report_url(december, "balance-sheet") + "?as_of=2025-12-31").json()["data"]
+    assert (sheet["assets"]["total"], sheet["liabilities"]["total"], sheet["equity"]["total"]) == (
+        "12100.00",
+        "1000.00",
+        "10000.00",
+    )
+    assert (sheet["current_earnings"], sheet["balanced"]) == ("1100.00", True)
+    income = viewer.get(report_url(december, "income-statement") + "?from=2025-12-01&to=2025-12-31").json()[
+        "data"
+    ]
+    assert (income["from"], income["to"], income["net_income"]) == ("2025-12-01", "2025-12-31", "1100.00")
+    assert (income["income"]["total"], income["expenses"]["total"]) == ("3100.00", "2000.00")
+
+
+def test_general_ledger_api_paginates_lines_and_keeps_range_balances(december, viewer):
+    url = report_url(december, "general-ledger") + "?account=1010&from=2025-12-01&to=2025-12-31&page_size=2"
+    seen, balances = [], set()
+    while url:
+        body = viewer.get(url).json()
+        data = body["data"]
+        balances.add((data["opening_balance"], data["closing_balance"]))
+        seen += [(ln["date"], ln["running_balance"]) for ln in data["lines"]]
+        url = body["meta"]["pagination"]["next"]
+    assert seen == [
+        ("2025-12-01", "10000.00"),
+        ("2025-12-05", "8800.00"),
+        ("2025-12-06", "8500.00"),
+        ("2025-12-07", "8800.00"),
+        ("2025-12-15", "11000.00"),
+    ]
+    assert balances == {("0.00", "11000.00")}
+    by_id = viewer.get(
+        report_url(december, "general-ledger") + f"?account={account(december, '1010').pk}"
+        "&from=2025-12-01&to=2025-12-31"
+    ).json()["data"]
+    assert by_id["account"]["code"] == "1010"
+
+
+def test_reports_render_as_csv(december, viewer):
+    response = viewer.get(report_url(december, "trial-balance") + "?as_of=2025-12-31&format=csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "code,name,type,debit,credit,balance"
+    assert "1010,Bank - operating account,asset,11000.00,0.00,11000.00" in lines
+    assert lines[-1] == ",Total,,14100.00,14100.00,"
+    for name, query in [
+        ("balance-sheet", "as_of=2025-12-31"),
+        ("income-statement", "from=2025-12-01&to=2025-12-31"),
+        ("general-ledger", "account=1010&from=2025-12-01&to=2025-12-31"),
+    ]:
+        response = viewer.get(report_url(december, name) + f"?{query}&format=csv")
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv"), name
+    gl = viewer.get(report_url(december, "general-ledger") + "?account=1010&from=2025-12-01&format=csv")
+    assert gl.content.decode().splitlines()[-1] == ",,,Closing balance,,,11000.00"
+
+
+def test_report_parameter_errors(december, viewer):
+    bad_date = viewer.get(report_url(december, "trial-balance") + "?as_of=31/12/2025")
+    assert (bad_date.status_code, bad_date.json()["error"]["code"]) == (400, "validation_error")
+    missing = viewer.get(report_url(december, "income-statement") + "?from=2025-12-01")
+    assert missing.status_code == 400
+    unknown = viewer.get(report_url(december, "general-ledger") + "?account=9999")
+    assert unknown.status_code == 404
+
+
+def test_reports_are_scoped_to_members(december, make_member):
+    other = company_with_chart(name="Other Ltd")
+    _, outsider = make_member(other, Role.ADMIN)
+    assert outsider.get(report_url(december, "trial-balance")).status_code == 404
+
+
+def test_report_query_counts_do_not_grow_with_data(december, viewer, django_assert_max_num_queries):
+    # given many more entries and accounts
+    for day in range(1, 28):
+        post_entry(december, f"2026-02-{day:02d}", ("1010", "1.00", "D"), ("4100", "1.00", "C"))
+    # then each report is a fixed, small number of queries
+    with django_assert_max_num_queries(8):
+        viewer.get(report_url(december, "trial-balance") + "?as_of=2026-02-28")
+    with django_assert_max_num_queries(8):
+        viewer.get(report_url(december, "balance-sheet") + "?as_of=2026-02-28")
+    with django_assert_max_num_queries(8):
+        viewer.get(report_url(december, "income-statement") + "?from=2026-01-01&to=2026-02-28")
+    with django_assert_max_num_queries(14):
+        viewer.get(
+            report_url(december, "general-ledger")
+            + "?account=1010&from=2026-02-03&to=2026-02-28&page_size=10"
+        )
+
+
+def test_period_rules_in_the_service_and_the_api(december, make_member):
+    periods_generate(company=december, year=2026, by=None)
+    january = AccountingPeriod.objects.get(company=december, start_date=datetime.date(2026, 1, 1))
+    period_close(period=january, by=None)
+    _, accountant = make_member(december, Role.ACCOUNTANT)
+    _, controller = make_member(december, Role.CONTROLLER)
+    entries = f"/api/v1/companies/{december.pk}/journal-entries"
+    body = {
+        "date": "2026-01-15",
+        "post": True,
+        "lines": [{"account": "1010", "debit": "1.00"}, {"account": "4000", "credit": "1.00"}],
+    }
+    before = JournalEntry.objects.count()
+    refused = accountant.post(entries, body, format="json")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "period_closed")
+    assert JournalEntry.objects.count() == before
+    periods_url = f"/api/v1/companies/{december.pk}/periods/{january.pk}"
+    assert accountant.post(f"{periods_url}/reopen", {"reason": "x"}, format="json").status_code == 403
+    no_reason = controller.post(f"{periods_url}/reopen", {}, format="json")
+    assert (no_reason.status_code, no_reason.json()["error"]["code"]) == (400, "validation_error")
+    reopened = controller.post(f"{periods_url}/reopen", {"reason": "Missing invoice"}, format="json")
+    assert reopened.json()["data"]["status"] == "open"
+    assert accountant.post(entries, body, format="json").status_code == 201
+    assert controller.post(f"{periods_url}/close", format="json").json()["data"]["status"] == "closed"
+    assert controller.post(f"{periods_url}/lock", format="json").json()["data"]["status"] == "locked"
+    locked = controller.post(f"{periods_url}/reopen", {"reason": "x"}, format="json")
+    assert (locked.status_code, locked.json()["error"]["code"]) == (409, "conflict")
+    overlap = controller.post(
+        f"/api/v1/companies/{december.pk}/periods",
+        {"start_date": "2026-01-15", "end_date": "2026-02-15"},
+        format="json",
+    )
+    assert overlap.status_code == 409
+    years = controller.post(
+        f"/api/v1/companies/{december.pk}/periods/generate", {"fiscal_year": 2026}, format="json"
+    )
+    assert years.status_code == 409
+
+
+def test_fiscal_year_close_api(december, make_member):
+    _, controller = make_member(december, Role.CONTROLLER)
+    _, accountant = make_member(december, Role.ACCOUNTANT)
+    url = f"/api/v1/companies/{december.pk}/fiscal-years/2025"
+    assert accountant.post(f"{url}/close").status_code == 403
+    closed = controller.post(f"{url}/close")
+    assert closed.status_code == 201, closed.json()
+    assert closed.json()["data"]["closing_entry"]["total_debit"] == "3100.00"
+    again = controller.post(f"{url}/close")
+    assert (again.status_code, again.json()["error"]["code"]) == (422, "fiscal_year_error")
+    reopened = controller.post(f"{url}/reopen", {"reason": "Audit adjustment"}, format="json")
+    assert reopened.status_code == 200 and reopened.json()["data"]["reopened_at"]
