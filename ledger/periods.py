@@ -359,11 +359,8 @@ def fiscal_year_close(*, company: Company, year: int, by: User | None) -> YearCl
                 status=EntryStatus.DRAFT,
                 created_by=by if by is not None and by.is_authenticated else None,
             )
-            for line in lines:
-                line.entry = closing_entry
-            JournalLine.objects.bulk_create(lines)
             closing_entry.company = company
-            _post(entry=closing_entry, lines=lines, by=by)
+            _post(entry=closing_entry, lines=lines, by=by, insert_lines=True)
         if not _overlapping(company, start, end).exists():
             AccountingPeriod.objects.bulk_create(
                 AccountingPeriod(company=company, start_date=s, end_date=e, name=f"FY{year} {s:%b %Y}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -375,18 +375,14 @@ def journal_entry_create(
             status=EntryStatus.DRAFT,
             created_by=by if by is not None and by.is_authenticated else None,
         )
+        created = diff(None, _entry_snapshot(entry, built))
+        if post:
+            # One event for create-and-post: the posted content and its number.
+            return _post(entry=entry, lines=built, by=by, insert_lines=True, audit_changes=created)
         for line in built:
             line.entry = entry
         JournalLine.objects.bulk_create(built)
-        audit_record(
-            action="create",
-            company=company,
-            obj=entry,
-            actor=by,
-            changes=diff(None, _entry_snapshot(entry, built)),
-        )
-        if post:
-            entry = _post(entry=entry, lines=built, by=by)
+        audit_record(action="create", company=company, obj=entry, actor=by, changes=created)
     return entry
 
 
@@ -494,28 +490,45 @@ def journal_entry_post(*, entry: JournalEntry, posted_by: User | None) -> Journa
         return _post(entry=entry, lines=lines, by=posted_by)
 
 
-def _post(*, entry: JournalEntry, lines: list[JournalLine], by: User | None) -> JournalEntry:
-    """The posting itself; the caller holds the entry and has validated it."""
+def _post(
+    *,
+    entry: JournalEntry,
+    lines: list[JournalLine],
+    by: User | None,
+    insert_lines: bool = False,
+    audit_changes: dict[str, Any] | None = None,
+) -> JournalEntry:
+    """The posting itself; the caller holds the (draft) entry and has validated it.
+
+    Lock order: balance buckets (in account/date order), then the numbering row, which is
+    held only for the last few statements of the transaction. With `insert_lines` the lines are
+    new: they are inserted already carrying the entry's sequence.
+    """
     company = entry.company
     account_currency = {ln.account_id: ln.account.currency for ln in lines}
     balances_apply(company_id=company.pk, lines=lines, source=entry.source, account_currency=account_currency)
     sequence = sequence_next(company_id=company.pk, series=JOURNAL_SERIES)
-    JournalLine.objects.filter(entry=entry).update(entry_sequence=sequence)
+    for line in lines:
+        line.entry = entry
+        line.entry_sequence = sequence
+    if insert_lines:
+        JournalLine.objects.bulk_create(lines)
+    else:
+        JournalLine.objects.filter(entry=entry).update(entry_sequence=sequence)
     entry.status = EntryStatus.POSTED
     entry.sequence = sequence
     entry.number = journal_number(year=entry.date.year, sequence=sequence)
     entry.posted_at = timezone.now()
     entry.posted_by = by if by is not None and by.is_authenticated else None
     entry.save(update_fields=["status", "sequence", "number", "posted_at", "posted_by", "updated_at"])
-    for line in lines:
-        line.entry_sequence = sequence
     audit_record(
         action="post",
         company=company,
         obj=entry,
         actor=by,
         changes={
-            "status": {"before": EntryStatus.DRAFT, "after": EntryStatus.POSTED},
+            **(audit_changes or {}),
+            "status": {"before": None if audit_changes else EntryStatus.DRAFT, "after": EntryStatus.POSTED},
             "number": {"before": None, "after": entry.number},
         },
     )
@@ -578,20 +591,16 @@ def journal_entry_reverse(
             )
             for ln in original_lines
         ]
-        try:
-            with transaction.atomic():
-                JournalLine.objects.bulk_create(lines)
-        except IntegrityError as exc:  # pragma: no cover - guarded by the lock above
-            raise errors.AlreadyReversed() from exc
-        audit_record(
-            action="create",
-            company=company,
-            obj=reversal,
-            actor=by,
-            changes=diff(None, _entry_snapshot(reversal, lines)),
-            metadata={"reversal_of": original.pk},
+        _post(
+            entry=reversal,
+            lines=lines,
+            by=by,
+            insert_lines=True,
+            audit_changes={
+                **diff(None, _entry_snapshot(reversal, lines)),
+                "reversal_of": {"before": None, "after": original.pk},
+            },
         )
-        _post(entry=reversal, lines=lines, by=by)
         JournalEntry.objects.filter(pk=original.pk).update(reversed_by=reversal)
         original.reversed_by = reversal
         audit_record(
