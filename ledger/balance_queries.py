@@ -11,10 +11,12 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
+from accounts.models import PATH_SEPARATOR
 from ledger.balances import month_start
 from ledger.models import DailyBalance, MonthlyBalance
 
@@ -98,3 +100,21 @@ def account_totals(
                 row["d"], row["c"], row["a"], row["n"]
             )
     return dict(result)
+
+
+def roll_up(chart: list[tuple[int, str]], values: dict[int, Any]) -> dict[int, Any]:
+    """Add each account's value to itself and every ancestor on its path.
+
+    `chart` is (id, path) for the company's accounts; `values` may hold Decimals or AccountTotals.
+    Accounts with nothing under them are absent from the result.
+    """
+    id_by_path = {path: pk for pk, path in chart}
+    path_by_id = dict(chart)
+    rolled: dict[int, Any] = {}
+    for account_id, value in values.items():
+        parts = path_by_id[account_id].split(PATH_SEPARATOR)
+        for depth in range(1, len(parts) + 1):
+            ancestor = id_by_path.get(PATH_SEPARATOR.join(parts[:depth]))
+            if ancestor is not None:
+                rolled[ancestor] = rolled[ancestor] + value if ancestor in rolled else value
+    return rolled

@@ -19,8 +19,8 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from accounts.models import PATH_SEPARATOR, Account, AccountType, Company
-from ledger.balance_queries import AccountTotals, account_totals
+from accounts.models import Account, AccountType, Company
+from ledger.balance_queries import AccountTotals, account_totals, roll_up
 from ledger.models import JournalLine
 
 ZERO = Decimal(0)
@@ -122,26 +122,15 @@ def _rolled_up_section(
     accounts: list[Account], signed_balances: dict[int, Decimal], *, sign: int
 ) -> StatementSection:
     """Rows in tree order, parents carrying the sum of their sub-accounts; total = sum of leaves."""
-    by_path = {a.path: a for a in accounts}
-    rolled: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for account in accounts:
-        own = signed_balances.get(account.pk, ZERO)
-        if own == 0:
-            continue
-        # add to the account and every ancestor (ancestors' paths are prefixes of its path)
-        parts = account.path.split(PATH_SEPARATOR)
-        for depth in range(1, len(parts) + 1):
-            ancestor = by_path.get(PATH_SEPARATOR.join(parts[:depth]))
-            if ancestor is not None:
-                rolled[ancestor.pk] += own
+    own = {a.pk: signed_balances[a.pk] for a in accounts if signed_balances.get(a.pk, ZERO) != 0}
+    rolled = roll_up([(a.pk, a.path) for a in accounts], own)
     parents = {a.parent_id for a in accounts if a.parent_id}
     rows = [
         StatementRow(account=_ref(a), balance=sign * rolled[a.pk], is_leaf=a.pk not in parents)
         for a in accounts
         if rolled.get(a.pk, ZERO) != 0
     ]
-    total = sign * sum((signed_balances.get(a.pk, ZERO) for a in accounts), ZERO)
-    return StatementSection(rows=rows, total=total)
+    return StatementSection(rows=rows, total=sign * sum(own.values(), ZERO))
 
 
 def _accounts_by_type(company: Company) -> dict[str, list[Account]]:

@@ -6,7 +6,8 @@ import datetime
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.models import Company
+from accounts.models import Account, Company
+from ledger.balance_queries import AccountTotals, account_totals, roll_up
 from ledger.models import (
     AccountingPeriod,
     ExchangeRate,
@@ -57,3 +58,13 @@ def journal_entries_for_company(*, company: Company) -> QuerySet[JournalEntry]:
 
 def journal_entry_get(*, company: Company, pk: int) -> JournalEntry | None:
     return journal_entries_for_company(company=company).filter(pk=pk).first()
+
+
+def account_balances_rolled_up(*, company_id: int, as_of: datetime.date) -> dict[int, AccountTotals]:
+    """Posted totals as of a date for the company's accounts, each parent summing its subtree
+    (accounts with nothing posted under them are absent: zero)."""
+    posted = account_totals(company_id=company_id, end=as_of)
+    if not posted:
+        return {}
+    chart = list(Account.objects.filter(company_id=company_id).values_list("id", "path"))
+    return roll_up(chart, posted)

@@ -16,6 +16,7 @@ from rest_framework.renderers import BaseRenderer
 from accounts.models import Account
 from accounts.roles import Action
 from ledger import reports
+from ledger.api import report_serializers as rs
 from ledger.reports import LedgerCursor
 from sofinance.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
 from sofinance.api.tenancy import CompanyScopedMixin
@@ -80,14 +81,16 @@ class _ReportView(CompanyScopedMixin, GenericAPIView):
 
 
 class TrialBalanceView(_ReportView):
+    serializer_class = rs.TrialBalanceOutput
     """Trial balance as of a date (default today): each account's debit or credit balance."""
 
     @extend_schema(
+        responses={200: rs.TrialBalanceOutput},
         parameters=[
             OpenApiParameter("as_of", str, description="YYYY-MM-DD (default: today)"),
             OpenApiParameter("include_zero", bool, description="List accounts with a zero balance too."),
             OpenApiParameter("format", str, enum=["json", "csv"]),
-        ]
+        ],
     )
     def get(self, request, company_id):
         as_of = _date_param(request, "as_of", default=datetime.date.today())
@@ -171,13 +174,15 @@ def _section_csv(view: _ReportView, title: str, section: reports.StatementSectio
 
 
 class BalanceSheetView(_ReportView):
+    serializer_class = rs.BalanceSheetOutput
     """Balance sheet as of a date: assets = liabilities + equity + current earnings."""
 
     @extend_schema(
+        responses={200: rs.BalanceSheetOutput},
         parameters=[
             OpenApiParameter("as_of", str, description="YYYY-MM-DD (default: today)"),
             OpenApiParameter("format", str, enum=["json", "csv"]),
-        ]
+        ],
     )
     def get(self, request, company_id):
         as_of = _date_param(request, "as_of", default=datetime.date.today())
@@ -207,14 +212,16 @@ class BalanceSheetView(_ReportView):
 
 
 class IncomeStatementView(_ReportView):
+    serializer_class = rs.IncomeStatementOutput
     """Income statement for a date range (closing entries left out)."""
 
     @extend_schema(
+        responses={200: rs.IncomeStatementOutput},
         parameters=[
             OpenApiParameter("from", str, required=True, description="YYYY-MM-DD"),
             OpenApiParameter("to", str, required=True, description="YYYY-MM-DD"),
             OpenApiParameter("format", str, enum=["json", "csv"]),
-        ]
+        ],
     )
     def get(self, request, company_id):
         date_from = _date_param(request, "from", aliases=("date_from",))
@@ -241,6 +248,7 @@ class IncomeStatementView(_ReportView):
 
 
 class GeneralLedgerView(_ReportView):
+    serializer_class = rs.GeneralLedgerOutput
     """An account's posted lines over a range with running balances (debit minus credit).
 
     `account` is matched as a code first, then as an id; `account_id` / `account_code` are
@@ -249,6 +257,7 @@ class GeneralLedgerView(_ReportView):
     """
 
     @extend_schema(
+        responses={200: rs.GeneralLedgerOutput},
         parameters=[
             OpenApiParameter("account", str, required=False, description="Account code or id."),
             OpenApiParameter("account_id", int, required=False),
@@ -260,7 +269,7 @@ class GeneralLedgerView(_ReportView):
             ),
             OpenApiParameter("cursor", str),
             OpenApiParameter("format", str, enum=["json", "csv"]),
-        ]
+        ],
     )
     def get(self, request, company_id):
         account = self._account()

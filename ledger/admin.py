@@ -1,0 +1,705 @@
+"""Admin for the ledger: the chart with balances, journal entries, exchange rates and periods.
+
+Thin: drafts are validated by the ledger's own checks (build_lines, check_balanced,
+check_period_open) while the form is cleaned, so problems show beside the user's input, and
+every write goes through a service (journal_entry_create/update/delete/post/reverse,
+exchange_rate_set/delete, account_*). Posted entries are read-only: they change only by reversal.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.db.models import DecimalField, OuterRef, Subquery, Sum
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.admin import (
+    AccountAdmin,
+    CompanyScopedAdmin,
+    ServiceAdmin,
+    ServiceModelForm,
+    admin_can,
+    admin_companies,
+    adopt,
+)
+from accounts.models import Account
+from accounts.roles import Action
+from ledger.balance_queries import AccountTotals
+from ledger.models import (
+    AccountingPeriod,
+    EntryStatus,
+    ExchangeRate,
+    JournalEntry,
+    JournalLine,
+)
+from ledger.selectors import account_balances_rolled_up
+from ledger.services import (
+    build_lines,
+    check_balanced,
+    check_period_open,
+    exchange_rate_delete,
+    exchange_rate_set,
+    journal_entry_create,
+    journal_entry_delete,
+    journal_entry_post,
+    journal_entry_reverse,
+    journal_entry_update,
+)
+from sofinance.errors import APIError
+from sofinance.errors import PermissionDenied as RoleDenied
+from sofinance.money import format_amount, quantize
+
+ZERO = Decimal(0)
+
+
+def balance_text(totals: AccountTotals | None, currency: str) -> str:
+    """A balance as accountants read it: "1250.00 Dr", "300.00 Cr" or "0.00"."""
+    balance = totals.balance if totals is not None else ZERO
+    if balance > 0:
+        return f"{format_amount(balance, currency)} Dr"
+    if balance < 0:
+        return f"{format_amount(-balance, currency)} Cr"
+    return format_amount(ZERO, currency)
+
+
+# --------------------------------------------------------------------------- chart with balances
+
+
+def balance_as_of(request: HttpRequest) -> datetime.date:
+    """The date balances are read at: ?as_of=YYYY-MM-DD, today when absent or not a date."""
+    value = request.GET.get(BalanceAsOfFilter.parameter_name, "")
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return timezone.localdate()
+
+
+class BalanceAsOfFilter(admin.SimpleListFilter):
+    """Not a filter of rows: chooses the date of the balance column (quick picks or any date)."""
+
+    title = "balance date"
+    parameter_name = "as_of"
+    template = "admin/ledger/account/balance_as_of_filter.html"
+
+    def lookups(self, request, model_admin):
+        today = timezone.localdate()
+        end_of_last_month = today.replace(day=1) - datetime.timedelta(days=1)
+        end_of_last_year = datetime.date(today.year - 1, 12, 31)
+        return [
+            (end_of_last_month.isoformat(), "End of last month"),
+            (end_of_last_year.isoformat(), "End of last year"),
+        ]
+
+    def queryset(self, request, queryset):
+        return queryset
+
+    def get_facet_counts(self, pk_attname, filtered_qs):
+        return {}
+
+    def choices(self, changelist):
+        # The date form keeps the other filters and the search of the page.
+        self.other_params = [(k, v) for k, v in changelist.params.items() if k != self.parameter_name]
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Today",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class AccountBalanceChangeList(ChangeList):
+    """After the page is read, attach each account's rolled-up balance (one read per company)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        as_of = balance_as_of(request)
+        per_company: dict[int, dict[int, AccountTotals]] = {}
+        for account in self.result_list:
+            if account.company_id not in per_company:
+                per_company[account.company_id] = account_balances_rolled_up(
+                    company_id=account.company_id, as_of=as_of
+                )
+            account.admin_balance = per_company[account.company_id].get(account.pk)
+
+
+class AccountBalanceAdmin(AccountAdmin):
+    """The chart as a tree with each account's balance; a parent's is the sum of its subtree."""
+
+    list_display = [
+        "code",
+        "tree_name",
+        "type",
+        "normal_balance",
+        "currency_shown",
+        "is_active",
+        "balance",
+        "company",
+    ]
+    list_filter = [BalanceAsOfFilter, *AccountAdmin.list_filter]
+
+    def get_changelist(self, request, **kwargs):
+        return AccountBalanceChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "subtitle": f"Balances as of {balance_as_of(request).isoformat()}",
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="balance (functional currency)")
+    def balance(self, obj: Account) -> str:
+        return balance_text(getattr(obj, "admin_balance", None), obj.company.currency)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            fieldsets = [*fieldsets, ("Balance", {"fields": ["balance_today"]})]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "balance_today"] if obj is not None else readonly
+
+    @admin.display(description="balance today (with sub-accounts)")
+    def balance_today(self, obj: Account) -> str:
+        rolled = account_balances_rolled_up(company_id=obj.company_id, as_of=timezone.localdate())
+        return balance_text(rolled.get(obj.pk), obj.company.currency)
+
+
+admin.site.unregister(Account)
+admin.site.register(Account, AccountBalanceAdmin)
+
+
+# --------------------------------------------------------------------------- journal entries
+
+
+class JournalLineForm(ServiceModelForm):
+    """One line as typed: a debit or a credit, optionally a currency and a rate (else stored/1)."""
+
+    debit = forms.DecimalField(required=False)
+    credit = forms.DecimalField(required=False)
+    currency = forms.CharField(
+        required=False, max_length=3, help_text="Blank: the account's or the company's currency."
+    )
+    fx_rate = forms.DecimalField(
+        required=False, help_text="Foreign currency only; blank: the stored rate for the date."
+    )
+
+    class Meta:
+        model = JournalLine
+        fields = ["account", "debit", "credit", "currency", "fx_rate", "description"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        line = self.instance
+        if line.pk is not None:
+            # Show the saved line as it was entered: one side, and a rate only when it matters.
+            self.initial["debit"] = quantize(line.debit, line.currency) if line.debit else None
+            self.initial["credit"] = quantize(line.credit, line.currency) if line.credit else None
+            self.initial["fx_rate"] = line.fx_rate.normalize() if line.fx_rate != 1 else None
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+
+class JournalLineFormSet(forms.BaseInlineFormSet):
+    """Validates the lines as a whole with the ledger's own checks, before anything is written.
+
+    Per-line problems land on their fields; entry-level ones (unbalanced, period closed) above
+    the lines. `service_lines` holds the lines for journal_entry_create / journal_entry_update.
+    """
+
+    service_lines: list[dict[str, Any]]
+
+    def clean(self) -> None:
+        super().clean()
+        self.service_lines = []
+        if any(self.errors):
+            return
+        line_forms = []
+        for form in self.forms:
+            if not form.cleaned_data or (self.can_delete and self._should_delete_form(form)):
+                continue
+            data = form.cleaned_data
+            line_forms.append(form)
+            self.service_lines.append(
+                {
+                    "account": data["account"],
+                    "debit": data.get("debit"),
+                    "credit": data.get("credit"),
+                    "currency": data.get("currency") or None,
+                    "fx_rate": data.get("fx_rate"),
+                    "description": data.get("description") or "",
+                }
+            )
+        entry = self.instance
+        if entry.company_id is None or entry.date is None:
+            return  # the entry's own fields are invalid; the form says so
+        try:
+            built = build_lines(company=entry.company, date=entry.date, lines=self.service_lines)
+            check_balanced(company=entry.company, lines=built)
+            check_period_open(company=entry.company, date=entry.date)
+        except APIError as exc:
+            per_line = exc.details.get("lines")
+            if isinstance(per_line, dict):
+                for index, problems in per_line.items():
+                    form = line_forms[int(index)]
+                    for field, field_messages in problems.items():
+                        for message in field_messages:
+                            form.add_error(field if field in form.fields else None, message)
+            raise forms.ValidationError(exc.message, code=str(exc.code)) from exc
+
+
+def _entry_writable(request: HttpRequest, entry: JournalEntry | None) -> bool:
+    if entry is None:
+        allowed = admin_companies(request, Action.JOURNAL_DRAFT)
+        return request.user.has_perm("ledger.add_journalentry") and (allowed is None or bool(allowed))
+    return (
+        entry.status == EntryStatus.DRAFT
+        and request.user.has_perm("ledger.change_journalentry")
+        and admin_can(request, entry.company_id, Action.JOURNAL_DRAFT)
+    )
+
+
+class JournalLineInline(admin.TabularInline):
+    model = JournalLine
+    form = JournalLineForm
+    formset = JournalLineFormSet
+    fk_name = "entry"
+    autocomplete_fields = ["account"]
+    ordering = ["line_no"]
+    draft_fields = ["account", "debit", "credit", "currency", "fx_rate", "description", "base_amount_shown"]
+    posted_fields = [
+        "line_no",
+        "account",
+        "debit_shown",
+        "credit_shown",
+        "currency",
+        "fx_rate_shown",
+        "base_amount_shown",
+        "description",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account", "company")
+
+    def get_fields(self, request, obj=None):
+        return self.posted_fields if obj is not None and obj.is_posted else self.draft_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.posted_fields if obj is not None and obj.is_posted else ["base_amount_shown"]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        if obj is None:
+            return 2
+        return 1 if obj.status == EntryStatus.DRAFT else 0
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "account":
+            allowed = admin_companies(request, Action.JOURNAL_DRAFT)
+            queryset = Account.objects.select_related("company").order_by("company_id", "path")
+            kwargs["queryset"] = queryset if allowed is None else queryset.filter(company_id__in=allowed)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # Lines follow their entry: editable while it is a draft the user may change, else shown only.
+    def has_add_permission(self, request, obj=None):
+        return _entry_writable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _entry_writable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _entry_writable(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("ledger.view_journalentry") or request.user.has_perm(
+            "ledger.change_journalentry"
+        )
+
+    @admin.display(description="debit")
+    def debit_shown(self, line: JournalLine) -> str:
+        return format_amount(line.debit, line.currency) if line.debit else ""
+
+    @admin.display(description="credit")
+    def credit_shown(self, line: JournalLine) -> str:
+        return format_amount(line.credit, line.currency) if line.credit else ""
+
+    @admin.display(description="fx rate")
+    def fx_rate_shown(self, line: JournalLine) -> str:
+        return format(line.fx_rate.normalize(), "f")
+
+    @admin.display(description="base amount")
+    def base_amount_shown(self, line: JournalLine) -> str:
+        if line.pk is None:
+            return ""
+        return format_amount(line.base_amount, line.company.currency)
+
+
+class JournalEntryForm(ServiceModelForm):
+    class Meta:
+        model = JournalEntry
+        fields = ["company", "date", "description", "reference"]
+
+
+_ENTRY_TOTAL = DecimalField(max_digits=22, decimal_places=4)
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
+    form = JournalEntryForm
+    view_action = Action.JOURNAL_VIEW
+    manage_action = Action.JOURNAL_DRAFT
+    inlines = [JournalLineInline]
+    list_display = ["entry", "date", "description", "reference", "source", "status", "total", "company"]
+    list_filter = [("company", admin.RelatedOnlyFieldListFilter), "status", "source"]
+    list_select_related = ["company"]
+    search_fields = ["number", "reference", "description"]
+    date_hierarchy = "date"
+    ordering = ["-date", "-id"]
+    show_full_result_count = False
+    actions = ["post_drafts", "reverse_entries", "delete_drafts"]
+    change_form_template = "admin/ledger/journalentry/change_form.html"
+
+    def get_queryset(self, request):
+        debits = (
+            JournalLine.objects.filter(entry=OuterRef("pk"), base_amount__gt=0)
+            .order_by()
+            .values("entry")
+            .annotate(total=Sum("base_amount"))
+            .values("total")
+        )
+        return super().get_queryset(request).annotate(admin_total=Subquery(debits, output_field=_ENTRY_TOTAL))
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["company", "date", "description", "reference"]})]
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "company",
+                        "number",
+                        "status",
+                        "source",
+                        "date",
+                        "description",
+                        "reference",
+                        ("total_debit", "total_credit"),
+                    ]
+                },
+            ),
+            (
+                "History",
+                {
+                    "fields": [
+                        ("created_by", "created_at"),
+                        ("posted_by", "posted_at"),
+                        ("reversal_of", "reversed_by"),
+                    ]
+                },
+            ),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [
+            "company",
+            "number",
+            "status",
+            "source",
+            "total_debit",
+            "total_credit",
+            "created_by",
+            "created_at",
+            "posted_by",
+            "posted_at",
+            "reversal_of",
+            "reversed_by",
+        ]
+
+    # A posted entry is read-only and never deleted: it changes only by reversal.
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.status != EntryStatus.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status != EntryStatus.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_post_permission(self, request):
+        allowed = admin_companies(request, Action.JOURNAL_POST)
+        return request.user.has_perm("ledger.change_journalentry") and (allowed is None or bool(allowed))
+
+    def has_reverse_permission(self, request):
+        allowed = admin_companies(request, Action.JOURNAL_REVERSE)
+        return request.user.has_perm("ledger.change_journalentry") and (allowed is None or bool(allowed))
+
+    # ----- display
+
+    @admin.display(description="entry", ordering="sequence")
+    def entry(self, obj: JournalEntry) -> str:
+        return str(obj)
+
+    @admin.display(description="total")
+    def total(self, obj: JournalEntry) -> str:
+        return format_amount(getattr(obj, "admin_total", None) or ZERO, obj.company.currency)
+
+    def _side_total(self, obj: JournalEntry, debit: bool) -> str:
+        amounts = [ln.base_amount for ln in obj.lines.all()]
+        total = (
+            sum((a for a in amounts if a > 0), ZERO) if debit else -sum((a for a in amounts if a < 0), ZERO)
+        )
+        return format_amount(total, obj.company.currency)
+
+    @admin.display(description="total debit")
+    def total_debit(self, obj: JournalEntry) -> str:
+        return self._side_total(obj, debit=True)
+
+    @admin.display(description="total credit")
+    def total_credit(self, obj: JournalEntry) -> str:
+        return self._side_total(obj, debit=False)
+
+    # ----- writes
+
+    def save_model(self, request, obj, form, change):
+        """Nothing yet: the entry and its lines are written together in save_related."""
+
+    def save_related(self, request, form, formsets, change):
+        line_formsets = [fs for fs in formsets if isinstance(fs, JournalLineFormSet)]
+        lines_changed = any(fs.has_changed() for fs in line_formsets)
+        lines = [line for fs in line_formsets for line in fs.service_lines]
+        data = form.cleaned_data
+        with self.refusal_as_form_error():
+            if change:
+                saved = journal_entry_update(
+                    entry=form.instance,
+                    by=request.user,
+                    date=data["date"],
+                    description=data.get("description") or "",
+                    reference=data.get("reference") or "",
+                    lines=lines if lines_changed else None,
+                )
+            else:
+                saved = journal_entry_create(
+                    company=data["company"],
+                    date=data["date"],
+                    lines=lines,
+                    by=request.user,
+                    description=data.get("description") or "",
+                    reference=data.get("reference") or "",
+                )
+        adopt(form.instance, saved)
+
+    def construct_change_message(self, request, form, formsets, add):
+        if add:
+            return [{"added": {}}]
+        fields = list(form.changed_data)
+        if any(fs.has_changed() for fs in formsets):
+            fields.append("lines")
+        return [{"changed": {"fields": fields}}] if fields else []
+
+    def delete_model(self, request, obj):
+        with self.refusal_as_form_error():
+            journal_entry_delete(entry=obj, by=request.user)
+
+    # ----- actions
+
+    def _checked(self, request, entry: JournalEntry, action: Action) -> JournalEntry:
+        if not admin_can(request, entry.company_id, action):
+            raise RoleDenied("Your role in this company does not allow this.")
+        return entry
+
+    @admin.action(description="Post selected drafts", permissions=["post"])
+    def post_drafts(self, request, queryset):
+        self.report_each(
+            request,
+            list(queryset.order_by("date", "id")),
+            lambda e: journal_entry_post(
+                entry=self._checked(request, e, Action.JOURNAL_POST), posted_by=request.user
+            ),
+            success=lambda e, posted: f"{e}: posted as {posted.number}.",
+        )
+
+    @admin.action(description="Reverse selected entries", permissions=["reverse"])
+    def reverse_entries(self, request, queryset):
+        self.report_each(
+            request,
+            list(queryset.order_by("date", "id")),
+            lambda e: journal_entry_reverse(
+                entry=self._checked(request, e, Action.JOURNAL_REVERSE), by=request.user
+            ),
+            success=lambda e, reversal: f"{e}: reversed by {reversal.number}.",
+        )
+
+    @admin.action(description="Delete selected drafts", permissions=["delete"])
+    def delete_drafts(self, request, queryset):
+        self.report_each(
+            request,
+            list(queryset.order_by("date", "id")),
+            lambda e: journal_entry_delete(
+                entry=self._checked(request, e, Action.JOURNAL_DRAFT), by=request.user
+            ),
+            success=lambda e, _: f"{e}: deleted.",
+        )
+
+    # ----- Post / Reverse buttons on the change page
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/post/",
+                self.admin_site.admin_view(require_POST(self.post_view)),
+                name="{}_{}_post".format(*info),
+            ),
+            path(
+                "<path:object_id>/reverse/",
+                self.admin_site.admin_view(require_POST(self.reverse_view)),
+                name="{}_{}_reverse".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _change_url(self, entry_id: int) -> str:
+        return reverse("admin:ledger_journalentry_change", args=[entry_id], current_app=self.admin_site.name)
+
+    def _entry_for(self, request, object_id: str) -> JournalEntry:
+        return get_object_or_404(self.get_queryset(request), pk=object_id)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["can_post_entry"] = obj.status == EntryStatus.DRAFT and admin_can(
+                request, obj.company_id, Action.JOURNAL_POST
+            )
+            context["can_reverse_entry"] = (
+                obj.is_posted
+                and obj.reversed_by_id is None
+                and admin_can(request, obj.company_id, Action.JOURNAL_REVERSE)
+            )
+            context["can_post_entry"] &= self.has_post_permission(request)
+            context["can_reverse_entry"] &= self.has_reverse_permission(request)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def post_view(self, request, object_id):
+        entry = self._entry_for(request, object_id)
+        if not (
+            self.has_post_permission(request) and admin_can(request, entry.company_id, Action.JOURNAL_POST)
+        ):
+            raise PermissionDenied
+        try:
+            posted = journal_entry_post(entry=entry, posted_by=request.user)
+        except APIError as exc:
+            self.message_user(request, f"{entry}: {exc.message}", messages.ERROR)
+        else:
+            self.message_user(request, f"{entry}: posted as {posted.number}.", messages.SUCCESS)
+        return HttpResponseRedirect(self._change_url(entry.pk))
+
+    def reverse_view(self, request, object_id):
+        entry = self._entry_for(request, object_id)
+        if not (
+            self.has_reverse_permission(request)
+            and admin_can(request, entry.company_id, Action.JOURNAL_REVERSE)
+        ):
+            raise PermissionDenied
+        raw_date = (request.POST.get("reversal_date") or "").strip()
+        try:
+            date = datetime.date.fromisoformat(raw_date) if raw_date else None
+        except ValueError:
+            self.message_user(request, f"{raw_date!r} is not a date (YYYY-MM-DD).", messages.ERROR)
+            return HttpResponseRedirect(self._change_url(entry.pk))
+        try:
+            reversal = journal_entry_reverse(entry=entry, by=request.user, date=date)
+        except APIError as exc:
+            self.message_user(request, f"{entry}: {exc.message}", messages.ERROR)
+            return HttpResponseRedirect(self._change_url(entry.pk))
+        self.message_user(request, f"{entry}: reversed by {reversal.number}.", messages.SUCCESS)
+        return HttpResponseRedirect(self._change_url(reversal.pk))
+
+
+# --------------------------------------------------------------------------- rates and periods
+
+
+class ExchangeRateForm(ServiceModelForm):
+    class Meta:
+        model = ExchangeRate
+        fields = ["company", "from_currency", "to_currency", "date", "rate"]
+
+    def clean_from_currency(self) -> str:
+        return (self.cleaned_data.get("from_currency") or "").strip().upper()
+
+    def clean_to_currency(self) -> str:
+        return (self.cleaned_data.get("to_currency") or "").strip().upper()
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(ServiceAdmin, CompanyScopedAdmin):
+    """Rates are stored (or replaced, for the same pair and day) by exchange_rate_set."""
+
+    form = ExchangeRateForm
+    view_action = Action.RATES_VIEW
+    manage_action = Action.RATES_MANAGE
+    list_display = ["date", "from_currency", "to_currency", "rate", "company", "created_at"]
+    list_filter = [("company", admin.RelatedOnlyFieldListFilter), "from_currency", "to_currency"]
+    list_select_related = ["company"]
+    search_fields = ["from_currency", "to_currency"]
+    date_hierarchy = "date"
+    ordering = ["company", "from_currency", "to_currency", "-date"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A rate is identified by its company, pair and day; only its value changes.
+        return ["company", "from_currency", "to_currency", "date", "created_at"] if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        fields = ["company", "from_currency", "to_currency", "date", "rate"]
+        return [*fields, "created_at"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        key = obj if change else None
+        with self.refusal_as_form_error():
+            saved = exchange_rate_set(
+                company=key.company if key else data["company"],
+                from_currency=key.from_currency if key else data["from_currency"],
+                to_currency=key.to_currency if key else data["to_currency"],
+                date=key.date if key else data["date"],
+                rate=data["rate"],
+                by=request.user,
+            )
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        with self.refusal_as_form_error():
+            exchange_rate_delete(rate=obj, by=request.user)
+
+
+@admin.register(AccountingPeriod)
+class AccountingPeriodAdmin(CompanyScopedAdmin):
+    """List and view only until the period services (create, close, reopen, lock) exist."""
+
+    view_action = Action.PERIODS_VIEW
+    manage_action = None
+    list_display = ["company", "name", "start_date", "end_date", "status", "closed_at", "closed_by"]
+    list_filter = [("company", admin.RelatedOnlyFieldListFilter), "status"]
+    list_select_related = ["company", "closed_by"]
+    date_hierarchy = "start_date"
+    ordering = ["company", "start_date"]
