@@ -39,9 +39,11 @@ from ledger.models import (
     AccountingPeriod,
     EntryStatus,
     ExchangeRate,
+    FiscalYearClose,
     JournalEntry,
     JournalLine,
 )
+from ledger.periods import period_close, period_lock, period_reopen
 from ledger.selectors import account_balances_rolled_up
 from ledger.services import (
     build_lines,
@@ -692,14 +694,99 @@ class ExchangeRateAdmin(ServiceAdmin, CompanyScopedAdmin):
             exchange_rate_delete(rate=obj, by=request.user)
 
 
+class PeriodActionForm(admin.helpers.ActionForm):
+    reason = forms.CharField(required=False, label="Reason (to reopen)", max_length=500)
+
+
 @admin.register(AccountingPeriod)
-class AccountingPeriodAdmin(CompanyScopedAdmin):
-    """List and view only until the period services (create, close, reopen, lock) exist."""
+class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
+    """Periods are created, closed, reopened and locked only through ledger.periods.
+
+    Add and change are off (one call makes a fiscal year's months: POST .../periods/generate);
+    the actions close, reopen (with a reason) and lock, each reporting the service's answer.
+    """
 
     view_action = Action.PERIODS_VIEW
-    manage_action = None
+    manage_action = Action.PERIODS_MANAGE
+    action_form = PeriodActionForm
+    actions = ["close_periods", "reopen_periods", "lock_periods"]
     list_display = ["company", "name", "start_date", "end_date", "status", "closed_at", "closed_by"]
     list_filter = [("company", admin.RelatedOnlyFieldListFilter), "status"]
     list_select_related = ["company", "closed_by"]
     date_hierarchy = "start_date"
     ordering = ["company", "start_date"]
+    readonly_fields = ["company", "name", "start_date", "end_date", "status", "closed_at", "closed_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_manage_permission(self, request):
+        allowed = admin_companies(request, Action.PERIODS_MANAGE)
+        return request.user.has_perm("ledger.view_accountingperiod") and (allowed is None or bool(allowed))
+
+    def _checked(self, request, period: AccountingPeriod) -> AccountingPeriod:
+        if not admin_can(request, period.company_id, Action.PERIODS_MANAGE):
+            raise RoleDenied("Your role in this company does not allow this.")
+        return period
+
+    @admin.action(description="Close selected periods", permissions=["manage"])
+    def close_periods(self, request, queryset):
+        self.report_each(
+            request,
+            list(queryset.order_by("start_date")),
+            lambda p: period_close(period=self._checked(request, p), by=request.user),
+            success=lambda p, _: f"{p}: closed.",
+        )
+
+    @admin.action(description="Reopen selected periods (give a reason)", permissions=["manage"])
+    def reopen_periods(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        self.report_each(
+            request,
+            list(queryset.order_by("start_date")),
+            lambda p: period_reopen(period=self._checked(request, p), reason=reason, by=request.user),
+            success=lambda p, _: f"{p}: reopened.",
+        )
+
+    @admin.action(description="Lock selected periods (for good)", permissions=["manage"])
+    def lock_periods(self, request, queryset):
+        self.report_each(
+            request,
+            list(queryset.order_by("start_date")),
+            lambda p: period_lock(period=self._checked(request, p), by=request.user),
+            success=lambda p, _: f"{p}: locked.",
+        )
+
+
+@admin.register(FiscalYearClose)
+class FiscalYearCloseAdmin(CompanyScopedAdmin):
+    """Closed fiscal years and their closing entries (closing and reopening: the API)."""
+
+    view_action = Action.PERIODS_VIEW
+    list_display = [
+        "company",
+        "start_date",
+        "end_date",
+        "closing_entry",
+        "closed_at",
+        "closed_by",
+        "reopened_at",
+    ]
+    list_filter = [("company", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["company", "closing_entry", "closed_by"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
