@@ -5,3 +5,6 @@ class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = "Audit trail"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from audit import signals  # noqa: F401 - connects the login and task receivers

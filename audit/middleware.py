@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from audit.context import audit_context
+from audit.context import audit_context, normalise_ip
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """REMOTE_ADDR, normalised (the database's inet type would rewrite it, breaking signatures).
+
+    Behind a proxy REMOTE_ADDR is the proxy's address. X-Forwarded-For is not read: any client
+    can send it, and trusting it needs the list of trusted proxies, which is not configured.
+    """
+    return normalise_ip(request.META.get("REMOTE_ADDR"))
 
 
 class AuditContextMiddleware:
@@ -14,10 +19,8 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        actor = user if user is not None and user.is_authenticated else None
         with audit_context(
-            actor=actor,
+            request=request,
             ip=client_ip(request),
             user_agent=request.headers.get("User-Agent", "")[:512],
             request_id=getattr(request, "request_id", None),

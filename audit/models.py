@@ -1,4 +1,19 @@
-"""The audit trail: append-only events, signed on write and sealed into a hash chain after commit."""
+"""The audit trail: append-only events, signed on write and sealed into a hash chain after commit.
+
+Three tables hold the trail, and a fourth is the sealer's work queue:
+
+- `AuditEvent`: one row per recorded action, inserted (signed) by `audit_record` inside the
+  caller's transaction. Never updated, never deleted (database triggers refuse it).
+- `AuditSeal`: one row per sealed event, inserted by the sealer after the event committed: the
+  event's place in its chain (`seq`), the previous link's hash and its own. Append-only too.
+- `AuditChainHead`: one row per chain, the last seal's `seq` and hash. The sealer locks it, so
+  only sealers queue on it, never writers. Its `last_seq` never goes backwards (trigger).
+- `AuditPendingSeal`: events written but not yet sealed, so the sealer finds them without
+  scanning the trail. Rows leave it as their events are sealed.
+
+A chain is one company's events (`company:<id>`), or the events of no company (`global`).
+See docs/audit.md for the design and what each check detects.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +21,24 @@ import uuid
 
 from django.db import models
 from django.utils import timezone
+
+GLOBAL_CHAIN = "global"
+GENESIS_HASH = "0" * 64
+
+
+def chain_key(company_id: int | None) -> str:
+    """The chain an event of this company belongs to."""
+    return GLOBAL_CHAIN if company_id is None else f"company:{company_id}"
+
+
+def chain_company_id(chain: str) -> int | None:
+    """The company of a chain (None for the global chain)."""
+    if chain == GLOBAL_CHAIN:
+        return None
+    prefix, _, value = chain.partition(":")
+    if prefix != "company" or not value.isdigit():
+        raise ValueError(f"Not an audit chain: {chain!r}")
+    return int(value)
 
 
 class AuditAction(models.TextChoices):
@@ -69,3 +102,61 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_repr} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditSeal(models.Model):
+    """An event's link in its chain: `hash` covers the previous link's hash, the event's
+    signature and canonical content, the chain and the position. Never updated, never deleted."""
+
+    # The event is the primary key: an event is sealed at most once. DO_NOTHING, because events
+    # are never deleted and the database (not Django's collector) must be the one to refuse it.
+    event = models.OneToOneField(
+        AuditEvent, primary_key=True, on_delete=models.DO_NOTHING, related_name="seal"
+    )
+    chain = models.CharField(max_length=40)
+    company_id = models.BigIntegerField(null=True, blank=True)
+    seq = models.BigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_seal_chain_seq_unique"),
+            models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_seal_seq_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.seq}"
+
+
+class AuditChainHead(models.Model):
+    """The end of one chain. Sealers lock this row; verification compares the last seal with it,
+    so removing sealed events from the tail is detected. `signature` is an HMAC of the head, so
+    a head rewritten by raw SQL to hide a truncation does not verify."""
+
+    chain = models.CharField(max_length=40, unique=True)
+    company_id = models.BigIntegerField(null=True, blank=True)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    last_event_id = models.BigIntegerField(null=True, blank=True)
+    signature = models.CharField(max_length=64, blank=True, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.chain} @ {self.last_seq}"
+
+
+class AuditPendingSeal(models.Model):
+    """An event waiting to be sealed: written in the event's transaction, removed when sealed."""
+
+    event = models.OneToOneField(
+        AuditEvent, primary_key=True, on_delete=models.DO_NOTHING, related_name="pending_seal"
+    )
+    chain = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [models.Index(fields=["chain", "event"], name="audit_pending_chain_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.chain}: event {self.event_id}"

@@ -1,24 +1,41 @@
-"""Writing audit events. Called by every service inside its own transaction."""
+"""Writing audit events (called by every service inside its own transaction), sealing them into
+their chains after commit, and verifying the chains.
+
+Signing and hashing live in `audit.signing`, sealing in `audit.sealing`, verification in
+`audit.verification`; this module is the entry point other apps import.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from audit import context as audit_ctx
 from audit.changes import json_value
-from audit.models import ActorType, AuditEvent
+from audit.models import ActorType, AuditEvent, AuditPendingSeal, chain_key
+from audit.sealing import audit_chain_seal, audit_chains_seal, schedule_seal
+from audit.signing import canonical_content, sign
+from audit.verification import AuditVerification, ChainVerification, verify_audit_chain
+
+__all__ = [
+    "AuditVerification",
+    "ChainVerification",
+    "audit_chain_seal",
+    "audit_chains_seal",
+    "audit_record",
+    "canonical_content",
+    "sign",
+    "verify_audit_chain",
+]
 
 logger = structlog.get_logger("sofinance.audit")
 
 SYSTEM_ACTOR = "system"
+ANONYMOUS_ACTOR = "anonymous"
 
 
 def _pk(value: Any) -> int | None:
@@ -29,30 +46,17 @@ def _pk(value: Any) -> int | None:
     return int(value)
 
 
-def canonical_content(event: AuditEvent) -> bytes:
-    """The bytes an event's signature and chain hash cover: every field but the chain's own."""
-    content = {
-        "uid": str(event.uid),
-        "created_at": event.created_at.isoformat(),
-        "company_id": event.company_id,
-        "actor_type": event.actor_type,
-        "actor_id": event.actor_id,
-        "actor_repr": event.actor_repr,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "object_repr": event.object_repr,
-        "changes": event.changes,
-        "metadata": event.metadata,
-        "request_id": event.request_id,
-        "ip": event.ip,
-        "user_agent": event.user_agent,
-    }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def sign(content: bytes) -> str:
-    return hmac.new(settings.AUDIT_HMAC_KEY.encode(), content, hashlib.sha256).hexdigest()
+def _resolve_actor(actor: Any, actor_name: str | None, ctx: audit_ctx.AuditContext) -> tuple[str, Any, str]:
+    """(actor_type, actor_id, actor_repr): the given user, the request's user, a named system
+    actor, an anonymous web client, or "system" (in that order)."""
+    actor = actor if actor is not None else ctx.actor
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return ActorType.USER, actor.pk, str(actor.get_username())
+    if actor_name or ctx.actor_name:
+        return ActorType.SYSTEM, None, actor_name or ctx.actor_name
+    if ctx.request is not None:
+        return ActorType.ANONYMOUS, None, ANONYMOUS_ACTOR
+    return ActorType.SYSTEM, None, SYSTEM_ACTOR
 
 
 def audit_record(
@@ -71,48 +75,59 @@ def audit_record(
     """Record one event in the caller's transaction: it exists if and only if the change commits.
 
     `actor` is the acting user when there is one; otherwise the context's user, then the
-    context's named system actor (a task or command), then "system".
+    context's named system actor (a task or command), then "anonymous" within a web request,
+    then "system". The event is signed now and sealed into its company's chain shortly after
+    the transaction commits; writers never wait on the chain.
     With ENABLE_AUDIT_LOGGING off the event goes to the structured log only and None is returned.
     """
     ctx = audit_ctx.current()
-    actor = actor if actor is not None else ctx.actor
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        actor_type, actor_id, actor_repr = ActorType.USER, actor.pk, str(actor.get_username())
-    elif actor_name or ctx.actor_name:
-        actor_type, actor_id, actor_repr = ActorType.SYSTEM, None, actor_name or ctx.actor_name
-    else:
-        actor_type, actor_id, actor_repr = ActorType.SYSTEM, None, SYSTEM_ACTOR
+    actor_type, actor_id, actor_repr = _resolve_actor(actor, actor_name, ctx)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id if object_id is not None else obj.pk
         object_repr = object_repr if object_repr is not None else str(obj)
+    # Values are cut to their columns' lengths before signing, so the stored row is what was signed.
     event = AuditEvent(
         created_at=timezone.now(),
         company_id=_pk(company),
         actor_type=actor_type,
         actor_id=actor_id,
-        actor_repr=actor_repr[:255],
-        action=str(action),
-        object_type=object_type or "",
-        object_id="" if object_id is None else str(object_id),
+        actor_repr=str(actor_repr)[:255],
+        action=str(action)[:32],
+        object_type=(object_type or "")[:100],
+        object_id=("" if object_id is None else str(object_id))[:64],
         object_repr=(object_repr or "")[:255],
         changes=json_value(changes or {}),
         metadata=json_value(metadata or {}),
-        request_id=ctx.request_id or "",
-        ip=ctx.ip,
-        user_agent=ctx.user_agent or "",
+        request_id=(ctx.request_id or "")[:128],
+        ip=audit_ctx.normalise_ip(ctx.ip),
+        user_agent=(ctx.user_agent or "")[:512],
     )
     if not settings.ENABLE_AUDIT_LOGGING:
         logger.info(
             "audit_event",
             action=event.action,
             company_id=event.company_id,
+            actor_type=event.actor_type,
+            actor_id=event.actor_id,
             actor=event.actor_repr,
             object_type=event.object_type,
             object_id=event.object_id,
+            object_repr=event.object_repr,
             changes=event.changes,
+            metadata=event.metadata,
+            audit_request_id=event.request_id,
+            ip=event.ip,
+            user_agent=event.user_agent,
+            at=event.created_at.isoformat(),
         )
         return None
     event.signature = sign(canonical_content(event))
-    event.save(force_insert=True)
+    chain = chain_key(event.company_id)
+    # The event and its place in the sealer's queue are written together: in the caller's
+    # transaction (no savepoint), or in one of their own when the caller has none (a signal).
+    with transaction.atomic(savepoint=False):
+        event.save(force_insert=True)
+        AuditPendingSeal.objects.create(event=event, chain=chain)
+        schedule_seal(chain)
     return event

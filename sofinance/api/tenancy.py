@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from accounts.roles import Action, role_can
 from accounts.selectors import membership_get
-from sofinance.errors import NotFound, PermissionDenied
+from sofinance.errors import MethodNotAllowed, NotFound, PermissionDenied
 
 
 class CompanyScopedMixin:
@@ -37,6 +37,9 @@ class CompanyScopedMixin:
             raise NotFound()
         self.membership = membership
         self.company = membership.company
+        if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
+            # A method the view does not have is a 405, whatever the role.
+            raise MethodNotAllowed(f'Method "{request.method}" not allowed.')
         action = self.required_action(request)
         if action is None or not role_can(membership.role, action):
             raise PermissionDenied(

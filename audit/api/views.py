@@ -1,0 +1,65 @@
+"""The audit trail over the API: list, detail and verification (read-only, thin views)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import GenericAPIView
+
+from accounts.roles import Action
+from audit import selectors
+from audit.api.filters import AuditEventFilter
+from audit.api.serializers import AuditEventOutput, ChainVerificationOutput
+from audit.models import AuditEvent
+from audit.services import verify_audit_chain
+from sofinance.api.pagination import EnvelopeCursorPagination
+from sofinance.api.tenancy import CompanyScopedMixin
+from sofinance.api.views import ok
+from sofinance.errors import NotFound
+
+
+class AuditEventListView(CompanyScopedMixin, GenericAPIView):
+    """The company's audit events, newest first, cursor-paginated."""
+
+    serializer_class = AuditEventOutput
+    filterset_class = AuditEventFilter
+    pagination_class = EnvelopeCursorPagination
+    actions = {"get": Action.AUDIT_VIEW}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no company
+            return AuditEvent.objects.none()
+        return selectors.audit_events_for_company(company_id=self.company.pk)
+
+    @extend_schema(operation_id="audit_events_list", responses={200: AuditEventOutput(many=True)})
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(AuditEventOutput(page, many=True).data)
+
+
+class AuditEventDetailView(CompanyScopedMixin, GenericAPIView):
+    serializer_class = AuditEventOutput
+    actions = {"get": Action.AUDIT_VIEW}
+
+    @extend_schema(operation_id="audit_events_retrieve", responses={200: AuditEventOutput})
+    def get(self, request, company_id, pk):
+        event = selectors.audit_event_get(company_id=self.company.pk, pk=int(pk))
+        if event is None:
+            raise NotFound()
+        return ok(AuditEventOutput(event).data)
+
+
+class AuditChainVerifyView(CompanyScopedMixin, GenericAPIView):
+    """Verify the company's chain now. A broken chain is a 200 whose `ok` is false, naming the
+    first broken event: the check itself succeeded."""
+
+    serializer_class = ChainVerificationOutput
+    actions = {"get": Action.AUDIT_VIEW}
+
+    @extend_schema(operation_id="audit_events_verify", responses={200: ChainVerificationOutput})
+    def get(self, request, company_id):
+        result = verify_audit_chain(company_id=self.company.pk)
+        (chain,) = result.chains
+        return ok(
+            ChainVerificationOutput(chain).data,
+            meta={"duration_ms": round(result.duration_seconds * 1000, 1)},
+        )

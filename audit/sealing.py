@@ -1,0 +1,193 @@
+"""Sealing: appending committed events to their chain, shortly after they commit.
+
+Writers never touch a chain. `audit_record` inserts the signed event and a pending row in the
+caller's transaction and asks for a seal after commit; the sealer then takes the chain's head
+row lock, reads the chain's committed pending events in id order, appends one seal per event
+and moves the head, in one transaction per batch. Only sealers of the same chain queue on the
+head lock; the writers of a company never wait for each other because of the audit trail.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import structlog
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from audit.models import (
+    GENESIS_HASH,
+    AuditChainHead,
+    AuditEvent,
+    AuditPendingSeal,
+    AuditSeal,
+    chain_company_id,
+    chain_key,
+)
+from audit.selectors import event_rows
+from audit.signing import content_bytes, head_signature, hmac_key, link_hash
+
+logger = structlog.get_logger("sofinance.audit")
+
+SEAL_BATCH_SIZE = 1000
+# With a broker, a burst of commits schedules one seal task per chain: the first commit sets
+# this key and queues the task `SEAL_DELAY` seconds later; the task deletes the key before it
+# reads, so a commit that finds the key set is always seen by the queued task. The key expires
+# on its own if the task is lost; the beat schedule (AUDIT_SEAL_INTERVAL) seals what is left.
+SEAL_DEBOUNCE_KEY = "audit:seal-scheduled:{chain}"
+
+
+def seal_delay() -> float:
+    return float(getattr(settings, "AUDIT_SEAL_DELAY", 1.0))
+
+
+def _genesis_head(chain: str) -> AuditChainHead:
+    return AuditChainHead(
+        chain=chain,
+        company_id=chain_company_id(chain),
+        last_seq=0,
+        last_hash=GENESIS_HASH,
+        last_event_id=None,
+        signature=head_signature(chain=chain, last_seq=0, last_hash=GENESIS_HASH, last_event_id=None),
+    )
+
+
+def locked_head(chain: str) -> AuditChainHead:
+    """The chain's head row, locked until the end of the caller's transaction (created if new)."""
+    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
+    if head is None:
+        # Two first sealers may race here: ON CONFLICT DO NOTHING, then both lock the one row.
+        AuditChainHead.objects.bulk_create([_genesis_head(chain)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(chain=chain)
+    return head
+
+
+def _seal_batch(chain: str, batch_size: int) -> int:
+    key = hmac_key()
+    with transaction.atomic():
+        head = locked_head(chain)
+        event_ids = list(
+            AuditPendingSeal.objects.filter(chain=chain)
+            .order_by("event_id")
+            .values_list("event_id", flat=True)[:batch_size]
+        )
+        if not event_ids:
+            return 0
+        rows = event_rows(chain=chain, event_ids=event_ids)
+        seq, prev_hash, last_event_id = head.last_seq, head.last_hash, head.last_event_id
+        sealed_at = timezone.now()
+        seals: list[AuditSeal] = []
+        for pk, signature, *content in rows:
+            seq += 1
+            digest = link_hash(
+                chain=chain,
+                seq=seq,
+                prev_hash=prev_hash,
+                signature=signature,
+                content=content_bytes(tuple(content)),
+                key=key,
+            )
+            seals.append(
+                AuditSeal(
+                    event_id=pk,
+                    chain=chain,
+                    company_id=head.company_id,
+                    seq=seq,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                    sealed_at=sealed_at,
+                )
+            )
+            prev_hash, last_event_id = digest, pk
+        sealed_ids = [seal.event_id for seal in seals]
+        if len(sealed_ids) != len(event_ids):
+            # A pending row naming an event of another chain was not written by audit_record:
+            # say so, and queue the event in its own chain instead.
+            stray = sorted(set(event_ids) - set(sealed_ids))
+            logger.error("audit_pending_seal_mismatch", chain=chain, event_ids=stray)
+            for event_id, company_id in AuditEvent.objects.filter(pk__in=stray).values_list(
+                "pk", "company_id"
+            ):
+                AuditPendingSeal.objects.filter(event_id=event_id).update(chain=chain_key(company_id))
+        AuditSeal.objects.bulk_create(seals)
+        AuditPendingSeal.objects.filter(event_id__in=sealed_ids).delete()
+        head.last_seq, head.last_hash, head.last_event_id = seq, prev_hash, last_event_id
+        head.signature = head_signature(
+            chain=chain, last_seq=seq, last_hash=prev_hash, last_event_id=last_event_id, key=key
+        )
+        head.updated_at = sealed_at
+        head.save(update_fields=["last_seq", "last_hash", "last_event_id", "signature", "updated_at"])
+    return len(seals)
+
+
+def audit_chain_seal(*, chain: str, batch_size: int = SEAL_BATCH_SIZE) -> int:
+    """Append a chain's committed, unsealed events to it, oldest id first; returns how many.
+
+    Each batch is one transaction under the chain's head lock, so concurrent sealers of a chain
+    take turns and an event is sealed exactly once. An event whose transaction has not committed
+    yet is invisible here and is sealed by the seal its own commit schedules.
+    """
+    total = 0
+    while True:
+        sealed = _seal_batch(chain, batch_size)
+        total += sealed
+        if sealed < batch_size:
+            return total
+
+
+def audit_chains_seal(*, chain: str | None = None) -> dict[str, int]:
+    """Seal one chain, or every chain with pending events: {chain: events sealed}."""
+    chains = (
+        [chain]
+        if chain
+        else list(AuditPendingSeal.objects.order_by("chain").values_list("chain", flat=True).distinct())
+    )
+    return {name: audit_chain_seal(chain=name) for name in chains}
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+def _tasks_run_eagerly() -> bool:
+    from celery import current_app
+
+    return bool(current_app.conf.task_always_eager)
+
+
+def _seal_after_commit(chain: str) -> None:
+    from audit.tasks import audit_seal_chains  # tasks import services: import at call time
+
+    if _tasks_run_eagerly():
+        audit_seal_chains.apply(kwargs={"chain": chain})
+        return
+    debounce_key = SEAL_DEBOUNCE_KEY.format(chain=chain)
+    if not cache.add(debounce_key, 1, timeout=max(60, int(seal_delay() * 10))):
+        return  # a seal of this chain is queued and has not started reading yet
+    try:
+        audit_seal_chains.apply_async(kwargs={"chain": chain}, countdown=seal_delay())
+    except BrokerError:
+        cache.delete(debounce_key)
+        logger.warning("audit_seal_not_scheduled", chain=chain, reason="broker unavailable")
+
+
+def clear_seal_debounce(chain: str) -> None:
+    """Called by the seal task before it reads, so later commits schedule a new task."""
+    cache.delete(SEAL_DEBOUNCE_KEY.format(chain=chain))
+
+
+def schedule_seal(chain: str) -> None:
+    """Seal the chain after the current transaction commits (nothing if it rolls back).
+
+    One callback per chain and transaction, however many events the transaction records.
+    """
+    connection = transaction.get_connection()
+    for _sids, func, _robust in connection.run_on_commit:
+        if getattr(func, "audit_seal_chain", None) == chain:
+            return
+    callback = functools.partial(_seal_after_commit, chain)
+    callback.audit_seal_chain = chain  # type: ignore[attr-defined]
+    # robust: the write has committed; a failure to seal must not turn it into an error.
+    transaction.on_commit(callback, robust=True)
