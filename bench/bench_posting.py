@@ -46,7 +46,10 @@ def entry_lines(rng: random.Random) -> list[dict]:
     amount = Decimal(rng.randint(100, 500_000)) / 100
     shape = rng.randint(2, 4)
     if shape == 2:
-        return [{"account": rng.choice(EXPENSES), "debit": str(amount)}, {"account": "1010", "credit": str(amount)}]
+        return [
+            {"account": rng.choice(EXPENSES), "debit": str(amount)},
+            {"account": "1010", "credit": str(amount)},
+        ]
     if shape == 3:
         tax = (amount * Decimal("0.1")).quantize(Decimal("0.01"))
         return [
@@ -70,7 +73,11 @@ def post_batch(company, count: int, seed: int) -> int:
     for _ in range(count):
         body = entry_lines(rng)
         journal_entry_create(
-            company=company, date=start + datetime.timedelta(days=rng.randint(0, 364)), lines=body, by=None, post=True
+            company=company,
+            date=start + datetime.timedelta(days=rng.randint(0, 364)),
+            lines=body,
+            by=None,
+            post=True,
         )
         lines += len(body)
     return lines
@@ -82,7 +89,10 @@ def main() -> int:
         username="posting-bench", email="posting-bench@example.com", password=None
     )
     company = company_create(
-        name=f"Posting bench {time.time():.0f}", currency="USD", created_by=user, chart_template="small_business"
+        name=f"Posting bench {time.time():.0f}",
+        currency="USD",
+        created_by=user,
+        chart_template="small_business",
     )
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; cores: {os.cpu_count()}")
 

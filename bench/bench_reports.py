@@ -64,7 +64,9 @@ def bench_company() -> tuple[Company, User]:
     )
     company = Company.objects.filter(name=COMPANY_NAME).order_by("pk").first()
     if company is None:
-        company = company_create(name=COMPANY_NAME, currency="USD", created_by=user, chart_template="small_business")
+        company = company_create(
+            name=COMPANY_NAME, currency="USD", created_by=user, chart_template="small_business"
+        )
     lines = JournalLine.objects.filter(company=company).count()
     seed = 1
     while lines < TARGET_LINES:
@@ -73,8 +75,13 @@ def bench_company() -> tuple[Company, User]:
         print(f"generating {chunk} entries ({lines} lines so far)...", flush=True)
         started = time.perf_counter()
         call_command(
-            "generate_ledger", company=company.pk, entries=chunk, start=START.isoformat(), months=MONTHS,
-            seed=seed + lines, verbosity=0,
+            "generate_ledger",
+            company=company.pk,
+            entries=chunk,
+            start=START.isoformat(),
+            months=MONTHS,
+            seed=seed + lines,
+            verbosity=0,
         )
         now = JournalLine.objects.filter(company=company).count()
         print(f"  +{now - lines} lines in {time.perf_counter() - started:.1f} s", flush=True)
@@ -130,14 +137,25 @@ def main() -> int:
     failures: list[str] = []
 
     for as_of in (last_day, datetime.date(2024, 6, 15), datetime.date(2025, 3, 1)):
-        report(f"trial balance as of {as_of} (selector)",
-               *timed(lambda as_of=as_of: trial_balance(company=company, as_of=as_of)), TB_TARGET_MS, failures)
-        report(f"trial balance as of {as_of} (API)",
-               *timed(lambda as_of=as_of: client.get(f"{base}/trial-balance?as_of={as_of}")), TB_TARGET_MS,
-               failures)
+        report(
+            f"trial balance as of {as_of} (selector)",
+            *timed(lambda as_of=as_of: trial_balance(company=company, as_of=as_of)),
+            TB_TARGET_MS,
+            failures,
+        )
+        report(
+            f"trial balance as of {as_of} (API)",
+            *timed(lambda as_of=as_of: client.get(f"{base}/trial-balance?as_of={as_of}")),
+            TB_TARGET_MS,
+            failures,
+        )
 
     gl_lines = JournalLine.objects.filter(
-        company=company, account=account, entry_sequence__isnull=False, date__gte=first_day, date__lte=last_day
+        company=company,
+        account=account,
+        entry_sequence__isnull=False,
+        date__gte=first_day,
+        date__lte=last_day,
     ).order_by("date", "entry_sequence", "id")
     middle = gl_lines[busiest["n"] // 2]
     near_end = gl_lines[max(0, busiest["n"] - 60)]
@@ -147,27 +165,57 @@ def main() -> int:
         "last page": LedgerCursor(near_end.date, near_end.entry_sequence, near_end.pk),
     }
     for label, cursor in cursors.items():
+
         def selector(cursor=cursor):
-            return general_ledger(company=company, account=account, date_from=first_day, date_to=last_day,
-                                  page_size=50, cursor=cursor)
+            return general_ledger(
+                company=company,
+                account=account,
+                date_from=first_day,
+                date_to=last_day,
+                page_size=50,
+                cursor=cursor,
+            )
 
         page = selector()
         assert len(page.lines) > 0
-        report(f"general ledger {account.code}, 50 lines, {label} (selector)", *timed(selector), GL_TARGET_MS,
-               failures)
+        report(
+            f"general ledger {account.code}, 50 lines, {label} (selector)",
+            *timed(selector),
+            GL_TARGET_MS,
+            failures,
+        )
         query = f"account_id={account.pk}&from={first_day}&to={last_day}&page_size=50"
         if cursor is not None:
             query += f"&cursor={cursor.encode()}"
-        report(f"general ledger {account.code}, 50 lines, {label} (API)",
-               *timed(lambda query=query: client.get(f"{base}/general-ledger?{query}")), GL_TARGET_MS, failures)
+        report(
+            f"general ledger {account.code}, 50 lines, {label} (API)",
+            *timed(lambda query=query: client.get(f"{base}/general-ledger?{query}")),
+            GL_TARGET_MS,
+            failures,
+        )
 
-    report("balance sheet as of the last day (selector)",
-           *timed(lambda: balance_sheet(company=company, as_of=last_day)), None, failures)
-    report("income statement for 2024 (selector)",
-           *timed(lambda: income_statement(company=company, date_from=datetime.date(2024, 1, 1),
-                                           date_to=datetime.date(2024, 12, 31))), None, failures)
-    report("income statement 2024-02-10..2025-07-20 (API)",
-           *timed(lambda: client.get(f"{base}/income-statement?from=2024-02-10&to=2025-07-20")), None, failures)
+    report(
+        "balance sheet as of the last day (selector)",
+        *timed(lambda: balance_sheet(company=company, as_of=last_day)),
+        None,
+        failures,
+    )
+    report(
+        "income statement for 2024 (selector)",
+        *timed(
+            lambda: income_statement(
+                company=company, date_from=datetime.date(2024, 1, 1), date_to=datetime.date(2024, 12, 31)
+            )
+        ),
+        None,
+        failures,
+    )
+    report(
+        "income statement 2024-02-10..2025-07-20 (API)",
+        *timed(lambda: client.get(f"{base}/income-statement?from=2024-02-10&to=2025-07-20")),
+        None,
+        failures,
+    )
 
     if failures:
         print(f"MISSED targets: {', '.join(failures)}")

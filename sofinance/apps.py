@@ -8,3 +8,7 @@ class PlatformConfig(AppConfig):
     label = "platform"
     verbose_name = "API platform"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the OpenAPI extension that documents JWT authentication.
+        from sofinance.api import schema  # noqa: F401

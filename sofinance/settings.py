@@ -42,7 +42,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "audit.admin_apps.AuditedAdminConfig",  # django.contrib.admin with the audited site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served locally: /api/docs/ works offline
     "django_celery_beat",
     "django_prometheus",
     "sofinance.apps.PlatformConfig",
@@ -137,13 +138,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # --------------------------------------------------------------------------- cache
 REDIS_URL = env("REDIS_URL", default="")
+CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="sofinance")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="sofinance"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
 else:
@@ -205,6 +207,8 @@ ENABLE_KEY_MIRRORING = env.bool("ENABLE_KEY_MIRRORING", default=False)
 ENABLE_RESPONSE_ENRICHMENT = env.bool("ENABLE_RESPONSE_ENRICHMENT", default=False)
 RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=600)
 RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=100)
+# Redis keys of the shared token buckets (used only when REDIS_URL is set).
+RATE_LIMIT_KEY_PREFIX = f"{CACHE_KEY_PREFIX}:ratelimit:"
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
 API_VERSION = "1.0"
 # Key for the HMAC that seals each audit event's content; defaults to SECRET_KEY.
@@ -244,18 +248,17 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": API_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"AccountTypeEnum": "accounts.models.AccountType"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sofinance.api.schema.wrap_responses_in_envelope",
     ],
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "jwtAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-        }
-    },
-    "SECURITY": [{"jwtAuth": []}],
+    # Security schemes come from the authentication classes (jwtAuth: sofinance/api/schema.py).
 }
 
 # --------------------------------------------------------------------------- security

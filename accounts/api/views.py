@@ -88,10 +88,13 @@ class CompanyListView(GenericAPIView):
     """Companies where the user holds a membership; creating one makes the creator its admin."""
 
     serializer_class = s.CompanyOutput
+    # Names the model for the schema generator; requests always go through get_queryset().
+    queryset = Company.objects.none()
 
     def get_queryset(self):
         return selectors.companies_for_user(user=self.request.user)
 
+    @extend_schema(responses={200: s.CompanyOutput(many=True)})
     def get(self, request):
         roles = dict(Membership.objects.filter(user=request.user).values_list("company_id", "role"))
         page = self.paginate_queryset(self.get_queryset())
@@ -133,11 +136,13 @@ class CompanyDetailView(CompanyScopedMixin, GenericAPIView):
 
 class MemberListView(CompanyScopedMixin, GenericAPIView):
     serializer_class = s.MemberOutput
+    queryset = Membership.objects.none()  # for the schema generator, as above
     actions = {"get": Action.MEMBERS_VIEW, "post": Action.MEMBERS_MANAGE}
 
     def get_queryset(self):
         return selectors.company_members(company=self.company)
 
+    @extend_schema(responses={200: s.MemberOutput(many=True)})
     def get(self, request, company_id):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.MemberOutput(page, many=True).data)
@@ -218,6 +223,7 @@ def _resolve_parent(company: Company, value) -> Account | None:
 class AccountListView(CompanyScopedMixin, GenericAPIView):
     serializer_class = s.AccountOutput
     filterset_class = AccountFilter
+    queryset = Account.objects.none()  # for the schema generator, as above
     actions = {"get": Action.ACCOUNTS_VIEW, "post": Action.ACCOUNTS_MANAGE}
 
     def get_queryset(self):
@@ -225,6 +231,7 @@ class AccountListView(CompanyScopedMixin, GenericAPIView):
             has_children=Exists(Account.objects.filter(parent=OuterRef("pk")))
         )
 
+    @extend_schema(responses={200: s.AccountOutput(many=True)})
     def get(self, request, company_id):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -281,6 +288,7 @@ class AccountLoadTemplateView(CompanyScopedMixin, GenericAPIView):
     """Load a standard chart of accounts; codes the company already has are kept."""
 
     serializer_class = s.LoadTemplateInput
+    filter_backends: list = []
     actions = {"post": Action.ACCOUNTS_MANAGE}
 
     @extend_schema(request=s.LoadTemplateInput, responses={201: s.AccountOutput(many=True)})

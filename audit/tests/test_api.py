@@ -236,7 +236,9 @@ def test_the_trail_cannot_be_written_through_the_api(books, make_member):
         client.patch(url(books["company"], f"/{event.pk}"), {"action": "delete"}, format="json"),
     ]
     # then: refused, the trail has no write methods
-    assert [(r.status_code, r.json()["error"]["code"]) for r in responses] == [(405, "method_not_allowed")] * 3
+    assert [(r.status_code, r.json()["error"]["code"]) for r in responses] == [
+        (405, "method_not_allowed")
+    ] * 3
     assert AuditEvent.objects.filter(company_id=books["company"].pk).count() == 4
     assert AuditEvent.objects.get(pk=event.pk).action == "create"
 

@@ -25,7 +25,9 @@ def superuser():
 
 @pytest.fixture
 def books(superuser):
-    company = company_create(name="Books Ltd", currency="USD", created_by=superuser, chart_template="small_business")
+    company = company_create(
+        name="Books Ltd", currency="USD", created_by=superuser, chart_template="small_business"
+    )
     periods_generate(company=company, year=2026, by=None)
     return company
 
@@ -47,7 +49,9 @@ def test_close_reopen_and_lock_through_admin_actions(client, superuser, books):
     assert run_action(client, "close_periods", [january]) == [f"{january}: closed."]
     assert status_of(january) == PeriodStatus.CLOSED
     # reopening needs a reason: refused with the service's message, nothing changes
-    assert run_action(client, "reopen_periods", [january]) == [f"{january}: A reason is required to reopen a period."]
+    assert run_action(client, "reopen_periods", [january]) == [
+        f"{january}: A reason is required to reopen a period."
+    ]
     assert status_of(january) == PeriodStatus.CLOSED
     assert run_action(client, "reopen_periods", [january], reason="Late invoice") == [f"{january}: reopened."]
     reopen = AuditEvent.objects.get(action="reopen", object_id=str(january.pk))

@@ -38,14 +38,22 @@ def test_parent_accounts_are_not_postable_and_used_accounts_get_no_children(book
         post_entry(books, "2026-01-05", ("60", "10.00", "D"), ("1000", "10.00", "C"))
     post_entry(books, "2026-01-05", ("6100", "10.00", "D"), ("1000", "10.00", "C"))
     with pytest.raises(account_errors.InvalidAccount):
-        account_create(company=books, code="6101", name="Office rent", type="expense", parent=account(books, "6100"),
-                       by=None)
+        account_create(
+            company=books,
+            code="6101",
+            name="Office rent",
+            type="expense",
+            parent=account(books, "6100"),
+            by=None,
+        )
     assert not Account.objects.filter(company=books, code="6101").exists()
 
 
 def test_sub_accounts_share_their_parents_type(books):
     with pytest.raises(account_errors.InvalidAccount):
-        account_create(company=books, code="6150", name="Odd", type="asset", parent=account(books, "60"), by=None)
+        account_create(
+            company=books, code="6150", name="Odd", type="asset", parent=account(books, "60"), by=None
+        )
     with pytest.raises(account_errors.InvalidAccount):
         account_update(account=account(books, "6200"), by=None, parent=account(books, "10"))
     assert account(books, "6200").parent == account(books, "60")
@@ -53,8 +61,9 @@ def test_sub_accounts_share_their_parents_type(books):
 
 def test_moving_an_account_rewrites_only_its_subtree(books):
     # given a small subtree 65 > 6510 > 6511 under operating expenses
-    group = account_create(company=books, code="65", name="Marketing", type="expense", parent=account(books, "60"),
-                           by=None)
+    group = account_create(
+        company=books, code="65", name="Marketing", type="expense", parent=account(books, "60"), by=None
+    )
     mid = account_create(company=books, code="6510", name="Online", type="expense", parent=group, by=None)
     leaf = account_create(company=books, code="6511", name="Search ads", type="expense", parent=mid, by=None)
     untouched = account(books, "6100").updated_at
@@ -85,6 +94,9 @@ def test_account_delete_through_the_api_is_a_conflict_when_used(books, make_memb
         "message": "The account has postings or sub-accounts; deactivate it instead.",
         "details": {"reason": "account_in_use"},
     }
-    response = admin.patch(f"/api/v1/companies/{books.pk}/accounts/{account(books, '6100').pk}",
-                           {"is_active": False}, format="json")
+    response = admin.patch(
+        f"/api/v1/companies/{books.pk}/accounts/{account(books, '6100').pk}",
+        {"is_active": False},
+        format="json",
+    )
     assert response.json()["data"]["is_active"] is False

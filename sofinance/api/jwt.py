@@ -79,7 +79,7 @@ def decode_token(token: str, *, expected_type: str) -> dict:
     except jwt.PyJWTError as exc:
         raise InvalidToken("Token is invalid.") from exc
     if payload.get("type") != expected_type:
-        raise InvalidToken(f"Expected an {expected_type} token.")
+        raise InvalidToken(f"Expected a token of type '{expected_type}'.")
     return payload
 
 

@@ -1,6 +1,19 @@
-"""OpenAPI post-processing: document every JSON response inside the envelope."""
+"""OpenAPI: the JWT security scheme, and every JSON response documented inside the envelope."""
 
 from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Documents sofinance.api.authentication.JWTAuthentication (registered on import: apps.py)."""
+
+    target_class = "sofinance.api.authentication.JWTAuthentication"
+    name = "jwtAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -54,6 +67,12 @@ def wrap_responses_in_envelope(result, generator, request, public):
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
     components["Meta"] = META_SCHEMA
+    # API routes are regexes that accept an optional trailing slash (routing.api_path); the
+    # generator renders them with one. Document the canonical form, without.
+    result["paths"] = {
+        (path.rstrip("/") if path.startswith("/api/v1/") else path): item
+        for path, item in result.get("paths", {}).items()
+    }
     for path, methods in result.get("paths", {}).items():
         if not path.startswith("/api/v1"):
             continue

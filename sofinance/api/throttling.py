@@ -12,8 +12,12 @@ import threading
 import time
 from dataclasses import dataclass
 
+import structlog
 from django.conf import settings
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
+
+logger = structlog.get_logger("sofinance.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,9 @@ return {allowed, tostring(wait)}
 class RedisTokenBuckets:
     """Buckets shared by every process through Redis."""
 
-    prefix = "sofinance:ratelimit:"
-
-    def __init__(self, client) -> None:
+    def __init__(self, client, *, prefix: str = "sofinance:ratelimit:") -> None:
         self._client = client
+        self.prefix = prefix
         self._script = client.register_script(_TAKE_SCRIPT)
 
     def take(self, key: str, *, capacity: int, rate_per_second: float) -> Decision:
@@ -85,20 +88,23 @@ class RedisTokenBuckets:
 
 
 _local_buckets = LocalTokenBuckets()
-_redis_buckets: RedisTokenBuckets | None = None
+# One client per (Redis URL, key prefix): a changed setting gets its own, never a stale one.
+_redis_buckets: dict[tuple[str, str], RedisTokenBuckets] = {}
 _redis_lock = threading.Lock()
 
 
 def get_buckets() -> LocalTokenBuckets | RedisTokenBuckets:
-    global _redis_buckets
     if not settings.REDIS_URL:
         return _local_buckets
+    identity = (settings.REDIS_URL, settings.RATE_LIMIT_KEY_PREFIX)
     with _redis_lock:
-        if _redis_buckets is None:
+        buckets = _redis_buckets.get(identity)
+        if buckets is None:
             import redis
 
-            _redis_buckets = RedisTokenBuckets(redis.Redis.from_url(settings.REDIS_URL))
-        return _redis_buckets
+            buckets = RedisTokenBuckets(redis.Redis.from_url(identity[0]), prefix=identity[1])
+            _redis_buckets[identity] = buckets
+        return buckets
 
 
 def reset_local_buckets() -> None:
@@ -115,9 +121,13 @@ class TokenBucketThrottle(BaseThrottle):
             key = f"user:{user.pk}"
         else:
             key = f"ip:{self.get_ident(request)}"
-        decision = get_buckets().take(
-            key, capacity=max(1, settings.RATE_LIMIT_BURST), rate_per_second=per_minute / 60.0
-        )
+        limits = {"capacity": max(1, settings.RATE_LIMIT_BURST), "rate_per_second": per_minute / 60.0}
+        try:
+            decision = get_buckets().take(key, **limits)
+        except RedisError as exc:
+            # Redis down must not take the API down with it: limit per process until it is back.
+            logger.warning("rate_limit_redis_unavailable", error=str(exc))
+            decision = _local_buckets.take(key, **limits)
         self._wait = decision.wait
         return decision.allowed
 

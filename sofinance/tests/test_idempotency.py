@@ -1,0 +1,173 @@
+"""Idempotency-Key: a replay returns the first response and writes nothing new."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Company, Membership
+from accounts.tests.factories import UserFactory
+from audit.models import AuditEvent
+from conftest import auth_client
+from sofinance.models import IdempotencyRecord
+from sofinance.tasks import idempotency_purge_expired
+from sofinance.tests.asserts import assert_error, assert_success
+
+URL = "/api/v1/companies"
+BODY = {"name": "Acme Ltd", "currency": "USD"}
+
+
+def _post(client, body, key, **extra):
+    return client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY=key, **extra)
+
+
+@pytest.mark.django_db
+def test_a_replay_returns_the_first_response_and_writes_nothing():
+    # given
+    client = auth_client(UserFactory())
+    first = _post(client, BODY, "key-1", HTTP_X_REQUEST_ID="first")
+    first_body = assert_success(first, 201)
+    writes = (Company.objects.count(), Membership.objects.count(), AuditEvent.objects.count())
+
+    # when
+    replay = _post(client, BODY, "key-1", HTTP_X_REQUEST_ID="second")
+
+    # then
+    replay_body = assert_success(replay, 201)
+    assert replay_body["data"] == first_body["data"]
+    assert replay_body["meta"] == {"request_id": "second", "idempotent_replay": True}
+    assert replay["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert (
+        (Company.objects.count(), Membership.objects.count(), AuditEvent.objects.count())
+        == writes
+        == (1, 1, 2)
+    )
+    record = IdempotencyRecord.objects.get()
+    assert (record.key, record.method, record.path, record.response_status) == ("key-1", "POST", URL, 201)
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_a_different_body_is_409():
+    # given
+    client = auth_client(UserFactory())
+    assert_success(_post(client, BODY, "key-1"), 201)
+
+    # when
+    response = _post(client, {**BODY, "name": "Other Ltd"}, "key-1")
+
+    # then
+    assert_error(response, 409, "idempotency_conflict")
+    assert list(Company.objects.values_list("name", flat=True)) == ["Acme Ltd"]
+    assert AuditEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_keys_belong_to_their_user():
+    # given
+    assert_success(_post(auth_client(UserFactory()), BODY, "shared-key"), 201)
+
+    # when
+    response = _post(auth_client(UserFactory()), BODY, "shared-key")
+
+    # then: another user's identical key is a new request
+    assert_success(response, 201)
+    assert "Idempotent-Replayed" not in response
+    assert Company.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_failed_request_keeps_no_record_so_the_key_can_be_retried():
+    # given
+    client = auth_client(UserFactory())
+    assert_error(_post(client, {**BODY, "currency": "ZZZ"}, "key-1"), 400, "validation_error")
+    assert IdempotencyRecord.objects.count() == 0
+
+    # when
+    response = _post(client, BODY, "key-1")
+
+    # then
+    assert_success(response, 201)
+    assert Company.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_oversized_key_is_400_and_writes_nothing():
+    client = auth_client(UserFactory())
+
+    response = _post(client, BODY, "k" * 256)
+
+    assert assert_error(response, 400, "validation_error")["details"] == {"header": "Idempotency-Key"}
+    assert Company.objects.count() == 0
+    assert IdempotencyRecord.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_create_exactly_one_company():
+    # given: eight clients of one user firing the same keyed request at once
+    user = UserFactory()
+    clients = [auth_client(user) for _ in range(8)]
+    barrier = threading.Barrier(len(clients))
+    results: list = [None] * len(clients)
+
+    def fire(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = _post(clients[index], BODY, "race-key")
+        except BaseException as exc:  # surfaced by the assertions below
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=fire, args=(i,)) for i in range(len(clients))]
+
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # then
+    assert all(not isinstance(r, BaseException) and r is not None for r in results), results
+    assert [r.status_code for r in results] == [201] * len(clients)
+    ids = {assert_success(r, 201)["data"]["id"] for r in results}
+    company = Company.objects.get()
+    assert ids == {company.pk}
+    assert sum(1 for r in results if r.get("Idempotent-Replayed") == "true") == len(clients) - 1
+    assert Membership.objects.count() == 1
+    assert AuditEvent.objects.filter(object_type="accounts.company").count() == 1
+    assert IdempotencyRecord.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_purge_deletes_only_expired_records():
+    # given
+    now = timezone.now()
+    expired = IdempotencyRecord.objects.create(
+        user_id=1,
+        key="old",
+        request_hash="0" * 64,
+        method="POST",
+        path=URL,
+        expires_at=now - timedelta(seconds=1),
+    )
+    live = IdempotencyRecord.objects.create(
+        user_id=1,
+        key="new",
+        request_hash="0" * 64,
+        method="POST",
+        path=URL,
+        expires_at=now + timedelta(hours=1),
+    )
+
+    # when
+    deleted = idempotency_purge_expired.delay().get()
+
+    # then
+    assert deleted == 1
+    assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [live.pk]
+    assert not IdempotencyRecord.objects.filter(pk=expired.pk).exists()

@@ -1,0 +1,115 @@
+"""The OpenAPI schema and its interactive docs, with every response inside the envelope."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(client) -> dict:
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    return json.loads(response.content)
+
+
+def test_schema_is_served_as_yaml_by_default(client):
+    response = client.get("/api/schema/")
+
+    assert response.status_code == 200
+    assert response.content.startswith(b"openapi: 3.0.3")
+
+
+def test_schema_documents_the_api_paths_without_trailing_slashes(schema):
+    paths = set(schema["paths"])
+
+    assert {
+        "/api/v1/auth/token",
+        "/api/v1/auth/refresh",
+        "/api/v1/me",
+        "/api/v1/companies",
+        "/api/v1/companies/{company_id}",
+        "/api/v1/companies/{company_id}/members",
+        "/api/v1/companies/{company_id}/members/{id}",
+        "/api/v1/companies/{company_id}/accounts",
+        "/api/v1/companies/{company_id}/accounts/load-template",
+    } <= paths
+    assert not [p for p in paths if p.endswith("/")]
+
+
+def test_success_responses_are_enveloped(schema):
+    # given
+    listed = schema["paths"]["/api/v1/companies"]["get"]["responses"]["200"]
+    envelope = listed["content"]["application/json"]["schema"]
+
+    # then
+    assert envelope["required"] == ["success", "data", "error", "meta"]
+    assert envelope["properties"]["success"] == {"type": "boolean"}
+    assert envelope["properties"]["meta"] == {"$ref": "#/components/schemas/Meta"}
+    assert envelope["properties"]["data"] == {"$ref": "#/components/schemas/PaginatedCompanyOutputList"}
+    assert schema["components"]["schemas"]["PaginatedCompanyOutputList"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/CompanyOutput"},
+    }
+    parameters = {p["name"] for p in schema["paths"]["/api/v1/companies"]["get"]["parameters"]}
+    assert parameters == {"page", "page_size"}
+    me = schema["paths"]["/api/v1/me"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert me["properties"]["data"] == {"$ref": "#/components/schemas/MeOutput"}
+
+
+def test_error_responses_are_documented_with_their_codes(schema):
+    # given
+    responses = schema["paths"]["/api/v1/companies/{company_id}/members"]["post"]["responses"]
+
+    # then
+    assert {"201", "400", "401", "403", "404", "422", "429"} <= set(responses)
+    error = responses["404"]["content"]["application/json"]["schema"]["properties"]["error"]
+    assert error == {"allOf": [{"$ref": "#/components/schemas/Error"}], "nullable": True}
+    assert "`not_found`" in responses["404"]["description"]
+    assert schema["components"]["schemas"]["Error"]["required"] == ["code", "message"]
+    assert set(schema["components"]["schemas"]["Meta"]["properties"]) == {"request_id", "pagination"}
+
+
+def test_jwt_bearer_security_is_documented(schema):
+    assert schema["components"]["securitySchemes"]["jwtAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    assert {"jwtAuth": []} in schema["paths"]["/api/v1/me"]["get"]["security"]
+    # Logging in needs no credentials.
+    assert schema["paths"]["/api/v1/auth/token"]["post"]["security"] == [{}]
+
+
+def test_schema_generation_for_the_accounts_api_is_warning_free():
+    # given: drf-spectacular's own collector of generation warnings, and only this app's routes
+    from django.urls import include, path
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+
+    GENERATOR_STATS.reset()
+    patterns = [path("api/v1/", include("accounts.api.urls"))]
+
+    # when
+    SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
+
+    # then
+    assert list(GENERATOR_STATS._warn_cache) == []
+    assert list(GENERATOR_STATS._error_cache) == []
+
+
+def test_docs_page_serves_swagger_ui_pointing_at_the_schema(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "swagger-ui" in page
+    assert "/api/schema/" in page
+    # The UI's assets are served by this site (drf-spectacular-sidecar), not fetched from a CDN.
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn.jsdelivr.net" not in page

@@ -1,0 +1,140 @@
+"""Settings from the environment: the embedded defaults, production refusals and check --deploy."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+from sofinance.tests.subprocesses import BASE_DIR, clean_env, manage, settings_of
+
+
+def _production_env(tmp_path) -> dict[str, str]:
+    return clean_env(
+        DJANGO_SETTINGS_MODULE="sofinance.settings",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        JWT_SECRET=f"2026a:{secrets.token_urlsafe(48)},2025b:{secrets.token_urlsafe(48)}",
+        ALLOWED_HOSTS="books.example.com",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    )
+
+
+@pytest.mark.slow
+def test_check_deploy_is_clean_with_production_variables(tmp_path):
+    # given: DEBUG unset (off), real secrets, a host name
+    env = _production_env(tmp_path)
+
+    # when
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    # then
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({}, "SECRET_KEY"),
+        ({"DEBUG": "0", "SECRET_KEY": "x" * 60}, "JWT_SECRET"),
+        ({"DEBUG": "false", "JWT_SECRET": "k1:" + "y" * 48}, "SECRET_KEY"),
+    ],
+)
+def test_startup_is_refused_on_development_secrets_with_debug_off(extra, named):
+    # given
+    env = clean_env(DJANGO_SETTINGS_MODULE="sofinance.settings", **extra)
+
+    # when
+    result = manage("check", env=env)
+
+    # then
+    assert result.returncode != 0
+    assert f"{named} must be set when DEBUG is off." in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_embedded_defaults_without_any_service(tmp_path):
+    # given: only DEBUG, as `make run` has it
+    env = clean_env(DJANGO_SETTINGS_MODULE="sofinance.settings", DEBUG="1")
+
+    # when
+    values = settings_of(
+        ["DATABASES", "CACHES", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "STORAGES", "REDIS_URL"],
+        env=env,
+    )
+
+    # then
+    assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["DATABASES"]["default"]["NAME"].endswith("db.sqlite3")
+    assert values["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert values["REDIS_URL"] == ""
+    assert values["CELERY_BROKER_URL"] == ""
+    assert values["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert values["STORAGES"]["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+
+
+def test_redis_url_drives_cache_broker_and_non_eager_tasks():
+    env = clean_env(
+        DJANGO_SETTINGS_MODULE="sofinance.settings",
+        DEBUG="1",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+        DATABASE_URL="postgres://u:p@db.example:5432/books",
+    )
+
+    values = settings_of(["DATABASES", "CACHES", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER"], env=env)
+
+    assert values["DATABASES"]["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert values["DATABASES"]["default"]["NAME"] == "books"
+    assert values["CACHES"]["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+    assert values["CACHES"]["default"]["LOCATION"] == "redis://127.0.0.1:6379/3"
+    assert values["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/3"
+    assert values["CELERY_TASK_ALWAYS_EAGER"] is False
+
+
+def test_bucket_variables_switch_default_storage_to_s3():
+    env = clean_env(
+        DJANGO_SETTINGS_MODULE="sofinance.settings",
+        DEBUG="1",
+        AWS_STORAGE_BUCKET_NAME="exports",
+        AWS_S3_ENDPOINT_URL="http://127.0.0.1:9000",
+    )
+
+    values = settings_of(["STORAGES", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL"], env=env)
+
+    assert values["STORAGES"]["default"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert (values["AWS_STORAGE_BUCKET_NAME"], values["AWS_S3_ENDPOINT_URL"]) == (
+        "exports",
+        "http://127.0.0.1:9000",
+    )
+
+
+def test_sentry_is_on_only_with_a_dsn():
+    # given: a DSN that points nowhere (nothing is sent: no event is captured)
+    script = (
+        "import django, json, sentry_sdk; django.setup();"
+        "client = sentry_sdk.get_client();"
+        "print(json.dumps({'active': client.is_active(),"
+        " 'integrations': sorted(client.integrations), 'environment': client.options['environment'],"
+        " 'pii': client.options['send_default_pii']}))"
+    )
+
+    def run(**extra):
+        env = clean_env(DJANGO_SETTINGS_MODULE="sofinance.settings", DEBUG="1", **extra)
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    # when
+    off = run()
+    on = run(SENTRY_DSN="https://public@127.0.0.1:9/1", ENVIRONMENT="staging")
+
+    # then
+    assert off["active"] is False
+    assert on["active"] is True
+    assert {"django", "celery"} <= set(on["integrations"])
+    assert (on["environment"], on["pii"]) == ("staging", False)
