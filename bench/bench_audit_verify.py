@@ -4,7 +4,7 @@ Creates (once) a bench company whose chain holds BENCH_AUDIT_EVENTS events (defa
 written in bulk exactly as `audit_record` writes them (signed, queued for sealing), seals them
 with the real sealer, then times `verify_audit_chain(company_id=...)` a few times.
 
-    DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/sofinance_audit \
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/sofinance_bench \
         .venv/bin/python bench/bench_audit_verify.py
 
 Exit status 1 if the chain does not verify. Re-running reuses the events already there.
@@ -18,15 +18,11 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sofinance.settings")
-os.environ.setdefault("DEBUG", "1")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import django  # noqa: E402
+from bench.bootstrap import setup
 
-django.setup()
+setup()
 
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402

@@ -1,6 +1,6 @@
 """Posting rate through the service: one transaction per entry, 2-4 lines, as the API posts.
 
-    DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/sofinance_bench .venv/bin/python bench/bench_posting.py
+    .venv/bin/python bench/bench_posting.py   (BENCH_DATABASE_URL, default: local sofinance_bench)
 
 Posts BENCH_POSTINGS entries (default 2,000) into a fresh company with `journal_entry_create(post=True)`
 (validation, balances upsert, gapless number, audit event, commit), first from one thread, then from
@@ -18,18 +18,12 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sofinance.settings")
-os.environ.setdefault("DEBUG", "1")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sofinance_bench")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import django  # noqa: E402
+from bench.bootstrap import setup
 
-django.setup()
+setup()
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 
 from accounts.models import User  # noqa: E402
@@ -84,7 +78,6 @@ def post_batch(company, count: int, seed: int) -> int:
 
 
 def main() -> int:
-    call_command("migrate", verbosity=0)
     user = User.objects.filter(username="posting-bench").first() or user_create(
         username="posting-bench", email="posting-bench@example.com", password=None
     )

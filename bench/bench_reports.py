@@ -1,6 +1,6 @@
 """Report speed at a million journal lines (issue 5's targets).
 
-    DEBUG=1 DATABASE_URL=postgres://postgres@127.0.0.1:5432/sofinance_bench .venv/bin/python bench/bench_reports.py
+    .venv/bin/python bench/bench_reports.py   (BENCH_DATABASE_URL, default: local sofinance_bench)
 
 Creates (once) a company holding BENCH_LINES journal lines (default 1,000,000) with
 `manage.py generate_ledger`, then times, on this machine:
@@ -20,17 +20,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sofinance.settings")
-os.environ.setdefault("DEBUG", "1")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sofinance_bench")
-os.environ.setdefault("RATE_LIMIT_PER_MINUTE", "0")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import django  # noqa: E402
+from bench.bootstrap import setup
 
-django.setup()
+setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -113,7 +107,6 @@ def report(name: str, median: float, p95: float, target: float | None, failures:
 
 
 def main() -> int:
-    call_command("migrate", verbosity=0)
     company, user = bench_company()
     lines = JournalLine.objects.filter(company=company).count()
     first_day = START
