@@ -86,7 +86,10 @@ def bench_company() -> tuple[Company, User]:
 
 
 def timed(fn, runs: int = RUNS) -> tuple[float, float]:
-    fn()  # warm up
+    result = fn()  # warm up, and make sure an API call succeeded (a fast error is no figure)
+    status = getattr(result, "status_code", 200)
+    if status != 200:
+        raise SystemExit(f"request failed with {status}: {getattr(result, 'content', b'')[:300]!r}")
     samples = []
     for _ in range(runs):
         started = time.perf_counter()

@@ -44,6 +44,8 @@ def setup() -> None:
     os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("RATE_LIMIT_PER_MINUTE", "0")
+    # API timings go through Django's test client, whose host is "testserver".
+    os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
     if url.startswith(("postgres://", "postgresql://")):
         _ensure_postgres_database(url)
     import django

@@ -17,11 +17,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db import connection
 
 from accounts.models import Account, AccountType, Company
-from ledger.balance_queries import AccountTotals, account_totals, roll_up
-from ledger.models import JournalLine
+from ledger.balance_queries import AccountTotals, account_totals, decimal_from_db, roll_up
 
 ZERO = Decimal(0)
 ONE_DAY = datetime.timedelta(days=1)
@@ -262,20 +261,80 @@ class GeneralLedger:
     previous_cursor: LedgerCursor | None = None
 
 
-def _before(cursor: LedgerCursor) -> Q:
-    return (
-        Q(date__lt=cursor.date)
-        | Q(date=cursor.date, entry_sequence__lt=cursor.sequence)
-        | Q(date=cursor.date, entry_sequence=cursor.sequence, id__lt=cursor.line_id)
-    )
+_GL_PAGE_SQL = """
+SELECT l.id, l.entry_id, l.date, l.entry_sequence, l.base_amount, l.currency, l.amount, l.description,
+       e.number, e.description, e.reference, e.source
+  FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
+ WHERE l.company_id = %s AND l.account_id = %s AND l.entry_sequence IS NOT NULL
+   AND l.date >= %s AND l.date <= %s {keyset}
+ ORDER BY l.date {direction}, l.entry_sequence {direction}, l.id {direction}
+ LIMIT %s
+"""
+
+_GL_SAME_DAY_BEFORE_SQL = """
+SELECT SUM(base_amount) FROM ledger_journalline
+ WHERE company_id = %s AND account_id = %s AND entry_sequence IS NOT NULL AND date = %s
+   AND (entry_sequence, id) < (%s, %s)
+"""
 
 
-def _after(cursor: LedgerCursor) -> Q:
-    return (
-        Q(date__gt=cursor.date)
-        | Q(date=cursor.date, entry_sequence__gt=cursor.sequence)
-        | Q(date=cursor.date, entry_sequence=cursor.sequence, id__gt=cursor.line_id)
-    )
+@dataclass(frozen=True)
+class _PageRow:
+    id: int
+    entry_id: int
+    date: datetime.date
+    entry_sequence: int
+    base_amount: Decimal
+    currency: str
+    amount: Decimal
+    description: str
+    number: str
+    entry_description: str
+    reference: str
+    source: str
+
+
+def _gl_page(
+    company: Company,
+    account: Account,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    cursor: LedgerCursor | None,
+    limit: int,
+) -> list[_PageRow]:
+    """One keyset page of posted lines: a row-value comparison on (date, sequence, id), which the
+    (company, account, date, entry_sequence, id) index answers directly at any depth."""
+    params: list[object] = [company.pk, account.pk, date_from, date_to]
+    keyset, direction = "", "ASC"
+    if cursor is not None:
+        keyset = f"AND (l.date, l.entry_sequence, l.id) {'<' if cursor.backward else '>'} (%s, %s, %s)"
+        params += [cursor.date, cursor.sequence, cursor.line_id]
+        direction = "DESC" if cursor.backward else "ASC"
+    params.append(limit)
+    with connection.cursor() as db:
+        db.execute(_GL_PAGE_SQL.format(keyset=keyset, direction=direction), params)
+        rows = db.fetchall()
+    return [
+        _PageRow(
+            id=row[0],
+            entry_id=row[1],
+            date=_date_from_db(row[2]),
+            entry_sequence=row[3],
+            base_amount=decimal_from_db(row[4]),
+            currency=row[5],
+            amount=decimal_from_db(row[6]),
+            description=row[7],
+            number=row[8] or "",
+            entry_description=row[9],
+            reference=row[10],
+            source=row[11],
+        )
+        for row in rows
+    ]
+
+
+def _date_from_db(value: object) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
 
 
 def general_ledger(
@@ -301,19 +360,12 @@ def general_ledger(
     in_range = account_totals(
         company_id=company.pk, start=date_from, end=date_to, account_ids=[account.pk]
     ).get(account.pk, AccountTotals())
-    lines = JournalLine.objects.filter(
-        company=company, account=account, entry_sequence__isnull=False, date__gte=date_from, date__lte=date_to
-    ).select_related("entry")
-    ordering = ("date", "entry_sequence", "id")
+    page = _gl_page(company, account, date_from, date_to, cursor, page_size + 1)
     if cursor is not None and cursor.backward:
-        page = list(lines.filter(_before(cursor)).order_by(*(f"-{f}" for f in ordering))[: page_size + 1])
         has_more_before = len(page) > page_size
         page = list(reversed(page[:page_size]))
         has_more_after = True
     else:
-        if cursor is not None:
-            lines = lines.filter(_after(cursor))
-        page = list(lines.order_by(*ordering)[: page_size + 1])
         has_more_after = len(page) > page_size
         page = page[:page_size]
         has_more_before = cursor is not None
@@ -326,30 +378,25 @@ def general_ledger(
                 company_id=company.pk, start=date_from, end=first.date - ONE_DAY, account_ids=[account.pk]
             ).get(account.pk, AccountTotals())
             running += before_day.balance
-        same_day_before = (
-            JournalLine.objects.filter(
-                company=company, account=account, entry_sequence__isnull=False, date=first.date
+        with connection.cursor() as db:
+            db.execute(
+                _GL_SAME_DAY_BEFORE_SQL,
+                [company.pk, account.pk, first.date, first.entry_sequence, first.id],
             )
-            .filter(
-                Q(entry_sequence__lt=first.entry_sequence)
-                | Q(entry_sequence=first.entry_sequence, id__lt=first.id)
-            )
-            .aggregate(total=Sum("base_amount"))["total"]
-        )
-        running += same_day_before or ZERO
+            running += decimal_from_db(db.fetchone()[0])
 
     result_lines: list[LedgerLine] = []
     for line in page:
         running += line.base_amount
         result_lines.append(
             LedgerLine(
-                id=line.pk,
+                id=line.id,
                 entry_id=line.entry_id,
-                number=line.entry.number or "",
+                number=line.number,
                 date=line.date,
-                entry_description=line.entry.description,
-                reference=line.entry.reference,
-                source=line.entry.source,
+                entry_description=line.entry_description,
+                reference=line.reference,
+                source=line.source,
                 description=line.description,
                 debit=line.base_amount if line.base_amount > 0 else ZERO,
                 credit=-line.base_amount if line.base_amount < 0 else ZERO,
@@ -361,10 +408,10 @@ def general_ledger(
     next_cursor = previous_cursor = None
     if page and has_more_after:
         last = page[-1]
-        next_cursor = LedgerCursor(last.date, last.entry_sequence, last.pk)
+        next_cursor = LedgerCursor(last.date, last.entry_sequence, last.id)
     if page and has_more_before:
         first = page[0]
-        previous_cursor = LedgerCursor(first.date, first.entry_sequence, first.pk, backward=True)
+        previous_cursor = LedgerCursor(first.date, first.entry_sequence, first.id, backward=True)
     return GeneralLedger(
         account=_ref(account),
         date_from=date_from,
