@@ -55,3 +55,15 @@ def make_member(db):
 def admin_client(company, make_member):
     _, client = make_member(company, Role.ADMIN)
     return client
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def client_admin(client, superuser):
+    """Django's test client logged in to the admin as a superuser."""
+    client.force_login(superuser)
+    return client

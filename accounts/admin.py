@@ -29,7 +29,7 @@ from django.utils.html import format_html
 
 from accounts.models import Account, Company, Membership, User
 from accounts.roles import Action, role_can
-from accounts.services import account_create, account_delete, account_update
+from accounts.services import ACCOUNT_FIELDS, account_create, account_delete, account_update
 from sofinance.errors import APIError
 
 # --------------------------------------------------------------------------- tenancy
@@ -244,16 +244,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 # --------------------------------------------------------------------------- chart of accounts
 
-ACCOUNT_FORM_FIELDS = [
-    "code",
-    "name",
-    "type",
-    "parent",
-    "currency",
-    "is_active",
-    "system_role",
-    "description",
-]
+ACCOUNT_FORM_FIELDS = list(ACCOUNT_FIELDS)  # the fields account_update may change
 
 
 class AccountForm(ServiceModelForm):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from audit.models import AuditChainHead, AuditEvent
+from audit.signing import CONTENT_FIELDS
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -55,28 +56,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["seal"]
     show_full_result_count = False  # a COUNT(*) of the whole trail on every page is not free
-    fields = [
-        "uid",
-        "created_at",
-        "company_id",
-        "actor_type",
-        "actor_id",
-        "actor_repr",
-        "action",
-        "object_type",
-        "object_id",
-        "object_repr",
-        "changes",
-        "metadata",
-        "request_id",
-        "ip",
-        "user_agent",
-        "signature",
-        "sealed",
-        "seq",
-        "prev_hash",
-        "hash",
-    ]
+    fields = [*CONTENT_FIELDS, "signature", "sealed", "seq", "prev_hash", "hash"]
     readonly_fields = fields
 
     def get_queryset(self, request):

@@ -71,6 +71,15 @@ def fiscal_year_of(*, company: Company, day: datetime.date) -> int:
     return day.year if day.month >= company.fiscal_year_start else day.year - 1
 
 
+def _bulk_create_months(company: Company, year: int) -> None:
+    """The twelve monthly periods of fiscal year `year` (callers check for overlaps first)."""
+    start, end = fiscal_year_bounds(company=company, year=year)
+    AccountingPeriod.objects.bulk_create(
+        AccountingPeriod(company=company, start_date=s, end_date=e, name=f"FY{year} {s:%b %Y}")
+        for s, e in _month_ranges(start, end)
+    )
+
+
 def _month_ranges(start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, datetime.date]]:
     ranges, current = [], start
     while current <= end:
@@ -124,11 +133,7 @@ def periods_generate(*, company: Company, year: int, by: User | None) -> list[Ac
                 f"Fiscal year {year} overlaps the period {clash.start_date} – {clash.end_date}.",
                 details={"period": clash.pk},
             )
-        periods = [
-            AccountingPeriod(company=company, start_date=s, end_date=e, name=f"FY{year} {s:%b %Y}")
-            for s, e in _month_ranges(start, end)
-        ]
-        AccountingPeriod.objects.bulk_create(periods)
+        _bulk_create_months(company, year)
         created = list(
             AccountingPeriod.objects.filter(company=company, start_date__gte=start, end_date__lte=end)
         )
@@ -362,10 +367,7 @@ def fiscal_year_close(*, company: Company, year: int, by: User | None) -> YearCl
             closing_entry.company = company
             _post(entry=closing_entry, lines=lines, by=by, insert_lines=True)
         if not _overlapping(company, start, end).exists():
-            AccountingPeriod.objects.bulk_create(
-                AccountingPeriod(company=company, start_date=s, end_date=e, name=f"FY{year} {s:%b %Y}")
-                for s, e in _month_ranges(start, end)
-            )
+            _bulk_create_months(company, year)
         to_close = AccountingPeriod.objects.filter(
             company=company, start_date__gte=start, end_date__lte=end, status=PeriodStatus.OPEN
         )

@@ -222,6 +222,7 @@ class LedgerLine:
     running_balance: Decimal
     currency: str
     amount: Decimal  # line currency, signed
+    running_balance_in_currency: Decimal | None = None  # accounts kept in a foreign currency
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,9 @@ class GeneralLedger:
     total_debit: Decimal
     total_credit: Decimal
     lines: list[LedgerLine] = field(default_factory=list)
+    # Accounts kept in a foreign currency: the same balances in that currency.
+    opening_balance_in_currency: Decimal | None = None
+    closing_balance_in_currency: Decimal | None = None
     next_cursor: LedgerCursor | None = None
     previous_cursor: LedgerCursor | None = None
 
@@ -272,7 +276,7 @@ SELECT l.id, l.entry_id, l.date, l.entry_sequence, l.base_amount, l.currency, l.
 """
 
 _GL_SAME_DAY_BEFORE_SQL = """
-SELECT SUM(base_amount) FROM ledger_journalline
+SELECT SUM(base_amount), SUM(amount) FROM ledger_journalline
  WHERE company_id = %s AND account_id = %s AND entry_sequence IS NOT NULL AND date = %s
    AND (entry_sequence, id) < (%s, %s)
 """
@@ -352,10 +356,8 @@ def general_ledger(
     the opening balance plus the stored buckets of the days before it plus the lines of its own day
     before it, so page 10,000 costs what page 1 costs.
     """
-    opening = (
-        account_totals(company_id=company.pk, end=date_from - ONE_DAY, account_ids=[account.pk])
-        .get(account.pk, AccountTotals())
-        .balance
+    opening = account_totals(company_id=company.pk, end=date_from - ONE_DAY, account_ids=[account.pk]).get(
+        account.pk, AccountTotals()
     )
     in_range = account_totals(
         company_id=company.pk, start=date_from, end=date_to, account_ids=[account.pk]
@@ -370,7 +372,7 @@ def general_ledger(
         page = page[:page_size]
         has_more_before = cursor is not None
 
-    running = opening
+    running, running_own = opening.balance, opening.amount
     if page:
         first = page[0]
         if first.date > date_from:
@@ -378,16 +380,21 @@ def general_ledger(
                 company_id=company.pk, start=date_from, end=first.date - ONE_DAY, account_ids=[account.pk]
             ).get(account.pk, AccountTotals())
             running += before_day.balance
+            running_own += before_day.amount
         with connection.cursor() as db:
             db.execute(
                 _GL_SAME_DAY_BEFORE_SQL,
                 [company.pk, account.pk, first.date, first.entry_sequence, first.id],
             )
-            running += decimal_from_db(db.fetchone()[0])
+            base_before, own_before = db.fetchone()
+        running += decimal_from_db(base_before)
+        running_own += decimal_from_db(own_before)
 
+    own_currency = bool(account.currency)
     result_lines: list[LedgerLine] = []
     for line in page:
         running += line.base_amount
+        running_own += line.amount
         result_lines.append(
             LedgerLine(
                 id=line.id,
@@ -403,6 +410,7 @@ def general_ledger(
                 running_balance=running,
                 currency=line.currency,
                 amount=line.amount,
+                running_balance_in_currency=running_own if own_currency else None,
             )
         )
     next_cursor = previous_cursor = None
@@ -417,11 +425,13 @@ def general_ledger(
         date_from=date_from,
         date_to=date_to,
         currency=company.currency,
-        opening_balance=opening,
-        closing_balance=opening + in_range.balance,
+        opening_balance=opening.balance,
+        closing_balance=opening.balance + in_range.balance,
         total_debit=in_range.debit,
         total_credit=in_range.credit,
         lines=result_lines,
         next_cursor=next_cursor,
         previous_cursor=previous_cursor,
+        opening_balance_in_currency=opening.amount if own_currency else None,
+        closing_balance_in_currency=opening.amount + in_range.amount if own_currency else None,
     )

@@ -17,15 +17,8 @@ from accounts.roles import Action
 from sofinance.api.idempotency import idempotent
 from sofinance.api.jwt import REFRESH, InvalidToken, decode_token, issue_token_pair
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok, parse_object_ref
+from sofinance.api.views import ok, parse_object_ref, validated
 from sofinance.errors import NotAuthenticated, NotFound
-
-
-def _validated(serializer_class, data, **kwargs):
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
 
 # --------------------------------------------------------------------------- auth
 
@@ -39,7 +32,7 @@ class TokenObtainView(GenericAPIView):
 
     @extend_schema(request=s.TokenObtainInput, responses={200: s.TokenPairOutput})
     def post(self, request):
-        data = _validated(s.TokenObtainInput, request.data)
+        data = validated(s.TokenObtainInput, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None:
             raise NotAuthenticated("Invalid username/email or password.")
@@ -57,7 +50,7 @@ class TokenRefreshView(GenericAPIView):
 
     @extend_schema(request=s.TokenRefreshInput, responses={200: s.TokenPairOutput})
     def post(self, request):
-        data = _validated(s.TokenRefreshInput, request.data)
+        data = validated(s.TokenRefreshInput, request.data)
         try:
             payload = decode_token(data["refresh"], expected_type=REFRESH)
         except InvalidToken as exc:
@@ -104,7 +97,7 @@ class CompanyListView(GenericAPIView):
     @extend_schema(request=s.CompanyCreateInput, responses={201: s.CompanyOutput})
     @idempotent
     def post(self, request):
-        data = _validated(s.CompanyCreateInput, request.data)
+        data = validated(s.CompanyCreateInput, request.data)
         company = services.company_create(
             name=data["name"],
             currency=data["currency"],
@@ -126,7 +119,7 @@ class CompanyDetailView(CompanyScopedMixin, GenericAPIView):
 
     @extend_schema(request=s.CompanyUpdateInput, responses={200: s.CompanyOutput})
     def patch(self, request, company_id):
-        data = _validated(s.CompanyUpdateInput, request.data, partial=True)
+        data = validated(s.CompanyUpdateInput, request.data, partial=True)
         company = services.company_update(company=self.company, by=request.user, **data)
         return ok(s.CompanyOutput(company, context={"roles": {company.pk: self.membership.role}}).data)
 
@@ -150,7 +143,7 @@ class MemberListView(CompanyScopedMixin, GenericAPIView):
     @extend_schema(request=s.MemberAddInput, responses={201: s.MemberOutput})
     @idempotent
     def post(self, request, company_id):
-        data = _validated(s.MemberAddInput, request.data)
+        data = validated(s.MemberAddInput, request.data)
         ref = parse_object_ref(data["user"])
         if isinstance(ref, int):
             user = User.objects.filter(pk=ref, is_active=True).first()
@@ -179,7 +172,7 @@ class MemberDetailView(CompanyScopedMixin, GenericAPIView):
 
     @extend_schema(request=s.MemberChangeInput, responses={200: s.MemberOutput})
     def patch(self, request, company_id, pk):
-        data = _validated(s.MemberChangeInput, request.data)
+        data = validated(s.MemberChangeInput, request.data)
         membership = services.membership_change_role(
             membership=self._membership(pk), role=data["role"], by=request.user
         )
@@ -240,7 +233,7 @@ class AccountListView(CompanyScopedMixin, GenericAPIView):
     @extend_schema(request=s.AccountCreateInput, responses={201: s.AccountOutput})
     @idempotent
     def post(self, request, company_id):
-        data = _validated(s.AccountCreateInput, request.data)
+        data = validated(s.AccountCreateInput, request.data)
         account = services.account_create(
             company=self.company,
             code=data["code"],
@@ -271,7 +264,7 @@ class AccountDetailView(CompanyScopedMixin, GenericAPIView):
 
     @extend_schema(request=s.AccountUpdateInput, responses={200: s.AccountOutput})
     def patch(self, request, company_id, pk):
-        data = dict(_validated(s.AccountUpdateInput, request.data, partial=True))
+        data = dict(validated(s.AccountUpdateInput, request.data, partial=True))
         if "parent" in data:
             data["parent"] = _resolve_parent(self.company, data["parent"])
         if "currency" in data:
@@ -294,7 +287,7 @@ class AccountLoadTemplateView(CompanyScopedMixin, GenericAPIView):
     @extend_schema(request=s.LoadTemplateInput, responses={201: s.AccountOutput(many=True)})
     @idempotent
     def post(self, request, company_id):
-        data = _validated(s.LoadTemplateInput, request.data)
+        data = validated(s.LoadTemplateInput, request.data)
         created = services.chart_template_load(
             company=self.company, template=data["template"], by=request.user
         )

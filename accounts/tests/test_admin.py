@@ -19,17 +19,6 @@ ACCOUNT_TYPE = "accounts.account"
 
 
 @pytest.fixture
-def superuser():
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def client_admin(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def books(superuser) -> Company:
     return company_create(
         name="Books Ltd", currency="USD", created_by=superuser, chart_template="small_business"

@@ -13,7 +13,7 @@ from ledger.models import AccountingPeriod, FiscalYearClose
 from ledger.selectors import journal_entry_get
 from sofinance.api.idempotency import idempotent
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok
+from sofinance.api.views import ok, validated
 from sofinance.errors import NotFound
 
 
@@ -62,12 +62,6 @@ class FiscalYearCloseOutput(serializers.ModelSerializer):
         return obj.start_date.year
 
 
-def _validated(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class _PeriodMixin(CompanyScopedMixin):
     def period(self, pk) -> AccountingPeriod:
         period = (
@@ -103,7 +97,7 @@ class PeriodListView(_PeriodMixin, GenericAPIView):
     @extend_schema(request=PeriodCreateInput, responses={201: PeriodOutput})
     @idempotent
     def post(self, request, company_id):
-        data = _validated(PeriodCreateInput, request.data)
+        data = validated(PeriodCreateInput, request.data)
         period = periods.period_create(company=self.company, by=request.user, **data)
         return ok(PeriodOutput(period).data, status=201)
 
@@ -118,7 +112,7 @@ class PeriodGenerateView(_PeriodMixin, GenericAPIView):
     @extend_schema(request=PeriodGenerateInput, responses={201: PeriodOutput(many=True)})
     @idempotent
     def post(self, request, company_id):
-        data = _validated(PeriodGenerateInput, request.data)
+        data = validated(PeriodGenerateInput, request.data)
         created = periods.periods_generate(company=self.company, year=data["fiscal_year"], by=request.user)
         return ok(PeriodOutput(created, many=True).data, status=201)
 
@@ -150,7 +144,7 @@ class PeriodReopenView(_PeriodMixin, GenericAPIView):
 
     @extend_schema(request=ReasonInput, responses={200: PeriodOutput})
     def post(self, request, company_id, pk):
-        data = _validated(ReasonInput, request.data or {})
+        data = validated(ReasonInput, request.data or {})
         period = periods.period_reopen(period=self.period(pk), reason=data["reason"], by=request.user)
         return ok(PeriodOutput(period).data)
 
@@ -209,7 +203,7 @@ class FiscalYearReopenView(CompanyScopedMixin, GenericAPIView):
 
     @extend_schema(request=ReasonInput, responses={200: FiscalYearCloseOutput})
     def post(self, request, company_id, year):
-        data = _validated(ReasonInput, request.data or {})
+        data = validated(ReasonInput, request.data or {})
         record = periods.fiscal_year_reopen(
             company=self.company, year=int(year), reason=data["reason"], by=request.user
         )

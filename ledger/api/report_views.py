@@ -304,10 +304,11 @@ class GeneralLedgerView(_ReportView):
                 "to": date_to.isoformat(),
                 "currency": report.currency,
                 "opening_balance": self.money(report.opening_balance),
-                "lines": [self._line(line) for line in report.lines],
+                "lines": [self._line(line, report.account.currency) for line in report.lines],
                 "closing_balance": self.money(report.closing_balance),
                 "total_debit": self.money(report.total_debit),
                 "total_credit": self.money(report.total_credit),
+                **self._own_currency_balances(report),
             },
             meta={
                 "pagination": {
@@ -318,8 +319,28 @@ class GeneralLedgerView(_ReportView):
             },
         )
 
-    def _line(self, line: reports.LedgerLine) -> dict:
+    def _own_currency_balances(self, report: reports.GeneralLedger) -> dict:
+        """An account kept in a foreign currency also shows its balances in that currency."""
+        currency = report.account.currency
+        if not currency:
+            return {}
         return {
+            "opening_balance_in_account_currency": format_amount(
+                report.opening_balance_in_currency, currency
+            ),
+            "closing_balance_in_account_currency": format_amount(
+                report.closing_balance_in_currency, currency
+            ),
+        }
+
+    def _line(self, line: reports.LedgerLine, account_currency: str | None) -> dict:
+        extra = {}
+        if account_currency and line.running_balance_in_currency is not None:
+            extra["running_balance_in_account_currency"] = format_amount(
+                line.running_balance_in_currency, account_currency
+            )
+        return {
+            **extra,
             "id": line.id,
             "entry": line.entry_id,
             "number": line.number,

@@ -14,14 +14,8 @@ from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, 
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok
+from sofinance.api.views import ok, validated
 from sofinance.errors import NotFound, PermissionDenied
-
-
-def _validated(serializer_class, data, **kwargs):
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class JournalEntryPagination(EnvelopeCursorPagination):
@@ -106,7 +100,7 @@ class JournalEntryListView(_EntryMixin, GenericAPIView):
     @extend_schema(request=s.JournalEntryCreateInput, responses={201: s.JournalEntryOutput})
     @idempotent
     def post(self, request, company_id):
-        data = _validated(s.JournalEntryCreateInput, request.data)
+        data = validated(s.JournalEntryCreateInput, request.data)
         if data["post"] and not role_can(self.membership.role, Action.JOURNAL_POST):
             raise PermissionDenied(f"Your role ({self.membership.role}) may save drafts but not post.")
         entry = services.journal_entry_create(
@@ -131,7 +125,7 @@ class JournalEntryDetailView(_EntryMixin, GenericAPIView):
 
     @extend_schema(request=s.JournalEntryUpdateInput, responses={200: s.JournalEntryOutput})
     def patch(self, request, company_id, pk):
-        data = _validated(s.JournalEntryUpdateInput, request.data, partial=True)
+        data = validated(s.JournalEntryUpdateInput, request.data, partial=True)
         lines = data.get("lines")
         entry = services.journal_entry_update(
             entry=self.entry(pk),
@@ -170,7 +164,7 @@ class JournalEntryReverseView(_EntryMixin, GenericAPIView):
     @extend_schema(request=s.JournalEntryReverseInput, responses={201: s.JournalEntryOutput})
     @idempotent
     def post(self, request, company_id, pk):
-        data = _validated(s.JournalEntryReverseInput, request.data or {})
+        data = validated(s.JournalEntryReverseInput, request.data or {})
         reversal = services.journal_entry_reverse(
             entry=self.entry(pk),
             by=request.user,
@@ -216,7 +210,7 @@ class ExchangeRateListView(CompanyScopedMixin, GenericAPIView):
     @extend_schema(request=s.ExchangeRateInput, responses={201: s.ExchangeRateOutput})
     @idempotent
     def post(self, request, company_id):
-        data = _validated(s.ExchangeRateInput, request.data)
+        data = validated(s.ExchangeRateInput, request.data)
         rate = services.exchange_rate_set(
             company=self.company,
             from_currency=data["from_currency"],

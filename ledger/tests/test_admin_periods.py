@@ -19,11 +19,6 @@ CHANGELIST = "admin:ledger_accountingperiod_changelist"
 
 
 @pytest.fixture
-def superuser():
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
 def books(superuser):
     company = company_create(
         name="Books Ltd", currency="USD", created_by=superuser, chart_template="small_business"

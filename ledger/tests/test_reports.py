@@ -248,9 +248,37 @@ def test_foreign_currency_account_shows_its_own_currency_balance(december):
             {"account": "3000", "credit": "550.00"},
         ],
     )
+    journal_entry_create(
+        company=december,
+        date=DEC31,
+        by=None,
+        post=True,
+        lines=[
+            {"account": "6700", "debit": "11.00"},
+            {"account": "1030", "credit": "10.00", "fx_rate": "1.10"},
+        ],
+    )
     row = next(r for r in trial_balance(company=december, as_of=DEC31).rows if r.account.code == "1030")
-    assert (row.balance, row.balance_in_currency, row.account.currency) == (D("550.00"), D("500.00"), "EUR")
+    assert (row.balance, row.balance_in_currency, row.account.currency) == (D("539.00"), D("490.00"), "EUR")
     assert eur_bank.currency == "EUR"
+    # the account statement too: functional-currency balances and the account's own
+    ledger = general_ledger(company=december, account=eur_bank, date_from=DEC31, date_to=DEC31)
+    assert [(ln.running_balance, ln.running_balance_in_currency) for ln in ledger.lines] == [
+        (D("550.00"), D("500.00")),
+        (D("539.00"), D("490.00")),
+    ]
+    assert (ledger.closing_balance, ledger.closing_balance_in_currency) == (D("539.00"), D("490.00"))
+    second = general_ledger(
+        company=december,
+        account=eur_bank,
+        date_from=DEC31,
+        date_to=DEC31,
+        page_size=1,
+        cursor=general_ledger(
+            company=december, account=eur_bank, date_from=DEC31, date_to=DEC31, page_size=1
+        ).next_cursor,
+    )
+    assert [ln.running_balance_in_currency for ln in second.lines] == [D("490.00")]
 
 
 # --------------------------------------------------------------------------- API
