@@ -335,8 +335,12 @@ def _closing_lines(company: Company, start: datetime.date, end: datetime.date) -
 def fiscal_year_close(*, company: Company, year: int, by: User | None) -> YearClose:
     """Close fiscal year `year`: post the closing entry (income and expenses into retained
     earnings) through the posting service, then close every period of the year (creating the
-    monthly periods if the company has none for it)."""
+    monthly periods if the company has none for it). A year is closed only once it has ended."""
     start, end = fiscal_year_bounds(company=company, year=year)
+    if end >= timezone.localdate():
+        raise errors.FiscalYearError(
+            f"Fiscal year {year} ends on {end}; it can be closed from the day after."
+        )
     with transaction.atomic():
         _lock_company(company)
         _lock_postings(company.pk)

@@ -205,8 +205,8 @@ STORAGES = {
 ENABLE_AUDIT_LOGGING = env.bool("ENABLE_AUDIT_LOGGING", default=True)
 ENABLE_KEY_MIRRORING = env.bool("ENABLE_KEY_MIRRORING", default=False)
 ENABLE_RESPONSE_ENRICHMENT = env.bool("ENABLE_RESPONSE_ENRICHMENT", default=False)
-RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=600)
-RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=100)
+RATE_LIMIT_PER_MINUTE = env.int("RATE_LIMIT_PER_MINUTE", default=1200)
+RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=300)
 # Redis keys of the shared token buckets (used only when REDIS_URL is set).
 RATE_LIMIT_KEY_PREFIX = f"{CACHE_KEY_PREFIX}:ratelimit:"
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))

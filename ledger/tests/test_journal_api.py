@@ -404,3 +404,35 @@ def test_exchange_rates_and_foreign_currency_lines(books, accountant):
         ).status_code
         == 400
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"date": "2026-03-31"},  # no lines
+        {"date": "31/03/2026", "lines": RENT["lines"]},  # not a date
+        {"lines": RENT["lines"]},  # no date
+        [RENT],  # not an object
+        {**RENT, "lines": "6100"},  # lines not a list
+        {
+            **RENT,
+            "lines": [{"account": 6100.5, "debit": "1"}, {"account": "1000", "credit": "1"}],
+        },  # float id
+        {
+            **RENT,
+            "lines": [{"account": "6100", "debit": "1"}] * 600 + [{"account": "1000", "credit": "600"}] * 401,
+        },
+    ],
+)
+def test_malformed_requests_are_validation_errors_and_write_nothing(books, accountant, body):
+    before = written(books)
+    response = accountant.post(url(books), body, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "validation_error"
+    assert written(books) == before
+
+
+def test_page_size_is_capped(books, accountant):
+    response = accountant.get(url(books) + "?page_size=100000")
+    assert response.status_code == 200
+    assert response.json()["meta"]["pagination"]["page_size"] == 500

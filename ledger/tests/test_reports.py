@@ -438,6 +438,13 @@ def test_period_rules_in_the_service_and_the_api(december, make_member):
     assert years.status_code == 409
 
 
+def test_a_fiscal_year_is_closed_only_after_it_ends(december):
+    this_year = datetime.date.today().year
+    with pytest.raises(errors.FiscalYearError):
+        fiscal_year_close(company=december, year=this_year, by=None)
+    assert not AccountingPeriod.objects.filter(company=december).exists()
+
+
 def test_fiscal_year_close_api(december, make_member):
     _, controller = make_member(december, Role.CONTROLLER)
     _, accountant = make_member(december, Role.ACCOUNTANT)
