@@ -282,5 +282,7 @@ PROMETHEUS_EXPORT_MIGRATIONS = False
 from sofinance.observability.logging import configure_logging  # noqa: E402
 from sofinance.observability.sentry import configure_sentry  # noqa: E402
 
-configure_logging(level=LOG_LEVEL, json=env.bool("LOG_JSON", default=True))
+configure_logging(
+    level=LOG_LEVEL, json=env.bool("LOG_JSON", default=True), tasks_eager=CELERY_TASK_ALWAYS_EAGER
+)
 configure_sentry(dsn=SENTRY_DSN, environment=ENVIRONMENT)

@@ -22,7 +22,12 @@ def _add_request_id(_logger, _method_name, event_dict):
     return event_dict
 
 
-def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
+def configure_logging(*, level: str = "INFO", json: bool = True, tasks_eager: bool = False) -> None:
+    """Configure stdlib logging and structlog once.
+
+    With `tasks_eager` (no broker: tasks run inside web requests and commands) Celery's
+    per-task "succeeded" lines are dropped below WARNING; a worker keeps them.
+    """
     shared_processors = [
         structlog.contextvars.merge_contextvars,
         _add_request_id,
@@ -60,6 +65,7 @@ def configure_logging(*, level: str = "INFO", json: bool = True) -> None:
                 "django.server": {"level": level},
                 # Our exception handler logs 4xx/5xx itself; avoid a second line per request.
                 "django.request": {"level": "ERROR"},
+                "celery.app.trace": {"level": "WARNING" if tasks_eager else level},
             },
         }
     )
