@@ -4,6 +4,8 @@ Thin: drafts are validated by the ledger's own checks (build_lines, check_balanc
 check_period_open) while the form is cleaned, so problems show beside the user's input, and
 every write goes through a service (journal_entry_create/update/delete/post/reverse,
 exchange_rate_set/delete, account_*). Posted entries are read-only: they change only by reversal.
+The report pages (trial balance, balance sheet, income statement, general ledger) are in
+ledger.admin_reports, mounted by the Account admin's get_urls().
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from accounts.admin import (
 )
 from accounts.models import Account
 from accounts.roles import Action
+from ledger.admin_reports import ReportPages
 from ledger.balance_queries import AccountTotals
 from ledger.models import (
     AccountingPeriod,
@@ -182,6 +185,11 @@ class AccountBalanceAdmin(AccountAdmin):
     def balance_today(self, obj: Account) -> str:
         rolled = account_balances_rolled_up(company_id=obj.company_id, as_of=timezone.localdate())
         return balance_text(rolled.get(obj.pk), obj.company.currency)
+
+    def get_urls(self):
+        """The report pages (ledger.admin_reports) live beside the chart they report on:
+        /admin/accounts/account/reports/..., before the catch-all object URLs."""
+        return [*ReportPages(self.admin_site).urls(), *super().get_urls()]
 
 
 admin.site.unregister(Account)

@@ -7,12 +7,19 @@ nothing is posted into a closed or locked period.
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from accounts.models import Account, Company
 from sofinance.money import money_field, rate_field, validate_currency_code
+
+# The accounting dates the books accept: wide enough for any real history and any plan, and far
+# enough from datetime's limits that date arithmetic (the day before, the next month) never fails.
+FIRST_BOOK_DATE = datetime.date(1900, 1, 1)
+LAST_BOOK_DATE = datetime.date(9998, 12, 31)
 
 
 class EntryStatus(models.TextChoices):

@@ -19,6 +19,8 @@ from audit.services import audit_record
 from ledger import errors
 from ledger.balance_queries import account_totals
 from ledger.models import (
+    FIRST_BOOK_DATE,
+    LAST_BOOK_DATE,
     AccountingPeriod,
     EntrySource,
     EntryStatus,
@@ -62,6 +64,11 @@ def _period_repr(period: AccountingPeriod) -> dict:
 
 def fiscal_year_bounds(*, company: Company, year: int) -> tuple[datetime.date, datetime.date]:
     """Fiscal year `year` starts on the first day of the company's start month in `year`."""
+    if not FIRST_BOOK_DATE.year <= year < LAST_BOOK_DATE.year:
+        raise ValidationFailed(
+            f"Fiscal years run from {FIRST_BOOK_DATE.year} to {LAST_BOOK_DATE.year - 1}.",
+            details={"fiscal_year": [str(year)]},
+        )
     start = datetime.date(year, company.fiscal_year_start, 1)
     end = datetime.date(year + 1, company.fiscal_year_start, 1) - datetime.timedelta(days=1)
     return start, end

@@ -23,6 +23,8 @@ from audit.services import audit_record
 from ledger import errors
 from ledger.balances import balances_apply
 from ledger.models import (
+    FIRST_BOOK_DATE,
+    LAST_BOOK_DATE,
     AccountingPeriod,
     EntrySource,
     EntryStatus,
@@ -185,6 +187,10 @@ def build_lines(
     accounts (invalid_account); more decimals than the currency allows (currency_precision);
     a foreign currency without a given or stored rate (missing_exchange_rate).
     """
+    if not FIRST_BOOK_DATE <= date <= LAST_BOOK_DATE:
+        raise ValidationFailed(
+            f"Accounting dates run from {FIRST_BOOK_DATE} to {LAST_BOOK_DATE}.", details={"date": [str(date)]}
+        )
     inputs = [LineInput.coerce(line) for line in lines]
     if len(inputs) > MAX_LINES:
         raise ValidationFailed(f"An entry has at most {MAX_LINES} lines.", details={"lines": len(inputs)})

@@ -32,7 +32,7 @@ class PeriodCreateInput(serializers.Serializer):
 
 
 class PeriodGenerateInput(serializers.Serializer):
-    fiscal_year = serializers.IntegerField(min_value=1900, max_value=9999)
+    fiscal_year = serializers.IntegerField()
 
 
 class ReasonInput(serializers.Serializer):

@@ -17,6 +17,7 @@ from accounts.models import Account
 from accounts.roles import Action
 from ledger import reports
 from ledger.api import report_serializers as rs
+from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from ledger.reports import LedgerCursor
 from sofinance.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
 from sofinance.api.tenancy import CompanyScopedMixin
@@ -49,11 +50,16 @@ def _date_param(request, name: str, *, default: datetime.date | None = None, ali
             f"The query parameter {name!r} is required (YYYY-MM-DD).", details={name: ["Required."]}
         )
     try:
-        return datetime.date.fromisoformat(raw)
+        value = datetime.date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(
             f"{raw!r} is not a date (YYYY-MM-DD).", details={name: ["Invalid date."]}
         ) from None
+    if not FIRST_BOOK_DATE <= value <= LAST_BOOK_DATE:
+        raise ValidationFailed(
+            f"Dates run from {FIRST_BOOK_DATE} to {LAST_BOOK_DATE}.", details={name: ["Out of range."]}
+        )
+    return value
 
 
 def _csv_response(rows: list[list], filename: str) -> HttpResponse:
@@ -274,7 +280,7 @@ class GeneralLedgerView(_ReportView):
     def get(self, request, company_id):
         account = self._account()
         date_to = _date_param(request, "to", default=datetime.date.today(), aliases=("date_to",))
-        date_from = _date_param(request, "from", default=datetime.date(1900, 1, 1), aliases=("date_from",))
+        date_from = _date_param(request, "from", default=FIRST_BOOK_DATE, aliases=("date_from",))
         if date_to < date_from:
             raise ValidationFailed("`to` is before `from`.", details={"to": ["Must not be before from."]})
         if self.wants_csv():

@@ -457,3 +457,32 @@ def test_fiscal_year_close_api(december, make_member):
     assert (again.status_code, again.json()["error"]["code"]) == (422, "fiscal_year_error")
     reopened = controller.post(f"{url}/reopen", {"reason": "Audit adjustment"}, format="json")
     assert reopened.status_code == 200 and reopened.json()["data"]["reopened_at"]
+
+
+def test_dates_outside_the_books_range_are_validation_errors(december, viewer):
+    for query in [
+        "trial-balance?as_of=9999-12-31",
+        "general-ledger?account=1010&from=0001-01-01",
+        "income-statement?from=0001-01-01&to=2025-12-31",
+        "balance-sheet?as_of=1899-12-31",
+    ]:
+        response = viewer.get(report_url(december, query))
+        assert (response.status_code, response.json()["error"]["code"]) == (400, "validation_error"), query
+
+
+def test_entries_and_fiscal_years_outside_the_books_range_are_refused(december, make_member):
+    _, controller = make_member(december, Role.CONTROLLER)
+    base = f"/api/v1/companies/{december.pk}"
+    before = JournalEntry.objects.count()
+    body = {
+        "date": "0001-01-01",
+        "post": True,
+        "lines": [{"account": "1010", "debit": "1.00"}, {"account": "4000", "credit": "1.00"}],
+    }
+    assert controller.post(f"{base}/journal-entries", body, format="json").status_code == 400
+    assert JournalEntry.objects.count() == before
+    assert controller.post(f"{base}/fiscal-years/9999/close").status_code == 400
+    assert (
+        controller.post(f"{base}/periods/generate", {"fiscal_year": 9999}, format="json").status_code == 400
+    )
+    assert not AccountingPeriod.objects.filter(company=december).exists()

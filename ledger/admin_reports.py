@@ -1,0 +1,562 @@
+"""Report pages in the admin: trial balance, balance sheet, income statement, general ledger.
+
+Where they live: `AccountBalanceAdmin.get_urls()` (ledger/admin.py) mounts `ReportPages.urls()`
+under the chart of accounts, at /admin/accounts/account/reports/..., each view wrapped in
+`admin_site.admin_view` (staff login required, never cached). That admin is already the ledger's
+view of the chart with balances, and every report is a view of those accounts. The other homes
+were worse: a custom AdminSite would change the project's URL wiring for four pages, and a proxy
+model made only to get an admin entry would add a migration and a meaningless permission.
+The admin index and the ledger app index link here (templates/admin/index.html), and an account's
+change page links to its statement (templates/admin/accounts/account/change_form.html).
+
+Who may read what: a staff user reads the reports of the companies where their role allows
+`reports.view` (superusers: every company), the rule the report API applies to members. The
+company selector lists only those; any other company is a 404, exactly like a company that does
+not exist, and a user who may read no company's reports gets 403.
+
+Thin: each page parses its query with a GET form (so every report is a link that can be kept),
+calls one selector of `ledger.reports`, formats amounts with `format_amount` at the company's (or
+the account's) currency, and renders. The only queries of its own are the scoped look-ups of the
+companies and of the statement's account.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.admin import AdminSite
+from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from accounts.admin import admin_companies, admin_roles
+from accounts.models import Account, Company
+from accounts.roles import Action, role_can
+from ledger import reports
+from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
+from ledger.periods import fiscal_year_bounds, fiscal_year_of
+from ledger.reports import LedgerCursor
+from sofinance.money import format_amount
+
+MIN_DATE, MAX_DATE = FIRST_BOOK_DATE, LAST_BOOK_DATE  # the dates the books accept
+GL_PAGE_SIZE = 50
+GL_MAX_PAGE_SIZE = 500  # as the report API's MAX_GL_PAGE
+TEMPLATES = "admin/ledger/reports"
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    url_name: str
+    title: str
+    description: str
+
+
+REPORTS = [
+    ReportLink("ledger_reports_trial_balance", "Trial balance", "Every account's balance as of a date."),
+    ReportLink(
+        "ledger_reports_balance_sheet",
+        "Balance sheet",
+        "Assets, liabilities and equity as of a date, with current earnings.",
+    ),
+    ReportLink("ledger_reports_income_statement", "Income statement", "Income and expenses over a range."),
+    ReportLink(
+        "ledger_reports_general_ledger",
+        "General ledger",
+        "One account's lines over a range: opening, running and closing balances.",
+    ),
+]
+
+
+# --------------------------------------------------------------------------- query forms
+
+_DATE_RANGE_MESSAGE = f"Enter a date between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}."
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[
+            MinValueValidator(MIN_DATE, message=_DATE_RANGE_MESSAGE),
+            MaxValueValidator(MAX_DATE, message=_DATE_RANGE_MESSAGE),
+        ],
+    )
+
+
+class ReportForm(forms.Form):
+    """The company selector every report starts with: only the companies the user may read.
+
+    The company itself is resolved (or refused) before the form is built; the field is there
+    to render the choice and to carry it to the next request.
+    """
+
+    company = forms.TypedChoiceField(coerce=int, label="Company")
+
+    def __init__(self, *args: Any, companies: list[Company], company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.company = company
+        self.fields["company"].choices = [(c.pk, c.name) for c in companies]
+
+
+class TrialBalanceForm(ReportForm):
+    as_of = _date_field("As of")
+    include_zero = forms.BooleanField(required=False, label="Include zero balances")
+
+
+class BalanceSheetForm(ReportForm):
+    as_of = _date_field("As of")
+
+
+class RangeForm(ReportForm):
+    date_from = _date_field("From")
+    date_to = _date_field("To")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+
+class IncomeStatementForm(RangeForm):
+    pass
+
+
+class PostableAccountChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Account) -> str:
+        return f"{obj.code} {obj.name}" + (f" ({obj.currency})" if obj.currency else "")
+
+
+class GeneralLedgerForm(RangeForm):
+    """The statement's account: a postable (leaf) account of the selected company.
+
+    The page cursor is not a field: changing the account or the dates starts again at page one.
+    """
+
+    field_order = ["company", "account", "date_from", "date_to", "page_size"]
+    account = PostableAccountChoice(
+        queryset=Account.objects.none(),
+        label="Account",
+        error_messages={"invalid_choice": "Choose a postable account of the selected company."},
+    )
+    page_size = forms.IntegerField(
+        required=False, min_value=1, max_value=GL_MAX_PAGE_SIZE, label="Lines per page"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = (
+            Account.objects.filter(company=self.company)
+            .exclude(Exists(Account.objects.filter(parent=OuterRef("pk"))))
+            .order_by("path")
+        )
+        self.fields["page_size"].widget.attrs["placeholder"] = str(GL_PAGE_SIZE)
+
+
+# --------------------------------------------------------------------------- rows as shown
+
+
+def _indent(depth: int) -> str:
+    """CSS em of left padding for an account at `depth` in the chart (as the chart admin)."""
+    return f"{depth * 1.5:g}"
+
+
+@dataclass(frozen=True)
+class TrialBalanceLine:
+    code: str
+    name: str
+    depth: int
+    indent: str
+    debit: str
+    credit: str
+    balance: str
+    balance_in_currency: str  # "490.00 EUR" for an account kept in a foreign currency, else ""
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    code: str
+    name: str
+    depth: int
+    indent: str
+    is_leaf: bool
+    balance: str
+
+
+@dataclass(frozen=True)
+class StatementSectionShown:
+    title: str
+    key: str
+    lines: list[StatementLine]
+    total: str
+
+
+@dataclass(frozen=True)
+class LedgerLineShown:
+    date: datetime.date
+    number: str
+    entry_url: str | None
+    reference: str
+    description: str
+    debit: str
+    credit: str
+    running_balance: str
+    amount: str  # in the line's currency, with its code
+    running_balance_in_currency: str
+
+
+def _money(currency: str) -> Callable[[Decimal | None], str]:
+    return lambda amount: format_amount(amount, currency)
+
+
+def _own(amount: Decimal | None, currency: str | None) -> str:
+    return f"{format_amount(amount, currency)} {currency}" if currency and amount is not None else ""
+
+
+def _section(title: str, key: str, section: reports.StatementSection, currency: str) -> StatementSectionShown:
+    money = _money(currency)
+    return StatementSectionShown(
+        title=title,
+        key=key,
+        lines=[
+            StatementLine(
+                code=row.account.code,
+                name=row.account.name,
+                depth=row.account.depth,
+                indent=_indent(row.account.depth),
+                is_leaf=row.is_leaf,
+                balance=money(row.balance),
+            )
+            for row in section.rows
+        ],
+        total=money(section.total),
+    )
+
+
+# --------------------------------------------------------------------------- pages
+
+
+class ReportPages:
+    """The report pages of one admin site; `urls()` is mounted by the Account admin's get_urls()."""
+
+    def __init__(self, admin_site: AdminSite) -> None:
+        self.admin_site = admin_site
+
+    def urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("reports/", view(self.index_view), name="ledger_reports"),
+            path(
+                "reports/trial-balance/", view(self.trial_balance_view), name="ledger_reports_trial_balance"
+            ),
+            path(
+                "reports/balance-sheet/", view(self.balance_sheet_view), name="ledger_reports_balance_sheet"
+            ),
+            path(
+                "reports/income-statement/",
+                view(self.income_statement_view),
+                name="ledger_reports_income_statement",
+            ),
+            path(
+                "reports/general-ledger/",
+                view(self.general_ledger_view),
+                name="ledger_reports_general_ledger",
+            ),
+        ]
+
+    # ----- tenancy
+
+    def readable_companies(self, request: HttpRequest) -> list[Company]:
+        """The companies whose reports the user may read, by name; 403 when there is none."""
+        allowed = admin_companies(request, Action.REPORTS_VIEW)
+        companies = Company.objects.order_by("name", "pk")
+        if allowed is not None:
+            companies = companies.filter(pk__in=allowed)
+        found = list(companies)
+        if not found:
+            raise PermissionDenied("You may read the reports of no company.")
+        return found
+
+    def selected_company(self, request: HttpRequest, companies: list[Company]) -> Company:
+        """?company=<id>, one of `companies` (else 404, whether it exists or not); default the first."""
+        raw = request.GET.get("company", "").strip()
+        if not raw:
+            return companies[0]
+        for company in companies:
+            if str(company.pk) == raw:
+                return company
+        raise Http404("No such company.")
+
+    @staticmethod
+    def api_reads_reports(request: HttpRequest, company: Company) -> bool:
+        """The report API serves members only (no superuser bypass), so its CSV link works for
+        a user whose own membership allows reports.view."""
+        role = admin_roles(request).get(company.pk)
+        return role is not None and role_can(role, Action.REPORTS_VIEW)
+
+    def csv_url(
+        self, request: HttpRequest, company: Company, url_name: str, params: dict[str, Any]
+    ) -> str | None:
+        if not self.api_reads_reports(request, company):
+            return None
+        base = reverse(url_name, kwargs={"company_id": company.pk})
+        return f"{base}?{urlencode({**params, 'format': 'csv'})}"
+
+    # ----- one page: resolve the company, bind the query, call the selector, render
+
+    def render_page(
+        self,
+        request: HttpRequest,
+        *,
+        template: str,
+        title: str,
+        form_class: type[ReportForm],
+        defaults: Callable[[Company], dict[str, str]],
+        build: Callable[[HttpRequest, Company, dict[str, Any]], dict[str, Any]],
+        required: tuple[str, ...] = (),
+    ) -> TemplateResponse:
+        companies = self.readable_companies(request)
+        company = self.selected_company(request, companies)
+        given = {key: value for key, value in request.GET.items() if value.strip()}
+        form_kwargs = {"companies": companies, "company": company}
+        values = {**defaults(company), **given, "company": str(company.pk)}
+        if all(name in given for name in required):
+            form = form_class(values, **form_kwargs)
+            shown = build(request, company, form.cleaned_data) if form.is_valid() else {}
+        else:
+            # Nothing to report on yet (the statement needs its account): the form, no errors.
+            form = form_class(initial=values, **form_kwargs)
+            shown = {}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": company.name,
+            "form": form,
+            "company": company,
+            "reports": REPORTS,
+            "has_report": bool(shown),
+            **shown,
+        }
+        return TemplateResponse(request, f"{TEMPLATES}/{template}", context)
+
+    @staticmethod
+    def today() -> datetime.date:
+        return timezone.localdate()
+
+    def as_of_default(self, company: Company) -> dict[str, str]:
+        return {"as_of": self.today().isoformat()}
+
+    def range_default(self, company: Company) -> dict[str, str]:
+        """From the first day of the current fiscal year (company.fiscal_year_start) to today."""
+        today = self.today()
+        start, _ = fiscal_year_bounds(company=company, year=fiscal_year_of(company=company, day=today))
+        return {"date_from": start.isoformat(), "date_to": today.isoformat()}
+
+    # ----- index
+
+    def index_view(self, request: HttpRequest) -> TemplateResponse:
+        companies = self.readable_companies(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reports",
+            "reports": REPORTS,
+            "companies": companies,
+        }
+        return TemplateResponse(request, f"{TEMPLATES}/index.html", context)
+
+    # ----- trial balance
+
+    def trial_balance_view(self, request: HttpRequest) -> TemplateResponse:
+        return self.render_page(
+            request,
+            template="trial_balance.html",
+            title="Trial balance",
+            form_class=TrialBalanceForm,
+            defaults=self.as_of_default,
+            build=self.trial_balance_context,
+        )
+
+    def trial_balance_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
+        report = reports.trial_balance(
+            company=company, as_of=data["as_of"], include_zero=data["include_zero"]
+        )
+        money = _money(company.currency)
+        params = {
+            "as_of": report.as_of.isoformat(),
+            **({"include_zero": "true"} if data["include_zero"] else {}),
+        }
+        return {
+            "report": report,
+            "rows": [
+                TrialBalanceLine(
+                    code=row.account.code,
+                    name=row.account.name,
+                    depth=row.account.depth,
+                    indent=_indent(row.account.depth),
+                    debit=money(row.debit),
+                    credit=money(row.credit),
+                    balance=money(row.balance),
+                    balance_in_currency=_own(row.balance_in_currency, row.account.currency),
+                )
+                for row in report.rows
+            ],
+            "has_foreign_accounts": any(row.account.currency for row in report.rows),
+            "total_debit": money(report.total_debit),
+            "total_credit": money(report.total_credit),
+            "csv_url": self.csv_url(request, company, "report-trial-balance", params),
+        }
+
+    # ----- balance sheet
+
+    def balance_sheet_view(self, request: HttpRequest) -> TemplateResponse:
+        return self.render_page(
+            request,
+            template="balance_sheet.html",
+            title="Balance sheet",
+            form_class=BalanceSheetForm,
+            defaults=self.as_of_default,
+            build=self.balance_sheet_context,
+        )
+
+    def balance_sheet_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
+        report = reports.balance_sheet(company=company, as_of=data["as_of"])
+        money = _money(company.currency)
+        return {
+            "report": report,
+            "assets": _section("Assets", "assets", report.assets, company.currency),
+            "liabilities": _section("Liabilities", "liabilities", report.liabilities, company.currency),
+            "equity": _section("Equity", "equity", report.equity, company.currency),
+            "current_earnings": money(report.current_earnings),
+            "total_liabilities_and_equity": money(report.total_liabilities_and_equity),
+            "csv_url": self.csv_url(
+                request, company, "report-balance-sheet", {"as_of": report.as_of.isoformat()}
+            ),
+        }
+
+    # ----- income statement
+
+    def income_statement_view(self, request: HttpRequest) -> TemplateResponse:
+        return self.render_page(
+            request,
+            template="income_statement.html",
+            title="Income statement",
+            form_class=IncomeStatementForm,
+            defaults=self.range_default,
+            build=self.income_statement_context,
+        )
+
+    def income_statement_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
+        report = reports.income_statement(
+            company=company, date_from=data["date_from"], date_to=data["date_to"]
+        )
+        params = {"from": report.date_from.isoformat(), "to": report.date_to.isoformat()}
+        return {
+            "report": report,
+            "income": _section("Income", "income", report.income, company.currency),
+            "expenses": _section("Expenses", "expenses", report.expenses, company.currency),
+            "net_income": format_amount(report.net_income, company.currency),
+            "csv_url": self.csv_url(request, company, "report-income-statement", params),
+        }
+
+    # ----- general ledger
+
+    def general_ledger_view(self, request: HttpRequest) -> TemplateResponse:
+        return self.render_page(
+            request,
+            template="general_ledger.html",
+            title="General ledger",
+            form_class=GeneralLedgerForm,
+            defaults=self.range_default,
+            build=self.general_ledger_context,
+            required=("account",),
+        )
+
+    @staticmethod
+    def cursor(request: HttpRequest) -> LedgerCursor | None:
+        raw = request.GET.get("cursor", "").strip()
+        if not raw:
+            return None
+        try:
+            return LedgerCursor.decode(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise Http404("Invalid page link.") from None
+
+    def general_ledger_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
+        account: Account = data["account"]
+        page_size = data["page_size"] or GL_PAGE_SIZE
+        report = reports.general_ledger(
+            company=company,
+            account=account,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            page_size=page_size,
+            cursor=self.cursor(request),
+        )
+        money = _money(company.currency)
+        own_currency = report.account.currency
+        query = {
+            "company": company.pk,
+            "account": account.pk,
+            "date_from": report.date_from.isoformat(),
+            "date_to": report.date_to.isoformat(),
+            "page_size": page_size,
+        }
+
+        def page_link(cursor: LedgerCursor | None) -> str | None:
+            return None if cursor is None else "?" + urlencode({**query, "cursor": cursor.encode()})
+
+        may_open_entries = request.user.has_perm("ledger.view_journalentry")
+
+        def entry_url(entry_id: int) -> str | None:
+            if not may_open_entries:
+                return None
+            return reverse(
+                "admin:ledger_journalentry_change", args=[entry_id], current_app=self.admin_site.name
+            )
+
+        return {
+            "report": report,
+            "own_currency": own_currency,
+            "opening_balance": money(report.opening_balance),
+            "closing_balance": money(report.closing_balance),
+            "total_debit": money(report.total_debit),
+            "total_credit": money(report.total_credit),
+            "opening_balance_in_currency": _own(report.opening_balance_in_currency, own_currency),
+            "closing_balance_in_currency": _own(report.closing_balance_in_currency, own_currency),
+            "lines": [
+                LedgerLineShown(
+                    date=line.date,
+                    number=line.number,
+                    entry_url=entry_url(line.entry_id),
+                    reference=line.reference,
+                    description=line.description or line.entry_description,
+                    debit=money(line.debit),
+                    credit=money(line.credit),
+                    running_balance=money(line.running_balance),
+                    amount=_own(line.amount, line.currency),
+                    running_balance_in_currency=_own(line.running_balance_in_currency, own_currency),
+                )
+                for line in report.lines
+            ],
+            "next_url": page_link(report.next_cursor),
+            "previous_url": page_link(report.previous_cursor),
+            "first_url": "?" + urlencode(query) if report.previous_cursor is not None else None,
+            "csv_url": self.csv_url(
+                request,
+                company,
+                "report-general-ledger",
+                {"account_id": account.pk, "from": query["date_from"], "to": query["date_to"]},
+            ),
+        }
