@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.roles import Role
 from accounts.tests.factories import CompanyFactory, MembershipFactory, UserFactory
 from sofinance.api.jwt import issue_token_pair
 from sofinance.api.throttling import reset_local_buckets
+from sofinance.permissions import Role
 
 
 @pytest.fixture(autouse=True)

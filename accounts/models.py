@@ -7,8 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models.functions import Lower
 
-from accounts.roles import Role
 from sofinance.money import validate_currency_code
+from sofinance.permissions import Role
 
 
 class User(AbstractUser):

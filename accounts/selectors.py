@@ -48,3 +48,10 @@ def account_is_leaf(*, account: Account) -> bool:
 
 def system_account(*, company: Company, role: AccountRole | str) -> Account | None:
     return Account.objects.filter(company=company, system_role=role).first()
+
+
+def membership_roles(*, user_id: int | None) -> dict[int, str]:
+    """{company_id: role} for every company where the user holds a membership."""
+    if user_id is None:
+        return {}
+    return dict(Membership.objects.filter(user_id=user_id).values_list("company_id", "role"))

@@ -22,10 +22,10 @@ from accounts.models import (
     Membership,
     User,
 )
-from accounts.roles import Role
 from audit.changes import diff, snapshot
 from audit.services import audit_record
 from sofinance.money import is_valid_currency
+from sofinance.permissions import Role
 
 COMPANY_FIELDS = ("name", "currency", "fiscal_year_start")
 ACCOUNT_FIELDS = (

@@ -18,24 +18,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import DecimalField, OuterRef, Subquery, Sum
+from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from accounts.admin import (
-    AccountAdmin,
-    CompanyScopedAdmin,
-    ServiceAdmin,
-    ServiceModelForm,
-    admin_can,
-    admin_companies,
-    adopt,
-)
 from accounts.models import Account
-from accounts.roles import Action
+from accounts.services import ACCOUNT_FIELDS, account_create, account_delete, account_update
 from ledger.admin_reports import ReportPages
 from ledger.balance_queries import AccountTotals
 from ledger.models import (
@@ -60,9 +52,18 @@ from ledger.services import (
     journal_entry_reverse,
     journal_entry_update,
 )
+from sofinance.admin import (
+    CompanyScopedAdmin,
+    ServiceAdmin,
+    ServiceModelForm,
+    admin_can,
+    admin_companies,
+    adopt,
+)
 from sofinance.errors import APIError
 from sofinance.errors import PermissionDenied as RoleDenied
 from sofinance.money import format_amount, quantize
+from sofinance.permissions import Action
 
 ZERO = Decimal(0)
 
@@ -125,6 +126,115 @@ class BalanceAsOfFilter(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: lookup}),
                 "display": title,
             }
+
+
+# --------------------------------------------------------------------------- chart of accounts
+
+ACCOUNT_FORM_FIELDS = list(ACCOUNT_FIELDS)  # the fields account_update may change
+
+
+class AccountForm(ServiceModelForm):
+    class Meta:
+        model = Account
+        fields = ["company", *ACCOUNT_FORM_FIELDS]
+
+    def clean_currency(self):
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+
+class AccountAdmin(ServiceAdmin, CompanyScopedAdmin):
+    """The chart as a tree (company, then path order; names indented by depth)."""
+
+    form = AccountForm
+    view_action = Action.ACCOUNTS_VIEW
+    manage_action = Action.ACCOUNTS_MANAGE
+    list_display = ["code", "tree_name", "type", "normal_balance", "currency_shown", "is_active", "company"]
+    list_display_links = ["code", "tree_name"]
+    list_filter = [("company", admin.RelatedOnlyFieldListFilter), "type", "is_active"]
+    list_select_related = ["company"]
+    search_fields = ["code", "name"]
+    ordering = ["company", "path"]
+    sortable_by: tuple[str, ...] = ()  # the tree order is the only order that reads as a tree
+    autocomplete_fields = ["parent"]
+    list_per_page = 200
+    actions = ["deactivate"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk"))))
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        main = ["company", *ACCOUNT_FORM_FIELDS]
+        if obj is not None:
+            main += ["path"]
+        return [(None, {"fields": main})]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The company of an account never changes (its postings and sub-accounts belong to it).
+        return ["company", "path"] if obj is not None else []
+
+    @admin.display(description="name")
+    def tree_name(self, obj: Account):
+        if getattr(obj, "has_children", False):
+            return format_html(
+                '<span style="padding-left:{}em; font-weight:bold">{}</span>', obj.depth * 1.5, obj.name
+            )
+        return format_html('<span style="padding-left:{}em">{}</span>', obj.depth * 1.5, obj.name)
+
+    @admin.display(description="normal balance")
+    def normal_balance(self, obj: Account) -> str:
+        return str(obj.normal_balance)
+
+    @admin.display(description="currency")
+    def currency_shown(self, obj: Account) -> str:
+        return obj.currency or obj.company.currency
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "journalline" and request.GET.get("field_name") == "account":
+            # Autocomplete for journal lines: only accounts that can be posted to.
+            queryset = queryset.filter(is_active=True).exclude(
+                Exists(Account.objects.filter(parent=OuterRef("pk")))
+            )
+        return queryset, may_have_duplicates
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        with self.refusal_as_form_error():
+            if not change:
+                saved = account_create(
+                    company=data["company"],
+                    code=data["code"],
+                    name=data["name"],
+                    type=data["type"],
+                    parent=data.get("parent"),
+                    currency=data.get("currency") or "",
+                    is_active=data.get("is_active", True),
+                    system_role=data.get("system_role") or "",
+                    description=data.get("description") or "",
+                    by=request.user,
+                )
+            else:
+                changes = {name: data.get(name) for name in form.changed_data if name in ACCOUNT_FORM_FIELDS}
+                saved = account_update(account=obj, by=request.user, **changes) if changes else obj
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        with self.refusal_as_form_error():
+            account_delete(account=obj, by=request.user)
+
+    @admin.action(description="Deactivate selected accounts", permissions=["change"])
+    def deactivate(self, request, queryset: QuerySet[Account]):
+        accounts = [a for a in queryset.order_by("company_id", "path") if self._may_manage(request, a)]
+        self.report_each(
+            request,
+            accounts,
+            lambda account: account_update(account=account, by=request.user, is_active=False),
+            success=lambda account, _: f"{account}: deactivated.",
+        )
 
 
 class AccountBalanceChangeList(ChangeList):
@@ -192,7 +302,6 @@ class AccountBalanceAdmin(AccountAdmin):
         return [*ReportPages(self.admin_site).urls(), *super().get_urls()]
 
 
-admin.site.unregister(Account)
 admin.site.register(Account, AccountBalanceAdmin)
 
 

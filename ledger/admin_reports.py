@@ -39,14 +39,14 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from accounts.admin import admin_companies, admin_roles
 from accounts.models import Account, Company
-from accounts.roles import Action, role_can
 from ledger import reports
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from ledger.periods import fiscal_year_bounds, fiscal_year_of
 from ledger.reports import LedgerCursor
+from sofinance.admin import admin_companies, admin_roles
 from sofinance.money import format_amount
+from sofinance.permissions import Action, role_can
 
 MIN_DATE, MAX_DATE = FIRST_BOOK_DATE, LAST_BOOK_DATE  # the dates the books accept
 GL_PAGE_SIZE = 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import Account, AccountRole, AccountType, Company, Membership, User
-from accounts.roles import Role
+from sofinance.permissions import Role
 
 
 class TokenObtainInput(serializers.Serializer):

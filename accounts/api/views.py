@@ -13,12 +13,12 @@ from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.errors import InvalidAccount, UserNotFound
 from accounts.models import Account, AccountType, Company, Membership, User
-from accounts.roles import Action
 from sofinance.api.idempotency import idempotent
 from sofinance.api.jwt import REFRESH, InvalidToken, decode_token, issue_token_pair
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, parse_object_ref, validated
 from sofinance.errors import NotAuthenticated, NotFound
+from sofinance.permissions import Action
 
 # --------------------------------------------------------------------------- auth
 

@@ -3,7 +3,7 @@
 import factory
 
 from accounts.models import Account, Company, Membership, User
-from accounts.roles import Role
+from sofinance.permissions import Role
 
 PASSWORD = "correct-horse-battery-staple"
 

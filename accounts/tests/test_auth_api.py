@@ -10,9 +10,9 @@ import jwt
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.roles import Role
 from accounts.tests.factories import PASSWORD, CompanyFactory, MembershipFactory, UserFactory
 from sofinance.api.jwt import ACCESS, encode_token
+from sofinance.permissions import Role
 from sofinance.tests.asserts import assert_error, assert_success
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ import pytest
 
 from accounts.chart_templates import SMALL_BUSINESS
 from accounts.models import Account, Company, Membership
-from accounts.roles import Role
 from accounts.tests.factories import CompanyFactory, MembershipFactory, UserFactory
 from audit.models import AuditEvent
+from sofinance.permissions import Role
 from sofinance.tests.asserts import assert_error, assert_success
 
 pytestmark = pytest.mark.django_db

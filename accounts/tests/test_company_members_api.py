@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Membership
-from accounts.roles import Role
 from accounts.tests.factories import CompanyFactory, MembershipFactory, UserFactory
 from audit.models import AuditEvent
+from sofinance.permissions import Role
 from sofinance.tests.asserts import assert_error, assert_success
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import Account
-from accounts.roles import PERMISSIONS, Action, Role
 from accounts.tests.factories import CompanyFactory, UserFactory
 from audit.models import AuditEvent
 from conftest import auth_client
+from sofinance.permissions import PERMISSIONS, Action, Role
 from sofinance.tests.asserts import assert_error, assert_success
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 
-from accounts.roles import Action
 from audit import selectors
 from audit.api.filters import AuditEventFilter
 from audit.api.serializers import AuditEventOutput, ChainVerificationOutput
@@ -15,6 +14,7 @@ from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok
 from sofinance.errors import NotFound
+from sofinance.permissions import Action
 
 
 class AuditEventListView(CompanyScopedMixin, GenericAPIView):

@@ -10,11 +10,11 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.models import Company, Membership, User
-from accounts.roles import Role
 from accounts.tests.factories import PASSWORD, CompanyFactory, MembershipFactory, UserFactory
 from audit.admin_site import AuditedAdminSite, AuditedModelAdminMixin
 from audit.models import AuditEvent
 from audit.tests.helpers import record_events
+from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -8,12 +8,12 @@ from unittest import mock
 import pytest
 from django.db import connection
 
-from accounts.roles import Role
 from accounts.services import company_update
 from accounts.tests.factories import CompanyFactory, UserFactory
 from audit.models import AuditEvent
 from audit.services import audit_chains_seal, audit_record
 from audit.tests.helpers import triggers_disabled
+from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
 

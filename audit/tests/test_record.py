@@ -11,12 +11,12 @@ from django.db import transaction
 
 from accounts.errors import MembershipConflict
 from accounts.models import Company
-from accounts.roles import Role
 from accounts.services import company_create, company_update, membership_change_role
 from accounts.tests.factories import CompanyFactory, MembershipFactory, UserFactory
 from audit.context import audit_context, system_actor
 from audit.models import AuditEvent, AuditPendingSeal, AuditSeal
 from audit.services import audit_record, canonical_content, sign, verify_audit_chain
+from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 
-from accounts.roles import Action
 from ledger import periods
 from ledger.api.serializers import JournalEntryOutput
 from ledger.models import AccountingPeriod, FiscalYearClose
@@ -15,6 +14,7 @@ from sofinance.api.idempotency import idempotent
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, validated
 from sofinance.errors import NotFound
+from sofinance.permissions import Action
 
 
 class PeriodOutput(serializers.ModelSerializer):

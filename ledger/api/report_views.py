@@ -14,7 +14,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import BaseRenderer
 
 from accounts.models import Account
-from accounts.roles import Action
 from ledger import reports
 from ledger.api import report_serializers as rs
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
@@ -24,6 +23,7 @@ from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok
 from sofinance.errors import NotFound, ValidationFailed
 from sofinance.money import format_amount
+from sofinance.permissions import Action
 
 MAX_GL_PAGE = 500
 

@@ -7,7 +7,6 @@ from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 
-from accounts.roles import Action, role_can
 from ledger import selectors, services
 from ledger.api import serializers as s
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
@@ -16,6 +15,7 @@ from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, validated
 from sofinance.errors import NotFound, PermissionDenied
+from sofinance.permissions import Action, role_can
 
 
 class JournalEntryPagination(EnvelopeCursorPagination):

@@ -6,12 +6,12 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from accounts.roles import Role
 from accounts.services import company_create, membership_add
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from ledger.models import AccountingPeriod, PeriodStatus
 from ledger.periods import periods_generate
+from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
 

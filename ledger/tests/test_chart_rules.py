@@ -4,10 +4,10 @@ import pytest
 
 from accounts import errors as account_errors
 from accounts.models import Account
-from accounts.roles import Role
 from accounts.services import account_create, account_delete, account_update
 from ledger import errors
 from ledger.tests.factories import account, company_with_chart, post_entry
+from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
 

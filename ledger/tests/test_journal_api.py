@@ -6,11 +6,11 @@ import uuid
 import pytest
 from django.db import connections
 
-from accounts.roles import Role
 from audit.models import AuditEvent
 from conftest import auth_client
 from ledger.models import DailyBalance, JournalEntry, JournalLine
 from ledger.tests.factories import account, company_with_chart, post_entry
+from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -19,13 +19,13 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.roles import Role
 from ledger import errors
 from ledger.models import AccountingPeriod, EntrySource, JournalEntry, PeriodStatus
 from ledger.periods import fiscal_year_close, fiscal_year_reopen, period_close, periods_generate
 from ledger.reports import balance_sheet, general_ledger, income_statement, trial_balance
 from ledger.services import journal_entry_reverse
 from ledger.tests.factories import account, company_with_chart, post_entry
+from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -1,14 +1,14 @@
 """Tenancy for company-scoped endpoints under /api/v1/companies/{company_id}/...
 
 A user who is not a member of the company gets 404 (the company's existence does not leak);
-a member whose role lacks the view's action gets 403. The role table is accounts.roles.
+a member whose role lacks the view's action gets 403. The role table is sofinance.permissions.
 """
 
 from __future__ import annotations
 
-from accounts.roles import Action, role_can
 from accounts.selectors import membership_get
 from sofinance.errors import MethodNotAllowed, NotFound, PermissionDenied
+from sofinance.permissions import Action, role_can
 
 
 class CompanyScopedMixin:

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 
 from accounts.models import Company, Membership
-from accounts.roles import Role
 from accounts.tests.factories import CompanyFactory
 from audit.models import AuditEvent
+from sofinance.permissions import Role
 from sofinance.tests.asserts import assert_error, assert_success, body_of
 from sofinance.tests.urls_test_only import SECRET_TEXT
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from accounts.roles import Role
+from sofinance.permissions import Role
 from sofinance.tests.asserts import assert_error, assert_success
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,203 @@
+"""Admin building blocks every app's admin uses (the platform owns them; no app imports another's admin).
+
+- `CompanyScopedAdmin`: a non-superuser sees the rows of companies where they hold a membership,
+  and writes only what their role allows (sofinance.permissions), as the API does.
+- `ServiceAdmin`: writes go through services; a refused write rolls back and re-renders the form
+  with the service's message and the user's input, so a refused save never claims success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.forms.models import construct_instance
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+
+from accounts.models import Company
+from accounts.selectors import membership_roles
+from sofinance.errors import APIError
+from sofinance.permissions import Action, role_can
+
+# --------------------------------------------------------------------------- tenancy
+
+
+def admin_roles(request: HttpRequest) -> dict[int, str]:
+    """{company_id: role} of the requesting user, read once per request."""
+    roles = getattr(request, "_sofinance_admin_roles", None)
+    if roles is None:
+        roles = membership_roles(user_id=request.user.pk)
+        request._sofinance_admin_roles = roles  # type: ignore[attr-defined]
+    return roles
+
+
+def admin_can(request: HttpRequest, company_id: int | None, action: Action) -> bool:
+    """Superusers may do anything; anyone else needs a role allowing `action` in the company."""
+    if request.user.is_superuser:
+        return True
+    role = admin_roles(request).get(company_id) if company_id is not None else None
+    return role is not None and role_can(role, action)
+
+
+def admin_companies(request: HttpRequest, action: Action) -> list[int] | None:
+    """Ids of the companies where the user may do `action`; None means every company."""
+    if request.user.is_superuser:
+        return None
+    return [cid for cid, role in admin_roles(request).items() if role_can(role, action)]
+
+
+class CompanyScopedAdmin(admin.ModelAdmin):
+    """Rows of one company each: scoped to the user's memberships and checked against their role."""
+
+    company_field = "company"
+    view_action: Action
+    manage_action: Action | None = None
+
+    def company_id_of(self, obj: Any) -> int | None:
+        return getattr(obj, f"{self.company_field}_id", None)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        allowed = admin_companies(request, self.view_action)
+        if allowed is not None:
+            queryset = queryset.filter(**{f"{self.company_field}_id__in": allowed})
+        return queryset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == self.company_field and self.manage_action is not None:
+            allowed = admin_companies(request, self.manage_action)
+            queryset = Company.objects.order_by("name")
+            kwargs["queryset"] = queryset if allowed is None else queryset.filter(pk__in=allowed)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _may_manage(self, request, obj) -> bool:
+        if self.manage_action is None:
+            return False
+        if obj is None:
+            allowed = admin_companies(request, self.manage_action)
+            return allowed is None or bool(allowed)
+        return admin_can(request, self.company_id_of(obj), self.manage_action)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and self._may_manage(request, None)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        if not super().has_view_permission(request, obj):
+            return False
+        return obj is None or admin_can(request, self.company_id_of(obj), self.view_action)
+
+
+# --------------------------------------------------------------------------- writes through services
+
+
+class ServiceRefused(Exception):
+    """A service refused an admin write; carries the service's error."""
+
+    def __init__(self, error: APIError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def apply_service_error(form: forms.BaseForm, error: APIError) -> None:
+    """Show a service error on a form: its message at the top, per-field details on their fields."""
+    form.add_error(None, error.message)
+    for field, problems in error.details.items():
+        if field in form.fields and isinstance(problems, list):
+            for problem in problems:
+                form.add_error(field, str(problem))
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A ModelForm whose model-level validation is left to the service.
+
+    Django would otherwise run the model's validators and constraints before the service and
+    answer with its own messages ("Constraint ... is violated"); the service checks the same
+    rules and says them in the words the API uses. The form still parses its fields.
+    """
+
+    def _post_clean(self):
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        except forms.ValidationError as exc:
+            self._update_errors(exc)
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """Admin whose writes call services (which audit themselves: no generic admin audit)."""
+
+    audit_admin_changes = False
+    form = ServiceModelForm
+
+    @contextmanager
+    def refusal_as_form_error(self) -> Iterator[None]:
+        """Turn a service's refusal inside save_model/save_related into a re-rendered form."""
+        try:
+            yield
+        except APIError as exc:
+            raise ServiceRefused(exc) from exc
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            # The first attempt's transaction has rolled back. Validate the same input again,
+            # this time with the service's error on the form: nothing is saved, nothing is
+            # claimed, and the user keeps what they typed.
+            request._service_refusal = refused.error  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form_class
+
+        def clean(form):
+            cleaned = form_class.clean(form)
+            apply_service_error(form, refusal)
+            return cleaned
+
+        return type(form_class.__name__, (form_class,), {"clean": clean})
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, refused.error.message, messages.ERROR)
+            url = reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                args=[object_id],
+                current_app=self.admin_site.name,
+            )
+            return HttpResponseRedirect(url)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # The bulk delete would bypass the services (and report success before they answer).
+        actions.pop("delete_selected", None)
+        return actions
+
+    def report_each(self, request, objects, call, *, success) -> None:
+        """Run one service call per object, each in its own transaction, and report each outcome."""
+        for obj in objects:
+            try:
+                result = call(obj)
+            except APIError as exc:
+                self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, success(obj, result), messages.SUCCESS)
+
+
+def adopt(target: Any, saved: Any) -> None:
+    """Make the admin's in-memory object the one the service saved (pk, computed fields)."""
+    target.__dict__.update(saved.__dict__)
