@@ -8,3 +8,7 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from audit import signals  # noqa: F401 - connects the login and task receivers
+        from audit.errors import AuditImmutable
+        from sofinance.db_errors import register_trigger_errors
+
+        register_trigger_errors({AuditImmutable.code: AuditImmutable})

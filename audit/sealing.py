@@ -9,7 +9,10 @@ head lock; the writers of a company never wait for each other because of the aud
 
 from __future__ import annotations
 
+import atexit
 import functools
+import threading
+import time
 
 import structlog
 from django.conf import settings
@@ -135,7 +138,34 @@ def audit_chain_seal(*, chain: str, batch_size: int = SEAL_BATCH_SIZE) -> int:
         sealed = _seal_batch(chain, batch_size)
         total += sealed
         if sealed < batch_size:
+            _vacuum_pending_if_due(total)
             return total
+
+
+# Every sealed event leaves a dead row in the pending queue. Where autovacuum is off (or slow to
+# visit a small, busy table) the queue's index fills with dead entries that every seal scans, so
+# the sealer vacuums the queue itself after this many seals (outside a transaction, PostgreSQL).
+VACUUM_PENDING_EVERY = 5000
+_sealed_since_vacuum = 0
+
+
+def _vacuum_pending_if_due(sealed: int) -> None:
+    global _sealed_since_vacuum
+    from django.db import DatabaseError, connection
+
+    _sealed_since_vacuum += sealed
+    if (
+        _sealed_since_vacuum < VACUUM_PENDING_EVERY
+        or connection.vendor != "postgresql"
+        or connection.in_atomic_block
+    ):
+        return
+    _sealed_since_vacuum = 0
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM {AuditPendingSeal._meta.db_table}")
+    except DatabaseError:  # not the table's owner (a least-privilege role): autovacuum's job then
+        logger.info("audit_pending_vacuum_skipped", reason="not permitted")
 
 
 def audit_chains_seal(*, chain: str | None = None) -> dict[str, int]:
@@ -157,11 +187,91 @@ def _tasks_run_eagerly() -> bool:
     return bool(current_app.conf.task_always_eager)
 
 
+class InProcessSealer:
+    """Sealing without a broker (tasks eager: `make run`, tests): no worker and no beat exist, so
+    one daemon thread per process seals the chains that committed events, at most every
+    `seal_delay()` seconds. A writer only adds its chain to a set: it never waits for the chain.
+
+    `AUDIT_SEALER = "manual"` (the test settings) keeps the thread off: requests wait for
+    `flush()`, which seals them in the calling thread, so a test decides when sealing happens.
+    """
+
+    def __init__(self) -> None:
+        self._chains: set[str] = set()
+        self._lock = threading.Lock()
+        self._wakeup = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def request(self, chain: str) -> None:
+        with self._lock:
+            self._chains.add(chain)
+            if getattr(settings, "AUDIT_SEALER", "thread") == "manual":
+                return
+            if self._thread is None or not self._thread.is_alive():
+                if self._thread is None:
+                    # A short-lived process (a management command) ends before the thread's
+                    # next round: what it recorded is sealed on the way out.
+                    atexit.register(self._flush_at_exit)
+                self._thread = threading.Thread(target=self._loop, name="audit-sealer", daemon=True)
+                self._thread.start()
+        self._wakeup.set()
+
+    def _flush_at_exit(self) -> None:
+        try:
+            self.flush()
+        except Exception:
+            logger.exception("audit_seal_failed", at="exit")
+
+    def pending(self) -> set[str]:
+        with self._lock:
+            return set(self._chains)
+
+    def _take(self) -> set[str]:
+        with self._lock:
+            chains, self._chains = self._chains, set()
+        return chains
+
+    def flush(self) -> dict[str, int]:
+        """Seal every requested chain now, in this thread: {chain: events sealed}."""
+        return {chain: audit_chain_seal(chain=chain) for chain in sorted(self._take())}
+
+    def _loop(self) -> None:
+        from django.db import connection
+
+        while True:
+            self._wakeup.wait()
+            time.sleep(seal_delay())  # let a burst of commits gather into one seal
+            self._wakeup.clear()
+            chains = self._take()
+            try:
+                for chain in sorted(chains):
+                    audit_chain_seal(chain=chain)
+            except Exception:
+                # Never lose a request: retry after the next delay (the events stay pending).
+                logger.exception("audit_seal_failed", chains=sorted(chains))
+                with self._lock:
+                    self._chains |= chains
+                self._wakeup.set()
+            finally:
+                connection.close()
+
+
+in_process_sealer = InProcessSealer()
+
+# With a broker: the monotonic time until which a seal this process queued is still waiting for
+# its countdown. A commit before then is read by that seal (the task reads no earlier than its
+# countdown), so the commit needs no Redis round trip to debounce.
+_queued_until: dict[str, float] = {}
+
+
 def _seal_after_commit(chain: str) -> None:
     from audit.tasks import audit_seal_chains  # tasks import services: import at call time
 
     if _tasks_run_eagerly():
-        audit_seal_chains.apply(kwargs={"chain": chain})
+        in_process_sealer.request(chain)
+        return
+    now = time.monotonic()
+    if _queued_until.get(chain, 0.0) > now:
         return
     debounce_key = SEAL_DEBOUNCE_KEY.format(chain=chain)
     if not cache.add(debounce_key, 1, timeout=max(60, int(seal_delay() * 10))):
@@ -171,6 +281,8 @@ def _seal_after_commit(chain: str) -> None:
     except BrokerError:
         cache.delete(debounce_key)
         logger.warning("audit_seal_not_scheduled", chain=chain, reason="broker unavailable")
+        return
+    _queued_until[chain] = now + seal_delay()
 
 
 def clear_seal_debounce(chain: str) -> None:
@@ -181,7 +293,9 @@ def clear_seal_debounce(chain: str) -> None:
 def schedule_seal(chain: str) -> None:
     """Seal the chain after the current transaction commits (nothing if it rolls back).
 
-    One callback per chain and transaction, however many events the transaction records.
+    One callback per chain and transaction, however many events the transaction records. The
+    seal itself is debounced in every mode: a Celery task `seal_delay()` seconds later with a
+    broker, the in-process sealer thread without one; the commit never waits for it.
     """
     connection = transaction.get_connection()
     for _sids, func, _robust in connection.run_on_commit:

@@ -7,6 +7,8 @@ Signing and hashing live in `audit.signing`, sealing in `audit.sealing`, verific
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -16,16 +18,19 @@ from django.utils import timezone
 
 from audit import context as audit_ctx
 from audit.changes import json_value
-from audit.models import ActorType, AuditEvent, AuditPendingSeal, chain_key
+from audit.models import GLOBAL_CHAIN, ActorType, AuditEvent, AuditPendingSeal, chain_key
 from audit.sealing import audit_chain_seal, audit_chains_seal, schedule_seal
 from audit.signing import canonical_content, sign
 from audit.verification import AuditVerification, ChainVerification, verify_audit_chain
+from sofinance.db_batch import StatementBatch
 
 __all__ = [
     "AuditVerification",
     "ChainVerification",
     "audit_chain_seal",
     "audit_chains_seal",
+    "audit_event_build",
+    "audit_events_write",
     "audit_record",
     "canonical_content",
     "sign",
@@ -59,6 +64,69 @@ def _resolve_actor(actor: Any, actor_name: str | None, ctx: audit_ctx.AuditConte
     return ActorType.SYSTEM, None, SYSTEM_ACTOR
 
 
+def audit_event_build(
+    *,
+    action: str,
+    company: Any = None,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    object_repr: str | None = None,
+    changes: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    actor: Any = None,
+    actor_name: str | None = None,
+) -> AuditEvent:
+    """One event, signed and not yet saved (see `audit_record` for who the actor is).
+
+    Values are cut to their columns' lengths before signing, so the stored row is what was signed.
+    """
+    ctx = audit_ctx.current()
+    actor_type, actor_id, actor_repr = _resolve_actor(actor, actor_name, ctx)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id if object_id is not None else obj.pk
+        object_repr = object_repr if object_repr is not None else str(obj)
+    event = AuditEvent(
+        created_at=timezone.now(),
+        company_id=_pk(company),
+        actor_type=actor_type,
+        actor_id=actor_id,
+        actor_repr=str(actor_repr)[:255],
+        action=str(action)[:32],
+        object_type=(object_type or "")[:100],
+        object_id=("" if object_id is None else str(object_id))[:64],
+        object_repr=(object_repr or "")[:255],
+        changes=json_value(changes or {}),
+        metadata=json_value(metadata or {}),
+        request_id=(ctx.request_id or "")[:128],
+        ip=audit_ctx.normalise_ip(ctx.ip),
+        user_agent=(ctx.user_agent or "")[:512],
+    )
+    event.signature = sign(canonical_content(event))
+    return event
+
+
+def _log_only(event: AuditEvent) -> None:
+    logger.info(
+        "audit_event",
+        action=event.action,
+        company_id=event.company_id,
+        actor_type=event.actor_type,
+        actor_id=event.actor_id,
+        actor=event.actor_repr,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        object_repr=event.object_repr,
+        changes=event.changes,
+        metadata=event.metadata,
+        audit_request_id=event.request_id,
+        ip=event.ip,
+        user_agent=event.user_agent,
+        at=event.created_at.isoformat(),
+    )
+
+
 def audit_record(
     *,
     action: str,
@@ -80,49 +148,21 @@ def audit_record(
     the transaction commits; writers never wait on the chain.
     With ENABLE_AUDIT_LOGGING off the event goes to the structured log only and None is returned.
     """
-    ctx = audit_ctx.current()
-    actor_type, actor_id, actor_repr = _resolve_actor(actor, actor_name, ctx)
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id if object_id is not None else obj.pk
-        object_repr = object_repr if object_repr is not None else str(obj)
-    # Values are cut to their columns' lengths before signing, so the stored row is what was signed.
-    event = AuditEvent(
-        created_at=timezone.now(),
-        company_id=_pk(company),
-        actor_type=actor_type,
-        actor_id=actor_id,
-        actor_repr=str(actor_repr)[:255],
-        action=str(action)[:32],
-        object_type=(object_type or "")[:100],
-        object_id=("" if object_id is None else str(object_id))[:64],
-        object_repr=(object_repr or "")[:255],
-        changes=json_value(changes or {}),
-        metadata=json_value(metadata or {}),
-        request_id=(ctx.request_id or "")[:128],
-        ip=audit_ctx.normalise_ip(ctx.ip),
-        user_agent=(ctx.user_agent or "")[:512],
+    event = audit_event_build(
+        action=action,
+        company=company,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        changes=changes,
+        metadata=metadata,
+        actor=actor,
+        actor_name=actor_name,
     )
     if not settings.ENABLE_AUDIT_LOGGING:
-        logger.info(
-            "audit_event",
-            action=event.action,
-            company_id=event.company_id,
-            actor_type=event.actor_type,
-            actor_id=event.actor_id,
-            actor=event.actor_repr,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            object_repr=event.object_repr,
-            changes=event.changes,
-            metadata=event.metadata,
-            audit_request_id=event.request_id,
-            ip=event.ip,
-            user_agent=event.user_agent,
-            at=event.created_at.isoformat(),
-        )
+        _log_only(event)
         return None
-    event.signature = sign(canonical_content(event))
     chain = chain_key(event.company_id)
     # The event and its place in the sealer's queue are written together: in the caller's
     # transaction (no savepoint), or in one of their own when the caller has none (a signal).
@@ -131,3 +171,68 @@ def audit_record(
         AuditPendingSeal.objects.create(event=event, chain=chain)
         schedule_seal(chain)
     return event
+
+
+# The pending row's chain is chain_key(company_id), written in SQL: 'global' or 'company:<id>'.
+_PG_EVENTS_INSERT = f"""
+WITH inserted AS (
+    INSERT INTO {AuditEvent._meta.db_table} (uid, created_at, company_id, actor_type, actor_id,
+        actor_repr, action, object_type, object_id, object_repr, changes, metadata, request_id, ip,
+        user_agent, signature)
+    SELECT (r->>0)::uuid, (r->>1)::timestamptz, (r->>2)::bigint, r->>3, (r->>4)::bigint, r->>5, r->>6,
+           r->>7, r->>8, r->>9, r->10, r->11, r->>12, (r->>13)::inet, r->>14, r->>15
+      FROM jsonb_array_elements(%s::jsonb) AS r
+    RETURNING id, company_id
+)
+INSERT INTO {AuditPendingSeal._meta.db_table} (event_id, chain)
+SELECT id, CASE WHEN company_id IS NULL THEN '{GLOBAL_CHAIN}' ELSE 'company:' || company_id END
+  FROM inserted
+"""  # noqa: S608 - table names from the models, values as parameters
+
+_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
+def audit_events_write(events: Sequence[AuditEvent], *, batch: StatementBatch | None = None) -> None:
+    """Record prepared events (`audit_event_build`) in the caller's transaction, with their
+    pending seals, and ask for the seal after commit.
+
+    With a statement batch on PostgreSQL the events are one more statement of the caller's round
+    trip (the hot write paths: posting); otherwise they are inserted at once.
+    """
+    if not events:
+        return
+    if not settings.ENABLE_AUDIT_LOGGING:
+        for event in events:
+            _log_only(event)
+        return
+    if batch is not None and batch.vendor == "postgresql":
+        rows = [
+            [
+                e.uid,
+                e.created_at.isoformat(),
+                e.company_id,
+                e.actor_type,
+                e.actor_id,
+                e.actor_repr,
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.object_repr,
+                e.changes,
+                e.metadata,
+                e.request_id,
+                e.ip,
+                e.user_agent,
+                e.signature,
+            ]
+            for e in events
+        ]
+        batch.add(_PG_EVENTS_INSERT, [_json(rows)])
+    else:
+        with transaction.atomic(savepoint=False):
+            AuditEvent.objects.bulk_create(events)
+            AuditPendingSeal.objects.bulk_create(
+                AuditPendingSeal(event=e, chain=chain_key(e.company_id)) for e in events
+            )
+    for chain in {chain_key(e.company_id) for e in events}:
+        schedule_seal(chain)

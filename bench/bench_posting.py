@@ -1,10 +1,13 @@
-"""Posting rate through the service: one transaction per entry, 2-4 lines, as the API posts.
+"""Posting rate: the service against a raw-psycopg floor in the same run, then over HTTP.
 
     .venv/bin/python bench/bench_posting.py   (BENCH_DATABASE_URL, default: local sofinance_bench)
 
-Posts BENCH_POSTINGS entries (default 2,000) into a fresh company with `journal_entry_create(post=True)`
-(validation, balances upsert, gapless number, audit event, commit), first from one thread, then from
-BENCH_THREADS threads (default 4) against the same accounts. Prints entries/s and lines/s.
+1. Service vs floor, interleaved. The same entries (2-4 lines, seeded) are posted by
+   `journal_entry_create(post=True)` (validation, triggers, gapless number, stored balances, audit
+   event, one transaction per entry, one connection) and by the plain psycopg loop of bench/floor.py
+   into tables of the same shape; rounds alternate so both see the same machine. Prints entries/s
+   of each and the ratio (target: service >= 40% of the floor).
+Environment: BENCH_ROUNDS (default 6), BENCH_ROUND_ENTRIES (default 500).
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from __future__ import annotations
 import datetime
 import os
 import random
+import statistics
 import sys
-import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -24,57 +27,72 @@ from bench.bootstrap import setup
 
 setup()
 
-from django.db import connection, connections  # noqa: E402
+import psycopg  # noqa: E402
+from django.db import connection  # noqa: E402
 
-from accounts.models import User  # noqa: E402
+from accounts.models import Account, User  # noqa: E402
 from accounts.services import company_create, user_create  # noqa: E402
-from ledger.models import JournalEntry, JournalLine  # noqa: E402
+from bench.floor import FloorPoster, floor_tables_create  # noqa: E402
+from ledger.models import JournalEntry  # noqa: E402
 from ledger.services import journal_entry_create  # noqa: E402
 
-POSTINGS = int(os.environ.get("BENCH_POSTINGS", "2000"))
-THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
+ROUND_ENTRIES = int(os.environ.get("BENCH_ROUND_ENTRIES", "500"))
 EXPENSES = ["6100", "6200", "6300", "6400", "6500", "6700"]
+FLOOR_TARGET = 0.40
 
 
-def entry_lines(rng: random.Random) -> list[dict]:
+def entry_body(rng: random.Random) -> tuple[datetime.date, list[dict]]:
+    """One entry of 2, 3 or 4 lines, as the API would receive it."""
+    date = datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randint(0, 364))
     amount = Decimal(rng.randint(100, 500_000)) / 100
     shape = rng.randint(2, 4)
     if shape == 2:
-        return [
+        lines = [
             {"account": rng.choice(EXPENSES), "debit": str(amount)},
             {"account": "1010", "credit": str(amount)},
         ]
-    if shape == 3:
+    elif shape == 3:
         tax = (amount * Decimal("0.1")).quantize(Decimal("0.01"))
-        return [
+        lines = [
             {"account": "1100", "debit": str(amount + tax)},
             {"account": "4000", "credit": str(amount)},
             {"account": "2200", "credit": str(tax)},
         ]
-    half = (amount / 2).quantize(Decimal("0.01"))
+    else:
+        half = (amount / 2).quantize(Decimal("0.01"))
+        lines = [
+            {"account": rng.choice(EXPENSES), "debit": str(half)},
+            {"account": rng.choice(EXPENSES), "debit": str(amount - half)},
+            {"account": "1400", "debit": "1.00"},
+            {"account": "2000", "credit": str(amount + 1)},
+        ]
+    return date, lines
+
+
+def floor_lines(lines: list[dict], ids: dict[str, int]) -> list[tuple[int, Decimal, Decimal]]:
+    zero = Decimal(0)
     return [
-        {"account": rng.choice(EXPENSES), "debit": str(half)},
-        {"account": rng.choice(EXPENSES), "debit": str(amount - half)},
-        {"account": "1400", "debit": "1.00"},
-        {"account": "2000", "credit": str(amount + 1)},
+        (ids[ln["account"]], Decimal(ln.get("debit") or 0) or zero, Decimal(ln.get("credit") or 0) or zero)
+        for ln in lines
     ]
 
 
-def post_batch(company, count: int, seed: int) -> int:
-    rng = random.Random(seed)
-    lines = 0
-    start = datetime.date(2026, 1, 1)
-    for _ in range(count):
-        body = entry_lines(rng)
-        journal_entry_create(
-            company=company,
-            date=start + datetime.timedelta(days=rng.randint(0, 364)),
-            lines=body,
-            by=None,
-            post=True,
-        )
-        lines += len(body)
-    return lines
+def raw_connection() -> psycopg.Connection:
+    s = connection.settings_dict
+    return psycopg.connect(
+        host=s["HOST"] or "127.0.0.1",
+        port=s["PORT"] or 5432,
+        user=s["USER"],
+        password=s["PASSWORD"] or None,
+        dbname=s["NAME"],
+    )
+
+
+def autovacuum_state() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        return cursor.fetchone()[0]
 
 
 def main() -> int:
@@ -87,42 +105,47 @@ def main() -> int:
         created_by=user,
         chart_template="small_business",
     )
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; cores: {os.cpu_count()}")
-
-    started = time.perf_counter()
-    lines = post_batch(company, POSTINGS, seed=1)
-    elapsed = time.perf_counter() - started
+    ids = dict(Account.objects.filter(company=company).values_list("code", "id"))
     print(
-        f"1 thread : {POSTINGS} entries, {lines} lines in {elapsed:.2f} s -> "
-        f"{POSTINGS / elapsed:.0f} entries/s, {lines / elapsed:.0f} lines/s"
+        f"database: PostgreSQL {connection.pg_version // 10000} ({connection.settings_dict['NAME']}); "
+        f"cores: {os.cpu_count()}; autovacuum: {autovacuum_state()}; "
+        f"journal lines already stored: {JournalEntry.objects.count()} entries"
     )
+    raw = raw_connection()
+    floor_tables_create(raw)
+    floor = FloorPoster(raw, company_id=company.pk, currency=company.currency)
 
-    per_thread = POSTINGS // THREADS
-    counts: list[int] = []
-
-    def worker(index: int) -> None:
-        try:
-            counts.append(post_batch(company, per_thread, seed=100 + index))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    total = per_thread * THREADS
+    rng = random.Random(1)
+    service_rates, floor_rates = [], []
+    lines_posted = 0
+    for round_no in range(ROUNDS):
+        bodies = [entry_body(rng) for _ in range(ROUND_ENTRIES)]
+        order = ("service", "floor") if round_no % 2 == 0 else ("floor", "service")
+        for who in order:
+            started = time.perf_counter()
+            if who == "service":
+                for date, lines in bodies:
+                    journal_entry_create(company=company, date=date, lines=lines, by=user, post=True)
+                service_rates.append(ROUND_ENTRIES / (time.perf_counter() - started))
+            else:
+                for date, lines in bodies:
+                    floor.post(date, floor_lines(lines, ids))
+                floor_rates.append(ROUND_ENTRIES / (time.perf_counter() - started))
+        lines_posted += sum(len(lines) for _, lines in bodies)
+        print(
+            f"round {round_no + 1}: service {service_rates[-1]:7.0f} entries/s   floor {floor_rates[-1]:7.0f} entries/s",
+            flush=True,
+        )
+    raw.close()
+    service, floor_rate = statistics.median(service_rates), statistics.median(floor_rates)
+    ratio = service / floor_rate
     print(
-        f"{THREADS} threads: {total} entries, {sum(counts)} lines in {elapsed:.2f} s -> "
-        f"{total / elapsed:.0f} entries/s, {sum(counts) / elapsed:.0f} lines/s"
+        f"\nservice vs floor ({ROUNDS} rounds x {ROUND_ENTRIES} entries, {lines_posted} lines each side; medians):\n"
+        f"  raw-psycopg floor : {floor_rate:7.0f} entries/s\n"
+        f"  posting service   : {service:7.0f} entries/s\n"
+        f"  ratio             : {ratio:.2f} (target >= {FLOOR_TARGET:.2f})"
     )
-    posted = JournalEntry.objects.filter(company=company).count()
-    sequences = sorted(JournalEntry.objects.filter(company=company).values_list("sequence", flat=True))
-    ok = posted == POSTINGS + total and sequences == list(range(1, posted + 1))
-    print(f"entries: {posted}, lines: {JournalLine.objects.filter(company=company).count()}, gapless: {ok}")
-    return 0 if ok else 1
+    return 0 if ratio >= FLOOR_TARGET else 1
 
 
 if __name__ == "__main__":

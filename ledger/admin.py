@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -38,7 +38,6 @@ from ledger.models import (
     JournalEntry,
     JournalLine,
 )
-from ledger.periods import period_close, period_lock, period_reopen
 from ledger.selectors import account_balances_rolled_up
 from ledger.services import (
     build_lines,
@@ -51,6 +50,9 @@ from ledger.services import (
     journal_entry_post,
     journal_entry_reverse,
     journal_entry_update,
+    period_close,
+    period_lock,
+    period_reopen,
 )
 from sofinance.admin import (
     CompanyScopedAdmin,
@@ -62,7 +64,7 @@ from sofinance.admin import (
 )
 from sofinance.errors import APIError
 from sofinance.errors import PermissionDenied as RoleDenied
-from sofinance.money import format_amount, quantize
+from sofinance.money import MoneySum, format_amount, quantize
 from sofinance.permissions import Action
 
 ZERO = Decimal(0)
@@ -500,7 +502,7 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
             JournalLine.objects.filter(entry=OuterRef("pk"), base_amount__gt=0)
             .order_by()
             .values("entry")
-            .annotate(total=Sum("base_amount"))
+            .annotate(total=MoneySum("base_amount"))
             .values("total")
         )
         return super().get_queryset(request).annotate(admin_total=Subquery(debits, output_field=_ENTRY_TOTAL))
@@ -817,7 +819,7 @@ class PeriodActionForm(admin.helpers.ActionForm):
 
 @admin.register(AccountingPeriod)
 class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
-    """Periods are created, closed, reopened and locked only through ledger.periods.
+    """Periods are created, closed, reopened and locked only through the ledger's period services.
 
     Add and change are off (one call makes a fiscal year's months: POST .../periods/generate);
     the actions close, reopen (with a reason) and lock, each reporting the service's answer.

@@ -41,8 +41,8 @@ from django.utils import timezone
 
 from accounts.models import Account, Company
 from ledger import reports
+from ledger.calendar import fiscal_year_bounds, fiscal_year_of
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
-from ledger.periods import fiscal_year_bounds, fiscal_year_of
 from ledger.reports import LedgerCursor
 from sofinance.admin import admin_companies, admin_roles
 from sofinance.money import format_amount

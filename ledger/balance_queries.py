@@ -17,6 +17,7 @@ from django.db import connection
 from accounts.models import PATH_SEPARATOR
 from ledger.balances import month_start
 from ledger.models import DailyBalance, MonthlyBalance
+from sofinance.money import money_from_sum, money_sum_sql
 
 ZERO = Decimal(0)
 
@@ -113,8 +114,10 @@ def account_totals(
             )
     if not parts:
         return {}
+    vendor = connection.vendor
+    sums = ", ".join(money_sum_sql(column, vendor) for column in ("debit", "credit", "amount"))
     sql = (
-        "SELECT account_id, SUM(debit), SUM(credit), SUM(amount), SUM(line_count) "  # noqa: S608
+        f"SELECT account_id, {sums}, SUM(line_count) "  # noqa: S608
         f"FROM ({' UNION ALL '.join(parts)}) AS buckets GROUP BY account_id"
     )
     with connection.cursor() as cursor:
@@ -122,19 +125,10 @@ def account_totals(
         rows = cursor.fetchall()
     return {
         account_id: AccountTotals(
-            decimal_from_db(debit), decimal_from_db(credit), decimal_from_db(amount), int(count or 0)
+            money_from_sum(debit), money_from_sum(credit), money_from_sum(amount), int(count or 0)
         )
         for account_id, debit, credit, amount, count in rows
     }
-
-
-def decimal_from_db(value: object) -> Decimal:
-    """SUM over a numeric column: a Decimal on PostgreSQL, a float or int on SQLite."""
-    if value is None:
-        return ZERO
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(str(value)).quantize(Decimal("0.0001"))
 
 
 def roll_up(chart: list[tuple[int, str]], values: dict[int, Any]) -> dict[int, Any]:

@@ -3,26 +3,38 @@
 Posting adds its lines' totals to one daily and one monthly bucket per account with an atomic
 upsert (INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x). Concurrent posters therefore
 never lose an update, a back-dated entry lands in its own day and month, and buckets are always
-written in (account, date) order so two posters cannot deadlock on them.
-A balance as of any date then reads whole months plus the days of one month.
+written in (account, date, closing) order, daily before monthly, so two writers cannot deadlock on
+them (see the lock order in ledger.numbering). A balance as of any date then reads whole months
+plus the days of one month.
+
+On SQLite, where decimal columns are floating point, every addition is rounded back to the
+column's 4 places, so stored buckets never drift from the exact sums of their lines.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
-from django.db import connection, transaction
-from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
-
-from audit.services import audit_record
-from ledger.models import DailyBalance, EntrySource, JournalLine, MonthlyBalance
+from ledger.models import DailyBalance, MonthlyBalance
+from sofinance.db_batch import StatementBatch
+from sofinance.money import MONEY_DECIMAL_PLACES
 
 ZERO = Decimal(0)
+
+
+class BucketLine(Protocol):
+    account_id: int
+    debit: Decimal
+    base_amount: Decimal
+
+    @property
+    def bucket_amount(self) -> Decimal: ...
 
 
 @dataclass
@@ -40,181 +52,78 @@ def month_start(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
-def totals_from_lines(
-    lines: Iterable[JournalLine], *, is_closing: bool, account_currency: dict[int, str]
-) -> tuple[dict[BucketKey, BucketTotals], dict[BucketKey, BucketTotals]]:
-    """Aggregate lines into daily and monthly bucket increments."""
-    daily: dict[BucketKey, BucketTotals] = defaultdict(BucketTotals)
-    monthly: dict[BucketKey, BucketTotals] = defaultdict(BucketTotals)
-    for line in lines:
-        own_currency = account_currency.get(line.account_id)
-        amount = line.amount if own_currency else line.base_amount
-        for bucket, day in ((daily, line.date), (monthly, month_start(line.date))):
-            totals = bucket[(line.account_id, day, is_closing)]
-            if line.debit > 0:
-                totals.debit += line.base_amount
-            else:
-                totals.credit += -line.base_amount
-            totals.amount += amount
-            totals.line_count += 1
-    return daily, monthly
+class BucketIncrements:
+    """What a set of postings adds to the daily and monthly buckets."""
+
+    def __init__(self) -> None:
+        self.daily: dict[BucketKey, BucketTotals] = defaultdict(BucketTotals)
+        self.monthly: dict[BucketKey, BucketTotals] = defaultdict(BucketTotals)
+
+    def add(self, lines: Iterable[BucketLine], *, date: datetime.date, is_closing: bool) -> None:
+        month = month_start(date)
+        for line in lines:
+            for bucket, day in ((self.daily, date), (self.monthly, month)):
+                totals = bucket[(line.account_id, day, is_closing)]
+                if line.debit > 0:
+                    totals.debit += line.base_amount
+                else:
+                    totals.credit -= line.base_amount
+                totals.amount += line.bucket_amount
+                totals.line_count += 1
+
+    def add_to(self, batch: StatementBatch, *, company_id: int) -> None:
+        """Add the upserts to a batch: daily buckets first, then monthly, each in key order."""
+        upsert_in(batch, DailyBalance._meta.db_table, company_id, self.daily)
+        upsert_in(batch, MonthlyBalance._meta.db_table, company_id, self.monthly)
 
 
-UPSERT_CHUNK = 500
+UPSERT_CHUNK = 500  # rows per statement where values are spelled out (SQLite)
 
 
-def _upsert(table: str, company_id: int, increments: dict[BucketKey, BucketTotals]) -> None:
-    rows = sorted(increments.items(), key=lambda item: (item[0][0], item[0][1], item[0][2]))
-    for start in range(0, len(rows), UPSERT_CHUNK):
-        _upsert_rows(table, company_id, rows[start : start + UPSERT_CHUNK])
+def _pg_upsert(table: str) -> str:
+    # Rows as one JSON array (cheaper to send than typed arrays), inserted in the array's order.
+    return (
+        f"INSERT INTO {table} (company_id, account_id, date, is_closing, debit, credit, amount, line_count) "  # noqa: S608
+        "SELECT %s::bigint, (r->>0)::bigint, (r->>1)::date, (r->>2)::boolean, (r->>3)::numeric, "
+        "(r->>4)::numeric, (r->>5)::numeric, (r->>6)::integer "
+        "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(r, n) ORDER BY n "
+        "ON CONFLICT (company_id, account_id, date, is_closing) DO UPDATE SET "
+        f"debit = {table}.debit + excluded.debit, credit = {table}.credit + excluded.credit, "
+        f"amount = {table}.amount + excluded.amount, line_count = {table}.line_count + excluded.line_count"
+    )
 
 
-def _upsert_rows(table: str, company_id: int, rows: list[tuple[BucketKey, BucketTotals]]) -> None:
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-    params: list[object] = []
-    for (account_id, day, is_closing), totals in rows:
-        params += [
-            company_id,
-            account_id,
-            day,
-            is_closing,
-            totals.debit,
-            totals.credit,
-            totals.amount,
-            totals.line_count,
-        ]
-    sql = (
+def _sqlite_upsert(table: str, rows: int) -> str:
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * rows)
+    places = MONEY_DECIMAL_PLACES
+    return (
         f"INSERT INTO {table} (company_id, account_id, date, is_closing, debit, credit, amount, line_count) "  # noqa: S608
         f"VALUES {placeholders} "
         "ON CONFLICT (company_id, account_id, date, is_closing) DO UPDATE SET "
-        f"debit = {table}.debit + excluded.debit, "
-        f"credit = {table}.credit + excluded.credit, "
-        f"amount = {table}.amount + excluded.amount, "
+        f"debit = round({table}.debit + excluded.debit, {places}), "
+        f"credit = round({table}.credit + excluded.credit, {places}), "
+        f"amount = round({table}.amount + excluded.amount, {places}), "
         f"line_count = {table}.line_count + excluded.line_count"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
-def balances_apply(
-    *, company_id: int, lines: list[JournalLine], source: str, account_currency: dict[int, str]
+def upsert_in(
+    batch: StatementBatch, table: str, company_id: int, increments: dict[BucketKey, BucketTotals]
 ) -> None:
-    """Add a posting's lines to the stored balances (call inside the posting transaction)."""
-    daily, monthly = totals_from_lines(
-        lines, is_closing=(source == EntrySource.CLOSING), account_currency=account_currency
-    )
-    # Daily buckets first, then monthly, each in (account, date) order: one global lock order.
-    _upsert(DailyBalance._meta.db_table, company_id, daily)
-    _upsert(MonthlyBalance._meta.db_table, company_id, monthly)
-
-
-# --------------------------------------------------------------------------- rebuild
-
-
-@dataclass(frozen=True)
-class RebuildResult:
-    company_id: int
-    daily_rows: int
-    monthly_rows: int
-    differences: list[str]
-
-    @property
-    def differed(self) -> bool:
-        return bool(self.differences)
-
-
-def _computed_buckets(company_id: int, *, monthly: bool) -> dict[BucketKey, BucketTotals]:
-    money = DecimalField(max_digits=22, decimal_places=4)
-    lines = JournalLine.objects.filter(company_id=company_id, entry_sequence__isnull=False)
-    bucket_date = TruncMonth("date") if monthly else F("date")
-    rows = (
-        lines.annotate(
-            bucket=bucket_date,
-            closing=Case(
-                When(entry__source=EntrySource.CLOSING, then=Value(True)),
-                default=Value(False),
-            ),
-            own=Case(When(~Q(account__currency=""), then=F("amount")), default=F("base_amount")),
-        )
-        .values("account_id", "bucket", "closing")
-        .annotate(
-            debit=Coalesce(Sum("base_amount", filter=Q(debit__gt=0)), Value(ZERO), output_field=money),
-            credit=Coalesce(Sum("base_amount", filter=Q(credit__gt=0)), Value(ZERO), output_field=money),
-            amount=Coalesce(Sum("own", output_field=money), Value(ZERO), output_field=money),
-            n=Count("id"),
-        )
-    )
-    result: dict[BucketKey, BucketTotals] = {}
-    for row in rows:
-        bucket = row["bucket"]
-        if isinstance(bucket, datetime.datetime):
-            bucket = bucket.date()
-        result[(row["account_id"], bucket, bool(row["closing"]))] = BucketTotals(
-            debit=row["debit"], credit=-row["credit"], amount=row["amount"], line_count=row["n"]
-        )
-    return result
-
-
-def _stored_buckets(model, company_id: int) -> dict[BucketKey, BucketTotals]:
-    return {
-        (row.account_id, row.date, row.is_closing): BucketTotals(
-            debit=row.debit, credit=row.credit, amount=row.amount, line_count=row.line_count
-        )
-        for row in model.objects.filter(company_id=company_id).exclude(line_count=0)
-    }
-
-
-def _compare(name: str, stored: dict, computed: dict) -> list[str]:
-    differences = []
-    for key in sorted(set(stored) | set(computed), key=lambda k: (k[0], k[1], k[2])):
-        a, b = stored.get(key), computed.get(key)
-        if (
-            a is None
-            or b is None
-            or (a.debit, a.credit, a.amount, a.line_count)
-            != (
-                b.debit,
-                b.credit,
-                b.amount,
-                b.line_count,
-            )
-        ):
-            differences.append(
-                f"{name} account={key[0]} date={key[1]} closing={key[2]}: stored={a} computed={b}"
-            )
-    return differences
-
-
-def balances_rebuild(*, company_id: int, apply: bool = True) -> RebuildResult:
-    """Recompute every bucket from the posted lines, report differences, and (if `apply`) replace them.
-
-    Runs under a lock on the company's numbering row so no posting commits half-way through.
-    """
-    from ledger.models import NumberSequence
-    from ledger.numbering import JOURNAL_SERIES
-
-    with transaction.atomic():
-        list(NumberSequence.objects.select_for_update().filter(company_id=company_id, series=JOURNAL_SERIES))
-        computed_daily = _computed_buckets(company_id, monthly=False)
-        computed_monthly = _computed_buckets(company_id, monthly=True)
-        differences = _compare("daily", _stored_buckets(DailyBalance, company_id), computed_daily)
-        differences += _compare("monthly", _stored_buckets(MonthlyBalance, company_id), computed_monthly)
-        if apply and differences:
-            DailyBalance.objects.filter(company_id=company_id).delete()
-            MonthlyBalance.objects.filter(company_id=company_id).delete()
-            _upsert(DailyBalance._meta.db_table, company_id, computed_daily)
-            _upsert(MonthlyBalance._meta.db_table, company_id, computed_monthly)
-            audit_record(
-                action="rebuild",
-                company=company_id,
-                object_type="ledger.balances",
-                object_id=str(company_id),
-                object_repr="Stored balances",
-                metadata={"differences": len(differences), "first": differences[:20]},
-            )
-    return RebuildResult(
-        company_id=company_id,
-        daily_rows=len(computed_daily),
-        monthly_rows=len(computed_monthly),
-        differences=differences,
-    )
+    if not increments:
+        return
+    rows = sorted(increments.items(), key=lambda item: item[0])
+    if batch.vendor == "postgresql":
+        payload = [
+            [account_id, day, is_closing, t.debit, t.credit, t.amount, t.line_count]
+            for (account_id, day, is_closing), t in rows
+        ]
+        batch.add(_pg_upsert(table), [company_id, json.dumps(payload, default=str, separators=(",", ":"))])
+        return
+    for start in range(0, len(rows), UPSERT_CHUNK):
+        chunk = rows[start : start + UPSERT_CHUNK]
+        params: list[object] = []
+        for (account_id, day, is_closing), t in chunk:
+            params += [company_id, account_id, day.isoformat(), is_closing]
+            params += [str(t.debit), str(t.credit), str(t.amount), t.line_count]
+        batch.add(_sqlite_upsert(table, len(chunk)), params)

@@ -55,7 +55,10 @@ class NumberSequence(models.Model):
 
 
 class JournalEntry(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="journal_entries")
+    # Indexed by the composite indexes that lead with it (a plain index would be a redundant prefix).
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="journal_entries", db_index=False
+    )
     number = models.CharField(max_length=32, null=True, blank=True)
     sequence = models.PositiveBigIntegerField(null=True, blank=True)
     date = models.DateField()
@@ -142,8 +145,9 @@ class JournalLine(models.Model):
     the entry is posted.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    entry = models.ForeignKey(JournalEntry, on_delete=models.CASCADE, related_name="lines")
+    # Both indexed by the composite indexes and the (entry, line_no) key that lead with them.
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
+    entry = models.ForeignKey(JournalEntry, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_no = models.PositiveSmallIntegerField()
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="journal_lines")
     description = models.CharField(max_length=500, blank=True, default="")

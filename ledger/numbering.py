@@ -1,42 +1,56 @@
 """Gapless per-company numbering.
 
-The counter row is incremented with UPDATE ... RETURNING inside the caller's transaction: the row
-lock serialises concurrent posters on this one row (held until commit) and a rollback gives the
-number back, so numbers are never duplicated or skipped. Callers take it as their last lock.
+A counter row per company and series is advanced by one upsert (INSERT ... ON CONFLICT DO UPDATE
+... RETURNING) inside the caller's transaction: the row lock serialises the company's posters on
+this one row until commit, a rollback gives the numbers back, so numbers are never duplicated or
+skipped. The first number of a series creates the row in the same statement.
+
+Lock order (every writer of the books follows it, so no two can deadlock):
+1. the document's own rows (a draft being posted, an entry being reversed, an invoice);
+2. a document series' counter (invoice, credit note), when there is one;
+3. the company's journal counter (this module, series "journal");
+4. stored balance buckets, daily then monthly, each in (account, date, closing) order
+   (ledger.balances).
+A posting takes the journal counter before it writes anything else, and the balance rebuild takes
+it before the buckets, so a rebuild and a posting queue on the counter instead of deadlocking.
 """
 
 from __future__ import annotations
 
-from django.db import connection
-
 from ledger.models import NumberSequence
+from sofinance.db_batch import Statement, StatementBatch
 
 JOURNAL_SERIES = "journal"
+
+_TABLE = NumberSequence._meta.db_table
+_RESERVE = (
+    f"INSERT INTO {_TABLE} (company_id, series, last_value) VALUES (%s, %s, %s) "  # noqa: S608
+    f"ON CONFLICT (company_id, series) DO UPDATE SET last_value = {_TABLE}.last_value + excluded.last_value "
+    "RETURNING last_value"
+)
+
+
+def sequence_reserve_in(batch: StatementBatch, *, company_id: int, series: str, count: int) -> Statement:
+    """Add the reservation of `count` numbers to a batch; its one row is the block's last value."""
+    return batch.add(_RESERVE, [company_id, series, count])
 
 
 def sequence_reserve(*, company_id: int, series: str, count: int) -> int:
     """Advance the series by `count` and return its new last value (the block ends there)."""
-    table = NumberSequence._meta.db_table
-    sql = (
-        f"UPDATE {table} SET last_value = last_value + %s "  # noqa: S608 - table name is ours
-        "WHERE company_id = %s AND series = %s RETURNING last_value"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [count, company_id, series])
-        row = cursor.fetchone()
-        if row is None:
-            # First number of the series: create the counter (a concurrent creator is fine), retry.
-            NumberSequence.objects.bulk_create(
-                [NumberSequence(company_id=company_id, series=series, last_value=0)],
-                ignore_conflicts=True,
-            )
-            cursor.execute(sql, [count, company_id, series])
-            row = cursor.fetchone()
-    return int(row[0])
+    batch = StatementBatch()
+    reserved = sequence_reserve_in(batch, company_id=company_id, series=series, count=count)
+    batch.run()
+    return int(reserved.one()[0])
 
 
 def sequence_next(*, company_id: int, series: str) -> int:
     return sequence_reserve(company_id=company_id, series=series, count=1)
+
+
+def sequence_lock(*, company_id: int, series: str = JOURNAL_SERIES) -> None:
+    """Hold the counter row without taking a number: postings of the company wait until the
+    caller's transaction ends (closing a period, rebuilding balances)."""
+    sequence_reserve(company_id=company_id, series=series, count=0)
 
 
 def journal_number(*, year: int, sequence: int) -> str:

@@ -20,7 +20,8 @@ from decimal import Decimal
 from django.db import connection
 
 from accounts.models import Account, AccountType, Company
-from ledger.balance_queries import AccountTotals, account_totals, decimal_from_db, roll_up
+from ledger.balance_queries import AccountTotals, account_totals, roll_up
+from sofinance.money import money_from_sum, money_sum_sql
 
 ZERO = Decimal(0)
 ONE_DAY = datetime.timedelta(days=1)
@@ -276,7 +277,7 @@ SELECT l.id, l.entry_id, l.date, l.entry_sequence, l.base_amount, l.currency, l.
 """
 
 _GL_SAME_DAY_BEFORE_SQL = """
-SELECT SUM(base_amount), SUM(amount) FROM ledger_journalline
+SELECT {base_sum}, {amount_sum} FROM ledger_journalline
  WHERE company_id = %s AND account_id = %s AND entry_sequence IS NOT NULL AND date = %s
    AND (entry_sequence, id) < (%s, %s)
 """
@@ -324,9 +325,9 @@ def _gl_page(
             entry_id=row[1],
             date=_date_from_db(row[2]),
             entry_sequence=row[3],
-            base_amount=decimal_from_db(row[4]),
+            base_amount=money_from_sum(row[4]),
             currency=row[5],
-            amount=decimal_from_db(row[6]),
+            amount=money_from_sum(row[6]),
             description=row[7],
             number=row[8] or "",
             entry_description=row[9],
@@ -383,12 +384,15 @@ def general_ledger(
             running_own += before_day.amount
         with connection.cursor() as db:
             db.execute(
-                _GL_SAME_DAY_BEFORE_SQL,
+                _GL_SAME_DAY_BEFORE_SQL.format(
+                    base_sum=money_sum_sql("base_amount", connection.vendor),
+                    amount_sum=money_sum_sql("amount", connection.vendor),
+                ),
                 [company.pk, account.pk, first.date, first.entry_sequence, first.id],
             )
             base_before, own_before = db.fetchone()
-        running += decimal_from_db(base_before)
-        running_own += decimal_from_db(own_before)
+        running += money_from_sum(base_before)
+        running_own += money_from_sum(own_before)
 
     own_currency = bool(account.currency)
     result_lines: list[LedgerLine] = []

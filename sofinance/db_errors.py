@@ -2,27 +2,27 @@
 
 Trigger messages start with a stable code ("entry_immutable: ...", "unbalanced_entry: ...");
 a write that slips past a service check (or comes from raw SQL in a shell) is still refused,
-and through the API it reads exactly like the service's own refusal.
+and through the API it reads exactly like the service's own refusal. Each app registers its
+trigger codes with its own exception classes when it is ready (`register_trigger_errors` in its
+AppConfig), so the platform knows no domain app.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from django.db import DatabaseError
 
 from sofinance import errors
 
 _TRIGGER_MESSAGE = re.compile(r"\b([a-z_]+): (.+)")
+_REGISTRY: dict[str, type[errors.APIError]] = {}
 
-_CODES: dict[str, tuple[int, str]] = {
-    "entry_immutable": (409, "A posted entry cannot be changed; correct it with a reversal."),
-    "unbalanced_entry": (422, "The entry does not balance."),
-    "period_closed": (422, "The date falls in a closed or locked period."),
-    "period_locked": (409, "The period is locked and cannot change."),
-    "entry_inconsistent": (422, "The entry's lines disagree with the entry."),
-    "audit_immutable": (409, "Audit events cannot be changed or deleted."),
-}
+
+def register_trigger_errors(mapping: Mapping[str, type[errors.APIError]]) -> None:
+    """Map trigger codes (the text before the first colon of a trigger's message) to errors."""
+    _REGISTRY.update(mapping)
 
 
 def domain_error_from_db(exc: BaseException) -> errors.APIError | None:
@@ -31,13 +31,6 @@ def domain_error_from_db(exc: BaseException) -> errors.APIError | None:
         return None
     for line in str(exc).splitlines():
         match = _TRIGGER_MESSAGE.search(line)
-        if match and match.group(1) in _CODES:
-            status, default = _CODES[match.group(1)]
-            code = match.group(1)
-            message = match.group(2).strip() or default
-            if code == "period_locked":
-                return errors.Conflict(message, details={"reason": code})
-            if status == 409:
-                return errors.Conflict(message, code=code)
-            return errors.DomainError(message, code=code)
+        if match and match.group(1) in _REGISTRY:
+            return _REGISTRY[match.group(1)](match.group(2).strip() or None)
     return None

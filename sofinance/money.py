@@ -122,3 +122,58 @@ def rate_field(**kwargs: object) -> models.DecimalField:
     kwargs.setdefault("max_digits", RATE_MAX_DIGITS)
     kwargs.setdefault("decimal_places", RATE_DECIMAL_PLACES)
     return models.DecimalField(**kwargs)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- sums in the database
+
+_MONEY_SCALE = 10**MONEY_DECIMAL_PLACES
+_MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
+
+
+def money_sum_sql(column: str, vendor: str) -> str:
+    """SQL summing a money column exactly.
+
+    PostgreSQL sums numerics exactly. SQLite keeps decimals as floating point and would add them
+    as floats (-395.22 comes back as -395.219999999999), so there the values are added as
+    integer ten-thousandths (the columns' 4 places) and scaled back once; read the result with
+    `money_from_sum`.
+    """
+    if vendor == "sqlite":
+        return f"(CAST(SUM(CAST(ROUND(({column}) * {_MONEY_SCALE}) AS INTEGER)) AS REAL) / {_MONEY_SCALE})"
+    return f"SUM({column})"
+
+
+def money_from_sum(value: object) -> Decimal:
+    """A money sum as read from the database (`money_sum_sql`, `MoneySum`): exact, 0 for none."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        # At most 15 significant digits survive SQLite's floats; the sum was taken in integers.
+        return Decimal(repr(value)).quantize(_MONEY_QUANTUM)
+    return Decimal(value).quantize(_MONEY_QUANTUM)
+
+
+class MoneySum(models.Aggregate):
+    """SUM of a money column, exact on every database (see `money_sum_sql`); 0 over no rows."""
+
+    function = "SUM"
+    name = "MoneySum"
+    allow_distinct = False
+
+    def __init__(self, expression, **extra):
+        super().__init__(expression, output_field=money_field(max_digits=MONEY_MAX_DIGITS + 6), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        copy = self.copy()
+        if copy.filter is not None:  # the filter goes inside, as a CASE
+            source = copy.get_source_expressions()
+            copy.filter = None
+            copy.set_source_expressions([models.Case(models.When(self.filter, then=source[0])), None])
+        template = f"(CAST(SUM(CAST(ROUND((%(expressions)s) * {_MONEY_SCALE}) AS INTEGER)) AS REAL) / {_MONEY_SCALE})"
+        return models.Func.as_sql(copy, compiler, connection, template=template, **extra_context)
+
+    def convert_value(self, value, expression, connection):
+        amount = money_from_sum(value)
+        return amount.quantize(_MONEY_QUANTUM) if connection.vendor == "sqlite" else amount

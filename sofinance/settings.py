@@ -164,6 +164,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Audit events are sealed into their chains shortly after they commit, never on the commit's path:
+# by a Celery task AUDIT_SEAL_DELAY seconds later with a broker, by an in-process thread without.
+AUDIT_SEAL_DELAY = env.float("AUDIT_SEAL_DELAY", default=1.0)
+AUDIT_SEALER = "thread"  # without a broker; the test settings use "manual" (sealed on flush)
 CELERY_BEAT_SCHEDULE = {
     "audit-seal-chains": {
         "task": "audit.tasks.audit_seal_chains",

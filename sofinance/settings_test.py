@@ -23,6 +23,9 @@ if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = TEST_NAMESPACE  # noqa: F405
 RATE_LIMIT_KEY_PREFIX = f"{TEST_NAMESPACE}:ratelimit:"
 
+# Tests decide when audit events are sealed (audit.sealing.in_process_sealer.flush()); the
+# thread that seals them in `make run` is tested on its own.
+AUDIT_SEALER = "manual"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 RATE_LIMIT_PER_MINUTE = 100000
 RATE_LIMIT_BURST = 100000

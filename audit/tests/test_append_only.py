@@ -113,9 +113,11 @@ def test_sqlite_triggers_refuse_update_and_delete(tmp_path):
     )
     script = (
         "from django.db import transaction\n"
+        "from audit.sealing import in_process_sealer\n"
         "from audit.services import audit_record, verify_audit_chain\n"
         "with transaction.atomic():\n"
         "    audit_record(action='create', company=3, object_type='tests.widget', object_id=1)\n"
+        "in_process_sealer.flush()  # the sealer thread's round, now\n"
         "result = verify_audit_chain(company_id=3)\n"
         "print(result.ok, result.chains[0].sealed_events)\n"
     )

@@ -258,6 +258,8 @@ def test_a_rolled_back_savepoint_does_not_take_the_transactions_seal_with_it(
             raise RuntimeError("inner failure")
         kept = audit_record(action="update", company=522)
     assert len(callbacks) == 1
+    assert sealing.in_process_sealer.pending() == {"company:522"}  # the commit asked for its seal
+    sealing.in_process_sealer.flush()
     assert list(AuditSeal.objects.filter(chain="company:522").values_list("event_id", "seq")) == [
         (kept.pk, 1)
     ]
@@ -275,21 +277,47 @@ def broker_mode(monkeypatch):
         lambda kwargs=None, countdown=None: queued.append((kwargs, countdown)),
     )
     cache.delete(sealing.SEAL_DEBOUNCE_KEY.format(chain="company:530"))
+    sealing._queued_until.clear()
     yield queued
     cache.delete(sealing.SEAL_DEBOUNCE_KEY.format(chain="company:530"))
+    sealing._queued_until.clear()
 
 
-def test_with_a_broker_a_burst_of_commits_queues_one_delayed_seal(broker_mode, settings):
+def test_with_a_broker_a_burst_of_commits_queues_one_delayed_seal(broker_mode, settings, monkeypatch):
     settings.AUDIT_SEAL_DELAY = 2.0
+    clock = [1000.0]
+    monkeypatch.setattr(sealing.time, "monotonic", lambda: clock[0])
     # when: three commits in a row
     for _ in range(3):
         sealing._seal_after_commit("company:530")
     # then
     assert broker_mode == [({"chain": "company:530"}, 2.0)]
-    # when: the task starts (it clears the key before reading), a later commit queues again
+    # when: the countdown passes, the task starts (it clears the key before reading), and a
+    # later commit queues again
+    clock[0] += 2.0
     sealing.clear_seal_debounce("company:530")
     sealing._seal_after_commit("company:530")
     assert len(broker_mode) == 2
+
+
+def test_with_a_broker_commits_during_the_countdown_need_no_redis_round_trip(
+    broker_mode, settings, monkeypatch
+):
+    settings.AUDIT_SEAL_DELAY = 2.0
+    clock = [2000.0]
+    monkeypatch.setattr(sealing.time, "monotonic", lambda: clock[0])
+    sealing._seal_after_commit("company:530")
+    # when: later commits of the same process before the queued seal's countdown ends
+    calls = []
+    monkeypatch.setattr(sealing.cache, "add", lambda *args, **kwargs: calls.append(args) or False)
+    clock[0] += 1.9
+    sealing._seal_after_commit("company:530")
+    # then: they are read by the queued seal; Redis is not asked
+    assert calls == [] and len(broker_mode) == 1
+    # and after the countdown Redis decides again
+    clock[0] += 0.2
+    sealing._seal_after_commit("company:530")
+    assert len(calls) == 1
 
 
 def test_with_the_broker_down_the_commit_still_succeeds_and_beat_seals_later(monkeypatch, caplog):

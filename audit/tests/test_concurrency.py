@@ -10,7 +10,7 @@ from django.db import connection
 from accounts.services import account_create
 from accounts.tests.factories import CompanyFactory, UserFactory
 from audit.models import AuditChainHead, AuditEvent, AuditPendingSeal, AuditSeal
-from audit.services import verify_audit_chain
+from audit.services import audit_chains_seal, verify_audit_chain
 
 WRITERS = 8
 WRITES_EACH = 6
@@ -28,7 +28,6 @@ def test_eight_concurrent_writers_produce_a_gapless_chain_that_verifies():
         try:
             start.wait(timeout=30)
             for i in range(WRITES_EACH):
-                # each commit seals after itself (tasks are eager here): writers and sealers race
                 account_create(
                     company=company,
                     code=f"{1000 + n * 100 + i}",
@@ -36,6 +35,8 @@ def test_eight_concurrent_writers_produce_a_gapless_chain_that_verifies():
                     type="asset",
                     by=users[n],
                 )
+                # each writer then seals its chain itself: writers and sealers race
+                audit_chains_seal(chain=f"company:{company.pk}")
         except BaseException as exc:  # collected and asserted below
             failures.append(exc)
         finally:

@@ -15,6 +15,7 @@ from accounts.services import company_create, company_update, membership_change_
 from accounts.tests.factories import CompanyFactory, MembershipFactory, UserFactory
 from audit.context import audit_context, system_actor
 from audit.models import AuditEvent, AuditPendingSeal, AuditSeal
+from audit.sealing import in_process_sealer
 from audit.services import audit_record, canonical_content, sign, verify_audit_chain
 from sofinance.permissions import Role
 
@@ -102,6 +103,8 @@ def test_one_transaction_schedules_one_seal_per_chain_and_the_seal_chains_its_ev
         company = company_create(name="Chained Ltd", currency="EUR", created_by=creator)
     # then
     assert len(callbacks) == 1
+    assert in_process_sealer.pending() == {f"company:{company.pk}"}
+    in_process_sealer.flush()  # the sealer's round (a thread in `make run`; the test decides when)
     events = list(AuditEvent.objects.filter(company_id=company.pk).order_by("pk"))
     assert [e.object_type for e in events] == ["accounts.company", "accounts.membership"]
     assert [AuditSeal.objects.get(event=e).seq for e in events] == [1, 2]

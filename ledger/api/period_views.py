@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 
-from ledger import periods
+from ledger import services
 from ledger.api.serializers import JournalEntryOutput
 from ledger.models import AccountingPeriod, FiscalYearClose
 from ledger.selectors import journal_entry_get
@@ -98,7 +98,7 @@ class PeriodListView(_PeriodMixin, GenericAPIView):
     @idempotent
     def post(self, request, company_id):
         data = validated(PeriodCreateInput, request.data)
-        period = periods.period_create(company=self.company, by=request.user, **data)
+        period = services.period_create(company=self.company, by=request.user, **data)
         return ok(PeriodOutput(period).data, status=201)
 
 
@@ -113,7 +113,7 @@ class PeriodGenerateView(_PeriodMixin, GenericAPIView):
     @idempotent
     def post(self, request, company_id):
         data = validated(PeriodGenerateInput, request.data)
-        created = periods.periods_generate(company=self.company, year=data["fiscal_year"], by=request.user)
+        created = services.periods_generate(company=self.company, year=data["fiscal_year"], by=request.user)
         return ok(PeriodOutput(created, many=True).data, status=201)
 
 
@@ -125,7 +125,7 @@ class PeriodDetailView(_PeriodMixin, GenericAPIView):
         return ok(PeriodOutput(self.period(pk)).data)
 
     def delete(self, request, company_id, pk):
-        periods.period_delete(period=self.period(pk), by=request.user)
+        services.period_delete(period=self.period(pk), by=request.user)
         return ok(None)
 
 
@@ -135,7 +135,7 @@ class PeriodCloseView(_PeriodMixin, GenericAPIView):
 
     @extend_schema(request=None, responses={200: PeriodOutput})
     def post(self, request, company_id, pk):
-        return ok(PeriodOutput(periods.period_close(period=self.period(pk), by=request.user)).data)
+        return ok(PeriodOutput(services.period_close(period=self.period(pk), by=request.user)).data)
 
 
 class PeriodReopenView(_PeriodMixin, GenericAPIView):
@@ -145,7 +145,7 @@ class PeriodReopenView(_PeriodMixin, GenericAPIView):
     @extend_schema(request=ReasonInput, responses={200: PeriodOutput})
     def post(self, request, company_id, pk):
         data = validated(ReasonInput, request.data or {})
-        period = periods.period_reopen(period=self.period(pk), reason=data["reason"], by=request.user)
+        period = services.period_reopen(period=self.period(pk), reason=data["reason"], by=request.user)
         return ok(PeriodOutput(period).data)
 
 
@@ -155,7 +155,7 @@ class PeriodLockView(_PeriodMixin, GenericAPIView):
 
     @extend_schema(request=None, responses={200: PeriodOutput})
     def post(self, request, company_id, pk):
-        return ok(PeriodOutput(periods.period_lock(period=self.period(pk), by=request.user)).data)
+        return ok(PeriodOutput(services.period_lock(period=self.period(pk), by=request.user)).data)
 
 
 class FiscalYearListView(CompanyScopedMixin, GenericAPIView):
@@ -185,7 +185,7 @@ class FiscalYearCloseView(CompanyScopedMixin, GenericAPIView):
     @extend_schema(request=None, responses={201: FiscalYearCloseOutput})
     @idempotent
     def post(self, request, company_id, year):
-        result = periods.fiscal_year_close(company=self.company, year=int(year), by=request.user)
+        result = services.fiscal_year_close(company=self.company, year=int(year), by=request.user)
         data = FiscalYearCloseOutput(result.record).data
         if result.closing_entry is not None:
             entry = journal_entry_get(company=self.company, pk=result.closing_entry.pk)
@@ -204,7 +204,7 @@ class FiscalYearReopenView(CompanyScopedMixin, GenericAPIView):
     @extend_schema(request=ReasonInput, responses={200: FiscalYearCloseOutput})
     def post(self, request, company_id, year):
         data = validated(ReasonInput, request.data or {})
-        record = periods.fiscal_year_reopen(
+        record = services.fiscal_year_reopen(
             company=self.company, year=int(year), reason=data["reason"], by=request.user
         )
         return ok(FiscalYearCloseOutput(record).data)

@@ -10,7 +10,7 @@ from accounts.services import company_create, membership_add
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from ledger.models import AccountingPeriod, PeriodStatus
-from ledger.periods import periods_generate
+from ledger.services import periods_generate
 from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db

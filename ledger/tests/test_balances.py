@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 
 from audit.models import AuditEvent
 from ledger.balance_queries import account_totals
-from ledger.balances import balances_rebuild
 from ledger.models import DailyBalance, JournalLine, MonthlyBalance
 from ledger.reports import income_statement, trial_balance
-from ledger.services import journal_entry_reverse
+from ledger.services import balances_rebuild, journal_entry_reverse
 from ledger.tests.factories import account, company_with_chart, post_entry
 
 pytestmark = pytest.mark.django_db

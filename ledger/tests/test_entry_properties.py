@@ -88,7 +88,8 @@ def _mutate(kind: str, lines: list[dict], ctx: dict) -> list[dict]:
     elif kind == "both_sides":
         first["credit" if side == "debit" else "debit"] = first[side]
     elif kind == "precision":
-        first[side] = first[side] + "1"
+        # a third decimal place, whatever the generated amount looks like ("0.1" + "1" would not)
+        first[side] = str(Decimal(first[side]).quantize(Decimal("0.01"))) + "1"
     elif kind == "other_company":
         first["account"] = ctx["foreign_account_id"]
     elif kind == "inactive":

@@ -21,9 +21,14 @@ import pytest
 
 from ledger import errors
 from ledger.models import AccountingPeriod, EntrySource, JournalEntry, PeriodStatus
-from ledger.periods import fiscal_year_close, fiscal_year_reopen, period_close, periods_generate
 from ledger.reports import balance_sheet, general_ledger, income_statement, trial_balance
-from ledger.services import journal_entry_reverse
+from ledger.services import (
+    fiscal_year_close,
+    fiscal_year_reopen,
+    journal_entry_reverse,
+    period_close,
+    periods_generate,
+)
 from ledger.tests.factories import account, company_with_chart, post_entry
 from sofinance.permissions import Role
 

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Company
 from audit.context import audit_context
-from ledger.balances import balances_rebuild
+from ledger.services import balances_rebuild
 
 
 class Command(BaseCommand):

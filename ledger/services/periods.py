@@ -18,32 +18,34 @@ from accounts.models import Account, AccountRole, AccountType, Company, User
 from audit.services import audit_record
 from ledger import errors
 from ledger.balance_queries import account_totals
+from ledger.calendar import fiscal_year_bounds, month_ranges
 from ledger.models import (
-    FIRST_BOOK_DATE,
-    LAST_BOOK_DATE,
     AccountingPeriod,
     EntrySource,
-    EntryStatus,
     FiscalYearClose,
     JournalEntry,
-    JournalLine,
-    NumberSequence,
     PeriodStatus,
 )
-from ledger.numbering import JOURNAL_SERIES
-from ledger.services import _post, check_balanced, journal_entry_reverse
-from sofinance.errors import ValidationFailed
+from ledger.numbering import sequence_lock
+from ledger.services.lines import PostingLine, check_balanced
+from ledger.services.posting import EntryToPost, acting_user, entries_post
+from ledger.services.reversal import journal_entry_reverse
+from sofinance.errors import NotFound, ValidationFailed
 from sofinance.money import RATE_DECIMAL_PLACES, format_amount
 
 ZERO = Decimal(0)
 
 
 def _lock_postings(company_id: int) -> None:
-    """Hold the company's numbering row: postings wait until this transaction ends."""
-    NumberSequence.objects.bulk_create(
-        [NumberSequence(company_id=company_id, series=JOURNAL_SERIES, last_value=0)], ignore_conflicts=True
-    )
-    list(NumberSequence.objects.select_for_update().filter(company_id=company_id, series=JOURNAL_SERIES))
+    """Hold the company's journal counter: postings wait until this transaction ends."""
+    sequence_lock(company_id=company_id)
+
+
+def _locked_period(period: AccountingPeriod) -> AccountingPeriod:
+    locked = AccountingPeriod.objects.select_for_update().filter(pk=period.pk).first()
+    if locked is None:
+        raise NotFound("The period does not exist.")
+    return locked
 
 
 def _lock_company(company: Company) -> None:
@@ -62,38 +64,13 @@ def _period_repr(period: AccountingPeriod) -> dict:
 # --------------------------------------------------------------------------- fiscal years
 
 
-def fiscal_year_bounds(*, company: Company, year: int) -> tuple[datetime.date, datetime.date]:
-    """Fiscal year `year` starts on the first day of the company's start month in `year`."""
-    if not FIRST_BOOK_DATE.year <= year < LAST_BOOK_DATE.year:
-        raise ValidationFailed(
-            f"Fiscal years run from {FIRST_BOOK_DATE.year} to {LAST_BOOK_DATE.year - 1}.",
-            details={"fiscal_year": [str(year)]},
-        )
-    start = datetime.date(year, company.fiscal_year_start, 1)
-    end = datetime.date(year + 1, company.fiscal_year_start, 1) - datetime.timedelta(days=1)
-    return start, end
-
-
-def fiscal_year_of(*, company: Company, day: datetime.date) -> int:
-    return day.year if day.month >= company.fiscal_year_start else day.year - 1
-
-
 def _bulk_create_months(company: Company, year: int) -> None:
     """The twelve monthly periods of fiscal year `year` (callers check for overlaps first)."""
     start, end = fiscal_year_bounds(company=company, year=year)
     AccountingPeriod.objects.bulk_create(
         AccountingPeriod(company=company, start_date=s, end_date=e, name=f"FY{year} {s:%b %Y}")
-        for s, e in _month_ranges(start, end)
+        for s, e in month_ranges(start, end)
     )
-
-
-def _month_ranges(start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, datetime.date]]:
-    ranges, current = [], start
-    while current <= end:
-        following = (current.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-        ranges.append((current, min(following - datetime.timedelta(days=1), end)))
-        current = following
-    return ranges
 
 
 # --------------------------------------------------------------------------- periods
@@ -169,14 +146,14 @@ def period_close(*, period: AccountingPeriod, by: User | None) -> AccountingPeri
     """Close an open period: nothing can be posted, reversed or edited into it until reopened."""
     with transaction.atomic():
         _lock_postings(period.company_id)
-        period = AccountingPeriod.objects.select_for_update().get(pk=period.pk)
+        period = _locked_period(period)
         if period.status != PeriodStatus.OPEN:
             raise errors.PeriodLocked(
                 f"The period is {period.status}, not open.", details={"status": period.status}
             )
         period.status = PeriodStatus.CLOSED
         period.closed_at = timezone.now()
-        period.closed_by = by if by is not None and by.is_authenticated else None
+        period.closed_by = acting_user(by)
         period.save(update_fields=["status", "closed_at", "closed_by"])
         audit_record(
             action="close",
@@ -196,7 +173,7 @@ def period_reopen(*, period: AccountingPeriod, reason: str, by: User | None) -> 
         raise ValidationFailed("A reason is required to reopen a period.", details={"reason": ["Required."]})
     with transaction.atomic():
         _lock_postings(period.company_id)
-        period = AccountingPeriod.objects.select_for_update().get(pk=period.pk)
+        period = _locked_period(period)
         if period.status == PeriodStatus.LOCKED:
             raise errors.PeriodLocked(
                 "A locked period cannot be reopened.", details={"status": period.status}
@@ -228,14 +205,14 @@ def period_lock(*, period: AccountingPeriod, by: User | None) -> AccountingPerio
     """Lock a period for good (e.g. after the audit): it never reopens."""
     with transaction.atomic():
         _lock_postings(period.company_id)
-        period = AccountingPeriod.objects.select_for_update().get(pk=period.pk)
+        period = _locked_period(period)
         if period.status == PeriodStatus.LOCKED:
             raise errors.PeriodLocked("The period is already locked.", details={"status": period.status})
         before = period.status
         period.status = PeriodStatus.LOCKED
         if period.closed_at is None:
             period.closed_at = timezone.now()
-            period.closed_by = by if by is not None and by.is_authenticated else None
+            period.closed_by = acting_user(by)
         period.save(update_fields=["status", "closed_at", "closed_by"])
         audit_record(
             action="lock",
@@ -250,7 +227,7 @@ def period_lock(*, period: AccountingPeriod, by: User | None) -> AccountingPerio
 def period_delete(*, period: AccountingPeriod, by: User | None) -> None:
     """Remove an open period (dates no period covers are open anyway)."""
     with transaction.atomic():
-        period = AccountingPeriod.objects.select_for_update().get(pk=period.pk)
+        period = _locked_period(period)
         if period.status != PeriodStatus.OPEN:
             raise errors.PeriodLocked(
                 f"A {period.status} period cannot be deleted.", details={"status": period.status}
@@ -276,9 +253,12 @@ class YearClose:
     periods_closed: int
 
 
-def _closing_lines(company: Company, start: datetime.date, end: datetime.date) -> list[JournalLine]:
+def _closing_lines(
+    company: Company, start: datetime.date, end: datetime.date
+) -> tuple[list[PostingLine], int]:
     """Lines that bring every income and expense account to zero for the year, net to retained
-    earnings. Built from the stored balances with exact base amounts (no re-conversion)."""
+    earnings (and the retained earnings account's id). Built from the stored balances with exact
+    base amounts (no re-conversion)."""
     retained = Account.objects.filter(company=company, system_role=AccountRole.RETAINED_EARNINGS).first()
     if retained is None:
         raise errors.FiscalYearError(
@@ -291,7 +271,27 @@ def _closing_lines(company: Company, start: datetime.date, end: datetime.date) -
     totals = account_totals(
         company_id=company.pk, start=start, end=end, include_closing=False, account_ids=list(accounts)
     )
-    lines: list[JournalLine] = []
+    lines: list[PostingLine] = []
+
+    def add(
+        account: Account, currency: str, amount: Decimal, rate: Decimal, base: Decimal, text: str
+    ) -> None:
+        lines.append(
+            PostingLine(
+                line_no=len(lines) + 1,
+                account_id=account.pk,
+                account_code=account.code,
+                account_currency=account.currency or "",
+                description=text,
+                debit=amount if amount > 0 else ZERO,
+                credit=-amount if amount < 0 else ZERO,
+                currency=currency,
+                amount=amount,
+                fx_rate=rate,
+                base_amount=base,
+            )
+        )
+
     net = ZERO  # debit-positive sum of the closing lines so far
     for account_id, total in sorted(totals.items(), key=lambda item: accounts[item[0]].path):
         base = total.balance
@@ -300,43 +300,14 @@ def _closing_lines(company: Company, start: datetime.date, end: datetime.date) -
         account = accounts[account_id]
         own = total.amount if account.currency else base
         if account.currency and own != 0:
-            currency, amount = account.currency, -own
             rate = abs(base / own).quantize(Decimal(1).scaleb(-RATE_DECIMAL_PLACES))
+            add(account, account.currency, -own, rate or Decimal(1), -base, "Year-end close")
         else:
-            currency, amount, rate = company.currency, -base, Decimal(1)
-        lines.append(
-            JournalLine(
-                company=company,
-                account=account,
-                currency=currency,
-                amount=amount,
-                fx_rate=rate or Decimal(1),
-                debit=amount if amount > 0 else ZERO,
-                credit=-amount if amount < 0 else ZERO,
-                base_amount=-base,
-                date=end,
-                description="Year-end close",
-            )
-        )
+            add(account, company.currency, -base, Decimal(1), -base, "Year-end close")
         net += -base
     if net != 0:
-        lines.append(
-            JournalLine(
-                company=company,
-                account=retained,
-                currency=company.currency,
-                amount=-net,
-                fx_rate=Decimal(1),
-                debit=-net if net < 0 else ZERO,
-                credit=net if net > 0 else ZERO,
-                base_amount=-net,
-                date=end,
-                description="Net result of the year",
-            )
-        )
-    for number, line in enumerate(lines, start=1):
-        line.line_no = number
-    return lines
+        add(retained, company.currency, -net, Decimal(1), -net, "Net result of the year")
+    return lines, retained.pk
 
 
 def fiscal_year_close(*, company: Company, year: int, by: User | None) -> YearClose:
@@ -362,37 +333,34 @@ def fiscal_year_close(*, company: Company, year: int, by: User | None) -> YearCl
         # closed one by one before the year is.
         if already_closed.filter(status=PeriodStatus.LOCKED, start_date__lte=end, end_date__gte=end).exists():
             raise errors.PeriodClosed(f"The last day of fiscal year {year} is in a locked period.")
-        lines = _closing_lines(company, start, end)
+        lines, retained_id = _closing_lines(company, start, end)
         closing_entry = None
         if lines:
             check_balanced(company=company, lines=lines)
-            closing_entry = JournalEntry.objects.create(
+            (closing_entry,) = entries_post(
                 company=company,
-                date=end,
-                description=f"Year-end close FY{year}",
-                reference=f"FY{year}",
+                entries=[
+                    EntryToPost(
+                        date=end, lines=lines, description=f"Year-end close FY{year}", reference=f"FY{year}"
+                    )
+                ],
+                by=by,
                 source=EntrySource.CLOSING,
-                status=EntryStatus.DRAFT,
-                created_by=by if by is not None and by.is_authenticated else None,
             )
-            closing_entry.company = company
-            _post(entry=closing_entry, lines=lines, by=by, insert_lines=True)
         if not _overlapping(company, start, end).exists():
             _bulk_create_months(company, year)
         to_close = AccountingPeriod.objects.filter(
             company=company, start_date__gte=start, end_date__lte=end, status=PeriodStatus.OPEN
         )
         closed = to_close.update(
-            status=PeriodStatus.CLOSED,
-            closed_at=timezone.now(),
-            closed_by=by if by is not None and by.is_authenticated else None,
+            status=PeriodStatus.CLOSED, closed_at=timezone.now(), closed_by=acting_user(by)
         )
         record = FiscalYearClose.objects.create(
             company=company,
             start_date=start,
             end_date=end,
             closing_entry=closing_entry,
-            closed_by=by if by is not None and by.is_authenticated else None,
+            closed_by=acting_user(by),
         )
         audit_record(
             action="close",
@@ -403,14 +371,7 @@ def fiscal_year_close(*, company: Company, year: int, by: User | None) -> YearCl
                 "fiscal_year": year,
                 "closing_entry": closing_entry.number if closing_entry else None,
                 "net_result": format_amount(
-                    -sum(
-                        (
-                            ln.base_amount
-                            for ln in lines
-                            if ln.account.system_role != AccountRole.RETAINED_EARNINGS
-                        ),
-                        ZERO,
-                    ),
+                    -sum((ln.base_amount for ln in lines if ln.account_id != retained_id), ZERO),
                     company.currency,
                 ),
                 "periods_closed": closed,

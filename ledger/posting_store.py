@@ -1,0 +1,253 @@
+"""How a posting's two steps reach the database (the steps themselves: ledger/services/posting.py).
+
+On PostgreSQL each step is one call of a function of migration 0005 (`ledger_posting_reserve`,
+`ledger_posting_write`), added to the step's pipelined batch. Elsewhere (SQLite) the same work is
+done by separate statements and the ORM. Either way: the company's journal counter is taken
+first, the lines are inserted before their entries (inserted already posted), and the balance
+buckets are upserted in (account, date, closing) order, daily before monthly.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from ledger.balances import BucketIncrements, BucketKey, BucketTotals
+from ledger.models import AccountingPeriod, JournalEntry, JournalLine, PeriodStatus
+from ledger.numbering import JOURNAL_SERIES, sequence_reserve_in
+from ledger.services.lines import AccountKey, ChartAccount, ChartLookup, PostingLine
+from sofinance.db_batch import Statement, StatementBatch
+
+ENTRY_TABLE = JournalEntry._meta.db_table
+
+
+def _json(rows: list) -> str:
+    """Rows as one JSON text: psycopg sends a string in microseconds where a dozen typed arrays
+    cost a hundred (Decimals and dates travel as their exact text)."""
+    return json.dumps(rows, default=str, ensure_ascii=False, separators=(",", ":"))
+
+
+class EntryRow(Protocol):
+    id: int | None
+    number: str | None
+    sequence: int | None
+    date: datetime.date
+    description: str
+    reference: str
+    source: str
+    reversal_of: JournalEntry | None
+    lines: list[PostingLine]
+
+
+# --------------------------------------------------------------------------- step 1
+
+_SQLITE_LAST_ENTRY_ID = (
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608
+    f"coalesce((SELECT max(id) FROM {ENTRY_TABLE}), 0))"
+)
+_BLOCKING_PERIODS = (
+    f"SELECT id, status, start_date, end_date FROM {AccountingPeriod._meta.db_table} "  # noqa: S608
+    "WHERE company_id = %s AND status IN (%s, %s) AND start_date <= %s AND end_date >= %s ORDER BY start_date"
+)
+_PG_RESERVE = (
+    "SELECT last_sequence, entry_ids, periods, accounts FROM ledger_posting_reserve(%s, %s, %s, %s, %s, %s)"
+)
+
+
+class Reservation:
+    """Step 1: numbers for `count` entries, their ids, the blocking periods over their dates and
+    (with a lookup) the accounts their lines name."""
+
+    def __init__(
+        self,
+        batch: StatementBatch,
+        *,
+        company_id: int,
+        dates: Sequence[datetime.date],
+        lookup: ChartLookup | None = None,
+    ) -> None:
+        self.count = len(dates)
+        self.vendor = batch.vendor
+        self.lookup = lookup
+        first, last = min(dates), max(dates)
+        if self.vendor == "postgresql":
+            ids = sorted(lookup.ids) if lookup else []
+            codes = sorted(lookup.codes) if lookup else []
+            self._reserved: Statement = batch.add(
+                _PG_RESERVE, [company_id, self.count, first, last, ids, codes]
+            )
+            return
+        self._numbers = sequence_reserve_in(
+            batch, company_id=company_id, series=JOURNAL_SERIES, count=self.count
+        )
+        # The write lock is held from here on (the counter was just written): nobody else inserts.
+        self._last_id = batch.add(_SQLITE_LAST_ENTRY_ID, [ENTRY_TABLE])
+        self._periods = batch.add(
+            _BLOCKING_PERIODS,
+            [company_id, PeriodStatus.CLOSED, PeriodStatus.LOCKED, last.isoformat(), first.isoformat()],
+        )
+        if lookup is not None:
+            lookup.add_to(batch)
+
+    def first_sequence(self) -> int:
+        last = self._reserved.one()[0] if self.vendor == "postgresql" else self._numbers.one()[0]
+        return int(last) - self.count + 1
+
+    def entry_ids(self) -> list[int]:
+        if self.vendor == "postgresql":
+            return sorted(int(pk) for pk in self._reserved.one()[1])
+        last = int(self._last_id.one()[0])
+        return list(range(last + 1, last + 1 + self.count))
+
+    def periods(self) -> list[tuple[int, str, datetime.date, datetime.date]]:
+        if self.vendor == "postgresql":
+            return [
+                (pk, status, datetime.date.fromisoformat(start), datetime.date.fromisoformat(end))
+                for pk, status, start, end in _loaded(self._reserved.one()[2])
+            ]
+        return [(pk, status, _date(start), _date(end)) for pk, status, start, end in self._periods.rows]
+
+    def blocking_period(self, date: datetime.date, *, closing: bool) -> tuple | None:
+        """The period refusing `date` (a closing entry may go into a closed, never a locked, one)."""
+        for period in self.periods():
+            _, status, start, end = period
+            if start <= date <= end and (status == PeriodStatus.LOCKED or not closing):
+                return period
+        return None
+
+    def accounts(self) -> dict[AccountKey, ChartAccount]:
+        if self.lookup is None:
+            return {}
+        if self.vendor == "postgresql":
+            return ChartLookup.from_rows(_loaded(self._reserved.one()[3]))
+        return self.lookup.accounts()
+
+
+def _loaded(value: Any) -> Any:
+    """A JSON column as Python (Django's connections leave JSON as text for its JSONField)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _date(value: Any) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
+
+
+# --------------------------------------------------------------------------- step 2
+
+_PG_WRITE = "SELECT ledger_posting_write(%s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb)"
+
+
+def _bucket_rows(increments: dict[BucketKey, BucketTotals]) -> list[list[Any]]:
+    return [
+        [account_id, day, is_closing, t.debit, t.credit, t.amount, t.line_count]
+        for (account_id, day, is_closing), t in sorted(increments.items(), key=lambda item: item[0])
+    ]
+
+
+def write_posted(
+    batch: StatementBatch,
+    *,
+    company_id: int,
+    entries: Iterable[EntryRow],
+    increments: BucketIncrements,
+    user_id: int | None,
+    now: datetime.datetime,
+) -> None:
+    """Step 2: the lines, the entries (posted), the balance increments, the reversal links."""
+    entries = list(entries)
+    reversals = [[e.id, e.reversal_of.pk] for e in entries if e.reversal_of is not None]
+    if batch.vendor == "postgresql":
+        lines = [
+            [
+                e.id,
+                ln.line_no,
+                ln.account_id,
+                ln.description,
+                ln.debit,
+                ln.credit,
+                ln.currency,
+                ln.amount,
+                ln.fx_rate,
+                ln.base_amount,
+                e.date,
+                e.sequence,
+            ]
+            for e in entries
+            for ln in e.lines
+        ]
+        rows = [
+            [e.id, e.number, e.sequence, e.date, e.description, e.reference, e.source, e.reversal_of_id]
+            for e in entries
+        ]
+        batch.add(
+            _PG_WRITE,
+            [
+                company_id,
+                user_id,
+                now,
+                _json(lines),
+                _json(rows),
+                _json(_bucket_rows(increments.daily)),
+                _json(_bucket_rows(increments.monthly)),
+                _json(reversals),
+            ],
+        )
+        return
+    _write_models(company_id=company_id, entries=entries, user_id=user_id, now=now)
+    increments.add_to(batch, company_id=company_id)
+    for reversal_id, original_id in reversals:
+        batch.add(
+            f"UPDATE {ENTRY_TABLE} SET reversed_by_id = %s WHERE id = %s AND reversed_by_id IS NULL",  # noqa: S608
+            [reversal_id, original_id],
+        )
+
+
+def _write_models(*, company_id: int, entries: list[EntryRow], user_id: int | None, now) -> None:
+    """Without the functions: the same rows through the ORM, lines before their entries."""
+    JournalLine.objects.bulk_create(
+        [
+            JournalLine(
+                company_id=company_id,
+                entry_id=e.id,
+                line_no=ln.line_no,
+                account_id=ln.account_id,
+                description=ln.description,
+                debit=ln.debit,
+                credit=ln.credit,
+                currency=ln.currency,
+                amount=ln.amount,
+                fx_rate=ln.fx_rate,
+                base_amount=ln.base_amount,
+                date=e.date,
+                entry_sequence=e.sequence,
+            )
+            for e in entries
+            for ln in e.lines
+        ],
+        batch_size=500,
+    )
+    JournalEntry.objects.bulk_create(
+        [
+            JournalEntry(
+                id=e.id,
+                company_id=company_id,
+                number=e.number,
+                sequence=e.sequence,
+                date=e.date,
+                description=e.description,
+                reference=e.reference,
+                source=e.source,
+                status="posted",
+                created_by_id=user_id,
+                created_at=now,
+                updated_at=now,
+                posted_by_id=user_id,
+                posted_at=now,
+                reversal_of_id=e.reversal_of_id,
+            )
+            for e in entries
+        ],
+        batch_size=500,
+    )

@@ -1,0 +1,372 @@
+"""Posting: entries enter the books with a gapless number, their balances and an audit event.
+
+`entries_post` is the one way new posted entries are written, whoever posts them: a journal
+entry created and posted at once, a bulk request or an import, a reversal, a year-end close,
+an invoice. For N entries (1 or 1,000) it takes two round trips inside one transaction:
+
+1. the company's journal counter advanced by N (its row lock is the posting lock: see the lock
+   order in ledger.numbering), N entry ids, the closed or locked periods of the dates, and,
+   when the caller has not validated yet, the accounts the lines refer to;
+2. the lines, then the entries inserted already posted (the triggers check each entry's lines:
+   balance, company, date and sequence, period), the daily and monthly balance upserts, the
+   audit events, and for a reversal the link on the original.
+
+On PostgreSQL each step is one pipelined batch (sofinance.db_batch), so posting an entry costs
+its statements plus three network waits (the two steps and COMMIT). On SQLite the same
+statements run one by one. `journal_entry_post` posts an existing draft the same way, updating
+its rows instead of inserting them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Company, User
+from audit.changes import diff, json_value
+from audit.models import AuditEvent
+from audit.services import audit_event_build, audit_events_write
+from ledger import errors
+from ledger.balances import BucketIncrements
+from ledger.models import EntrySource, EntryStatus, JournalEntry, JournalLine
+from ledger.numbering import journal_number
+from ledger.posting_store import Reservation, write_posted
+from ledger.services.lines import (
+    ChartLookup,
+    EntryInput,
+    LineInput,
+    PostingLine,
+    build_lines,
+    chart_accounts_by_id,
+    check_balanced,
+    period_closed_error,
+)
+from sofinance.db_batch import StatementBatch
+from sofinance.errors import APIError, ValidationFailed
+from sofinance.money import format_amount
+
+ENTRY_LABEL = JournalEntry._meta.label_lower
+
+
+@dataclass(slots=True)
+class EntryToPost:
+    """A validated entry, ready to be written posted."""
+
+    date: datetime.date
+    lines: list[PostingLine]
+    description: str = ""
+    reference: str = ""
+    reversal_of: JournalEntry | None = None
+    source: str = ""  # "" = the source the whole call posts with
+
+    @property
+    def reversal_of_id(self) -> int | None:
+        return self.reversal_of.pk if self.reversal_of is not None else None
+
+    # Filled in when it is written.
+    id: int | None = None
+    sequence: int | None = None
+    number: str | None = None
+    extra_changes: dict[str, Any] = field(default_factory=dict)
+
+
+def text(value: str | None, limit: int) -> str:
+    return (value or "").strip()[:limit]
+
+
+def acting_user(by: User | None) -> User | None:
+    return by if by is not None and by.is_authenticated else None
+
+
+def lines_snapshot(lines: Sequence[PostingLine], currency: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "account": ln.account_id,
+            "debit": format_amount(ln.debit, ln.currency),
+            "credit": format_amount(ln.credit, ln.currency),
+            "currency": ln.currency,
+            "fx_rate": json_value(ln.fx_rate.normalize()),
+            "base_amount": format_amount(ln.base_amount, currency),
+            "description": ln.description,
+        }
+        for ln in lines
+    ]
+
+
+def entry_snapshot(
+    *, date, description: str, reference: str, source: str, status: str, lines, currency: str
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "date": json_value(date),
+        "description": description,
+        "reference": reference,
+        "source": source,
+        "status": status,
+    }
+    if lines is not None:
+        data["lines"] = lines_snapshot(lines, currency)
+    return data
+
+
+def _audit_events(*, company, entries, by, per_entry: bool) -> list[AuditEvent]:
+    if not per_entry:
+        first, last = entries[0], entries[-1]
+        sources = sorted({e.source for e in entries})
+        return [
+            audit_event_build(
+                action="import",
+                company=company,
+                object_type=ENTRY_LABEL,
+                object_id=f"{first.id}-{last.id}",
+                object_repr=f"{first.number} – {last.number}",
+                actor=by,
+                metadata={
+                    "entries": len(entries),
+                    "lines": sum(len(e.lines) for e in entries),
+                    "first_number": first.number,
+                    "last_number": last.number,
+                    "source": sources[0] if len(sources) == 1 else sources,
+                },
+            )
+        ]
+    events = []
+    for entry in entries:
+        snapshot = entry_snapshot(
+            date=entry.date,
+            description=entry.description,
+            reference=entry.reference,
+            source=entry.source,
+            status=EntryStatus.POSTED,
+            lines=entry.lines,
+            currency=company.currency,
+        )
+        changes = {
+            **diff(None, snapshot),
+            **entry.extra_changes,
+            "status": {"before": None, "after": EntryStatus.POSTED},
+            "number": {"before": None, "after": entry.number},
+        }
+        events.append(
+            audit_event_build(
+                action="post",
+                company=company,
+                object_type=ENTRY_LABEL,
+                object_id=entry.id,
+                object_repr=entry.number,
+                actor=by,
+                changes=changes,
+            )
+        )
+    return events
+
+
+def entries_post(
+    *,
+    company: Company,
+    entries: Sequence[EntryToPost] | Callable[[Reservation], Sequence[EntryToPost]],
+    by: User | None,
+    source: str,
+    dates: Sequence[datetime.date] | None = None,
+    lookup: ChartLookup | None = None,
+    audit_per_entry: bool = True,
+) -> list[JournalEntry]:
+    """Write validated entries as posted, all or nothing; returns them (without their lines).
+
+    `entries` may be a callable that validates after step 1 (given the reservation), with
+    `dates` naming the entries' dates up front and `lookup` the accounts validation needs, read
+    in step 1 too, so validation costs no round trip of its own. A period that
+    refuses an entry's date is a `period_closed` error naming the entry. One audit event per
+    entry ("post"), or with `audit_per_entry` off one event for the whole batch ("import").
+    """
+    if dates is None:
+        assert not callable(entries)
+        dates = [entry.date for entry in entries]
+    if not dates:
+        return []
+    user = acting_user(by)
+    user_id = user.pk if user is not None else None
+    with transaction.atomic():
+        first_step = StatementBatch()
+        reservation = Reservation(first_step, company_id=company.pk, dates=dates, lookup=lookup)
+        first_step.run()
+        todo = list(entries(reservation) if callable(entries) else entries)
+        for entry in todo:
+            entry.source = entry.source or source
+            if entry.source not in EntrySource.values:
+                raise ValidationFailed(details={"source": [f"{entry.source!r} is not a source."]})
+            period = reservation.blocking_period(entry.date, closing=entry.source == EntrySource.CLOSING)
+            if period is not None:
+                raise period_closed_error(period, entry.date)
+        first = reservation.first_sequence()
+        for entry, entry_id, sequence in zip(
+            todo, reservation.entry_ids(), range(first, first + len(todo)), strict=True
+        ):
+            entry.id, entry.sequence = entry_id, sequence
+            entry.number = journal_number(year=entry.date.year, sequence=sequence)
+        now = timezone.now()
+        increments = BucketIncrements()
+        for entry in todo:
+            increments.add(entry.lines, date=entry.date, is_closing=entry.source == EntrySource.CLOSING)
+        second_step = StatementBatch()
+        write_posted(
+            second_step, company_id=company.pk, entries=todo, increments=increments, user_id=user_id, now=now
+        )
+        events = _audit_events(company=company, entries=todo, by=by, per_entry=audit_per_entry)
+        audit_events_write(events, batch=second_step)
+        second_step.run(last_in_transaction=True)
+    return [
+        JournalEntry(
+            id=entry.id,
+            company=company,
+            number=entry.number,
+            sequence=entry.sequence,
+            date=entry.date,
+            description=entry.description,
+            reference=entry.reference,
+            source=entry.source,
+            status=EntryStatus.POSTED,
+            created_by=user,
+            created_at=now,
+            updated_at=now,
+            posted_by=user,
+            posted_at=now,
+            reversal_of=entry.reversal_of,
+        )
+        for entry in todo
+    ]
+
+
+# --------------------------------------------------------------------------- from caller input
+
+
+def entries_post_inputs(
+    *,
+    company: Company,
+    inputs: Sequence[EntryInput],
+    by: User | None,
+    source: str,
+    as_batch: bool = False,
+    audit_per_entry: bool = True,
+) -> list[JournalEntry]:
+    """Validate and post entries given as caller input, all or nothing.
+
+    Not `as_batch` (one entry created and posted): its problem is raised as is. As a batch:
+    every refused entry (lines, balance, closed period) is listed in one `invalid_batch` error
+    (`details.entries`: index, code, message, details) and nothing is written.
+    """
+    line_inputs = [[LineInput.coerce(line) for line in item.lines] for item in inputs]
+    lookup = ChartLookup(company.pk, (line.account for lines in line_inputs for line in lines))
+
+    def validate(reservation: Reservation) -> list[EntryToPost]:
+        accounts = reservation.accounts()
+        validated, refused = [], []
+        for index, (item, lines) in enumerate(zip(inputs, line_inputs, strict=True)):
+            entry_source = item.source or source
+            try:
+                built = build_lines(company=company, date=item.date, lines=lines, accounts=accounts)
+                check_balanced(company=company, lines=built)
+                period = reservation.blocking_period(item.date, closing=entry_source == EntrySource.CLOSING)
+                if period is not None:
+                    raise period_closed_error(period, item.date)
+            except APIError as exc:
+                if not as_batch:
+                    raise
+                refused.append(
+                    {"index": index, "code": str(exc.code), "message": exc.message, "details": exc.details}
+                )
+                continue
+            validated.append(
+                EntryToPost(
+                    date=item.date,
+                    lines=built,
+                    description=text(item.description, 500),
+                    reference=text(item.reference, 100),
+                    source=entry_source,
+                )
+            )
+        if refused:
+            first = refused[0]
+            raise errors.InvalidBatch(
+                f"Entry {first['index'] + 1}: {first['message']} ({len(refused)} of {len(inputs)} "
+                "entries refused; nothing was posted.)",
+                details={"entries": refused},
+            )
+        return validated
+
+    return entries_post(
+        company=company,
+        entries=validate,
+        dates=[item.date for item in inputs],
+        lookup=lookup,
+        by=by,
+        source=source,
+        audit_per_entry=audit_per_entry,
+    )
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+def journal_entry_post(*, entry: JournalEntry, posted_by: User | None) -> JournalEntry:
+    """Post a draft: re-check it (its accounts may have been deactivated or given sub-accounts
+    since it was saved), give it the next gapless number, add it to the balances. One transaction."""
+    with transaction.atomic():
+        draft = JournalEntry.objects.select_for_update().select_related("company").filter(pk=entry.pk).first()
+        if draft is None:
+            raise errors.EntryNotFound()
+        if draft.status != EntryStatus.DRAFT:
+            raise errors.EntryImmutable("The entry is already posted.")
+        company = draft.company
+        stored = list(draft.lines.order_by("line_no"))
+        accounts = chart_accounts_by_id(company_id=company.pk, ids={ln.account_id for ln in stored})
+        for index, line in enumerate(stored):
+            account = accounts[line.account_id]
+            if not account.is_active or not account.is_leaf:
+                raise errors.InvalidAccount(
+                    f"Line {index + 1}: account {account.code} is "
+                    f"{'inactive' if not account.is_active else 'a parent account'}.",
+                    details={"lines": {str(index): {"account": [account.code]}}},
+                )
+        lines = [PostingLine.from_model(line, accounts[line.account_id]) for line in stored]
+        check_balanced(company=company, lines=lines)
+        first_step = StatementBatch()
+        reservation = Reservation(first_step, company_id=company.pk, dates=[draft.date])
+        first_step.run()
+        period = reservation.blocking_period(draft.date, closing=draft.source == EntrySource.CLOSING)
+        if period is not None:
+            raise period_closed_error(period, draft.date)
+        sequence = reservation.first_sequence()
+        user = acting_user(posted_by)
+        draft.status = EntryStatus.POSTED
+        draft.sequence = sequence
+        draft.number = journal_number(year=draft.date.year, sequence=sequence)
+        draft.posted_at = timezone.now()
+        draft.posted_by = user
+        JournalLine.objects.filter(entry=draft).update(entry_sequence=sequence)
+        draft.save(update_fields=["status", "sequence", "number", "posted_at", "posted_by", "updated_at"])
+        increments = BucketIncrements()
+        increments.add(lines, date=draft.date, is_closing=draft.source == EntrySource.CLOSING)
+        second_step = StatementBatch()
+        increments.add_to(second_step, company_id=company.pk)
+        audit_events_write(
+            [
+                audit_event_build(
+                    action="post",
+                    company=company,
+                    obj=draft,
+                    actor=posted_by,
+                    changes={
+                        "status": {"before": EntryStatus.DRAFT, "after": EntryStatus.POSTED},
+                        "number": {"before": None, "after": draft.number},
+                    },
+                )
+            ],
+            batch=second_step,
+        )
+        second_step.run()
+    return draft
