@@ -12,6 +12,13 @@ def user_find(*, login: str) -> User | None:
     return User.objects.filter(Q(username=login) | Q(email__iexact=login), is_active=True).first()
 
 
+def username_for_login(*, login: str) -> str | None:
+    """The username of the account (active or not) a login names: a username, or an email in
+    any case; None when no account has it."""
+    usernames = User.objects.values_list("username", flat=True)
+    return usernames.filter(username=login).first() or usernames.filter(email__iexact=login).first()
+
+
 def membership_get(*, user: User, company_id: int) -> Membership | None:
     if not user.is_authenticated:
         return None

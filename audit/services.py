@@ -20,6 +20,7 @@ from audit.models import ActorType, AuditEvent, AuditPendingSeal, chain_key
 from audit.sealing import audit_chain_seal, audit_chains_seal, schedule_seal
 from audit.signing import canonical_content, sign
 from audit.verification import AuditVerification, ChainVerification, verify_audit_chain
+from sofinance.client_ip import normalise_ip
 
 __all__ = [
     "AuditVerification",
@@ -100,7 +101,7 @@ def audit_record(
         changes=json_value(changes or {}),
         metadata=json_value(metadata or {}),
         request_id=(ctx.request_id or "")[:128],
-        ip=audit_ctx.normalise_ip(ctx.ip),
+        ip=normalise_ip(ctx.ip),
         user_agent=(ctx.user_agent or "")[:512],
     )
     if not settings.ENABLE_AUDIT_LOGGING:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served locally: /api/docs/ works offline
     "django_celery_beat",
     "django_prometheus",
+    "axes",  # login throttling (accounts/login_throttle.py)
     "sofinance.apps.PlatformConfig",
     "audit.apps.AuditConfig",
     "accounts.apps.AccountsConfig",
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.middleware.AuditContextMiddleware",
+    # Turns a locked admin login into the lockout page (the API answers its own 429).
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -99,7 +102,11 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any login of a locked account or address, before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.EmailOrUsernameBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -260,6 +267,23 @@ SPECTACULAR_SETTINGS = {
     ],
     # Security schemes come from the authentication classes (jwtAuth: sofinance/api/schema.py).
 }
+
+# --------------------------------------------------------------------------- client address, logins
+# Reverse proxies in front of the app that append to X-Forwarded-For; 0 = trust the socket only
+# (sofinance/client_ip.py). Every limit and audit event uses the address this gives.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# django-axes (accounts/login_throttle.py): failures per account and per address, then a lock.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_SECONDS", default=900))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lock ends on time, however often it is tried
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit trail already
+AXES_CLIENT_IP_CALLABLE = "sofinance.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.login_throttle.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.login_throttle.lockout_response"
+AXES_VERBOSE = False
 
 # --------------------------------------------------------------------------- security
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.errors import InvalidAccount, UserNotFound
+from accounts.login_throttle import login_locked_error
 from accounts.models import Account, AccountType, Company, Membership, User
 from sofinance.api.idempotency import idempotent
 from sofinance.api.jwt import REFRESH, InvalidToken, decode_token, issue_token_pair
@@ -34,6 +35,9 @@ class TokenObtainView(GenericAPIView):
     def post(self, request):
         data = validated(s.TokenObtainInput, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
+        if getattr(request, "axes_locked_out", False):
+            # Too many failures for this account or address: refused whatever the password.
+            raise login_locked_error(request, {"username": data["username"]})
         if user is None:
             raise NotAuthenticated("Invalid username/email or password.")
         # Same signal as a session login: updates last_login and records the audit event.
