@@ -1,6 +1,6 @@
 """Errors raised by the accounts services."""
 
-from sofinance.errors import Conflict, DomainError, NotFound, ValidationFailed
+from sofinance.errors import Conflict, DomainError, NotAuthenticated, NotFound, ValidationFailed
 
 
 class InvalidAccount(DomainError):
@@ -33,3 +33,22 @@ class UserNotFound(NotFound):
 
 class UnknownChartTemplate(ValidationFailed):
     default_message = "Unknown chart template."
+
+
+class RefreshTokenRefused(NotAuthenticated):
+    """A refresh token that is signed and unexpired but not (or no longer) valid."""
+
+    reason = "refresh_token_invalid"
+    default_message = "The refresh token is not valid."
+
+
+class RefreshTokenRevoked(RefreshTokenRefused):
+    reason = "refresh_token_revoked"
+    default_message = "The refresh token has been revoked; log in again."
+
+
+class RefreshTokenReused(RefreshTokenRefused):
+    reason = "refresh_token_reused"
+    default_message = (
+        "The refresh token was already used: every token of this login has been revoked; log in again."
+    )

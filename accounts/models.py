@@ -156,3 +156,24 @@ class Account(models.Model):
     @property
     def normal_balance(self) -> str:
         return NORMAL_BALANCE[AccountType(self.type)]
+
+
+class RefreshToken(models.Model):
+    """One refresh token issued to a user, so that refresh tokens rotate and can be revoked.
+
+    A login starts a *family*; each refresh marks the token used and issues its successor in the
+    same family. A token used twice means it was copied: the whole family is revoked. Rows are
+    purged once expired (`refresh_tokens_purge`), when the token could not be used anyway.
+    """
+
+    jti = models.CharField(max_length=64, unique=True)
+    family = models.UUIDField(db_index=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"refresh token {self.jti} of {self.user_id}"

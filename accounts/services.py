@@ -5,12 +5,15 @@ Each service runs in one transaction and records its audit event inside it.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError, Q, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 
 from accounts import errors
 from accounts.chart_templates import TEMPLATES, TemplateAccount
@@ -20,9 +23,11 @@ from accounts.models import (
     AccountType,
     Company,
     Membership,
+    RefreshToken,
     User,
 )
 from audit.changes import diff, snapshot
+from audit.models import AuditAction
 from audit.services import audit_record
 from sofinance.money import is_valid_currency
 from sofinance.permissions import Role
@@ -72,6 +77,93 @@ def user_create(
         user.save()
         audit_record(action="create", obj=user, actor=by, changes=diff(None, snapshot(user)))
     return user
+
+
+# --------------------------------------------------------------------------- refresh tokens
+
+REVOKED_BY_LOGOUT = "logout"
+REVOKED_BY_REUSE = "reuse"
+
+
+def _refresh_token_create(*, user: User, family: uuid.UUID) -> RefreshToken:
+    now = timezone.now()
+    return RefreshToken.objects.create(
+        jti=uuid.uuid4().hex,
+        family=family,
+        user=user,
+        issued_at=now,
+        expires_at=now + settings.JWT_REFRESH_TOKEN_LIFETIME,
+    )
+
+
+def refresh_token_issue(*, user: User) -> RefreshToken:
+    """The first refresh token of a login: it starts a new family."""
+    with transaction.atomic():
+        return _refresh_token_create(user=user, family=uuid.uuid4())
+
+
+def _family_revoke(*, family: uuid.UUID, reason: str) -> int:
+    return RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
+
+
+def refresh_token_rotate(*, jti: str, subject: str) -> RefreshToken:
+    """Use a refresh token once: it is marked used and its successor (same family) is returned.
+
+    A token used a second time was copied (or a client replayed it): the whole family, every
+    token descending from the same login, is revoked and the use is refused. The revocation
+    commits even though the request fails, and is audited. A revoked or unknown token, or one of
+    an inactive user, is refused.
+    """
+    with transaction.atomic():
+        token = RefreshToken.objects.select_for_update().select_related("user").filter(jti=jti).first()
+        if token is None or str(token.user_id) != subject:
+            raise errors.RefreshTokenRefused()
+        if token.revoked_at is not None:
+            raise errors.RefreshTokenRevoked()
+        if token.used_at is None:
+            if not token.user.is_active:
+                raise errors.RefreshTokenRefused("User not found or inactive.")
+            token.used_at = timezone.now()
+            token.save(update_fields=["used_at"])
+            return _refresh_token_create(user=token.user, family=token.family)
+        revoked = _family_revoke(family=token.family, reason=REVOKED_BY_REUSE)
+        audit_record(
+            action=AuditAction.REVOKE,
+            obj=token.user,
+            actor=token.user,
+            metadata={"reason": "refresh_token_reused", "family": str(token.family), "revoked": revoked},
+        )
+    raise errors.RefreshTokenReused()
+
+
+def refresh_token_revoke(*, jti: str, subject: str) -> int:
+    """Log out: revoke the refresh token and every token of its family (its login).
+
+    Access tokens already issued keep working until they expire (JWT_ACCESS_TOKEN_LIFETIME).
+    Revoking a revoked family again changes nothing; returns how many tokens were revoked.
+    """
+    with transaction.atomic():
+        token = RefreshToken.objects.select_for_update().select_related("user").filter(jti=jti).first()
+        if token is None or str(token.user_id) != subject:
+            raise errors.RefreshTokenRefused()
+        revoked = _family_revoke(family=token.family, reason=REVOKED_BY_LOGOUT)
+        if revoked:
+            audit_record(
+                action=AuditAction.LOGOUT,
+                obj=token.user,
+                actor=token.user,
+                metadata={"channel": "api", "family": str(token.family), "revoked": revoked},
+            )
+    return revoked
+
+
+def refresh_tokens_purge() -> int:
+    """Delete the rows of refresh tokens that have expired (they are refused by their signature's
+    expiry anyway); returns how many."""
+    deleted, _ = RefreshToken.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
 
 
 # --------------------------------------------------------------------------- companies

@@ -37,6 +37,14 @@ if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     if JWT_SECRET == DEV_JWT_SECRET:
         raise ImproperlyConfigured("JWT_SECRET must be set when DEBUG is off.")
+    from sofinance.api.jwt import check_key_ring
+
+    _jwt_problems = check_key_ring(JWT_SECRET)
+    if _jwt_problems:
+        raise ImproperlyConfigured(
+            f"JWT_SECRET is not usable: {'; '.join(_jwt_problems)} "
+            "(expected kid:secret pairs, comma-separated, each secret at least 32 bytes)."
+        )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -182,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "idempotency-purge": {
         "task": "sofinance.tasks.idempotency_purge_expired",
+        "schedule": timedelta(hours=1),
+    },
+    "refresh-tokens-purge": {
+        "task": "accounts.tasks.refresh_tokens_purge_expired",
         "schedule": timedelta(hours=1),
     },
 }

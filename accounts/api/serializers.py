@@ -17,6 +17,12 @@ class TokenRefreshInput(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+class LogoutOutput(serializers.Serializer):
+    revoked = serializers.IntegerField(
+        help_text="How many refresh tokens this call revoked (0 when already revoked)."
+    )
+
+
 class TokenPairOutput(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()

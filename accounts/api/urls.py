@@ -4,6 +4,7 @@ from sofinance.api.routing import api_path
 urlpatterns = [
     api_path("auth/token", views.TokenObtainView.as_view(), name="auth-token"),
     api_path("auth/refresh", views.TokenRefreshView.as_view(), name="auth-refresh"),
+    api_path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
     api_path("me", views.MeView.as_view(), name="me"),
     api_path("companies", views.CompanyListView.as_view(), name="company-list"),
     api_path("companies/<int:company_id>", views.CompanyDetailView.as_view(), name="company-detail"),

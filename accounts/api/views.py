@@ -5,15 +5,15 @@ from __future__ import annotations
 import django_filters
 from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import Exists, OuterRef
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 
 from accounts import selectors, services
 from accounts.api import serializers as s
-from accounts.errors import InvalidAccount, UserNotFound
+from accounts.errors import InvalidAccount, RefreshTokenRefused, UserNotFound
 from accounts.login_throttle import login_locked_error
-from accounts.models import Account, AccountType, Company, Membership, User
+from accounts.models import Account, AccountType, Company, Membership, RefreshToken, User
 from sofinance.api.idempotency import idempotent
 from sofinance.api.jwt import REFRESH, InvalidToken, decode_token, issue_token_pair
 from sofinance.api.tenancy import CompanyScopedMixin
@@ -22,6 +22,27 @@ from sofinance.errors import NotAuthenticated, NotFound
 from sofinance.permissions import Action
 
 # --------------------------------------------------------------------------- auth
+
+
+def _token_pair(refresh: RefreshToken) -> dict:
+    return issue_token_pair(
+        user_id=refresh.user_id,
+        refresh_jti=refresh.jti,
+        refresh_issued_at=refresh.issued_at,
+        refresh_expires_at=refresh.expires_at,
+    )
+
+
+def _refresh_claims(token: str, *, allow_expired: bool = False) -> tuple[str, str]:
+    """(jti, subject) of a signed refresh token; 401 for anything else."""
+    try:
+        payload = decode_token(token, expected_type=REFRESH, allow_expired=allow_expired)
+    except InvalidToken as exc:
+        raise NotAuthenticated(str(exc)) from exc
+    jti = payload.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise RefreshTokenRefused()
+    return jti, str(payload["sub"])
 
 
 class TokenObtainView(GenericAPIView):
@@ -42,27 +63,74 @@ class TokenObtainView(GenericAPIView):
             raise NotAuthenticated("Invalid username/email or password.")
         # Same signal as a session login: updates last_login and records the audit event.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
-        return ok(issue_token_pair(user_id=user.pk))
+        return ok(_token_pair(services.refresh_token_issue(user=user)))
+
+
+REFRESH_EXAMPLE = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0.eyJzdWIiOiI3In0.c2lnbmF0dXJl"
 
 
 class TokenRefreshView(GenericAPIView):
-    """Exchange a refresh token for a new access and refresh token."""
-
     permission_classes = [AllowAny]
     authentication_classes: list = []
     serializer_class = s.TokenRefreshInput
 
-    @extend_schema(request=s.TokenRefreshInput, responses={200: s.TokenPairOutput})
+    @extend_schema(
+        summary="Refresh the tokens",
+        description=(
+            "Exchange a refresh token for a new access token **and a new refresh token**. "
+            "Refresh tokens rotate: the one you send is used up, so store the new one and use "
+            "it next time.\n\n"
+            "Sending a refresh token that was already used is treated as theft: every refresh "
+            "token descending from the same login is revoked and the answer is 401 "
+            "`not_authenticated` with `details.reason` `refresh_token_reused`; log in again. "
+            "A revoked token (after `POST /auth/logout`) gives `refresh_token_revoked`. "
+            "If a refresh response is lost, do not retry with the old token: log in again."
+        ),
+        request=s.TokenRefreshInput,
+        responses={
+            200: s.TokenPairOutput,
+            400: OpenApiResponse(description="No `refresh` given."),
+            401: OpenApiResponse(description="Expired, invalid, used or revoked refresh token."),
+        },
+        examples=[OpenApiExample("Refresh", value={"refresh": REFRESH_EXAMPLE}, request_only=True)],
+    )
     def post(self, request):
         data = validated(s.TokenRefreshInput, request.data)
-        try:
-            payload = decode_token(data["refresh"], expected_type=REFRESH)
-        except InvalidToken as exc:
-            raise NotAuthenticated(str(exc)) from exc
-        user = User.objects.filter(pk=payload["sub"], is_active=True).first()
-        if user is None:
-            raise NotAuthenticated("User not found or inactive.")
-        return ok(issue_token_pair(user_id=user.pk))
+        jti, subject = _refresh_claims(data["refresh"])
+        return ok(_token_pair(services.refresh_token_rotate(jti=jti, subject=subject)))
+
+
+class LogoutView(GenericAPIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    serializer_class = s.TokenRefreshInput
+
+    @extend_schema(
+        summary="Log out (revoke a refresh token)",
+        description=(
+            "Revoke the given refresh token and every refresh token of the same login (the "
+            "tokens it was rotated into), so none of them can be refreshed again. No access token "
+            "is needed: the refresh token proves the session. Logging out twice is harmless "
+            "(`revoked` is then 0); an expired refresh token is accepted.\n\n"
+            "**Access tokens already issued keep working until they expire** "
+            "(`expires_in` seconds after they were issued, 15 minutes by default): discard "
+            "yours when you log out."
+        ),
+        request=s.TokenRefreshInput,
+        responses={
+            200: s.LogoutOutput,
+            400: OpenApiResponse(description="No `refresh` given."),
+            401: OpenApiResponse(description="Not a refresh token signed by this server."),
+        },
+        examples=[
+            OpenApiExample("Log out", value={"refresh": REFRESH_EXAMPLE}, request_only=True),
+            OpenApiExample("Logged out", value={"revoked": 3}, response_only=True, status_codes=["200"]),
+        ],
+    )
+    def post(self, request):
+        data = validated(s.TokenRefreshInput, request.data)
+        jti, subject = _refresh_claims(data["refresh"], allow_expired=True)
+        return ok({"revoked": services.refresh_token_revoke(jti=jti, subject=subject)})
 
 
 class MeView(GenericAPIView):
