@@ -188,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.audit_verify_chains",
         "schedule": timedelta(hours=1),
     },
+    "audit-anchor-heads": {
+        "task": "audit.tasks.audit_anchor_heads",
+        "schedule": timedelta(seconds=env.int("AUDIT_ANCHOR_INTERVAL", default=3600)),
+    },
     "idempotency-purge": {
         "task": "sofinance.tasks.idempotency_purge_expired",
         "schedule": timedelta(hours=1),
@@ -232,6 +236,12 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", defau
 API_VERSION = "1.0"
 # Key for the HMAC that seals each audit event's content; defaults to SECRET_KEY.
 AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY", default=SECRET_KEY)
+# Anchors of the audit chain heads on the default storage (audit/anchoring.py): on a bucket with
+# S3 Object Lock each file is kept this long, in this mode (GOVERNANCE or COMPLIANCE).
+AUDIT_ANCHOR_RETENTION_DAYS = env.int("AUDIT_ANCHOR_RETENTION_DAYS", default=2557)
+AUDIT_ANCHOR_LOCK_MODE = env("AUDIT_ANCHOR_LOCK_MODE", default="GOVERNANCE")
+if AUDIT_ANCHOR_LOCK_MODE not in ("GOVERNANCE", "COMPLIANCE"):
+    raise ImproperlyConfigured("AUDIT_ANCHOR_LOCK_MODE must be GOVERNANCE or COMPLIANCE.")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
