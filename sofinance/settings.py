@@ -307,6 +307,25 @@ AXES_USERNAME_CALLABLE = "accounts.login_throttle.lockout_username"
 AXES_LOCKOUT_CALLABLE = "accounts.login_throttle.lockout_response"
 AXES_VERBOSE = False
 
+# --------------------------------------------------------------------------- email, invitations
+# EMAIL_URL configures the backend in one variable (django-environ): consolemail:// (the default,
+# mails printed to the log), smtp://user:password@host:25, smtp+tls://…:587, smtp+ssl://…:465.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SOFinance <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+INVITATION_TTL = timedelta(hours=env.int("INVITATION_TTL_HOURS", default=7 * 24))
+# A page of your front end that accepts invitations: the email links to it with ?token=…
+# Empty: the email gives the token and the API call that accepts it.
+INVITATION_ACCEPT_URL = env("INVITATION_ACCEPT_URL", default="")
+
 # --------------------------------------------------------------------------- security
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
