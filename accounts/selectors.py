@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Account, AccountRole, Company, Invitation, InvitationStatus, Membership, User
 
 INVITATION_STATES = ("pending", "expired", "accepted", "revoked", "all")
-
-
-def user_find(*, login: str) -> User | None:
-    """An active user by username or (case-insensitive) email."""
-    return User.objects.filter(Q(username=login) | Q(email__iexact=login), is_active=True).first()
 
 
 def username_for_login(*, login: str) -> str | None:
