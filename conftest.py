@@ -11,6 +11,34 @@ from sofinance.api.throttling import reset_local_buckets
 from sofinance.permissions import Role
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_the_audit_truncate_guard():
+    """Transactional tests end with Django's flush, a TRUNCATE of every table, which the audit
+    tables refuse (audit migration 0004). The test database role is a superuser: the flush runs
+    with `session_replication_role = replica`, which fires no ordinary trigger, for its own
+    transaction only. Production code has no such door."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else statements
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media_root(settings, tmp_path):
+    """Each test has its own MEDIA_ROOT: files (exports, audit anchors) never leak between tests
+    or from a developer's local runs."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_rate_limits():
     reset_local_buckets()

@@ -156,3 +156,70 @@ class Account(models.Model):
     @property
     def normal_balance(self) -> str:
         return NORMAL_BALANCE[AccountType(self.type)]
+
+
+class RefreshToken(models.Model):
+    """One refresh token issued to a user, so that refresh tokens rotate and can be revoked.
+
+    A login starts a *family*; each refresh marks the token used and issues its successor in the
+    same family. A token used twice means it was copied: the whole family is revoked. Rows are
+    purged once expired (`refresh_tokens_purge`), when the token could not be used anyway.
+    """
+
+    jti = models.CharField(max_length=64, unique=True)
+    family = models.UUIDField(db_index=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"refresh token {self.jti} of {self.user_id}"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+
+
+class Invitation(models.Model):
+    """An offer of a role in a company, sent to an email address, that the invitee accepts.
+
+    Nobody becomes a member without accepting. The invitation says nothing about whether the
+    address has an account. Only a hash of the token is stored: the token itself is in the email.
+    A pending invitation past `expires_at` can no longer be accepted (its status stays pending:
+    the API shows it as expired).
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()  # stored lower-cased
+    role = models.CharField(max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "email"],
+                condition=models.Q(status="pending"),
+                name="invitation_one_pending_per_company_email",
+            ),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="invitation_role_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=InvitationStatus.values), name="invitation_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.company_id} as {self.role} ({self.status})"

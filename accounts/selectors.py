@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
+from django.utils import timezone
 
-from accounts.models import Account, AccountRole, Company, Membership, User
+from accounts.models import Account, AccountRole, Company, Invitation, InvitationStatus, Membership, User
+
+INVITATION_STATES = ("pending", "expired", "accepted", "revoked", "all")
 
 
-def user_find(*, login: str) -> User | None:
-    """An active user by username or (case-insensitive) email."""
-    return User.objects.filter(Q(username=login) | Q(email__iexact=login), is_active=True).first()
+def username_for_login(*, login: str) -> str | None:
+    """The username of the account (active or not) a login names: a username, or an email in
+    any case; None when no account has it."""
+    usernames = User.objects.values_list("username", flat=True)
+    return usernames.filter(username=login).first() or usernames.filter(email__iexact=login).first()
 
 
 def membership_get(*, user: User, company_id: int) -> Membership | None:
@@ -28,6 +33,26 @@ def companies_for_user(*, user: User) -> QuerySet[Company]:
 
 def company_members(*, company: Company) -> QuerySet[Membership]:
     return Membership.objects.select_related("user").filter(company=company).order_by("id")
+
+
+def company_invitations(*, company: Company, state: str = "pending") -> QuerySet[Invitation]:
+    """The company's invitations in one state, newest first: `pending` (still acceptable),
+    `expired` (pending past their expiry), `accepted`, `revoked`, or `all`."""
+    qs = (
+        Invitation.objects.select_related("invited_by").filter(company=company).order_by("-created_at", "-id")
+    )
+    now = timezone.now()
+    if state == "pending":
+        return qs.filter(status=InvitationStatus.PENDING, expires_at__gt=now)
+    if state == "expired":
+        return qs.filter(status=InvitationStatus.PENDING, expires_at__lte=now)
+    if state in (InvitationStatus.ACCEPTED, InvitationStatus.REVOKED):
+        return qs.filter(status=state)
+    return qs
+
+
+def invitation_get(*, company: Company, pk: int) -> Invitation | None:
+    return Invitation.objects.select_related("invited_by").filter(company=company, pk=pk).first()
 
 
 def accounts_for_company(*, company: Company) -> QuerySet[Account]:

@@ -5,12 +5,21 @@ Each service runs in one transaction and records its audit event inside it.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+import uuid
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, ProtectedError, Q, Value
 from django.db.models.functions import Concat, Substr
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from accounts import errors
 from accounts.chart_templates import TEMPLATES, TemplateAccount
@@ -19,10 +28,14 @@ from accounts.models import (
     Account,
     AccountType,
     Company,
+    Invitation,
+    InvitationStatus,
     Membership,
+    RefreshToken,
     User,
 )
 from audit.changes import diff, snapshot
+from audit.models import AuditAction
 from audit.services import audit_record
 from sofinance.money import is_valid_currency
 from sofinance.permissions import Role
@@ -72,6 +85,93 @@ def user_create(
         user.save()
         audit_record(action="create", obj=user, actor=by, changes=diff(None, snapshot(user)))
     return user
+
+
+# --------------------------------------------------------------------------- refresh tokens
+
+REVOKED_BY_LOGOUT = "logout"
+REVOKED_BY_REUSE = "reuse"
+
+
+def _refresh_token_create(*, user: User, family: uuid.UUID) -> RefreshToken:
+    now = timezone.now()
+    return RefreshToken.objects.create(
+        jti=uuid.uuid4().hex,
+        family=family,
+        user=user,
+        issued_at=now,
+        expires_at=now + settings.JWT_REFRESH_TOKEN_LIFETIME,
+    )
+
+
+def refresh_token_issue(*, user: User) -> RefreshToken:
+    """The first refresh token of a login: it starts a new family."""
+    with transaction.atomic():
+        return _refresh_token_create(user=user, family=uuid.uuid4())
+
+
+def _family_revoke(*, family: uuid.UUID, reason: str) -> int:
+    return RefreshToken.objects.filter(family=family, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
+
+
+def refresh_token_rotate(*, jti: str, subject: str) -> RefreshToken:
+    """Use a refresh token once: it is marked used and its successor (same family) is returned.
+
+    A token used a second time was copied (or a client replayed it): the whole family, every
+    token descending from the same login, is revoked and the use is refused. The revocation
+    commits even though the request fails, and is audited. A revoked or unknown token, or one of
+    an inactive user, is refused.
+    """
+    with transaction.atomic():
+        token = RefreshToken.objects.select_for_update().select_related("user").filter(jti=jti).first()
+        if token is None or str(token.user_id) != subject:
+            raise errors.RefreshTokenRefused()
+        if token.revoked_at is not None:
+            raise errors.RefreshTokenRevoked()
+        if token.used_at is None:
+            if not token.user.is_active:
+                raise errors.RefreshTokenRefused("User not found or inactive.")
+            token.used_at = timezone.now()
+            token.save(update_fields=["used_at"])
+            return _refresh_token_create(user=token.user, family=token.family)
+        revoked = _family_revoke(family=token.family, reason=REVOKED_BY_REUSE)
+        audit_record(
+            action=AuditAction.REVOKE,
+            obj=token.user,
+            actor=token.user,
+            metadata={"reason": "refresh_token_reused", "family": str(token.family), "revoked": revoked},
+        )
+    raise errors.RefreshTokenReused()
+
+
+def refresh_token_revoke(*, jti: str, subject: str) -> int:
+    """Log out: revoke the refresh token and every token of its family (its login).
+
+    Access tokens already issued keep working until they expire (JWT_ACCESS_TOKEN_LIFETIME).
+    Revoking a revoked family again changes nothing; returns how many tokens were revoked.
+    """
+    with transaction.atomic():
+        token = RefreshToken.objects.select_for_update().select_related("user").filter(jti=jti).first()
+        if token is None or str(token.user_id) != subject:
+            raise errors.RefreshTokenRefused()
+        revoked = _family_revoke(family=token.family, reason=REVOKED_BY_LOGOUT)
+        if revoked:
+            audit_record(
+                action=AuditAction.LOGOUT,
+                obj=token.user,
+                actor=token.user,
+                metadata={"channel": "api", "family": str(token.family), "revoked": revoked},
+            )
+    return revoked
+
+
+def refresh_tokens_purge() -> int:
+    """Delete the rows of refresh tokens that have expired (they are refused by their signature's
+    expiry anyway); returns how many."""
+    deleted, _ = RefreshToken.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
 
 
 # --------------------------------------------------------------------------- companies
@@ -165,6 +265,171 @@ def membership_add(*, company: Company, user: User, role: str, by: User | None) 
             actor=by,
             changes=diff(None, {"user": user.pk, "role": role}),
         )
+    return membership
+
+
+# --------------------------------------------------------------------------- invitations
+
+INVITATION_FIELDS = ("email", "role", "status", "expires_at")
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _lock_company(company: Company) -> None:
+    """Serialise the membership changes of one company (invitations and their checks)."""
+    list(Company.objects.select_for_update().filter(pk=company.pk))
+
+
+def _normalise_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise errors.InvalidCompany(details={"email": ["Enter a valid email address."]}) from exc
+    return email
+
+
+def _send_invitation_email(*, invitation_id: int, token: str) -> None:
+    invitation = Invitation.objects.select_related("company", "invited_by").get(pk=invitation_id)
+    accept_url = settings.INVITATION_ACCEPT_URL
+    context = {
+        "invitation": invitation,
+        "token": token,
+        "accept_link": f"{accept_url}{'&' if '?' in accept_url else '?'}token={token}" if accept_url else "",
+        "inviter": invitation.invited_by.get_full_name() or invitation.invited_by.username
+        if invitation.invited_by
+        else "An administrator",
+    }
+    send_mail(
+        subject=f"You are invited to join {invitation.company.name} on SOFinance",
+        message=render_to_string("accounts/email/invitation.txt", context),
+        from_email=None,  # DEFAULT_FROM_EMAIL
+        recipient_list=[invitation.email],
+    )
+
+
+def invitation_create(*, company: Company, email: str, role: str, by: User | None) -> Invitation:
+    """Invite an email address to a role in the company.
+
+    The invitee becomes a member only by accepting (`invitation_accept`). The answer is the same
+    whether or not the address has an account; only an address that is already a member of this
+    company (the company's admins see those anyway) is refused. Inviting an address again
+    replaces its pending invitation (a new token and expiry: a resend). The email with the token
+    is sent after commit; only the token's hash is stored.
+    """
+    email = _normalise_email(email)
+    if role not in Role.values:
+        raise errors.InvalidCompany(details={"role": [f"{role!r} is not a role."]})
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        _lock_company(company)
+        if Membership.objects.filter(company=company, user__email__iexact=email).exists():
+            raise errors.AlreadyMember()
+        for previous in Invitation.objects.select_for_update().filter(
+            company=company, email=email, status=InvitationStatus.PENDING
+        ):
+            _invitation_set_status(previous, InvitationStatus.REVOKED, by=by, reason="replaced")
+        invitation = Invitation.objects.create(
+            company=company,
+            email=email,
+            role=role,
+            token_hash=invitation_token_hash(token),
+            invited_by=by,
+            expires_at=timezone.now() + settings.INVITATION_TTL,
+        )
+        audit_record(
+            action="create",
+            company=company,
+            obj=invitation,
+            actor=by,
+            changes=diff(None, snapshot(invitation, INVITATION_FIELDS)),
+        )
+        invitation_id = invitation.pk
+        transaction.on_commit(
+            lambda: _send_invitation_email(invitation_id=invitation_id, token=token), robust=True
+        )
+    return invitation
+
+
+def _invitation_set_status(invitation: Invitation, status: str, *, by: User | None, reason: str = "") -> None:
+    before = invitation.status
+    invitation.status = status
+    now = timezone.now()
+    if status == InvitationStatus.REVOKED:
+        invitation.revoked_at = now
+    elif status == InvitationStatus.ACCEPTED:
+        invitation.accepted_at, invitation.accepted_by = now, by
+    invitation.save(update_fields=["status", "revoked_at", "accepted_at", "accepted_by"])
+    audit_record(
+        action="update",
+        company=invitation.company_id,
+        obj=invitation,
+        actor=by,
+        changes={"status": {"before": before, "after": status}},
+        metadata={"reason": reason} if reason else None,
+    )
+
+
+def invitation_revoke(*, invitation: Invitation, by: User | None) -> Invitation:
+    """Withdraw a pending invitation: its token no longer works."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.status != InvitationStatus.PENDING:
+            raise errors.InvitationNotPending(
+                f"This invitation is {invitation.status} and cannot be revoked."
+            )
+        _invitation_set_status(invitation, InvitationStatus.REVOKED, by=by)
+    return invitation
+
+
+def _pending_invitation(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("company")
+        .filter(token_hash=invitation_token_hash(token or ""))
+        .first()
+    )
+    if invitation is None:
+        raise errors.InvitationNotFound()
+    if invitation.status != InvitationStatus.PENDING:
+        raise errors.InvitationNotPending(f"This invitation was {invitation.status}.")
+    if invitation.expires_at <= timezone.now():
+        raise errors.InvitationNotPending("This invitation has expired; ask for a new one.")
+    return invitation
+
+
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Accept an invitation as `user`, who must own the invited address; makes the membership."""
+    with transaction.atomic():
+        invitation = _pending_invitation(token)
+        if user.email.strip().lower() != invitation.email:
+            raise errors.InvitationForAnotherEmail()
+        membership = membership_add(company=invitation.company, user=user, role=invitation.role, by=user)
+        _invitation_set_status(invitation, InvitationStatus.ACCEPTED, by=user)
+    return membership
+
+
+def invitation_accept_with_signup(*, token: str, username: str, password: str) -> Membership:
+    """Accept an invitation by creating the invitee's account (with the invited address).
+
+    The password must pass the configured validators. An address that already has an account
+    is refused: its owner logs in and accepts.
+    """
+    with transaction.atomic():
+        invitation = _pending_invitation(token)
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise errors.MembershipConflict(
+                "An account with this email address exists: log in and accept the invitation."
+            )
+        try:
+            validate_password(password, user=User(username=username, email=invitation.email))
+        except DjangoValidationError as exc:
+            raise errors.InvalidCompany(details={"password": exc.messages}) from exc
+        user = user_create(username=username, email=invitation.email, password=password, by=None)
+        membership = membership_add(company=invitation.company, user=user, role=invitation.role, by=user)
+        _invitation_set_status(invitation, InvitationStatus.ACCEPTED, by=user)
     return membership
 
 

@@ -17,7 +17,6 @@ Every Celery task is also named automatically (`task:<task name>`) by the hooks 
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,17 +43,6 @@ _context: ContextVar[AuditContext] = ContextVar(
     "audit_context",
     default=AuditContext(),  # noqa: B039 - frozen dataclass, immutable
 )
-
-
-def normalise_ip(value: str | None) -> str | None:
-    """An IP address as the database's inet type will return it (or None): the signature
-    covers the value, so it must not change on the way in and out."""
-    if not value:
-        return None
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        return None
 
 
 def _request_user(request: Any) -> Any:

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from audit.context import audit_context, normalise_ip
-
-
-def client_ip(request) -> str | None:
-    """REMOTE_ADDR, normalised (the database's inet type would rewrite it, breaking signatures).
-
-    Behind a proxy REMOTE_ADDR is the proxy's address. X-Forwarded-For is not read: any client
-    can send it, and trusting it needs the list of trusted proxies, which is not configured.
-    """
-    return normalise_ip(request.META.get("REMOTE_ADDR"))
+from audit.context import audit_context
+from sofinance.client_ip import client_ip
 
 
 class AuditContextMiddleware:

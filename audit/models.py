@@ -52,6 +52,7 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", "Login"
     LOGIN_FAILED = "login_failed", "Login failed"
     LOGOUT = "logout", "Logout"
+    REVOKE = "revoke", "Revoke"
     EXPORT = "export", "Export"
     CLOSE = "close", "Close"
     REOPEN = "reopen", "Reopen"

@@ -22,6 +22,7 @@ from audit.models import GLOBAL_CHAIN, ActorType, AuditEvent, AuditPendingSeal, 
 from audit.sealing import audit_chain_seal, audit_chains_seal, schedule_seal
 from audit.signing import canonical_content, sign
 from audit.verification import AuditVerification, ChainVerification, verify_audit_chain
+from sofinance.client_ip import normalise_ip
 from sofinance.db_batch import StatementBatch
 
 __all__ = [
@@ -100,7 +101,7 @@ def audit_event_build(
         changes=json_value(changes or {}),
         metadata=json_value(metadata or {}),
         request_id=(ctx.request_id or "")[:128],
-        ip=audit_ctx.normalise_ip(ctx.ip),
+        ip=normalise_ip(ctx.ip),
         user_agent=(ctx.user_agent or "")[:512],
     )
     event.signature = sign(canonical_content(event))

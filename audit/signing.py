@@ -82,3 +82,12 @@ def head_signature(
 
 def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a, b)
+
+
+def anchor_signature(payload: bytes, *, key: bytes | None = None) -> str:
+    """The HMAC of an anchor file's canonical content (audit.anchoring)."""
+    return hmac.digest(key or hmac_key(), b"anchor|" + payload, hashlib.sha256).hex()
+
+
+def canonical_json(value: Any) -> bytes:
+    return _dumps(value).encode()

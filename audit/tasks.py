@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from audit.anchoring import audit_heads_anchor
 from audit.context import system_actor
 from audit.sealing import audit_chains_seal, clear_seal_debounce
 from audit.verification import verify_audit_chain
@@ -31,3 +32,16 @@ def audit_verify_chains() -> dict:
         "reason": result.reason,
         "detail": result.detail,
     }
+
+
+@shared_task(name="audit.tasks.audit_anchor_heads")
+def audit_anchor_heads() -> dict:
+    """Write the chain heads to an anchor file outside the database (see audit.anchoring).
+
+    A trail that disagrees with the newest anchor is not anchored: the task fails with the
+    reason, logged at error level (and so Sentry)."""
+    with system_actor("task:audit.anchor_heads"):
+        anchor = audit_heads_anchor()
+    if anchor is None:
+        return {"anchor": None, "chains": None}
+    return {"anchor": anchor.name, "chains": len(anchor.heads)}

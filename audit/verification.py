@@ -10,6 +10,10 @@ For each chain, under its head lock (sealers of that chain wait; writers never d
 2. The head: its signature, and the last seal must be the head's (`seq` and hash): events
    removed from the tail, with their seals, are found here.
 3. Unsealed events (written, not sealed yet): their signatures.
+4. The newest anchor (audit.anchoring), written outside the database: a chain it records must
+   still exist, not be behind it, and carry the anchored hash at the anchored seq. So a wiped or
+   rewound trail is broken, not "intact", even when the head was rewritten with the key. An
+   anchor that cannot be read or does not verify makes every chain not ok.
 
 Verification stops at the first broken event of a chain and names it. Rows are streamed with
 server-side cursors and only the columns the hashes need, so memory stays flat.
@@ -26,6 +30,7 @@ from enum import StrEnum
 import structlog
 from django.db import transaction
 
+from audit.anchoring import Anchor, AnchoredHead, AnchorError, anchor_conflict, latest_anchor
 from audit.models import (
     GENESIS_HASH,
     AuditChainHead,
@@ -60,6 +65,11 @@ class BreakReason(StrEnum):
     HEAD_MISSING = "head_missing"
     HEAD_MISMATCH = "head_mismatch"
     HEAD_SIGNATURE_MISMATCH = "head_signature_mismatch"
+    CHAIN_MISSING = "chain_missing"
+    BEHIND_ANCHOR = "behind_anchor"
+    ANCHOR_MISMATCH = "anchor_mismatch"
+    ANCHOR_INVALID = "anchor_invalid"
+    ANCHOR_UNAVAILABLE = "anchor_unavailable"
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,8 @@ class ChainVerification:
     broken_event_id: int | None = None
     reason: str = ""
     detail: str = ""
+    anchor: str = ""  # the anchor file compared against ("" when none exists yet)
+    anchored_seq: int | None = None  # the chain's seq in that anchor (None: not in it)
 
 
 @dataclass(frozen=True)
@@ -114,7 +126,9 @@ class _Broken(Exception):
         self.event_id, self.reason, self.detail = event_id, reason, detail
 
 
-def _verify_chain_locked(chain: str) -> ChainVerification:
+def _verify_chain_locked(
+    chain: str, anchor: Anchor | None = None, anchor_error: AnchorError | None = None
+) -> ChainVerification:
     company_id = chain_company_id(chain)
     key = hmac_key()
     head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
@@ -135,7 +149,11 @@ def _verify_chain_locked(chain: str) -> ChainVerification:
             broken_event_id=broken.event_id if broken else None,
             reason=str(broken.reason) if broken else "",
             detail=broken.detail if broken else "",
+            anchor=anchor.name if anchor else "",
+            anchored_seq=anchored.seq if anchored else None,
         )
+
+    anchored: AnchoredHead | None = anchor.heads.get(chain) if anchor else None
 
     try:
         if head is not None and not same(
@@ -224,22 +242,33 @@ def _verify_chain_locked(chain: str) -> ChainVerification:
                         "written outside the application",
                     )
                 unsealed += 1
+
+        if anchored is not None:
+            conflict = anchor_conflict(anchored, head)
+            if conflict is not None:
+                raise _Broken(conflict.event_id, BreakReason(conflict.reason), conflict.detail)
+        if anchor_error is not None:
+            raise _Broken(None, BreakReason(anchor_error.reason), anchor_error.detail)
     except _Broken as broken:
         return result(broken)
     return result()
 
 
-def audit_chain_verify(*, chain: str) -> ChainVerification:
-    """Verify one chain under its head lock (a seal of the chain waits until the check ends)."""
+def audit_chain_verify(
+    *, chain: str, anchor: Anchor | None = None, anchor_error: AnchorError | None = None
+) -> ChainVerification:
+    """Verify one chain under its head lock (a seal of the chain waits until the check ends),
+    and against its head in `anchor` (the newest anchor) when given."""
     with transaction.atomic():
-        return _verify_chain_locked(chain)
+        return _verify_chain_locked(chain, anchor, anchor_error)
 
 
-def audit_chains(*, company_id: int | None = None) -> list[str]:
-    """Every chain that has events, a head or pending seals (or just the company's)."""
+def audit_chains(*, company_id: int | None = None, anchor: Anchor | None = None) -> list[str]:
+    """Every chain that has events, a head, pending seals or an anchored head (or just the company's)."""
     if company_id is not None:
         return [chain_key(company_id)]
-    names = set(AuditChainHead.objects.values_list("chain", flat=True))
+    names = set(anchor.heads) if anchor else set()
+    names.update(AuditChainHead.objects.values_list("chain", flat=True))
     names.update(AuditPendingSeal.objects.order_by().values_list("chain", flat=True).distinct())
     names.update(
         chain_key(value)
@@ -255,8 +284,15 @@ def verify_audit_chain(*, company_id: int | None = None) -> AuditVerification:
     not, the first broken event and why. It never repairs anything.
     """
     started = time.perf_counter()
+    anchor: Anchor | None = None
+    anchor_error: AnchorError | None = None
+    try:
+        anchor = latest_anchor()
+    except AnchorError as exc:
+        anchor_error = exc
     results: Iterable[ChainVerification] = [
-        audit_chain_verify(chain=name) for name in audit_chains(company_id=company_id)
+        audit_chain_verify(chain=name, anchor=anchor, anchor_error=anchor_error)
+        for name in audit_chains(company_id=company_id, anchor=anchor)
     ]
     chains = tuple(results)
     verification = AuditVerification(
@@ -267,8 +303,7 @@ def verify_audit_chain(*, company_id: int | None = None) -> AuditVerification:
     )
     for c in chains:
         log = logger.info if c.ok else logger.error
-        # The head of each chain goes to the logs: shipped off the database, it is the anchor
-        # that shows a chain was rewound or wiped by someone holding the key or the tables.
+        # The head of each chain goes to the logs too: a second record outside the database.
         log(
             "audit_chain_verified",
             chain=c.chain,
@@ -279,5 +314,7 @@ def verify_audit_chain(*, company_id: int | None = None) -> AuditVerification:
             head_hash=c.head_hash,
             broken_event_id=c.broken_event_id,
             reason=c.reason or None,
+            anchor=c.anchor or None,
+            anchored_seq=c.anchored_seq,
         )
     return verification

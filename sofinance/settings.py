@@ -37,6 +37,14 @@ if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     if JWT_SECRET == DEV_JWT_SECRET:
         raise ImproperlyConfigured("JWT_SECRET must be set when DEBUG is off.")
+    from sofinance.api.jwt import check_key_ring
+
+    _jwt_problems = check_key_ring(JWT_SECRET)
+    if _jwt_problems:
+        raise ImproperlyConfigured(
+            f"JWT_SECRET is not usable: {'; '.join(_jwt_problems)} "
+            "(expected kid:secret pairs, comma-separated, each secret at least 32 bytes)."
+        )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -54,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI assets served locally: /api/docs/ works offline
     "django_celery_beat",
     "django_prometheus",
+    "axes",  # login throttling (accounts/login_throttle.py)
     "sofinance.apps.PlatformConfig",
     "audit.apps.AuditConfig",
     "accounts.apps.AccountsConfig",
@@ -74,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.middleware.AuditContextMiddleware",
+    # Turns a locked admin login into the lockout page (the API answers its own 429).
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -99,7 +110,11 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses any login of a locked account or address, before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.EmailOrUsernameBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -177,8 +192,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.audit_verify_chains",
         "schedule": timedelta(hours=1),
     },
+    "audit-anchor-heads": {
+        "task": "audit.tasks.audit_anchor_heads",
+        "schedule": timedelta(seconds=env.int("AUDIT_ANCHOR_INTERVAL", default=3600)),
+    },
     "idempotency-purge": {
         "task": "sofinance.tasks.idempotency_purge_expired",
+        "schedule": timedelta(hours=1),
+    },
+    "refresh-tokens-purge": {
+        "task": "accounts.tasks.refresh_tokens_purge_expired",
         "schedule": timedelta(hours=1),
     },
 }
@@ -217,6 +240,12 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", defau
 API_VERSION = "1.0"
 # Key for the HMAC that seals each audit event's content; defaults to SECRET_KEY.
 AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY", default=SECRET_KEY)
+# Anchors of the audit chain heads on the default storage (audit/anchoring.py): on a bucket with
+# S3 Object Lock each file is kept this long, in this mode (GOVERNANCE or COMPLIANCE).
+AUDIT_ANCHOR_RETENTION_DAYS = env.int("AUDIT_ANCHOR_RETENTION_DAYS", default=2557)
+AUDIT_ANCHOR_LOCK_MODE = env("AUDIT_ANCHOR_LOCK_MODE", default="GOVERNANCE")
+if AUDIT_ANCHOR_LOCK_MODE not in ("GOVERNANCE", "COMPLIANCE"):
+    raise ImproperlyConfigured("AUDIT_ANCHOR_LOCK_MODE must be GOVERNANCE or COMPLIANCE.")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
@@ -264,6 +293,42 @@ SPECTACULAR_SETTINGS = {
     ],
     # Security schemes come from the authentication classes (jwtAuth: sofinance/api/schema.py).
 }
+
+# --------------------------------------------------------------------------- client address, logins
+# Reverse proxies in front of the app that append to X-Forwarded-For; 0 = trust the socket only
+# (sofinance/client_ip.py). Every limit and audit event uses the address this gives.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# django-axes (accounts/login_throttle.py): failures per account and per address, then a lock.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_LOCKOUT_SECONDS", default=900))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lock ends on time, however often it is tried
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit trail already
+AXES_CLIENT_IP_CALLABLE = "sofinance.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.login_throttle.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.login_throttle.lockout_response"
+AXES_VERBOSE = False
+
+# --------------------------------------------------------------------------- email, invitations
+# EMAIL_URL configures the backend in one variable (django-environ): consolemail:// (the default,
+# mails printed to the log), smtp://user:password@host:25, smtp+tls://…:587, smtp+ssl://…:465.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SOFinance <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+INVITATION_TTL = timedelta(hours=env.int("INVITATION_TTL_HOURS", default=7 * 24))
+# A page of your front end that accepts invitations: the email links to it with ?token=…
+# Empty: the email gives the token and the API call that accepts it.
+INVITATION_ACCEPT_URL = env("INVITATION_ACCEPT_URL", default="")
 
 # --------------------------------------------------------------------------- security
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

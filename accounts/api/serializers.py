@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.models import Account, AccountRole, AccountType, Company, Membership, User
+from accounts.models import (
+    Account,
+    AccountRole,
+    AccountType,
+    Company,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    User,
+)
 from sofinance.permissions import Role
 
 
@@ -15,6 +25,12 @@ class TokenObtainInput(serializers.Serializer):
 
 class TokenRefreshInput(serializers.Serializer):
     refresh = serializers.CharField()
+
+
+class LogoutOutput(serializers.Serializer):
+    revoked = serializers.IntegerField(
+        help_text="How many refresh tokens this call revoked (0 when already revoked)."
+    )
 
 
 class TokenPairOutput(serializers.Serializer):
@@ -76,9 +92,57 @@ class MemberOutput(serializers.ModelSerializer):
         fields = ["id", "user", "role", "created_at"]
 
 
-class MemberAddInput(serializers.Serializer):
-    user = serializers.JSONField(help_text="The user's id (number), username or email (string).")
-    role = serializers.ChoiceField(choices=Role.choices)
+class InvitationCreateInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, help_text="The address the invitation is sent to.")
+    role = serializers.ChoiceField(choices=Role.choices, help_text="The role the invitee gets on accepting.")
+
+
+class InvitationOutput(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField(
+        help_text="`pending` (can be accepted), `expired`, `accepted` or `revoked`."
+    )
+    invited_by = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    accepted_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    revoked_at = serializers.DateTimeField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "role",
+            "status",
+            "invited_by",
+            "created_at",
+            "expires_at",
+            "accepted_at",
+            "revoked_at",
+        ]
+
+    def get_status(self, obj) -> str:
+        if obj.status == InvitationStatus.PENDING and obj.expires_at <= timezone.now():
+            return "expired"
+        return obj.status
+
+
+class InvitationAcceptInput(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token from the invitation email.")
+    username = serializers.CharField(
+        max_length=150,
+        required=False,
+        help_text="Only without a login: the username of the account to create for the invited address.",
+    )
+    password = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Only without a login: the new account's password.",
+    )
+
+
+class InvitationAcceptOutput(serializers.Serializer):
+    user = UserOutput()
+    membership = MembershipOfUserOutput()
 
 
 class MemberChangeInput(serializers.Serializer):

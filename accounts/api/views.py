@@ -5,22 +5,44 @@ from __future__ import annotations
 import django_filters
 from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import Exists, OuterRef
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 
 from accounts import selectors, services
 from accounts.api import serializers as s
-from accounts.errors import InvalidAccount, UserNotFound
-from accounts.models import Account, AccountType, Company, Membership, User
+from accounts.errors import InvalidAccount, RefreshTokenRefused
+from accounts.login_throttle import login_locked_error
+from accounts.models import Account, AccountType, Company, Invitation, Membership, RefreshToken
 from sofinance.api.idempotency import idempotent
 from sofinance.api.jwt import REFRESH, InvalidToken, decode_token, issue_token_pair
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, parse_object_ref, validated
-from sofinance.errors import NotAuthenticated, NotFound
+from sofinance.errors import NotAuthenticated, NotFound, ValidationFailed
 from sofinance.permissions import Action
 
 # --------------------------------------------------------------------------- auth
+
+
+def _token_pair(refresh: RefreshToken) -> dict:
+    return issue_token_pair(
+        user_id=refresh.user_id,
+        refresh_jti=refresh.jti,
+        refresh_issued_at=refresh.issued_at,
+        refresh_expires_at=refresh.expires_at,
+    )
+
+
+def _refresh_claims(token: str, *, allow_expired: bool = False) -> tuple[str, str]:
+    """(jti, subject) of a signed refresh token; 401 for anything else."""
+    try:
+        payload = decode_token(token, expected_type=REFRESH, allow_expired=allow_expired)
+    except InvalidToken as exc:
+        raise NotAuthenticated(str(exc)) from exc
+    jti = payload.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise RefreshTokenRefused()
+    return jti, str(payload["sub"])
 
 
 class TokenObtainView(GenericAPIView):
@@ -34,31 +56,86 @@ class TokenObtainView(GenericAPIView):
     def post(self, request):
         data = validated(s.TokenObtainInput, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
+        if getattr(request, "axes_locked_out", False):
+            # Too many failures for this account or address: refused whatever the password.
+            raise login_locked_error(request, {"username": data["username"]})
         if user is None:
             raise NotAuthenticated("Invalid username/email or password.")
         # Same signal as a session login: updates last_login and records the audit event.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
-        return ok(issue_token_pair(user_id=user.pk))
+        return ok(_token_pair(services.refresh_token_issue(user=user)))
+
+
+REFRESH_EXAMPLE = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0.eyJzdWIiOiI3In0.c2lnbmF0dXJl"
 
 
 class TokenRefreshView(GenericAPIView):
-    """Exchange a refresh token for a new access and refresh token."""
-
     permission_classes = [AllowAny]
     authentication_classes: list = []
     serializer_class = s.TokenRefreshInput
 
-    @extend_schema(request=s.TokenRefreshInput, responses={200: s.TokenPairOutput})
+    @extend_schema(
+        summary="Refresh the tokens",
+        description=(
+            "Exchange a refresh token for a new access token **and a new refresh token**. "
+            "Refresh tokens rotate: the one you send is used up, so store the new one and use "
+            "it next time.\n\n"
+            "Sending a refresh token that was already used is treated as theft: every refresh "
+            "token descending from the same login is revoked and the answer is 401 "
+            "`not_authenticated` with `details.reason` `refresh_token_reused`; log in again. "
+            "A revoked token (after `POST /auth/logout`) gives `refresh_token_revoked`. "
+            "If a refresh response is lost, do not retry with the old token: log in again."
+        ),
+        request=s.TokenRefreshInput,
+        responses={
+            200: s.TokenPairOutput,
+            400: OpenApiResponse(description="No `refresh` given (`validation_error`)."),
+            401: OpenApiResponse(
+                description="Expired, invalid, used or revoked refresh token (`not_authenticated`, "
+                "`details.reason` says which)."
+            ),
+        },
+        examples=[OpenApiExample("Refresh", value={"refresh": REFRESH_EXAMPLE}, request_only=True)],
+    )
     def post(self, request):
         data = validated(s.TokenRefreshInput, request.data)
-        try:
-            payload = decode_token(data["refresh"], expected_type=REFRESH)
-        except InvalidToken as exc:
-            raise NotAuthenticated(str(exc)) from exc
-        user = User.objects.filter(pk=payload["sub"], is_active=True).first()
-        if user is None:
-            raise NotAuthenticated("User not found or inactive.")
-        return ok(issue_token_pair(user_id=user.pk))
+        jti, subject = _refresh_claims(data["refresh"])
+        return ok(_token_pair(services.refresh_token_rotate(jti=jti, subject=subject)))
+
+
+class LogoutView(GenericAPIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    serializer_class = s.TokenRefreshInput
+
+    @extend_schema(
+        summary="Log out (revoke a refresh token)",
+        description=(
+            "Revoke the given refresh token and every refresh token of the same login (the "
+            "tokens it was rotated into), so none of them can be refreshed again. No access token "
+            "is needed: the refresh token proves the session. Logging out twice is harmless "
+            "(`revoked` is then 0); an expired refresh token is accepted.\n\n"
+            "**Access tokens already issued keep working until they expire** "
+            "(`expires_in` seconds after they were issued, 15 minutes by default): discard "
+            "yours when you log out."
+        ),
+        request=s.TokenRefreshInput,
+        responses={
+            200: s.LogoutOutput,
+            400: OpenApiResponse(description="No `refresh` given (`validation_error`)."),
+            401: OpenApiResponse(
+                description="Not a refresh token signed by this server (`not_authenticated`)."
+            ),
+        },
+        examples=[
+            OpenApiExample("Log out", value={"refresh": REFRESH_EXAMPLE}, request_only=True),
+            OpenApiExample("Logged out", value={"revoked": 3}, response_only=True, status_codes=["200"]),
+        ],
+    )
+    def post(self, request):
+        data = validated(s.TokenRefreshInput, request.data)
+        jti, subject = _refresh_claims(data["refresh"], allow_expired=True)
+        return ok({"revoked": services.refresh_token_revoke(jti=jti, subject=subject)})
 
 
 class MeView(GenericAPIView):
@@ -140,21 +217,231 @@ class MemberListView(CompanyScopedMixin, GenericAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.MemberOutput(page, many=True).data)
 
-    @extend_schema(request=s.MemberAddInput, responses={201: s.MemberOutput})
+    @extend_schema(
+        summary="Invite a member",
+        description=(
+            "Send an invitation to join the company with a role. **Nobody becomes a member until "
+            "they accept**: the invitee receives an email with a token and accepts it with "
+            "`POST /api/v1/invitations/accept` (logged in with the account of that address, or "
+            "creating one).\n\n"
+            "The response is the same whether or not the address has an account: it never says. "
+            "Inviting an address again replaces its pending invitation (a new email, token and "
+            "expiry). An address that is already a member of this company is a 409 "
+            "(`details.reason` `already_member`). Invitations expire after "
+            "`INVITATION_TTL_HOURS` (7 days by default). Company admins only."
+        ),
+        request=s.InvitationCreateInput,
+        responses={
+            201: s.InvitationOutput,
+            400: OpenApiResponse(description="Not an email address, or not a role (`validation_error`)."),
+            403: OpenApiResponse(description="Only company admins invite (`permission_denied`)."),
+            404: OpenApiResponse(description="Not a company of yours (`not_found`)."),
+            409: OpenApiResponse(
+                description="Already a member of the company (`conflict`, reason `already_member`)."
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Invite", value={"email": "dana@example.com", "role": "accountant"}, request_only=True
+            ),
+            OpenApiExample(
+                "Invitation sent",
+                value={
+                    "id": 12,
+                    "email": "dana@example.com",
+                    "role": "accountant",
+                    "status": "pending",
+                    "invited_by": 3,
+                    "created_at": "2026-03-02T09:15:00Z",
+                    "expires_at": "2026-03-09T09:15:00Z",
+                    "accepted_at": None,
+                    "revoked_at": None,
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    )
     @idempotent
     def post(self, request, company_id):
-        data = validated(s.MemberAddInput, request.data)
-        ref = parse_object_ref(data["user"])
-        if isinstance(ref, int):
-            user = User.objects.filter(pk=ref, is_active=True).first()
-        else:
-            user = selectors.user_find(login=ref) if ref else None
-        if user is None:
-            raise UserNotFound(details={"user": data["user"]})
-        membership = services.membership_add(
-            company=self.company, user=user, role=data["role"], by=request.user
+        data = validated(s.InvitationCreateInput, request.data)
+        invitation = services.invitation_create(
+            company=self.company, email=data["email"], role=data["role"], by=request.user
         )
-        return ok(s.MemberOutput(membership).data, status=201)
+        return ok(s.InvitationOutput(invitation).data, status=201)
+
+
+class InvitationListView(CompanyScopedMixin, GenericAPIView):
+    serializer_class = s.InvitationOutput
+    queryset = Invitation.objects.none()  # for the schema generator, as above
+    actions = {"get": Action.MEMBERS_VIEW}
+
+    def get_queryset(self):
+        state = self.request.query_params.get("status", "pending")
+        if state not in selectors.INVITATION_STATES:
+            raise ValidationFailed(
+                details={"status": [f"Choose one of: {', '.join(selectors.INVITATION_STATES)}."]}
+            )
+        return selectors.company_invitations(company=self.company, state=state)
+
+    @extend_schema(
+        summary="List invitations",
+        description=(
+            "The company's invitations, newest first. By default the pending ones (not accepted, "
+            "not revoked, not expired); `?status=` picks `expired`, `accepted`, `revoked` or `all`. "
+            "The invitation token is never shown: it is only in the invitee's email."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=list(selectors.INVITATION_STATES),
+                default="pending",
+                description="Which invitations to list.",
+            )
+        ],
+        responses={
+            200: s.InvitationOutput(many=True),
+            400: OpenApiResponse(description="Unknown `status` (`validation_error`)."),
+            403: OpenApiResponse(description="Your role may not see members (`permission_denied`)."),
+            404: OpenApiResponse(description="Not a company of yours (`not_found`)."),
+        },
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.InvitationOutput(page, many=True).data)
+
+
+class InvitationDetailView(CompanyScopedMixin, GenericAPIView):
+    serializer_class = s.InvitationOutput
+    actions = {"get": Action.MEMBERS_VIEW, "delete": Action.MEMBERS_MANAGE}
+
+    def _invitation(self, pk) -> Invitation:
+        invitation = selectors.invitation_get(company=self.company, pk=pk)
+        if invitation is None:
+            raise NotFound()
+        return invitation
+
+    @extend_schema(
+        summary="Get an invitation", description="One invitation of the company (never its token)."
+    )
+    def get(self, request, company_id, pk):
+        return ok(s.InvitationOutput(self._invitation(pk)).data)
+
+    @extend_schema(
+        summary="Revoke an invitation",
+        description=(
+            "Withdraw a pending invitation: its token stops working at once. Returns the "
+            "invitation with `status` `revoked`. An invitation already accepted or revoked is a "
+            "409 (`details.reason` `invitation_not_pending`); to remove a member who accepted, "
+            "delete the membership. Company admins only."
+        ),
+        responses={
+            200: s.InvitationOutput,
+            403: OpenApiResponse(description="Only company admins revoke (`permission_denied`)."),
+            404: OpenApiResponse(description="No such invitation in this company (`not_found`)."),
+            409: OpenApiResponse(
+                description="Already accepted or revoked (`conflict`, reason `invitation_not_pending`)."
+            ),
+        },
+    )
+    def delete(self, request, company_id, pk):
+        invitation = services.invitation_revoke(invitation=self._invitation(pk), by=request.user)
+        return ok(s.InvitationOutput(invitation).data)
+
+
+class InvitationAcceptView(GenericAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = s.InvitationAcceptInput
+
+    @extend_schema(
+        summary="Accept an invitation",
+        description=(
+            "Join the company an invitation names, with its role, using the token from the "
+            "invitation email.\n\n"
+            '- **Logged in** (a bearer token or the admin session): send `{"token"}`. Your '
+            "account's email must be the invited address (403 otherwise). Answers 200.\n"
+            '- **No account yet**: send `{"token", "username", "password"}` without '
+            "logging in: an account with the invited address is created (the password must pass "
+            "the password rules) and joins. Answers 201. If the address already has an account, "
+            "409: log in and accept.\n\n"
+            "An unknown token is 404; an invitation that was accepted, revoked or has expired is "
+            "409 (`details.reason` `invitation_not_pending`). Then log in with "
+            "`POST /api/v1/auth/token` as usual."
+        ),
+        request=s.InvitationAcceptInput,
+        responses={
+            200: s.InvitationAcceptOutput,
+            201: s.InvitationAcceptOutput,
+            400: OpenApiResponse(
+                description="No token; or, without a login, a weak password (`validation_error`)."
+            ),
+            401: OpenApiResponse(
+                description="Not logged in and no username and password given (`not_authenticated`)."
+            ),
+            403: OpenApiResponse(
+                description="The invitation was sent to another address (`permission_denied`)."
+            ),
+            404: OpenApiResponse(description="No invitation has this token (`not_found`)."),
+            409: OpenApiResponse(
+                description=(
+                    "Accepted, revoked or expired (reason `invitation_not_pending`); already a member; "
+                    "or the address has an account (`conflict`)."
+                )
+            ),
+        },
+        examples=[
+            OpenApiExample("Accept (logged in)", value={"token": "kq3…Zt8"}, request_only=True),
+            OpenApiExample(
+                "Accept and create my account",
+                value={"token": "kq3…Zt8", "username": "dana", "password": "a long passphrase"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Joined",
+                value={
+                    "user": {
+                        "id": 9,
+                        "username": "dana",
+                        "email": "dana@example.com",
+                        "first_name": "",
+                        "last_name": "",
+                    },
+                    "membership": {
+                        "id": 31,
+                        "company": {
+                            "id": 7,
+                            "name": "Books Ltd",
+                            "currency": "EUR",
+                            "fiscal_year_start": 1,
+                            "role": "accountant",
+                            "created_at": "2026-01-05T10:00:00Z",
+                        },
+                        "role": "accountant",
+                    },
+                },
+                response_only=True,
+                status_codes=["200", "201"],
+            ),
+        ],
+    )
+    def post(self, request):
+        data = validated(s.InvitationAcceptInput, request.data)
+        if request.user.is_authenticated:
+            membership = services.invitation_accept(token=data["token"], user=request.user)
+            status = 200
+        elif data.get("username") and data.get("password"):
+            membership = services.invitation_accept_with_signup(
+                token=data["token"], username=data["username"], password=data["password"]
+            )
+            status = 201
+        else:
+            raise NotAuthenticated(
+                "Log in to accept, or give a username and password to create your account."
+            )
+        context = {"roles": {membership.company_id: membership.role}}
+        body = {"user": membership.user, "membership": membership}
+        return ok(s.InvitationAcceptOutput(body, context=context).data, status=status)
 
 
 class MemberDetailView(CompanyScopedMixin, GenericAPIView):

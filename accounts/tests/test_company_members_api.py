@@ -1,10 +1,12 @@
-"""Company admins list, add, change and remove members; a company always keeps an admin."""
+"""Company admins list, invite, change and remove members; a company always keeps an admin.
+
+Adding a member sends an invitation (accounts/tests/test_invitations.py covers accepting it)."""
 
 from __future__ import annotations
 
 import pytest
 
-from accounts.models import Membership
+from accounts.models import Invitation, Membership
 from accounts.tests.factories import CompanyFactory, MembershipFactory, UserFactory
 from audit.models import AuditEvent
 from sofinance.permissions import Role
@@ -54,77 +56,80 @@ def test_admin_lists_members(books, api_client):
     assert body["meta"]["pagination"]["count"] == 2
 
 
-@pytest.mark.parametrize("ref", ["dan", "DAN@example.com", "id"])
-def test_admin_adds_a_member_by_username_email_or_id(books, api_client, ref):
-    # given
+@pytest.mark.parametrize(
+    "email", ["dan@example.com", "nobody@example.com"], ids=["has-account", "no-account"]
+)
+def test_adding_a_member_sends_an_invitation_and_adds_nobody(books, api_client, email):
+    # given: dan has an account, nobody@ has none
     company, ada, _ = books
-    dan = UserFactory(username="dan", email="dan@example.com")
+    UserFactory(username="dan", email="dan@example.com")
     client = _client_for(ada, api_client)
 
     # when
     response = client.post(
         f"/api/v1/companies/{company.pk}/members",
-        {"user": dan.pk if ref == "id" else ref, "role": "accountant"},
+        {"email": email.upper(), "role": "accountant"},
+        format="json",
+    )
+
+    # then: the same answer either way, with nothing that tells whether the address has an account
+    data = assert_success(response, 201)["data"]
+    invitation = Invitation.objects.get()
+    assert data == {
+        "id": invitation.pk,
+        "email": email,
+        "role": "accountant",
+        "status": "pending",
+        "invited_by": ada.pk,
+        "created_at": data["created_at"],
+        "expires_at": data["expires_at"],
+        "accepted_at": None,
+        "revoked_at": None,
+    }
+    assert _roles(company) == [("ada", "admin"), ("cal", "clerk")]  # no one added without consent
+    assert list(AuditEvent.objects.values_list("action", "company_id", "object_type")) == [
+        ("create", company.pk, "accounts.invitation")
+    ]
+
+
+def test_inviting_an_existing_member_is_409(books, api_client):
+    # given
+    company, ada, _ = books
+    client = _client_for(ada, api_client)
+
+    # when
+    response = client.post(
+        f"/api/v1/companies/{company.pk}/members",
+        {"email": "CAL@example.com", "role": "viewer"},
         format="json",
     )
 
     # then
-    data = assert_success(response, 201)["data"]
-    assert (data["user"]["id"], data["role"]) == (dan.pk, "accountant")
-    assert _roles(company) == [("ada", "admin"), ("cal", "clerk"), ("dan", "accountant")]
-    assert list(AuditEvent.objects.values_list("action", "company_id", "changes")) == [
-        (
-            "create",
-            company.pk,
-            {"role": {"before": None, "after": "accountant"}, "user": {"before": None, "after": dan.pk}},
-        )
-    ]
-
-
-def test_adding_an_existing_member_is_409(books, api_client):
-    # given
-    company, ada, _ = books
-    client = _client_for(ada, api_client)
-
-    # when
-    response = client.post(
-        f"/api/v1/companies/{company.pk}/members", {"user": "cal", "role": "viewer"}, format="json"
-    )
-
-    # then
-    assert_error(response, 409, "conflict")
+    assert assert_error(response, 409, "conflict")["details"] == {"reason": "already_member"}
     assert _roles(company) == [("ada", "admin"), ("cal", "clerk")]
+    assert Invitation.objects.count() == 0
     assert AuditEvent.objects.count() == 0
 
 
-def test_adding_an_unknown_user_is_404(books, api_client):
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": "dan@example.com", "role": "owner"}, "role"),
+        ({"email": "not-an-address", "role": "viewer"}, "email"),
+        ({"user": "dan", "role": "viewer"}, "email"),
+    ],
+)
+def test_inviting_with_a_bad_role_or_address_is_400(books, api_client, body, field):
     # given
     company, ada, _ = books
     client = _client_for(ada, api_client)
 
     # when
-    response = client.post(
-        f"/api/v1/companies/{company.pk}/members", {"user": "ghost", "role": "viewer"}, format="json"
-    )
+    response = client.post(f"/api/v1/companies/{company.pk}/members", body, format="json")
 
     # then
-    assert assert_error(response, 404, "not_found")["details"] == {"user": "ghost"}
-    assert Membership.objects.filter(company=company).count() == 2
-
-
-def test_adding_with_an_unknown_role_is_400(books, api_client):
-    # given
-    company, ada, _ = books
-    UserFactory(username="dan")
-    client = _client_for(ada, api_client)
-
-    # when
-    response = client.post(
-        f"/api/v1/companies/{company.pk}/members", {"user": "dan", "role": "owner"}, format="json"
-    )
-
-    # then
-    assert list(assert_error(response, 400, "validation_error")["details"]) == ["role"]
+    assert list(assert_error(response, 400, "validation_error")["details"]) == [field]
+    assert Invitation.objects.count() == 0
     assert Membership.objects.filter(company=company).count() == 2
 
 
@@ -173,7 +178,7 @@ def test_non_admins_cannot_manage_members(books, make_member, role):
 
     # when
     responses = [
-        client.post(base, {"user": "dan", "role": "viewer"}, format="json"),
+        client.post(base, {"email": "dan@example.com", "role": "viewer"}, format="json"),
         client.patch(f"{base}/{membership.pk}", {"role": "admin"}, format="json"),
         client.delete(f"{base}/{membership.pk}"),
     ]
@@ -183,6 +188,7 @@ def test_non_admins_cannot_manage_members(books, make_member, role):
         assert_error(response, 403, "permission_denied")
     assert Membership.objects.get(pk=membership.pk).role == "clerk"
     assert not Membership.objects.filter(user__username="dan").exists()
+    assert Invitation.objects.count() == 0
     assert AuditEvent.objects.count() == 0
 
 

@@ -80,5 +80,13 @@ class ChainVerificationOutput(serializers.Serializer):
     head_seq = serializers.IntegerField()
     head_hash = serializers.CharField()
     broken_event_id = serializers.IntegerField(allow_null=True)
-    reason = serializers.CharField(help_text='Empty when ok; e.g. "signature_mismatch", "seq_gap".')
+    reason = serializers.CharField(
+        help_text='Empty when ok; e.g. "signature_mismatch", "seq_gap", "chain_missing", "behind_anchor".'
+    )
     detail = serializers.CharField()
+    anchor = serializers.CharField(
+        help_text="The anchor file (outside the database) the chain was compared with; empty when none exists yet."
+    )
+    anchored_seq = serializers.IntegerField(
+        allow_null=True, help_text="The chain's seq in that anchor; null when the anchor does not record it."
+    )

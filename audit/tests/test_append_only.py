@@ -98,7 +98,7 @@ def _sqlite_env(db_path: Path) -> dict[str, str]:
     return env
 
 
-def test_sqlite_triggers_refuse_update_and_delete(tmp_path):
+def test_sqlite_triggers_refuse_update_delete_and_head_rewrites(tmp_path):
     # given: a fresh SQLite database, migrated, holding one event recorded and sealed by the app
     db_path = tmp_path / "audit.sqlite3"
     env = _sqlite_env(db_path)
@@ -141,6 +141,11 @@ def test_sqlite_triggers_refuse_update_and_delete(tmp_path):
             "DELETE FROM audit_auditseal",
             "UPDATE audit_auditchainhead SET last_seq = 0",
             "DELETE FROM audit_auditchainhead",
+            # a head's hash moves only with the sealer, onto one of its seals
+            "UPDATE audit_auditchainhead SET last_hash = '" + "f" * 64 + "'",
+            "UPDATE audit_auditchainhead SET last_seq = 2, last_hash = '" + "f" * 64 + "'",
+            "INSERT INTO audit_auditchainhead (chain, company_id, last_seq, last_hash, last_event_id,"
+            " signature, updated_at) VALUES ('company:9', 9, 4, '" + "a" * 64 + "', NULL, '', '2026-01-01')",
         ):
             with pytest.raises(sqlite3.DatabaseError, match="audit_immutable"):
                 db.execute(statement)

@@ -80,12 +80,14 @@ def wrap_responses_in_envelope(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            for status, response in list(responses.items()):
+            for response in responses.values():
                 content = response.get("content", {})
                 json_content = content.get("application/json")
                 if json_content is not None:
                     json_content["schema"] = _envelope(json_content.get("schema"))
-                elif not content and status.startswith("2"):
+                elif not content:
+                    # A success without a body, or an error documented by its description only:
+                    # both are envelopes (an error's `data` is null, its `error` set).
                     response["content"] = {"application/json": {"schema": _envelope(None)}}
             for status, description in ERROR_RESPONSES.items():
                 responses.setdefault(

@@ -1,4 +1,7 @@
-"""Rate limiting: a token bucket per user (per IP when anonymous).
+"""Rate limiting: a token bucket per user (per client address when anonymous).
+
+The address is `sofinance.client_ip.client_ip`: the socket's peer unless TRUSTED_PROXY_COUNT
+says which X-Forwarded-For entry a trusted proxy wrote.
 
 A bucket holds RATE_LIMIT_BURST tokens and refills at RATE_LIMIT_PER_MINUTE / 60 per second;
 each request takes one. In-process by default; when REDIS_URL is set the bucket lives in Redis and
@@ -16,6 +19,8 @@ import structlog
 from django.conf import settings
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
+
+from sofinance.client_ip import client_ip
 
 logger = structlog.get_logger("sofinance.ratelimit")
 
@@ -133,3 +138,8 @@ class TokenBucketThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
+
+    def get_ident(self, request) -> str:
+        """The client address by the project's one rule (sofinance.client_ip), never DRF's own
+        reading of X-Forwarded-For, which believes whatever the client sends."""
+        return client_ip(request) or "unknown"

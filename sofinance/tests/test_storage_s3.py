@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import boto3
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from sofinance.tests.ports import free_port, wait_for_port
+from sofinance.tests.s3 import moto_s3_server
 from sofinance.tests.subprocesses import BASE_DIR, clean_env
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -24,20 +21,8 @@ REGION = "us-east-1"
 @pytest.fixture(scope="module")
 def s3_endpoint():
     """A moto S3 server on a free loopback port for this module's tests."""
-    port = free_port()
-    moto = Path(sys.executable).with_name("moto_server")
-    process = subprocess.Popen(
-        [str(moto), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for_port(port, timeout=30, process=process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
+    with moto_s3_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -25,9 +25,11 @@ class Command(BaseCommand):
             result = verify_audit_chain(company_id=company)
         for chain in result.chains:
             state = "ok" if chain.ok else f"BROKEN at event {chain.broken_event_id} ({chain.reason})"
+            anchored = f", anchored at seq {chain.anchored_seq}" if chain.anchored_seq is not None else ""
             self.stdout.write(
                 f"{chain.chain}: {state}; {chain.events_checked} events checked "
                 f"({chain.sealed_events} sealed, {chain.unsealed_events} awaiting seal), head seq {chain.head_seq}"
+                f"{anchored}"
             )
         if not result.ok:
             raise CommandError(
