@@ -103,7 +103,7 @@ def test_one_transaction_schedules_one_seal_per_chain_and_the_seal_chains_its_ev
         company = company_create(name="Chained Ltd", currency="EUR", created_by=creator)
     # then
     assert len(callbacks) == 1
-    assert in_process_sealer.pending() == {f"company:{company.pk}"}
+    assert f"company:{company.pk}" in in_process_sealer.pending()
     in_process_sealer.flush()  # the sealer's round (a thread in `make run`; the test decides when)
     events = list(AuditEvent.objects.filter(company_id=company.pk).order_by("pk"))
     assert [e.object_type for e in events] == ["accounts.company", "accounts.membership"]
