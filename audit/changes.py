@@ -10,9 +10,11 @@ from typing import Any
 
 from django.db import models
 
+_AS_IS = frozenset({type(None), bool, int, str})
+
 
 def json_value(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, str)):
+    if type(value) in _AS_IS or value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Decimal):
         return str(value)

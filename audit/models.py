@@ -77,7 +77,8 @@ class AuditEvent(models.Model):
     # Random, unique, and covered by the signature: a copied row cannot reuse a real signature.
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    company_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # Indexed by the (company_id, created_at) and (company_id, object...) indexes that lead with it.
+    company_id = models.BigIntegerField(null=True, blank=True)
     actor_type = models.CharField(max_length=10, choices=ActorType.choices)
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_repr = models.CharField(max_length=255)

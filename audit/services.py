@@ -7,8 +7,11 @@ Signing and hashing live in `audit.signing`, sealing in `audit.sealing`, verific
 
 from __future__ import annotations
 
+import datetime
 import json
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -18,7 +21,7 @@ from django.utils import timezone
 
 from audit import context as audit_ctx
 from audit.changes import json_value
-from audit.models import GLOBAL_CHAIN, ActorType, AuditEvent, AuditPendingSeal, chain_key
+from audit.models import ActorType, AuditEvent, AuditPendingSeal, chain_key
 from audit.sealing import audit_chain_seal, audit_chains_seal, schedule_seal
 from audit.signing import canonical_content, sign
 from audit.verification import AuditVerification, ChainVerification, verify_audit_chain
@@ -65,6 +68,32 @@ def _resolve_actor(actor: Any, actor_name: str | None, ctx: audit_ctx.AuditConte
     return ActorType.SYSTEM, None, SYSTEM_ACTOR
 
 
+@dataclass(slots=True)
+class PreparedEvent:
+    """An event signed and ready to be written (`audit_events_write`): the fields of an
+    AuditEvent row, without the cost of a model instance on the hot write paths."""
+
+    uid: uuid.UUID
+    created_at: datetime.datetime
+    company_id: int | None
+    actor_type: str
+    actor_id: int | None
+    actor_repr: str
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    changes: dict[str, Any]
+    metadata: dict[str, Any]
+    request_id: str
+    ip: str | None
+    user_agent: str
+    signature: str = ""
+
+    def as_model(self) -> AuditEvent:
+        return AuditEvent(**{name: getattr(self, name) for name in self.__slots__})
+
+
 def audit_event_build(
     *,
     action: str,
@@ -77,7 +106,7 @@ def audit_event_build(
     metadata: dict[str, Any] | None = None,
     actor: Any = None,
     actor_name: str | None = None,
-) -> AuditEvent:
+) -> PreparedEvent:
     """One event, signed and not yet saved (see `audit_record` for who the actor is).
 
     Values are cut to their columns' lengths before signing, so the stored row is what was signed.
@@ -88,7 +117,8 @@ def audit_event_build(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id if object_id is not None else obj.pk
         object_repr = object_repr if object_repr is not None else str(obj)
-    event = AuditEvent(
+    event = PreparedEvent(
+        uid=uuid.uuid4(),
         created_at=timezone.now(),
         company_id=_pk(company),
         actor_type=actor_type,
@@ -108,7 +138,7 @@ def audit_event_build(
     return event
 
 
-def _log_only(event: AuditEvent) -> None:
+def _log_only(event: PreparedEvent) -> None:
     logger.info(
         "audit_event",
         action=event.action,
@@ -164,6 +194,7 @@ def audit_record(
     if not settings.ENABLE_AUDIT_LOGGING:
         _log_only(event)
         return None
+    event = event.as_model()
     chain = chain_key(event.company_id)
     # The event and its place in the sealer's queue are written together: in the caller's
     # transaction (no savepoint), or in one of their own when the caller has none (a signal).
@@ -174,31 +205,15 @@ def audit_record(
     return event
 
 
-# The pending row's chain is chain_key(company_id), written in SQL: 'global' or 'company:<id>'.
-_PG_EVENTS_INSERT = f"""
-WITH inserted AS (
-    INSERT INTO {AuditEvent._meta.db_table} (uid, created_at, company_id, actor_type, actor_id,
-        actor_repr, action, object_type, object_id, object_repr, changes, metadata, request_id, ip,
-        user_agent, signature)
-    SELECT (r->>0)::uuid, (r->>1)::timestamptz, (r->>2)::bigint, r->>3, (r->>4)::bigint, r->>5, r->>6,
-           r->>7, r->>8, r->>9, r->10, r->11, r->>12, (r->>13)::inet, r->>14, r->>15
-      FROM jsonb_array_elements(%s::jsonb) AS r
-    RETURNING id, company_id
-)
-INSERT INTO {AuditPendingSeal._meta.db_table} (event_id, chain)
-SELECT id, CASE WHEN company_id IS NULL THEN '{GLOBAL_CHAIN}' ELSE 'company:' || company_id END
-  FROM inserted
-"""  # noqa: S608 - table names from the models, values as parameters
-
 _json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 
-def audit_events_write(events: Sequence[AuditEvent], *, batch: StatementBatch | None = None) -> None:
+def audit_events_write(events: Sequence[PreparedEvent], *, batch: StatementBatch | None = None) -> None:
     """Record prepared events (`audit_event_build`) in the caller's transaction, with their
     pending seals, and ask for the seal after commit.
 
-    With a statement batch on PostgreSQL the events are one more statement of the caller's round
-    trip (the hot write paths: posting); otherwise they are inserted at once.
+    With a statement batch on PostgreSQL the events are one more call in the caller's statement
+    (the hot write paths: posting; see sofinance.db_batch); otherwise they are inserted at once.
     """
     if not events:
         return
@@ -228,12 +243,12 @@ def audit_events_write(events: Sequence[AuditEvent], *, batch: StatementBatch | 
             ]
             for e in events
         ]
-        batch.add(_PG_EVENTS_INSERT, [_json(rows)])
+        batch.add_call("audit_events_insert(%s::jsonb)", [_json(rows)])  # migration 0005
     else:
         with transaction.atomic(savepoint=False):
-            AuditEvent.objects.bulk_create(events)
+            saved = AuditEvent.objects.bulk_create([e.as_model() for e in events])
             AuditPendingSeal.objects.bulk_create(
-                AuditPendingSeal(event=e, chain=chain_key(e.company_id)) for e in events
+                AuditPendingSeal(event=e, chain=chain_key(e.company_id)) for e in saved
             )
     for chain in {chain_key(e.company_id) for e in events}:
         schedule_seal(chain)

@@ -259,7 +259,8 @@ class BalanceBucket(models.Model):
     functional currency; `amount` is the signed total in the account's own currency.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the bucket key and the (company, date) index that lead with it.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+", db_index=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     date = models.DateField()
     is_closing = models.BooleanField(default=False)

@@ -43,22 +43,24 @@ class EntryRow(Protocol):
 
 # --------------------------------------------------------------------------- step 1
 
-_SQLITE_LAST_ENTRY_ID = (
-    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608
-    f"coalesce((SELECT max(id) FROM {ENTRY_TABLE}), 0))"
+LINE_TABLE = JournalLine._meta.db_table
+_SQLITE_LAST_ID = (
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+    "coalesce((SELECT max(id) FROM {table}), 0))"
 )
 _BLOCKING_PERIODS = (
     f"SELECT id, status, start_date, end_date FROM {AccountingPeriod._meta.db_table} "  # noqa: S608
     "WHERE company_id = %s AND status IN (%s, %s) AND start_date <= %s AND end_date >= %s ORDER BY start_date"
 )
 _PG_RESERVE = (
-    "SELECT last_sequence, entry_ids, periods, accounts FROM ledger_posting_reserve(%s, %s, %s, %s, %s, %s)"
+    "SELECT last_sequence, entry_ids, line_ids, periods, accounts "
+    "FROM ledger_posting_reserve(%s::bigint, %s::integer, %s::integer, %s::date, %s::date, %s::bigint[], %s::text[])"
 )
 
 
 class Reservation:
-    """Step 1: numbers for `count` entries, their ids, the blocking periods over their dates and
-    (with a lookup) the accounts their lines name."""
+    """Step 1: numbers for `count` entries, ids for them and their `line_count` lines, the
+    blocking periods over their dates and (with a lookup) the accounts their lines name."""
 
     def __init__(
         self,
@@ -66,9 +68,11 @@ class Reservation:
         *,
         company_id: int,
         dates: Sequence[datetime.date],
+        line_count: int,
         lookup: ChartLookup | None = None,
     ) -> None:
         self.count = len(dates)
+        self.line_count = line_count
         self.vendor = batch.vendor
         self.lookup = lookup
         first, last = min(dates), max(dates)
@@ -76,14 +80,15 @@ class Reservation:
             ids = sorted(lookup.ids) if lookup else []
             codes = sorted(lookup.codes) if lookup else []
             self._reserved: Statement = batch.add(
-                _PG_RESERVE, [company_id, self.count, first, last, ids, codes]
+                _PG_RESERVE, [company_id, self.count, line_count, first, last, ids, codes]
             )
             return
         self._numbers = sequence_reserve_in(
             batch, company_id=company_id, series=JOURNAL_SERIES, count=self.count
         )
         # The write lock is held from here on (the counter was just written): nobody else inserts.
-        self._last_id = batch.add(_SQLITE_LAST_ENTRY_ID, [ENTRY_TABLE])
+        self._last_id = batch.add(_SQLITE_LAST_ID.format(table=ENTRY_TABLE), [ENTRY_TABLE])
+        self._last_line_id = batch.add(_SQLITE_LAST_ID.format(table=LINE_TABLE), [LINE_TABLE])
         self._periods = batch.add(
             _BLOCKING_PERIODS,
             [company_id, PeriodStatus.CLOSED, PeriodStatus.LOCKED, last.isoformat(), first.isoformat()],
@@ -101,11 +106,17 @@ class Reservation:
         last = int(self._last_id.one()[0])
         return list(range(last + 1, last + 1 + self.count))
 
+    def line_ids(self) -> list[int]:
+        if self.vendor == "postgresql":
+            return sorted(int(pk) for pk in self._reserved.one()[2])
+        last = int(self._last_line_id.one()[0])
+        return list(range(last + 1, last + 1 + self.line_count))
+
     def periods(self) -> list[tuple[int, str, datetime.date, datetime.date]]:
         if self.vendor == "postgresql":
             return [
                 (pk, status, datetime.date.fromisoformat(start), datetime.date.fromisoformat(end))
-                for pk, status, start, end in _loaded(self._reserved.one()[2])
+                for pk, status, start, end in _loaded(self._reserved.one()[3])
             ]
         return [(pk, status, _date(start), _date(end)) for pk, status, start, end in self._periods.rows]
 
@@ -121,7 +132,7 @@ class Reservation:
         if self.lookup is None:
             return {}
         if self.vendor == "postgresql":
-            return ChartLookup.from_rows(_loaded(self._reserved.one()[3]))
+            return ChartLookup.from_rows(_loaded(self._reserved.one()[4]))
         return self.lookup.accounts()
 
 
@@ -136,7 +147,7 @@ def _date(value: Any) -> datetime.date:
 
 # --------------------------------------------------------------------------- step 2
 
-_PG_WRITE = "SELECT ledger_posting_write(%s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb)"
+_PG_WRITE = "ledger_posting_write(%s::bigint, %s::bigint, %s::timestamptz, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb, %s::jsonb)"
 
 
 def _bucket_rows(increments: dict[BucketKey, BucketTotals]) -> list[list[Any]]:
@@ -173,6 +184,7 @@ def write_posted(
                 ln.base_amount,
                 e.date,
                 e.sequence,
+                ln.id,
             ]
             for e in entries
             for ln in e.lines
@@ -181,7 +193,7 @@ def write_posted(
             [e.id, e.number, e.sequence, e.date, e.description, e.reference, e.source, e.reversal_of_id]
             for e in entries
         ]
-        batch.add(
+        batch.add_call(
             _PG_WRITE,
             [
                 company_id,
@@ -209,6 +221,7 @@ def _write_models(*, company_id: int, entries: list[EntryRow], user_id: int | No
     JournalLine.objects.bulk_create(
         [
             JournalLine(
+                id=ln.id,
                 company_id=company_id,
                 entry_id=e.id,
                 line_no=ln.line_no,

@@ -51,8 +51,12 @@ def period_blocking(*, company: Company, on: datetime.date) -> AccountingPeriod 
 
 
 def journal_entries_for_company(*, company: Company) -> QuerySet[JournalEntry]:
-    return JournalEntry.objects.filter(company=company).prefetch_related(
-        Prefetch("lines", queryset=JournalLine.objects.select_related("account").order_by("line_no"))
+    return (
+        JournalEntry.objects.filter(company=company)
+        .select_related("created_by", "posted_by")
+        .prefetch_related(
+            Prefetch("lines", queryset=JournalLine.objects.select_related("account").order_by("line_no"))
+        )
     )
 
 

@@ -28,12 +28,13 @@ from django.db import DEFAULT_DB_ALIAS, connections
 class Statement:
     """One statement of a batch; `rows` holds what it returned once the batch has run."""
 
-    __slots__ = ("params", "rows", "sql")
+    __slots__ = ("is_call", "params", "rows", "sql")
 
     def __init__(self, sql: str, params: Sequence[Any]) -> None:
         self.sql = sql
         self.params = params
         self.rows: list[tuple[Any, ...]] | None = None
+        self.is_call = False
 
     def one(self) -> tuple[Any, ...] | None:
         assert self.rows is not None, "the batch has not run"
@@ -53,6 +54,21 @@ class StatementBatch:
         statement = Statement(sql, params)
         self.statements.append(statement)
         return statement
+
+    def add_call(self, call: str, params: Sequence[Any] = ()) -> None:
+        """Add a call of a function returning nothing, e.g. "ledger_posting_write(%s, %s)".
+
+        Calls added one after another travel as one statement, `SELECT f(...), g(...)`,
+        evaluated left to right: one statement's cost for several writers' work. Use it for
+        calls that do not read each other's rows.
+        """
+        last = self.statements[-1] if self.statements else None
+        if last is not None and last.rows is None and last.is_call:
+            last.sql = f"{last.sql}, {call}"
+            last.params = [*last.params, *params]
+            return
+        statement = self.add(f"SELECT {call}", list(params))
+        statement.is_call = True
 
     def run(self, *, last_in_transaction: bool = False) -> None:
         """Execute the statements in order (one round trip on PostgreSQL) and keep their rows.
@@ -103,7 +119,8 @@ class StatementBatch:
             if commit:
                 raw.execute("COMMIT")
         for statement, cursor in zip(self.statements, cursors, strict=True):
-            statement.rows = cursor.fetchall() if cursor.description is not None else []
+            result = cursor.pgresult  # (cursor.description would build column objects)
+            statement.rows = cursor.fetchall() if result is not None and result.nfields else []
             cursor.close()
 
     def _run_one_by_one(self) -> None:

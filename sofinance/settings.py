@@ -141,6 +141,12 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Statements sent with server-side binding (sofinance.db_batch: the posting path) are
+    # prepared once per connection and then only bound and executed; Django's own queries bind
+    # on the client and are unaffected. (Behind a transaction-mode pooler, prepared statements
+    # need a pooler that tracks them, e.g. PgBouncer 1.21+ with max_prepared_statements.)
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing to
     # upgrade a read lock; the timeout is how long a writer waits for the lock.

@@ -93,10 +93,10 @@ class JournalEntryOutput(serializers.ModelSerializer):
         ]
 
     def _lines(self, obj) -> list[JournalLine]:
-        cached = getattr(obj, "_cached_lines", None)
+        cached = getattr(obj, "posted_lines", None)  # a just-posted entry carries them (ledger.services)
         if cached is None:
             cached = list(obj.lines.all())
-            obj._cached_lines = cached
+            obj.posted_lines = cached
         return cached
 
     def get_currency(self, obj) -> str:
@@ -134,6 +134,24 @@ class JournalEntryCreateInput(serializers.Serializer):
     )
     post = serializers.BooleanField(required=False, default=False)
     lines = JournalLineInput(many=True, allow_empty=True)
+
+
+class JournalEntryBulkInput(serializers.Serializer):
+    entries = JournalEntryCreateInput(
+        many=True, help_text="1 to 1,000 journal-entry bodies, posted in this order."
+    )
+
+
+class PostedEntryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    date = serializers.DateField()
+    reference = serializers.CharField()
+
+
+class JournalEntryBulkOutput(serializers.Serializer):
+    entries = PostedEntryOutput(many=True, help_text="The posted entries, in request order.")
 
 
 class JournalEntryUpdateInput(serializers.Serializer):

@@ -5,6 +5,7 @@ C = "companies/<int:company_id>"
 
 urlpatterns = [
     api_path(f"{C}/journal-entries", views.JournalEntryListView.as_view(), name="journal-entry-list"),
+    api_path(f"{C}/journal-entries/bulk", views.JournalEntryBulkView.as_view(), name="journal-entry-bulk"),
     api_path(
         f"{C}/journal-entries/<int:pk>", views.JournalEntryDetailView.as_view(), name="journal-entry-detail"
     ),

@@ -9,12 +9,13 @@ from rest_framework.generics import GenericAPIView
 
 from ledger import selectors, services
 from ledger.api import serializers as s
+from ledger.api.entry_input import BULK_EXAMPLES, bulk_input_parse, entry_input_parse
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, validated
-from sofinance.errors import NotFound, PermissionDenied
+from sofinance.errors import NotFound, PermissionDenied, ValidationFailed
 from sofinance.permissions import Action, role_can
 
 
@@ -59,8 +60,9 @@ class _EntryMixin(CompanyScopedMixin):
         return {"currency": self.company.currency, "request": self.request}
 
     def render_entry(self, entry: JournalEntry, status: int = 200):
-        fresh = selectors.journal_entry_get(company=self.company, pk=entry.pk)
-        return ok(s.JournalEntryOutput(fresh, context=self.context()).data, status=status)
+        if getattr(entry, "posted_lines", None) is None:  # a just-posted entry carries its lines
+            entry = selectors.journal_entry_get(company=self.company, pk=entry.pk)
+        return ok(s.JournalEntryOutput(entry, context=self.context()).data, status=status)
 
     def entry(self, pk) -> JournalEntry:
         entry = selectors.journal_entry_get(company=self.company, pk=int(pk))
@@ -100,20 +102,57 @@ class JournalEntryListView(_EntryMixin, GenericAPIView):
     @extend_schema(request=s.JournalEntryCreateInput, responses={201: s.JournalEntryOutput})
     @idempotent
     def post(self, request, company_id):
-        data = validated(s.JournalEntryCreateInput, request.data)
-        if data["post"] and not role_can(self.membership.role, Action.JOURNAL_POST):
+        item, post, problems = entry_input_parse(request.data)
+        if problems:
+            raise ValidationFailed(details=problems)
+        if post and not role_can(self.membership.role, Action.JOURNAL_POST):
             raise PermissionDenied(f"Your role ({self.membership.role}) may save drafts but not post.")
         entry = services.journal_entry_create(
             company=self.company,
-            date=data["date"],
-            description=data["description"],
-            reference=data["reference"],
-            source=data["source"],
-            lines=[dict(line) for line in data["lines"]],
-            post=data["post"],
+            date=item.date,
+            description=item.description,
+            reference=item.reference,
+            source=item.source,
+            lines=item.lines,
+            post=post,
             by=request.user,
+            with_lines=True,
         )
         return self.render_entry(entry, status=201)
+
+
+class JournalEntryBulkView(_EntryMixin, GenericAPIView):
+    serializer_class = s.JournalEntryBulkOutput
+    actions = {"post": Action.JOURNAL_POST}
+
+    @extend_schema(
+        operation_id="companies_journal_entries_bulk_create",
+        summary="Post many journal entries at once",
+        description=(
+            "Posts up to 1,000 journal entries in one request, **all or nothing**: either every entry "
+            "is posted (with gapless numbers in request order) or none is. Each item of `entries` is a "
+            "journal-entry body exactly as for `POST …/journal-entries` and is held to the same rules; "
+            "`post` may be omitted (every entry is posted) but not `false`.\n\n"
+            "A refused batch answers **422 `invalid_batch`** with `error.details.entries`: one item per "
+            "refused entry with its 0-based `index`, the error `code` it would get on its own "
+            "(`unbalanced_entry`, `invalid_account`, `validation_error`, `period_closed`, …), a "
+            '`message` and `details`. Nothing is written. A body that is not `{"entries": [...]}` or '
+            "holds more than 1,000 entries is a 400 `validation_error`.\n\n"
+            "Send an `Idempotency-Key` so a retried request (a timeout, a dropped connection) returns "
+            "the first response instead of posting the batch twice. Requires a role that may post "
+            "(accountant, controller, admin)."
+        ),
+        request=s.JournalEntryBulkInput,
+        responses={201: s.JournalEntryBulkOutput},
+        examples=BULK_EXAMPLES,
+    )
+    @idempotent
+    def post(self, request, company_id):
+        entries = bulk_input_parse(request.data)
+        result = services.journal_entries_import(
+            company=self.company, entries=entries, by=request.user, source=EntrySource.MANUAL
+        )
+        return ok(s.JournalEntryBulkOutput({"entries": result.entries}).data, status=201)
 
 
 class JournalEntryDetailView(_EntryMixin, GenericAPIView):

@@ -12,33 +12,19 @@ SQLite would rebuild the tables and, with them, lose the ledger's triggers.
 import django.db.models.deletion
 from django.db import migrations, models
 
+from sofinance.migration_ops import create_single_column_index, drop_single_column_index
+
 PREFIX_INDEXES = [("ledger_journalentry", "company_id"), ("ledger_journalline", "company_id"), ("ledger_journalline", "entry_id")]
 
 
-def _single_column_indexes(schema_editor, table: str, column: str) -> list[str]:
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, table)
-    return [
-        name
-        for name, info in constraints.items()
-        if info["index"] and not info["unique"] and not info["primary_key"] and info["columns"] == [column]
-    ]
-
-
 def drop_prefix_indexes(apps, schema_editor):
-    quote = schema_editor.quote_name
     for table, column in PREFIX_INDEXES:
-        for name in _single_column_indexes(schema_editor, table, column):
-            schema_editor.execute(f"DROP INDEX {quote(name)}")
+        drop_single_column_index(schema_editor, table, column)
 
 
 def create_prefix_indexes(apps, schema_editor):
-    quote = schema_editor.quote_name
     for table, column in PREFIX_INDEXES:
-        if not _single_column_indexes(schema_editor, table, column):
-            name = schema_editor._create_index_name(table, [column])
-            schema_editor.execute(f"CREATE INDEX {quote(name)} ON {quote(table)} ({quote(column)})")
+        create_single_column_index(schema_editor, table, column)
 
 
 class Migration(migrations.Migration):

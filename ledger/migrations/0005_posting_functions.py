@@ -6,12 +6,12 @@ client-side cost per step. The functions hold no rules: validation, numbering an
 computed by the services, and the triggers of migration 0002 check every entry as it is
 inserted, exactly as for any other insert.
 
-- `ledger_posting_reserve(company, count, first_date, last_date, account_ids, account_codes)`:
+- `ledger_posting_reserve(company, count, line_count, first_date, last_date, account_ids, account_codes)`:
   1. advances the company's journal counter by `count` (its row lock is the posting lock: the
-     lock order of ledger.numbering), 2. takes `count` entry ids, 3. reads the closed and locked
-     periods over the dates (after the lock, so a period closed by the lock's previous holder is
-     seen), 4. reads the accounts the lines name. Returns the counter's new value, the ids, and
-     the periods and accounts as JSON arrays.
+     lock order of ledger.numbering), 2. takes `count` entry ids and `line_count` line ids,
+     3. reads the closed and locked periods over the dates (after the lock, so a period closed
+     by the lock's previous holder is seen), 4. reads the accounts the lines name. Returns the
+     counter's new value, the ids, and the periods and accounts as JSON arrays.
 - `ledger_posting_write(company, user, now, lines, entries, daily, monthly, reversals)`: inserts
   the lines, then the entries already posted (the entry trigger checks each one's lines), adds
   the balance increments to the daily and monthly buckets (rows given in lock order), and links
@@ -24,8 +24,9 @@ from django.db import migrations
 
 FORWARD = r"""
 CREATE OR REPLACE FUNCTION ledger_posting_reserve(
-    p_company bigint, p_count integer, p_first date, p_last date, p_account_ids bigint[], p_account_codes text[],
-    OUT last_sequence bigint, OUT entry_ids bigint[], OUT periods jsonb, OUT accounts jsonb
+    p_company bigint, p_count integer, p_line_count integer, p_first date, p_last date,
+    p_account_ids bigint[], p_account_codes text[],
+    OUT last_sequence bigint, OUT entry_ids bigint[], OUT line_ids bigint[], OUT periods jsonb, OUT accounts jsonb
 ) AS $$
 BEGIN
     INSERT INTO ledger_numbersequence (company_id, series, last_value) VALUES (p_company, 'journal', p_count)
@@ -35,6 +36,9 @@ BEGIN
     entry_ids := ARRAY(
         SELECT nextval(pg_get_serial_sequence('ledger_journalentry', 'id')) FROM generate_series(1, p_count)
     );
+    line_ids := ARRAY(
+        SELECT nextval(pg_get_serial_sequence('ledger_journalline', 'id')) FROM generate_series(1, p_line_count)
+    );
     SELECT coalesce(jsonb_agg(jsonb_build_array(p.id, p.status, p.start_date, p.end_date) ORDER BY p.start_date),
                     '[]'::jsonb)
       INTO periods
@@ -42,7 +46,7 @@ BEGIN
      WHERE p.company_id = p_company AND p.status IN ('closed', 'locked')
        AND p.start_date <= p_last AND p.end_date >= p_first;
     SELECT coalesce(jsonb_agg(jsonb_build_array(
-               a.id, a.code, a.currency, a.is_active,
+               a.id, a.code, a.name, a.currency, a.is_active,
                NOT EXISTS (SELECT 1 FROM accounts_account c WHERE c.parent_id = a.id))), '[]'::jsonb)
       INTO accounts
       FROM accounts_account a
@@ -55,11 +59,11 @@ CREATE OR REPLACE FUNCTION ledger_posting_write(
     p_lines jsonb, p_entries jsonb, p_daily jsonb, p_monthly jsonb, p_reversals jsonb
 ) RETURNS void AS $$
 BEGIN
-    INSERT INTO ledger_journalline (company_id, entry_id, line_no, account_id, description, debit, credit,
+    INSERT INTO ledger_journalline (id, company_id, entry_id, line_no, account_id, description, debit, credit,
                                     currency, amount, fx_rate, base_amount, date, entry_sequence)
-    SELECT p_company, (r->>0)::bigint, (r->>1)::smallint, (r->>2)::bigint, r->>3, (r->>4)::numeric,
-           (r->>5)::numeric, r->>6, (r->>7)::numeric, (r->>8)::numeric, (r->>9)::numeric, (r->>10)::date,
-           (r->>11)::bigint
+    SELECT (r->>12)::bigint, p_company, (r->>0)::bigint, (r->>1)::smallint, (r->>2)::bigint, r->>3,
+           (r->>4)::numeric, (r->>5)::numeric, r->>6, (r->>7)::numeric, (r->>8)::numeric, (r->>9)::numeric,
+           (r->>10)::date, (r->>11)::bigint
       FROM jsonb_array_elements(p_lines) AS r;
 
     INSERT INTO ledger_journalentry (id, company_id, number, sequence, date, description, reference, source,
@@ -98,7 +102,7 @@ $$ LANGUAGE plpgsql;
 
 REVERSE = """
 DROP FUNCTION IF EXISTS ledger_posting_write(bigint, bigint, timestamptz, jsonb, jsonb, jsonb, jsonb, jsonb);
-DROP FUNCTION IF EXISTS ledger_posting_reserve(bigint, integer, date, date, bigint[], text[]);
+DROP FUNCTION IF EXISTS ledger_posting_reserve(bigint, integer, integer, date, date, bigint[], text[]);
 """
 
 

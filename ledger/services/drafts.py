@@ -65,12 +65,14 @@ def journal_entry_create(
     reference: str = "",
     source: str = EntrySource.MANUAL,
     post: bool = False,
+    with_lines: bool = False,
 ) -> JournalEntry:
     """Create a draft entry (balanced, valid lines, open period); with `post`, post it at once.
 
     This is the ledger's public posting function for other apps: with `post=True` the entry is
     validated and posted in one transaction (the caller's, when there is one), with one audit
-    event holding its content and number.
+    event holding its content and number. `with_lines`: the returned entry carries its stored
+    lines as `posted_lines`, so the caller can show them without reading them back.
     """
     if source not in EntrySource.values:
         raise ValidationFailed(details={"source": [f"{source!r} is not a source."]})
@@ -80,6 +82,7 @@ def journal_entry_create(
             inputs=[EntryInput(date=date, lines=lines, description=description, reference=reference)],
             by=by,
             source=source,
+            with_lines=with_lines,
         )
         return entry
     built = build_lines(company=company, date=date, lines=lines)

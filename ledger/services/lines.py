@@ -75,6 +75,7 @@ class PostingLine:
     account_id: int
     account_code: str
     account_currency: str  # "" when the account is kept in the functional currency
+    account_name: str
     description: str
     debit: Decimal
     credit: Decimal
@@ -82,6 +83,7 @@ class PostingLine:
     amount: Decimal
     fx_rate: Decimal
     base_amount: Decimal
+    id: int | None = None  # the stored line's id, once posted
 
     @property
     def bucket_amount(self) -> Decimal:
@@ -95,6 +97,7 @@ class PostingLine:
             account_id=self.account_id,
             account_code=self.account_code,
             account_currency=self.account_currency,
+            account_name=self.account_name,
             description=self.description,
             debit=self.credit,
             credit=self.debit,
@@ -127,6 +130,7 @@ class PostingLine:
             account_id=line.account_id,
             account_code=account.code,
             account_currency=account.currency,
+            account_name=account.name,
             description=line.description,
             debit=line.debit,
             credit=line.credit,
@@ -146,6 +150,7 @@ class ChartAccount:
 
     id: int
     code: str
+    name: str
     currency: str
     is_active: bool
     is_leaf: bool
@@ -166,7 +171,7 @@ def account_key(ref: Any) -> AccountKey | None:
 
 _ACCOUNT_TABLE = Account._meta.db_table
 _CHART_SELECT = (
-    f"SELECT a.id, a.code, a.currency, a.is_active, "  # noqa: S608 - table names from the models
+    f"SELECT a.id, a.code, a.name, a.currency, a.is_active, "  # noqa: S608 - table names from the models
     f"NOT EXISTS (SELECT 1 FROM {_ACCOUNT_TABLE} c WHERE c.parent_id = a.id) "
     f"FROM {_ACCOUNT_TABLE} a WHERE a.company_id = %s"
 )
@@ -217,10 +222,11 @@ class ChartLookup:
 
     @staticmethod
     def from_rows(rows: Iterable[Sequence[Any]]) -> dict[AccountKey, ChartAccount]:
-        """Accounts by ("id", pk) and ("code", code) from (id, code, currency, is_active, is_leaf) rows."""
+        """Accounts by ("id", pk) and ("code", code) from (id, code, name, currency, is_active,
+        is_leaf) rows."""
         found: dict[AccountKey, ChartAccount] = {}
-        for pk, code, currency, is_active, is_leaf in rows:
-            account = ChartAccount(pk, code, currency or "", bool(is_active), bool(is_leaf))
+        for pk, code, name, currency, is_active, is_leaf in rows:
+            account = ChartAccount(pk, code, name, currency or "", bool(is_active), bool(is_leaf))
             found[("id", pk)] = account
             found[("code", code)] = account
         return found
@@ -419,6 +425,7 @@ def build_lines(
                 account_id=account.id,
                 account_code=account.code,
                 account_currency=account.currency,
+                account_name=account.name,
                 description=(line.description or "")[:500],
                 debit=debit or ZERO,
                 credit=credit or ZERO,

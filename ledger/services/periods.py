@@ -282,6 +282,7 @@ def _closing_lines(
                 account_id=account.pk,
                 account_code=account.code,
                 account_currency=account.currency or "",
+                account_name=account.name,
                 description=text,
                 debit=amount if amount > 0 else ZERO,
                 credit=-amount if amount < 0 else ZERO,

@@ -27,10 +27,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Company, User
-from audit.changes import diff, json_value
-from audit.models import AuditEvent
-from audit.services import audit_event_build, audit_events_write
+from accounts.models import Account, Company, User
+from audit.changes import json_value
+from audit.services import PreparedEvent, audit_event_build, audit_events_write
 from ledger import errors
 from ledger.balances import BucketIncrements
 from ledger.models import EntrySource, EntryStatus, JournalEntry, JournalLine
@@ -51,6 +50,7 @@ from sofinance.errors import APIError, ValidationFailed
 from sofinance.money import format_amount
 
 ENTRY_LABEL = JournalEntry._meta.label_lower
+SOURCES = frozenset(EntrySource.values)
 
 
 @dataclass(slots=True)
@@ -113,7 +113,7 @@ def entry_snapshot(
     return data
 
 
-def _audit_events(*, company, entries, by, per_entry: bool) -> list[AuditEvent]:
+def _audit_events(*, company, entries, by, per_entry: bool) -> list[PreparedEvent]:
     if not per_entry:
         first, last = entries[0], entries[-1]
         sources = sorted({e.source for e in entries})
@@ -146,7 +146,7 @@ def _audit_events(*, company, entries, by, per_entry: bool) -> list[AuditEvent]:
             currency=company.currency,
         )
         changes = {
-            **diff(None, snapshot),
+            **{key: {"before": None, "after": value} for key, value in snapshot.items()},
             **entry.extra_changes,
             "status": {"before": None, "after": EntryStatus.POSTED},
             "number": {"before": None, "after": entry.number},
@@ -172,32 +172,40 @@ def entries_post(
     by: User | None,
     source: str,
     dates: Sequence[datetime.date] | None = None,
+    line_count: int | None = None,
     lookup: ChartLookup | None = None,
     audit_per_entry: bool = True,
+    with_lines: bool = False,
 ) -> list[JournalEntry]:
-    """Write validated entries as posted, all or nothing; returns them (without their lines).
+    """Write validated entries as posted, all or nothing; returns them, in order.
 
     `entries` may be a callable that validates after step 1 (given the reservation), with
-    `dates` naming the entries' dates up front and `lookup` the accounts validation needs, read
-    in step 1 too, so validation costs no round trip of its own. A period that
-    refuses an entry's date is a `period_closed` error naming the entry. One audit event per
-    entry ("post"), or with `audit_per_entry` off one event for the whole batch ("import").
+    `dates` and `line_count` saying up front how many entries and lines it will return and
+    `lookup` the accounts validation needs, read in step 1 too, so validation costs no round
+    trip of its own. A period that refuses an entry's date is a `period_closed` error. One audit
+    event per entry ("post"), or with `audit_per_entry` off one for the whole batch ("import").
+    `with_lines`: each returned entry carries its stored lines as `posted_lines` (with their
+    accounts' code and name), so a caller can show what was posted without reading it back.
     """
-    if dates is None:
+    if dates is None or line_count is None:
         assert not callable(entries)
         dates = [entry.date for entry in entries]
+        line_count = sum(len(entry.lines) for entry in entries)
     if not dates:
         return []
     user = acting_user(by)
     user_id = user.pk if user is not None else None
     with transaction.atomic():
         first_step = StatementBatch()
-        reservation = Reservation(first_step, company_id=company.pk, dates=dates, lookup=lookup)
+        reservation = Reservation(
+            first_step, company_id=company.pk, dates=dates, line_count=line_count, lookup=lookup
+        )
         first_step.run()
         todo = list(entries(reservation) if callable(entries) else entries)
+        line_ids = iter(reservation.line_ids())
         for entry in todo:
             entry.source = entry.source or source
-            if entry.source not in EntrySource.values:
+            if entry.source not in SOURCES:
                 raise ValidationFailed(details={"source": [f"{entry.source!r} is not a source."]})
             period = reservation.blocking_period(entry.date, closing=entry.source == EntrySource.CLOSING)
             if period is not None:
@@ -208,6 +216,8 @@ def entries_post(
         ):
             entry.id, entry.sequence = entry_id, sequence
             entry.number = journal_number(year=entry.date.year, sequence=sequence)
+            for line in entry.lines:
+                line.id = next(line_ids)
         now = timezone.now()
         increments = BucketIncrements()
         for entry in todo:
@@ -219,8 +229,9 @@ def entries_post(
         events = _audit_events(company=company, entries=todo, by=by, per_entry=audit_per_entry)
         audit_events_write(events, batch=second_step)
         second_step.run(last_in_transaction=True)
-    return [
-        JournalEntry(
+    posted = []
+    for entry in todo:
+        record = JournalEntry(
             id=entry.id,
             company=company,
             number=entry.number,
@@ -237,8 +248,31 @@ def entries_post(
             posted_at=now,
             reversal_of=entry.reversal_of,
         )
-        for entry in todo
-    ]
+        if with_lines:
+            record.posted_lines = _stored_lines(company, record, entry.lines)
+        posted.append(record)
+    return posted
+
+
+def _stored_lines(company: Company, entry: JournalEntry, lines: Sequence[PostingLine]) -> list[JournalLine]:
+    accounts: dict[int, Account] = {}
+    stored = []
+    for line in lines:
+        model = line.as_model(company_id=company.pk, entry=entry, date=entry.date)
+        model.id = line.id
+        model.entry_sequence = entry.sequence
+        account = accounts.get(line.account_id)
+        if account is None:
+            account = accounts[line.account_id] = Account(
+                id=line.account_id,
+                company=company,
+                code=line.account_code,
+                name=line.account_name,
+                currency=line.account_currency,
+            )
+        model.account = account
+        stored.append(model)
+    return stored
 
 
 # --------------------------------------------------------------------------- from caller input
@@ -252,6 +286,7 @@ def entries_post_inputs(
     source: str,
     as_batch: bool = False,
     audit_per_entry: bool = True,
+    with_lines: bool = False,
 ) -> list[JournalEntry]:
     """Validate and post entries given as caller input, all or nothing.
 
@@ -302,7 +337,9 @@ def entries_post_inputs(
         company=company,
         entries=validate,
         dates=[item.date for item in inputs],
+        line_count=sum(len(lines) for lines in line_inputs),
         lookup=lookup,
+        with_lines=with_lines,
         by=by,
         source=source,
         audit_per_entry=audit_per_entry,
@@ -335,7 +372,7 @@ def journal_entry_post(*, entry: JournalEntry, posted_by: User | None) -> Journa
         lines = [PostingLine.from_model(line, accounts[line.account_id]) for line in stored]
         check_balanced(company=company, lines=lines)
         first_step = StatementBatch()
-        reservation = Reservation(first_step, company_id=company.pk, dates=[draft.date])
+        reservation = Reservation(first_step, company_id=company.pk, dates=[draft.date], line_count=0)
         first_step.run()
         period = reservation.blocking_period(draft.date, closing=draft.source == EntrySource.CLOSING)
         if period is not None:

@@ -285,6 +285,20 @@ SQLITE_SCRIPT = textwrap.dedent(
         results.append("allowed")
     except DatabaseError as exc:
         results.append(str(exc).split(":")[0])
+    # an entry inserted already posted: refused without its lines, accepted after balanced ones
+    account_id = JournalLine.objects.first().account_id
+    for lines in ([], [Decimal("7"), Decimal("-7")]):
+        try:
+            with transaction.atomic():
+                for n, amount in enumerate(lines, start=1):
+                    JournalLine.objects.create(id=9000 + n, company=company, entry_id=9000, line_no=n,
+                        account_id=account_id, debit=max(amount, 0), credit=max(-amount, 0), currency="USD",
+                        amount=amount, base_amount=amount, date=datetime.date(2026, 1, 7), entry_sequence=99)
+                JournalEntry.objects.create(id=9000, company=company, date=datetime.date(2026, 1, 7),
+                    status="posted", sequence=99, number="JE-99", posted_at=datetime.datetime.now(datetime.UTC))
+            results.append("allowed")
+        except DatabaseError as exc:
+            results.append(str(exc).split(":")[0])
     print("RESULTS", ",".join(results))
     """
 )
@@ -306,4 +320,7 @@ def test_sqlite_triggers_enforce_the_same_invariants(tmp_path: Path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("RESULTS"))
-    assert line == "RESULTS entry_immutable,entry_immutable,entry_immutable,entry_immutable,unbalanced_entry"
+    assert line == (
+        "RESULTS entry_immutable,entry_immutable,entry_immutable,entry_immutable,unbalanced_entry,"
+        "unbalanced_entry,allowed"
+    )

@@ -1,0 +1,239 @@
+"""Reading a journal-entry body (single and bulk creation) into the ledger's `EntryInput`.
+
+One parser for both doors, so a bulk request is held to exactly the rules of a single one. It
+checks the body's shape only (types, lengths, choices); what the values mean (accounts,
+amounts, balance, periods) is the ledger services' to judge. It is plain Python rather than a
+DRF serializer because a bulk request carries up to 1,000 entries and a serializer would cost
+more than posting them; the documented shape is `serializers.JournalEntryCreateInput`, which
+lists the same fields (a test keeps the two in step).
+
+Errors use DRF's layout: {"field": ["message"]}, lines as {"lines": {"<index>": {...}}}.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample
+
+from ledger import errors
+from ledger.models import EntrySource
+from ledger.services import MAX_BATCH_ENTRIES, EntryInput
+from sofinance.errors import ValidationFailed
+
+ENTRY_FIELDS = ("date", "description", "reference", "source", "post", "lines")
+LINE_FIELDS = ("account", "debit", "credit", "description", "currency", "fx_rate")
+SOURCES = (EntrySource.MANUAL, EntrySource.IMPORT)
+MAX_LINES_IN_BODY = 1000
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+Problems = dict[str, Any]
+
+
+def parse_date(value: Any, problems: Problems, field: str = "date") -> datetime.date | None:
+    """Exactly YYYY-MM-DD (no times, no week dates, no other calendars' digits)."""
+    if isinstance(value, str) and _DATE.fullmatch(value) and value.isascii():
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    problems[field] = ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
+    return None
+
+
+def _text(data: dict, field: str, limit: int, problems: Problems, *, nullable: bool = False) -> str:
+    value = data.get(field, "")
+    if value is None and nullable:
+        return ""
+    if not isinstance(value, str):
+        problems[field] = ["Not a valid string." if value is not None else "This field may not be null."]
+        return ""
+    if len(value) > limit:
+        problems[field] = [f"Ensure this field has no more than {limit} characters."]
+        return ""
+    return value
+
+
+def _line(data: Any) -> tuple[dict[str, Any], Problems]:
+    problems: Problems = {}
+    if not isinstance(data, dict):
+        return {}, {"non_field_errors": ["Invalid data. Expected a dictionary."]}
+    if "account" not in data:
+        problems["account"] = ["This field is required."]
+    line = {
+        "account": data.get("account"),
+        "debit": data.get("debit"),
+        "credit": data.get("credit"),
+        "description": _text(data, "description", 500, problems),
+        "currency": _text(data, "currency", 3, problems, nullable=True) or None,
+        "fx_rate": data.get("fx_rate"),
+    }
+    return line, problems
+
+
+def entry_input_parse(data: Any, *, posting: bool = False) -> tuple[EntryInput | None, bool, Problems]:
+    """(the entry, whether it asks to be posted, problems); with problems the entry is None.
+
+    `posting` (bulk): every entry is posted; `post` may be omitted or true, never false.
+    """
+    if not isinstance(data, dict):
+        return None, False, {"non_field_errors": ["Invalid data. Expected a dictionary."]}
+    problems: Problems = {}
+    date = parse_date(data["date"], problems) if "date" in data else None
+    if "date" not in data:
+        problems["date"] = ["This field is required."]
+    description = _text(data, "description", 500, problems)
+    reference = _text(data, "reference", 100, problems)
+    source = data.get("source", EntrySource.MANUAL)
+    if source not in SOURCES:
+        problems["source"] = [f'"{source}" is not a valid choice.']
+    post = data.get("post", posting)
+    if not isinstance(post, bool):
+        problems["post"] = ["Must be true or false (a JSON boolean)."]
+    elif posting and not post:
+        problems["post"] = ["Every entry of a bulk request is posted; drop `post` or set it to true."]
+    raw_lines = data.get("lines")
+    lines: list[dict[str, Any]] = []
+    if "lines" not in data:
+        problems["lines"] = ["This field is required."]
+    elif not isinstance(raw_lines, list):
+        problems["lines"] = [f'Expected a list of items but got type "{type(raw_lines).__name__}".']
+    elif len(raw_lines) > MAX_LINES_IN_BODY:
+        problems["lines"] = [f"An entry has at most {MAX_LINES_IN_BODY} lines."]
+    else:
+        line_problems = {}
+        for index, raw in enumerate(raw_lines):
+            line, problem = _line(raw)
+            lines.append(line)
+            if problem:
+                line_problems[str(index)] = problem
+        if line_problems:
+            problems["lines"] = line_problems
+    if problems:
+        return None, False, problems
+    entry = EntryInput(date=date, lines=lines, description=description, reference=reference, source=source)
+    return entry, bool(post), {}
+
+
+def bulk_input_parse(data: Any) -> list[EntryInput]:
+    """`{"entries": [<entry body>, ...]}` with 1 to MAX_BATCH_ENTRIES entries, each posted.
+
+    A body of the wrong shape is a 400 validation_error; entries of the wrong shape are listed by
+    index in one 422 invalid_batch, as the services list the entries they refuse.
+    """
+    if not isinstance(data, dict) or "entries" not in data:
+        raise ValidationFailed(details={"entries": ["This field is required."]})
+    raw = data["entries"]
+    if not isinstance(raw, list) or not raw:
+        raise ValidationFailed(details={"entries": ["A non-empty list of journal entries is required."]})
+    if len(raw) > MAX_BATCH_ENTRIES:
+        raise ValidationFailed(
+            f"A bulk request holds at most {MAX_BATCH_ENTRIES} entries (this one has {len(raw)}).",
+            details={"entries": [f"At most {MAX_BATCH_ENTRIES} entries."]},
+        )
+    entries, refused = [], []
+    for index, body in enumerate(raw):
+        entry, _post, problems = entry_input_parse(body, posting=True)
+        if problems:
+            refused.append(
+                {
+                    "index": index,
+                    "code": str(ValidationFailed.code),
+                    "message": "The entry's body is invalid.",
+                    "details": problems,
+                }
+            )
+        else:
+            entries.append(entry)
+    if refused:
+        first = refused[0]
+        raise errors.InvalidBatch(
+            f"Entry {first['index'] + 1}: {first['message']} ({len(refused)} of {len(raw)} entries "
+            "refused; nothing was posted.)",
+            details={"entries": refused},
+        )
+    return entries
+
+
+_BULK_REQUEST = {
+    "entries": [
+        {
+            "date": "2026-03-31",
+            "description": "March rent",
+            "reference": "LEASE-03",
+            "lines": [{"account": "6100", "debit": "1200.00"}, {"account": "1000", "credit": "1200.00"}],
+        },
+        {
+            "date": "2026-03-31",
+            "description": "Card sales, 31 March",
+            "reference": "POS-0331",
+            "lines": [
+                {"account": "1010", "debit": "540.00"},
+                {"account": "4000", "credit": "450.00"},
+                {"account": "2200", "credit": "90.00"},
+            ],
+        },
+    ]
+}
+BULK_EXAMPLES = [
+    OpenApiExample("Two entries", value=_BULK_REQUEST, request_only=True),
+    OpenApiExample(
+        "Posted",
+        value={
+            "success": True,
+            "data": {
+                "entries": [
+                    {
+                        "id": 5012,
+                        "number": "JE-2026-000311",
+                        "status": "posted",
+                        "date": "2026-03-31",
+                        "reference": "LEASE-03",
+                    },
+                    {
+                        "id": 5013,
+                        "number": "JE-2026-000312",
+                        "status": "posted",
+                        "date": "2026-03-31",
+                        "reference": "POS-0331",
+                    },
+                ]
+            },
+            "error": None,
+            "meta": {"request_id": "5f0c2b7e9d1a4c3e"},
+        },
+        response_only=True,
+        status_codes=["201"],
+    ),
+    OpenApiExample(
+        "Refused: nothing posted",
+        value={
+            "success": False,
+            "data": None,
+            "error": {
+                "code": "invalid_batch",
+                "message": "Entry 2: Debits 540.00 do not equal credits 530.00. (1 of 2 entries refused; nothing was posted.)",
+                "details": {
+                    "entries": [
+                        {
+                            "index": 1,
+                            "code": "unbalanced_entry",
+                            "message": "Debits 540.00 do not equal credits 530.00.",
+                            "details": {
+                                "total_debit": "540.00",
+                                "total_credit": "530.00",
+                                "difference": "10.00",
+                                "currency": "USD",
+                            },
+                        }
+                    ]
+                },
+            },
+            "meta": {"request_id": "5f0c2b7e9d1a4c3e"},
+        },
+        response_only=True,
+        status_codes=["422"],
+    ),
+]

@@ -1,0 +1,229 @@
+"""How posting reaches the database: what a posted entry returns, races with deletion, the lock
+order against a balance rebuild, the commit sent with the last statements."""
+
+import datetime
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+
+from ledger import errors
+from ledger.models import DailyBalance, JournalEntry, JournalLine, MonthlyBalance
+from ledger.services import (
+    balances_rebuild,
+    journal_entry_create,
+    journal_entry_delete,
+    journal_entry_post,
+    journal_entry_update,
+)
+from ledger.tests.factories import account, company_with_chart, post_entry
+from sofinance.db_batch import StatementBatch
+from sofinance.permissions import Role
+
+D = Decimal
+JAN5 = datetime.date(2026, 1, 5)
+
+
+@pytest.mark.django_db
+def test_a_posted_entry_comes_back_with_its_stored_lines():
+    books = company_with_chart()
+    entry = journal_entry_create(
+        company=books,
+        date=JAN5,
+        lines=[
+            {"account": "6100", "debit": "80.00", "description": "Rent"},
+            {"account": "2200", "debit": "20.00"},
+            {"account": "1000", "credit": "100.00"},
+        ],
+        by=None,
+        post=True,
+        with_lines=True,
+    )
+    stored = list(JournalLine.objects.filter(entry_id=entry.pk).order_by("line_no"))
+    assert [
+        (ln.id, ln.line_no, ln.account_id, ln.debit, ln.credit, ln.entry_sequence)
+        for ln in entry.posted_lines
+    ] == [(ln.id, ln.line_no, ln.account_id, ln.debit, ln.credit, ln.entry_sequence) for ln in stored]
+    assert [(ln.account.code, ln.account.name) for ln in entry.posted_lines] == [
+        (a.code, a.name) for a in (ln.account for ln in stored)
+    ]
+    assert JournalEntry.objects.get(pk=entry.pk).number == entry.number == "JE-2026-000001"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("service", ["post", "update", "delete"])
+def test_a_draft_deleted_by_another_request_is_not_found(service):
+    # given: a request holds a draft that another request deletes
+    books = company_with_chart()
+    draft = post_entry(books, JAN5, ("6100", "10.00", "D"), ("1000", "10.00", "C"), post=False)
+    stale = JournalEntry.objects.get(pk=draft.pk)
+    journal_entry_delete(entry=draft, by=None)
+    # when / then
+    with pytest.raises(errors.EntryNotFound):
+        if service == "post":
+            journal_entry_post(entry=stale, posted_by=None)
+        elif service == "update":
+            journal_entry_update(entry=stale, by=None, description="late")
+        else:
+            journal_entry_delete(entry=stale, by=None)
+    assert not JournalEntry.objects.filter(pk=draft.pk).exists()
+    assert DailyBalance.objects.filter(company=books).count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["patch", "delete", "post"])
+def test_the_api_answers_404_for_a_draft_deleted_while_the_request_waited(method, make_member, monkeypatch):
+    books = company_with_chart()
+    client = make_member(books, Role.ACCOUNTANT)[1]
+    draft = post_entry(books, JAN5, ("6100", "10.00", "D"), ("1000", "10.00", "C"), post=False)
+    from ledger.api import views
+
+    original = views._EntryMixin.entry
+
+    def entry_then_deleted(self, pk):
+        found = original(self, pk)
+        JournalEntry.objects.filter(pk=found.pk).delete()  # another request wins the race
+        return found
+
+    monkeypatch.setattr(views._EntryMixin, "entry", entry_then_deleted)
+    path = f"/api/v1/companies/{books.pk}/journal-entries/{draft.pk}" + ("/post" if method == "post" else "")
+    response = getattr(client, method)(
+        path, {"description": "late"} if method == "patch" else None, format="json"
+    )
+    assert response.status_code == 404, response.json()
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_that_repairs_buckets_while_postings_run_neither_deadlocks_nor_loses_a_posting():
+    # given: stored balances damaged, so every rebuild rewrites them
+    books = company_with_chart(name="Rebuild Ltd")
+    post_entry(books, JAN5, ("6100", "1.00", "D"), ("1000", "1.00", "C"))
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    rebuilds: list[int] = []
+
+    def damage_and_rebuild() -> None:
+        try:
+            while not stop.is_set():
+                DailyBalance.objects.filter(company=books).update(debit=D("999"))
+                result = balances_rebuild(company_id=books.pk, apply=True)
+                rebuilds.append(len(result.differences))
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    def post_many(n: int) -> None:
+        try:
+            for i in range(40):
+                journal_entry_create(
+                    company=books,
+                    date=JAN5 + datetime.timedelta(days=(n + i) % 20),
+                    lines=[{"account": "6100", "debit": "2.50"}, {"account": "1000", "credit": "2.50"}],
+                    by=None,
+                    post=True,
+                )
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    # when
+    rebuilder = threading.Thread(target=damage_and_rebuild)
+    posters = [threading.Thread(target=post_many, args=(n,)) for n in range(4)]
+    rebuilder.start()
+    for thread in posters:
+        thread.start()
+    for thread in posters:
+        thread.join(timeout=120)
+    stop.set()
+    rebuilder.join(timeout=60)
+    # then
+    assert failures == []
+    assert not rebuilder.is_alive() and not any(t.is_alive() for t in posters), "deadlock"
+    assert rebuilds and all(count > 0 for count in rebuilds)
+    assert balances_rebuild(company_id=books.pk, apply=False).differences == []
+    rent = account(books, "6100")
+    assert sum(b.debit for b in MonthlyBalance.objects.filter(company=books, account=rent)) == D("401.00")
+    assert sorted(JournalEntry.objects.filter(company=books).values_list("sequence", flat=True)) == list(
+        range(1, 162)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_posting_waits_for_a_rebuild_holding_the_journal_counter():
+    books = company_with_chart(name="Waiting Ltd")
+    post_entry(books, JAN5, ("6100", "1.00", "D"), ("1000", "1.00", "C"))
+    held = threading.Event()
+    posted_at: list[float] = []
+
+    def hold_counter() -> None:
+        from ledger.numbering import sequence_lock
+
+        try:
+            with transaction.atomic():
+                sequence_lock(company_id=books.pk)
+                held.set()
+                time.sleep(0.5)
+                released_at.append(time.monotonic())
+        finally:
+            connections.close_all()
+
+    released_at: list[float] = []
+    holder = threading.Thread(target=hold_counter)
+    holder.start()
+    assert held.wait(10)
+    post_entry(books, JAN5, ("6100", "2.00", "D"), ("1000", "2.00", "C"))
+    posted_at.append(time.monotonic())
+    holder.join(10)
+    assert posted_at[0] >= released_at[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_commit_sent_with_the_last_statements_commits_and_runs_on_commit_callbacks():
+    books = company_with_chart(name="Commit Ltd")
+    ran: list[str] = []
+    with transaction.atomic():
+        transaction.on_commit(lambda: ran.append("callback"))
+        entry = post_entry(books, JAN5, ("6100", "3.00", "D"), ("1000", "3.00", "C"))
+    assert ran == ["callback"]
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT status FROM ledger_journalentry WHERE id = %s", [entry.pk])
+            assert cursor.fetchone() == ("posted",)
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_refused_by_a_deferred_constraint_raises_inside_the_block_and_keeps_nothing():
+    assert connection.vendor == "postgresql"
+    books = company_with_chart(name="Deferred Ltd")
+    line_count = JournalLine.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        batch = StatementBatch()
+        # a line of an entry that does not exist: the foreign key is checked at COMMIT
+        batch.add(
+            "INSERT INTO ledger_journalline (company_id, entry_id, line_no, account_id, description, debit, "
+            "credit, currency, amount, fx_rate, base_amount, date) "
+            "VALUES (%s, 987654321, 1, %s, '', 1, 0, 'USD', 1, 1, 1, '2026-01-05')",
+            [books.pk, account(books, "6100").pk],
+        )
+        batch.run(last_in_transaction=True)
+    assert JournalLine.objects.count() == line_count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_callers_transaction_the_posting_leaves_the_commit_to_the_caller():
+    # given: a caller (an invoice being issued, say) posts inside its own transaction, then fails
+    books = company_with_chart(name="Caller Ltd")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        entry = post_entry(books, JAN5, ("6100", "4.00", "D"), ("1000", "4.00", "C"))
+        raise RuntimeError("the caller's next step fails")
+    # then: the posting went with the caller's transaction
+    assert not JournalEntry.objects.filter(pk=entry.pk).exists()
+    assert not DailyBalance.objects.filter(company=books).exists()

@@ -1,0 +1,34 @@
+"""Index operations for migrations that must not rebuild a table.
+
+Django's AlterField(db_index=...) rebuilds the whole table on SQLite, and with it drops the
+table's triggers (the ledger's and the audit trail's invariants live in triggers). These drop
+and create a plain one-column index by itself, on PostgreSQL and SQLite alike; the migration
+pairs them with a state-only AlterField.
+"""
+
+from __future__ import annotations
+
+
+def single_column_indexes(schema_editor, table: str, column: str) -> list[str]:
+    """Names of the plain (non-unique, non-primary) indexes on exactly `column` of `table`."""
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return [
+        name
+        for name, info in constraints.items()
+        if info["index"] and not info["unique"] and not info["primary_key"] and info["columns"] == [column]
+    ]
+
+
+def drop_single_column_index(schema_editor, table: str, column: str) -> None:
+    for name in single_column_indexes(schema_editor, table, column):
+        schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(name)}")
+
+
+def create_single_column_index(schema_editor, table: str, column: str) -> None:
+    if single_column_indexes(schema_editor, table, column):
+        return
+    quote = schema_editor.quote_name
+    name = schema_editor._create_index_name(table, [column])
+    schema_editor.execute(f"CREATE INDEX {quote(name)} ON {quote(table)} ({quote(column)})")
