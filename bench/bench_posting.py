@@ -7,7 +7,13 @@
    event, one transaction per entry, one connection) and by the plain psycopg loop of bench/floor.py
    into tables of the same shape; rounds alternate so both see the same machine. Prints entries/s
    of each and the ratio (target: service >= 40% of the floor).
-Environment: BENCH_ROUNDS (default 6), BENCH_ROUND_ENTRIES (default 500).
+2. HTTP, single entries: gunicorn (3 sync workers, DEBUG off, Redis for cache, rate limits and
+   broker) on loopback, 8 client threads on the same machine posting one entry per request
+   (target: >= 400 entries/s).
+3. HTTP, bulk: POST .../journal-entries/bulk with 1,000 entries per request (target: >= 5,000
+   entries/s).
+Environment: BENCH_ROUNDS (default 6), BENCH_ROUND_ENTRIES (default 500), BENCH_HTTP_ENTRIES
+(default 4000), BENCH_BULK_REQUESTS (default 6), BENCH_SKIP_HTTP=1 to run part 1 only.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+# The benchmark and the server it starts sign and check the same tokens.
+os.environ.setdefault("JWT_SECRET", "bench:" + "b" * 48)
+
 from bench.bootstrap import setup
 
 setup()
@@ -33,11 +42,20 @@ from django.db import connection  # noqa: E402
 from accounts.models import Account, User  # noqa: E402
 from accounts.services import company_create, user_create  # noqa: E402
 from bench.floor import FloorPoster, floor_tables_create  # noqa: E402
+from bench.http_load import GunicornServer, run_clients, timed  # noqa: E402
+from bench.http_load import request as http_request  # noqa: E402
 from ledger.models import JournalEntry  # noqa: E402
 from ledger.services import journal_entry_create  # noqa: E402
+from sofinance.api.jwt import issue_token_pair  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
 ROUND_ENTRIES = int(os.environ.get("BENCH_ROUND_ENTRIES", "500"))
+HTTP_ENTRIES = int(os.environ.get("BENCH_HTTP_ENTRIES", "4000"))
+BULK_REQUESTS = int(os.environ.get("BENCH_BULK_REQUESTS", "6"))
+HTTP_CLIENTS = 8
+HTTP_TARGET = 400
+BULK_TARGET = 5000
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 EXPENSES = ["6100", "6200", "6300", "6400", "6500", "6700"]
 FLOOR_TARGET = 0.40
 
@@ -145,7 +163,49 @@ def main() -> int:
         f"  posting service   : {service:7.0f} entries/s\n"
         f"  ratio             : {ratio:.2f} (target >= {FLOOR_TARGET:.2f})"
     )
-    return 0 if ratio >= FLOOR_TARGET else 1
+    failed = ratio < FLOOR_TARGET
+    if os.environ.get("BENCH_SKIP_HTTP") != "1":
+        failed |= http_benchmarks(company, user, rng)
+    return 1 if failed else 0
+
+
+def http_benchmarks(company, user, rng: random.Random) -> bool:
+    """Parts 2 and 3; True when a target is missed or a request failed."""
+    token = issue_token_pair(user_id=user.pk)["access"]
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/api/v1/companies/{company.pk}/journal-entries"
+    singles = [("POST", path, {**_body(*entry_body(rng)), "post": True}) for _ in range(HTTP_ENTRIES)]
+    batches = [
+        ("POST", f"{path}/bulk", {"entries": [_body(*entry_body(rng)) for _ in range(1000)]})
+        for _ in range(BULK_REQUESTS)
+    ]
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    with GunicornServer(database_url=database_url, extra_env={"REDIS_URL": BENCH_REDIS_URL}) as server:
+        run_clients(server.port, singles[:200], clients=HTTP_CLIENTS, headers=headers)  # warm the workers
+        single = run_clients(server.port, singles[200:], clients=HTTP_CLIENTS, headers=headers)
+        http_request("POST", server.port, f"{path}/bulk", batches[0][2], headers)  # warm up
+        seconds, statuses = timed(
+            lambda: [
+                http_request(method, server.port, url, body, headers)[0] for method, url, body in batches[1:]
+            ]
+        )
+    single_rate = single.count / single.seconds
+    bulk_rate = 1000 * (len(batches) - 1) / seconds
+    bulk_errors = sum(1 for status in statuses if status != 201)
+    print(
+        f"\nHTTP (gunicorn, 3 sync workers, {HTTP_CLIENTS} client threads on the same {os.cpu_count()} cores):\n"
+        f"  single entries    : {single_rate:7.0f} entries/s  (p50 {single.p50_ms:.1f} ms, "
+        f"p95 {single.percentile(0.95) * 1000:.1f} ms, {single.count} requests, {single.errors} errors; "
+        f"target >= {HTTP_TARGET})\n"
+        f"  bulk, 1,000/request: {bulk_rate:7.0f} entries/s  ({len(batches) - 1} requests, {bulk_errors} errors; "
+        f"target >= {BULK_TARGET})"
+    )
+    return single_rate < HTTP_TARGET or bulk_rate < BULK_TARGET or single.errors > 0 or bulk_errors > 0
+
+
+def _body(date: datetime.date, lines: list[dict]) -> dict:
+    return {"date": date.isoformat(), "description": "Benchmark entry", "lines": lines}
 
 
 if __name__ == "__main__":

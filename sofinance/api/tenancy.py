@@ -32,7 +32,9 @@ class CompanyScopedMixin:
             company_id = int(kwargs[self.company_url_kwarg])
         except (KeyError, TypeError, ValueError):
             raise NotFound() from None
-        membership = membership_get(user=request.user, company_id=company_id)
+        membership = getattr(request._request, "sofinance_membership", None)  # read with the token's user
+        if membership is None or membership.company_id != company_id or membership.user_id != request.user.pk:
+            membership = membership_get(user=request.user, company_id=company_id)
         if membership is None:
             raise NotFound()
         self.membership = membership
