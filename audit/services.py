@@ -106,10 +106,13 @@ def audit_event_build(
     metadata: dict[str, Any] | None = None,
     actor: Any = None,
     actor_name: str | None = None,
+    json_ready: bool = False,
 ) -> PreparedEvent:
     """One event, signed and not yet saved (see `audit_record` for who the actor is).
 
     Values are cut to their columns' lengths before signing, so the stored row is what was signed.
+    `json_ready`: `changes` and `metadata` already hold only JSON values (str, int, bool, None,
+    lists and dicts of them), as the hot write paths build them: they are not converted again.
     """
     ctx = audit_ctx.current()
     actor_type, actor_id, actor_repr = _resolve_actor(actor, actor_name, ctx)
@@ -128,8 +131,8 @@ def audit_event_build(
         object_type=(object_type or "")[:100],
         object_id=("" if object_id is None else str(object_id))[:64],
         object_repr=(object_repr or "")[:255],
-        changes=json_value(changes or {}),
-        metadata=json_value(metadata or {}),
+        changes=(changes or {}) if json_ready else json_value(changes or {}),
+        metadata=(metadata or {}) if json_ready else json_value(metadata or {}),
         request_id=(ctx.request_id or "")[:128],
         ip=normalise_ip(ctx.ip),
         user_agent=(ctx.user_agent or "")[:512],

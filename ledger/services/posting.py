@@ -160,6 +160,7 @@ def _audit_events(*, company, entries, by, per_entry: bool) -> list[PreparedEven
                 object_repr=entry.number,
                 actor=by,
                 changes=changes,
+                json_ready=True,
             )
         )
     return events

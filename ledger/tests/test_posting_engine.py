@@ -227,3 +227,38 @@ def test_inside_a_callers_transaction_the_posting_leaves_the_commit_to_the_calle
     # then: the posting went with the caller's transaction
     assert not JournalEntry.objects.filter(pk=entry.pk).exists()
     assert not DailyBalance.objects.filter(company=books).exists()
+
+
+@pytest.mark.django_db
+def test_the_audit_events_of_every_kind_of_posting_verify_in_the_chain():
+    from audit.models import AuditEvent
+    from audit.sealing import in_process_sealer
+    from audit.services import audit_chains_seal, verify_audit_chain
+    from ledger.services import EntryInput, journal_entries_import, journal_entry_reverse
+
+    books = company_with_chart()
+    single = post_entry(
+        books, JAN5, ("6100", "10.00", "D"), ("1000", "10.00", "C"), description="Ünïcode “quotes”"
+    )
+    journal_entries_import(
+        company=books,
+        entries=[
+            EntryInput(
+                date=JAN5, lines=[{"account": "6200", "debit": "1.10"}, {"account": "1000", "credit": "1.10"}]
+            )
+        ]
+        * 3,
+        by=None,
+    )
+    journal_entry_reverse(entry=single, by=None)
+    draft = post_entry(books, JAN5, ("6100", "2.00", "D"), ("1000", "2.00", "C"), post=False)
+    journal_entry_post(entry=draft, posted_by=None)
+    in_process_sealer.flush()
+    audit_chains_seal()
+    result = verify_audit_chain(company_id=books.pk)
+    assert result.ok, (result.reason, result.detail)
+    posts = AuditEvent.objects.filter(company_id=books.pk, action="post")
+    assert posts.count() == 6  # one, three in a batch, the reversal, the draft
+    first = posts.order_by("id").first()
+    assert first.changes["description"] == {"before": None, "after": "Ünïcode “quotes”"}
+    assert first.changes["lines"]["after"][0]["debit"] == "10.00"
