@@ -70,6 +70,8 @@ def locked_head(chain: str) -> AuditChainHead:
 
 def _seal_batch(chain: str, batch_size: int) -> int:
     key = hmac_key()
+    if not AuditPendingSeal.objects.filter(chain=chain).exists():
+        return 0  # nothing to seal: no lock, and no head for a chain that has no event yet
     with transaction.atomic():
         head = locked_head(chain)
         event_ids = list(

@@ -28,6 +28,7 @@ def test_a_burst_of_commits_is_sealed_by_the_thread_in_few_rounds(settings, monk
         rounds.append((chain, threading.current_thread().name))
         return real_seal(chain=chain, **kwargs)
 
+    sealing.in_process_sealer.flush()  # chains other tests of this process asked for
     monkeypatch.setattr(sealing, "audit_chain_seal", counted)
     # when: twenty commits in a row
     for n in range(20):
