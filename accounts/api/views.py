@@ -13,6 +13,7 @@ from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.errors import InvalidAccount, UserNotFound
 from accounts.models import Account, AccountType, Company, Membership, User
+from sofinance.api.authentication import token_user
 from sofinance.api.idempotency import idempotent
 from sofinance.api.jwt import REFRESH, InvalidToken, decode_token, issue_token_pair
 from sofinance.api.tenancy import CompanyScopedMixin
@@ -55,10 +56,7 @@ class TokenRefreshView(GenericAPIView):
             payload = decode_token(data["refresh"], expected_type=REFRESH)
         except InvalidToken as exc:
             raise NotAuthenticated(str(exc)) from exc
-        user = User.objects.filter(pk=payload["sub"], is_active=True).first()
-        if user is None:
-            raise NotAuthenticated("User not found or inactive.")
-        return ok(issue_token_pair(user_id=user.pk))
+        return ok(issue_token_pair(user_id=token_user(payload).pk))
 
 
 class MeView(GenericAPIView):
