@@ -10,6 +10,7 @@ from rest_framework.generics import GenericAPIView
 from ledger import selectors, services
 from ledger.api import serializers as s
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
+from sofinance.api.filters import StrictDateFilter
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.tenancy import CompanyScopedMixin
@@ -24,8 +25,8 @@ class JournalEntryPagination(EnvelopeCursorPagination):
 
 
 class JournalEntryFilter(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_from = StrictDateFilter(field_name="date", lookup_expr="gte")
+    date_to = StrictDateFilter(field_name="date", lookup_expr="lte")
     status = django_filters.ChoiceFilter(choices=EntryStatus.choices)
     source = django_filters.ChoiceFilter(choices=EntrySource.choices)
     reference = django_filters.CharFilter()
@@ -180,8 +181,8 @@ class JournalEntryReverseView(_EntryMixin, GenericAPIView):
 class ExchangeRateFilter(django_filters.FilterSet):
     from_currency = django_filters.CharFilter()
     to_currency = django_filters.CharFilter()
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_from = StrictDateFilter(field_name="date", lookup_expr="gte")
+    date_to = StrictDateFilter(field_name="date", lookup_expr="lte")
 
     class Meta:
         model = ExchangeRate

@@ -16,6 +16,7 @@ from rest_framework.views import set_rollback
 
 from sofinance import errors
 from sofinance.api.envelope import envelope
+from sofinance.api.fields import DOMAIN_FIELD_CODES
 from sofinance.db_errors import domain_error_from_db
 
 logger = structlog.get_logger("sofinance.api")
@@ -30,6 +31,20 @@ def _flatten_drf_detail(detail):
     return str(detail)
 
 
+def _leaf_codes(codes) -> set[str]:
+    if isinstance(codes, dict):
+        return set().union(*(_leaf_codes(v) for v in codes.values())) if codes else set()
+    if isinstance(codes, list):
+        return set().union(*(_leaf_codes(v) for v in codes)) if codes else set()
+    return {str(codes)}
+
+
+def _first_message(details) -> str:
+    while isinstance(details, (dict, list)) and details:
+        details = next(iter(details.values())) if isinstance(details, dict) else details[0]
+    return str(details) if details else "The request is invalid."
+
+
 def to_api_error(exc: Exception) -> errors.APIError:
     """Map any exception raised while handling an API request to an APIError."""
     if isinstance(exc, errors.APIError):
@@ -38,6 +53,11 @@ def to_api_error(exc: Exception) -> errors.APIError:
         details = _flatten_drf_detail(exc.detail)
         if not isinstance(details, dict):
             details = {"non_field_errors": details}
+        codes = _leaf_codes(exc.get_codes())
+        if len(codes) == 1 and codes <= DOMAIN_FIELD_CODES:
+            # e.g. an amount a money column cannot hold exactly: a business rule, as the services say
+            (code,) = codes
+            return errors.DomainError(_first_message(details), code=code, details=details)
         return errors.ValidationFailed("The request is invalid.", details=details)
     if isinstance(exc, drf.ParseError):
         return errors.ValidationFailed(str(exc.detail))

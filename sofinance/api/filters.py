@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime
 
+import django_filters
+from django import forms
 from django_filters import utils
 from django_filters.rest_framework import DjangoFilterBackend
 
+from sofinance.api.fields import parse_iso_date
 from sofinance.errors import ValidationFailed
 
 # The widest UTC offset PostgreSQL accepts in a timestamptz literal.
@@ -49,3 +52,22 @@ class FilterBackend(DjangoFilterBackend):
         if problems:
             raise ValidationFailed("The request is invalid.", details=problems)
         return filterset.qs
+
+
+class StrictDateFormField(forms.Field):
+    default_error_messages = {"invalid": "Enter a date written YYYY-MM-DD, e.g. 2026-03-31."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        parsed = parse_iso_date(value)
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+class StrictDateFilter(django_filters.DateFilter):
+    """A date filter that takes exactly YYYY-MM-DD (Django's own takes "3/31/2026", "Mar 31 2026"
+    and other scripts' digits)."""
+
+    field_class = StrictDateFormField

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -149,6 +150,7 @@ HOSTILE_TEXT = [
     "2026-01-01T00:00:00+16:26",
     "9999-12-31T23:59:59-15:00",
     "99999999999999999999999",
+    "123456789012345.6789",
     "-1",
     "[]",
     "{}",
@@ -281,6 +283,7 @@ LEAF_VALUES = [
     "١٠.٠٠",
     Number("1e400"),
     Number("-0"),
+    "123456789012345",
     "9999-12-31",
     "2026-02-30",
     10**30,
@@ -539,10 +542,11 @@ def attack(route: Route, books: Books, client: Client, findings: Findings, *, me
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[r.id for r in ROUTES])
-def test_no_route_answers_5xx_to_hostile_input(route):
+def test_no_route_answers_5xx_to_hostile_input(route, caplog):
     # given: a company this user administers, with entries, a rate, a period, members, audit events
     books = _books()
     findings = Findings()
+    caplog.set_level(logging.ERROR, logger="sofinance.api")
 
     # when: the corpus is sent as the company's admin and anonymously
     attack(route, books, books.admin, findings, member=True)
@@ -550,6 +554,13 @@ def test_no_route_answers_5xx_to_hostile_input(route):
 
     # then
     assert findings.requests >= 16
+    # Nothing got through validation to be caught by the exception handler's net: every refusal
+    # happened where the input is parsed (the net is for tomorrow's gaps, and logs them).
+    findings.items += [
+        f"{r.msg['event']}: {r.msg.get('exc_type')} ({r.msg.get('request_id')})"
+        for r in caplog.records
+        if isinstance(r.msg, dict) and r.msg.get("event") in ("unvalidated_input", "unhandled_exception")
+    ]
     if findings.items:
         pytest.fail(
             f"{len(findings.items)} of {findings.requests} requests:\n" + "\n".join(findings.items[:40])
