@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from sofinance.api import handlers
 from sofinance.api.docs import ApiDocsView
-from sofinance.observability import health
+from sofinance.observability import health, metrics
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -21,7 +21,7 @@ urlpatterns = [
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="docs"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics.metrics, name="prometheus-django-metrics"),
 ]
 
 handler404 = handlers.not_found

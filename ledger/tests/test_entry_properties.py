@@ -87,8 +87,8 @@ def _mutate(kind: str, lines: list[dict], ctx: dict) -> list[dict]:
         first[side] = "-" + first[side]
     elif kind == "both_sides":
         first["credit" if side == "debit" else "debit"] = first[side]
-    elif kind == "precision":
-        first[side] = first[side] + "1"
+    elif kind == "precision":  # a third decimal ("2527.7" is written "2527.70" first)
+        first[side] = f"{Decimal(first[side]):.2f}1"
     elif kind == "other_company":
         first["account"] = ctx["foreign_account_id"]
     elif kind == "inactive":
