@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "sofinance.observability.middleware.RequestIdMiddleware",
     # Oversized bodies (413) and NUL characters (400) are refused before anything else runs.
     "sofinance.request_guard.RequestGuardMiddleware",
+    # /health/* answers whatever the Host header says (before CommonMiddleware's host check).
+    "sofinance.observability.middleware.HealthProbeMiddleware",
     # Cross-origin browsers' preflights are answered here, before anything else can answer them.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -276,7 +278,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --------------------------------------------------------------------------- security
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client (and skip the
+# HTTPS redirect). Gunicorn decides instead: it takes the scheme from X-Forwarded-Proto only when the
+# connection comes from FORWARDED_ALLOW_IPS (its own variable; default loopback only) and passes it
+# on as wsgi.url_scheme, which is what request.is_secure() reads.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
