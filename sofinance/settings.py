@@ -5,20 +5,23 @@ Every deployment knob is an environment variable read with django-environ; READM
 Celery, storage, API platform, security, observability.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from corsheaders.defaults import default_headers as default_cors_headers
 from csp.constants import NONE, SELF, UNSAFE_INLINE
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# A local .env file is a convenience for development; real deployments set the environment.
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
+# A local .env file is a convenience for development (`make run` writes one on its first run);
+# real deployments set the environment, which always wins over the file. SOFINANCE_ENV_FILE names
+# another file, or none when empty (the test suite reads none).
+ENV_FILE = os.environ.get("SOFINANCE_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    environ.Env.read_env(ENV_FILE)
 
 # --------------------------------------------------------------------------- core
 DEBUG = env.bool("DEBUG", default=False)
@@ -35,10 +38,25 @@ JWT_ACCESS_TOKEN_LIFETIME = timedelta(seconds=env.int("JWT_ACCESS_TOKEN_LIFETIME
 JWT_REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.int("JWT_REFRESH_TOKEN_LIFETIME", default=7 * 24 * 3600))
 
 if not DEBUG:
-    if SECRET_KEY == DEV_SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    if JWT_SECRET == DEV_JWT_SECRET:
-        raise ImproperlyConfigured("JWT_SECRET must be set when DEBUG is off.")
+    # One line naming everything that is missing, and no traceback: the first thing a newcomer or
+    # an operator sees when a secret is not set.
+    _missing = [
+        name
+        for name, value, dev in (
+            ("SECRET_KEY", SECRET_KEY, DEV_SECRET_KEY),
+            ("JWT_SECRET", JWT_SECRET, DEV_JWT_SECRET),
+        )
+        if not value.strip() or value == dev
+    ]
+    if _missing:
+        raise SystemExit(
+            f"SOFinance cannot start: DEBUG is off and {' and '.join(_missing)} "
+            f"{'is' if len(_missing) == 1 else 'are'} not set. Set "
+            + ", ".join(f"{name}={'k1:' if name == 'JWT_SECRET' else ''}<random>" for name in _missing)
+            + " in the environment or in .env (make a random value with: python3 -c "
+            "'import secrets; print(secrets.token_urlsafe(50))'), or set DEBUG=1 for development "
+            "(`make run` writes a .env with DEBUG=1 and development secrets)."
+        )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

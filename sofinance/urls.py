@@ -1,9 +1,10 @@
-"""Root URLs: admin, API v1, OpenAPI, health and metrics."""
+"""Root URLs: the front page, admin, API v1, OpenAPI, health and metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from sofinance import views
 from sofinance.api import handlers
 from sofinance.api.docs import ApiDocsView
 from sofinance.observability import health, metrics
@@ -15,6 +16,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
