@@ -86,12 +86,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "sofinance.observability.middleware.RequestIdMiddleware",
-    # Oversized bodies (413) and NUL characters (400) are refused before anything else runs.
+    # CORS first, so that every answer below (refusals included) carries its headers for a listed
+    # origin, and browsers' preflights are answered before anything else runs.
+    "corsheaders.middleware.CorsMiddleware",
+    # Oversized bodies (413) and NUL characters (400) are refused before any view runs.
     "sofinance.request_guard.RequestGuardMiddleware",
     # /health/* answers whatever the Host header says (before CommonMiddleware's host check).
     "sofinance.observability.middleware.HealthProbeMiddleware",
-    # Cross-origin browsers' preflights are answered here, before anything else can answer them.
-    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -330,3 +330,17 @@ def test_swagger_ui_renders_in_a_real_browser_under_the_policy(tmp_path):
     assert 'class="title">SOFinance API' in dom
     assert dom.count('class="opblock opblock-') >= 20
     assert "/api/v1/companies/{company_id}/journal-entries" in dom
+
+
+@override_settings(CORS_ALLOWED_ORIGINS=["https://shop.example"], DATA_UPLOAD_MAX_MEMORY_SIZE=100)
+def test_a_listed_origin_can_read_the_refusals_too(client):
+    # given: a body over the limit, refused before any view runs
+    response = client.post(
+        "/api/v1/auth/token",
+        data='{"username": "' + "u" * 200 + '"}',
+        content_type="application/json",
+        HTTP_ORIGIN="https://shop.example",
+    )
+
+    assert_error(response, 413, "payload_too_large")
+    assert response["Access-Control-Allow-Origin"] == "https://shop.example"
