@@ -29,15 +29,18 @@ RUN SECRET_KEY=build-time-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz
 
 USER sofinance
 
+# Gunicorn reads these itself: PORT (binds 0.0.0.0:$PORT), WEB_CONCURRENCY (workers) and
+# FORWARDED_ALLOW_IPS, the proxies whose X-Forwarded-Proto it believes (loopback only by default:
+# set it to your TLS proxy's address; never "*", which lets any client skip the HTTPS redirect).
+ENV PORT=8000 \
+    WEB_CONCURRENCY=3 \
+    FORWARDED_ALLOW_IPS=127.0.0.1,::1
+
 EXPOSE 8000
 
+# /health/live answers whatever Host it is sent (it is served before the ALLOWED_HOSTS check).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=4).status != 200)"]
+    CMD ["python", "deploy/healthcheck.py"]
 
 # Runtime configuration comes from the environment (README, "Environment").
-CMD ["gunicorn", "sofinance.wsgi:application", \
-     "--bind", "0.0.0.0:8000", \
-     "--workers", "3", \
-     "--timeout", "60", \
-     "--forwarded-allow-ips", "*", \
-     "--access-logfile", "-"]
+CMD ["gunicorn", "sofinance.wsgi:application", "--timeout", "60", "--access-logfile", "-"]

@@ -19,7 +19,7 @@ PYTEST_ARGS ?= -n 2
 .PHONY: help install run migrate demo test lint format bench worker beat clean
 
 help:
-	@echo "make run      create .venv if needed, migrate, load the demo, serve on :8000 (DEBUG=1)"
+	@echo "make run      create .venv and .env if needed, migrate, load the demo, serve on :8000 (DEBUG=1)"
 	@echo "make test     run the whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL)"
 	@echo "make lint     ruff check + ruff format --check"
 	@echo "make bench    run every bench/bench_*.py"
@@ -36,11 +36,13 @@ $(STAMP): $(REQUIREMENTS)
 	touch $(STAMP)
 
 # DATABASE_URL unset -> the embedded SQLite file db.sqlite3; REDIS_URL unset -> tasks run eagerly.
+# The first run writes .env (DEBUG=1, development secrets): later manage.py commands need no make.
 run: export DEBUG := 1
 run: $(STAMP)
+	$(BIN)/python -m sofinance.dev_env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_setup
-	@echo "Admin: http://127.0.0.1:8000/admin/   API docs: http://127.0.0.1:8000/api/docs/"
+	@echo "Home: http://127.0.0.1:8000/   Admin: http://127.0.0.1:8000/admin/   API docs: http://127.0.0.1:8000/api/docs/"
 	$(BIN)/python manage.py runserver 0.0.0.0:8000
 
 migrate: $(STAMP)

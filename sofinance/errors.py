@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     NOT_ACCEPTABLE = "not_acceptable"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
     CONFLICT = "conflict"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     ENTRY_IMMUTABLE = "entry_immutable"
@@ -100,6 +101,12 @@ class Conflict(APIError):
 class IdempotencyConflict(Conflict):
     code = ErrorCode.IDEMPOTENCY_CONFLICT
     default_message = "This Idempotency-Key was already used with a different request."
+
+
+class PayloadTooLarge(APIError):
+    status_code = 413
+    code = ErrorCode.PAYLOAD_TOO_LARGE
+    default_message = "The request body is too large."
 
 
 class RateLimited(APIError):

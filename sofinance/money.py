@@ -1,12 +1,16 @@
 """Money: Decimal amounts, ISO 4217 currencies and their minor units.
 
 Every money column is made by `money_field()`; every amount entering the system goes through
-`parse_amount()` and `check_precision()`, so nothing is ever rounded silently.
+`parse_amount()` and `check_precision()` (rates: `parse_rate()`), so nothing is ever rounded
+silently. Parsing and checking are exact: no step goes through the decimal context (28 digits),
+which would round "9.999999999999999999999999999999" to 10 or turn 1E-999999999 into 0 before
+the check, and let the database round or overflow on the insert.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 
 import iso4217
@@ -20,6 +24,13 @@ MONEY_DECIMAL_PLACES = 4
 MAX_ABS_AMOUNT = Decimal("1e15")
 RATE_MAX_DIGITS = 24
 RATE_DECIMAL_PLACES = 10
+# An amount given as text: ASCII digits, an optional minus and fraction; no exponent, no spaces,
+# no other scripts' digits ("1E2", " 10.00 " and "١٠.٠٠" are refused). JSON numbers are exact
+# Decimals already (DecimalJSONParser) and are accepted as they are.
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# Enough digits for any product of a stored amount and a stored rate: convert() is exact before
+# its one rounding.
+_EXACT_PRECISION = MONEY_MAX_DIGITS + RATE_MAX_DIGITS + 2
 
 
 class MoneyError(ValueError):
@@ -58,42 +69,93 @@ def validate_currency_code(value: str) -> None:
 
 
 def parse_amount(value: object) -> Decimal:
-    """Turn user input into a finite Decimal, refusing floats, NaN, infinities and absurd sizes."""
+    """Turn user input into an exact, finite Decimal.
+
+    Accepts a plain decimal string ("1250.00", "-3"), an int or a Decimal; refuses floats, booleans,
+    exponents, spaces, non-ASCII digits, NaN, infinities and absurd magnitudes (`invalid_amount`).
+    """
     if isinstance(value, (bool, float)):
         # A float has already lost exactness; JSON numbers reach us as Decimal (DecimalJSONParser).
         raise MoneyError("Amounts must be given as strings or exact decimals.", code="invalid_amount")
     if isinstance(value, Decimal):
         amount = value
-    elif isinstance(value, (int, str)):
-        try:
-            amount = Decimal(str(value).strip())
-        except InvalidOperation as exc:
-            raise MoneyError(f"{value!r} is not a number.", code="invalid_amount") from exc
+    elif isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, str):
+        if not PLAIN_DECIMAL.fullmatch(value):
+            raise MoneyError(
+                f'{value[:40]!r} is not a plain decimal number: write amounts like "1250.00" '
+                "(ASCII digits and one optional point; no exponent or spaces).",
+                code="invalid_amount",
+            )
+        amount = Decimal(value)  # exact: the constructor never rounds
     else:
-        raise MoneyError(f"{value!r} is not a number.", code="invalid_amount")
+        raise MoneyError(f"{value!r:.40} is not a number.", code="invalid_amount")
     if not amount.is_finite():
         raise MoneyError("NaN and infinite amounts are not allowed.", code="invalid_amount")
-    if abs(amount) >= MAX_ABS_AMOUNT:
-        raise MoneyError(f"{amount} is too large.", code="invalid_amount")
+    if amount.copy_abs() >= MAX_ABS_AMOUNT:  # copy_abs is exact; abs() would round
+        raise MoneyError(f"{_shown(amount)} is too large.", code="invalid_amount")
     return amount
 
 
+def _shown(amount: Decimal) -> str:
+    """The amount in plain notation for a message, shortened (never rounded); a huge exponent stays
+    in scientific notation rather than becoming a billion zeros."""
+    exponent = amount.as_tuple().exponent
+    text = format(amount, "f") if isinstance(exponent, int) and abs(exponent) <= 40 else str(amount)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def decimal_places(amount: Decimal) -> int:
-    """Significant decimal places: 12.50 has 1, 12.505 has 3, 12 has 0."""
-    normalized = amount.normalize()
-    exponent = normalized.as_tuple().exponent
-    assert isinstance(exponent, int)
-    return max(0, -exponent)
+    """Significant decimal places, exactly: 12.50 has 1, 12.505 has 3, 12 has 0, 1E-20 has 20."""
+    _sign, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0 or not any(digits):
+        return 0
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - trailing_zeros)
+
+
+def integer_digits(amount: Decimal) -> int:
+    """Digits before the point, exactly: 12.5 has 2, 0.5 has 0."""
+    if not amount.is_finite() or amount.is_zero():
+        return 0
+    return max(0, amount.adjusted() + 1)
+
+
+def check_storable(amount: Decimal, *, max_digits: int, places: int, what: str = "amount") -> None:
+    """Refuse a value that a DECIMAL(max_digits, places) column cannot hold exactly
+    (`currency_precision`): the database would round it, or fail on the insert."""
+    if decimal_places(amount) > places:
+        raise MoneyError(
+            f"The {what} {_shown(amount)} has more decimal places than can be stored ({places}).",
+            code="currency_precision",
+        )
+    if integer_digits(amount) > max_digits - places:
+        raise MoneyError(
+            f"The {what} {_shown(amount)} has more digits than can be stored ({max_digits - places} before the point).",
+            code="currency_precision",
+        )
 
 
 def check_precision(amount: Decimal, currency: str) -> None:
-    """Refuse an amount with more decimals than its currency allows (never round it)."""
+    """Refuse an amount with more decimals than its currency allows, or than a money column holds
+    (never round it)."""
     allowed = currency_exponent(currency)
     if decimal_places(amount) > allowed:
         raise MoneyError(
-            f"{amount} has more decimal places than {currency} allows ({allowed}).",
+            f"{_shown(amount)} has more decimal places than {currency} allows ({allowed}).",
             code="currency_precision",
         )
+    check_storable(amount, max_digits=MONEY_MAX_DIGITS, places=MONEY_DECIMAL_PLACES)
+
+
+def parse_rate(value: object) -> Decimal:
+    """An exchange rate: a positive amount that a rate column holds exactly."""
+    rate = parse_amount(value)
+    if rate <= 0:
+        raise MoneyError("An exchange rate must be positive.", code="invalid_amount")
+    check_storable(rate, max_digits=RATE_MAX_DIGITS, places=RATE_DECIMAL_PLACES, what="rate")
+    return rate
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
@@ -102,8 +164,10 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 
 
 def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
-    """amount × rate rounded half-up to `currency`'s places: the one place conversion rounds."""
-    return (amount * rate).quantize(Decimal(1).scaleb(-currency_exponent(currency)), ROUND_HALF_UP)
+    """amount × rate rounded half-up to `currency`'s places: the one place conversion rounds
+    (the product itself is exact, whatever the decimal context's precision)."""
+    with localcontext(prec=_EXACT_PRECISION):
+        return (amount * rate).quantize(Decimal(1).scaleb(-currency_exponent(currency)), ROUND_HALF_UP)
 
 
 def format_amount(amount: Decimal | None, currency: str) -> str:

@@ -5,18 +5,23 @@ Every deployment knob is an environment variable read with django-environ; READM
 Celery, storage, API platform, security, observability.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+from corsheaders.defaults import default_headers as default_cors_headers
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# A local .env file is a convenience for development; real deployments set the environment.
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
+# A local .env file is a convenience for development (`make run` writes one on its first run);
+# real deployments set the environment, which always wins over the file. SOFINANCE_ENV_FILE names
+# another file, or none when empty (the test suite reads none).
+ENV_FILE = os.environ.get("SOFINANCE_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    environ.Env.read_env(ENV_FILE)
 
 # --------------------------------------------------------------------------- core
 DEBUG = env.bool("DEBUG", default=False)
@@ -33,16 +38,31 @@ JWT_ACCESS_TOKEN_LIFETIME = timedelta(seconds=env.int("JWT_ACCESS_TOKEN_LIFETIME
 JWT_REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.int("JWT_REFRESH_TOKEN_LIFETIME", default=7 * 24 * 3600))
 
 if not DEBUG:
-    if SECRET_KEY == DEV_SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    if JWT_SECRET == DEV_JWT_SECRET:
-        raise ImproperlyConfigured("JWT_SECRET must be set when DEBUG is off.")
+    # One line naming everything that is missing, and no traceback: the first thing a newcomer or
+    # an operator sees when a secret is not set.
+    _missing = [
+        name
+        for name, value, dev in (
+            ("SECRET_KEY", SECRET_KEY, DEV_SECRET_KEY),
+            ("JWT_SECRET", JWT_SECRET, DEV_JWT_SECRET),
+        )
+        if not value.strip() or value == dev
+    ]
+    if _missing:
+        raise SystemExit(
+            f"SOFinance cannot start: DEBUG is off and {' and '.join(_missing)} "
+            f"{'is' if len(_missing) == 1 else 'are'} not set. Set "
+            + ", ".join(f"{name}={'k1:' if name == 'JWT_SECRET' else ''}<random>" for name in _missing)
+            + " in the environment or in .env (make a random value with: python3 -c "
+            "'import secrets; print(secrets.token_urlsafe(50))'), or set DEBUG=1 for development "
+            "(`make run` writes a .env with DEBUG=1 and development secrets)."
+        )
     from sofinance.api.jwt import check_key_ring
 
     _jwt_problems = check_key_ring(JWT_SECRET)
     if _jwt_problems:
-        raise ImproperlyConfigured(
-            f"JWT_SECRET is not usable: {'; '.join(_jwt_problems)} "
+        raise SystemExit(
+            f"SOFinance cannot start: JWT_SECRET is not usable: {'; '.join(_jwt_problems)} "
             "(expected kid:secret pairs, comma-separated, each secret at least 32 bytes)."
         )
 
@@ -56,6 +76,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
+    "csp",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -73,7 +95,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "sofinance.observability.middleware.RequestIdMiddleware",
+    # CORS first, so that every answer below (refusals included) carries its headers for a listed
+    # origin, and browsers' preflights are answered before anything else runs.
+    "corsheaders.middleware.CorsMiddleware",
+    # Oversized bodies (413) and NUL characters (400) are refused before any view runs.
+    "sofinance.request_guard.RequestGuardMiddleware",
+    # /health/* answers whatever the Host header says (before CommonMiddleware's host check).
+    "sofinance.observability.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sofinance.api.middleware.ApiEnvelopeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -244,6 +274,10 @@ RATE_LIMIT_BURST = env.int("RATE_LIMIT_BURST", default=300)
 RATE_LIMIT_KEY_PREFIX = f"{CACHE_KEY_PREFIX}:ratelimit:"
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
 API_VERSION = "1.0"
+# Largest request body (bytes) read into memory; a larger one is 413 before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_BODY_MAX_BYTES", default=2_621_440)
+# Largest multipart upload (bytes, files included).
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 # Key for the HMAC that seals each audit event's content; defaults to SECRET_KEY.
 AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY", default=SECRET_KEY)
 # Anchors of the audit chain heads on the default storage (audit/anchoring.py): on a bucket with
@@ -251,7 +285,7 @@ AUDIT_HMAC_KEY = env("AUDIT_HMAC_KEY", default=SECRET_KEY)
 AUDIT_ANCHOR_RETENTION_DAYS = env.int("AUDIT_ANCHOR_RETENTION_DAYS", default=2557)
 AUDIT_ANCHOR_LOCK_MODE = env("AUDIT_ANCHOR_LOCK_MODE", default="GOVERNANCE")
 if AUDIT_ANCHOR_LOCK_MODE not in ("GOVERNANCE", "COMPLIANCE"):
-    raise ImproperlyConfigured("AUDIT_ANCHOR_LOCK_MODE must be GOVERNANCE or COMPLIANCE.")
+    raise SystemExit("SOFinance cannot start: AUDIT_ANCHOR_LOCK_MODE must be GOVERNANCE or COMPLIANCE.")
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
@@ -260,8 +294,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": [
         "sofinance.api.parsers.DecimalJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "sofinance.api.parsers.FormParser",
+        "sofinance.api.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "sofinance.api.authentication.JWTAuthentication",
@@ -271,12 +305,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["sofinance.api.throttling.TokenBucketThrottle"],
     "DEFAULT_PAGINATION_CLASS": "sofinance.api.pagination.EnvelopePageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["sofinance.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "sofinance.api.exceptions.envelope_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
+    "DEFAULT_METADATA_CLASS": "sofinance.api.metadata.MethodsMetadata",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -337,7 +372,10 @@ INVITATION_TTL = timedelta(hours=env.int("INVITATION_TTL_HOURS", default=7 * 24)
 INVITATION_ACCEPT_URL = env("INVITATION_ACCEPT_URL", default="")
 
 # --------------------------------------------------------------------------- security
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client (and skip the
+# HTTPS redirect). Gunicorn decides instead: it takes the scheme from X-Forwarded-Proto only when the
+# connection comes from FORWARDED_ALLOW_IPS (its own variable; default loopback only) and passes it
+# on as wsgi.url_scheme, which is what request.is_secure() reads.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -347,6 +385,35 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (django-csp). Scripts only from this site: the admin,
+# the browsable API and Swagger UI (served locally, its start-up script a separate file) run no
+# inline script. Inline styles stay allowed: the admin and Swagger UI set style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Cross-origin requests to the API (django-cors-headers): off unless origins are listed.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "x-request-id")
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Idempotent-Replayed", "Retry-After", "Deprecation", "Link"]
+CORS_PREFLIGHT_MAX_AGE = 3600
+
+# /metrics: a bearer token, or a client address in this list (addresses or networks).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.0/8", "::1"])
 
 # --------------------------------------------------------------------------- observability
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

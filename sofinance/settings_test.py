@@ -7,6 +7,8 @@ Tests that are about Celery run a real worker; everything else runs tasks eagerl
 import os
 import uuid
 
+# The suite never reads a developer's .env (`make run` writes one): only what is set here counts.
+os.environ.setdefault("SOFINANCE_ENV_FILE", "")
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sofinance")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -1,11 +1,13 @@
-"""Root URLs: admin, API v1, OpenAPI, health and metrics."""
+"""Root URLs: the front page, admin, API v1, OpenAPI, health and metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from sofinance import views
 from sofinance.api import handlers
-from sofinance.observability import health
+from sofinance.api.docs import ApiDocsView
+from sofinance.observability import health, metrics
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -14,13 +16,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="docs"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics.metrics, name="prometheus-django-metrics"),
 ]
 
 handler404 = handlers.not_found

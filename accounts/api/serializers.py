@@ -15,6 +15,7 @@ from accounts.models import (
     Membership,
     User,
 )
+from sofinance.api.fields import StrictBooleanField, StrictIntegerField
 from sofinance.permissions import Role
 
 
@@ -74,14 +75,14 @@ class MeOutput(serializers.Serializer):
 class CompanyCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     currency = serializers.CharField(max_length=3)
-    fiscal_year_start = serializers.IntegerField(min_value=1, max_value=12, default=1)
+    fiscal_year_start = StrictIntegerField(min_value=1, max_value=12, default=1)
     chart_template = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
 class CompanyUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     currency = serializers.CharField(max_length=3, required=False)
-    fiscal_year_start = serializers.IntegerField(min_value=1, max_value=12, required=False)
+    fiscal_year_start = StrictIntegerField(min_value=1, max_value=12, required=False)
 
 
 class MemberOutput(serializers.ModelSerializer):
@@ -193,7 +194,7 @@ class AccountCreateInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=AccountType.choices)
     parent = AccountRefField(required=False, allow_null=True)
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True, allow_null=True)
-    is_active = serializers.BooleanField(default=True)
+    is_active = StrictBooleanField(default=True)
     system_role = serializers.ChoiceField(choices=AccountRole.choices, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
 
@@ -204,7 +205,7 @@ class AccountUpdateInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=AccountType.choices, required=False)
     parent = AccountRefField(required=False, allow_null=True)
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True, allow_null=True)
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
     system_role = serializers.ChoiceField(choices=AccountRole.choices, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
 

@@ -7,40 +7,62 @@ DRF serializer because a bulk request carries up to 1,000 entries and a serializ
 more than posting them; the documented shape is `serializers.JournalEntryCreateInput`, which
 lists the same fields (a test keeps the two in step).
 
-Errors use DRF's layout: {"field": ["message"]}, lines as {"lines": {"<index>": {...}}}.
+It applies the platform's strict field rules (sofinance.api.fields): dates exactly YYYY-MM-DD,
+`post` a JSON boolean, amounts plain decimal strings or JSON numbers that a money column holds
+exactly. Errors use DRF's layout, {"field": ["message"]}, lines as {"lines": {"<index>": {...}}},
+with DRF error codes, so the one exception handler answers as for any serializer (an amount a
+column cannot hold is 422 `currency_precision`, anything else 400 `validation_error`).
 """
 
 from __future__ import annotations
 
-import datetime
-import re
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.exceptions import ValidationError as FieldErrors
 
 from ledger import errors
 from ledger.models import EntrySource
 from ledger.services import MAX_BATCH_ENTRIES, EntryInput
-from sofinance.errors import ValidationFailed
+from sofinance.api.exceptions import to_api_error
+from sofinance.api.fields import parse_iso_date
+from sofinance.errors import APIError, ValidationFailed
+from sofinance.money import (
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX_DIGITS,
+    MoneyError,
+    check_storable,
+    parse_amount,
+    parse_rate,
+)
 
 ENTRY_FIELDS = ("date", "description", "reference", "source", "post", "lines")
 LINE_FIELDS = ("account", "debit", "credit", "description", "currency", "fx_rate")
 SOURCES = (EntrySource.MANUAL, EntrySource.IMPORT)
 MAX_LINES_IN_BODY = 1000
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 Problems = dict[str, Any]
 
 
-def parse_date(value: Any, problems: Problems, field: str = "date") -> datetime.date | None:
-    """Exactly YYYY-MM-DD (no times, no week dates, no other calendars' digits)."""
-    if isinstance(value, str) and _DATE.fullmatch(value) and value.isascii():
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-    problems[field] = ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
-    return None
+def _problem(message: str, code: str = "invalid") -> list[ErrorDetail]:
+    return [ErrorDetail(message, code=code)]
+
+
+def _money(data: dict, field: str, problems: Problems, *, rate: bool = False) -> Any:
+    """An amount (or rate) as MoneyField / RateField read it; None when absent or null."""
+    value = data.get(field)
+    if value is None or value == "":
+        return None
+    try:
+        if rate:
+            return parse_rate(value)
+        amount = parse_amount(value)
+        check_storable(amount, max_digits=MONEY_MAX_DIGITS, places=MONEY_DECIMAL_PLACES)
+        return amount
+    except MoneyError as exc:
+        problems[field] = _problem(str(exc), exc.code)
+        return None
 
 
 def _text(data: dict, field: str, limit: int, problems: Problems, *, nullable: bool = False) -> str:
@@ -48,10 +70,12 @@ def _text(data: dict, field: str, limit: int, problems: Problems, *, nullable: b
     if value is None and nullable:
         return ""
     if not isinstance(value, str):
-        problems[field] = ["Not a valid string." if value is not None else "This field may not be null."]
+        problems[field] = _problem(
+            "Not a valid string." if value is not None else "This field may not be null."
+        )
         return ""
     if len(value) > limit:
-        problems[field] = [f"Ensure this field has no more than {limit} characters."]
+        problems[field] = _problem(f"Ensure this field has no more than {limit} characters.", "max_length")
         return ""
     return value
 
@@ -59,16 +83,16 @@ def _text(data: dict, field: str, limit: int, problems: Problems, *, nullable: b
 def _line(data: Any) -> tuple[dict[str, Any], Problems]:
     problems: Problems = {}
     if not isinstance(data, dict):
-        return {}, {"non_field_errors": ["Invalid data. Expected a dictionary."]}
+        return {}, {"non_field_errors": _problem("Invalid data. Expected a dictionary.")}
     if "account" not in data:
-        problems["account"] = ["This field is required."]
+        problems["account"] = _problem("This field is required.", "required")
     line = {
         "account": data.get("account"),
-        "debit": data.get("debit"),
-        "credit": data.get("credit"),
+        "debit": _money(data, "debit", problems),
+        "credit": _money(data, "credit", problems),
         "description": _text(data, "description", 500, problems),
         "currency": _text(data, "currency", 3, problems, nullable=True) or None,
-        "fx_rate": data.get("fx_rate"),
+        "fx_rate": _money(data, "fx_rate", problems, rate=True),
     }
     return line, problems
 
@@ -79,29 +103,35 @@ def entry_input_parse(data: Any, *, posting: bool = False) -> tuple[EntryInput |
     `posting` (bulk): every entry is posted; `post` may be omitted or true, never false.
     """
     if not isinstance(data, dict):
-        return None, False, {"non_field_errors": ["Invalid data. Expected a dictionary."]}
+        return None, False, {"non_field_errors": _problem("Invalid data. Expected a dictionary.")}
     problems: Problems = {}
-    date = parse_date(data["date"], problems) if "date" in data else None
+    date = parse_iso_date(data.get("date"))
     if "date" not in data:
-        problems["date"] = ["This field is required."]
+        problems["date"] = _problem("This field is required.", "required")
+    elif date is None:
+        problems["date"] = _problem("Must be a date written YYYY-MM-DD, e.g. 2026-03-31.")
     description = _text(data, "description", 500, problems)
     reference = _text(data, "reference", 100, problems)
     source = data.get("source", EntrySource.MANUAL)
     if source not in SOURCES:
-        problems["source"] = [f'"{source}" is not a valid choice.']
+        problems["source"] = _problem(f'"{source}" is not a valid choice.', "invalid_choice")
     post = data.get("post", posting)
-    if not isinstance(post, bool):
-        problems["post"] = ["Must be true or false (a JSON boolean)."]
+    if post is None:
+        problems["post"] = _problem("This field may not be null.", "null")
+    elif not isinstance(post, bool):
+        problems["post"] = _problem("Must be a JSON boolean: true or false.")
     elif posting and not post:
-        problems["post"] = ["Every entry of a bulk request is posted; drop `post` or set it to true."]
+        problems["post"] = _problem("Every entry of a bulk request is posted; drop `post` or set it to true.")
     raw_lines = data.get("lines")
     lines: list[dict[str, Any]] = []
     if "lines" not in data:
-        problems["lines"] = ["This field is required."]
+        problems["lines"] = _problem("This field is required.", "required")
     elif not isinstance(raw_lines, list):
-        problems["lines"] = [f'Expected a list of items but got type "{type(raw_lines).__name__}".']
+        problems["lines"] = _problem(
+            f'Expected a list of items but got type "{type(raw_lines).__name__}".', "not_a_list"
+        )
     elif len(raw_lines) > MAX_LINES_IN_BODY:
-        problems["lines"] = [f"An entry has at most {MAX_LINES_IN_BODY} lines."]
+        problems["lines"] = _problem(f"An entry has at most {MAX_LINES_IN_BODY} lines.", "max_length")
     else:
         line_problems = {}
         for index, raw in enumerate(raw_lines):
@@ -137,13 +167,9 @@ def bulk_input_parse(data: Any) -> list[EntryInput]:
     for index, body in enumerate(raw):
         entry, _post, problems = entry_input_parse(body, posting=True)
         if problems:
+            error = problems_error(problems)
             refused.append(
-                {
-                    "index": index,
-                    "code": str(ValidationFailed.code),
-                    "message": "The entry's body is invalid.",
-                    "details": problems,
-                }
+                {"index": index, "code": str(error.code), "message": error.message, "details": error.details}
             )
         else:
             entries.append(entry)
@@ -237,3 +263,8 @@ BULK_EXAMPLES = [
         status_codes=["422"],
     ),
 ]
+
+
+def problems_error(problems: Problems) -> APIError:
+    """The error a body's problems make, as the exception handler makes it of a serializer's."""
+    return to_api_error(FieldErrors(problems))

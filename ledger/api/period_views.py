@@ -10,6 +10,7 @@ from ledger import services
 from ledger.api.serializers import JournalEntryOutput
 from ledger.models import AccountingPeriod, FiscalYearClose
 from ledger.selectors import journal_entry_get
+from sofinance.api.fields import StrictDateField, StrictIntegerField
 from sofinance.api.idempotency import idempotent
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, validated
@@ -26,13 +27,13 @@ class PeriodOutput(serializers.ModelSerializer):
 
 
 class PeriodCreateInput(serializers.Serializer):
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    start_date = StrictDateField()
+    end_date = StrictDateField()
     name = serializers.CharField(required=False, allow_blank=True, max_length=50, default="")
 
 
 class PeriodGenerateInput(serializers.Serializer):
-    fiscal_year = serializers.IntegerField()
+    fiscal_year = StrictIntegerField()
 
 
 class ReasonInput(serializers.Serializer):

@@ -18,6 +18,7 @@ from ledger import reports
 from ledger.api import report_serializers as rs
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from ledger.reports import LedgerCursor
+from sofinance.api.fields import parse_iso_date
 from sofinance.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok
@@ -49,12 +50,9 @@ def _date_param(request, name: str, *, default: datetime.date | None = None, ali
         raise ValidationFailed(
             f"The query parameter {name!r} is required (YYYY-MM-DD).", details={name: ["Required."]}
         )
-    try:
-        value = datetime.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(
-            f"{raw!r} is not a date (YYYY-MM-DD).", details={name: ["Invalid date."]}
-        ) from None
+    value = parse_iso_date(raw)
+    if value is None:
+        raise ValidationFailed(f"{raw[:40]!r} is not a date (YYYY-MM-DD).", details={name: ["Invalid date."]})
     if not FIRST_BOOK_DATE <= value <= LAST_BOOK_DATE:
         raise ValidationFailed(
             f"Dates run from {FIRST_BOOK_DATE} to {LAST_BOOK_DATE}.", details={name: ["Out of range."]}

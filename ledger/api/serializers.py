@@ -7,7 +7,8 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
-from sofinance.api.views import RawValueField, iso_datetime
+from sofinance.api.fields import MoneyField, RateField, RawValueField, StrictBooleanField, StrictDateField
+from sofinance.api.views import iso_datetime
 from sofinance.money import format_amount
 
 
@@ -116,23 +117,23 @@ class JournalEntryOutput(serializers.Serializer):
 
 class JournalLineInput(serializers.Serializer):
     account = RawValueField(help_text="Account id (number) or code (string).")
-    debit = RawValueField(required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".')
-    credit = RawValueField(required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".')
+    debit = MoneyField(required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".')
+    credit = MoneyField(required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".')
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     currency = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=3)
-    fx_rate = RawValueField(
+    fx_rate = RateField(
         required=False, allow_null=True, help_text="Units of functional currency per unit of `currency`."
     )
 
 
 class JournalEntryCreateInput(serializers.Serializer):
-    date = serializers.DateField()
+    date = StrictDateField()
     description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
     source = serializers.ChoiceField(
         choices=[EntrySource.MANUAL, EntrySource.IMPORT], required=False, default=EntrySource.MANUAL
     )
-    post = serializers.BooleanField(required=False, default=False)
+    post = StrictBooleanField(required=False, default=False)
     lines = JournalLineInput(many=True, allow_empty=True)
 
 
@@ -164,14 +165,14 @@ class JournalEntryBulkOutput(serializers.Serializer):
 
 
 class JournalEntryUpdateInput(serializers.Serializer):
-    date = serializers.DateField(required=False)
+    date = StrictDateField(required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
     reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
     lines = JournalLineInput(many=True, required=False, allow_empty=True)
 
 
 class JournalEntryReverseInput(serializers.Serializer):
-    date = serializers.DateField(required=False, allow_null=True)
+    date = StrictDateField(required=False, allow_null=True)
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
@@ -189,5 +190,5 @@ class ExchangeRateOutput(serializers.ModelSerializer):
 class ExchangeRateInput(serializers.Serializer):
     from_currency = serializers.CharField(max_length=3)
     to_currency = serializers.CharField(max_length=3, required=False)
-    date = serializers.DateField()
-    rate = RawValueField(help_text='Decimal string, e.g. "1.0850".')
+    date = StrictDateField()
+    rate = RateField(help_text='Decimal string, e.g. "1.0850".')

@@ -9,13 +9,14 @@ from rest_framework.generics import GenericAPIView
 
 from ledger import selectors, services
 from ledger.api import serializers as s
-from ledger.api.entry_input import BULK_EXAMPLES, bulk_input_parse, entry_input_parse
+from ledger.api.entry_input import BULK_EXAMPLES, bulk_input_parse, entry_input_parse, problems_error
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
+from sofinance.api.filters import StrictDateFilter
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, validated
-from sofinance.errors import NotFound, PermissionDenied, ValidationFailed
+from sofinance.errors import NotFound, PermissionDenied
 from sofinance.permissions import Action, role_can
 
 
@@ -25,8 +26,8 @@ class JournalEntryPagination(EnvelopeCursorPagination):
 
 
 class JournalEntryFilter(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_from = StrictDateFilter(field_name="date", lookup_expr="gte")
+    date_to = StrictDateFilter(field_name="date", lookup_expr="lte")
     status = django_filters.ChoiceFilter(choices=EntryStatus.choices)
     source = django_filters.ChoiceFilter(choices=EntrySource.choices)
     reference = django_filters.CharFilter()
@@ -104,7 +105,7 @@ class JournalEntryListView(_EntryMixin, GenericAPIView):
     def post(self, request, company_id):
         item, post, problems = entry_input_parse(request.data)
         if problems:
-            raise ValidationFailed(details=problems)
+            raise problems_error(problems)
         if post and not role_can(self.membership.role, Action.JOURNAL_POST):
             raise PermissionDenied(f"Your role ({self.membership.role}) may save drafts but not post.")
         entry = services.journal_entry_create(
@@ -219,8 +220,8 @@ class JournalEntryReverseView(_EntryMixin, GenericAPIView):
 class ExchangeRateFilter(django_filters.FilterSet):
     from_currency = django_filters.CharFilter()
     to_currency = django_filters.CharFilter()
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+    date_from = StrictDateFilter(field_name="date", lookup_expr="gte")
+    date_to = StrictDateFilter(field_name="date", lookup_expr="lte")
 
     class Meta:
         model = ExchangeRate

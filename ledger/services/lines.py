@@ -159,11 +159,14 @@ class ChartAccount:
 AccountKey = tuple[str, Any]  # ("id", 42) or ("code", "6100")
 
 
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number names no account (and must not reach SQL)
+
+
 def account_key(ref: Any) -> AccountKey | None:
     if isinstance(ref, Account):
         return ("id", ref.pk)
     if isinstance(ref, int) and not isinstance(ref, bool):
-        return ("id", ref)
+        return ("id", ref) if 0 < ref <= MAX_ID else ("no such id", ref)
     if isinstance(ref, str) and ref:
         return ("code", ref)
     return None
@@ -192,7 +195,10 @@ class ChartLookup:
             key = account_key(ref)
             if key is None:
                 continue
-            (self.ids if key[0] == "id" else self.codes).add(key[1])
+            if key[0] == "id":
+                self.ids.add(key[1])
+            elif key[0] == "code":
+                self.codes.add(key[1])
         self.statement: Statement | None = None
 
     @classmethod

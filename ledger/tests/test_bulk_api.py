@@ -138,9 +138,7 @@ def test_every_refused_entry_is_listed_with_its_own_code(books, accountant):
     assert listed[0]["details"] == {
         "post": ["Every entry of a bulk request is posted; drop `post` or set it to true."]
     }
-    assert listed[1]["details"] == {
-        "date": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]
-    }
+    assert listed[1]["details"] == {"date": ["Must be a date written YYYY-MM-DD, e.g. 2026-03-31."]}
     assert written(books) == before
     # with the shapes fixed, the ledger's own refusals are listed
     batch[3], batch[4] = rent(4), rent(5)

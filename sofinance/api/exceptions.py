@@ -6,7 +6,9 @@ import math
 
 import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -14,6 +16,7 @@ from rest_framework.views import set_rollback
 
 from sofinance import errors
 from sofinance.api.envelope import envelope
+from sofinance.api.fields import DOMAIN_FIELD_CODES
 from sofinance.db_errors import domain_error_from_db
 
 logger = structlog.get_logger("sofinance.api")
@@ -28,6 +31,20 @@ def _flatten_drf_detail(detail):
     return str(detail)
 
 
+def _leaf_codes(codes) -> set[str]:
+    if isinstance(codes, dict):
+        return set().union(*(_leaf_codes(v) for v in codes.values())) if codes else set()
+    if isinstance(codes, list):
+        return set().union(*(_leaf_codes(v) for v in codes)) if codes else set()
+    return {str(codes)}
+
+
+def _first_message(details) -> str:
+    while isinstance(details, (dict, list)) and details:
+        details = next(iter(details.values())) if isinstance(details, dict) else details[0]
+    return str(details) if details else "The request is invalid."
+
+
 def to_api_error(exc: Exception) -> errors.APIError:
     """Map any exception raised while handling an API request to an APIError."""
     if isinstance(exc, errors.APIError):
@@ -36,6 +53,11 @@ def to_api_error(exc: Exception) -> errors.APIError:
         details = _flatten_drf_detail(exc.detail)
         if not isinstance(details, dict):
             details = {"non_field_errors": details}
+        codes = _leaf_codes(exc.get_codes())
+        if len(codes) == 1 and codes <= DOMAIN_FIELD_CODES:
+            # e.g. an amount a money column cannot hold exactly: a business rule, as the services say
+            (code,) = codes
+            return errors.DomainError(_first_message(details), code=code, details=details)
         return errors.ValidationFailed("The request is invalid.", details=details)
     if isinstance(exc, drf.ParseError):
         return errors.ValidationFailed(str(exc.detail))
@@ -60,7 +82,47 @@ def to_api_error(exc: Exception) -> errors.APIError:
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return errors.ValidationFailed("The request is invalid.", details=details)
-    return errors.InternalError()
+    return _input_error(exc) or errors.InternalError()
+
+
+def _input_error(exc: Exception) -> errors.APIError | None:
+    """Classes of errors that mean "this input cannot be handled", whichever view met them.
+
+    Validation should have refused the input earlier, so each of these is logged (and sent to
+    Sentry) as a gap to close; the client still gets a 4xx with a stable code, and the handler
+    rolls the transaction back.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        return errors.PayloadTooLarge("The request body is too large.")
+    if isinstance(exc, SuspiciousOperation):  # too many fields or files, a disallowed host...
+        logger.warning("suspicious_request", exc_type=type(exc).__name__, error=str(exc))
+        return errors.ValidationFailed("The request is malformed.")
+    if isinstance(exc, DataError):  # a value the database cannot store: overflow, out of range
+        _report_gap(exc)
+        return errors.ValidationFailed(
+            "A value in the request is out of range or invalid for its field.",
+            details={"reason": "invalid_value"},
+        )
+    if isinstance(exc, ValueError):  # a parse that validation did not catch
+        _report_gap(exc)
+        return errors.ValidationFailed(
+            "A value in the request is invalid.", details={"reason": "invalid_value"}
+        )
+    return None
+
+
+def _report_gap(exc: Exception) -> None:
+    logger.error("unvalidated_input", exc_type=type(exc).__name__, exc_info=exc)
+    _capture(exc)
+
+
+def _capture(exc: Exception) -> None:
+    try:
+        import sentry_sdk
+
+        sentry_sdk.capture_exception(exc)
+    except ImportError:  # pragma: no cover - sentry-sdk is a pinned dependency
+        pass
 
 
 def envelope_exception_handler(exc: Exception, context: dict) -> Response:
@@ -68,12 +130,7 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(error, errors.InternalError) and error is not exc:
         # Full detail to the logs and Sentry; none of it to the client.
         logger.exception("unhandled_exception", exc_type=type(exc).__name__)
-        try:
-            import sentry_sdk
-
-            sentry_sdk.capture_exception(exc)
-        except ImportError:  # pragma: no cover - sentry-sdk is a pinned dependency
-            pass
+        _capture(exc)
     elif error.status_code >= 500:
         logger.error("api_error", code=str(error.code), message=error.message)
     set_rollback()

@@ -1,26 +1,98 @@
-"""JSON parsing that keeps numbers exact: JSON numbers with a fraction become Decimal, never float."""
+"""Request body parsers: exact numbers, bounded nesting, no NUL characters.
+
+JSON numbers with a fraction or an exponent become Decimal, never float; `NaN` and `Infinity`
+literals are refused. Every parser refuses what no field of this application can hold, before any
+view sees it: JSON nested deeper than MAX_JSON_DEPTH (a deep body would otherwise exhaust the
+interpreter's recursion limit in the decoder, the serializers or the audit diff) and NUL
+characters in any key or value (PostgreSQL text cannot store them). Both are 400
+`validation_error`.
+"""
 
 from __future__ import annotations
 
 import codecs
 import json
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from rest_framework import parsers
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+
+# Deepest nesting of objects and arrays a JSON body may have. The deepest real body is a bulk
+# posting: {"entries": [{"lines": [{"account": ...}]}]}, four levels.
+MAX_JSON_DEPTH = 32
+NUL = "\x00"
 
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-class DecimalJSONParser(JSONParser):
+def json_value_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why a parsed JSON value is refused (too deep, a NUL character), or None when it is fine.
+
+    Iterative, so it cannot itself run out of stack on a hostile value.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return "Text must not contain NUL (\\u0000) characters."
+        elif isinstance(item, dict | list):
+            if depth >= max_depth:
+                return f"JSON is nested too deeply (at most {max_depth} levels)."
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if NUL in key:
+                        return "Text must not contain NUL (\\u0000) characters."
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+    return None
+
+
+class DecimalJSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             decoded_stream = codecs.getreader(encoding)(stream)
-            return json.load(decoded_stream, parse_float=Decimal, parse_constant=_refuse_constant)
-        except ValueError as exc:
+            data = json.load(decoded_stream, parse_float=Decimal, parse_constant=_refuse_constant)
+        except RecursionError:
+            raise ParseError(f"JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels).") from None
+        except ValueError as exc:  # also UnicodeDecodeError: bytes that are not in `encoding`
             raise ParseError(f"JSON parse error - {exc}") from exc
+        problem = json_value_problem(data)
+        if problem:
+            raise ParseError(problem)
+        return data
+
+
+def _check_fields(data) -> None:
+    for key, values in data.lists():
+        if NUL in key or any(isinstance(v, str) and NUL in v for v in values):
+            raise ParseError("Form fields must not contain NUL characters.")
+
+
+class FormParser(parsers.FormParser):
+    """Form-encoded bodies (the browsable API's forms), refusing NUL characters."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        _check_fields(data)
+        return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """Multipart bodies: NUL characters refused in fields and file names (a file's content may be
+    binary)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        _check_fields(result.data)
+        for upload in result.files.values():
+            if NUL in (upload.name or ""):
+                raise ParseError("File names must not contain NUL characters.")
+        return result

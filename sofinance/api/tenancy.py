@@ -2,6 +2,7 @@
 
 A user who is not a member of the company gets 404 (the company's existence does not leak);
 a member whose role lacks the view's action gets 403. The role table is sofinance.permissions.
+OPTIONS answers any member with the methods the URL accepts (the role decides on the real request).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class CompanyScopedMixin:
             raise NotFound()
         self.membership = membership
         self.company = membership.company
+        if request.method == "OPTIONS":
+            return  # what the URL accepts is no secret from a member: 200 with the allowed methods
         if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
             # A method the view does not have is a 405, whatever the role.
             raise MethodNotAllowed(f'Method "{request.method}" not allowed.')

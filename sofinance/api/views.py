@@ -6,12 +6,12 @@ import datetime
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 from rest_framework.response import Response
 
 from sofinance.api.envelope import envelope
+from sofinance.api.fields import RawValueField
+
+__all__ = ["RawValueField", "iso_datetime", "ok", "parse_object_ref", "validated"]
 
 
 def ok(data: Any = None, *, status: int = 200, meta: dict[str, Any] | None = None) -> Response:
@@ -43,15 +43,3 @@ def parse_object_ref(value: Any) -> int | str | None:
     if isinstance(value, int):
         return value
     return str(value)
-
-
-@extend_schema_field(OpenApiTypes.ANY)
-class RawValueField(serializers.Field):
-    """Passes a JSON value through untouched (a Decimal from DecimalJSONParser stays a Decimal);
-    the service that receives it validates it."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        return data
-
-    def to_representation(self, value: Any) -> Any:
-        return value

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = structlog.get_logger("sofinance.health")
 
@@ -47,12 +47,12 @@ def readiness_checks() -> dict:
     return checks
 
 
-@require_GET
+@require_safe
 def live(request):
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 def ready(request):
     results: dict[str, dict] = {}
     down: list[str] = []

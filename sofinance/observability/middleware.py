@@ -46,3 +46,24 @@ class RequestIdMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
         return response
+
+
+class HealthProbeMiddleware:
+    """Answers the probes (/health/live, /health/ready) before the host check and the HTTPS redirect.
+
+    A probe comes from the orchestrator with whatever Host it uses (Docker's HEALTHCHECK and a
+    Kubernetes kubelet send 127.0.0.1 or the pod's address), not the site's public name, so it must
+    not depend on ALLOWED_HOSTS: it sits above CommonMiddleware, which validates the host.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        from sofinance.observability import health
+
+        self.probes = {"/health/live": health.live, "/health/ready": health.ready}
+
+    def __call__(self, request):
+        probe = self.probes.get(request.path_info)
+        if probe is not None and request.method in ("GET", "HEAD"):
+            return probe(request)
+        return self.get_response(request)

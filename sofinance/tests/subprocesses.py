@@ -26,12 +26,14 @@ SETTINGS_VARIABLES = (
     "AWS_S3_ENDPOINT_URL",
     "SENTRY_DSN",
     "DJANGO_SETTINGS_MODULE",
+    "SOFINANCE_ENV_FILE",
 )
 
 
 def clean_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES and not k.startswith("PYTEST_")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["SOFINANCE_ENV_FILE"] = ""  # a child reads no .env unless a test gives it one
     env.update(overrides)
     return env
 

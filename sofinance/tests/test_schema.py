@@ -109,7 +109,12 @@ def test_docs_page_serves_swagger_ui_pointing_at_the_schema(client):
     assert response["Content-Type"].startswith("text/html")
     page = response.content.decode()
     assert "swagger-ui" in page
-    assert "/api/schema/" in page
+    # The start-up script is a separate response (no inline script: the page runs under the CSP).
+    assert '<script src="/api/docs/?script="></script>' in page
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert '"/api/schema/"' in script.content.decode()
     # The UI's assets are served by this site (drf-spectacular-sidecar), not fetched from a CDN.
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn.jsdelivr.net" not in page
