@@ -22,6 +22,12 @@ _CODES: dict[str, tuple[int, str]] = {
     "period_locked": (409, "The period is locked and cannot change."),
     "entry_inconsistent": (422, "The entry's lines disagree with the entry."),
     "audit_immutable": (409, "Audit events cannot be changed or deleted."),
+    "invoice_immutable": (409, "An issued invoice cannot be changed; credit or void it."),
+    "invoice_inconsistent": (422, "The document's totals disagree with its lines."),
+    "credit_note_immutable": (409, "A credit note cannot be changed."),
+    "payment_immutable": (409, "A recorded payment cannot be changed; void it and record it again."),
+    "allocation_immutable": (409, "An allocation is only ever unallocated, once."),
+    "tax_rate_in_use": (409, "A tax rate used by invoices keeps its rate; deactivate it instead."),
 }
 
 
