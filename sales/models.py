@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 
 from accounts.models import Account, Company
 from ledger.models import JournalEntry
@@ -30,6 +30,21 @@ QUANTITY_DECIMAL_PLACES = 4
 PERCENT_MAX_DIGITS = 7
 PERCENT_DECIMAL_PLACES = 4
 MAX_PAYMENT_TERMS_DAYS = 3650
+
+
+# SQLite keeps decimals as floating point: sums are compared within half the smallest unit kept
+# (exact on PostgreSQL, where every amount is a multiple of 0.0001).
+SUM_TOLERANCE = Decimal("0.00005")
+
+
+def sums_to(total: str, *parts: str) -> Q:
+    """A CHECK that `total` equals the sum of `parts` (within SUM_TOLERANCE, for SQLite)."""
+    summed = F(parts[0])
+    for part in parts[1:]:
+        summed = summed + F(part)
+    return Q(
+        **{f"{total}__gte": summed - Value(SUM_TOLERANCE), f"{total}__lte": summed + Value(SUM_TOLERANCE)}
+    )
 
 
 def quantity_field(**kwargs) -> models.DecimalField:
@@ -250,10 +265,11 @@ class Invoice(models.Model):
                 name="invoice_amounts_nonnegative",
             ),
             models.CheckConstraint(
-                condition=Q(total=F("subtotal") + F("tax_total")), name="invoice_total_sum"
+                condition=sums_to("total", "subtotal", "tax_total"), name="invoice_total_sum"
             ),
             models.CheckConstraint(
-                condition=Q(amount_credited__lte=F("total") - F("amount_paid")), name="invoice_not_overpaid"
+                condition=Q(amount_credited__lte=F("total") - F("amount_paid") + Value(SUM_TOLERANCE)),
+                name="invoice_not_overpaid",
             ),
             models.UniqueConstraint(
                 fields=["company", "sequence"],
@@ -322,7 +338,7 @@ class InvoiceLine(models.Model):
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0, net__gte=0, tax__gte=0), name="invoiceline_amounts_nonnegative"
             ),
-            models.CheckConstraint(condition=Q(total=F("net") + F("tax")), name="invoiceline_total_sum"),
+            models.CheckConstraint(condition=sums_to("total", "net", "tax"), name="invoiceline_total_sum"),
             models.CheckConstraint(
                 condition=Q(tax_rate__isnull=False) | Q(tax=0, tax_percent=0),
                 name="invoiceline_tax_needs_rate",
@@ -372,7 +388,7 @@ class CreditNote(models.Model):
             models.UniqueConstraint(fields=["company", "number"], name="creditnote_company_number_unique"),
             models.CheckConstraint(condition=Q(total__gt=0), name="creditnote_total_positive"),
             models.CheckConstraint(
-                condition=Q(total=F("subtotal") + F("tax_total")), name="creditnote_total_sum"
+                condition=sums_to("total", "subtotal", "tax_total"), name="creditnote_total_sum"
             ),
         ]
         indexes = [
@@ -400,7 +416,7 @@ class CreditNoteLine(models.Model):
             models.UniqueConstraint(fields=["credit_note", "line_no"], name="creditnoteline_line_no_unique"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="creditnoteline_quantity_positive"),
             models.CheckConstraint(condition=Q(net__gte=0, tax__gte=0), name="creditnoteline_nonnegative"),
-            models.CheckConstraint(condition=Q(total=F("net") + F("tax")), name="creditnoteline_total_sum"),
+            models.CheckConstraint(condition=sums_to("total", "net", "tax"), name="creditnoteline_total_sum"),
         ]
 
     def __str__(self) -> str:
@@ -470,7 +486,9 @@ class Payment(models.Model):
             models.CheckConstraint(condition=Q(status__in=PaymentStatus.values), name="payment_status_valid"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
-                condition=Q(amount_allocated__gte=0, amount_allocated__lte=F("amount")),
+                condition=Q(
+                    amount_allocated__gte=0, amount_allocated__lte=F("amount") + Value(SUM_TOLERANCE)
+                ),
                 name="payment_not_overallocated",
             ),
             models.CheckConstraint(
