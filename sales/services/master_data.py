@@ -450,11 +450,6 @@ def item_delete(*, item: Item, by: User | None) -> None:
 # --------------------------------------------------------------------------- settings
 
 
-def sales_settings_get(*, company: Company) -> SalesSettings:
-    """The company's sales settings (unsaved defaults when it has none yet)."""
-    return SalesSettings.objects.filter(company=company).first() or SalesSettings(company=company)
-
-
 def sales_settings_update(*, company: Company, by: User | None, **changes: Any) -> SalesSettings:
     """Change what invoices print (legal name, address, tax id, contact, payment instructions)
     and the exchange gains and losses account (null: the `fx_gain_loss` system account)."""

@@ -80,12 +80,13 @@ def wrap_responses_in_envelope(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            for status, response in list(responses.items()):
+            for _status, response in list(responses.items()):
                 content = response.get("content", {})
                 json_content = content.get("application/json")
                 if json_content is not None:
                     json_content["schema"] = _envelope(json_content.get("schema"))
-                elif not content and status.startswith("2"):
+                elif not content:
+                    # A success without data, or an error documented by its description only.
                     response["content"] = {"application/json": {"schema": _envelope(None)}}
             for status, description in ERROR_RESPONSES.items():
                 responses.setdefault(

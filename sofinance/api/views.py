@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import datetime
+import io
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from sofinance.api.envelope import envelope
+from sofinance.errors import ValidationFailed
 
 
 def ok(data: Any = None, *, status: int = 200, meta: dict[str, Any] | None = None) -> Response:
@@ -45,3 +50,43 @@ class RawValueField(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+
+def query_date(
+    request,
+    name: str,
+    *,
+    default: datetime.date | None = None,
+    aliases: tuple[str, ...] = (),
+    first: datetime.date = datetime.date(1900, 1, 1),
+    last: datetime.date = datetime.date(9998, 12, 31),
+) -> datetime.date:
+    """A YYYY-MM-DD query parameter (or one of its aliases); missing without a default, not a
+    date, or outside [first, last] is a validation_error naming the parameter."""
+    raw = request.query_params.get(name)
+    for alias in aliases:
+        raw = raw or request.query_params.get(alias)
+    if raw in (None, ""):
+        if default is not None:
+            return default
+        raise ValidationFailed(
+            f"The query parameter {name!r} is required (YYYY-MM-DD).", details={name: ["Required."]}
+        )
+    try:
+        value = datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            f"{raw!r} is not a date (YYYY-MM-DD).", details={name: ["Invalid date."]}
+        ) from None
+    if not first <= value <= last:
+        raise ValidationFailed(f"Dates run from {first} to {last}.", details={name: ["Out of range."]})
+    return value
+
+
+def csv_response(rows: list[list], filename: str):
+    """A CSV download of `rows` (the first row is the header)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
