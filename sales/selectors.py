@@ -13,6 +13,7 @@ from sales.models import (
     Customer,
     Invoice,
     InvoiceLine,
+    InvoiceStatus,
     Item,
     Payment,
     SalesSettings,
@@ -102,3 +103,14 @@ def sales_settings_for(*, company: Company) -> SalesSettings:
     return SalesSettings.objects.filter(company=company).select_related(
         "fx_gain_loss_account"
     ).first() or SalesSettings(company=company)
+
+
+def open_invoices_of(*, customer: Customer) -> QuerySet[Invoice]:
+    """The customer's invoices with something due, oldest due first (to offer for allocation)."""
+    return (
+        Invoice.objects.filter(
+            customer=customer, status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID]
+        )
+        .select_related("customer")
+        .order_by("due_date", "id")
+    )
