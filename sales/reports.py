@@ -53,6 +53,12 @@ MONEY = DecimalField(max_digits=22, decimal_places=4)
 BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
 
 
+def money(value, currency: str) -> Decimal:
+    """An amount read back from an aggregate, exact at the currency's places (SQLite sums in
+    floating point; every amount summed here has at most the currency's places)."""
+    return round_money(decimal_from_db(value), currency)
+
+
 @dataclass(frozen=True)
 class CustomerRef:
     id: int
@@ -172,9 +178,10 @@ def ar_aging(*, company: Company, as_of: datetime.date) -> ArAging:
         .values("customer_id")
         .annotate(**_bucket_sums(as_of))
     )
+    currency = company.currency
     for row in invoices:
         for name in BUCKETS:
-            per_customer[row["customer_id"]][name] = decimal_from_db(row[name])
+            per_customer[row["customer_id"]][name] = money(row[name], currency)
     credits = (
         payments_unallocated_on(company=company, as_of=as_of)
         .order_by()
@@ -182,7 +189,7 @@ def ar_aging(*, company: Company, as_of: datetime.date) -> ArAging:
         .annotate(credit=Sum("unallocated_base"))
     )
     for row in credits:
-        per_customer[row["customer_id"]]["unapplied_credit"] = decimal_from_db(row["credit"])
+        per_customer[row["customer_id"]]["unapplied_credit"] = money(row["credit"], currency)
     names = dict(Customer.objects.filter(pk__in=per_customer).values_list("pk", "name"))
     rows = [
         AgingRow(customer=CustomerRef(pk, names[pk]), **amounts)
@@ -227,12 +234,12 @@ def ar_open_items(
             date=invoice.date,
             due_date=invoice.due_date,
             currency=invoice.currency,
-            open_amount=decimal_from_db(invoice.open_amount),
-            open_base=decimal_from_db(invoice.open_base),
+            open_amount=money(invoice.open_amount, invoice.currency),
+            open_base=money(invoice.open_base, company.currency),
             days_past_due=max(0, (as_of - invoice.due_date).days),
         )
         for invoice in rows
-        if invoice.open_amount or invoice.open_base
+        if money(invoice.open_amount, invoice.currency) or money(invoice.open_base, company.currency)
     ]
 
 
@@ -436,8 +443,8 @@ def _from_daily(
                 invoice_count=row["invoices"],
                 credit_note_count=row["credits"],
                 void_count=row["voids"],
-                net=decimal_from_db(row["net"]),
-                tax=decimal_from_db(row["tax"]),
+                net=money(row["net"], company.currency),
+                tax=money(row["tax"], company.currency),
             )
         )
     return rows
@@ -474,7 +481,13 @@ def _by_customer(company: Company, date_from: datetime.date, date_to: datetime.d
     names = dict(Customer.objects.filter(pk__in=tallies).values_list("pk", "name"))
     rows = [
         SalesSummaryRow(
-            str(pk), names[pk], t.invoices, t.credits, t.voids, decimal_from_db(t.net), decimal_from_db(t.tax)
+            str(pk),
+            names[pk],
+            t.invoices,
+            t.credits,
+            t.voids,
+            money(t.net, company.currency),
+            money(t.tax, company.currency),
         )
         for pk, t in tallies.items()
     ]
@@ -493,8 +506,8 @@ def _by_item(company: Company, date_from: datetime.date, date_to: datetime.date)
     lines = InvoiceLine.objects.filter(company=company).exclude(invoice__status=InvoiceStatus.DRAFT)
     currency = company.currency
 
-    def money(value) -> Decimal:
-        return round_money(decimal_from_db(value), currency)
+    def in_currency(value) -> Decimal:
+        return money(value, currency)
 
     for row in (
         lines.filter(invoice__date__range=(date_from, date_to))
@@ -505,8 +518,8 @@ def _by_item(company: Company, date_from: datetime.date, date_to: datetime.date)
         tally = tallies[row["item_id"]]
         tally.invoices = row["n"]
         tally.quantity += row["quantity"]
-        tally.net += money(row["net"])
-        tally.tax += money(row["tax"])
+        tally.net += in_currency(row["net"])
+        tally.tax += in_currency(row["tax"])
     for row in (
         lines.filter(invoice__voided_on__range=(date_from, date_to))
         .order_by()
@@ -516,8 +529,8 @@ def _by_item(company: Company, date_from: datetime.date, date_to: datetime.date)
         tally = tallies[row["item_id"]]
         tally.voids = row["n"]
         tally.quantity -= row["quantity"]
-        tally.net -= money(row["net"])
-        tally.tax -= money(row["tax"])
+        tally.net -= in_currency(row["net"])
+        tally.tax -= in_currency(row["tax"])
     credit_lines = CreditNoteLine.objects.filter(
         company=company, credit_note__date__range=(date_from, date_to)
     )
@@ -534,8 +547,8 @@ def _by_item(company: Company, date_from: datetime.date, date_to: datetime.date)
         tally = tallies[row["invoice_line__item_id"]]
         tally.credits = row["n"]
         tally.quantity -= row["quantity"]
-        tally.net -= money(row["net"])
-        tally.tax -= money(row["tax"])
+        tally.net -= in_currency(row["net"])
+        tally.tax -= in_currency(row["tax"])
     names = dict(
         Item.objects.filter(pk__in=[pk for pk in tallies if pk is not None]).values_list("pk", "name")
     )
