@@ -13,6 +13,7 @@ a given "today".
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,18 +28,33 @@ from sales.models import CreditNote, Customer, Invoice, Item, Payment, TaxRate
 EXPORT_CUSTOMER = "Bergmann Handels GmbH"
 
 
+Step = tuple[datetime.date, Callable[[], object]]
+
+
 @dataclass
 class DemoCreditSales:
-    """The ledger demo's credit sales as invoices (one line, sales tax) and receipts as payments."""
+    """The ledger demo's credit sales as invoices (one line, sales tax) and receipts as payments.
+
+    `extras` are the demo's other sales documents, each a dated step: before each credit sale
+    or receipt, the steps dated earlier run first, so every document is made in date order and
+    invoice numbers follow the dates, as an accountant would issue them.
+    """
 
     company: Company
     by: User | None
     tax_rate: TaxRate
     customers: dict[str, Customer]
+    extras: list[Step] = field(default_factory=list)
     invoices: dict[str, Invoice] = field(default_factory=dict)
-    payments: int = 0
+
+    def catch_up(self, date: datetime.date | None = None) -> None:
+        self.extras.sort(key=lambda step: step[0])
+        while self.extras and (date is None or self.extras[0][0] < date):
+            _, make = self.extras.pop(0)
+            make()
 
     def invoice(self, *, date: datetime.date, customer: str, net: Decimal, reference: str) -> None:
+        self.catch_up(date)
         self.invoices[reference] = services.invoice_create(
             company=self.company,
             customer=self.customers[customer],
@@ -57,6 +73,7 @@ class DemoCreditSales:
         )
 
     def receipt(self, *, date: datetime.date, reference: str) -> None:
+        self.catch_up(date)
         invoice = self.invoices[reference]
         services.payment_record(
             company=self.company,
@@ -67,7 +84,6 @@ class DemoCreditSales:
             allocations=[{"invoice": invoice.pk, "amount": invoice.total}],
             by=self.by,
         )
-        self.payments += 1
 
 
 @dataclass(frozen=True)
@@ -151,130 +167,168 @@ def _master_data(
 def sales_demo_create(*, company: Company, by: User | None = None, months: int = 4) -> SalesDemo:
     """The demo's books and sales ledger (call once, on a company without entries or customers)."""
     customers, rates, items = _master_data(company, by)
-    credit_sales = DemoCreditSales(company=company, by=by, tax_rate=rates["sales"], customers=customers)
-    entries = demo_entries_create(company=company, months=months, by=by, credit_sales=credit_sales)
     today = timezone.localdate()
     first = add_months(today.replace(day=1), -(months - 1))
     m1, m2 = add_months(first, months - 2), add_months(first, months - 3)  # last month, the one before
+    made: dict[str, Invoice | Payment] = {}
 
     def on(month: datetime.date, day: int) -> datetime.date:
         return month.replace(day=day)
 
-    def invoice(customer: str, date: datetime.date, lines: list[dict], **extra) -> Invoice:
-        return services.invoice_create(
+    def invoice(key: str, customer: str, date: datetime.date, lines: list[dict], **extra) -> None:
+        made[key] = services.invoice_create(
             company=company, customer=customers[customer], date=date, lines=lines, by=by, issue=True, **extra
         )
 
-    # A service job, part paid on account and now overdue.
-    job = invoice(
-        "Riverbend Hotel",
-        on(m2, 10),
-        [{"item": items["installation"].pk, "quantity": "12", "discount": "5"}],
-        reference="PO RB-2231",
+    def pay(customer: str, date: datetime.date, amount, key: str | None = None, **extra) -> None:
+        allocations = []
+        if key is not None:
+            target = Invoice.objects.get(pk=made[key].pk)
+            amount = target.amount_due if amount is None else amount
+            allocations = [{"invoice": target.pk, "amount": amount}]
+        made[f"payment:{customer}:{date}"] = services.payment_record(
+            company=company,
+            customer=customers[customer],
+            date=date,
+            amount=amount,
+            allocations=allocations,
+            by=by,
+            **extra,
+        )
+
+    def rate(date: datetime.date, value: str) -> None:
+        exchange_rate_set(
+            company=company, from_currency="EUR", to_currency=company.currency, date=date, rate=value, by=by
+        )
+
+    steps: list[Step] = [
+        # An export order invoiced in euros at 1.08 and paid at 1.10: a realised exchange gain.
+        (on(m2, 1), lambda: rate(on(m2, 1), "1.08")),
+        (
+            on(m2, 5),
+            lambda: invoice(
+                "export",
+                EXPORT_CUSTOMER,
+                on(m2, 5),
+                [
+                    {
+                        "item": items["crate"].pk,
+                        "quantity": "25",
+                        "unit_price": "42.00",
+                        "tax_rate": rates["export"].pk,
+                    },
+                    {
+                        "description": "Freight to Hamburg",
+                        "quantity": "1",
+                        "unit_price": "200.00",
+                        "tax_rate": rates["export"].pk,
+                        "account": "4100",
+                    },
+                ],
+                reference="Bestellung 2024-118",
+            ),
+        ),
+        # A service job, part paid on account and now overdue.
+        (
+            on(m2, 10),
+            lambda: invoice(
+                "job",
+                "Riverbend Hotel",
+                on(m2, 10),
+                [{"item": items["installation"].pk, "quantity": "12", "discount": "5"}],
+                reference="PO RB-2231",
+            ),
+        ),
+        # A deposit held as customer credit, used later for the work it paid for.
+        (
+            on(m2, 15),
+            lambda: pay("Juniper Dental", on(m2, 15), "1000.00", reference="Deposit for the clinic fit-out"),
+        ),
+        (
+            on(m2, 24),
+            lambda: pay(
+                "Riverbend Hotel", on(m2, 24), "500.00", "job", reference="Cheque 4410", method="cheque"
+            ),
+        ),
+        (on(m1, 1), lambda: rate(on(m1, 1), "1.10")),
+        # Issued to the wrong customer: voided the next day, and issued to the right one.
+        (
+            on(m1, 3),
+            lambda: invoice(
+                "wrong", "Copperline Studio", on(m1, 3), [{"item": items["consulting"].pk, "quantity": "4"}]
+            ),
+        ),
+        (on(m1, 4), lambda: services.invoice_void(invoice=made["wrong"], date=on(m1, 4), by=by)),
+        (
+            on(m1, 4),
+            lambda: invoice(
+                "right",
+                "Orbit Logistics",
+                on(m1, 4),
+                [{"item": items["consulting"].pk, "quantity": "4"}],
+                reference="Replaces a voided invoice",
+            ),
+        ),
+        (on(m1, 5), lambda: pay(EXPORT_CUSTOMER, on(m1, 5), None, "export", reference="SEPA 7781")),
+        # Twenty crates, two damaged and credited, the rest paid.
+        (
+            on(m1, 6),
+            lambda: invoice(
+                "crates", "Summit Outfitters", on(m1, 6), [{"item": items["crate"].pk, "quantity": "20"}]
+            ),
+        ),
+        (
+            on(m1, 8),
+            lambda: invoice(
+                "fit_out",
+                "Juniper Dental",
+                on(m1, 8),
+                [{"item": items["consulting"].pk, "quantity": "6"}],
+                notes="Thank you for your deposit, applied to this invoice.",
+            ),
+        ),
+        (
+            on(m1, 8),
+            lambda: services.payment_allocate(
+                payment=made[f"payment:Juniper Dental:{on(m2, 15)}"],
+                allocations=[{"invoice": made["fit_out"].pk, "amount": made["fit_out"].total}],
+                by=by,
+            ),
+        ),
+        (
+            on(m1, 12),
+            lambda: services.credit_note_create(
+                invoice=made["crates"],
+                date=on(m1, 12),
+                reason="Two crates arrived damaged",
+                lines=[{"invoice_line": made["crates"].lines.get().pk, "quantity": "2"}],
+                by=by,
+            ),
+        ),
+        (
+            on(m1, 20),
+            lambda: pay("Summit Outfitters", on(m1, 20), None, "crates", reference="Transfer 88-1029"),
+        ),
+        # Work in progress: a draft for this month.
+        (
+            today,
+            lambda: services.invoice_create(
+                company=company,
+                customer=customers["Alder & Finch"],
+                date=today,
+                lines=[
+                    {"item": items["installation"].pk, "quantity": "3"},
+                    {"item": items["crate"].pk, "quantity": "2"},
+                ],
+                by=by,
+            ),
+        ),
+    ]
+    credit_sales = DemoCreditSales(
+        company=company, by=by, tax_rate=rates["sales"], customers=customers, extras=steps
     )
-    services.payment_record(
-        company=company,
-        customer=customers["Riverbend Hotel"],
-        date=on(m2, 24),
-        amount="500.00",
-        reference="Cheque 4410",
-        method="cheque",
-        allocations=[{"invoice": job.pk, "amount": "500.00"}],
-        by=by,
-    )
-    # Damaged goods credited, the rest paid.
-    crates = invoice("Summit Outfitters", on(m1, 6), [{"item": items["crate"].pk, "quantity": "20"}])
-    services.credit_note_create(
-        invoice=crates,
-        date=on(m1, 12),
-        reason="Two crates arrived damaged",
-        lines=[{"invoice_line": crates.lines.get().pk, "quantity": "2"}],
-        by=by,
-    )
-    crates.refresh_from_db()
-    services.payment_record(
-        company=company,
-        customer=customers["Summit Outfitters"],
-        date=on(m1, 20),
-        amount=crates.amount_due,
-        reference="Transfer 88-1029",
-        allocations=[{"invoice": crates.pk, "amount": crates.amount_due}],
-        by=by,
-    )
-    # Issued to the wrong customer: voided, and issued again to the right one.
-    wrong = invoice("Copperline Studio", on(m1, 3), [{"item": items["consulting"].pk, "quantity": "4"}])
-    services.invoice_void(invoice=wrong, date=on(m1, 4), by=by)
-    invoice(
-        "Orbit Logistics",
-        on(m1, 4),
-        [{"item": items["consulting"].pk, "quantity": "4"}],
-        reference="Replaces a voided invoice",
-    )
-    # A deposit held as customer credit, then used for the work it paid for.
-    deposit = services.payment_record(
-        company=company,
-        customer=customers["Juniper Dental"],
-        date=on(m2, 15),
-        amount="1000.00",
-        reference="Deposit for the clinic fit-out",
-        by=by,
-    )
-    fit_out = invoice(
-        "Juniper Dental",
-        on(m1, 8),
-        [{"item": items["consulting"].pk, "quantity": "6"}],
-        notes="Thank you for your deposit, applied to this invoice.",
-    )
-    services.payment_allocate(
-        payment=deposit, allocations=[{"invoice": fit_out.pk, "amount": fit_out.total}], by=by
-    )
-    # An export order invoiced in euros at 1.08 and paid at 1.10: a realised exchange gain.
-    exchange_rate_set(
-        company=company, from_currency="EUR", to_currency=company.currency, date=on(m2, 1), rate="1.08", by=by
-    )
-    exchange_rate_set(
-        company=company, from_currency="EUR", to_currency=company.currency, date=on(m1, 1), rate="1.10", by=by
-    )
-    export = invoice(
-        EXPORT_CUSTOMER,
-        on(m2, 5),
-        [
-            {
-                "item": items["crate"].pk,
-                "quantity": "25",
-                "unit_price": "42.00",
-                "tax_rate": rates["export"].pk,
-            },
-            {
-                "description": "Freight to Hamburg",
-                "quantity": "1",
-                "unit_price": "200.00",
-                "tax_rate": rates["export"].pk,
-                "account": "4100",
-            },
-        ],
-        reference="Bestellung 2024-118",
-    )
-    services.payment_record(
-        company=company,
-        customer=customers[EXPORT_CUSTOMER],
-        date=on(m1, 5),
-        amount=export.total,
-        reference="SEPA 7781",
-        allocations=[{"invoice": export.pk, "amount": export.total}],
-        by=by,
-    )
-    # Work in progress: a draft for this month.
-    services.invoice_create(
-        company=company,
-        customer=customers["Alder & Finch"],
-        date=today,
-        lines=[
-            {"item": items["installation"].pk, "quantity": "3"},
-            {"item": items["crate"].pk, "quantity": "2"},
-        ],
-        by=by,
-    )
+    entries = demo_entries_create(company=company, months=months, by=by, credit_sales=credit_sales)
+    credit_sales.catch_up()
     return SalesDemo(
         journal_entries=entries,
         invoices=Invoice.objects.filter(company=company).count(),

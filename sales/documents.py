@@ -78,7 +78,12 @@ def invoice_document(invoice: Invoice) -> InvoiceDocument:
     currency = invoice.currency
 
     def money(amount: Decimal) -> str:
-        return format_amount(amount, currency)
+        # Printed with thousands separators: "12,450.00" (the API's strings carry none).
+        exact = format_amount(amount, currency)
+        whole, _, fraction = exact.partition(".")
+        sign = "-" if whole.startswith("-") else ""
+        grouped = f"{int(whole.lstrip('-')):,}"
+        return f"{sign}{grouped}.{fraction}" if fraction else f"{sign}{grouped}"
 
     lines = list(invoice.lines.select_related("tax_rate").order_by("line_no"))
     taxed: dict[tuple[str, Decimal], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])

@@ -210,6 +210,10 @@ class Invoice(models.Model):
     tax_total_base = money_field(null=True, blank=True)
     total_base = money_field(null=True, blank=True)
     settled_on = models.DateField(null=True, blank=True)
+    # What the invoice holds now in the functional currency, and the last date its history moves
+    # it: as of that date or later the open amount is this, without reading the history.
+    balance_base = money_field(null=True, blank=True)
+    last_event_on = models.DateField(null=True, blank=True)
     receivables_account = models.ForeignKey(
         Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -466,6 +470,9 @@ class Payment(models.Model):
     notes = models.TextField(blank=True, default="")
     amount_allocated = money_field(default=0)
     exhausted_on = models.DateField(null=True, blank=True)
+    # What is unallocated now in the functional currency, and the last date its history moves it.
+    unallocated_base = money_field(null=True, blank=True)
+    last_event_on = models.DateField(null=True, blank=True)
     journal_entry = models.OneToOneField(
         JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="payment"
     )

@@ -22,6 +22,7 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -80,40 +81,65 @@ def _active_allocations(as_of: datetime.date, **outer) -> QuerySet[Allocation]:
 
 
 def invoices_open_on(
-    *, company: Company, as_of: datetime.date, customer: Customer | None = None
+    *, company: Company, as_of: datetime.date, customer: Customer | None = None, own_currency: bool = True
 ) -> QuerySet[Invoice]:
-    """Invoices open at the end of `as_of`, annotated with `open_amount` (their currency) and
-    `open_base` (functional currency); a row may carry zero where history nets out exactly then."""
+    """Invoices open at the end of `as_of`, annotated with `open_base` (functional currency) and,
+    with `own_currency`, `open_amount` (their currency); a row may carry zero where history nets
+    out exactly then."""
     invoices = Invoice.objects.filter(company=company, date__lte=as_of).exclude(status=InvoiceStatus.DRAFT)
     invoices = invoices.filter(Q(settled_on__isnull=True) | Q(settled_on__gt=as_of))
     if customer is not None:
         invoices = invoices.filter(customer=customer)
     credited = CreditNote.objects.filter(invoice=OuterRef("pk"), date__lte=as_of)
     allocated = _active_allocations(as_of, invoice=OuterRef("pk"))
-    return invoices.annotate(
-        open_amount=F("total")
-        - _sum_subquery(credited, "total", "invoice")
-        - _sum_subquery(allocated, "amount", "invoice"),
-        open_base=F("total_base")
-        - _sum_subquery(credited, "total_base", "invoice")
-        - _sum_subquery(allocated, "invoice_base", "invoice"),
+    # As of the last date its history moves it (or later), an invoice holds what it holds now;
+    # only earlier dates read its credit notes and allocations (CASE runs the subqueries lazily).
+    current = Q(last_event_on__lte=as_of)
+    invoices = invoices.annotate(
+        open_base=Case(
+            When(current, then=F("balance_base")),
+            default=F("total_base")
+            - _sum_subquery(credited, "total_base", "invoice")
+            - _sum_subquery(allocated, "invoice_base", "invoice"),
+            output_field=MONEY,
+        )
     )
+    if own_currency:
+        invoices = invoices.annotate(
+            open_amount=Case(
+                When(current, then=F("total") - F("amount_credited") - F("amount_paid")),
+                default=F("total")
+                - _sum_subquery(credited, "total", "invoice")
+                - _sum_subquery(allocated, "amount", "invoice"),
+                output_field=MONEY,
+            )
+        )
+    return invoices
 
 
 def payments_unallocated_on(
     *, company: Company, as_of: datetime.date, customer: Customer | None = None
 ) -> QuerySet[Payment]:
     """Payments with something unallocated at the end of `as_of`, annotated with
-    `unallocated_amount` (their currency) and `unallocated_base` (functional currency)."""
+    `unallocated_amount` (their currency) and `unallocated_base_then` (functional currency)."""
     payments = Payment.objects.filter(company=company, date__lte=as_of).filter(
         Q(exhausted_on__isnull=True) | Q(exhausted_on__gt=as_of)
     )
     if customer is not None:
         payments = payments.filter(customer=customer)
     allocated = _active_allocations(as_of, payment=OuterRef("pk"))
+    current = Q(last_event_on__lte=as_of)
     return payments.annotate(
-        unallocated_amount=F("amount") - _sum_subquery(allocated, "amount", "payment"),
-        unallocated_base=F("amount_base") - _sum_subquery(allocated, "payment_base", "payment"),
+        unallocated_amount=Case(
+            When(current, then=F("amount") - F("amount_allocated")),
+            default=F("amount") - _sum_subquery(allocated, "amount", "payment"),
+            output_field=MONEY,
+        ),
+        unallocated_base_then=Case(
+            When(current, then=F("unallocated_base")),
+            default=F("amount_base") - _sum_subquery(allocated, "payment_base", "payment"),
+            output_field=MONEY,
+        ),
     )
 
 
@@ -151,20 +177,25 @@ class ArAging:
     totals: AgingRow
 
 
-def _bucket_sums(as_of: datetime.date) -> dict[str, Sum]:
-    """Open amounts by days past due (as_of - due_date): 0 or less is current."""
+def _bucket_sums(company: Company, as_of: datetime.date) -> list[dict]:
+    """[{customer_id, bucket (index in BUCKETS), total}] of the invoices open at `as_of`.
+
+    Days past due = as_of - due_date (0 or less is current). Each invoice's open amount appears
+    once in the query (grouped by customer and bucket), so its subqueries run once per invoice.
+    """
     edges = [as_of - datetime.timedelta(days=n) for n in (0, 30, 60, 90)]
-    conditions = {
-        "current": Q(due_date__gte=edges[0]),
-        "days_1_30": Q(due_date__lt=edges[0], due_date__gte=edges[1]),
-        "days_31_60": Q(due_date__lt=edges[1], due_date__gte=edges[2]),
-        "days_61_90": Q(due_date__lt=edges[2], due_date__gte=edges[3]),
-        "days_over_90": Q(due_date__lt=edges[3]),
-    }
-    return {
-        name: Sum(Case(When(condition, then=F("open_base")), default=Value(ZERO), output_field=MONEY))
-        for name, condition in conditions.items()
-    }
+    bucket = Case(
+        *(When(due_date__gte=edge, then=Value(index)) for index, edge in enumerate(edges)),
+        default=Value(len(edges)),
+        output_field=IntegerField(),
+    )
+    return list(
+        invoices_open_on(company=company, as_of=as_of, own_currency=False)
+        .annotate(bucket=bucket)
+        .order_by()
+        .values("customer_id", "bucket")
+        .annotate(total=Sum("open_base"))
+    )
 
 
 def ar_aging(*, company: Company, as_of: datetime.date) -> ArAging:
@@ -172,21 +203,14 @@ def ar_aging(*, company: Company, as_of: datetime.date) -> ArAging:
     per_customer: dict[int, dict[str, Decimal]] = defaultdict(
         lambda: dict.fromkeys((*BUCKETS, "unapplied_credit"), ZERO)
     )
-    invoices = (
-        invoices_open_on(company=company, as_of=as_of)
-        .order_by()
-        .values("customer_id")
-        .annotate(**_bucket_sums(as_of))
-    )
     currency = company.currency
-    for row in invoices:
-        for name in BUCKETS:
-            per_customer[row["customer_id"]][name] = money(row[name], currency)
+    for row in _bucket_sums(company, as_of):
+        per_customer[row["customer_id"]][BUCKETS[row["bucket"]]] = money(row["total"], currency)
     credits = (
         payments_unallocated_on(company=company, as_of=as_of)
         .order_by()
         .values("customer_id")
-        .annotate(credit=Sum("unallocated_base"))
+        .annotate(credit=Sum("unallocated_base_then"))
     )
     for row in credits:
         per_customer[row["customer_id"]]["unapplied_credit"] = money(row["credit"], currency)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -176,6 +177,11 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": {
         "task": "sofinance.tasks.idempotency_purge_expired",
         "schedule": timedelta(hours=1),
+    },
+    # Recompute the last 7 days of the stored sales summary from the documents (logs differences).
+    "sales-summary-rebuild": {
+        "task": "sales.tasks.sales_summary_rebuild_task",
+        "schedule": crontab(hour=2, minute=15),
     },
 }
 

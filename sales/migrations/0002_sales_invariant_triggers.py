@@ -3,14 +3,14 @@
 - An invoice is inserted as a draft. It leaves draft only to become `issued`, and only when its
   subtotal and tax equal the sums of its lines and it has at least one line.
 - An issued (or later) invoice is never deleted and changes only in the columns the services
-  move: status (never back to draft), amount_credited, amount_paid, settled_on, voided_on,
-  void_entry_id, updated_at. A void invoice never changes. Lines of a non-draft invoice are
+  move: status (never back to draft), amount_credited, amount_paid, settled_on, balance_base,
+  last_event_on, voided_on, void_entry_id, updated_at. A void invoice never changes. Lines of a non-draft invoice are
   never inserted, updated or deleted.
 - A credit note is never deleted; its one change is setting journal_entry_id once (when its
   lines must add up to its amounts); its lines are inserted before that and never change.
 - A payment is never deleted; while its journal_entry_id is null (being recorded) only that
-  column may be set; after that only amount_allocated, exhausted_on, status, voided_on,
-  void_entry_id and updated_at change; a void payment never changes.
+  column may be set; after that only amount_allocated, exhausted_on, unallocated_base,
+  last_event_on, status, voided_on, void_entry_id and updated_at change; a void payment never changes.
 - An allocation is never deleted; its one change is being unallocated, once
   (unallocated_on, unallocation_entry_id, unallocated_at, unallocated_by_id).
 - A tax rate that an invoice line uses keeps its rate, account and company, and is not deleted.
@@ -22,8 +22,14 @@ sofinance.db_errors maps a refusal by the database to the same API error as the 
 
 from django.db import migrations
 
-INVOICE_MOVING = ["status", "amount_credited", "amount_paid", "settled_on", "voided_on", "void_entry_id", "updated_at"]
-PAYMENT_MOVING = ["amount_allocated", "exhausted_on", "status", "voided_on", "void_entry_id", "updated_at"]
+INVOICE_MOVING = [
+    "status", "amount_credited", "amount_paid", "settled_on", "balance_base", "last_event_on", "voided_on",
+    "void_entry_id", "updated_at",
+]  # fmt: skip
+PAYMENT_MOVING = [
+    "amount_allocated", "exhausted_on", "unallocated_base", "last_event_on", "status", "voided_on",
+    "void_entry_id", "updated_at",
+]  # fmt: skip
 ALLOCATION_MOVING = ["unallocated_on", "unallocation_entry_id", "unallocated_at", "unallocated_by_id"]
 
 
@@ -239,7 +245,8 @@ DROP FUNCTION IF EXISTS sales_invoice_guard();
 INVOICE_COLUMNS = [
     "id", "company_id", "customer_id", "number", "sequence", "status", "date", "due_date", "currency",
     "fx_rate", "reference", "notes", "subtotal", "tax_total", "total", "amount_credited", "amount_paid",
-    "subtotal_base", "tax_total_base", "total_base", "settled_on", "receivables_account_id",
+    "subtotal_base", "tax_total_base", "total_base", "settled_on", "balance_base", "last_event_on",
+    "receivables_account_id",
     "journal_entry_id", "voided_on", "void_entry_id", "issued_at", "issued_by_id", "created_by_id",
     "created_at", "updated_at",
 ]  # fmt: skip
@@ -251,7 +258,8 @@ CREDIT_NOTE_COLUMNS = [
 PAYMENT_COLUMNS = [
     "id", "company_id", "customer_id", "number", "sequence", "status", "date", "amount", "currency",
     "fx_rate", "amount_base", "account_id", "receivables_account_id", "method", "reference", "notes",
-    "amount_allocated", "exhausted_on", "journal_entry_id", "voided_on", "void_entry_id", "created_by_id",
+    "amount_allocated", "exhausted_on", "unallocated_base", "last_event_on", "journal_entry_id", "voided_on",
+    "void_entry_id", "created_by_id",
     "created_at", "updated_at",
 ]  # fmt: skip
 ALLOCATION_COLUMNS = [

@@ -43,7 +43,7 @@ from sales.services.payments import (
     payment_record,
     payment_void,
 )
-from sales.services.summary import sales_summary_rebuild
+from sales.services.summary import sales_summaries_rebuild, sales_summary_rebuild
 
 __all__ = [
     "UNSET",
@@ -70,6 +70,7 @@ __all__ = [
     "payment_record",
     "payment_void",
     "sales_settings_update",
+    "sales_summaries_rebuild",
     "sales_summary_rebuild",
     "tax_rate_create",
     "tax_rate_delete",

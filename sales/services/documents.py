@@ -132,8 +132,21 @@ def invoice_state_refresh(invoice: Invoice) -> Invoice:
         or ZERO
     )
     invoice.status = invoice_status(invoice)
-    invoice.settled_on = timeline.settled_from(invoice_history(invoice))
-    invoice.save(update_fields=["amount_credited", "amount_paid", "status", "settled_on", "updated_at"])
+    history = invoice_history(invoice)
+    invoice.settled_on = timeline.settled_from(history)
+    invoice.last_event_on = timeline.last_event_date(history)
+    invoice.balance_base = timeline.open_at(history, invoice.last_event_on)[1]
+    invoice.save(
+        update_fields=[
+            "amount_credited",
+            "amount_paid",
+            "status",
+            "settled_on",
+            "last_event_on",
+            "balance_base",
+            "updated_at",
+        ]
+    )
     return invoice
 
 
@@ -144,8 +157,13 @@ def payment_state_refresh(payment: Payment) -> Payment:
         ]
         or ZERO
     )
-    payment.exhausted_on = timeline.settled_from(payment_history(payment))
-    payment.save(update_fields=["amount_allocated", "exhausted_on", "updated_at"])
+    history = payment_history(payment)
+    payment.exhausted_on = timeline.settled_from(history)
+    payment.last_event_on = timeline.last_event_date(history)
+    payment.unallocated_base = timeline.open_at(history, payment.last_event_on)[1]
+    payment.save(
+        update_fields=["amount_allocated", "exhausted_on", "last_event_on", "unallocated_base", "updated_at"]
+    )
     return payment
 
 

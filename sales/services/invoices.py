@@ -669,6 +669,8 @@ def invoice_issue(*, invoice: Invoice, by: User | None) -> Invoice:
         locked.subtotal_base = sum((base_of(line.amount, rate, company) for line in revenue_lines), ZERO)
         locked.tax_total_base = sum((base_of(line.amount, rate, company) for line in tax_lines), ZERO)
         locked.total_base = total_base
+        locked.balance_base = total_base
+        locked.last_event_on = locked.date
         locked.journal_entry = entry
         locked.receivables_account = receivable_account
         locked.issued_at = timezone.now()
@@ -744,7 +746,19 @@ def invoice_void(*, invoice: Invoice, by: User | None, date: datetime.date | Non
         locked.voided_on = void_date
         locked.void_entry = reversal
         locked.settled_on = void_date
-        locked.save(update_fields=["status", "voided_on", "void_entry", "settled_on", "updated_at"])
+        locked.balance_base = ZERO
+        locked.last_event_on = void_date
+        locked.save(
+            update_fields=[
+                "status",
+                "voided_on",
+                "void_entry",
+                "settled_on",
+                "balance_base",
+                "last_event_on",
+                "updated_at",
+            ]
+        )
         sales_summary_add(
             company_id=locked.company_id,
             date=void_date,

@@ -48,6 +48,7 @@ from sales.postings import (
     receivables_account,
 )
 from sales.services.documents import (
+    ZERO,
     check_book_date,
     check_reduction_fits,
     invoice_carrying,
@@ -309,6 +310,8 @@ def payment_record(
             currency=currency,
             fx_rate=rate,
             amount_base=base_of(value, rate, company),
+            unallocated_base=base_of(value, rate, company),
+            last_event_on=date,
             account=deposit,
             receivables_account=receivable,
             method=method,
@@ -579,7 +582,19 @@ def payment_void(*, payment: Payment, by: User | None, date: datetime.date | Non
         locked.voided_on = when
         locked.void_entry = reversal
         locked.exhausted_on = when
-        locked.save(update_fields=["status", "voided_on", "void_entry", "exhausted_on", "updated_at"])
+        locked.unallocated_base = ZERO
+        locked.last_event_on = when
+        locked.save(
+            update_fields=[
+                "status",
+                "voided_on",
+                "void_entry",
+                "exhausted_on",
+                "unallocated_base",
+                "last_event_on",
+                "updated_at",
+            ]
+        )
         audit_record(
             action="void",
             company=locked.company_id,

@@ -152,3 +152,19 @@ def sales_summary_rebuild(
         days=len(computed),
         differences=differences,
     )
+
+
+def sales_summaries_rebuild(
+    *,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    company: Company | None = None,
+    apply: bool = True,
+    by: User | None = None,
+) -> list[SummaryRebuild]:
+    """`sales_summary_rebuild` for one company or every company, each in its own transaction."""
+    companies = [company] if company is not None else list(Company.objects.order_by("pk"))
+    return [
+        sales_summary_rebuild(company=item, date_from=date_from, date_to=date_to, apply=apply, by=by)
+        for item in companies
+    ]
