@@ -185,7 +185,10 @@ def invoice_lines_build(*, company: Company, currency: str, lines: Sequence[Any]
             company=company, pk__in=_ids((i.tax_rate for i in inputs if i.tax_rate is not UNSET), TaxRate)
         )
     }
-    account_ids = _ids((i.account for i in inputs), Account)
+    # The explicit accounts and the items' revenue accounts, read once with their has_children.
+    account_ids = _ids((i.account for i in inputs), Account) | {
+        item.revenue_account_id for item in items.values()
+    }
     codes = {i.account.strip() for i in inputs if isinstance(i.account, str) and i.account.strip()}
     accounts = list(
         Account.objects.filter(company=company)
@@ -294,7 +297,7 @@ def invoice_lines_build(*, company: Company, currency: str, lines: Sequence[Any]
                     f"Account {getattr(line.account, 'pk', line.account)!r} does not exist.",
                 )
         elif item is not None:
-            account = item.revenue_account
+            account = by_id.get(item.revenue_account_id, item.revenue_account)
         else:
             if default_revenue is None:
                 try:
