@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -253,6 +254,22 @@ class _Planned:
     description: str
     reference: str
     lines: list[dict]
+    customer: str = ""  # a credit sale (net before tax) or its receipt, for a CreditSales
+    net: Decimal | None = None
+    receipt_of: str = ""  # the reference of the credit sale a receipt pays
+
+
+class CreditSales(Protocol):
+    """Books the demo's credit sales and their receipts as documents instead of plain entries.
+
+    The sales app passes one (ledger never imports sales): `invoice` issues an invoice of `net`
+    plus tax at TAX_RATE to `customer` on `date` (posting Dr receivables / Cr revenue / Cr tax
+    itself), `receipt` records the payment of the invoice made for `reference`.
+    """
+
+    def invoice(self, *, date: datetime.date, customer: str, net: Decimal, reference: str) -> None: ...
+
+    def receipt(self, *, date: datetime.date, reference: str) -> None: ...
 
 
 def _month_plan(rng: random.Random, money: Money, month: datetime.date, *, first: bool) -> list[_Planned]:
@@ -284,6 +301,8 @@ def _month_plan(rng: random.Random, money: Money, month: datetime.date, *, first
                 f"Invoice – {customer}",
                 f"INV-{tag}{number:02d}",
                 [_dr("1100", net + tax), _cr("4000", net), _cr("2200", tax)],
+                customer=customer,
+                net=net,
             )
         )
         if day + 12 <= 28:  # customers pay in about two weeks; later invoices stay receivable
@@ -293,6 +312,8 @@ def _month_plan(rng: random.Random, money: Money, month: datetime.date, *, first
                     f"Receipt – {customer}",
                     f"RCV-{tag}{number:02d}",
                     [_dr("1010", net + tax), _cr("1100", net + tax)],
+                    customer=customer,
+                    receipt_of=f"INV-{tag}{number:02d}",
                 )
             )
     for number, day in enumerate((5, 15, 25), start=1):
@@ -361,13 +382,17 @@ def _month_plan(rng: random.Random, money: Money, month: datetime.date, *, first
     return plan
 
 
-def demo_entries_create(*, company: Company, months: int = 4, by: User | None = None) -> int:
+def demo_entries_create(
+    *, company: Company, months: int = 4, by: User | None = None, credit_sales: CreditSales | None = None
+) -> int:
     """Post a few months of believable entries (up to today) through the services; return the count.
 
     The books open with the owner's capital and a bank loan; each month has rent, stock
     purchases, invoices and cash sales with tax, receipts, utilities, a supplier payment,
     payroll, bank charges and cost of sales. One utilities bill is entered twice and the
     duplicate is reversed; two month-end adjustments stay as drafts for review.
+    With `credit_sales`, the invoices and their receipts are handed to it, in date order, instead
+    of being posted here (the count then leaves them out).
     Call it once per company (it does not look for earlier demo entries).
     """
     rng = random.Random(20240101)  # noqa: S311 - reproducible fake data, not security
@@ -408,6 +433,14 @@ def demo_entries_create(*, company: Company, months: int = 4, by: User | None = 
         for planned in sorted(_month_plan(rng, money, month_start, first=offset == 0), key=lambda p: p.day):
             date = month_start.replace(day=planned.day)
             if date > today:
+                continue
+            if credit_sales is not None and planned.net is not None:
+                credit_sales.invoice(
+                    date=date, customer=planned.customer, net=planned.net, reference=planned.reference
+                )
+                continue
+            if credit_sales is not None and planned.receipt_of:
+                credit_sales.receipt(date=date, reference=planned.receipt_of)
                 continue
             post(date, planned.description, planned.reference, planned.lines)
             if offset == 0 and planned.reference.startswith("UTIL-"):

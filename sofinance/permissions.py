@@ -37,6 +37,13 @@ class Action(StrEnum):
     RATES_MANAGE = "rates.manage"
     REPORTS_VIEW = "reports.view"
     AUDIT_VIEW = "audit.view"
+    SALES_VIEW = "sales.view"  # customers, items, tax rates, invoices, credit notes, payments
+    CUSTOMERS_MANAGE = "customers.manage"  # customers and items
+    TAX_RATES_MANAGE = "tax_rates.manage"  # tax rates and the company's sales settings
+    INVOICES_DRAFT = "invoices.draft"  # create, change and delete draft invoices
+    INVOICES_ISSUE = "invoices.issue"  # issue invoices and credit them (credit notes)
+    INVOICES_VOID = "invoices.void"
+    PAYMENTS_RECORD = "payments.record"  # record, allocate, unallocate and void payments
 
 
 _READ = {
@@ -46,13 +53,19 @@ _READ = {
     Action.PERIODS_VIEW,
     Action.RATES_VIEW,
     Action.REPORTS_VIEW,
+    Action.SALES_VIEW,
 }
-_CLERK = _READ | {Action.JOURNAL_DRAFT}
+# Clerks keep the sales ledger's data and prepare invoices; accountants put them in the books.
+_CLERK = _READ | {Action.JOURNAL_DRAFT, Action.CUSTOMERS_MANAGE, Action.INVOICES_DRAFT}
 _ACCOUNTANT = _CLERK | {
     Action.JOURNAL_POST,
     Action.JOURNAL_REVERSE,
     Action.ACCOUNTS_MANAGE,
     Action.RATES_MANAGE,
+    Action.TAX_RATES_MANAGE,
+    Action.INVOICES_ISSUE,
+    Action.INVOICES_VOID,
+    Action.PAYMENTS_RECORD,
 }
 _CONTROLLER = _ACCOUNTANT | {Action.PERIODS_MANAGE, Action.AUDIT_VIEW, Action.MEMBERS_VIEW}
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from corsheaders.defaults import default_headers as default_cors_headers
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 
@@ -239,6 +240,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-tokens-purge": {
         "task": "accounts.tasks.refresh_tokens_purge_expired",
         "schedule": timedelta(hours=1),
+    },
+    # Recompute the last 7 days of the stored sales summary from the documents (logs differences).
+    "sales-summary-rebuild": {
+        "task": "sales.tasks.sales_summary_rebuild_task",
+        "schedule": crontab(hour=2, minute=15),
     },
 }
 

@@ -12,6 +12,7 @@ from sofinance.observability import health, metrics
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("ledger.api.urls")),
+    path("", include("sales.api.urls")),
     path("", include("audit.api.urls")),
 ]
 

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 from decimal import Decimal
 
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
-from rest_framework.renderers import BaseRenderer
 
 from accounts.models import Account
 from ledger import reports
 from ledger.api import report_serializers as rs
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from ledger.reports import LedgerCursor
-from sofinance.api.fields import parse_iso_date
-from sofinance.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
+from sofinance.api.renderers import CSVRenderer, EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok
+from sofinance.api.views import csv_response, ok, query_date
 from sofinance.errors import NotFound, ValidationFailed
 from sofinance.money import format_amount
 from sofinance.permissions import Action
@@ -29,44 +25,10 @@ from sofinance.permissions import Action
 MAX_GL_PAGE = 500
 
 
-class CSVRenderer(BaseRenderer):
-    """Selected by ?format=csv or Accept: text/csv; the view builds the CSV text itself."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data if isinstance(data, (bytes, str)) else b""
-
-
 def _date_param(request, name: str, *, default: datetime.date | None = None, aliases=()) -> datetime.date:
-    raw = request.query_params.get(name)
-    for alias in aliases:
-        raw = raw or request.query_params.get(alias)
-    if raw in (None, ""):
-        if default is not None:
-            return default
-        raise ValidationFailed(
-            f"The query parameter {name!r} is required (YYYY-MM-DD).", details={name: ["Required."]}
-        )
-    value = parse_iso_date(raw)
-    if value is None:
-        raise ValidationFailed(f"{raw[:40]!r} is not a date (YYYY-MM-DD).", details={name: ["Invalid date."]})
-    if not FIRST_BOOK_DATE <= value <= LAST_BOOK_DATE:
-        raise ValidationFailed(
-            f"Dates run from {FIRST_BOOK_DATE} to {LAST_BOOK_DATE}.", details={name: ["Out of range."]}
-        )
-    return value
-
-
-def _csv_response(rows: list[list], filename: str) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerows(rows)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return query_date(
+        request, name, default=default, aliases=aliases, first=FIRST_BOOK_DATE, last=LAST_BOOK_DATE
+    )
 
 
 def _account(ref: reports.AccountRef) -> dict:
@@ -116,7 +78,7 @@ class TrialBalanceView(_ReportView):
             rows.append(
                 ["", "Total", "", self.money(report.total_debit), self.money(report.total_credit), ""]
             )
-            return _csv_response(rows, f"trial-balance-{as_of}.csv")
+            return csv_response(rows, f"trial-balance-{as_of}.csv")
         return ok(
             {
                 "as_of": as_of.isoformat(),
@@ -200,7 +162,7 @@ class BalanceSheetView(_ReportView):
             rows.append(
                 ["", "Total liabilities and equity", "", self.money(report.total_liabilities_and_equity)]
             )
-            return _csv_response(rows, f"balance-sheet-{as_of}.csv")
+            return csv_response(rows, f"balance-sheet-{as_of}.csv")
         return ok(
             {
                 "as_of": as_of.isoformat(),
@@ -238,7 +200,7 @@ class IncomeStatementView(_ReportView):
             rows += _section_csv(self, "Income", report.income)
             rows += _section_csv(self, "Expenses", report.expenses)
             rows.append(["", "Net income", "", self.money(report.net_income)])
-            return _csv_response(rows, f"income-statement-{date_from}-{date_to}.csv")
+            return csv_response(rows, f"income-statement-{date_from}-{date_to}.csv")
         return ok(
             {
                 "from": date_from.isoformat(),
@@ -421,4 +383,4 @@ class GeneralLedgerView(_ReportView):
                 break
             cursor = report.next_cursor
         rows.append(["", "", "", "Closing balance", "", "", self.money(report.closing_balance)])
-        return _csv_response(rows, f"general-ledger-{account.code}-{date_from}-{date_to}.csv")
+        return csv_response(rows, f"general-ledger-{account.code}-{date_from}-{date_to}.csv")

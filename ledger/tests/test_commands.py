@@ -272,20 +272,3 @@ def test_demo_entries_create_posts_months_of_books_with_a_reversal_and_drafts(ow
         if account.pk in totals:
             by_type[account.type] += totals[account.pk].balance
     assert -by_type["income"] > by_type["expense"] > 0
-
-
-def test_demo_setup_loads_demo_entries_once(monkeypatch):
-    # given
-    monkeypatch.setattr(demo.timezone, "localdate", lambda: datetime.date(2026, 3, 20))
-
-    # when the demo is set up twice
-    first = run("demo_setup")
-    second = run("demo_setup")
-
-    # then the entries were created the first time only
-    company = Company.objects.get(name="Demo Trading Ltd")
-    count = JournalEntry.objects.filter(company=company).count()
-    assert f"Loaded {count} demo journal entries." in first
-    assert "demo journal entries" not in second
-    assert count > 0
-    assert JournalEntry.objects.filter(company=company).count() == count

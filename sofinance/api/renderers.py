@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
 from sofinance.api.envelope import envelope, finish_envelope, is_envelope
@@ -77,3 +77,14 @@ class EnvelopeJSONRenderer(JSONRenderer):
 class EnvelopeBrowsableAPIRenderer(BrowsableAPIRenderer):
     def get_default_renderer(self, view):
         return EnvelopeJSONRenderer()
+
+
+class CSVRenderer(BaseRenderer):
+    """Selected by ?format=csv or Accept: text/csv; the view builds the CSV text itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, (bytes, str)) else b""

@@ -80,7 +80,7 @@ def wrap_responses_in_envelope(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
-            for response in responses.values():
+            for _status, response in list(responses.items()):
                 content = response.get("content", {})
                 json_content = content.get("application/json")
                 if json_content is not None:

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 from typing import Any
 
+from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.response import Response
 
 from sofinance.api.envelope import envelope
-from sofinance.api.fields import RawValueField
+from sofinance.api.fields import RawValueField, parse_iso_date
+from sofinance.errors import ValidationFailed
 
-__all__ = ["RawValueField", "iso_datetime", "ok", "parse_object_ref", "validated"]
+__all__ = [
+    "RawValueField",
+    "csv_response",
+    "iso_datetime",
+    "ok",
+    "parse_object_ref",
+    "query_date",
+    "validated",
+]
 
 
 def ok(data: Any = None, *, status: int = 200, meta: dict[str, Any] | None = None) -> Response:
@@ -43,3 +55,40 @@ def parse_object_ref(value: Any) -> int | str | None:
     if isinstance(value, int):
         return value
     return str(value)
+
+
+def query_date(
+    request,
+    name: str,
+    *,
+    default: datetime.date | None = None,
+    aliases: tuple[str, ...] = (),
+    first: datetime.date = datetime.date(1900, 1, 1),
+    last: datetime.date = datetime.date(9998, 12, 31),
+) -> datetime.date:
+    """A YYYY-MM-DD query parameter (or one of its aliases); missing without a default, not a
+    date, or outside [first, last] is a validation_error naming the parameter."""
+    raw = request.query_params.get(name)
+    for alias in aliases:
+        raw = raw or request.query_params.get(alias)
+    if raw in (None, ""):
+        if default is not None:
+            return default
+        raise ValidationFailed(
+            f"The query parameter {name!r} is required (YYYY-MM-DD).", details={name: ["Required."]}
+        )
+    value = parse_iso_date(raw)
+    if value is None:
+        raise ValidationFailed(f"{raw[:40]!r} is not a date (YYYY-MM-DD).", details={name: ["Invalid date."]})
+    if not first <= value <= last:
+        raise ValidationFailed(f"Dates run from {first} to {last}.", details={name: ["Out of range."]})
+    return value
+
+
+def csv_response(rows: list[list], filename: str):
+    """A CSV download of `rows` (the first row is the header)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,7 +1,9 @@
-"""Load the demo: an admin superuser and "Demo Trading Ltd" with a chart of accounts.
+"""Load the demo: an admin superuser and "Demo Trading Ltd" with its chart, books and sales ledger.
 
+The demo command lives with the highest app it fills (sales, which posts through the ledger).
 Idempotent: run it as often as you like (`make run` runs it every time). The admin's random
-password is printed once, when the user is created, and never again.
+password is printed once, when the user is created, and never again; the books and the sales
+ledger are loaded once, into a company that has no journal entries and no customers yet.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ import secrets
 import uuid
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from accounts import services as accounts_services
 from accounts.models import Company, User
 from audit.context import audit_context
-from ledger.demo import demo_entries_create
+from sales.demo import sales_demo_create
+from sales.models import Customer
 from sofinance.context import request_id_var
 
 ADMIN_USERNAME = "admin"
@@ -54,16 +58,18 @@ def demo_company_ensure(*, admin: User) -> tuple[Company, bool]:
     return company, True
 
 
-def demo_journal_entries_load(*, company: Company, by: User) -> int:
-    """The ledger's demo entries for `company` (ledger.demo), once; returns how many were created.
-
-    Idempotent like the rest of this command: a company that already has entries gets none.
-    """
-    return 0 if company.journal_entries.exists() else demo_entries_create(company=company, by=by)
+def demo_books_load(*, company: Company, by: User) -> bool:
+    """A few months of books with their sales ledger (sales.demo), once: a company that already
+    has journal entries or customers gets nothing (False)."""
+    if company.journal_entries.exists() or Customer.objects.filter(company=company).exists():
+        return False
+    with transaction.atomic():  # all of it or none: a failed load is simply run again
+        sales_demo_create(company=company, by=by)
+    return True
 
 
 class Command(BaseCommand):
-    help = "Create the demo admin user and demo company (idempotent; prints a new password once)."
+    help = "Create the demo admin user and demo company with its books and sales (idempotent; prints a new password once)."
 
     def handle(self, *args, **options):
         token = request_id_var.set(f"command-demo-setup-{uuid.uuid4().hex[:12]}")
@@ -97,6 +103,11 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Company '{company.name}' already exists (id {company.pk}).")
 
-        entries = demo_journal_entries_load(company=company, by=admin)
-        if entries:
-            self.stdout.write(f"Loaded {entries} demo journal entries.")
+        if demo_books_load(company=company, by=admin):
+            entries = company.journal_entries.count()
+            invoices = company.invoices.count()
+            payments = company.payments.count()
+            self.stdout.write(
+                f"Loaded {entries} demo journal entries: {invoices} invoices, {payments} payments and "
+                f"{company.credit_notes.count()} credit note(s) among them."
+            )

@@ -1,0 +1,344 @@
+"""Sales report pages in the admin: AR aging (with each customer's open invoices), customer
+statement, sales summary.
+
+Where they live: CustomerAdmin.get_urls() mounts them at /admin/sales/customer/reports/...; the
+admin index lists them in its Reports module, next to the ledger's (templates/admin/index.html,
+templates/admin/sales/reports/_links.html). Who may read what: the companies where the user's
+role allows `reports.view` (superusers: all); any other company is a 404, and a user who may read
+none gets 403, as for the ledger's report pages.
+
+Thin: a GET form (so a report is a link that can be kept), one selector of sales.reports, amounts
+formatted at the company's (or the statement's) currency, a CSV link to the report API for
+members.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.admin import AdminSite
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+
+from accounts.models import Company
+from sales import reports
+from sales.models import Customer
+from sofinance.admin import admin_companies, admin_roles
+from sofinance.money import format_amount
+from sofinance.permissions import Action, role_can
+
+TEMPLATES = "admin/sales/reports"
+MIN_DATE, MAX_DATE = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    url_name: str
+    title: str
+    description: str
+
+
+REPORTS = [
+    ReportLink(
+        "sales_reports_ar_aging", "AR aging", "What each customer owes as of a date, by days past due."
+    ),
+    ReportLink(
+        "sales_reports_customer_statement",
+        "Customer statement",
+        "A customer's documents over a range, with opening, running and closing balances.",
+    ),
+    ReportLink(
+        "sales_reports_sales_summary", "Sales summary", "Net sales and tax by day, month, customer or item."
+    ),
+]
+
+
+def _date_field(label: str, required: bool = True) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class _CompanyForm(forms.Form):
+    company = forms.TypedChoiceField(coerce=int, label="Company")
+
+    def __init__(self, *args: Any, companies: list[Company], company: Company, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.company = company
+        self.fields["company"].choices = [(c.pk, c.name) for c in companies]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("as_of", "date_from", "date_to"):
+            value = cleaned.get(name)
+            if value is not None and not MIN_DATE <= value <= MAX_DATE:
+                self.add_error(name, f"Enter a date between {MIN_DATE} and {MAX_DATE}.")
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+
+class AgingForm(_CompanyForm):
+    as_of = _date_field("As of")
+
+
+class StatementForm(_CompanyForm):
+    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label="Customer")
+    date_from = _date_field("From")
+    date_to = _date_field("To")
+
+    field_order = ["company", "customer", "date_from", "date_to"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(company=self.company).order_by("name")
+
+
+class SummaryForm(_CompanyForm):
+    date_from = _date_field("From")
+    date_to = _date_field("To")
+    group_by = forms.ChoiceField(
+        choices=[(c, c.capitalize()) for c in reports.SummaryGrouping.CHOICES], label="Group by"
+    )
+
+
+class SalesReportPages:
+    """The sales report pages of one admin site; `urls()` is mounted by the Customer admin."""
+
+    def __init__(self, admin_site: AdminSite) -> None:
+        self.admin_site = admin_site
+
+    def urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("reports/", view(self.index_view), name="sales_reports"),
+            path("reports/ar-aging/", view(self.aging_view), name="sales_reports_ar_aging"),
+            path(
+                "reports/customer-statement/",
+                view(self.statement_view),
+                name="sales_reports_customer_statement",
+            ),
+            path("reports/sales-summary/", view(self.summary_view), name="sales_reports_sales_summary"),
+        ]
+
+    # ----- tenancy
+
+    def companies(self, request: HttpRequest) -> list[Company]:
+        allowed = admin_companies(request, Action.REPORTS_VIEW)
+        companies = Company.objects.order_by("name", "pk")
+        if allowed is not None:
+            companies = companies.filter(pk__in=allowed)
+        found = list(companies)
+        if not found:
+            raise PermissionDenied("You may read the reports of no company.")
+        return found
+
+    @staticmethod
+    def company(request: HttpRequest, companies: list[Company]) -> Company:
+        raw = request.GET.get("company", "").strip()
+        if not raw:
+            return companies[0]
+        for company in companies:
+            if str(company.pk) == raw:
+                return company
+        raise Http404("No such company.")
+
+    @staticmethod
+    def csv_url(request: HttpRequest, company: Company, url_name: str, params: dict[str, Any]) -> str | None:
+        role = admin_roles(request).get(company.pk)
+        if role is None or not role_can(role, Action.REPORTS_VIEW):
+            return None  # the report API serves members only
+        return (
+            f"{reverse(url_name, kwargs={'company_id': company.pk})}?{urlencode({**params, 'format': 'csv'})}"
+        )
+
+    def render(
+        self, request, template: str, title: str, form_class, defaults: dict[str, str], build
+    ) -> TemplateResponse:
+        companies = self.companies(request)
+        company = self.company(request, companies)
+        given = {key: value for key, value in request.GET.items() if value.strip()}
+        values = {**defaults, **given, "company": str(company.pk)}
+        form = form_class(values, companies=companies, company=company)
+        shown = build(request, company, form.cleaned_data) if form.is_valid() else {}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": company.name,
+            "form": form,
+            "company": company,
+            "reports": REPORTS,
+            "has_report": bool(shown),
+            **shown,
+        }
+        return TemplateResponse(request, f"{TEMPLATES}/{template}", context)
+
+    # ----- pages
+
+    def index_view(self, request: HttpRequest) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Sales reports",
+            "reports": REPORTS,
+            "companies": self.companies(request),
+        }
+        return TemplateResponse(request, f"{TEMPLATES}/index.html", context)
+
+    def aging_view(self, request: HttpRequest) -> TemplateResponse:
+        return self.render(
+            request,
+            "ar_aging.html",
+            "AR aging",
+            AgingForm,
+            {"as_of": timezone.localdate().isoformat()},
+            self.aging_context,
+        )
+
+    def aging_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
+        as_of = data["as_of"]
+        report = reports.ar_aging(company=company, as_of=as_of)
+        currency = company.currency
+        names = (
+            "current",
+            "days_1_30",
+            "days_31_60",
+            "days_61_90",
+            "days_over_90",
+            "unapplied_credit",
+            "total",
+        )
+
+        def shown(row) -> dict[str, str]:
+            return {name: format_amount(getattr(row, name), currency) for name in names}
+
+        customer = None
+        raw = request.GET.get("customer", "")
+        if raw.isdigit():
+            customer = Customer.objects.filter(company=company, pk=int(raw)).first()
+        items = reports.ar_open_items(company=company, as_of=as_of, customer=customer) if customer else []
+        base = {"company": company.pk, "as_of": as_of.isoformat()}
+        return {
+            "report": report,
+            "rows": [
+                {
+                    "customer": row.customer,
+                    "amounts": shown(row),
+                    "detail_url": "?" + urlencode({**base, "customer": row.customer.id}),
+                }
+                for row in report.rows
+            ],
+            "totals": shown(report.totals),
+            "customer": customer,
+            "open_items": [
+                {
+                    "item": item,
+                    "open_amount": format_amount(item.open_amount, item.currency),
+                    "open_base": format_amount(item.open_base, currency),
+                    "url": reverse("admin:sales_invoice_change", args=[item.invoice_id]),
+                }
+                for item in items
+            ],
+            "csv_url": self.csv_url(request, company, "report-ar-aging", {"as_of": as_of.isoformat()}),
+        }
+
+    def statement_view(self, request: HttpRequest) -> TemplateResponse:
+        today = timezone.localdate()
+        return self.render(
+            request,
+            "customer_statement.html",
+            "Customer statement",
+            StatementForm,
+            {"date_from": today.replace(month=1, day=1).isoformat(), "date_to": today.isoformat()},
+            self.statement_context,
+        )
+
+    def statement_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
+        customer: Customer = data["customer"]
+        report = reports.customer_statement(
+            company=company, customer=customer, date_from=data["date_from"], date_to=data["date_to"]
+        )
+        currency = report.currency
+
+        def money(amount) -> str:
+            return format_amount(amount, currency)
+
+        return {
+            "report": report,
+            "opening": money(report.opening_balance),
+            "closing": money(report.closing_balance),
+            "lines": [
+                {
+                    "line": line,
+                    "debit": money(line.debit) if line.debit else "",
+                    "credit": money(line.credit) if line.credit else "",
+                    "balance": money(line.balance),
+                }
+                for line in report.lines
+            ],
+            "csv_url": self.csv_url(
+                request,
+                company,
+                "report-customer-statement",
+                {
+                    "customer": customer.pk,
+                    "from": data["date_from"].isoformat(),
+                    "to": data["date_to"].isoformat(),
+                },
+            ),
+        }
+
+    def summary_view(self, request: HttpRequest) -> TemplateResponse:
+        today = timezone.localdate()
+        return self.render(
+            request,
+            "sales_summary.html",
+            "Sales summary",
+            SummaryForm,
+            {
+                "date_from": today.replace(month=1, day=1).isoformat(),
+                "date_to": today.isoformat(),
+                "group_by": "month",
+            },
+            self.summary_context,
+        )
+
+    def summary_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
+        report = reports.sales_summary(
+            company=company, date_from=data["date_from"], date_to=data["date_to"], group_by=data["group_by"]
+        )
+
+        def shown(row) -> dict[str, Any]:
+            return {
+                "row": row,
+                "net": format_amount(row.net, company.currency),
+                "tax": format_amount(row.tax, company.currency),
+                "total": format_amount(row.total, company.currency),
+                "quantity": "" if row.quantity is None else format(row.quantity.normalize(), "f"),
+            }
+
+        return {
+            "report": report,
+            "rows": [shown(row) for row in report.rows],
+            "totals": shown(report.totals),
+            "csv_url": self.csv_url(
+                request,
+                company,
+                "report-sales-summary",
+                {
+                    "from": data["date_from"].isoformat(),
+                    "to": data["date_to"].isoformat(),
+                    "group_by": data["group_by"],
+                },
+            ),
+        }

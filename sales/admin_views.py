@@ -1,0 +1,415 @@
+"""Admin pages about one document that are not a model form: issue, void, credit and print an
+invoice; record a payment with the customer's open invoices offered for allocation, allocate
+credit later, unallocate, void a payment.
+
+Each page checks the user's role in the document's company (sofinance.permissions), calls one
+sales service, and reports its answer as a message; a refusal re-renders the page with the
+service's words and the user's input, nothing written. State changes are POSTs only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Account, AccountType, Company
+from sales import selectors, services
+from sales.documents import invoice_document_html
+from sales.models import Customer, Invoice, Payment, PaymentMethod
+from sofinance.admin import admin_can, admin_companies
+from sofinance.errors import APIError
+from sofinance.money import format_amount
+from sofinance.permissions import Action
+
+
+def _date(raw: str) -> datetime.date | None:
+    raw = (raw or "").strip()
+    return datetime.date.fromisoformat(raw) if raw else None
+
+
+def _decimal_or_none(raw: str) -> Decimal | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"{raw!r} is not a number.") from None
+
+
+class PaymentRecordForm(forms.Form):
+    """The payment itself; the allocations are the `allocate-<invoice id>` inputs beside it."""
+
+    company = forms.ModelChoiceField(queryset=Company.objects.none())
+    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False)
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    amount = forms.CharField(max_length=30, help_text="In the payment's currency, e.g. 1250.00.")
+    currency = forms.CharField(max_length=3, required=False, help_text="Blank: the customer's currency.")
+    fx_rate = forms.CharField(
+        max_length=30, required=False, help_text="Foreign currency only; blank: the stored rate."
+    )
+    account = forms.ModelChoiceField(
+        queryset=Account.objects.none(), required=False, help_text="Deposit account; blank: the bank account."
+    )
+    method = forms.ChoiceField(choices=PaymentMethod.choices, initial=PaymentMethod.BANK_TRANSFER)
+    reference = forms.CharField(max_length=100, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args: Any, companies, company: Company | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = companies
+        if company is not None:
+            self.fields["customer"].queryset = Customer.objects.filter(
+                company=company, is_active=True
+            ).order_by("name")
+            self.fields["account"].queryset = (
+                Account.objects.filter(
+                    company=company, type=AccountType.ASSET, is_active=True, children__isnull=True
+                )
+                .order_by("path")
+                .distinct()
+            )
+
+
+class SalesDocumentPages:
+    """The pages of one invoice (mounted by InvoiceAdmin) and of payments (by PaymentAdmin)."""
+
+    def __init__(self, admin_site, model_admin) -> None:
+        self.admin_site = admin_site
+        self.model_admin = model_admin
+
+    # ----- urls
+
+    def invoice_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/issue/", view(require_POST(self.issue_view)), name="sales_invoice_issue"),
+            path("<int:pk>/void/", view(require_POST(self.void_view)), name="sales_invoice_void"),
+            path("<int:pk>/document/", view(self.document_view), name="sales_invoice_document"),
+            path("<int:pk>/credit/", view(self.credit_view), name="sales_invoice_credit"),
+        ]
+
+    def payment_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("record/", view(self.record_view), name="sales_payment_record"),
+            path("<int:pk>/allocate/", view(self.allocate_view), name="sales_payment_allocate"),
+            path(
+                "<int:pk>/unallocate/<int:allocation_id>/",
+                view(require_POST(self.unallocate_view)),
+                name="sales_payment_unallocate",
+            ),
+            path("<int:pk>/void/", view(require_POST(self.payment_void_view)), name="sales_payment_void"),
+        ]
+
+    # ----- helpers
+
+    def context(self, request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model_admin.model._meta,
+            "has_view_permission": True,
+            **extra,
+        }
+
+    def invoice_for(self, request: HttpRequest, pk: int, action: Action) -> Invoice:
+        invoice = get_object_or_404(
+            self.model_admin.get_queryset(request).select_related("company", "customer"), pk=pk
+        )
+        if not admin_can(request, invoice.company_id, action):
+            raise PermissionDenied
+        return invoice
+
+    def payment_for(self, request: HttpRequest, pk: int, action: Action) -> Payment:
+        payment = get_object_or_404(
+            self.model_admin.get_queryset(request).select_related("company", "customer"), pk=pk
+        )
+        if not admin_can(request, payment.company_id, action):
+            raise PermissionDenied
+        return payment
+
+    @staticmethod
+    def invoice_url(pk: int) -> str:
+        return reverse("admin:sales_invoice_change", args=[pk])
+
+    @staticmethod
+    def payment_url(pk: int) -> str:
+        return reverse("admin:sales_payment_change", args=[pk])
+
+    def done(self, request, text: str, url: str) -> HttpResponseRedirect:
+        messages.success(request, text)
+        return HttpResponseRedirect(url)
+
+    def refused(self, request, error: APIError, url: str) -> HttpResponseRedirect:
+        messages.error(request, error.message)
+        return HttpResponseRedirect(url)
+
+    # ----- invoices
+
+    def issue_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        invoice = self.invoice_for(request, pk, Action.INVOICES_ISSUE)
+        try:
+            issued = services.invoice_issue(invoice=invoice, by=request.user)
+        except APIError as exc:
+            return self.refused(request, exc, self.invoice_url(pk))
+        return self.done(
+            request,
+            f"Issued as {issued.number}, posted as {issued.journal_entry.number}.",
+            self.invoice_url(pk),
+        )
+
+    def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        invoice = self.invoice_for(request, pk, Action.INVOICES_VOID)
+        try:
+            voided = services.invoice_void(
+                invoice=invoice, by=request.user, date=_date(request.POST.get("void_date", ""))
+            )
+        except ValueError:
+            messages.error(request, "The void date is not a date (YYYY-MM-DD).")
+            return HttpResponseRedirect(self.invoice_url(pk))
+        except APIError as exc:
+            return self.refused(request, exc, self.invoice_url(pk))
+        return self.done(
+            request, f"{voided}: void, reversed by {voided.void_entry.number}.", self.invoice_url(pk)
+        )
+
+    def document_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        invoice = self.invoice_for(request, pk, Action.SALES_VIEW)
+        return HttpResponse(invoice_document_html(invoice), content_type="text/html; charset=utf-8")
+
+    def credit_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Credit chosen quantities of an invoice's lines (each defaults to what is left)."""
+        invoice = self.invoice_for(request, pk, Action.INVOICES_ISSUE)
+        remaining = services.invoice_lines_remaining(invoice)
+        values = {"date": timezone.localdate().isoformat(), "reason": ""}
+        errors: list[str] = []
+        if request.method == "POST":
+            values = {"date": request.POST.get("date", ""), "reason": request.POST.get("reason", "")}
+            lines = []
+            for entry in remaining:
+                raw = request.POST.get(f"quantity-{entry.line.pk}", "").strip()
+                if raw and raw != "0":
+                    lines.append({"invoice_line": entry.line.pk, "quantity": raw})
+            try:
+                credit = services.credit_note_create(
+                    invoice=invoice,
+                    by=request.user,
+                    date=_date(values["date"]),
+                    reason=values["reason"],
+                    lines=lines,
+                )
+            except ValueError:
+                errors.append("The date is not a date (YYYY-MM-DD).")
+            except APIError as exc:
+                errors.append(exc.message)
+            else:
+                return self.done(
+                    request,
+                    f"Credit note {credit.number} for {format_amount(credit.total, credit.currency)} {credit.currency}.",
+                    self.invoice_url(pk),
+                )
+        rows = [
+            {
+                "line": entry.line,
+                "left": format(entry.quantity.normalize(), "f"),
+                "value": request.POST.get(f"quantity-{entry.line.pk}")
+                if request.method == "POST"
+                else format(entry.quantity.normalize(), "f"),
+                "net_left": format_amount(entry.net, invoice.currency),
+            }
+            for entry in remaining
+        ]
+        context = self.context(
+            request,
+            f"Credit {invoice}",
+            invoice=invoice,
+            rows=rows,
+            values=values,
+            errors=errors,
+            amount_due=format_amount(invoice.amount_due, invoice.currency),
+        )
+        return TemplateResponse(request, "admin/sales/invoice/credit.html", context)
+
+    # ----- payments
+
+    def record_view(self, request: HttpRequest) -> HttpResponse:
+        """Record a payment: choose the company and customer, then allocate to their open invoices."""
+        allowed = admin_companies(request, Action.PAYMENTS_RECORD)
+        companies = Company.objects.order_by("name")
+        if allowed is not None:
+            companies = companies.filter(pk__in=allowed)
+        if not companies.exists() or not request.user.has_perm("sales.add_payment"):
+            raise PermissionDenied
+        source = request.POST if request.method == "POST" else request.GET
+        company = (
+            companies.filter(pk=source.get("company")).first()
+            if str(source.get("company", "")).isdigit()
+            else None
+        )
+        if company is None and companies.count() == 1:
+            company = companies.first()
+        initial = {"date": timezone.localdate(), "company": company}
+        form = PaymentRecordForm(
+            request.POST if request.method == "POST" else None,
+            initial={**initial, **{k: v for k, v in request.GET.items() if k in ("customer",)}},
+            companies=companies,
+            company=company,
+        )
+        customer = None
+        raw_customer = source.get("customer", "")
+        if company is not None and str(raw_customer).isdigit():
+            customer = Customer.objects.filter(company=company, pk=int(raw_customer)).first()
+        open_invoices = selectors.open_invoices_of(customer=customer) if customer else []
+        errors: list[str] = []
+        if request.method == "POST" and "_record" in request.POST and form.is_valid():
+            data = form.cleaned_data
+            if data.get("customer") is None:
+                form.add_error("customer", "Choose the customer who paid.")
+            else:
+                allocations = []
+                for invoice in open_invoices:
+                    raw = request.POST.get(f"allocate-{invoice.pk}", "").strip()
+                    if raw:
+                        allocations.append({"invoice": invoice.pk, "amount": raw})
+                try:
+                    payment = services.payment_record(
+                        company=data["company"],
+                        customer=data["customer"],
+                        date=data["date"],
+                        amount=data["amount"].strip(),
+                        currency=(data.get("currency") or "").strip().upper() or None,
+                        account=data["account"].pk if data.get("account") else None,
+                        method=data["method"],
+                        reference=data.get("reference") or "",
+                        notes=data.get("notes") or "",
+                        fx_rate=(data.get("fx_rate") or "").strip() or None,
+                        allocations=allocations,
+                        by=request.user,
+                    )
+                except APIError as exc:
+                    errors.append(exc.message)
+                else:
+                    allocated = format_amount(payment.amount_allocated, payment.currency)
+                    return self.done(
+                        request,
+                        f"Payment {payment.number} recorded ({allocated} {payment.currency} allocated).",
+                        self.payment_url(payment.pk),
+                    )
+        rows = [
+            {
+                "invoice": invoice,
+                "due": format_amount(invoice.amount_due, invoice.currency),
+                "value": request.POST.get(f"allocate-{invoice.pk}", "") if request.method == "POST" else "",
+            }
+            for invoice in open_invoices
+        ]
+        context = self.context(
+            request,
+            "Record a payment",
+            form=form,
+            company=company,
+            customer=customer,
+            rows=rows,
+            errors=errors,
+        )
+        return TemplateResponse(request, "admin/sales/payment/record.html", context)
+
+    def allocate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Allocate a payment's unallocated amount to the customer's open invoices."""
+        payment = self.payment_for(request, pk, Action.PAYMENTS_RECORD)
+        open_invoices = [
+            invoice
+            for invoice in selectors.open_invoices_of(customer=payment.customer)
+            if invoice.currency == payment.currency
+        ]
+        errors: list[str] = []
+        if request.method == "POST":
+            allocations = []
+            for invoice in open_invoices:
+                raw = request.POST.get(f"allocate-{invoice.pk}", "").strip()
+                if raw:
+                    allocations.append({"invoice": invoice.pk, "amount": raw})
+            try:
+                created = services.payment_allocate(
+                    payment=payment,
+                    allocations=allocations,
+                    by=request.user,
+                    date=_date(request.POST.get("date", "")),
+                )
+            except ValueError:
+                errors.append("The date is not a date (YYYY-MM-DD).")
+            except APIError as exc:
+                errors.append(exc.message)
+            else:
+                total = sum((a.amount for a in created), Decimal(0))
+                return self.done(
+                    request,
+                    f"{format_amount(total, payment.currency)} {payment.currency} of {payment} allocated.",
+                    self.payment_url(pk),
+                )
+        rows = [
+            {
+                "invoice": invoice,
+                "due": format_amount(invoice.amount_due, invoice.currency),
+                "value": request.POST.get(f"allocate-{invoice.pk}", "") if request.method == "POST" else "",
+            }
+            for invoice in open_invoices
+        ]
+        context = self.context(
+            request,
+            f"Allocate {payment}",
+            payment=payment,
+            unallocated=format_amount(payment.unallocated, payment.currency),
+            rows=rows,
+            errors=errors,
+            date_value=request.POST.get("date", "") if request.method == "POST" else "",
+        )
+        return TemplateResponse(request, "admin/sales/payment/allocate.html", context)
+
+    def unallocate_view(self, request: HttpRequest, pk: int, allocation_id: int) -> HttpResponse:
+        payment = self.payment_for(request, pk, Action.PAYMENTS_RECORD)
+        allocation = selectors.allocation_get(payment=payment, pk=allocation_id)
+        if allocation is None:
+            raise PermissionDenied
+        try:
+            removed = services.allocation_remove(
+                allocation=allocation, by=request.user, date=_date(request.POST.get("unallocate_date", ""))
+            )
+        except ValueError:
+            messages.error(request, "The date is not a date (YYYY-MM-DD).")
+            return HttpResponseRedirect(self.payment_url(pk))
+        except APIError as exc:
+            return self.refused(request, exc, self.payment_url(pk))
+        return self.done(
+            request,
+            f"{format_amount(removed.amount, payment.currency)} unallocated from {removed.invoice.number} "
+            f"on {removed.unallocated_on}.",
+            self.payment_url(pk),
+        )
+
+    def payment_void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        payment = self.payment_for(request, pk, Action.PAYMENTS_RECORD)
+        try:
+            voided = services.payment_void(
+                payment=payment, by=request.user, date=_date(request.POST.get("void_date", ""))
+            )
+        except ValueError:
+            messages.error(request, "The void date is not a date (YYYY-MM-DD).")
+            return HttpResponseRedirect(self.payment_url(pk))
+        except APIError as exc:
+            return self.refused(request, exc, self.payment_url(pk))
+        return self.done(
+            request, f"{voided}: void, reversed by {voided.void_entry.number}.", self.payment_url(pk)
+        )

@@ -1,0 +1,909 @@
+"""The sales API: customers, items, tax rates, settings, invoices, credit notes, payments.
+
+Thin views: parse with an input serializer, call one service or selector, render. Tenancy and
+roles come from CompanyScopedMixin (`actions` maps each method to an Action of
+sofinance.permissions); creating POSTs honour Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import F, Q
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.generics import GenericAPIView
+
+from sales import selectors, services
+from sales.api import serializers as s
+from sales.documents import invoice_document_html
+from sales.errors import InvalidInvoice
+from sales.models import (
+    Allocation,
+    CreditNote,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Item,
+    Payment,
+    PaymentStatus,
+    TaxRate,
+)
+from sofinance.api.idempotency import idempotent
+from sofinance.api.pagination import EnvelopeCursorPagination
+from sofinance.api.tenancy import CompanyScopedMixin
+from sofinance.api.views import ok, validated
+from sofinance.errors import NotFound, PermissionDenied
+from sofinance.permissions import Action, role_can
+
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string (a UUID): a retry with the same key returns the first response and "
+    "writes nothing new; the same key with another body is 409 `idempotency_conflict`.",
+)
+
+
+def conflict(text: str) -> OpenApiResponse:
+    return OpenApiResponse(description=f"Conflict: {text}")
+
+
+class ByNamePagination(EnvelopeCursorPagination):
+    ordering = ("name", "id")
+
+
+class ByDatePagination(EnvelopeCursorPagination):
+    # Keyset on (date, id), newest first: deep pages cost what the first page costs.
+    ordering = ("-date", "-id")
+
+
+class _Scoped(CompanyScopedMixin, GenericAPIView):
+    def context(self) -> dict:
+        return {"currency": self.company.currency, "request": self.request}
+
+    def fake(self) -> bool:
+        return getattr(self, "swagger_fake_view", False)  # schema generation has no company
+
+    @staticmethod
+    def found(obj):
+        if obj is None:
+            raise NotFound()
+        return obj
+
+
+class DateRangeFilter(django_filters.FilterSet):
+    """`from` / `to` are accepted as aliases of date_from / date_to."""
+
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            data = data.copy()
+            for alias, name in (("from", "date_from"), ("to", "date_to")):
+                if alias in data and name not in data:
+                    data[name] = data[alias]
+        super().__init__(data, *args, **kwargs)
+
+
+DATE_PARAMETERS = [
+    OpenApiParameter("from", OpenApiTypes.DATE, description="Dated on or after (YYYY-MM-DD)."),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="Dated on or before (YYYY-MM-DD)."),
+]
+
+
+# --------------------------------------------------------------------------- customers
+
+
+class CustomerFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(method="filter_search", help_text="Part of the name, email or tax id.")
+    is_active = django_filters.BooleanFilter()
+    currency = django_filters.CharFilter()
+
+    class Meta:
+        model = Customer
+        fields = ["is_active", "currency"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value) | Q(email__icontains=value) | Q(tax_id__icontains=value)
+        )
+
+
+class CustomerListView(_Scoped):
+    serializer_class = s.CustomerOutput
+    pagination_class = ByNamePagination
+    filterset_class = CustomerFilter
+    actions = {"get": Action.SALES_VIEW, "post": Action.CUSTOMERS_MANAGE}
+
+    def get_queryset(self):
+        return (
+            Customer.objects.none() if self.fake() else selectors.customers_for_company(company=self.company)
+        )
+
+    @extend_schema(
+        operation_id="companies_customers_list",
+        summary="List customers",
+        description="The company's customers by name, a page at a time (keyset cursor: follow "
+        "`meta.pagination.next`). Filter with `search`, `is_active`, `currency`.",
+        responses={200: s.CustomerOutput(many=True)},
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.CustomerOutput(page, many=True).data)
+
+    @extend_schema(
+        summary="Create a customer",
+        description="Clerks and above. `currency` defaults to the company's; `payment_terms_days` (0-3650, "
+        "default 30) sets invoices' due dates; `receivables_account` (id or code) defaults to the "
+        "company's receivables account (null). Refused: `validation_error`, `invalid_account`.",
+        parameters=[IDEMPOTENCY],
+        request=s.CustomerInput,
+        responses={201: s.CustomerOutput},
+        examples=[
+            OpenApiExample(
+                "A customer",
+                request_only=True,
+                value={
+                    "name": "Northwind Traders",
+                    "email": "ap@northwind.example",
+                    "tax_id": "GB123456789",
+                    "billing_address": "12 Harbour Road\nBristol BS1 4QA",
+                    "currency": "USD",
+                    "payment_terms_days": 30,
+                },
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request, company_id):
+        data = validated(s.CustomerInput, request.data)
+        customer = services.customer_create(company=self.company, by=request.user, **data)
+        return ok(s.CustomerOutput(customer).data, status=201)
+
+
+class CustomerDetailView(_Scoped):
+    serializer_class = s.CustomerOutput
+    actions = {"get": Action.SALES_VIEW, "patch": Action.CUSTOMERS_MANAGE, "delete": Action.CUSTOMERS_MANAGE}
+
+    def customer(self, pk) -> Customer:
+        return self.found(selectors.customer_get(company=self.company, pk=int(pk)))
+
+    @extend_schema(summary="Get a customer", description="One customer of the company.")
+    def get(self, request, company_id, pk):
+        return ok(s.CustomerOutput(self.customer(pk)).data)
+
+    @extend_schema(
+        summary="Change a customer",
+        description="Change any field. Once the customer has issued invoices or payments its "
+        "`receivables_account` no longer changes (409, reason `receivables_account_in_use`); existing "
+        "documents keep the currency and terms they were made with.",
+        request=s.CustomerUpdateInput,
+        responses={200: s.CustomerOutput, 409: conflict("`receivables_account_in_use`.")},
+    )
+    def patch(self, request, company_id, pk):
+        data = validated(s.CustomerUpdateInput, request.data, partial=True)
+        customer = services.customer_update(customer=self.customer(pk), by=request.user, **data)
+        return ok(s.CustomerOutput(customer).data)
+
+    @extend_schema(
+        summary="Delete a customer",
+        description="Only a customer without invoices or payments; otherwise 409 (reason `in_use`): "
+        "deactivate it with `is_active: false` instead.",
+        responses={200: None, 409: conflict("the customer has documents (`in_use`).")},
+    )
+    def delete(self, request, company_id, pk):
+        services.customer_delete(customer=self.customer(pk), by=request.user)
+        return ok(None)
+
+
+# --------------------------------------------------------------------------- tax rates
+
+
+class TaxRateListView(_Scoped):
+    serializer_class = s.TaxRateOutput
+    pagination_class = ByNamePagination
+    filterset_class = None
+    actions = {"get": Action.SALES_VIEW, "post": Action.TAX_RATES_MANAGE}
+
+    def get_queryset(self):
+        if self.fake():
+            return TaxRate.objects.none()
+        rates = selectors.tax_rates_for_company(company=self.company)
+        active = self.request.query_params.get("is_active")
+        if active in ("true", "false"):
+            rates = rates.filter(is_active=active == "true")
+        return rates
+
+    @extend_schema(
+        operation_id="companies_tax_rates_list",
+        summary="List tax rates",
+        description="The company's sales tax rates by name (`?is_active=true` for the usable ones).",
+        parameters=[OpenApiParameter("is_active", bool)],
+        responses={200: s.TaxRateOutput(many=True)},
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.TaxRateOutput(page, many=True).data)
+
+    @extend_schema(
+        summary="Create a tax rate",
+        description="Accountants and above. `rate` is a percentage string (0-100, up to 4 decimals); "
+        "`account` (id or code, a liability) defaults to the company's tax payable account. Active "
+        "names are unique (409 `duplicate_name`).",
+        parameters=[IDEMPOTENCY],
+        request=s.TaxRateInput,
+        responses={201: s.TaxRateOutput, 409: conflict("an active rate has this name.")},
+        examples=[
+            OpenApiExample(
+                "Standard VAT",
+                request_only=True,
+                value={"name": "VAT 20%", "rate": "20.00", "account": "2200"},
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request, company_id):
+        data = validated(s.TaxRateInput, request.data)
+        rate = services.tax_rate_create(company=self.company, by=request.user, **data)
+        return ok(s.TaxRateOutput(rate).data, status=201)
+
+
+class TaxRateDetailView(_Scoped):
+    serializer_class = s.TaxRateOutput
+    actions = {"get": Action.SALES_VIEW, "patch": Action.TAX_RATES_MANAGE, "delete": Action.TAX_RATES_MANAGE}
+
+    def rate(self, pk) -> TaxRate:
+        return self.found(selectors.tax_rate_get(company=self.company, pk=int(pk)))
+
+    @extend_schema(summary="Get a tax rate", description="One tax rate of the company.")
+    def get(self, request, company_id, pk):
+        return ok(s.TaxRateOutput(self.rate(pk)).data)
+
+    @extend_schema(
+        summary="Change or deactivate a tax rate",
+        description="A rate used by any invoice line keeps its `rate` and `account` for good: changing "
+        "them is 409 `tax_rate_in_use`. Deactivate it (`is_active: false`) and create a new rate; "
+        "inactive rates cannot be put on new lines (`invalid_tax_rate`).",
+        request=s.TaxRateUpdateInput,
+        responses={200: s.TaxRateOutput, 409: conflict("`tax_rate_in_use`, or an active rate has the name.")},
+    )
+    def patch(self, request, company_id, pk):
+        data = validated(s.TaxRateUpdateInput, request.data, partial=True)
+        rate = services.tax_rate_update(tax_rate=self.rate(pk), by=request.user, **data)
+        return ok(s.TaxRateOutput(rate).data)
+
+    @extend_schema(
+        summary="Delete a tax rate",
+        description="Only a rate nothing uses; a rate on invoice lines is 409 `tax_rate_in_use`, one that "
+        "items default to is 409 (reason `in_use`).",
+        responses={200: None, 409: conflict("`tax_rate_in_use` or `in_use`.")},
+    )
+    def delete(self, request, company_id, pk):
+        services.tax_rate_delete(tax_rate=self.rate(pk), by=request.user)
+        return ok(None)
+
+
+# --------------------------------------------------------------------------- items
+
+
+class ItemFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Item
+        fields = ["is_active"]
+
+
+class ItemListView(_Scoped):
+    serializer_class = s.ItemOutput
+    pagination_class = ByNamePagination
+    filterset_class = ItemFilter
+    actions = {"get": Action.SALES_VIEW, "post": Action.CUSTOMERS_MANAGE}
+
+    def get_queryset(self):
+        return Item.objects.none() if self.fake() else selectors.items_for_company(company=self.company)
+
+    @extend_schema(
+        operation_id="companies_items_list",
+        summary="List items",
+        description="What the company sells, by name (`search`, `is_active`).",
+        responses={200: s.ItemOutput(many=True)},
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.ItemOutput(page, many=True).data)
+
+    @extend_schema(
+        summary="Create an item",
+        description="Clerks and above. `unit_price` is in the company's currency (a string at its "
+        "places; more decimals is 422 `currency_precision`); `revenue_account` (id or code) defaults to "
+        "the company's revenue account; `tax_rate` is the default rate of its invoice lines.",
+        parameters=[IDEMPOTENCY],
+        request=s.ItemInput,
+        responses={201: s.ItemOutput},
+        examples=[
+            OpenApiExample(
+                "A service item",
+                request_only=True,
+                value={
+                    "name": "Consulting hour",
+                    "unit_price": "150.00",
+                    "revenue_account": "4100",
+                    "tax_rate": 3,
+                },
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request, company_id):
+        data = validated(s.ItemInput, request.data)
+        item = services.item_create(company=self.company, by=request.user, **data)
+        return ok(s.ItemOutput(item).data, status=201)
+
+
+class ItemDetailView(_Scoped):
+    serializer_class = s.ItemOutput
+    actions = {"get": Action.SALES_VIEW, "patch": Action.CUSTOMERS_MANAGE, "delete": Action.CUSTOMERS_MANAGE}
+
+    def item(self, pk) -> Item:
+        return self.found(selectors.item_get(company=self.company, pk=int(pk)))
+
+    @extend_schema(summary="Get an item", description="One item of the company.")
+    def get(self, request, company_id, pk):
+        return ok(s.ItemOutput(self.item(pk)).data)
+
+    @extend_schema(
+        summary="Change an item",
+        description="Invoices keep the prices, accounts and rates their lines were made with.",
+        request=s.ItemUpdateInput,
+        responses={200: s.ItemOutput},
+    )
+    def patch(self, request, company_id, pk):
+        data = validated(s.ItemUpdateInput, request.data, partial=True)
+        item = services.item_update(item=self.item(pk), by=request.user, **data)
+        return ok(s.ItemOutput(item).data)
+
+    @extend_schema(
+        summary="Delete an item",
+        description="Only an item on no invoice line; otherwise 409 (reason `in_use`): deactivate it.",
+        responses={200: None, 409: conflict("the item is on invoices (`in_use`).")},
+    )
+    def delete(self, request, company_id, pk):
+        services.item_delete(item=self.item(pk), by=request.user)
+        return ok(None)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class SalesSettingsView(_Scoped):
+    serializer_class = s.SalesSettingsOutput
+    actions = {"get": Action.SALES_VIEW, "patch": Action.TAX_RATES_MANAGE}
+
+    @extend_schema(
+        summary="Get the sales settings",
+        description="What invoices print (legal name, address, tax id, contact, payment instructions) "
+        "and the account realised exchange differences go to (null: the `fx_gain_loss` account).",
+    )
+    def get(self, request, company_id):
+        return ok(s.SalesSettingsOutput(selectors.sales_settings_for(company=self.company)).data)
+
+    @extend_schema(
+        summary="Change the sales settings",
+        description="Accountants and above. `fx_gain_loss_account` is an income or expense account (id "
+        "or code), or null for the company's `fx_gain_loss` system account.",
+        request=s.SalesSettingsInput,
+        responses={200: s.SalesSettingsOutput},
+    )
+    def patch(self, request, company_id):
+        data = validated(s.SalesSettingsInput, request.data, partial=True)
+        current = services.sales_settings_update(company=self.company, by=request.user, **data)
+        return ok(s.SalesSettingsOutput(current).data)
+
+
+# --------------------------------------------------------------------------- invoices
+
+
+class InvoiceFilter(DateRangeFilter):
+    status = django_filters.ChoiceFilter(choices=InvoiceStatus.choices)
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    number = django_filters.CharFilter()
+    reference = django_filters.CharFilter()
+    currency = django_filters.CharFilter()
+    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Open and past its due date.")
+
+    class Meta:
+        model = Invoice
+        fields = ["status", "number", "reference", "currency"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Q(
+            status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID], due_date__lt=timezone.localdate()
+        )
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+INVOICE_EXAMPLE = {
+    "customer": 7,
+    "date": "2026-03-31",
+    "reference": "PO-4471",
+    "issue": True,
+    "lines": [
+        {"item": 3, "quantity": "3", "discount": "10"},
+        {"description": "Delivery", "quantity": "1", "unit_price": "25.00", "tax_rate": 2, "account": "4000"},
+    ],
+}
+
+
+class _InvoiceMixin(_Scoped):
+    def invoice(self, pk) -> Invoice:
+        return self.found(selectors.invoice_get(company=self.company, pk=int(pk)))
+
+    def render_invoice(self, invoice: Invoice, status: int = 200):
+        fresh = selectors.invoice_get(company=self.company, pk=invoice.pk)
+        return ok(s.InvoiceOutput(fresh, context=self.context()).data, status=status)
+
+
+class InvoiceListView(_InvoiceMixin):
+    serializer_class = s.InvoiceOutput
+    pagination_class = ByDatePagination
+    filterset_class = InvoiceFilter
+    actions = {"get": Action.SALES_VIEW, "post": Action.INVOICES_DRAFT}
+
+    def get_queryset(self):
+        return Invoice.objects.none() if self.fake() else selectors.invoices_for_company(company=self.company)
+
+    @extend_schema(
+        operation_id="companies_invoices_list",
+        summary="List invoices",
+        description="Newest first, a page at a time (keyset cursor). Filters: `status`, `customer`, "
+        "`from`/`to` (invoice date), `number`, `reference`, `currency`, `overdue=true`.",
+        parameters=DATE_PARAMETERS,
+        responses={200: s.InvoiceOutput(many=True)},
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.InvoiceOutput(page, many=True, context=self.context()).data)
+
+    @extend_schema(
+        summary="Create an invoice (draft, or issued at once)",
+        description='Clerks create drafts; with `"issue": true` (accountants) it is issued in the same '
+        "request. Each line gives an `item` (its name, price, revenue account and tax rate are the "
+        "defaults) or a `description` and `unit_price`; `quantity` (positive), `discount` (percent), "
+        "`tax_rate` (id; omitted: the item's; null: none), `account` (revenue account id or code).\n\n"
+        "Rounding: each line's net is quantity × price less discount, rounded half-up to the currency's "
+        "places, and its tax is net × rate rounded the same way; the totals are the sums of the lines. "
+        "`currency` defaults to the customer's (an item's price is in the company's currency, so a "
+        "foreign-currency line gives its own `unit_price`); `due_date` to the date plus the customer's "
+        "terms.\n\nRefused with nothing written: `validation_error` (negative quantity, bad shapes), "
+        "`invalid_customer` (unknown, another company's or inactive), `invalid_item`, `invalid_tax_rate` "
+        "(unknown or inactive), `invalid_account`, `currency_precision`; when issuing also "
+        "`missing_exchange_rate`, `period_closed`.",
+        parameters=[IDEMPOTENCY],
+        request=s.InvoiceCreateInput,
+        responses={201: s.InvoiceOutput},
+        examples=[OpenApiExample("Issue an invoice of two lines", request_only=True, value=INVOICE_EXAMPLE)],
+    )
+    @idempotent
+    def post(self, request, company_id):
+        data = validated(s.InvoiceCreateInput, request.data)
+        if data["issue"] and not role_can(self.membership.role, Action.INVOICES_ISSUE):
+            raise PermissionDenied(
+                f"Your role ({self.membership.role}) may draft invoices but not issue them."
+            )
+        invoice = services.invoice_create(
+            company=self.company,
+            customer=data["customer"],
+            date=data["date"],
+            due_date=data.get("due_date"),
+            currency=data.get("currency") or None,
+            fx_rate=data.get("fx_rate"),
+            reference=data["reference"],
+            notes=data["notes"],
+            lines=[dict(line) for line in data["lines"]],
+            issue=data["issue"],
+            by=request.user,
+        )
+        return self.render_invoice(invoice, status=201)
+
+
+class InvoiceDetailView(_InvoiceMixin):
+    serializer_class = s.InvoiceOutput
+    actions = {"get": Action.SALES_VIEW, "patch": Action.INVOICES_DRAFT, "delete": Action.INVOICES_DRAFT}
+
+    @extend_schema(summary="Get an invoice", description="One invoice with its lines, amounts paid and due.")
+    def get(self, request, company_id, pk):
+        return ok(s.InvoiceOutput(self.invoice(pk), context=self.context()).data)
+
+    @extend_schema(
+        summary="Change a draft invoice",
+        description="Drafts only: an issued invoice is 409 `invoice_immutable` (credit or void it). "
+        "`lines`, when given, replace all lines. The due date follows the date and the customer's "
+        "terms unless given.",
+        request=s.InvoiceUpdateInput,
+        responses={200: s.InvoiceOutput, 409: conflict("`invoice_immutable`: the invoice is issued.")},
+    )
+    def patch(self, request, company_id, pk):
+        data = validated(s.InvoiceUpdateInput, request.data, partial=True)
+        if "lines" in data:
+            data["lines"] = [dict(line) for line in data["lines"]]
+        invoice = services.invoice_update(invoice=self.invoice(pk), by=request.user, **data)
+        return self.render_invoice(invoice)
+
+    @extend_schema(
+        summary="Delete a draft invoice",
+        description="Drafts only (they have no number and touched no books); an issued invoice is 409 "
+        "`invoice_immutable`: void it.",
+        responses={200: None, 409: conflict("`invoice_immutable`.")},
+    )
+    def delete(self, request, company_id, pk):
+        services.invoice_delete(invoice=self.invoice(pk), by=request.user)
+        return ok(None)
+
+
+class InvoiceIssueView(_InvoiceMixin):
+    serializer_class = s.InvoiceOutput
+    actions = {"post": Action.INVOICES_ISSUE}
+
+    @extend_schema(
+        summary="Issue a draft invoice",
+        description="Accountants and above. Numbers the invoice (`INV-<year>-<NNNNNN>`, gapless per "
+        "company) and posts, dated the invoice date, Dr receivables / Cr revenue per account / Cr tax "
+        "payable per rate (`journal_entry`). A foreign currency is converted at the draft's `fx_rate` or "
+        "the stored rate for the date (`missing_exchange_rate` when none). Refused with nothing "
+        "written and the number given back: `invalid_customer` / `invalid_tax_rate` (deactivated since), "
+        "`period_closed`, `invalid_account`; an issued invoice is 409 `invoice_immutable`.",
+        parameters=[IDEMPOTENCY],
+        request=None,
+        responses={200: s.InvoiceOutput, 409: conflict("`invoice_immutable`: already issued.")},
+    )
+    @idempotent
+    def post(self, request, company_id, pk):
+        invoice = services.invoice_issue(invoice=self.invoice(pk), by=request.user)
+        return self.render_invoice(invoice)
+
+
+class InvoiceVoidView(_InvoiceMixin):
+    serializer_class = s.InvoiceOutput
+    actions = {"post": Action.INVOICES_VOID}
+
+    @extend_schema(
+        summary="Void an issued invoice",
+        description="Accountants and above. Posts the reversal of the invoice's entry, dated like the "
+        "invoice unless `date` is given (never before anything that happened to it: "
+        "`date_out_of_order`). Refused while payments are allocated to it (`invoice_has_allocations`: "
+        "unallocate them first) or when it has credit notes (`invoice_has_credit_notes`). A void "
+        "invoice is 409 (reason `already_void`).",
+        parameters=[IDEMPOTENCY],
+        request=s.DateInput,
+        responses={200: s.InvoiceOutput, 409: conflict("already void.")},
+        examples=[OpenApiExample("Void dated today", request_only=True, value={"date": "2026-04-02"})],
+    )
+    @idempotent
+    def post(self, request, company_id, pk):
+        data = validated(s.DateInput, request.data or {})
+        invoice = services.invoice_void(invoice=self.invoice(pk), by=request.user, date=data.get("date"))
+        return self.render_invoice(invoice)
+
+
+class InvoiceDocumentView(_InvoiceMixin):
+    actions = {"get": Action.SALES_VIEW}
+
+    @extend_schema(
+        operation_id="companies_invoices_document",
+        summary="The printable invoice (HTML)",
+        description="The invoice as a self-contained HTML page with print CSS (A4): company and customer "
+        "details, lines, tax summary, totals, amount due, due date and payment instructions. Open it "
+        "in a browser and print, or print it to PDF. Drafts carry a DRAFT watermark.",
+        responses={(200, "text/html"): OpenApiTypes.STR},
+    )
+    def get(self, request, company_id, pk):
+        invoice = self.invoice(pk)
+        response = HttpResponse(invoice_document_html(invoice), content_type="text/html; charset=utf-8")
+        name = invoice.number or f"draft-{invoice.pk}"
+        response["Content-Disposition"] = f'inline; filename="{name}.html"'
+        return response
+
+
+# --------------------------------------------------------------------------- credit notes
+
+
+class CreditNoteFilter(DateRangeFilter):
+    invoice = django_filters.NumberFilter(field_name="invoice_id")
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    number = django_filters.CharFilter()
+
+    class Meta:
+        model = CreditNote
+        fields = ["number"]
+
+
+class CreditNoteListView(_Scoped):
+    serializer_class = s.CreditNoteOutput
+    pagination_class = ByDatePagination
+    filterset_class = CreditNoteFilter
+    actions = {"get": Action.SALES_VIEW, "post": Action.INVOICES_ISSUE}
+
+    def get_queryset(self):
+        return (
+            CreditNote.objects.none()
+            if self.fake()
+            else selectors.credit_notes_for_company(company=self.company)
+        )
+
+    @extend_schema(
+        operation_id="companies_credit_notes_list",
+        summary="List credit notes",
+        description="Newest first (keyset cursor). Filters: `invoice`, `customer`, `from`/`to`, `number`.",
+        parameters=DATE_PARAMETERS,
+        responses={200: s.CreditNoteOutput(many=True)},
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.CreditNoteOutput(page, many=True, context=self.context()).data)
+
+    @extend_schema(
+        summary="Credit an issued invoice",
+        description="Accountants and above. Credits `lines` (`[{invoice_line, quantity}]`) or, omitted, "
+        "everything left to credit; numbered `CN-<year>-<NNNNNN>`; posts the mirror of the invoice's "
+        "entry (Dr revenue, Dr tax, Cr receivables) at the invoice's rate, dated `date` (default "
+        "today, never before the invoice), and reduces what is due.\n\nNever more than is left: above a "
+        "line's uncredited quantity or the invoice's amount due is 422 `credit_exceeds_remaining` (to "
+        "credit a paid invoice, unallocate its payment first: it stays as customer credit). A draft or "
+        "void invoice is `invoice_not_open`; another company's invoice `invalid_invoice`.",
+        parameters=[IDEMPOTENCY],
+        request=s.CreditNoteCreateInput,
+        responses={201: s.CreditNoteOutput},
+        examples=[
+            OpenApiExample(
+                "Credit one returned unit",
+                request_only=True,
+                value={
+                    "invoice": 41,
+                    "date": "2026-04-03",
+                    "reason": "Returned damaged",
+                    "lines": [{"invoice_line": 97, "quantity": "1"}],
+                },
+            ),
+            OpenApiExample(
+                "Credit everything left",
+                request_only=True,
+                value={"invoice": 41, "reason": "Order cancelled"},
+            ),
+        ],
+    )
+    @idempotent
+    def post(self, request, company_id):
+        data = validated(s.CreditNoteCreateInput, request.data)
+        invoice = selectors.invoice_get(company=self.company, pk=data["invoice"])
+        if invoice is None:
+            raise InvalidInvoice(
+                f"Invoice {data['invoice']} does not exist in this company.",
+                details={"invoice": [data["invoice"]]},
+            )
+        credit = services.credit_note_create(
+            invoice=invoice,
+            by=request.user,
+            date=data.get("date"),
+            reason=data["reason"],
+            lines=[dict(line) for line in data["lines"]] if "lines" in data else None,
+        )
+        fresh = selectors.credit_note_get(company=self.company, pk=credit.pk)
+        return ok(s.CreditNoteOutput(fresh, context=self.context()).data, status=201)
+
+
+class CreditNoteDetailView(_Scoped):
+    serializer_class = s.CreditNoteOutput
+    actions = {"get": Action.SALES_VIEW}
+
+    @extend_schema(summary="Get a credit note", description="One credit note with its lines.")
+    def get(self, request, company_id, pk):
+        credit = self.found(selectors.credit_note_get(company=self.company, pk=int(pk)))
+        return ok(s.CreditNoteOutput(credit, context=self.context()).data)
+
+
+# --------------------------------------------------------------------------- payments
+
+
+class PaymentFilter(DateRangeFilter):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
+    number = django_filters.CharFilter()
+    reference = django_filters.CharFilter()
+    unallocated = django_filters.BooleanFilter(
+        method="filter_unallocated", help_text="Has customer credit left."
+    )
+
+    class Meta:
+        model = Payment
+        fields = ["status", "number", "reference"]
+
+    def filter_unallocated(self, queryset, name, value):
+        left = Q(status=PaymentStatus.POSTED, amount_allocated__lt=F("amount"))
+        return queryset.filter(left) if value else queryset.exclude(left)
+
+
+PAYMENT_EXAMPLE = {
+    "customer": 7,
+    "date": "2026-04-15",
+    "amount": "1500.00",
+    "account": "1010",
+    "method": "bank_transfer",
+    "reference": "BACS 99812",
+    "allocations": [{"invoice": 41, "amount": "1200.00"}, {"invoice": 44, "amount": "250.00"}],
+}
+
+
+class _PaymentMixin(_Scoped):
+    def payment(self, pk) -> Payment:
+        return self.found(selectors.payment_get(company=self.company, pk=int(pk)))
+
+    def render_payment(self, payment: Payment, status: int = 200):
+        fresh = selectors.payment_get(company=self.company, pk=payment.pk)
+        return ok(s.PaymentOutput(fresh, context=self.context()).data, status=status)
+
+
+class PaymentListView(_PaymentMixin):
+    serializer_class = s.PaymentOutput
+    pagination_class = ByDatePagination
+    filterset_class = PaymentFilter
+    actions = {"get": Action.SALES_VIEW, "post": Action.PAYMENTS_RECORD}
+
+    def get_queryset(self):
+        return Payment.objects.none() if self.fake() else selectors.payments_for_company(company=self.company)
+
+    @extend_schema(
+        operation_id="companies_payments_list",
+        summary="List payments",
+        description="Newest first (keyset cursor). Filters: `customer`, `status`, `from`/`to`, `number`, "
+        "`reference`, `unallocated=true` (payments with customer credit left).",
+        parameters=DATE_PARAMETERS,
+        responses={200: s.PaymentOutput(many=True)},
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.PaymentOutput(page, many=True, context=self.context()).data)
+
+    @extend_schema(
+        summary="Record a payment",
+        description="Accountants and above. Posts Dr the deposit `account` (default: the company's bank "
+        "account) / Cr receivables, dated the payment, numbered `PAY-<year>-<NNNNNN>`, and allocates it "
+        "to `allocations` (open invoices of the same customer and currency, dated on or before the "
+        "payment). What is not allocated stays as customer credit (`unallocated`), allocated later with "
+        "`…/payments/{id}/allocations`.\n\nA foreign-currency payment is converted at `fx_rate` or the "
+        "stored rate; settling an invoice issued at another rate posts the realised exchange "
+        "difference to the exchange gains and losses account in the same entry.\n\nRefused with nothing "
+        "written: `over_allocation` (more than an invoice has due or than the payment), "
+        "`invoice_not_open` (draft, void or paid), `currency_mismatch`, `invalid_invoice` (another "
+        "customer's or company's), `invalid_customer`, `currency_precision`, `date_out_of_order`.",
+        parameters=[IDEMPOTENCY],
+        request=s.PaymentCreateInput,
+        responses={201: s.PaymentOutput},
+        examples=[OpenApiExample("A payment for two invoices", request_only=True, value=PAYMENT_EXAMPLE)],
+    )
+    @idempotent
+    def post(self, request, company_id):
+        data = validated(s.PaymentCreateInput, request.data)
+        payment = services.payment_record(
+            company=self.company,
+            customer=data["customer"],
+            date=data["date"],
+            amount=data["amount"],
+            currency=data.get("currency") or None,
+            account=data.get("account"),
+            method=data["method"],
+            reference=data["reference"],
+            notes=data["notes"],
+            fx_rate=data.get("fx_rate"),
+            allocations=[dict(a) for a in data["allocations"]],
+            by=request.user,
+        )
+        return self.render_payment(payment, status=201)
+
+
+class PaymentDetailView(_PaymentMixin):
+    serializer_class = s.PaymentOutput
+    actions = {"get": Action.SALES_VIEW}
+
+    @extend_schema(summary="Get a payment", description="One payment with its active allocations.")
+    def get(self, request, company_id, pk):
+        return ok(s.PaymentOutput(self.payment(pk), context=self.context()).data)
+
+
+class PaymentVoidView(_PaymentMixin):
+    serializer_class = s.PaymentOutput
+    actions = {"post": Action.PAYMENTS_RECORD}
+
+    @extend_schema(
+        summary="Void a payment",
+        description="For a payment recorded by mistake: posts its receipt back, dated like the payment "
+        "unless `date` is given. Refused while it is allocated (`payment_has_allocations`: unallocate "
+        "first); a void payment is 409 (reason `already_void`).",
+        parameters=[IDEMPOTENCY],
+        request=s.DateInput,
+        responses={200: s.PaymentOutput, 409: conflict("already void.")},
+    )
+    @idempotent
+    def post(self, request, company_id, pk):
+        data = validated(s.DateInput, request.data or {})
+        payment = services.payment_void(payment=self.payment(pk), by=request.user, date=data.get("date"))
+        return self.render_payment(payment)
+
+
+class AllocationListView(_PaymentMixin):
+    serializer_class = s.AllocationOutput
+    queryset = Allocation.objects.none()  # names the model for the schema; reads go through selectors
+    pagination_class = None
+    actions = {"get": Action.SALES_VIEW, "post": Action.PAYMENTS_RECORD}
+
+    @extend_schema(
+        operation_id="companies_payments_allocations_list",
+        summary="List a payment's allocations",
+        description="Its active allocations; `?include_removed=true` adds the unallocated ones (with "
+        "`unallocated_on`), which reports as of earlier dates still count.",
+        parameters=[OpenApiParameter("include_removed", bool)],
+        responses={200: s.AllocationOutput(many=True)},
+    )
+    def get(self, request, company_id, pk):
+        include = request.query_params.get("include_removed", "").lower() in ("1", "true", "yes")
+        allocations = selectors.allocations_of_payment(payment=self.payment(pk), include_removed=include)
+        return ok(s.AllocationOutput(allocations, many=True, context=self.context()).data)
+
+    @extend_schema(
+        summary="Allocate customer credit",
+        description="Allocate what is left of a payment to open invoices of its customer and currency. "
+        "All allocations of the request share one `date` (default: the latest of the payment's and "
+        "the invoices' dates). Exchange differences post in one entry. Refused like recording a "
+        "payment (`over_allocation`, `invoice_not_open`, `currency_mismatch`, `invalid_invoice`, "
+        "`date_out_of_order`); a void payment is 409 (`already_void`). Returns the payment.",
+        parameters=[IDEMPOTENCY],
+        request=s.AllocateInput,
+        responses={201: s.PaymentOutput, 409: conflict("the payment is void.")},
+        examples=[
+            OpenApiExample(
+                "Use credit on a new invoice",
+                request_only=True,
+                value={"allocations": [{"invoice": 52, "amount": "300.00"}]},
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request, company_id, pk):
+        data = validated(s.AllocateInput, request.data)
+        payment = self.payment(pk)
+        services.payment_allocate(
+            payment=payment,
+            allocations=[dict(a) for a in data["allocations"]],
+            by=request.user,
+            date=data.get("date"),
+        )
+        return self.render_payment(payment, status=201)
+
+
+class AllocationRemoveView(_PaymentMixin):
+    serializer_class = s.PaymentOutput
+    actions = {"post": Action.PAYMENTS_RECORD}
+
+    @extend_schema(
+        summary="Unallocate",
+        description="Take an allocation back: the amount returns to the invoice's amount due and the "
+        "payment's credit from `date` (default today, never before the allocation). The allocation is "
+        "kept with its `unallocated_on`, so reports as of earlier dates still see it; an exchange "
+        "difference it posted is posted back. A removed allocation is 409 (`already_unallocated`). "
+        "Returns the payment.",
+        parameters=[IDEMPOTENCY],
+        request=s.DateInput,
+        responses={200: s.PaymentOutput, 409: conflict("already unallocated.")},
+    )
+    @idempotent
+    def post(self, request, company_id, pk, allocation_id):
+        data = validated(s.DateInput, request.data or {})
+        payment = self.payment(pk)
+        allocation = self.found(selectors.allocation_get(payment=payment, pk=int(allocation_id)))
+        services.allocation_remove(allocation=allocation, by=request.user, date=data.get("date"))
+        return self.render_payment(payment)

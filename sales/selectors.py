@@ -1,0 +1,116 @@
+"""Reads of the sales app: master data and documents, scoped to one company. Reports live in
+sales/reports.py."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import Company
+from sales.models import (
+    Allocation,
+    CreditNote,
+    CreditNoteLine,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Item,
+    Payment,
+    SalesSettings,
+    TaxRate,
+)
+
+
+def customers_for_company(*, company: Company) -> QuerySet[Customer]:
+    return Customer.objects.filter(company=company).select_related("receivables_account")
+
+
+def customer_get(*, company: Company, pk: int) -> Customer | None:
+    return customers_for_company(company=company).filter(pk=pk).first()
+
+
+def items_for_company(*, company: Company) -> QuerySet[Item]:
+    return Item.objects.filter(company=company).select_related("revenue_account", "tax_rate")
+
+
+def item_get(*, company: Company, pk: int) -> Item | None:
+    return items_for_company(company=company).filter(pk=pk).first()
+
+
+def tax_rates_for_company(*, company: Company) -> QuerySet[TaxRate]:
+    return TaxRate.objects.filter(company=company).select_related("account")
+
+
+def tax_rate_get(*, company: Company, pk: int) -> TaxRate | None:
+    return tax_rates_for_company(company=company).filter(pk=pk).first()
+
+
+def invoices_for_company(*, company: Company) -> QuerySet[Invoice]:
+    lines = InvoiceLine.objects.select_related("account", "tax_rate", "item").order_by("line_no")
+    return (
+        Invoice.objects.filter(company=company)
+        .select_related("customer", "journal_entry", "void_entry")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+    )
+
+
+def invoice_get(*, company: Company, pk: int) -> Invoice | None:
+    return invoices_for_company(company=company).filter(pk=pk).first()
+
+
+def credit_notes_for_company(*, company: Company) -> QuerySet[CreditNote]:
+    lines = CreditNoteLine.objects.select_related("invoice_line").order_by("line_no")
+    return (
+        CreditNote.objects.filter(company=company)
+        .select_related("invoice", "customer", "journal_entry")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+    )
+
+
+def credit_note_get(*, company: Company, pk: int) -> CreditNote | None:
+    return credit_notes_for_company(company=company).filter(pk=pk).first()
+
+
+def active_allocations() -> QuerySet[Allocation]:
+    return Allocation.objects.filter(unallocated_on__isnull=True).select_related("invoice").order_by("id")
+
+
+def payments_for_company(*, company: Company) -> QuerySet[Payment]:
+    return (
+        Payment.objects.filter(company=company)
+        .select_related("customer", "account", "journal_entry", "void_entry")
+        .prefetch_related(
+            Prefetch("allocations", queryset=active_allocations(), to_attr="active_allocations")
+        )
+    )
+
+
+def payment_get(*, company: Company, pk: int) -> Payment | None:
+    return payments_for_company(company=company).filter(pk=pk).first()
+
+
+def allocations_of_payment(*, payment: Payment, include_removed: bool = False) -> QuerySet[Allocation]:
+    allocations = Allocation.objects.filter(payment=payment).select_related("invoice").order_by("id")
+    return allocations if include_removed else allocations.filter(unallocated_on__isnull=True)
+
+
+def allocation_get(*, payment: Payment, pk: int) -> Allocation | None:
+    return Allocation.objects.filter(payment=payment, pk=pk).first()
+
+
+def sales_settings_for(*, company: Company) -> SalesSettings:
+    """The company's sales settings (unsaved defaults when it has none yet)."""
+    return SalesSettings.objects.filter(company=company).select_related(
+        "fx_gain_loss_account"
+    ).first() or SalesSettings(company=company)
+
+
+def open_invoices_of(*, customer: Customer) -> QuerySet[Invoice]:
+    """The customer's invoices with something due, oldest due first (to offer for allocation)."""
+    return (
+        Invoice.objects.filter(
+            customer=customer, status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID]
+        )
+        .select_related("customer")
+        .order_by("due_date", "id")
+    )

@@ -1,0 +1,408 @@
+"""The sales admin: pages render, drafts with inline lines go through the services, issue/void/
+credit/print, recording a payment with the customer's open invoices, allocation and
+unallocation, the report pages, role scoping, and the live totals' arithmetic."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from accounts.services import membership_add
+from accounts.tests.factories import UserFactory
+from audit.models import AuditEvent
+from sales import services
+from sales.amounts import line_amounts
+from sales.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentStatus
+from sales.tests.factories import day, issued, sales_books, written
+from sofinance.permissions import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def books(superuser):
+    books = sales_books()
+    membership_add(company=books.company, user=superuser, role=Role.ADMIN, by=None)
+    return books
+
+
+def messages_of(response) -> list[str]:
+    if response.context is not None and "messages" in response.context:
+        return [str(m) for m in response.context["messages"]]
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def invoice_form(books, *lines, date="2026-03-10", initial=0, **fields):
+    data = {
+        "company": str(books.company.pk),
+        "customer": str(books.acme.pk),
+        "date": date,
+        "due_date": "",
+        "currency": "",
+        "fx_rate": "",
+        "reference": "PO-9",
+        "notes": "",
+        "lines-TOTAL_FORMS": str(len(lines)),
+        "lines-INITIAL_FORMS": str(initial),
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+        **fields,
+    }
+    for index, line in enumerate(lines):
+        for key, value in line.items():
+            data[f"lines-{index}-{key}"] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:sales_customer_changelist",
+        "admin:sales_customer_add",
+        "admin:sales_item_changelist",
+        "admin:sales_item_add",
+        "admin:sales_taxrate_changelist",
+        "admin:sales_taxrate_add",
+        "admin:sales_invoice_changelist",
+        "admin:sales_invoice_add",
+        "admin:sales_payment_changelist",
+        "admin:sales_payment_record",
+        "admin:sales_creditnote_changelist",
+        "admin:sales_salessettings_changelist",
+        "admin:sales_reports",
+        "admin:sales_reports_ar_aging",
+        "admin:sales_reports_customer_statement",
+        "admin:sales_reports_sales_summary",
+        "admin:index",
+    ],
+)
+def test_pages_render_for_a_superuser(client_admin, books, url_name):
+    invoice = issued(books, books.acme, "2026-03-01", "100.00")
+    services.credit_note_create(
+        invoice=invoice,
+        by=None,
+        date=day("2026-03-02"),
+        lines=[{"invoice_line": invoice.lines.get().pk, "quantity": "0.5"}],
+    )
+    services.payment_record(
+        company=books.company, customer=books.acme, date=day("2026-03-03"), amount="20.00", by=None
+    )
+    response = client_admin.get(reverse(url_name))
+    assert response.status_code == 200
+
+
+def test_the_index_lists_the_sales_reports_next_to_the_ledgers(client_admin, books):
+    page = client_admin.get(reverse("admin:index")).content.decode()
+    assert 'id="reports-module"' in page and 'id="sales-reports-module"' in page
+    assert reverse("admin:sales_reports_ar_aging") in page
+
+
+def test_a_draft_with_inline_lines_is_created_through_the_service(client_admin, books, superuser):
+    data = invoice_form(
+        books,
+        {"item": str(books.consulting.pk), "quantity": "3", "discount": "10"},
+        {
+            "description": "Paperback",
+            "quantity": "1",
+            "unit_price": "19.99",
+            "no_tax": "on",
+            "account": str(books.account("4000").pk),
+        },
+    )
+    response = client_admin.post(reverse("admin:sales_invoice_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    invoice = Invoice.objects.get()
+    assert (invoice.status, invoice.currency, invoice.due_date, invoice.created_by) == (
+        InvoiceStatus.DRAFT,
+        "USD",
+        day("2026-04-09"),
+        superuser,
+    )
+    assert [(ln.description, ln.net, ln.tax, ln.tax_rate_id) for ln in invoice.lines.order_by("line_no")] == [
+        ("Consulting hour", Decimal("405.00"), Decimal("81.00"), books.standard.pk),
+        ("Paperback", Decimal("19.99"), Decimal("0.00"), None),
+    ]
+    assert AuditEvent.objects.filter(object_type="sales.invoice", action="create").count() == 1
+
+
+def test_a_bad_line_shows_the_services_message_and_writes_nothing(client_admin, books):
+    before = written(books.company)
+    data = invoice_form(books, {"description": "x", "quantity": "1", "unit_price": "5.001"})
+    response = client_admin.post(reverse("admin:sales_invoice_add"), data)
+    assert response.status_code == 200
+    assert "5.001 has more decimal places than USD allows (2)." in response.content.decode()
+    assert written(books.company) == before
+
+
+def test_draft_page_has_live_totals_and_issue_and_issued_page_is_read_only(client_admin, books):
+    draft = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-10"),
+        lines=[{"item": books.widget.pk, "quantity": "2"}],
+        by=None,
+    )
+    page = client_admin.get(reverse("admin:sales_invoice_change", args=[draft.pk])).content.decode()
+    assert 'id="live-totals"' in page and "sales/invoice_live_totals.js" in page
+    assert 'id="sales-live-data"' in page and 'id="issue-invoice"' in page
+    assert 'name="lines-0-quantity"' in page
+
+    response = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk]))
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.number == "INV-2026-000001"
+    assert f"Issued as INV-2026-000001, posted as {draft.journal_entry.number}." in messages_of(response)
+
+    page = client_admin.get(reverse("admin:sales_invoice_change", args=[draft.pk])).content.decode()
+    assert 'name="lines-0-quantity"' not in page and 'id="issue-invoice"' not in page
+    assert (
+        draft.journal_entry.number in page and 'id="void-invoice"' in page and 'id="credit-invoice"' in page
+    )
+    assert reverse("admin:sales_invoice_document", args=[draft.pk]) in page
+    document = client_admin.get(reverse("admin:sales_invoice_document", args=[draft.pk]))
+    assert document["Content-Type"].startswith("text/html") and b"INV-2026-000001" in document.content
+
+
+def test_issue_and_void_actions_report_each_outcome(client_admin, books):
+    good = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-10"),
+        lines=[{"item": books.widget.pk, "quantity": "1"}],
+        by=None,
+    )
+    zero = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-10"),
+        lines=[{"description": "Free", "quantity": "1", "unit_price": "0", "tax_rate": None}],
+        by=None,
+    )
+    response = client_admin.post(
+        reverse("admin:sales_invoice_changelist"),
+        {"action": "issue_invoices", "_selected_action": [good.pk, zero.pk]},
+        follow=True,
+    )
+    shown = messages_of(response)
+    assert f"Draft invoice #{good.pk}: issued as INV-2026-000001." in shown
+    assert f"Draft invoice #{zero.pk}: An invoice is issued for a positive total." in shown
+    void = client_admin.post(reverse("admin:sales_invoice_void", args=[good.pk]), {"void_date": "2026-03-15"})
+    good.refresh_from_db()
+    assert (good.status, good.voided_on) == (InvoiceStatus.VOID, day("2026-03-15"))
+    assert any("void, reversed by" in m for m in messages_of(void))
+
+
+def test_crediting_from_the_invoice_page(client_admin, books):
+    invoice = issued(books, books.acme, "2026-03-01", "100.00", "40.00")
+    first, second = invoice.lines.order_by("line_no")
+    page = client_admin.get(reverse("admin:sales_invoice_credit", args=[invoice.pk])).content.decode()
+    assert f'name="quantity-{first.pk}" value="1"' in page
+    response = client_admin.post(
+        reverse("admin:sales_invoice_credit", args=[invoice.pk]),
+        {
+            "date": "2026-03-05",
+            "reason": "Returned",
+            f"quantity-{first.pk}": "0",
+            f"quantity-{second.pk}": "1",
+        },
+    )
+    assert response.status_code == 302
+    credit = CreditNote.objects.get()
+    assert (credit.total, credit.reason, credit.date) == (Decimal("40.00"), "Returned", day("2026-03-05"))
+    refused = client_admin.post(
+        reverse("admin:sales_invoice_credit", args=[invoice.pk]),
+        {"date": "2026-03-05", f"quantity-{second.pk}": "1"},
+    )
+    assert refused.status_code == 200
+    assert "Line 2: 1 asked, 0 left to credit." in refused.content.decode()
+    assert CreditNote.objects.count() == 1
+
+
+def test_recording_a_payment_offers_the_customers_open_invoices(client_admin, books):
+    first = issued(books, books.acme, "2026-03-01", "100.00")
+    second = issued(books, books.acme, "2026-03-05", "250.00")
+    issued(books, books.globex, "2026-03-01", "999.00")
+    page = client_admin.get(
+        reverse("admin:sales_payment_record") + f"?company={books.company.pk}&customer={books.acme.pk}"
+    )
+    content = page.content.decode()
+    assert f'name="allocate-{first.pk}"' in content and f'name="allocate-{second.pk}"' in content
+    assert "999.00" not in content
+    form = {
+        "company": books.company.pk,
+        "customer": books.acme.pk,
+        "date": "2026-03-20",
+        "amount": "150.00",
+        "currency": "",
+        "fx_rate": "",
+        "account": "",
+        "method": "bank_transfer",
+        "reference": "BACS 1",
+        "notes": "",
+        f"allocate-{first.pk}": "100.00",
+        f"allocate-{second.pk}": "50.00",
+        "_record": "Record the payment",
+    }
+    before = written(books.company)
+    over = client_admin.post(
+        reverse("admin:sales_payment_record"), {**form, f"allocate-{second.pk}": "50.01"}
+    )
+    assert over.status_code == 200
+    assert "The payment has 50.00 left to allocate." in over.content.decode()
+    assert written(books.company) == before
+    response = client_admin.post(reverse("admin:sales_payment_record"), form)
+    assert response.status_code == 302
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.amount_allocated, payment.reference) == (
+        Decimal("150.00"),
+        Decimal("150.00"),
+        "BACS 1",
+    )
+    assert "Payment PAY-2026-000001 recorded (150.00 USD allocated)." in messages_of(response)
+    first.refresh_from_db()
+    assert first.status == InvoiceStatus.PAID
+
+
+def test_allocate_unallocate_and_void_a_payment_in_the_admin(client_admin, books):
+    invoice = issued(books, books.acme, "2026-03-01", "100.00")
+    payment = services.payment_record(
+        company=books.company, customer=books.acme, date=day("2026-03-05"), amount="60.00", by=None
+    )
+    page = client_admin.get(reverse("admin:sales_payment_change", args=[payment.pk])).content.decode()
+    assert 'id="allocate-payment"' in page and 'id="void-payment"' in page
+    response = client_admin.post(
+        reverse("admin:sales_payment_allocate", args=[payment.pk]),
+        {"date": "", f"allocate-{invoice.pk}": "60.00"},
+    )
+    assert response.status_code == 302
+    allocation = payment.allocations.get()
+    assert allocation.date == day("2026-03-05")
+    page = client_admin.get(reverse("admin:sales_payment_change", args=[payment.pk])).content.decode()
+    assert f'id="unallocate-{allocation.pk}"' in page and 'id="void-payment"' not in page
+    client_admin.post(
+        reverse("admin:sales_payment_unallocate", args=[payment.pk, allocation.pk]),
+        {"unallocate_date": "2026-03-06"},
+    )
+    allocation.refresh_from_db()
+    assert allocation.unallocated_on == day("2026-03-06")
+    client_admin.post(reverse("admin:sales_payment_void", args=[payment.pk]), {"void_date": "2026-03-06"})
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.VOID
+
+
+def test_the_ar_aging_page_shows_the_aging_and_a_customers_open_invoices(client_admin, books):
+    invoice = issued(books, books.acme, "2026-01-05", "100.00")
+    services.payment_record(
+        company=books.company, customer=books.globex, date=day("2026-01-10"), amount="25.00", by=None
+    )
+    response = client_admin.get(
+        reverse("admin:sales_reports_ar_aging")
+        + f"?company={books.company.pk}&as_of=2026-03-31&customer={books.acme.pk}"
+    )
+    page = response.content.decode()
+    assert 'id="aging-total">75.00<' in page
+    assert invoice.number in page and 'id="open-items"' in page
+    assert "/reports/ar-aging?as_of=2026-03-31&amp;format=csv" in page
+    statement = client_admin.get(
+        reverse("admin:sales_reports_customer_statement")
+        + f"?company={books.company.pk}&customer={books.acme.pk}&date_from=2026-01-01&date_to=2026-03-31"
+    ).content.decode()
+    assert 'id="closing-balance">100.00<' in statement
+    summary = client_admin.get(
+        reverse("admin:sales_reports_sales_summary")
+        + f"?company={books.company.pk}&date_from=2026-01-01&date_to=2026-03-31&group_by=customer"
+    ).content.decode()
+    assert 'id="summary-net">100.00<' in summary
+
+
+def test_staff_see_and_change_only_what_their_role_allows(client, books):
+    # a clerk of the company: drafts and reads, but neither issues nor records payments
+    clerk = UserFactory(is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(content_type__app_label="sales"))
+    membership_add(company=books.company, user=clerk, role=Role.CLERK, by=None)
+    other = sales_books(name="Other Co")
+    theirs = issued(other, other.acme, "2026-03-01", "10.00")
+    draft = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-10"),
+        lines=[{"item": books.widget.pk, "quantity": "1"}],
+        by=None,
+    )
+    client.force_login(clerk)
+    assert (
+        client.get(reverse("admin:sales_invoice_change", args=[theirs.pk])).status_code == 302
+    )  # not found: back to the list
+    page = client.get(reverse("admin:sales_invoice_change", args=[draft.pk])).content.decode()
+    assert 'id="issue-invoice"' not in page
+    assert client.post(reverse("admin:sales_invoice_issue", args=[draft.pk])).status_code == 403
+    assert client.get(reverse("admin:sales_payment_record")).status_code == 403
+    assert Invoice.objects.get(pk=draft.pk).status == InvoiceStatus.DRAFT
+    listed = client.get(reverse("admin:sales_invoice_changelist")).content.decode()
+    assert "Other Co" not in listed
+    # the report pages are scoped to their companies
+    assert (
+        client.get(reverse("admin:sales_reports_ar_aging") + f"?company={other.company.pk}").status_code
+        == 404
+    )
+
+
+NODE_SCRIPT = """
+const fs = require("fs");
+global.window = {};
+global.document = { addEventListener() {} };
+eval(fs.readFileSync(process.argv[1], "utf8"));
+const m = window.salesInvoiceMath;
+const cases = JSON.parse(process.argv[2]);
+console.log(JSON.stringify(cases.map(([q, p, d, r, places]) => {
+  const a = m.lineAmounts(m.scaled(q), m.scaled(p), m.scaled(d), m.scaled(r), places);
+  return [m.format(a.net, places), m.format(a.tax, places)];
+})));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the admin's JavaScript")
+def test_live_totals_round_exactly_like_the_server():
+    cases = [
+        ("3", "150.00", "10", "20", 2),
+        ("7", "12.35", "0", "5", 2),
+        ("2.5", "33.33", "12.5", "20", 2),
+        ("0.5", "0.25", "0", "20", 2),
+        ("1", "0.10", "75", "5", 2),
+        ("3", "333", "5", "20", 0),
+        ("1.2345", "9999.99", "33.3333", "7.125", 2),
+        ("3", "10.000", "33.33", "20", 3),
+    ]
+    script = Path(__file__).resolve().parents[2] / "static" / "sales" / "invoice_live_totals.js"
+    result = subprocess.run(
+        ["node", "-e", NODE_SCRIPT, str(script), json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    from sofinance.money import format_amount
+
+    currency = {2: "USD", 0: "JPY", 3: "KWD"}
+    expected = []
+    for q, p, d, r, places in cases:
+        amounts = line_amounts(
+            quantity=Decimal(q),
+            unit_price=Decimal(p),
+            discount=Decimal(d),
+            tax_percent=Decimal(r),
+            currency=currency[places],
+        )
+        expected.append(
+            [format_amount(amounts.net, currency[places]), format_amount(amounts.tax, currency[places])]
+        )
+    assert json.loads(result.stdout) == expected
