@@ -17,6 +17,8 @@ See docs/audit.md for the design and what each check detects.
 
 from __future__ import annotations
 
+import secrets
+import time
 import uuid
 
 from django.db import models
@@ -24,6 +26,18 @@ from django.utils import timezone
 
 GLOBAL_CHAIN = "global"
 GENESIS_HASH = "0" * 64
+
+
+def time_ordered_uid() -> uuid.UUID:
+    """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
+
+    As unique and unguessable as a random UUID, but new events' uids sort after older ones, so
+    the unique index grows at its right edge instead of touching a random page per event.
+    """
+    value = (int(time.time() * 1000) & (2**48 - 1)) << 80 | secrets.randbits(80)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 9562 variant
+    return uuid.UUID(int=value)
 
 
 def chain_key(company_id: int | None) -> str:
@@ -75,7 +89,7 @@ class AuditEvent(models.Model):
     """
 
     # Random, unique, and covered by the signature: a copied row cannot reuse a real signature.
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uid = models.UUIDField(default=time_ordered_uid, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Indexed by the (company_id, created_at) and (company_id, object...) indexes that lead with it.
     company_id = models.BigIntegerField(null=True, blank=True)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from audit import context as audit_ctx
 from audit.changes import json_value
-from audit.models import ActorType, AuditEvent, AuditPendingSeal, chain_key
+from audit.models import ActorType, AuditEvent, AuditPendingSeal, chain_key, time_ordered_uid
 from audit.sealing import audit_chain_seal, audit_chains_seal, schedule_seal
 from audit.signing import canonical_content, sign
 from audit.verification import AuditVerification, ChainVerification, verify_audit_chain
@@ -121,7 +121,7 @@ def audit_event_build(
         object_id = object_id if object_id is not None else obj.pk
         object_repr = object_repr if object_repr is not None else str(obj)
     event = PreparedEvent(
-        uid=uuid.uuid4(),
+        uid=time_ordered_uid(),
         created_at=timezone.now(),
         company_id=_pk(company),
         actor_type=actor_type,
