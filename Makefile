@@ -16,12 +16,13 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The suite is xdist-safe (a test database per worker, a Redis namespace per process).
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install run migrate demo test lint format bench worker beat clean
+.PHONY: help install run migrate demo test lint audit format bench worker beat clean
 
 help:
 	@echo "make run      create .venv and .env if needed, migrate, load the demo, serve on :8000 (DEBUG=1)"
 	@echo "make test     run the whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL)"
 	@echo "make lint     ruff check + ruff format --check"
+	@echo "make audit    pip-audit: known vulnerabilities in the pinned dependencies"
 	@echo "make bench    run every bench/bench_*.py"
 	@echo "make migrate  apply migrations    make worker / make beat   Celery worker / scheduler"
 	@echo "make install  (re)build .venv from requirements/dev.txt"
@@ -59,6 +60,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Known vulnerabilities in the installed (pinned) dependencies. Fails when pip-audit finds one;
+# when its vulnerability service cannot be reached it says so and does not fail the build.
+audit: $(STAMP)
+	@set +e; out="$$($(BIN)/pip-audit --progress-spinner off 2>&1)"; rc=$$?; set -e; \
+	echo "$$out" | grep -v "could not be audited"; \
+	if echo "$$out" | grep -q "known vulnerabilit.* in"; then exit 1; fi; \
+	if [ $$rc -ne 0 ] && ! echo "$$out" | grep -q "No known vulnerabilities"; then \
+		echo "pip-audit could not complete (exit $$rc): dependencies NOT checked for known vulnerabilities"; fi
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -34,3 +34,11 @@ def test_readme_opens_with_the_two_commands():
         "make run",
         "make test",
     ]
+
+
+def test_every_variable_read_by_the_settings_is_in_env_example():
+    read = set(ENV_READ.findall((ROOT / "sofinance" / "settings.py").read_text()))
+    example = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^# ([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    assert sorted(read - listed) == []
+    assert sorted(listed - _documented()) == []  # and nothing the README does not explain
