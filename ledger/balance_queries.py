@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-
 from accounts.models import PATH_SEPARATOR
 from ledger.balances import month_start
 from ledger.models import DailyBalance, MonthlyBalance
+from sofinance.db_router import read_connection
 from sofinance.money import money_from_sum, money_sum_sql
 
 ZERO = Decimal(0)
@@ -114,13 +113,14 @@ def account_totals(
             )
     if not parts:
         return {}
-    vendor = connection.vendor
+    db = read_connection()  # a replica when one serves reads (sofinance/db_router.py)
+    vendor = db.vendor
     sums = ", ".join(money_sum_sql(column, vendor) for column in ("debit", "credit", "amount"))
     sql = (
         f"SELECT account_id, {sums}, SUM(line_count) "  # noqa: S608
         f"FROM ({' UNION ALL '.join(parts)}) AS buckets GROUP BY account_id"
     )
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return {

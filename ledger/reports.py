@@ -17,10 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
-
 from accounts.models import Account, AccountType, Company
 from ledger.balance_queries import AccountTotals, account_totals, roll_up
+from sofinance.db_router import read_connection
 from sofinance.money import money_from_sum, money_sum_sql
 
 ZERO = Decimal(0)
@@ -316,7 +315,7 @@ def _gl_page(
         params += [cursor.date, cursor.sequence, cursor.line_id]
         direction = "DESC" if cursor.backward else "ASC"
     params.append(limit)
-    with connection.cursor() as db:
+    with read_connection().cursor() as db:
         db.execute(_GL_PAGE_SQL.format(keyset=keyset, direction=direction), params)
         rows = db.fetchall()
     return [
@@ -382,11 +381,12 @@ def general_ledger(
             ).get(account.pk, AccountTotals())
             running += before_day.balance
             running_own += before_day.amount
-        with connection.cursor() as db:
+        reader = read_connection()
+        with reader.cursor() as db:
             db.execute(
                 _GL_SAME_DAY_BEFORE_SQL.format(
-                    base_sum=money_sum_sql("base_amount", connection.vendor),
-                    amount_sum=money_sum_sql("amount", connection.vendor),
+                    base_sum=money_sum_sql("base_amount", reader.vendor),
+                    amount_sum=money_sum_sql("amount", reader.vendor),
                 ),
                 [company.pk, account.pk, first.date, first.entry_sequence, first.id],
             )

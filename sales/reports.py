@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import (
     Case,
     Count,
@@ -50,6 +50,7 @@ from sales.models import (
     Item,
     Payment,
 )
+from sofinance.db_router import read_connection
 from sofinance.money import money_from_sum
 
 ZERO = Decimal(0)
@@ -206,11 +207,12 @@ def _without_jit() -> Iterator[None]:
     """PostgreSQL JIT-compiles plans it costs high; the aging's are many cheap index lookups, and
     compiling them cost more than it saved (about 40 ms of 120 at 20,000 open invoices). Off for
     the report's own transaction only."""
-    if connection.vendor != "postgresql":
+    reader = read_connection()  # the database this request's reads use (a replica, maybe)
+    if reader.vendor != "postgresql":
         yield
         return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
+    with transaction.atomic(using=reader.alias):
+        with reader.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
         yield
 

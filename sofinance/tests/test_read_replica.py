@@ -1,0 +1,198 @@
+"""Reads on a real streaming replica: a second PostgreSQL cluster made with pg_basebackup from a
+primary cluster of its own (both started here, on free ports, in temporary folders), then the
+application run against the pair in a subprocess: reports read from the replica, a user's reads
+follow their own write to the primary while the replica lags, a lagging replica and a stopped one
+send every read to the primary."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+PG_BIN = _pg_bin()
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        PG_BIN is None or not shutil.which("pg_basebackup"), reason="PostgreSQL server binaries"
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def as_postgres(*command: str) -> list[str]:
+    """Server programs refuse to run as root: run them as the postgres user then."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
+
+
+def run(*command: str) -> None:
+    subprocess.run(as_postgres(*command), check=True, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    # Not under pytest's tmp_path: its folders are private to this user, and the servers run as postgres.
+    base = Path(tempfile.mkdtemp(prefix="sofinance-replica-"))
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+    primary_dir, replica_dir = base / "primary", base / "replica"
+    primary, replica = free_port(), free_port()
+    run(str(PG_BIN / "initdb"), "-D", str(primary_dir), "-A", "trust", "-U", "postgres", "--no-sync")
+    with (primary_dir / "postgresql.conf").open("a") as conf:
+        conf.write(f"port = {primary}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{base}'\n")
+        conf.write("wal_level = replica\nmax_wal_senders = 4\nfsync = off\n")
+    with (primary_dir / "pg_hba.conf").open("a") as hba:
+        hba.write("host replication all 127.0.0.1/32 trust\n")
+    run(str(PG_BIN / "pg_ctl"), "-D", str(primary_dir), "-l", str(base / "primary.log"), "-w", "start")
+    try:
+        run(
+            str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary), "-U", "postgres",
+            "-D", str(replica_dir), "-R", "-X", "stream",
+        )  # fmt: skip
+        with (replica_dir / "postgresql.conf").open("a") as conf:
+            conf.write(f"port = {replica}\nhot_standby = on\n")
+        run(str(PG_BIN / "pg_ctl"), "-D", str(replica_dir), "-l", str(base / "replica.log"), "-w", "start")
+        yield {"primary": primary, "replica": replica, "replica_dir": replica_dir}
+    finally:
+        for folder in (replica_dir, primary_dir):
+            if folder.exists():
+                subprocess.run(
+                    as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(folder), "-m", "immediate", "stop"),
+                    capture_output=True,
+                )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+SCENARIO = textwrap.dedent(
+    """
+    import datetime, json, subprocess, sys, time
+    import django
+    from django.core.management import call_command
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from django.db import connections
+    from django.test import Client
+    from accounts.services import company_create, user_create
+    from accounts.services import membership_add
+    from sofinance.api.jwt import issue_token_pair
+    from sofinance.db_router import health
+
+    reads = {"default": 0, "replica": 0}
+    def counting(alias):
+        def wrapper(execute, sql, params, many, context):
+            if sql.lstrip().upper().startswith("SELECT"):
+                reads[alias] += 1
+            return execute(sql, params, many, context)
+        return wrapper
+    for alias in reads:
+        connections[alias].execute_wrappers.append(counting(alias))
+
+    owner = user_create(username="owner", email="owner@example.com", password=None)
+    other = user_create(username="other", email="other@example.com", password=None)
+    company = company_create(name="Replica Ltd", currency="USD", created_by=owner, chart_template="small_business")
+    membership_add(company=company, user=other, role="viewer", by=owner)
+    def client(user):
+        c = Client(HTTP_HOST="localhost")
+        c.defaults["HTTP_AUTHORIZATION"] = "Bearer " + issue_token_pair(user_id=user.pk)["access"]
+        return c
+    as_owner, as_other = client(owner), client(other)
+    base = f"/api/v1/companies/{company.pk}"
+    entry = {"date": "2026-03-02", "post": True,
+             "lines": [{"account": "6100", "debit": "10.00"}, {"account": "1000", "credit": "10.00"}]}
+    time.sleep(1.5)  # the replica catches up with the setup
+    out = {}
+
+    # 1. a report is read from the replica
+    before = dict(reads)
+    r = as_other.get(f"{base}/reports/trial-balance", {"as_of": "2026-12-31"})
+    out["report_status"] = r.status_code
+    out["report_replica_reads"] = reads["replica"] - before["replica"]
+
+    # 2. the replica lags: the writer still sees their write, someone else does not (yet)
+    replica = connections["replica"]
+    with replica.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_pause()")
+    health.forget()
+    r = as_owner.post(f"{base}/journal-entries", json.dumps(entry), content_type="application/json")
+    out["post_status"] = r.status_code
+    out["owner_sees"] = len(as_owner.get(f"{base}/journal-entries").json()["data"])
+    out["other_sees_while_lagging"] = len(as_other.get(f"{base}/journal-entries").json()["data"])
+
+    # 3. once the lag passes REPLICA_MAX_LAG_SECONDS, every read goes to the primary
+    time.sleep(2.5)
+    health.forget()
+    out["other_sees_after_max_lag"] = len(as_other.get(f"{base}/journal-entries").json()["data"])
+    with replica.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_resume()")
+    replica.close()
+
+    # 4. the replica stops: reads fall back to the primary
+    subprocess.run(sys.argv[1:], check=True, capture_output=True)
+    health.forget()
+    before = dict(reads)
+    r = as_other.get(f"{base}/reports/trial-balance", {"as_of": "2026-12-31"})
+    out["down_status"] = r.status_code
+    out["down_primary_reads"] = reads["default"] - before["default"]
+    out["down_debit"] = r.json()["data"]["totals"]["debit"]
+    print("RESULT " + json.dumps(out))
+    """
+)
+
+
+def test_reads_follow_the_replica_its_lag_and_its_absence(clusters, tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sofinance.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{clusters['primary']}/postgres",
+        "DATABASE_REPLICA_URL": f"postgres://postgres@127.0.0.1:{clusters['replica']}/postgres",
+        "REPLICA_MAX_LAG_SECONDS": "1",
+        "REPLICA_READ_YOUR_WRITES_SECONDS": "30",
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "",
+        "CONN_MAX_AGE": "0",
+        "SOFINANCE_ENV_FILE": "/dev/null",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "LOG_LEVEL": "ERROR",
+    }
+    stop_replica = as_postgres(
+        str(PG_BIN / "pg_ctl"), "-D", str(clusters["replica_dir"]), "-m", "fast", "stop"
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", SCENARIO, *stop_replica],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
+    import json
+
+    out = json.loads(line.removeprefix("RESULT "))
+    assert out["report_status"] == 200 and out["report_replica_reads"] > 0
+    assert out["post_status"] == 201
+    assert out["owner_sees"] == 1  # read-your-writes: the primary, though the replica lags
+    assert out["other_sees_while_lagging"] == 0  # the replica, paused before the write
+    assert out["other_sees_after_max_lag"] == 1  # too far behind: the primary
+    assert out["down_status"] == 200 and out["down_primary_reads"] > 0 and out["down_debit"] == "10.00"
+    assert time.monotonic() - started < 240
