@@ -191,6 +191,14 @@ class JournalLine(models.Model):
         side = f"Dr {self.debit}" if self.debit else f"Cr {self.credit}"
         return f"{self.account_id} {side} {self.currency}"
 
+    @property
+    def account_code(self) -> str:
+        return self.account.code
+
+    @property
+    def account_name(self) -> str:
+        return self.account.name
+
 
 class PeriodStatus(models.TextChoices):
     OPEN = "open", "Open"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, QuerySet
 
 from accounts.models import Account, Company
 from ledger.balance_queries import AccountTotals, account_totals, roll_up
@@ -50,18 +53,70 @@ def period_blocking(*, company: Company, on: datetime.date) -> AccountingPeriod 
     )
 
 
+class EntryLineRow(NamedTuple):
+    """A journal line as shown with its entry (read as a plain row: a page of entries shows
+    hundreds of lines, and model instances cost more than the query)."""
+
+    id: int
+    entry_id: int
+    line_no: int
+    account_id: int
+    account_code: str
+    account_name: str
+    description: str
+    debit: Decimal
+    credit: Decimal
+    currency: str
+    amount: Decimal
+    fx_rate: Decimal
+    base_amount: Decimal
+
+
 def journal_entries_for_company(*, company: Company) -> QuerySet[JournalEntry]:
-    return (
-        JournalEntry.objects.filter(company=company)
-        .select_related("created_by", "posted_by")
-        .prefetch_related(
-            Prefetch("lines", queryset=JournalLine.objects.select_related("account").order_by("line_no"))
-        )
+    """The company's entries with who created and posted them (`created_by_username`,
+    `posted_by_username`); their lines are read per page by `journal_entry_lines_attach`."""
+    return JournalEntry.objects.filter(company=company).annotate(
+        created_by_username=F("created_by__username"), posted_by_username=F("posted_by__username")
     )
 
 
+def journal_entry_lines_attach(entries: Sequence[JournalEntry]) -> Sequence[JournalEntry]:
+    """Read the lines of `entries` in one query and give each entry its own, in line order, as
+    `posted_lines` (EntryLineRow)."""
+    by_entry: dict[int, list[EntryLineRow]] = {entry.pk: [] for entry in entries}
+    if by_entry:
+        rows = (
+            JournalLine.objects.filter(entry_id__in=list(by_entry))
+            .order_by("entry_id", "line_no")
+            .values_list(
+                "id",
+                "entry_id",
+                "line_no",
+                "account_id",
+                "account__code",
+                "account__name",
+                "description",
+                "debit",
+                "credit",
+                "currency",
+                "amount",
+                "fx_rate",
+                "base_amount",
+            )
+        )
+        for row in rows:
+            by_entry[row[1]].append(EntryLineRow._make(row))
+    for entry in entries:
+        entry.posted_lines = by_entry[entry.pk]
+    return entries
+
+
 def journal_entry_get(*, company: Company, pk: int) -> JournalEntry | None:
-    return journal_entries_for_company(company=company).filter(pk=pk).first()
+    """One entry with its lines (`posted_lines`), or None when the company has no such entry."""
+    entry = journal_entries_for_company(company=company).filter(pk=pk).first()
+    if entry is not None:
+        journal_entry_lines_attach([entry])
+    return entry
 
 
 def account_balances_rolled_up(*, company_id: int, as_of: datetime.date) -> dict[int, AccountTotals]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
+from ledger.selectors import EntryLineRow, journal_entry_lines_attach
 from sofinance.api.fields import MoneyField, RateField, RawValueField, StrictBooleanField, StrictDateField
 from sofinance.api.views import iso_datetime
 from sofinance.money import format_amount
@@ -39,14 +41,14 @@ class JournalLineOutput(serializers.Serializer):
         return line_json(line, functional=self.context["currency"])
 
 
-def line_json(line: JournalLine, *, functional: str) -> dict:
+def line_json(line: JournalLine | EntryLineRow, *, functional: str) -> dict:
     currency = line.currency
     return {
         "id": line.id,
         "line_no": line.line_no,
         "account": line.account_id,
-        "account_code": line.account.code,
-        "account_name": line.account.name,
+        "account_code": line.account_code,
+        "account_name": line.account_name,
         "debit": format_amount(line.debit, currency),
         "credit": format_amount(line.credit, currency),
         "description": line.description,
@@ -57,13 +59,26 @@ def line_json(line: JournalLine, *, functional: str) -> dict:
     }
 
 
-def entry_lines(entry: JournalEntry) -> list[JournalLine]:
-    """The entry's lines: carried by a just-posted entry (ledger.services), else prefetched or read."""
+def entry_lines(entry: JournalEntry) -> list[JournalLine] | list[EntryLineRow]:
+    """The entry's lines: carried by a just-posted entry (ledger.services) or attached by the
+    selectors (`journal_entry_lines_attach`), else read."""
     lines = getattr(entry, "posted_lines", None)
     if lines is None:
-        lines = list(entry.lines.all())
-        entry.posted_lines = lines
+        journal_entry_lines_attach([entry])
+        lines = entry.posted_lines
     return lines
+
+
+def username(entry: JournalEntry, relation: str) -> str | None:
+    """`created_by` / `posted_by` as a username: annotated by the selectors, else read."""
+    annotated = getattr(entry, f"{relation}_username", _MISSING)
+    if annotated is not _MISSING:
+        return annotated
+    user = getattr(entry, relation)
+    return user.username if user is not None else None
+
+
+_MISSING = object()
 
 
 class JournalEntryOutput(serializers.Serializer):
@@ -91,6 +106,7 @@ class JournalEntryOutput(serializers.Serializer):
 
     def to_representation(self, entry: JournalEntry) -> dict:
         functional = self.context["currency"]
+        tz = self.context.get("tz") or timezone.get_current_timezone()
         lines = entry_lines(entry)
         debit = sum((ln.base_amount for ln in lines if ln.base_amount > 0), Decimal(0))
         credit = -sum((ln.base_amount for ln in lines if ln.base_amount < 0), Decimal(0))
@@ -108,10 +124,10 @@ class JournalEntryOutput(serializers.Serializer):
             "total_credit": format_amount(credit, functional),
             "reversal_of": entry.reversal_of_id,
             "reversed_by": entry.reversed_by_id,
-            "posted_at": iso_datetime(entry.posted_at),
-            "posted_by": entry.posted_by.username if entry.posted_by_id else None,
-            "created_at": iso_datetime(entry.created_at),
-            "created_by": entry.created_by.username if entry.created_by_id else None,
+            "posted_at": iso_datetime(entry.posted_at, tz),
+            "posted_by": username(entry, "posted_by"),
+            "created_at": iso_datetime(entry.created_at, tz),
+            "created_by": username(entry, "created_by"),
         }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 
@@ -58,7 +59,11 @@ class JournalEntryFilter(django_filters.FilterSet):
 
 class _EntryMixin(CompanyScopedMixin):
     def context(self) -> dict:
-        return {"currency": self.company.currency, "request": self.request}
+        return {
+            "currency": self.company.currency,
+            "request": self.request,
+            "tz": timezone.get_current_timezone(),
+        }
 
     def render_entry(self, entry: JournalEntry, status: int = 200):
         if getattr(entry, "posted_lines", None) is None:  # a just-posted entry carries its lines
@@ -98,6 +103,7 @@ class JournalEntryListView(_EntryMixin, GenericAPIView):
     )
     def get(self, request, company_id):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        selectors.journal_entry_lines_attach(page)
         return self.get_paginated_response(s.JournalEntryOutput(page, many=True, context=self.context()).data)
 
     @extend_schema(request=s.JournalEntryCreateInput, responses={201: s.JournalEntryOutput})

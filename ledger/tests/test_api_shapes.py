@@ -34,3 +34,38 @@ def test_a_rendered_entry_has_exactly_the_documented_fields_in_drfs_formats():
 def test_the_body_parser_reads_exactly_the_documented_fields():
     assert list(ENTRY_FIELDS) == list(JournalEntryCreateInput().fields)
     assert list(LINE_FIELDS) == list(JournalLineInput().fields)
+
+
+def test_a_page_of_entries_costs_the_same_queries_however_many_lines_it_shows(
+    make_member, django_assert_num_queries
+):
+    books = company_with_chart()
+    poster, client = make_member(books)
+    url = f"/api/v1/companies/{books.pk}/journal-entries?limit=50"
+    post_entry(books, "2026-01-05", ("6100", "10.00", "D"), ("1000", "10.00", "C"), by=poster)
+    client.get(url)  # warm the per-process caches (membership, token)
+    with django_assert_num_queries(3) as small:  # membership+user, the entries, their lines
+        response = client.get(url)
+    assert response.status_code == 200 and len(response.json()["data"]) == 1
+    for day in range(2, 30):
+        post_entry(
+            books,
+            f"2026-03-{day:02d}",
+            ("6100", "4.00", "D"),
+            ("6200", "6.00", "D"),
+            ("1000", "10.00", "C"),
+            by=None,
+        )
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    data = response.json()["data"]
+    assert len(data) == 29
+    newest, oldest = data[0], data[-1]
+    assert [line["account_code"] for line in newest["lines"]] == ["6100", "6200", "1000"]
+    assert [line["line_no"] for line in newest["lines"]] == [1, 2, 3]
+    assert newest["created_by"] is None and newest["posted_by"] is None
+    assert oldest["created_by"] == poster.username and oldest["posted_by"] == poster.username
+    assert [line["account_name"] for line in oldest["lines"]] == [
+        books.accounts.get(code="6100").name,
+        books.accounts.get(code="1000").name,
+    ]
