@@ -16,7 +16,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The suite is xdist-safe (a test database per worker, a Redis namespace per process).
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install run migrate demo test lint audit format bench drill worker beat clean
+.PHONY: help install run migrate demo test lint audit format bench load drill worker beat clean
 
 help:
 	@echo "make run      create .venv and .env if needed, migrate, load the demo, serve on :8000 (DEBUG=1)"
@@ -24,6 +24,7 @@ help:
 	@echo "make lint     ruff check + ruff format --check"
 	@echo "make audit    pip-audit: known vulnerabilities in the pinned dependencies"
 	@echo "make bench    run every bench/bench_*.py"
+	@echo "make load     32 locust clients, mixed reads and writes against gunicorn; then the books are checked"
 	@echo "make drill    backup and restore drill: dump, restore into a fresh database, check the copy"
 	@echo "make migrate  apply migrations    make worker / make beat   Celery worker / scheduler"
 	@echo "make install  (re)build .venv from requirements/dev.txt"
@@ -77,6 +78,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Load test: locust clients against gunicorn on loopback (PostgreSQL, Redis), then a books check.
+load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 # Backup and restore drill (PostgreSQL): dump, restore into a fresh database, check the copy.
 drill: $(STAMP)

@@ -229,3 +229,24 @@ def test_other_paths_still_check_the_host():
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_a_gunicorn_worker_loads_the_urls_and_freezes_what_it_loaded_before_its_first_request():
+    # gunicorn.conf.py (read by gunicorn from the working directory) warms each new worker.
+    script = (
+        "import gc, runpy, sys\n"
+        "import django\n"
+        "django.setup()\n"
+        "hooks = runpy.run_path('gunicorn.conf.py')\n"
+        "assert 'ledger.api.views' not in sys.modules\n"
+        "hooks['post_worker_init'](None)\n"
+        "print('ledger.api.views' in sys.modules, 'sales.api.views' in sys.modules, gc.get_freeze_count())\n"
+    )
+    env = clean_env(DEBUG="1", DATABASE_URL="sqlite:///:memory:", DJANGO_SETTINGS_MODULE="sofinance.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    views_loaded, sales_loaded, frozen = result.stdout.split()
+    assert views_loaded == "True" and sales_loaded == "True"
+    assert int(frozen) > 10_000
