@@ -119,6 +119,22 @@ class RateLimited(APIError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(APIError):
+    """Something the API depends on (the database, the cache, the task queue) is briefly out of
+    reach or too busy: nothing was done, and the same request may be sent again after
+    `retry_after` seconds (sent as the Retry-After header)."""
+
+    status_code = 503
+    code = ErrorCode.SERVICE_UNAVAILABLE
+    default_message = (
+        "The service is briefly unavailable. Nothing was changed; retry after Retry-After seconds."
+    )
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 5, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
 class InternalError(APIError):
     status_code = 500
     code = ErrorCode.INTERNAL_ERROR

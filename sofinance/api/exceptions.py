@@ -18,6 +18,7 @@ from sofinance import errors
 from sofinance.api.envelope import envelope
 from sofinance.api.fields import DOMAIN_FIELD_CODES
 from sofinance.db_errors import domain_error_from_db
+from sofinance.outages import discard_broken_connections, outage_error
 
 logger = structlog.get_logger("sofinance.api")
 
@@ -79,6 +80,9 @@ def to_api_error(exc: Exception) -> errors.APIError:
     db_error = domain_error_from_db(exc)
     if db_error is not None:
         return db_error
+    outage = outage_error(exc)
+    if outage is not None:
+        return outage
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return errors.ValidationFailed("The request is invalid.", details=details)
@@ -131,11 +135,16 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
         # Full detail to the logs and Sentry; none of it to the client.
         logger.exception("unhandled_exception", exc_type=type(exc).__name__)
         _capture(exc)
+    elif isinstance(error, errors.ServiceUnavailable):
+        discard_broken_connections()
+        logger.warning(
+            "dependency_unavailable", reason=error.details.get("reason"), exc_type=type(exc).__name__
+        )
     elif error.status_code >= 500:
         logger.error("api_error", code=str(error.code), message=error.message)
     set_rollback()
     response = Response(envelope(error=error.as_dict()), status=error.status_code)
-    if isinstance(error, errors.RateLimited):
+    if isinstance(error, (errors.RateLimited, errors.ServiceUnavailable)):
         response["Retry-After"] = str(error.retry_after)
     if isinstance(error, errors.NotAuthenticated):
         response["WWW-Authenticate"] = 'Bearer realm="api"'

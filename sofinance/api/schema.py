@@ -47,6 +47,12 @@ ERROR_RESPONSES = {
     "404": "Not found, or another company's object (`not_found`).",
     "422": "A business rule refused the request (`unbalanced_entry`, `period_closed`, ...).",
     "429": "Rate limited (`rate_limited`), with Retry-After.",
+    "503": (
+        "The database, cache or task queue is briefly unavailable or busy (`service_unavailable`, "
+        "`details.reason`: `database_unavailable`, `database_busy`, `cache_unavailable`, "
+        "`queue_unavailable`), with Retry-After. Send the same request again after that many "
+        "seconds, with the same Idempotency-Key for a write."
+    ),
 }
 
 
