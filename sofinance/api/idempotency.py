@@ -14,12 +14,13 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
 from sofinance.api.envelope import is_envelope
 from sofinance.context import get_request_id
+from sofinance.db_batch import StatementBatch
 from sofinance.errors import IdempotencyConflict, ValidationFailed
 from sofinance.models import IdempotencyRecord
 
@@ -57,31 +58,64 @@ def idempotent(view_method):
             )
         fingerprint = request_fingerprint(request)
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = IdempotencyRecord.objects.create(
-                        user_id=request.user.pk,
-                        key=key,
-                        request_hash=fingerprint,
-                        method=request.method,
-                        path=request.path[:500],
-                        expires_at=timezone.now() + settings.IDEMPOTENCY_KEY_TTL,
-                    )
-            except IntegrityError:
+            record_id = _claim(request, key, fingerprint)
+            if record_id is None:
                 existing = IdempotencyRecord.objects.get(user_id=request.user.pk, key=key)
                 if existing.request_hash != fingerprint:
-                    raise IdempotencyConflict() from None
+                    raise IdempotencyConflict()
                 return _replay(existing)
             response = view_method(self, request, *args, **kwargs)
             if response.status_code >= 400:
                 transaction.set_rollback(True)
                 return response
-            record.response_status = response.status_code
-            record.response_body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
-            record.save(update_fields=["response_status", "response_body"])
+            _keep(record_id, response)
         return response
 
     return wrapper
+
+
+_CLAIM_SQL = (
+    "INSERT INTO platform_idempotencyrecord"
+    " (user_id, key, request_hash, method, path, created_at, expires_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
+)
+_KEEP_SQL = "UPDATE platform_idempotencyrecord SET response_status = %s, response_body = %s WHERE id = %s"
+_KEEP_SQL_POSTGRESQL = _KEEP_SQL.replace("response_body = %s", "response_body = %s::jsonb")
+
+
+def _claim(request, key: str, fingerprint: str) -> int | None:
+    """Insert the key's record in the current transaction and return its id; None when the key
+    is taken. A concurrent request with the same key waits on the unique (user, key) index until
+    the first one's transaction ends: then its record is there to replay (or, rolled back, gone,
+    and this one inserts). No savepoint: ON CONFLICT never raises for the key."""
+    now = timezone.now()
+    batch = StatementBatch()
+    claimed = batch.add(
+        _CLAIM_SQL,
+        [
+            request.user.pk,
+            key,
+            fingerprint,
+            request.method,
+            request.path[:500],
+            now,
+            now + settings.IDEMPOTENCY_KEY_TTL,
+        ],
+    )
+    batch.run()
+    row = claimed.one()
+    return row[0] if row else None
+
+
+def _keep(record_id: int, response: Response) -> None:
+    """Store the response on the record; on PostgreSQL the transaction's COMMIT travels with it
+    when this request's transaction is the outermost (sofinance.db_batch)."""
+    batch = StatementBatch()
+    batch.add(
+        _KEEP_SQL_POSTGRESQL if batch.vendor == "postgresql" else _KEEP_SQL,
+        [response.status_code, json.dumps(response.data, cls=DjangoJSONEncoder), record_id],
+    )
+    batch.run(last_in_transaction=True)
 
 
 def idempotency_records_purge(*, now=None) -> int:

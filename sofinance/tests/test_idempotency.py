@@ -171,3 +171,74 @@ def test_purge_deletes_only_expired_records():
     assert deleted == 1
     assert list(IdempotencyRecord.objects.values_list("pk", flat=True)) == [live.pk]
     assert not IdempotencyRecord.objects.filter(pk=expired.pk).exists()
+
+
+SQLITE_SCENARIO = """
+import django, json
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from rest_framework.test import APIClient
+from accounts.services import company_create, user_create
+from sofinance.api.jwt import issue_token_pair
+from sofinance.models import IdempotencyRecord
+from ledger.models import JournalEntry
+user = user_create(username="u", email="u@example.com", password=None)
+company = company_create(name="Lite", currency="USD", created_by=user, chart_template="small_business")
+client = APIClient(HTTP_HOST="localhost")
+client.credentials(HTTP_AUTHORIZATION="Bearer " + issue_token_pair(user_id=user.pk)["access"])
+body = {"date": "2026-03-02", "post": True,
+        "lines": [{"account": "6100", "debit": "5.00"}, {"account": "1000", "credit": "5.00"}]}
+url = f"/api/v1/companies/{company.pk}/journal-entries"
+first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+second = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+other = client.post(url, {**body, "description": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+record = IdempotencyRecord.objects.get()
+print(json.dumps({
+    "statuses": [first.status_code, second.status_code, other.status_code],
+    "replayed": second.get("Idempotent-Replayed"),
+    "same_id": first.json()["data"]["id"] == second.json()["data"]["id"],
+    "entries": JournalEntry.objects.count(),
+    "stored_status": record.response_status,
+    "stored_number": record.response_body["data"]["number"],
+}))
+"""
+
+
+def test_keys_work_on_the_embedded_sqlite_default(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from sofinance.tests.subprocesses import BASE_DIR
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sofinance.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'lite.sqlite3'}",
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "LOG_LEVEL": "ERROR",
+        "SOFINANCE_ENV_FILE": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", SQLITE_SCENARIO],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out == {
+        "statuses": [201, 201, 409],
+        "replayed": "true",
+        "same_id": True,
+        "entries": 1,
+        "stored_status": 201,
+        "stored_number": "JE-2026-000001",
+    }
