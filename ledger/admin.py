@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Account
 from accounts.services import ACCOUNT_FIELDS, account_create, account_delete, account_update
+from ledger.admin_dashboard import register_panels as register_dashboard_panels
 from ledger.admin_reports import ReportPages
 from ledger.balance_queries import AccountTotals
 from ledger.models import (
@@ -54,6 +55,7 @@ from ledger.services import (
     period_lock,
     period_reopen,
 )
+from sofinance import admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
     ServiceAdmin,
@@ -62,6 +64,7 @@ from sofinance.admin import (
     admin_companies,
     adopt,
 )
+from sofinance.admin_menu import Section
 from sofinance.errors import APIError
 from sofinance.errors import PermissionDenied as RoleDenied
 from sofinance.money import MoneySum, format_amount, quantize
@@ -390,7 +393,7 @@ class JournalLineFormSet(forms.BaseInlineFormSet):
 def _entry_writable(request: HttpRequest, entry: JournalEntry | None) -> bool:
     if entry is None:
         allowed = admin_companies(request, Action.JOURNAL_DRAFT)
-        return request.user.has_perm("ledger.add_journalentry") and (allowed is None or bool(allowed))
+        return request.user.has_perm("ledger.add_journalentry") and bool(allowed)
     return (
         entry.status == EntryStatus.DRAFT
         and request.user.has_perm("ledger.change_journalentry")
@@ -435,7 +438,7 @@ class JournalLineInline(admin.TabularInline):
         if db_field.name == "account":
             allowed = admin_companies(request, Action.JOURNAL_DRAFT)
             queryset = Account.objects.select_related("company").order_by("company_id", "path")
-            kwargs["queryset"] = queryset if allowed is None else queryset.filter(company_id__in=allowed)
+            kwargs["queryset"] = queryset.filter(company_id__in=allowed)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # Lines follow their entry: editable while it is a draft the user may change, else shown only.
@@ -569,11 +572,11 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
 
     def has_post_permission(self, request):
         allowed = admin_companies(request, Action.JOURNAL_POST)
-        return request.user.has_perm("ledger.change_journalentry") and (allowed is None or bool(allowed))
+        return request.user.has_perm("ledger.change_journalentry") and bool(allowed)
 
     def has_reverse_permission(self, request):
         allowed = admin_companies(request, Action.JOURNAL_REVERSE)
-        return request.user.has_perm("ledger.change_journalentry") and (allowed is None or bool(allowed))
+        return request.user.has_perm("ledger.change_journalentry") and bool(allowed)
 
     # ----- display
 
@@ -847,7 +850,7 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
 
     def has_manage_permission(self, request):
         allowed = admin_companies(request, Action.PERIODS_MANAGE)
-        return request.user.has_perm("ledger.view_accountingperiod") and (allowed is None or bool(allowed))
+        return request.user.has_perm("ledger.view_accountingperiod") and bool(allowed)
 
     def _checked(self, request, period: AccountingPeriod) -> AccountingPeriod:
         if not admin_can(request, period.company_id, Action.PERIODS_MANAGE):
@@ -909,3 +912,13 @@ class FiscalYearCloseAdmin(CompanyScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --------------------------------------------------------------------------- menu and dashboard
+
+admin_menu.place_model("accounts.account", section=Section.LEDGER, order=10, title="Chart of accounts")
+admin_menu.place_model("ledger.journalentry", section=Section.LEDGER, order=20, title="Journal entries")
+admin_menu.place_model("ledger.exchangerate", section=Section.LEDGER, order=30, title="Exchange rates")
+admin_menu.place_model("ledger.accountingperiod", section=Section.CLOSE, order=10, title="Accounting periods")
+admin_menu.place_model("ledger.fiscalyearclose", section=Section.CLOSE, order=30, title="Closed fiscal years")
+register_dashboard_panels()
