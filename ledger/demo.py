@@ -279,7 +279,9 @@ def _month_plan(rng: random.Random, money: Money, month: datetime.date, *, first
     supplier = SUPPLIERS[month.month % len(SUPPLIERS)]
     rent = money.exact(2500)
     plan = [_Planned(1, "Office rent", f"RENT-{tag}", [_dr("6100", rent), _cr("1010", rent)])]
-    stock = money.exact(rng.randint(9000, 13000))
+    # Stock bought each month covers what is sold (cost of sales is 45% of about 26k of sales):
+    # Inventory never goes into credit. (Same draw width as before: the rest of the demo is unchanged.)
+    stock = money.exact(rng.randint(12000, 16000))
     stock_tax = money.part(stock, TAX_RATE)
     plan.append(
         _Planned(
@@ -387,7 +389,7 @@ def demo_entries_create(
 ) -> int:
     """Post a few months of believable entries (up to today) through the services; return the count.
 
-    The books open with the owner's capital and a bank loan; each month has rent, stock
+    The books open with the owner's capital, a bank loan and an opening stock; each month has rent, stock
     purchases, invoices and cash sales with tax, receipts, utilities, a supplier payment,
     payroll, bank charges and cost of sales. One utilities bill is entered twice and the
     duplicate is reversed; two month-end adjustments stay as drafts for review.
@@ -425,6 +427,13 @@ def demo_entries_create(
         "Shop fittings and equipment",
         "EQ-01",
         [_dr("1500", equipment), _cr("1010", equipment)],
+    )
+    opening_stock = money.exact(8000)
+    post(
+        first + datetime.timedelta(days=1),
+        f"Opening stock – {SUPPLIERS[0]}",
+        "STOCK-01",
+        [_dr("1200", opening_stock), _cr("1010", opening_stock)],
     )
 
     duplicate: JournalEntry | None = None
