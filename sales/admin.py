@@ -276,7 +276,7 @@ class InvoiceLineForm(ServiceModelForm):
 
     quantity = forms.DecimalField(required=False)
     unit_price = forms.DecimalField(required=False, help_text="Blank: the item's price.")
-    discount = forms.DecimalField(required=False, help_text="Percent.")
+    discount = forms.DecimalField(required=False, label="Discount %", help_text="Percent.")
     description = forms.CharField(required=False, max_length=500)
     no_tax = forms.BooleanField(
         required=False, label="no tax", help_text="Untaxed even if the item has a rate."
@@ -479,7 +479,9 @@ class InvoiceLineInline(admin.TabularInline):
 class InvoiceForm(ServiceModelForm):
     due_date = forms.DateField(required=False, help_text="Blank: the date plus the customer's terms.")
     currency = forms.CharField(required=False, max_length=3, help_text="Blank: the customer's currency.")
-    fx_rate = forms.DecimalField(required=False, help_text="Foreign currency only; blank: the stored rate.")
+    fx_rate = forms.DecimalField(
+        required=False, label="FX rate", help_text="Foreign currency only; blank: the stored rate."
+    )
 
     class Meta:
         model = Invoice
