@@ -257,6 +257,7 @@ class _Planned:
     customer: str = ""  # a credit sale (net before tax) or its receipt, for a CreditSales
     net: Decimal | None = None
     receipt_of: str = ""  # the reference of the credit sale a receipt pays
+    next_month: bool = False  # falls in the following month (on `day` of it)
 
 
 class CreditSales(Protocol):
@@ -307,17 +308,18 @@ def _month_plan(rng: random.Random, money: Money, month: datetime.date, *, first
                 net=net,
             )
         )
-        if day + 12 <= 28:  # customers pay in about two weeks; later invoices stay receivable
-            plan.append(
-                _Planned(
-                    day + 12,
-                    f"Receipt – {customer}",
-                    f"RCV-{tag}{number:02d}",
-                    [_dr("1010", net + tax), _cr("1100", net + tax)],
-                    customer=customer,
-                    receipt_of=f"INV-{tag}{number:02d}",
-                )
+        # Customers pay in about two weeks: late in the month, early in the next one.
+        plan.append(
+            _Planned(
+                day + 12 if day + 12 <= 28 else day + 12 - 28,
+                f"Receipt – {customer}",
+                f"RCV-{tag}{number:02d}",
+                [_dr("1010", net + tax), _cr("1100", net + tax)],
+                customer=customer,
+                receipt_of=f"INV-{tag}{number:02d}",
+                next_month=day + 12 > 28,
             )
+        )
     for number, day in enumerate((5, 15, 25), start=1):
         net = money.exact(rng.randint(300, 900))
         tax = money.part(net, TAX_RATE)
@@ -437,9 +439,13 @@ def demo_entries_create(
     )
 
     duplicate: JournalEntry | None = None
+    carried: list[_Planned] = []  # last month's receipts that fall in this one
     for offset in range(months):
         month_start = add_months(first, offset)
-        for planned in sorted(_month_plan(rng, money, month_start, first=offset == 0), key=lambda p: p.day):
+        plan = _month_plan(rng, money, month_start, first=offset == 0)
+        this_month = [p for p in plan if not p.next_month] + carried
+        carried = [p for p in plan if p.next_month]
+        for planned in sorted(this_month, key=lambda p: p.day):
             date = month_start.replace(day=planned.day)
             if date > today:
                 continue
