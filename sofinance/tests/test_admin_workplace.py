@@ -356,7 +356,7 @@ def test_report_pages_offer_export_jobs_once_an_exporter_is_registered(two):
 
 
 def test_the_audit_trail_shows_the_current_companys_events_to_roles_that_read_it(two):
-    alpha, beta = two
+    alpha, _ = two
     _, auditor = staff((alpha, Role.AUDITOR))
     _, viewer = staff((alpha, Role.VIEWER))
 
