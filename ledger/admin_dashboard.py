@@ -8,7 +8,6 @@ by static/sofinance/dashboard.js.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.db.models import Count, Q
@@ -21,6 +20,7 @@ from ledger import reports
 from ledger.demo import add_months
 from ledger.models import AccountingPeriod, EntryStatus, JournalEntry, PeriodStatus
 from sofinance import dashboard
+from sofinance.admin import admin_can
 from sofinance.display import display_amount
 from sofinance.permissions import Action
 
@@ -138,12 +138,10 @@ def close_context(request: HttpRequest, company: Company) -> dict[str, Any]:
         "open_before": counts["open_before"],
         "last_closed": last_closed,
         "periods_url": reverse("admin:ledger_accountingperiod_changelist"),
+        "generate_url": reverse("admin:ledger_accountingperiod_generate"),
+        "may_manage": admin_can(request, company.pk, Action.PERIODS_MANAGE),
         "today": today,
     }
-
-
-def previous_month_end(day: datetime.date) -> datetime.date:
-    return day.replace(day=1) - datetime.timedelta(days=1)
 
 
 def register_panels() -> None:

@@ -371,3 +371,45 @@ def test_a_clerk_drafts_but_cannot_post(browser):
     assert "403" in browser.driver.title or "Forbidden" in browser.find("body").text
     draft.refresh_from_db()
     assert draft.status == EntryStatus.DRAFT
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def test_start_an_export_from_a_report_and_see_it_finish(browser, settings):
+    # given the jobs app's exporter (here a stand-in answering as DESIGN.md's export resource)
+    from sofinance import report_pages
+    from tests.browser import urls_exports
+
+    settings.ROOT_URLCONF = "tests.browser.urls_exports"
+    urls_exports.EXPORTS.clear()
+    report_pages.register_export_starter(
+        report_pages.ExportStarter(create_url=lambda company_id: f"/api/v1/companies/{company_id}/exports")
+    )
+    try:
+        company = books()
+        staff("ann", a=(company, Role.ACCOUNTANT))
+        browser.login("ann", PASSWORD)
+
+        # when she asks for the trial balance as XLSX
+        browser.go("/admin/accounts/account/reports/trial-balance/?as_of=2026-01-31")
+        browser.click("#export-xlsx")
+
+        # then the page follows the job to its end and offers the file
+        browser.wait_text("#export-progress .export-status", "done")
+        link = browser.find("#export-progress .export-download")
+        assert link.is_displayed()
+        assert link.get_attribute("href").endswith("/media/exports/1.xlsx")
+        assert browser.find("#export-progress progress").get_attribute("value") == "100"
+        assert "1,234 rows" in browser.text("#export-progress .export-status")
+        (export,) = urls_exports.EXPORTS.values()
+        assert (export["kind"], export["format"], export["as_of"], export["company"], export["user"]) == (
+            "trial_balance",
+            "xlsx",
+            "2026-01-31",
+            company.pk,
+            "ann",
+        )
+        assert_clean(browser)
+    finally:
+        report_pages.unregister_export_starter()
