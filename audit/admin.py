@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.apps import apps
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.models import AuditChainHead, AuditEvent
@@ -171,6 +173,8 @@ def _shown(name: str, label: str):
         value = getattr(obj, name)
         if name == "object_type":
             return f"{readable_type(value)} ({value})" if value else ""
+        if isinstance(value, datetime.datetime):
+            return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
         if isinstance(value, dict | list):
             return format_html(
                 "<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)

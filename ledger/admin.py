@@ -67,6 +67,7 @@ from sofinance.admin import (
     adopt,
     date_widget,
 )
+from sofinance.admin_links import documents_of_entries
 from sofinance.admin_menu import Section
 from sofinance.admin_site import may_in_current_company
 from sofinance.company_context import current_company
@@ -536,6 +537,7 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
                         "date",
                         "description",
                         "reference",
+                        "document",
                         ("total_debit", "total_credit"),
                     ]
                 },
@@ -560,6 +562,7 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
             "number_explained",
             "status",
             "source",
+            "document",
             "total_debit",
             "total_credit",
             "created_by",
@@ -594,6 +597,12 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
     @admin.display(description="entry", ordering="sequence")
     def entry(self, obj: JournalEntry) -> str:
         return str(obj)
+
+    @admin.display(description="document")
+    def document(self, obj: JournalEntry) -> str:
+        """The invoice, credit note or payment that posted the entry (sofinance.admin_links)."""
+        link = documents_of_entries([obj.pk]).get(obj.pk)
+        return format_html('<a href="{}" id="entry-document">{}</a>', link.url, link.label) if link else "—"
 
     @admin.display(description="number")
     def number_explained(self, obj: JournalEntry) -> str:

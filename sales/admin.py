@@ -54,9 +54,10 @@ from sofinance.admin import (
     adopt,
 )
 from sofinance.admin_menu import Section
+from sofinance.display import display_amount as format_amount
 from sofinance.errors import APIError
 from sofinance.errors import PermissionDenied as RoleDenied
-from sofinance.money import currency_exponent, format_amount
+from sofinance.money import currency_exponent
 from sofinance.permissions import Action
 
 

@@ -76,6 +76,16 @@ class CompanyScopedAdmin(admin.ModelAdmin):
     def company_id_of(self, obj: Any) -> int | None:
         return getattr(obj, f"{self.company_field}_id", None)
 
+    def get_list_display(self, request):
+        # Every row is the current company's: a company column would only repeat the header.
+        return [name for name in super().get_list_display(request) if name != self.company_field]
+
+    def get_list_filter(self, request):
+        def names(spec) -> str:
+            return spec[0] if isinstance(spec, tuple | list) else spec
+
+        return [spec for spec in super().get_list_filter(request) if names(spec) != self.company_field]
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         allowed = admin_companies(request, self.view_action)
