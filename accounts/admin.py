@@ -6,10 +6,15 @@ pages); the admin building blocks every app uses are in `sofinance.admin`.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import Company, Membership, User
+from accounts.models import MONTHS, Company, Membership, User
+from sofinance import admin_menu
+from sofinance.admin import CompanyScopedAdmin, admin_can, admin_roles
+from sofinance.admin_menu import Section
+from sofinance.permissions import Action, role_can
 
 # --------------------------------------------------------------------------- users, companies
 
@@ -25,17 +30,88 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class CompanyForm(forms.ModelForm):
+    currency = forms.CharField(label="Functional currency", max_length=3)
+    fiscal_year_start = forms.TypedChoiceField(
+        label="Fiscal year starts in", choices=MONTHS, coerce=int, initial=1
+    )
+
+    class Meta:
+        model = Company
+        fields = ["name", "currency", "fiscal_year_start"]
+
+
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
+    """Superusers manage every company and its members; a member sees their own companies and
+    changes one only when their role there allows it (company.change)."""
+
     audit_company_field = "pk"  # admin changes to a company land in its own audit chain
-    list_display = ["id", "name", "currency", "fiscal_year_start", "created_at"]
+    form = CompanyForm
+    list_display = ["name", "currency_shown", "fiscal_year_starts", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline]
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk__in=admin_roles(request).keys())
+
+    def get_inlines(self, request, obj):
+        return self.inlines if request.user.is_superuser else []
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return True
+        if obj is None:
+            return any(role_can(role, Action.COMPANY_CHANGE) for role in admin_roles(request).values())
+        return admin_can(request, obj.pk, Action.COMPANY_CHANGE)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or (
+            bool(admin_roles(request)) if obj is None else obj.pk in admin_roles(request)
+        )
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.display(description="functional currency", ordering="currency")
+    def currency_shown(self, obj: Company) -> str:
+        return obj.currency
+
+    @admin.display(description="fiscal year starts in", ordering="fiscal_year_start")
+    def fiscal_year_starts(self, obj: Company) -> str:
+        return dict(MONTHS)[obj.fiscal_year_start]
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(CompanyScopedAdmin):
+    """The members of the current company, for roles that may see them (members.view); only
+    superusers change memberships here (company admins invite and manage members in the API)."""
+
+    view_action = Action.MEMBERS_VIEW
     list_display = ["user", "company", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "company__name"]
     autocomplete_fields = ["user", "company"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+admin_menu.place_model("accounts.company", section=Section.SETTINGS, order=10, title="Company")
+admin_menu.place_model("accounts.membership", section=Section.SETTINGS, order=20, title="Members")
+admin_menu.place_model("accounts.user", section=Section.SETTINGS, order=50, title="Users")

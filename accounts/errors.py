@@ -77,3 +77,7 @@ class RefreshTokenReused(RefreshTokenRefused):
     default_message = (
         "The refresh token was already used: every token of this login has been revoked; log in again."
     )
+
+
+class NotAMember(PermissionDenied):
+    default_message = "You are not a member of this company."

@@ -27,6 +27,12 @@ class User(AbstractUser):
         return self.username
 
 
+MONTHS = [
+    (1, "January"), (2, "February"), (3, "March"), (4, "April"), (5, "May"), (6, "June"),
+    (7, "July"), (8, "August"), (9, "September"), (10, "October"), (11, "November"), (12, "December"),
+]  # fmt: skip
+
+
 class Company(models.Model):
     """The owner of a set of books, kept in one functional currency."""
 
@@ -67,6 +73,27 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.company} ({self.role})"
+
+
+class UserPreference(models.Model):
+    """What a user chose in the admin and wants kept between sessions: the company they work in."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="preference")
+    company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="current company",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "user preference"
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"
 
 
 class AccountType(models.TextChoices):

@@ -33,6 +33,7 @@ from accounts.models import (
     Membership,
     RefreshToken,
     User,
+    UserPreference,
 )
 from audit.changes import diff, snapshot
 from audit.models import AuditAction
@@ -241,6 +242,28 @@ def company_update(*, company: Company, by: User, **fields: Any) -> Company:
             company.save()
             audit_record(action="update", company=company, obj=company, actor=by, changes=changes)
     return company
+
+
+def preferred_company_set(*, user: User, company: Company) -> UserPreference:
+    """Remember the company `user` works in (the admin opens in it next time). Only a company
+    where the user is a member, or any company for a superuser; unchanged choices write nothing."""
+    if not user.is_superuser and not Membership.objects.filter(user=user, company=company).exists():
+        raise errors.NotAMember("You are not a member of this company.")
+    with transaction.atomic():
+        preference, _ = UserPreference.objects.select_for_update().get_or_create(user=user)
+        if preference.company_id == company.pk:
+            return preference
+        before = preference.company_id
+        preference.company = company
+        preference.save(update_fields=["company", "updated_at"])
+        audit_record(
+            action="update",
+            company=None,
+            obj=preference,
+            actor=user,
+            changes={"company": {"before": before, "after": company.pk}},
+        )
+    return preference
 
 
 # --------------------------------------------------------------------------- memberships

@@ -21,13 +21,15 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import DecimalField, Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.views.decorators.http import require_POST
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import Account
 from accounts.services import ACCOUNT_FIELDS, account_create, account_delete, account_update
+from ledger.admin_close import ClosePages
+from ledger.admin_dashboard import register_panels as register_dashboard_panels
 from ledger.admin_reports import ReportPages
 from ledger.balance_queries import AccountTotals
 from ledger.models import (
@@ -37,8 +39,9 @@ from ledger.models import (
     FiscalYearClose,
     JournalEntry,
     JournalLine,
+    PeriodStatus,
 )
-from ledger.selectors import account_balances_rolled_up
+from ledger.selectors import account_balances_rolled_up, period_blocking
 from ledger.services import (
     build_lines,
     check_balanced,
@@ -54,6 +57,7 @@ from ledger.services import (
     period_lock,
     period_reopen,
 )
+from sofinance import admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
     ServiceAdmin,
@@ -61,23 +65,24 @@ from sofinance.admin import (
     admin_can,
     admin_companies,
     adopt,
+    date_widget,
 )
+from sofinance.admin_links import documents_of_entries
+from sofinance.admin_menu import Section
+from sofinance.admin_site import may_in_current_company
+from sofinance.company_context import current_company
+from sofinance.display import display_amount, display_rate, display_side
 from sofinance.errors import APIError
 from sofinance.errors import PermissionDenied as RoleDenied
-from sofinance.money import MoneySum, format_amount, quantize
+from sofinance.money import MoneySum, currency_exponent, quantize
 from sofinance.permissions import Action
 
 ZERO = Decimal(0)
 
 
 def balance_text(totals: AccountTotals | None, currency: str) -> str:
-    """A balance as accountants read it: "1250.00 Dr", "300.00 Cr" or "0.00"."""
-    balance = totals.balance if totals is not None else ZERO
-    if balance > 0:
-        return f"{format_amount(balance, currency)} Dr"
-    if balance < 0:
-        return f"{format_amount(-balance, currency)} Cr"
-    return format_amount(ZERO, currency)
+    """A balance as accountants read it: "1,250.00 Dr", "300.00 Cr" or "0.00"."""
+    return display_side(totals.balance if totals is not None else ZERO, currency)
 
 
 # --------------------------------------------------------------------------- chart with balances
@@ -313,13 +318,20 @@ admin.site.register(Account, AccountBalanceAdmin)
 class JournalLineForm(ServiceModelForm):
     """One line as typed: a debit or a credit, optionally a currency and a rate (else stored/1)."""
 
-    debit = forms.DecimalField(required=False)
-    credit = forms.DecimalField(required=False)
+    debit = forms.DecimalField(required=False, label="Debit")
+    credit = forms.DecimalField(required=False, label="Credit")
     currency = forms.CharField(
-        required=False, max_length=3, help_text="Blank: the account's or the company's currency."
+        required=False,
+        max_length=3,
+        label="Currency",
+        help_text="Blank: the account's or the company's currency.",
+        widget=forms.TextInput(attrs={"placeholder": "auto", "size": 4}),
     )
     fx_rate = forms.DecimalField(
-        required=False, help_text="Foreign currency only; blank: the stored rate for the date."
+        required=False,
+        label="FX rate",
+        help_text="Foreign currency only; blank: the stored rate for the date.",
+        widget=forms.NumberInput(attrs={"placeholder": "stored", "step": "any"}),
     )
 
     class Meta:
@@ -390,7 +402,7 @@ class JournalLineFormSet(forms.BaseInlineFormSet):
 def _entry_writable(request: HttpRequest, entry: JournalEntry | None) -> bool:
     if entry is None:
         allowed = admin_companies(request, Action.JOURNAL_DRAFT)
-        return request.user.has_perm("ledger.add_journalentry") and (allowed is None or bool(allowed))
+        return request.user.has_perm("ledger.add_journalentry") and bool(allowed)
     return (
         entry.status == EntryStatus.DRAFT
         and request.user.has_perm("ledger.change_journalentry")
@@ -403,6 +415,9 @@ class JournalLineInline(admin.TabularInline):
     form = JournalLineForm
     formset = JournalLineFormSet
     fk_name = "entry"
+    template = "admin/ledger/journalentry/lines_tabular.html"
+    verbose_name = "line"
+    verbose_name_plural = "lines"
     autocomplete_fields = ["account"]
     ordering = ["line_no"]
     draft_fields = ["account", "debit", "credit", "currency", "fx_rate", "description", "base_amount_shown"]
@@ -435,7 +450,7 @@ class JournalLineInline(admin.TabularInline):
         if db_field.name == "account":
             allowed = admin_companies(request, Action.JOURNAL_DRAFT)
             queryset = Account.objects.select_related("company").order_by("company_id", "path")
-            kwargs["queryset"] = queryset if allowed is None else queryset.filter(company_id__in=allowed)
+            kwargs["queryset"] = queryset.filter(company_id__in=allowed)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     # Lines follow their entry: editable while it is a draft the user may change, else shown only.
@@ -455,21 +470,21 @@ class JournalLineInline(admin.TabularInline):
 
     @admin.display(description="debit")
     def debit_shown(self, line: JournalLine) -> str:
-        return format_amount(line.debit, line.currency) if line.debit else ""
+        return display_amount(line.debit, line.currency) if line.debit else ""
 
     @admin.display(description="credit")
     def credit_shown(self, line: JournalLine) -> str:
-        return format_amount(line.credit, line.currency) if line.credit else ""
+        return display_amount(line.credit, line.currency) if line.credit else ""
 
-    @admin.display(description="fx rate")
+    @admin.display(description="FX rate")
     def fx_rate_shown(self, line: JournalLine) -> str:
-        return format(line.fx_rate.normalize(), "f")
+        return display_rate(line.fx_rate)
 
-    @admin.display(description="base amount")
+    @admin.display(description="in functional currency")
     def base_amount_shown(self, line: JournalLine) -> str:
         if line.pk is None:
             return ""
-        return format_amount(line.base_amount, line.company.currency)
+        return display_amount(line.base_amount, line.company.currency)
 
 
 class JournalEntryForm(ServiceModelForm):
@@ -516,12 +531,13 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
                 {
                     "fields": [
                         "company",
-                        "number",
+                        "number_explained",
                         "status",
                         "source",
                         "date",
                         "description",
                         "reference",
+                        "document",
                         ("total_debit", "total_credit"),
                     ]
                 },
@@ -543,9 +559,10 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
             return []
         return [
             "company",
-            "number",
+            "number_explained",
             "status",
             "source",
+            "document",
             "total_debit",
             "total_credit",
             "created_by",
@@ -569,11 +586,11 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
 
     def has_post_permission(self, request):
         allowed = admin_companies(request, Action.JOURNAL_POST)
-        return request.user.has_perm("ledger.change_journalentry") and (allowed is None or bool(allowed))
+        return request.user.has_perm("ledger.change_journalentry") and bool(allowed)
 
     def has_reverse_permission(self, request):
         allowed = admin_companies(request, Action.JOURNAL_REVERSE)
-        return request.user.has_perm("ledger.change_journalentry") and (allowed is None or bool(allowed))
+        return request.user.has_perm("ledger.change_journalentry") and bool(allowed)
 
     # ----- display
 
@@ -581,16 +598,32 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
     def entry(self, obj: JournalEntry) -> str:
         return str(obj)
 
+    @admin.display(description="document")
+    def document(self, obj: JournalEntry) -> str:
+        """The invoice, credit note or payment that posted the entry (sofinance.admin_links)."""
+        link = documents_of_entries([obj.pk]).get(obj.pk)
+        return format_html('<a href="{}" id="entry-document">{}</a>', link.url, link.label) if link else "—"
+
+    @admin.display(description="number")
+    def number_explained(self, obj: JournalEntry) -> str:
+        """Why a draft and its posted entry carry two numbers."""
+        if obj.number:
+            return f"{obj.number} (entered as draft #{obj.pk}; numbers are given in order when entries are posted)"
+        return (
+            f"Draft #{obj.pk}: a working reference. The entry gets its number, the next of the "
+            f"company's gapless JE-{obj.date:%Y}-… sequence, when it is posted."
+        )
+
     @admin.display(description="total")
     def total(self, obj: JournalEntry) -> str:
-        return format_amount(getattr(obj, "admin_total", None) or ZERO, obj.company.currency)
+        return display_amount(getattr(obj, "admin_total", None) or ZERO, obj.company.currency)
 
     def _side_total(self, obj: JournalEntry, debit: bool) -> str:
         amounts = [ln.base_amount for ln in obj.lines.all()]
         total = (
             sum((a for a in amounts if a > 0), ZERO) if debit else -sum((a for a in amounts if a < 0), ZERO)
         )
-        return format_amount(total, obj.company.currency)
+        return display_amount(total, obj.company.currency)
 
     @admin.display(description="total debit")
     def total_debit(self, obj: JournalEntry) -> str:
@@ -690,12 +723,12 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
         return [
             path(
                 "<path:object_id>/post/",
-                self.admin_site.admin_view(require_POST(self.post_view)),
+                self.admin_site.admin_view(self.post_view),
                 name="{}_{}_post".format(*info),
             ),
             path(
                 "<path:object_id>/reverse/",
-                self.admin_site.admin_view(require_POST(self.reverse_view)),
+                self.admin_site.admin_view(self.reverse_view),
                 name="{}_{}_reverse".format(*info),
             ),
             *super().get_urls(),
@@ -719,14 +752,78 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
             )
             context["can_post_entry"] &= self.has_post_permission(request)
             context["can_reverse_entry"] &= self.has_reverse_permission(request)
+        company = obj.company if obj is not None else current_company(request)
+        if company is not None:
+            # What the running totals need: the functional currency and the places of each currency.
+            context["entry_totals"] = {
+                "currency": company.currency,
+                "places": {code: currency_exponent(code) for code in self.line_currencies(company)},
+            }
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    @staticmethod
+    def line_currencies(company) -> set[str]:
+        currencies = set(
+            Account.objects.filter(company=company).exclude(currency="").values_list("currency", flat=True)
+        )
+        return {company.currency, *currencies}
+
+    def entry_lines_shown(self, entry: JournalEntry, *, swapped: bool = False) -> list[dict[str, str]]:
+        """The entry's lines as a confirmation page lists them (sides swapped for a reversal)."""
+        currency = entry.company.currency
+        shown = []
+        for line in entry.lines.select_related("account").order_by("line_no"):
+            base = -line.base_amount if swapped else line.base_amount
+            shown.append(
+                {
+                    "account": f"{line.account.code} {line.account.name}",
+                    "description": line.description,
+                    "debit": display_amount(base, currency) if base > 0 else "",
+                    "credit": display_amount(-base, currency) if base < 0 else "",
+                }
+            )
+        return shown
+
+    def confirmation(self, request, entry: JournalEntry, *, template: str, title: str, **extra):
+        lines = self.entry_lines_shown(entry, swapped=extra.get("swapped", False))
+        debit = sum((ln.base_amount for ln in entry.lines.all() if ln.base_amount > 0), ZERO)
+        credit = -sum((ln.base_amount for ln in entry.lines.all() if ln.base_amount < 0), ZERO)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "original": entry,
+            "entry": entry,
+            "lines": lines,
+            "total_debit": display_amount(debit, entry.company.currency),
+            "total_credit": display_amount(credit, entry.company.currency),
+            "difference": display_amount(debit - credit, entry.company.currency),
+            "balanced": debit == credit,
+            "currency": entry.company.currency,
+            "change_url": self._change_url(entry.pk),
+            **extra,
+        }
+        return TemplateResponse(request, template, context)
+
     def post_view(self, request, object_id):
+        """GET: what posting will do (number, period, totals); POST: post through the service."""
         entry = self._entry_for(request, object_id)
         if not (
             self.has_post_permission(request) and admin_can(request, entry.company_id, Action.JOURNAL_POST)
         ):
             raise PermissionDenied
+        if request.method != "POST":
+            if entry.status != EntryStatus.DRAFT:
+                self.message_user(request, f"{entry} is already posted.", messages.WARNING)
+                return HttpResponseRedirect(self._change_url(entry.pk))
+            blocking = period_blocking(company=entry.company, on=entry.date)
+            return self.confirmation(
+                request,
+                entry,
+                template="admin/ledger/journalentry/post_confirm.html",
+                title=f"Post {entry}?",
+                blocking_period=blocking,
+            )
         try:
             posted = journal_entry_post(entry=entry, posted_by=request.user)
         except APIError as exc:
@@ -736,12 +833,32 @@ class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
         return HttpResponseRedirect(self._change_url(entry.pk))
 
     def reverse_view(self, request, object_id):
+        """GET: the reversal that will be posted (date, swapped lines); POST: reverse it."""
         entry = self._entry_for(request, object_id)
         if not (
             self.has_reverse_permission(request)
             and admin_can(request, entry.company_id, Action.JOURNAL_REVERSE)
         ):
             raise PermissionDenied
+        if request.method != "POST":
+            if not entry.is_posted or entry.reversed_by_id is not None:
+                self.message_user(request, f"{entry} cannot be reversed.", messages.WARNING)
+                return HttpResponseRedirect(self._change_url(entry.pk))
+            raw = (request.GET.get("reversal_date") or "").strip()
+            try:
+                chosen = datetime.date.fromisoformat(raw) if raw else entry.date
+            except ValueError:
+                chosen = entry.date
+            return self.confirmation(
+                request,
+                entry,
+                template="admin/ledger/journalentry/reverse_confirm.html",
+                title=f"Reverse {entry}?",
+                swapped=True,
+                reversal_date=chosen,
+                blocking_period=period_blocking(company=entry.company, on=chosen),
+                date_widget=date_widget().render("reversal_date", chosen, attrs={"id": "id_reversal_date"}),
+            )
         raw_date = (request.POST.get("reversal_date") or "").strip()
         try:
             date = datetime.date.fromisoformat(raw_date) if raw_date else None
@@ -821,19 +938,52 @@ class PeriodActionForm(admin.helpers.ActionForm):
 class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
     """Periods are created, closed, reopened and locked only through the ledger's period services.
 
-    Add and change are off (one call makes a fiscal year's months: POST .../periods/generate);
-    the actions close, reopen (with a reason) and lock, each reporting the service's answer.
+    Add and change are off: a fiscal year's months are generated in one step, and each period's
+    row links its next step (close, reopen with a reason, lock), each a confirmation page saying
+    what it will do (ledger.admin_close), as are closing and reopening the fiscal year. The bulk
+    actions do the same for several periods at once, each reporting the service's answer.
     """
 
     view_action = Action.PERIODS_VIEW
     manage_action = Action.PERIODS_MANAGE
     action_form = PeriodActionForm
     actions = ["close_periods", "reopen_periods", "lock_periods"]
-    list_display = ["company", "name", "start_date", "end_date", "status", "closed_at", "closed_by"]
-    list_filter = [("company", admin.RelatedOnlyFieldListFilter), "status"]
+    list_display = ["name", "start_date", "end_date", "status", "closed_at", "closed_by", "next_steps"]
+    list_filter = ["status"]
     list_select_related = ["company", "closed_by"]
     date_hierarchy = "start_date"
     ordering = ["company", "start_date"]
+    change_list_template = "admin/ledger/accountingperiod/change_list.html"
+
+    def get_urls(self):
+        return [*ClosePages(self.admin_site, self).urls(), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"can_manage_periods": self.has_manage_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="")
+    def next_steps(self, obj: AccountingPeriod) -> str:
+        if not admin_can(self._request, obj.company_id, Action.PERIODS_MANAGE):
+            return ""
+        steps = {
+            PeriodStatus.OPEN: [("close", "Close…"), ("lock", "Lock…")],
+            PeriodStatus.CLOSED: [("reopen", "Reopen…"), ("lock", "Lock…")],
+            PeriodStatus.LOCKED: [],
+        }[obj.status]
+        return format_html_join(
+            " ",
+            '<a href="{}" class="button period-step" id="{}-{}">{}</a>',
+            (
+                (reverse(f"admin:ledger_accountingperiod_{step}", args=[obj.pk]), step, obj.pk, label)
+                for step, label in steps
+            ),
+        )
+
+    def get_changelist_instance(self, request):
+        self._request = request  # next_steps checks the role of the user who is looking
+        return super().get_changelist_instance(request)
+
     readonly_fields = ["company", "name", "start_date", "end_date", "status", "closed_at", "closed_by"]
 
     def has_add_permission(self, request):
@@ -847,7 +997,7 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
 
     def has_manage_permission(self, request):
         allowed = admin_companies(request, Action.PERIODS_MANAGE)
-        return request.user.has_perm("ledger.view_accountingperiod") and (allowed is None or bool(allowed))
+        return request.user.has_perm("ledger.view_accountingperiod") and bool(allowed)
 
     def _checked(self, request, period: AccountingPeriod) -> AccountingPeriod:
         if not admin_can(request, period.company_id, Action.PERIODS_MANAGE):
@@ -885,11 +1035,10 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
 
 @admin.register(FiscalYearClose)
 class FiscalYearCloseAdmin(CompanyScopedAdmin):
-    """Closed fiscal years and their closing entries (closing and reopening: the API)."""
+    """Closed fiscal years and their closing entries (closing and reopening: ledger.admin_close)."""
 
     view_action = Action.PERIODS_VIEW
     list_display = [
-        "company",
         "start_date",
         "end_date",
         "closing_entry",
@@ -897,7 +1046,6 @@ class FiscalYearCloseAdmin(CompanyScopedAdmin):
         "closed_by",
         "reopened_at",
     ]
-    list_filter = [("company", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["company", "closing_entry", "closed_by"]
     readonly_fields = list_display
 
@@ -909,3 +1057,29 @@ class FiscalYearCloseAdmin(CompanyScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --------------------------------------------------------------------------- menu and dashboard
+
+admin_menu.place_model("accounts.account", section=Section.LEDGER, order=10, title="Chart of accounts")
+admin_menu.place_model("ledger.journalentry", section=Section.LEDGER, order=20, title="Journal entries")
+admin_menu.place_model("ledger.exchangerate", section=Section.LEDGER, order=30, title="Exchange rates")
+admin_menu.place_model("ledger.accountingperiod", section=Section.CLOSE, order=10, title="Accounting periods")
+admin_menu.place_model("ledger.fiscalyearclose", section=Section.CLOSE, order=40, title="Closed fiscal years")
+admin_menu.place_link(
+    section=Section.CLOSE,
+    key="generate-periods",
+    title="Generate a fiscal year's periods",
+    url_name="admin:ledger_accountingperiod_generate",
+    order=20,
+    visible=may_in_current_company(Action.PERIODS_MANAGE),
+)
+admin_menu.place_link(
+    section=Section.CLOSE,
+    key="close-year",
+    title="Close a fiscal year",
+    url_name="admin:ledger_accountingperiod_close_year",
+    order=30,
+    visible=may_in_current_company(Action.PERIODS_MANAGE),
+)
+register_dashboard_panels()

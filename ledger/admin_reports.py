@@ -9,15 +9,18 @@ model made only to get an admin entry would add a migration and a meaningless pe
 The admin index and the ledger app index link here (templates/admin/index.html), and an account's
 change page links to its statement (templates/admin/accounts/account/change_form.html).
 
-Who may read what: a staff user reads the reports of the companies where their role allows
-`reports.view` (superusers: every company), the rule the report API applies to members. The
-company selector lists only those; any other company is a 404, exactly like a company that does
-not exist, and a user who may read no company's reports gets 403.
+Who may read what: every page reports on the company the user works in (the header's company
+switcher: sofinance.company_context) when their role there allows `reports.view` (superusers:
+always), else 403. A link naming another of the user's companies (`?company=<id>`) offers to
+switch to it; any other company is a 404, exactly like a company that does not exist.
 
 Thin: each page parses its query with a GET form (so every report is a link that can be kept),
-calls one selector of `ledger.reports`, formats amounts with `format_amount` at the company's (or
-the account's) currency, and renders. The only queries of its own are the scoped look-ups of the
-companies and of the statement's account.
+calls one selector of `ledger.reports`, formats amounts for people (sofinance.display: thousands
+separators, negatives in parentheses) at the company's (or the account's) currency, and renders.
+Rows drill down: a trial balance, balance sheet or income statement row opens the account's
+general ledger, and a general ledger line its entry and the document that posted it
+(sofinance.admin_links). Each page is registered in sofinance.report_pages (the Reports menu and
+index) and offers the export job of its kind when an exporter is registered (the jobs app).
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.admin import AdminSite
-from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
@@ -44,8 +46,12 @@ from ledger import reports
 from ledger.calendar import fiscal_year_bounds, fiscal_year_of
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from ledger.reports import LedgerCursor
-from sofinance.admin import admin_companies, admin_roles
-from sofinance.money import format_amount
+from sofinance import admin_menu, report_pages
+from sofinance.admin import admin_roles, date_widget, report_company
+from sofinance.admin_links import DocumentLink, documents_of_entries
+from sofinance.admin_menu import Section
+from sofinance.admin_site import may_in_current_company
+from sofinance.display import display_amount
 from sofinance.permissions import Action, role_can
 
 MIN_DATE, MAX_DATE = FIRST_BOOK_DATE, LAST_BOOK_DATE  # the dates the books accept
@@ -54,27 +60,54 @@ GL_MAX_PAGE_SIZE = 500  # as the report API's MAX_GL_PAGE
 TEMPLATES = "admin/ledger/reports"
 
 
-@dataclass(frozen=True)
-class ReportLink:
-    url_name: str
-    title: str
-    description: str
-
-
-REPORTS = [
-    ReportLink("ledger_reports_trial_balance", "Trial balance", "Every account's balance as of a date."),
-    ReportLink(
-        "ledger_reports_balance_sheet",
-        "Balance sheet",
-        "Assets, liabilities and equity as of a date, with current earnings.",
+LEDGER_REPORTS = [
+    report_pages.ReportPage(
+        key="trial_balance",
+        title="Trial balance",
+        description="Every account's balance as of a date.",
+        url_name="admin:ledger_reports_trial_balance",
+        group="Ledger",
+        order=10,
+        export_kind="trial_balance",
     ),
-    ReportLink("ledger_reports_income_statement", "Income statement", "Income and expenses over a range."),
-    ReportLink(
-        "ledger_reports_general_ledger",
-        "General ledger",
-        "One account's lines over a range: opening, running and closing balances.",
+    report_pages.ReportPage(
+        key="balance_sheet",
+        title="Balance sheet",
+        description="Assets, liabilities and equity as of a date, with current earnings.",
+        url_name="admin:ledger_reports_balance_sheet",
+        group="Ledger",
+        order=20,
+        export_kind="balance_sheet",
+    ),
+    report_pages.ReportPage(
+        key="income_statement",
+        title="Income statement",
+        description="Income and expenses over a range, beside the previous period or year.",
+        url_name="admin:ledger_reports_income_statement",
+        group="Ledger",
+        order=30,
+        export_kind="income_statement",
+    ),
+    report_pages.ReportPage(
+        key="general_ledger",
+        title="General ledger",
+        description="One account's lines over a range: opening, running and closing balances.",
+        url_name="admin:ledger_reports_general_ledger",
+        group="Ledger",
+        order=40,
+        export_kind="general_ledger",
     ),
 ]
+for _page in LEDGER_REPORTS:
+    report_pages.register(_page)
+    admin_menu.place_link(
+        section=Section.REPORTS,
+        key=f"report-{_page.key}",
+        title=_page.title,
+        url_name=_page.url_name,
+        order=_page.order,
+        visible=may_in_current_company(_page.action),
+    )
 
 
 # --------------------------------------------------------------------------- query forms
@@ -86,7 +119,7 @@ def _date_field(label: str) -> forms.DateField:
     return forms.DateField(
         label=label,
         input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=date_widget(),
         validators=[
             MinValueValidator(MIN_DATE, message=_DATE_RANGE_MESSAGE),
             MaxValueValidator(MAX_DATE, message=_DATE_RANGE_MESSAGE),
@@ -95,18 +128,11 @@ def _date_field(label: str) -> forms.DateField:
 
 
 class ReportForm(forms.Form):
-    """The company selector every report starts with: only the companies the user may read.
+    """A report's query; the company is the current one (resolved before the form is built)."""
 
-    The company itself is resolved (or refused) before the form is built; the field is there
-    to render the choice and to carry it to the next request.
-    """
-
-    company = forms.TypedChoiceField(coerce=int, label="Company")
-
-    def __init__(self, *args: Any, companies: list[Company], company: Company, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.company = company
-        self.fields["company"].choices = [(c.pk, c.name) for c in companies]
 
 
 class TrialBalanceForm(ReportForm):
@@ -130,8 +156,15 @@ class RangeForm(ReportForm):
         return cleaned
 
 
+COMPARE_CHOICES = [
+    ("", "No comparison"),
+    ("previous_period", "Previous period"),
+    ("previous_year", "Same period last year"),
+]
+
+
 class IncomeStatementForm(RangeForm):
-    pass
+    compare = forms.ChoiceField(choices=COMPARE_CHOICES, required=False, label="Compare with")
 
 
 class PostableAccountChoice(forms.ModelChoiceField):
@@ -145,7 +178,7 @@ class GeneralLedgerForm(RangeForm):
     The page cursor is not a field: changing the account or the dates starts again at page one.
     """
 
-    field_order = ["company", "account", "date_from", "date_to", "page_size"]
+    field_order = ["account", "date_from", "date_to", "page_size"]
     account = PostableAccountChoice(
         queryset=Account.objects.none(),
         label="Account",
@@ -183,6 +216,7 @@ class TrialBalanceLine:
     credit: str
     balance: str
     balance_in_currency: str  # "490.00 EUR" for an account kept in a foreign currency, else ""
+    url: str  # the account's general ledger over the fiscal year to the date
 
 
 @dataclass(frozen=True)
@@ -193,6 +227,8 @@ class StatementLine:
     indent: str
     is_leaf: bool
     balance: str
+    url: str | None = None  # postable accounts: their general ledger over the report's range
+    compared: str | None = None  # the comparative column, when there is one
 
 
 @dataclass(frozen=True)
@@ -201,6 +237,7 @@ class StatementSectionShown:
     key: str
     lines: list[StatementLine]
     total: str
+    compared_total: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +245,7 @@ class LedgerLineShown:
     date: datetime.date
     number: str
     entry_url: str | None
+    document: DocumentLink | None
     reference: str
     description: str
     debit: str
@@ -218,14 +256,28 @@ class LedgerLineShown:
 
 
 def _money(currency: str) -> Callable[[Decimal | None], str]:
-    return lambda amount: format_amount(amount, currency)
+    return lambda amount: display_amount(amount or Decimal(0), currency)
 
 
 def _own(amount: Decimal | None, currency: str | None) -> str:
-    return f"{format_amount(amount, currency)} {currency}" if currency and amount is not None else ""
+    return f"{display_amount(amount, currency)} {currency}" if currency and amount is not None else ""
 
 
-def _section(title: str, key: str, section: reports.StatementSection, currency: str) -> StatementSectionShown:
+def ledger_url(account_id: int, date_from: datetime.date, date_to: datetime.date) -> str:
+    """The general ledger of one account over a range: where a report row drills down to."""
+    query = urlencode(
+        {"account": account_id, "date_from": date_from.isoformat(), "date_to": date_to.isoformat()}
+    )
+    return f"{reverse('admin:ledger_reports_general_ledger')}?{query}"
+
+
+def _section(
+    title: str,
+    key: str,
+    section: reports.StatementSection,
+    currency: str,
+    drill: Callable[[int], str],
+) -> StatementSectionShown:
     money = _money(currency)
     return StatementSectionShown(
         title=title,
@@ -238,10 +290,36 @@ def _section(title: str, key: str, section: reports.StatementSection, currency: 
                 indent=_indent(row.account.depth),
                 is_leaf=row.is_leaf,
                 balance=money(row.balance),
+                url=drill(row.account.id) if row.is_leaf else None,
             )
             for row in section.rows
         ],
         total=money(section.total),
+    )
+
+
+def _compared_section(
+    title: str, key: str, section: reports.ComparedSection, currency: str, drill: Callable[[int], str]
+) -> StatementSectionShown:
+    money = _money(currency)
+    return StatementSectionShown(
+        title=title,
+        key=key,
+        lines=[
+            StatementLine(
+                code=row.account.code,
+                name=row.account.name,
+                depth=row.account.depth,
+                indent=_indent(row.account.depth),
+                is_leaf=row.is_leaf,
+                balance=money(row.balance),
+                url=drill(row.account.id) if row.is_leaf else None,
+                compared=money(row.compared),
+            )
+            for row in section.rows
+        ],
+        total=money(section.total),
+        compared_total=money(section.compared_total),
     )
 
 
@@ -278,27 +356,6 @@ class ReportPages:
 
     # ----- tenancy
 
-    def readable_companies(self, request: HttpRequest) -> list[Company]:
-        """The companies whose reports the user may read, by name; 403 when there is none."""
-        allowed = admin_companies(request, Action.REPORTS_VIEW)
-        companies = Company.objects.order_by("name", "pk")
-        if allowed is not None:
-            companies = companies.filter(pk__in=allowed)
-        found = list(companies)
-        if not found:
-            raise PermissionDenied("You may read the reports of no company.")
-        return found
-
-    def selected_company(self, request: HttpRequest, companies: list[Company]) -> Company:
-        """?company=<id>, one of `companies` (else 404, whether it exists or not); default the first."""
-        raw = request.GET.get("company", "").strip()
-        if not raw:
-            return companies[0]
-        for company in companies:
-            if str(company.pk) == raw:
-                return company
-        raise Http404("No such company.")
-
     @staticmethod
     def api_reads_reports(request: HttpRequest, company: Company) -> bool:
         """The report API serves members only (no superuser bypass), so its CSV link works for
@@ -326,12 +383,14 @@ class ReportPages:
         defaults: Callable[[Company], dict[str, str]],
         build: Callable[[HttpRequest, Company, dict[str, Any]], dict[str, Any]],
         required: tuple[str, ...] = (),
+        key: str,
     ) -> TemplateResponse:
-        companies = self.readable_companies(request)
-        company = self.selected_company(request, companies)
-        given = {key: value for key, value in request.GET.items() if value.strip()}
-        form_kwargs = {"companies": companies, "company": company}
-        values = {**defaults(company), **given, "company": str(company.pk)}
+        company = report_company(request, self.admin_site)
+        if not isinstance(company, Company):
+            return company  # the page offering to switch to the company the link names
+        given = {key: value for key, value in request.GET.items() if value.strip() and key != "company"}
+        form_kwargs = {"company": company}
+        values = {**defaults(company), **given}
         if all(name in given for name in required):
             form = form_class(values, **form_kwargs)
             shown = build(request, company, form.cleaned_data) if form.is_valid() else {}
@@ -345,10 +404,14 @@ class ReportPages:
             "subtitle": company.name,
             "form": form,
             "company": company,
-            "reports": REPORTS,
+            "report_page": next(page for page in LEDGER_REPORTS if page.key == key),
             "has_report": bool(shown),
             **shown,
         }
+        if shown.get("export_params") is not None:
+            context["export_offer"] = report_pages.export_offer(
+                company_id=company.pk, kind=context["report_page"].export_kind, params=shown["export_params"]
+            )
         return TemplateResponse(request, f"{TEMPLATES}/{template}", context)
 
     @staticmethod
@@ -357,6 +420,11 @@ class ReportPages:
 
     def as_of_default(self, company: Company) -> dict[str, str]:
         return {"as_of": self.today().isoformat()}
+
+    @staticmethod
+    def fiscal_year_start(company: Company, day: datetime.date) -> datetime.date:
+        start, _ = fiscal_year_bounds(company=company, year=fiscal_year_of(company=company, day=day))
+        return start
 
     def range_default(self, company: Company) -> dict[str, str]:
         """From the first day of the current fiscal year (company.fiscal_year_start) to today."""
@@ -367,12 +435,21 @@ class ReportPages:
     # ----- index
 
     def index_view(self, request: HttpRequest) -> TemplateResponse:
-        companies = self.readable_companies(request)
+        """Every registered report page the user may open in the current company, by group."""
+        from sofinance.admin import admin_can
+
+        company = report_company(request, self.admin_site)
+        if not isinstance(company, Company):
+            return company
+        pages = [page for page in report_pages.registered() if admin_can(request, company.pk, page.action)]
+        groups: dict[str, list[report_pages.ReportPage]] = {}
+        for page in pages:
+            groups.setdefault(page.group, []).append(page)
         context = {
             **self.admin_site.each_context(request),
             "title": "Reports",
-            "reports": REPORTS,
-            "companies": companies,
+            "subtitle": company.name,
+            "groups": groups,
         }
         return TemplateResponse(request, f"{TEMPLATES}/index.html", context)
 
@@ -382,6 +459,7 @@ class ReportPages:
         return self.render_page(
             request,
             template="trial_balance.html",
+            key="trial_balance",
             title="Trial balance",
             form_class=TrialBalanceForm,
             defaults=self.as_of_default,
@@ -397,7 +475,9 @@ class ReportPages:
             "as_of": report.as_of.isoformat(),
             **({"include_zero": "true"} if data["include_zero"] else {}),
         }
+        year_start = self.fiscal_year_start(company, report.as_of)
         return {
+            "export_params": {"as_of": report.as_of.isoformat()},
             "report": report,
             "rows": [
                 TrialBalanceLine(
@@ -405,10 +485,11 @@ class ReportPages:
                     name=row.account.name,
                     depth=row.account.depth,
                     indent=_indent(row.account.depth),
-                    debit=money(row.debit),
-                    credit=money(row.credit),
+                    debit=display_amount(row.debit, company.currency, blank_zero=True),
+                    credit=display_amount(row.credit, company.currency, blank_zero=True),
                     balance=money(row.balance),
                     balance_in_currency=_own(row.balance_in_currency, row.account.currency),
+                    url=ledger_url(row.account.id, year_start, report.as_of),
                 )
                 for row in report.rows
             ],
@@ -424,6 +505,7 @@ class ReportPages:
         return self.render_page(
             request,
             template="balance_sheet.html",
+            key="balance_sheet",
             title="Balance sheet",
             form_class=BalanceSheetForm,
             defaults=self.as_of_default,
@@ -433,11 +515,19 @@ class ReportPages:
     def balance_sheet_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
         report = reports.balance_sheet(company=company, as_of=data["as_of"])
         money = _money(company.currency)
+        year_start = self.fiscal_year_start(company, report.as_of)
+
+        def drill(account_id: int) -> str:
+            return ledger_url(account_id, year_start, report.as_of)
+
         return {
+            "export_params": {"as_of": report.as_of.isoformat()},
             "report": report,
-            "assets": _section("Assets", "assets", report.assets, company.currency),
-            "liabilities": _section("Liabilities", "liabilities", report.liabilities, company.currency),
-            "equity": _section("Equity", "equity", report.equity, company.currency),
+            "assets": _section("Assets", "assets", report.assets, company.currency, drill),
+            "liabilities": _section(
+                "Liabilities", "liabilities", report.liabilities, company.currency, drill
+            ),
+            "equity": _section("Equity", "equity", report.equity, company.currency, drill),
             "current_earnings": money(report.current_earnings),
             "total_liabilities_and_equity": money(report.total_liabilities_and_equity),
             "csv_url": self.csv_url(
@@ -451,6 +541,7 @@ class ReportPages:
         return self.render_page(
             request,
             template="income_statement.html",
+            key="income_statement",
             title="Income statement",
             form_class=IncomeStatementForm,
             defaults=self.range_default,
@@ -458,15 +549,40 @@ class ReportPages:
         )
 
     def income_statement_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
-        report = reports.income_statement(
-            company=company, date_from=data["date_from"], date_to=data["date_to"]
-        )
-        params = {"from": report.date_from.isoformat(), "to": report.date_to.isoformat()}
+        date_from, date_to = data["date_from"], data["date_to"]
+        params = {"from": date_from.isoformat(), "to": date_to.isoformat()}
+
+        def drill(account_id: int) -> str:
+            return ledger_url(account_id, date_from, date_to)
+
+        money = _money(company.currency)
+        shown: dict[str, Any] = {"export_params": dict(params)}
+        if data.get("compare"):
+            compared = reports.income_statement_compared(
+                company=company, date_from=date_from, date_to=date_to, basis=data["compare"]
+            )
+            report = compared.current
+            shown |= {
+                "compared": compared.previous,
+                "compare_label": dict(COMPARE_CHOICES)[data["compare"]],
+                "current_label": f"{date_from:%Y-%m-%d} – {date_to:%Y-%m-%d}",
+                "compared_label": f"{compared.previous.date_from:%Y-%m-%d} – {compared.previous.date_to:%Y-%m-%d}",
+                "income": _compared_section("Income", "income", compared.income, company.currency, drill),
+                "expenses": _compared_section(
+                    "Expenses", "expenses", compared.expenses, company.currency, drill
+                ),
+                "compared_net_income": money(compared.previous.net_income),
+            }
+        else:
+            report = reports.income_statement(company=company, date_from=date_from, date_to=date_to)
+            shown |= {
+                "income": _section("Income", "income", report.income, company.currency, drill),
+                "expenses": _section("Expenses", "expenses", report.expenses, company.currency, drill),
+            }
         return {
+            **shown,
             "report": report,
-            "income": _section("Income", "income", report.income, company.currency),
-            "expenses": _section("Expenses", "expenses", report.expenses, company.currency),
-            "net_income": format_amount(report.net_income, company.currency),
+            "net_income": money(report.net_income),
             "csv_url": self.csv_url(request, company, "report-income-statement", params),
         }
 
@@ -476,6 +592,7 @@ class ReportPages:
         return self.render_page(
             request,
             template="general_ledger.html",
+            key="general_ledger",
             title="General ledger",
             form_class=GeneralLedgerForm,
             defaults=self.range_default,
@@ -507,7 +624,6 @@ class ReportPages:
         money = _money(company.currency)
         own_currency = report.account.currency
         query = {
-            "company": company.pk,
             "account": account.pk,
             "date_from": report.date_from.isoformat(),
             "date_to": report.date_to.isoformat(),
@@ -526,7 +642,9 @@ class ReportPages:
                 "admin:ledger_journalentry_change", args=[entry_id], current_app=self.admin_site.name
             )
 
+        documents = documents_of_entries(line.entry_id for line in report.lines) if may_open_entries else {}
         return {
+            "export_params": {"account": str(account.pk), "from": query["date_from"], "to": query["date_to"]},
             "report": report,
             "own_currency": own_currency,
             "opening_balance": money(report.opening_balance),
@@ -540,10 +658,11 @@ class ReportPages:
                     date=line.date,
                     number=line.number,
                     entry_url=entry_url(line.entry_id),
+                    document=documents.get(line.entry_id),
                     reference=line.reference,
                     description=line.description or line.entry_description,
-                    debit=money(line.debit),
-                    credit=money(line.credit),
+                    debit=display_amount(line.debit, company.currency, blank_zero=True),
+                    credit=display_amount(line.credit, company.currency, blank_zero=True),
                     running_balance=money(line.running_balance),
                     amount=_own(line.amount, line.currency),
                     running_balance_in_currency=_own(line.running_balance_in_currency, own_currency),

@@ -257,6 +257,7 @@ class _Planned:
     customer: str = ""  # a credit sale (net before tax) or its receipt, for a CreditSales
     net: Decimal | None = None
     receipt_of: str = ""  # the reference of the credit sale a receipt pays
+    next_month: bool = False  # falls in the following month (on `day` of it)
 
 
 class CreditSales(Protocol):
@@ -279,7 +280,9 @@ def _month_plan(rng: random.Random, money: Money, month: datetime.date, *, first
     supplier = SUPPLIERS[month.month % len(SUPPLIERS)]
     rent = money.exact(2500)
     plan = [_Planned(1, "Office rent", f"RENT-{tag}", [_dr("6100", rent), _cr("1010", rent)])]
-    stock = money.exact(rng.randint(9000, 13000))
+    # Stock bought each month covers what is sold (cost of sales is 45% of about 26k of sales):
+    # Inventory never goes into credit. (Same draw width as before: the rest of the demo is unchanged.)
+    stock = money.exact(rng.randint(12000, 16000))
     stock_tax = money.part(stock, TAX_RATE)
     plan.append(
         _Planned(
@@ -305,17 +308,18 @@ def _month_plan(rng: random.Random, money: Money, month: datetime.date, *, first
                 net=net,
             )
         )
-        if day + 12 <= 28:  # customers pay in about two weeks; later invoices stay receivable
-            plan.append(
-                _Planned(
-                    day + 12,
-                    f"Receipt – {customer}",
-                    f"RCV-{tag}{number:02d}",
-                    [_dr("1010", net + tax), _cr("1100", net + tax)],
-                    customer=customer,
-                    receipt_of=f"INV-{tag}{number:02d}",
-                )
+        # Customers pay in about two weeks: late in the month, early in the next one.
+        plan.append(
+            _Planned(
+                day + 12 if day + 12 <= 28 else day + 12 - 28,
+                f"Receipt – {customer}",
+                f"RCV-{tag}{number:02d}",
+                [_dr("1010", net + tax), _cr("1100", net + tax)],
+                customer=customer,
+                receipt_of=f"INV-{tag}{number:02d}",
+                next_month=day + 12 > 28,
             )
+        )
     for number, day in enumerate((5, 15, 25), start=1):
         net = money.exact(rng.randint(300, 900))
         tax = money.part(net, TAX_RATE)
@@ -387,7 +391,7 @@ def demo_entries_create(
 ) -> int:
     """Post a few months of believable entries (up to today) through the services; return the count.
 
-    The books open with the owner's capital and a bank loan; each month has rent, stock
+    The books open with the owner's capital, a bank loan and an opening stock; each month has rent, stock
     purchases, invoices and cash sales with tax, receipts, utilities, a supplier payment,
     payroll, bank charges and cost of sales. One utilities bill is entered twice and the
     duplicate is reversed; two month-end adjustments stay as drafts for review.
@@ -426,11 +430,22 @@ def demo_entries_create(
         "EQ-01",
         [_dr("1500", equipment), _cr("1010", equipment)],
     )
+    opening_stock = money.exact(8000)
+    post(
+        first + datetime.timedelta(days=1),
+        f"Opening stock – {SUPPLIERS[0]}",
+        "STOCK-01",
+        [_dr("1200", opening_stock), _cr("1010", opening_stock)],
+    )
 
     duplicate: JournalEntry | None = None
+    carried: list[_Planned] = []  # last month's receipts that fall in this one
     for offset in range(months):
         month_start = add_months(first, offset)
-        for planned in sorted(_month_plan(rng, money, month_start, first=offset == 0), key=lambda p: p.day):
+        plan = _month_plan(rng, money, month_start, first=offset == 0)
+        this_month = [p for p in plan if not p.next_month] + carried
+        carried = [p for p in plan if p.next_month]
+        for planned in sorted(this_month, key=lambda p: p.day):
             date = month_start.replace(day=planned.day)
             if date > today:
                 continue

@@ -439,3 +439,196 @@ def general_ledger(
         opening_balance_in_currency=opening.amount if own_currency else None,
         closing_balance_in_currency=opening.amount + in_range.amount if own_currency else None,
     )
+
+
+# --------------------------------------------------------------------------- dashboard figures
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    month: datetime.date  # the first day of the month
+    income: Decimal  # credit-positive
+    expenses: Decimal  # debit-positive
+
+    @property
+    def net(self) -> Decimal:
+        return self.income - self.expenses
+
+
+def monthly_results(
+    *, company: Company, first_month: datetime.date, last_month: datetime.date
+) -> list[MonthResult]:
+    """Income and expenses of each month from `first_month` to `last_month` (firsts of months),
+    year-end closing entries left out; months without postings are zero. One grouped read of the
+    monthly buckets."""
+    from django.db.models import Q
+
+    from ledger.models import MonthlyBalance
+    from sofinance.money import MoneySum
+
+    rows = (
+        MonthlyBalance.objects.filter(
+            company=company,
+            is_closing=False,
+            date__gte=first_month,
+            date__lte=last_month,
+            account__type__in=[AccountType.INCOME, AccountType.EXPENSE],
+        )
+        .values("date")
+        .annotate(
+            income_debit=MoneySum("debit", filter=Q(account__type=AccountType.INCOME)),
+            income_credit=MoneySum("credit", filter=Q(account__type=AccountType.INCOME)),
+            expense_debit=MoneySum("debit", filter=Q(account__type=AccountType.EXPENSE)),
+            expense_credit=MoneySum("credit", filter=Q(account__type=AccountType.EXPENSE)),
+        )
+        .order_by("date")
+    )
+    by_month = {
+        row["date"]: MonthResult(
+            month=row["date"],
+            income=(row["income_credit"] or ZERO) - (row["income_debit"] or ZERO),
+            expenses=(row["expense_debit"] or ZERO) - (row["expense_credit"] or ZERO),
+        )
+        for row in rows
+    }
+    results, month = [], first_month
+    while month <= last_month:
+        results.append(by_month.get(month, MonthResult(month=month, income=ZERO, expenses=ZERO)))
+        month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return results
+
+
+@dataclass(frozen=True)
+class CashAccountBalance:
+    account: AccountRef
+    balance: Decimal  # functional currency, debit-positive
+    balance_in_currency: Decimal | None  # accounts kept in a foreign currency
+
+
+@dataclass(frozen=True)
+class CashPosition:
+    as_of: datetime.date
+    currency: str
+    accounts: list[CashAccountBalance]
+    total: Decimal
+
+
+def cash_accounts(*, company: Company) -> list[Account]:
+    """The company's cash and bank accounts: its bank account (system role `bank`) and the active
+    postable asset accounts beside it in the chart (same parent) whose names say cash or bank
+    ("Cash", "Bank - savings account", "Petty cash"). Without a bank account: none."""
+    from accounts.models import AccountRole
+
+    bank = Account.objects.filter(company=company, system_role=AccountRole.BANK).first()
+    if bank is None:
+        return []
+    siblings = Account.objects.filter(
+        company=company,
+        parent_id=bank.parent_id,
+        type=AccountType.ASSET,
+        is_active=True,
+        children__isnull=True,
+    ).order_by("path")
+    words = ("cash", "bank", "petty cash", "checking", "savings")
+    return [
+        account
+        for account in siblings
+        if account.pk == bank.pk or any(word in account.name.lower() for word in words)
+    ]
+
+
+def cash_position(*, company: Company, as_of: datetime.date) -> CashPosition:
+    accounts = cash_accounts(company=company)
+    totals = account_totals(company_id=company.pk, end=as_of, account_ids=[a.pk for a in accounts])
+    rows = [
+        CashAccountBalance(
+            account=_ref(account),
+            balance=totals.get(account.pk, AccountTotals()).balance,
+            balance_in_currency=totals.get(account.pk, AccountTotals()).amount if account.currency else None,
+        )
+        for account in accounts
+    ]
+    return CashPosition(
+        as_of=as_of, currency=company.currency, accounts=rows, total=sum((r.balance for r in rows), ZERO)
+    )
+
+
+# --------------------------------------------------------------------------- comparative income statement
+
+
+@dataclass(frozen=True)
+class ComparedRow:
+    account: AccountRef
+    balance: Decimal
+    compared: Decimal  # the same account over the comparative range
+    is_leaf: bool
+
+
+@dataclass(frozen=True)
+class ComparedSection:
+    rows: list[ComparedRow]
+    total: Decimal
+    compared_total: Decimal
+
+
+@dataclass(frozen=True)
+class ComparedIncomeStatement:
+    current: IncomeStatement
+    previous: IncomeStatement
+    income: ComparedSection
+    expenses: ComparedSection
+
+
+def comparison_range(
+    *, date_from: datetime.date, date_to: datetime.date, basis: str
+) -> tuple[datetime.date, datetime.date]:
+    """The comparative range: `previous_period` (as long, just before) or `previous_year` (the
+    same dates a year earlier; 29 February becomes the 28th)."""
+    if basis == "previous_period":
+        length = date_to - date_from
+        end = date_from - ONE_DAY
+        return end - length, end
+
+    def year_before(day: datetime.date) -> datetime.date:
+        try:
+            return day.replace(year=day.year - 1)
+        except ValueError:
+            return day.replace(year=day.year - 1, day=28)
+
+    return year_before(date_from), year_before(date_to)
+
+
+def _compare(
+    current: StatementSection, previous: StatementSection, accounts: list[Account]
+) -> ComparedSection:
+    now = {row.account.id: row for row in current.rows}
+    then = {row.account.id: row for row in previous.rows}
+    parents = {a.parent_id for a in accounts if a.parent_id}
+    rows = [
+        ComparedRow(
+            account=_ref(account),
+            balance=now[account.pk].balance if account.pk in now else ZERO,
+            compared=then[account.pk].balance if account.pk in then else ZERO,
+            is_leaf=account.pk not in parents,
+        )
+        for account in accounts
+        if account.pk in now or account.pk in then
+    ]
+    return ComparedSection(rows=rows, total=current.total, compared_total=previous.total)
+
+
+def income_statement_compared(
+    *, company: Company, date_from: datetime.date, date_to: datetime.date, basis: str
+) -> ComparedIncomeStatement:
+    """The income statement over the range beside the same statement over the comparative range
+    (`comparison_range`), row by row in chart order."""
+    compare_from, compare_to = comparison_range(date_from=date_from, date_to=date_to, basis=basis)
+    current = income_statement(company=company, date_from=date_from, date_to=date_to)
+    previous = income_statement(company=company, date_from=compare_from, date_to=compare_to)
+    grouped = _accounts_by_type(company)
+    return ComparedIncomeStatement(
+        current=current,
+        previous=previous,
+        income=_compare(current.income, previous.income, grouped[AccountType.INCOME]),
+        expenses=_compare(current.expenses, previous.expenses, grouped[AccountType.EXPENSE]),
+    )

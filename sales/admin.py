@@ -24,6 +24,8 @@ from django.utils.html import format_html
 
 from accounts.models import Account
 from sales import services
+from sales.admin_dashboard import register_panels as register_dashboard_panels
+from sales.admin_links import sales_documents_of_entries
 from sales.admin_reports import SalesReportPages
 from sales.admin_views import SalesDocumentPages
 from sales.amounts import format_percent
@@ -42,6 +44,7 @@ from sales.models import (
     TaxRate,
 )
 from sales.services.master_data import CUSTOMER_FIELDS, ITEM_FIELDS, SETTINGS_FIELDS, TAX_RATE_FIELDS
+from sofinance import admin_links, admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
     ServiceAdmin,
@@ -50,9 +53,11 @@ from sofinance.admin import (
     admin_companies,
     adopt,
 )
+from sofinance.admin_menu import Section
+from sofinance.display import display_amount as format_amount
 from sofinance.errors import APIError
 from sofinance.errors import PermissionDenied as RoleDenied
-from sofinance.money import currency_exponent, format_amount
+from sofinance.money import currency_exponent
 from sofinance.permissions import Action
 
 
@@ -66,7 +71,7 @@ def entry_link(entry) -> str:
 def scoped_accounts(request, action: Action):
     allowed = admin_companies(request, action)
     queryset = Account.objects.select_related("company").order_by("company_id", "path")
-    return queryset if allowed is None else queryset.filter(company_id__in=allowed)
+    return queryset.filter(company_id__in=allowed)
 
 
 class _MasterDataAdmin(ServiceAdmin, CompanyScopedAdmin):
@@ -88,7 +93,7 @@ class _MasterDataAdmin(ServiceAdmin, CompanyScopedAdmin):
                 .select_related("company")
                 .order_by("company_id", "name")
             )
-            kwargs["queryset"] = rates if allowed is None else rates.filter(company_id__in=allowed)
+            kwargs["queryset"] = rates.filter(company_id__in=allowed)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -272,7 +277,7 @@ class InvoiceLineForm(ServiceModelForm):
 
     quantity = forms.DecimalField(required=False)
     unit_price = forms.DecimalField(required=False, help_text="Blank: the item's price.")
-    discount = forms.DecimalField(required=False, help_text="Percent.")
+    discount = forms.DecimalField(required=False, label="Discount %", help_text="Percent.")
     description = forms.CharField(required=False, max_length=500)
     no_tax = forms.BooleanField(
         required=False, label="no tax", help_text="Untaxed even if the item has a rate."
@@ -355,7 +360,7 @@ class InvoiceLineFormSet(forms.BaseInlineFormSet):
 def _invoice_writable(request, invoice: Invoice | None) -> bool:
     if invoice is None:
         allowed = admin_companies(request, Action.INVOICES_DRAFT)
-        return request.user.has_perm("sales.add_invoice") and (allowed is None or bool(allowed))
+        return request.user.has_perm("sales.add_invoice") and bool(allowed)
     return (
         invoice.status == InvoiceStatus.DRAFT
         and request.user.has_perm("sales.change_invoice")
@@ -416,12 +421,12 @@ class InvoiceLineInline(admin.TabularInline):
                 .select_related("company")
                 .order_by("company_id", "name")
             )
-            kwargs["queryset"] = rates if allowed is None else rates.filter(company_id__in=allowed)
+            kwargs["queryset"] = rates.filter(company_id__in=allowed)
         elif db_field.name == "item":
             items = (
                 Item.objects.filter(is_active=True).select_related("company").order_by("company_id", "name")
             )
-            kwargs["queryset"] = items if allowed is None else items.filter(company_id__in=allowed)
+            kwargs["queryset"] = items.filter(company_id__in=allowed)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_add_permission(self, request, obj=None):
@@ -475,7 +480,9 @@ class InvoiceLineInline(admin.TabularInline):
 class InvoiceForm(ServiceModelForm):
     due_date = forms.DateField(required=False, help_text="Blank: the date plus the customer's terms.")
     currency = forms.CharField(required=False, max_length=3, help_text="Blank: the customer's currency.")
-    fx_rate = forms.DecimalField(required=False, help_text="Foreign currency only; blank: the stored rate.")
+    fx_rate = forms.DecimalField(
+        required=False, label="FX rate", help_text="Foreign currency only; blank: the stored rate."
+    )
 
     class Meta:
         model = Invoice
@@ -529,7 +536,7 @@ class InvoiceAdmin(ServiceAdmin, CompanyScopedAdmin):
                 .select_related("company")
                 .order_by("company_id", "name")
             )
-            kwargs["queryset"] = customers if allowed is None else customers.filter(company_id__in=allowed)
+            kwargs["queryset"] = customers.filter(company_id__in=allowed)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
@@ -606,11 +613,11 @@ class InvoiceAdmin(ServiceAdmin, CompanyScopedAdmin):
 
     def has_issue_permission(self, request):
         allowed = admin_companies(request, Action.INVOICES_ISSUE)
-        return request.user.has_perm("sales.change_invoice") and (allowed is None or bool(allowed))
+        return request.user.has_perm("sales.change_invoice") and bool(allowed)
 
     def has_void_permission(self, request):
         allowed = admin_companies(request, Action.INVOICES_VOID)
-        return request.user.has_perm("sales.change_invoice") and (allowed is None or bool(allowed))
+        return request.user.has_perm("sales.change_invoice") and bool(allowed)
 
     # ----- display
 
@@ -970,3 +977,16 @@ class PaymentAdmin(ServiceAdmin, CompanyScopedAdmin):
                 else []
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+# --------------------------------------------------------------------------- menu and dashboard
+
+admin_menu.place_model("sales.invoice", section=Section.SALES, order=10, title="Invoices")
+admin_menu.place_model("sales.payment", section=Section.SALES, order=20, title="Payments")
+admin_menu.place_model("sales.creditnote", section=Section.SALES, order=30, title="Credit notes")
+admin_menu.place_model("sales.customer", section=Section.SALES, order=40, title="Customers")
+admin_menu.place_model("sales.item", section=Section.SALES, order=50, title="Items")
+admin_menu.place_model("sales.taxrate", section=Section.SETTINGS, order=30, title="Tax rates")
+admin_menu.place_model("sales.salessettings", section=Section.SETTINGS, order=40, title="Sales settings")
+register_dashboard_panels()
+admin_links.register_document_resolver(sales_documents_of_entries)

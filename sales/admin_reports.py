@@ -1,11 +1,10 @@
 """Sales report pages in the admin: AR aging (with each customer's open invoices), customer
 statement, sales summary.
 
-Where they live: CustomerAdmin.get_urls() mounts them at /admin/sales/customer/reports/...; the
-admin index lists them in its Reports module, next to the ledger's (templates/admin/index.html,
-templates/admin/sales/reports/_links.html). Who may read what: the companies where the user's
-role allows `reports.view` (superusers: all); any other company is a 404, and a user who may read
-none gets 403, as for the ledger's report pages.
+Where they live: CustomerAdmin.get_urls() mounts them at /admin/sales/customer/reports/...; they
+are registered in sofinance.report_pages (the Reports menu and index, next to the ledger's). Who
+may read what: the current company, when the user's role there allows `reports.view`
+(superusers: always), as for the ledger's report pages (sofinance.admin.report_company).
 
 Thin: a GET form (so a report is a link that can be kept), one selector of sales.reports, amounts
 formatted at the company's (or the statement's) currency, a CSV link to the report API for
@@ -15,14 +14,12 @@ members.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.admin import AdminSite
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -30,34 +27,54 @@ from django.utils import timezone
 from accounts.models import Company
 from sales import reports
 from sales.models import Customer
-from sofinance.admin import admin_companies, admin_roles
-from sofinance.money import format_amount
+from sofinance import admin_menu, report_pages
+from sofinance.admin import admin_roles, date_widget, report_company
+from sofinance.admin_menu import Section
+from sofinance.admin_site import may_in_current_company
+from sofinance.display import display_amount as format_amount
 from sofinance.permissions import Action, role_can
 
 TEMPLATES = "admin/sales/reports"
 MIN_DATE, MAX_DATE = datetime.date(1900, 1, 1), datetime.date(9998, 12, 31)
 
 
-@dataclass(frozen=True)
-class ReportLink:
-    url_name: str
-    title: str
-    description: str
-
-
-REPORTS = [
-    ReportLink(
-        "sales_reports_ar_aging", "AR aging", "What each customer owes as of a date, by days past due."
+SALES_REPORTS = [
+    report_pages.ReportPage(
+        key="ar_aging",
+        title="AR aging",
+        description="What each customer owes as of a date, by days past due.",
+        url_name="admin:sales_reports_ar_aging",
+        group="Sales",
+        order=110,
+        export_kind="ar_aging",
     ),
-    ReportLink(
-        "sales_reports_customer_statement",
-        "Customer statement",
-        "A customer's documents over a range, with opening, running and closing balances.",
+    report_pages.ReportPage(
+        key="customer_statement",
+        title="Customer statement",
+        description="A customer's documents over a range, with opening, running and closing balances.",
+        url_name="admin:sales_reports_customer_statement",
+        group="Sales",
+        order=120,
     ),
-    ReportLink(
-        "sales_reports_sales_summary", "Sales summary", "Net sales and tax by day, month, customer or item."
+    report_pages.ReportPage(
+        key="sales_summary",
+        title="Sales summary",
+        description="Net sales and tax by day, month, customer or item.",
+        url_name="admin:sales_reports_sales_summary",
+        group="Sales",
+        order=130,
     ),
 ]
+for _page in SALES_REPORTS:
+    report_pages.register(_page)
+    admin_menu.place_link(
+        section=Section.REPORTS,
+        key=f"report-{_page.key}",
+        title=_page.title,
+        url_name=_page.url_name,
+        order=_page.order,
+        visible=may_in_current_company(_page.action),
+    )
 
 
 def _date_field(label: str, required: bool = True) -> forms.DateField:
@@ -65,17 +82,16 @@ def _date_field(label: str, required: bool = True) -> forms.DateField:
         label=label,
         required=required,
         input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=date_widget(),
     )
 
 
 class _CompanyForm(forms.Form):
-    company = forms.TypedChoiceField(coerce=int, label="Company")
+    """A report's query; the company is the current one (resolved before the form is built)."""
 
-    def __init__(self, *args: Any, companies: list[Company], company: Company, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.company = company
-        self.fields["company"].choices = [(c.pk, c.name) for c in companies]
 
     def clean(self):
         cleaned = super().clean()
@@ -98,7 +114,7 @@ class StatementForm(_CompanyForm):
     date_from = _date_field("From")
     date_to = _date_field("To")
 
-    field_order = ["company", "customer", "date_from", "date_to"]
+    field_order = ["customer", "date_from", "date_to"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,28 +148,6 @@ class SalesReportPages:
             path("reports/sales-summary/", view(self.summary_view), name="sales_reports_sales_summary"),
         ]
 
-    # ----- tenancy
-
-    def companies(self, request: HttpRequest) -> list[Company]:
-        allowed = admin_companies(request, Action.REPORTS_VIEW)
-        companies = Company.objects.order_by("name", "pk")
-        if allowed is not None:
-            companies = companies.filter(pk__in=allowed)
-        found = list(companies)
-        if not found:
-            raise PermissionDenied("You may read the reports of no company.")
-        return found
-
-    @staticmethod
-    def company(request: HttpRequest, companies: list[Company]) -> Company:
-        raw = request.GET.get("company", "").strip()
-        if not raw:
-            return companies[0]
-        for company in companies:
-            if str(company.pk) == raw:
-                return company
-        raise Http404("No such company.")
-
     @staticmethod
     def csv_url(request: HttpRequest, company: Company, url_name: str, params: dict[str, Any]) -> str | None:
         role = admin_roles(request).get(company.pk)
@@ -164,13 +158,14 @@ class SalesReportPages:
         )
 
     def render(
-        self, request, template: str, title: str, form_class, defaults: dict[str, str], build
+        self, request, template: str, title: str, form_class, defaults: dict[str, str], build, key: str = ""
     ) -> TemplateResponse:
-        companies = self.companies(request)
-        company = self.company(request, companies)
-        given = {key: value for key, value in request.GET.items() if value.strip()}
-        values = {**defaults, **given, "company": str(company.pk)}
-        form = form_class(values, companies=companies, company=company)
+        company = report_company(request, self.admin_site)
+        if not isinstance(company, Company):
+            return company  # the page offering to switch to the company the link names
+        given = {k: value for k, value in request.GET.items() if value.strip() and k != "company"}
+        values = {**defaults, **given}
+        form = form_class(values, company=company)
         shown = build(request, company, form.cleaned_data) if form.is_valid() else {}
         context = {
             **self.admin_site.each_context(request),
@@ -178,22 +173,21 @@ class SalesReportPages:
             "subtitle": company.name,
             "form": form,
             "company": company,
-            "reports": REPORTS,
             "has_report": bool(shown),
             **shown,
         }
+        page = next((p for p in SALES_REPORTS if p.key == key), None)
+        if page is not None and shown.get("export_params") is not None:
+            context["export_offer"] = report_pages.export_offer(
+                company_id=company.pk, kind=page.export_kind, params=shown["export_params"]
+            )
         return TemplateResponse(request, f"{TEMPLATES}/{template}", context)
 
     # ----- pages
 
-    def index_view(self, request: HttpRequest) -> TemplateResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Sales reports",
-            "reports": REPORTS,
-            "companies": self.companies(request),
-        }
-        return TemplateResponse(request, f"{TEMPLATES}/index.html", context)
+    def index_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        """One reports index for every app: the ledger's (sofinance.report_pages)."""
+        return HttpResponseRedirect(reverse("admin:ledger_reports"))
 
     def aging_view(self, request: HttpRequest) -> TemplateResponse:
         return self.render(
@@ -203,6 +197,7 @@ class SalesReportPages:
             AgingForm,
             {"as_of": timezone.localdate().isoformat()},
             self.aging_context,
+            key="ar_aging",
         )
 
     def aging_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
@@ -227,8 +222,9 @@ class SalesReportPages:
         if raw.isdigit():
             customer = Customer.objects.filter(company=company, pk=int(raw)).first()
         items = reports.ar_open_items(company=company, as_of=as_of, customer=customer) if customer else []
-        base = {"company": company.pk, "as_of": as_of.isoformat()}
+        base = {"as_of": as_of.isoformat()}
         return {
+            "export_params": {"as_of": as_of.isoformat()},
             "report": report,
             "rows": [
                 {

@@ -27,9 +27,9 @@ from accounts.models import Account, AccountType, Company
 from sales import selectors, services
 from sales.documents import invoice_document_html
 from sales.models import Customer, Invoice, Payment, PaymentMethod
-from sofinance.admin import admin_can, admin_companies
+from sofinance.admin import admin_can, admin_companies, date_widget
+from sofinance.display import display_amount as format_amount
 from sofinance.errors import APIError
-from sofinance.money import format_amount
 from sofinance.permissions import Action
 
 
@@ -53,7 +53,7 @@ class PaymentRecordForm(forms.Form):
 
     company = forms.ModelChoiceField(queryset=Company.objects.none())
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False)
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = forms.DateField(widget=date_widget())
     amount = forms.CharField(max_length=30, help_text="In the payment's currency, e.g. 1250.00.")
     currency = forms.CharField(max_length=3, required=False, help_text="Blank: the customer's currency.")
     fx_rate = forms.CharField(

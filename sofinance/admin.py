@@ -1,7 +1,9 @@
 """Admin building blocks every app's admin uses (the platform owns them; no app imports another's admin).
 
-- `CompanyScopedAdmin`: a non-superuser sees the rows of companies where they hold a membership,
-  and writes only what their role allows (sofinance.permissions), as the API does.
+- `CompanyScopedAdmin`: every list and form shows the current company's rows only (the company
+  the user works in: sofinance.company_context), and the user writes only what their role in it
+  allows (sofinance.permissions), as the API does. Opening a row of another of the user's
+  companies offers to switch to it first; a row of any other company does not exist.
 - `ServiceAdmin`: writes go through services; a refused write rolls back and re-renders the form
   with the service's message and the user's input, so a refused save never claims success.
 """
@@ -14,12 +16,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from accounts.models import Company
 from accounts.selectors import membership_roles
+from sofinance.company_context import current_company_id, selectable_companies
 from sofinance.errors import APIError
 from sofinance.permissions import Action, role_can
 
@@ -43,11 +48,22 @@ def admin_can(request: HttpRequest, company_id: int | None, action: Action) -> b
     return role is not None and role_can(role, action)
 
 
-def admin_companies(request: HttpRequest, action: Action) -> list[int] | None:
-    """Ids of the companies where the user may do `action`; None means every company."""
-    if request.user.is_superuser:
-        return None
-    return [cid for cid, role in admin_roles(request).items() if role_can(role, action)]
+def admin_companies(request: HttpRequest, action: Action) -> list[int]:
+    """Ids of the companies whose rows the admin shows for `action`: the current company when the
+    user's role there allows it (superusers: always), else none."""
+    company_id = current_company_id(request)
+    if company_id is None or not admin_can(request, company_id, action):
+        return []
+    return [company_id]
+
+
+def company_owned(model: Any) -> bool:
+    """Whether rows of `model` belong to one company (a `company` foreign key)."""
+    try:
+        field = model._meta.get_field("company")
+    except FieldDoesNotExist:
+        return False
+    return getattr(field, "related_model", None) is Company
 
 
 class CompanyScopedAdmin(admin.ModelAdmin):
@@ -60,26 +76,65 @@ class CompanyScopedAdmin(admin.ModelAdmin):
     def company_id_of(self, obj: Any) -> int | None:
         return getattr(obj, f"{self.company_field}_id", None)
 
+    def get_list_display(self, request):
+        # Every row is the current company's: a company column would only repeat the header.
+        return [name for name in super().get_list_display(request) if name != self.company_field]
+
+    def get_list_filter(self, request):
+        def names(spec) -> str:
+            return spec[0] if isinstance(spec, tuple | list) else spec
+
+        return [spec for spec in super().get_list_filter(request) if names(spec) != self.company_field]
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         allowed = admin_companies(request, self.view_action)
-        if allowed is not None:
-            queryset = queryset.filter(**{f"{self.company_field}_id__in": allowed})
-        return queryset
+        return queryset.filter(**{f"{self.company_field}_id__in": allowed})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == self.company_field and self.manage_action is not None:
+            # The current company, preselected: a row is added to the company the user works in.
             allowed = admin_companies(request, self.manage_action)
-            queryset = Company.objects.order_by("name")
-            kwargs["queryset"] = queryset if allowed is None else queryset.filter(pk__in=allowed)
+            kwargs["queryset"] = Company.objects.filter(pk__in=allowed)
+            kwargs.setdefault("initial", allowed[0] if allowed else None)
+            kwargs.setdefault("empty_label", None)
+        elif company_owned(db_field.related_model) and "queryset" not in kwargs:
+            # Accounts, customers, tax rates...: the current company's only.
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(
+                company_id=current_company_id(request)
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is not None:
+            elsewhere = self.other_company_of(request, object_id)
+            if elsewhere is not None:
+                return switch_company_page(request, self.admin_site, elsewhere, what=self.opts.verbose_name)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def other_company_of(self, request, object_id: str) -> Company | None:
+        """The other company of the user's (not the current one) that holds row `object_id`."""
+        current = current_company_id(request)
+        others = {c.pk: c for c in selectable_companies(request) if c.pk != current}
+        if not others:
+            return None
+        try:
+            company_id = (
+                self.model._default_manager.filter(pk=object_id)
+                .values_list(f"{self.company_field}_id", flat=True)
+                .first()
+            )
+        except (ValueError, TypeError, forms.ValidationError):
+            return None
+        if company_id not in others or not admin_can(request, company_id, self.view_action):
+            return None
+        return others[company_id]
 
     def _may_manage(self, request, obj) -> bool:
         if self.manage_action is None:
             return False
         if obj is None:
-            allowed = admin_companies(request, self.manage_action)
-            return allowed is None or bool(allowed)
+            return bool(admin_companies(request, self.manage_action))
         return admin_can(request, self.company_id_of(obj), self.manage_action)
 
     def has_add_permission(self, request):
@@ -95,6 +150,19 @@ class CompanyScopedAdmin(admin.ModelAdmin):
         if not super().has_view_permission(request, obj):
             return False
         return obj is None or admin_can(request, self.company_id_of(obj), self.view_action)
+
+
+def switch_company_page(request: HttpRequest, admin_site, company: Company, *, what: str) -> TemplateResponse:
+    """A page saying that what was asked for belongs to another of the user's companies, with a
+    button that switches to it and opens the same address (switching is a POST, never a GET)."""
+    context = {
+        **admin_site.each_context(request),
+        "title": f"This {what} belongs to {company.name}",
+        "target_company": company,
+        "what": what,
+        "next_url": request.get_full_path(),
+    }
+    return TemplateResponse(request, "admin/sofinance/switch_company.html", context)
 
 
 # --------------------------------------------------------------------------- writes through services
@@ -201,3 +269,35 @@ class ServiceAdmin(admin.ModelAdmin):
 def adopt(target: Any, saved: Any) -> None:
     """Make the admin's in-memory object the one the service saved (pk, computed fields)."""
     target.__dict__.update(saved.__dict__)
+
+
+# --------------------------------------------------------------------------- report pages
+
+
+def report_company(request: HttpRequest, admin_site, *, action: Action = Action.REPORTS_VIEW):
+    """The company a report page reports on: the current one, when the user's role there allows
+    `action` (403 otherwise). A link naming another company (`?company=<id>`) of the user's
+    answers with the page offering to switch to it; any other company is a 404, whether it
+    exists or not. Returns the Company, or that page (a TemplateResponse) to return as is."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from sofinance.company_context import current_company
+
+    company = current_company(request)
+    raw = (request.GET.get("company") or "").strip()
+    if raw and (company is None or raw != str(company.pk)):
+        other = next((c for c in selectable_companies(request) if str(c.pk) == raw), None)
+        if other is None or not admin_can(request, other.pk, action):
+            raise Http404("No such company.")
+        return switch_company_page(request, admin_site, other, what="report")
+    if company is None or not admin_can(request, company.pk, action):
+        raise PermissionDenied("Your role in this company does not allow reading its reports.")
+    return company
+
+
+def date_widget() -> forms.DateInput:
+    """The one date input of the admin: YYYY-MM-DD text with the admin's calendar and Today."""
+    from django.contrib.admin.widgets import AdminDateWidget
+
+    return AdminDateWidget(attrs={"placeholder": "YYYY-MM-DD", "autocomplete": "off"}, format="%Y-%m-%d")

@@ -81,3 +81,59 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
 
 def role_can(role: str, action: Action | str) -> bool:
     return Action(action) in PERMISSIONS.get(role, frozenset())
+
+
+# The Django model permissions (app_label.codename) each action gives a company member in the
+# admin, so that a staff member needs no permissions assigned by hand: their role says what they
+# may do (accounts.backends.RolePermissionBackend). Which company's rows they see and change is
+# still checked per company by the admin (sofinance.admin), as the API does.
+def _model_perms(app_label: str, verbs: str, *models: str) -> tuple[str, ...]:
+    return tuple(f"{app_label}.{verb}_{model}" for model in models for verb in verbs.split())
+
+
+ADMIN_MODEL_PERMISSIONS: dict[Action, tuple[str, ...]] = {
+    Action.COMPANY_VIEW: _model_perms("accounts", "view", "company"),
+    Action.COMPANY_CHANGE: _model_perms("accounts", "change", "company"),
+    Action.MEMBERS_VIEW: _model_perms("accounts", "view", "membership"),
+    Action.ACCOUNTS_VIEW: _model_perms("accounts", "view", "account"),
+    Action.ACCOUNTS_MANAGE: _model_perms("accounts", "add change delete", "account"),
+    Action.JOURNAL_VIEW: _model_perms("ledger", "view", "journalentry", "journalline"),
+    Action.JOURNAL_DRAFT: _model_perms("ledger", "add change delete", "journalentry", "journalline"),
+    Action.JOURNAL_POST: _model_perms("ledger", "change", "journalentry"),
+    Action.JOURNAL_REVERSE: _model_perms("ledger", "change", "journalentry"),
+    Action.PERIODS_VIEW: _model_perms("ledger", "view", "accountingperiod", "fiscalyearclose"),
+    Action.PERIODS_MANAGE: _model_perms("ledger", "add change", "accountingperiod", "fiscalyearclose"),
+    Action.RATES_VIEW: _model_perms("ledger", "view", "exchangerate"),
+    Action.RATES_MANAGE: _model_perms("ledger", "add change delete", "exchangerate"),
+    Action.AUDIT_VIEW: _model_perms("audit", "view", "auditevent"),
+    Action.SALES_VIEW: _model_perms(
+        "sales",
+        "view",
+        "customer",
+        "item",
+        "taxrate",
+        "salessettings",
+        "invoice",
+        "invoiceline",
+        "creditnote",
+        "creditnoteline",
+        "payment",
+        "allocation",
+    ),
+    Action.CUSTOMERS_MANAGE: _model_perms("sales", "add change delete", "customer", "item"),
+    Action.TAX_RATES_MANAGE: _model_perms("sales", "add change delete", "taxrate", "salessettings"),
+    Action.INVOICES_DRAFT: _model_perms("sales", "add change delete", "invoice", "invoiceline"),
+    Action.INVOICES_ISSUE: _model_perms("sales", "change", "invoice", "creditnote")
+    + _model_perms("sales", "add", "creditnote"),
+    Action.INVOICES_VOID: _model_perms("sales", "change", "invoice"),
+    Action.PAYMENTS_RECORD: _model_perms("sales", "add change", "payment", "allocation"),
+}
+
+
+def admin_model_permissions(role: str) -> set[str]:
+    """The Django model permissions a member with `role` holds in the admin."""
+    return {
+        perm
+        for action in PERMISSIONS.get(role, frozenset())
+        for perm in ADMIN_MODEL_PERMISSIONS.get(action, ())
+    }

@@ -71,7 +71,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "audit.admin_apps.AuditedAdminConfig",  # django.contrib.admin with the audited site
+    "sofinance.admin_apps.AdminConfig",  # django.contrib.admin: the accountant's (audited) site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -147,6 +147,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses any login of a locked account or address, before a password is checked.
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.EmailOrUsernameBackend",
+    # Admin model permissions from the user's roles in their companies (no login: permissions only).
+    "accounts.backends.RolePermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -156,6 +158,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# One date format (ISO 8601) and one number format on every page: sofinance/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["sofinance.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -26,6 +26,7 @@ from ledger.services.lines import (
 from ledger.services.periods import (
     YearClose,
     fiscal_year_close,
+    fiscal_year_closing_lines,
     fiscal_year_reopen,
     period_close,
     period_create,
@@ -53,6 +54,7 @@ __all__ = [
     "exchange_rate_delete",
     "exchange_rate_set",
     "fiscal_year_close",
+    "fiscal_year_closing_lines",
     "fiscal_year_reopen",
     "journal_entries_import",
     "journal_entry_create",

@@ -311,6 +311,14 @@ def _closing_lines(
     return lines, retained.pk
 
 
+def fiscal_year_closing_lines(*, company: Company, year: int) -> list[PostingLine]:
+    """What closing fiscal year `year` would post now (nothing is written): the lines that bring
+    income and expenses to zero, net to retained earnings. The admin's confirmation shows them."""
+    start, end = fiscal_year_bounds(company=company, year=year)
+    lines, _ = _closing_lines(company, start, end)
+    return lines
+
+
 def fiscal_year_close(*, company: Company, year: int, by: User | None) -> YearClose:
     """Close fiscal year `year`: post the closing entry (income and expenses into retained
     earnings) through the posting service, then close every period of the year (creating the

@@ -129,7 +129,7 @@ def test_journal_entry_changelist_shows_number_status_and_total(client_admin, bo
     content = response.content.decode()
     assert posted.number in content
     assert f"Draft #{draft.pk}" in content
-    assert "1250.00" in content
+    assert "1,250.00" in content
     assert "40.50" in content
 
 
@@ -485,12 +485,17 @@ def test_post_button_posts_the_draft(client_admin, books):
     draft = entry(books, "2026-01-06", ("6100", "40.00", "D"), ("1010", "40.00", "C"), post=False)
     url = reverse("admin:ledger_journalentry_post", args=[draft.pk])
 
-    # when
-    refused_get = client_admin.get(url)
+    # when: the button opens the confirmation page, whose form posts
+    confirmation = client_admin.get(url)
+    after_get = JournalEntry.objects.get(pk=draft.pk).status
     response = client_admin.post(url)
 
-    # then
-    assert refused_get.status_code == 405
+    # then: the GET said what will happen and changed nothing
+    assert confirmation.status_code == 200
+    content = confirmation.content.decode()
+    assert "Posting puts Draft #" in content and 'id="confirm-post"' in content
+    assert "debit 40.00 · credit 40.00 USD" in content
+    assert after_get == EntryStatus.DRAFT
     assert response.status_code == 302
     draft.refresh_from_db()
     assert (draft.status, draft.number) == (EntryStatus.POSTED, "JE-2026-000001")
@@ -556,14 +561,14 @@ def test_account_changelist_rolls_parents_up_from_their_children(client_admin, b
         code: today[code]
         for code in ["10", "1010", "1100", "1200", "20", "2200", "30", "3000", "40", "60", "6100", "6200"]
     } == {
-        "10": "1290.00 Dr",
+        "10": "1,290.00 Dr",
         "1010": "750.00 Dr",
         "1100": "540.00 Dr",
         "1200": "0.00",
         "20": "40.00 Cr",
         "2200": "40.00 Cr",
-        "30": "1000.00 Cr",
-        "3000": "1000.00 Cr",
+        "30": "1,000.00 Cr",
+        "3000": "1,000.00 Cr",
         "40": "500.00 Cr",
         "60": "250.00 Dr",
         "6100": "250.00 Dr",
@@ -602,7 +607,7 @@ def test_account_change_page_shows_the_balance_today(client_admin, books):
     response = client_admin.get(reverse("admin:accounts_account_change", args=[acct(books, "10").pk]))
 
     # then
-    assert "1000.00 Dr" in response.content.decode()
+    assert "1,000.00 Dr" in response.content.decode()
 
 
 # --------------------------------------------------------------------------- exchange rates and periods

@@ -96,14 +96,21 @@ def test_pages_render_for_a_superuser(client_admin, books, url_name):
     services.payment_record(
         company=books.company, customer=books.acme, date=day("2026-03-03"), amount="20.00", by=None
     )
-    response = client_admin.get(reverse(url_name))
+    response = client_admin.get(reverse(url_name), follow=True)
     assert response.status_code == 200
 
 
 def test_the_index_lists_the_sales_reports_next_to_the_ledgers(client_admin, books):
     page = client_admin.get(reverse("admin:index")).content.decode()
-    assert 'id="reports-module"' in page and 'id="sales-reports-module"' in page
-    assert reverse("admin:sales_reports_ar_aging") in page
+    reports = page[page.index('id="section-reports"') :]
+    reports = reports[: reports.index("</table>")]
+    for url_name in (
+        "admin:ledger_reports_trial_balance",
+        "admin:sales_reports_ar_aging",
+        "admin:sales_reports_customer_statement",
+        "admin:sales_reports_sales_summary",
+    ):
+        assert reverse(url_name) in reports
 
 
 def test_a_draft_with_inline_lines_is_created_through_the_service(client_admin, books, superuser):
@@ -390,7 +397,7 @@ def test_live_totals_round_exactly_like_the_server():
         timeout=30,
         check=True,
     )
-    from sofinance.money import format_amount
+    from sofinance.display import display_amount
 
     currency = {2: "USD", 0: "JPY", 3: "KWD"}
     expected = []
@@ -403,6 +410,50 @@ def test_live_totals_round_exactly_like_the_server():
             currency=currency[places],
         )
         expected.append(
-            [format_amount(amounts.net, currency[places]), format_amount(amounts.tax, currency[places])]
+            [display_amount(amounts.net, currency[places]), display_amount(amounts.tax, currency[places])]
         )
+    assert json.loads(result.stdout) == expected
+
+
+ENTRY_NODE_SCRIPT = """
+const fs = require("fs");
+global.window = {};
+global.document = { addEventListener() {} };
+eval(fs.readFileSync(process.argv[1], "utf8"));
+const m = window.ledgerEntryMath;
+const cases = JSON.parse(process.argv[2]);
+console.log(JSON.stringify(cases.map(([amount, rate, places]) => {
+  const scaledRate = m.scaled(rate);
+  return m.format(m.roundTo((m.scaled(amount) * scaledRate) / 10n ** 10n, places), places);
+})));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the admin's JavaScript")
+def test_entry_running_totals_convert_and_format_like_the_server():
+    from sofinance.display import display_amount
+    from sofinance.money import convert
+
+    cases = [
+        ("1200.00", "1", 2),
+        ("1234567.89", "1", 2),
+        ("-45.5", "1", 2),
+        ("100.00", "1.0857", 2),
+        ("333.33", "0.333333", 2),
+        ("1000", "0.0067", 0),
+        ("2.125", "1.5", 3),
+    ]
+    script = Path(__file__).resolve().parents[2] / "static" / "ledger" / "entry_totals.js"
+    result = subprocess.run(
+        ["node", "-e", ENTRY_NODE_SCRIPT, str(script), json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    currency = {2: "USD", 0: "JPY", 3: "KWD"}
+    expected = [
+        display_amount(convert(Decimal(amount), Decimal(rate), currency[places]), currency[places])
+        for amount, rate, places in cases
+    ]
     assert json.loads(result.stdout) == expected

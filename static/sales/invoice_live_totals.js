@@ -31,11 +31,12 @@
   }
 
   function format(value, places) {
+    // The admin's number format: thousands separators, negatives in parentheses.
     const negative = value < 0n;
     const digits = (negative ? -value : value).toString().padStart(places + 1, "0");
-    const whole = places ? digits.slice(0, -places) : digits;
+    const whole = (places ? digits.slice(0, -places) : digits).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
     const fraction = places ? "." + digits.slice(-places) : "";
-    return (negative ? "-" : "") + whole + fraction;
+    return negative ? `(${whole}${fraction})` : whole + fraction;
   }
 
   function lineAmounts(quantity, price, discount, percent, places) {

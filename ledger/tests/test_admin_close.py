@@ -1,0 +1,147 @@
+"""Periods and the close in the admin (ledger.admin_close): each step's page says what it will do
+and writes nothing; its POST calls the ledger service; refusals are shown and write nothing."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.services import membership_add
+from accounts.tests.factories import UserFactory
+from audit.models import AuditEvent
+from ledger.models import AccountingPeriod, EntrySource, FiscalYearClose, JournalEntry, PeriodStatus
+from ledger.tests.factories import company_with_chart, post_entry
+from sofinance.permissions import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def books():
+    company = company_with_chart()
+    post_entry(company, "2025-03-10", ("1010", "900.00", "D"), ("4000", "900.00", "C"))
+    post_entry(company, "2025-04-02", ("6100", "250.00", "D"), ("1010", "250.00", "C"))
+    return company
+
+
+def member(company, role):
+    user = UserFactory(is_staff=True)
+    membership_add(company=company, user=user, role=role, by=None)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def controller(books):
+    return member(books, Role.CONTROLLER)
+
+
+def url(name, *args):
+    return reverse(f"admin:ledger_accountingperiod_{name}", args=args)
+
+
+def test_generating_a_fiscal_year_shows_its_months_then_creates_them(books, controller):
+    # when the page is opened
+    page = controller.get(url("generate"), {"fiscal_year": "2025"})
+
+    # then it lists the twelve periods it would create, and creates nothing
+    assert page.status_code == 200
+    assert len(re.findall(r"<tr><td>FY2025 ", page.content.decode())) == 12
+    assert AccountingPeriod.objects.count() == 0
+
+    # when confirmed
+    done = controller.post(url("generate"), {"fiscal_year": "2025"}, follow=True)
+
+    # then
+    assert "Created the 12 monthly periods of fiscal year 2025." in done.content.decode()
+    assert AccountingPeriod.objects.filter(company=books, status=PeriodStatus.OPEN).count() == 12
+
+    # and a second time is refused on the page, nothing more written
+    again = controller.post(url("generate"), {"fiscal_year": "2025"})
+    assert "overlaps" in again.content.decode()
+    assert AccountingPeriod.objects.count() == 12
+
+
+def test_close_reopen_with_a_reason_and_lock_a_period(books, controller):
+    controller.post(url("generate"), {"fiscal_year": "2025"})
+    march = AccountingPeriod.objects.get(company=books, start_date=datetime.date(2025, 3, 1))
+    post_entry(books, "2025-03-20", ("6100", "5.00", "D"), ("1010", "5.00", "C"), post=False)
+
+    # the close page warns of the draft it strands, and changes nothing
+    page = controller.get(url("close", march.pk)).content.decode()
+    assert 'id="drafts-stranded">1 draft entry is dated in this period' in page
+    assert AccountingPeriod.objects.get(pk=march.pk).status == PeriodStatus.OPEN
+
+    controller.post(url("close", march.pk))
+    assert AccountingPeriod.objects.get(pk=march.pk).status == PeriodStatus.CLOSED
+
+    # reopening needs a reason: refused on the page, nothing changes
+    refused = controller.post(url("reopen", march.pk), {"reason": ""})
+    assert "This field is required." in refused.content.decode()
+    assert AccountingPeriod.objects.get(pk=march.pk).status == PeriodStatus.CLOSED
+
+    controller.post(url("reopen", march.pk), {"reason": "Late supplier bill"})
+    assert AccountingPeriod.objects.get(pk=march.pk).status == PeriodStatus.OPEN
+    assert AuditEvent.objects.get(action="reopen", object_id=str(march.pk)).metadata == {
+        "reason": "Late supplier bill"
+    }
+
+    controller.post(url("lock", march.pk))
+    assert AccountingPeriod.objects.get(pk=march.pk).status == PeriodStatus.LOCKED
+    refused = controller.post(url("reopen", march.pk), {"reason": "again"})
+    assert "A locked period cannot be reopened." in refused.content.decode()
+
+
+def test_closing_the_fiscal_year_shows_the_closing_entry_then_posts_it(books, controller):
+    # when the page is opened
+    page = controller.get(url("close_year"), {"fiscal_year": "2025"}).content.decode()
+
+    # then it shows the net result and the closing entry's lines, and writes nothing
+    assert 'id="net-result">650.00 USD (a profit, credited to retained earnings)' in page
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td><td>[^<]*</td><td class=\"amount\">([^<]*)</td><td class=\"amount\">([^<]*)</td></tr>",
+        page,
+    )
+    assert rows == [
+        ("4000 Sales revenue", "900.00", ""),
+        ("6100 Rent", "", "250.00"),
+        ("3200 Retained earnings", "", "650.00"),
+    ]
+    assert not FiscalYearClose.objects.exists()
+
+    # when confirmed
+    controller.post(url("close_year"), {"fiscal_year": "2025"})
+
+    # then the closing entry is posted and the year's periods are closed
+    record = FiscalYearClose.objects.get(company=books)
+    assert record.closing_entry.source == EntrySource.CLOSING
+    assert AccountingPeriod.objects.filter(company=books, status=PeriodStatus.CLOSED).count() == 12
+
+    # and reopening the year (with a reason) reverses it
+    controller.post(url("reopen_year"), {"fiscal_year": "2025", "reason": "Audit adjustment"})
+    record.refresh_from_db()
+    assert record.reopened_at is not None
+    assert JournalEntry.objects.filter(reversal_of=record.closing_entry).exists()
+
+
+def test_an_accountant_may_not_manage_periods(books):
+    accountant = member(books, Role.ACCOUNTANT)
+    controller_client = member(books, Role.CONTROLLER)
+    controller_client.post(url("generate"), {"fiscal_year": "2025"})
+    period = AccountingPeriod.objects.filter(company=books).first()
+
+    responses = [
+        accountant.get(url("generate")),
+        accountant.post(url("generate"), {"fiscal_year": "2026"}),
+        accountant.post(url("close", period.pk)),
+        accountant.post(url("close_year"), {"fiscal_year": "2025"}),
+    ]
+
+    assert [r.status_code for r in responses] == [403] * 4
+    assert AccountingPeriod.objects.count() == 12
+    assert AccountingPeriod.objects.get(pk=period.pk).status == PeriodStatus.OPEN
