@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "ledger.apps.LedgerConfig",
     "sales.apps.SalesConfig",
+    "banking.apps.BankingConfig",
 ]
 
 MIDDLEWARE = [
