@@ -72,7 +72,7 @@ def csv_mapping_clean(raw: Any) -> dict[str, Any]:
         if key not in known:
             problems.setdefault(str(key)[:50], []).append("Unknown mapping key.")
     mapping = {**DEFAULT_MAPPING, **{k: v for k, v in raw.items() if k in known}}
-    if "debit_column" in raw or "credit_column" in raw:
+    if raw.get("debit_column") or raw.get("credit_column"):
         if "amount_column" in raw and raw.get("amount_column"):
             problems.setdefault("amount_column", []).append(
                 "Give either an amount column or debit and credit columns, not both."
