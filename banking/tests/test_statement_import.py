@@ -19,8 +19,8 @@ D = datetime.date
 
 def _lines(bank):
     return [
-        (l.date, l.amount, l.counterparty, l.reference, l.unique_id)
-        for l in BankStatementLine.objects.filter(bank_account=bank).order_by("date", "id")
+        (row.date, row.amount, row.counterparty, row.reference, row.unique_id)
+        for row in BankStatementLine.objects.filter(bank_account=bank).order_by("date", "id")
     ]
 
 
@@ -65,8 +65,8 @@ def test_ofx_duplicates_across_two_files_are_imported_once_and_the_balances_chai
     )
     assert (second.opening_balance, second.closing_balance) == (Decimal("2500.00"), Decimal("2656.65"))
     assert (second.line_count, second.duplicates_skipped, second.chain_break) == (2, 2, None)
-    assert [l[4] for l in _lines(bank)] == ["F-001", "F-002", "F-003", "F-004", "F-005"]
-    assert sum(l[1] for l in _lines(bank)) == Decimal("1656.65")
+    assert [row[4] for row in _lines(bank)] == ["F-001", "F-002", "F-003", "F-004", "F-005"]
+    assert sum(row[1] for row in _lines(bank)) == Decimal("1656.65")
 
 
 def test_reimporting_the_same_file_adds_nothing():
@@ -97,7 +97,7 @@ def test_csv_with_the_saved_mapping_keeps_identical_card_payments_and_dedupes_by
         Decimal("2146.10"),
         5,
     )
-    assert [(l[0], l[1], l[2]) for l in _lines(bank)][-2:] == [
+    assert [(row[0], row[1], row[2]) for row in _lines(bank)][-2:] == [
         (D(2026, 3, 12), Decimal("-4.20"), "Coffee Bar"),
         (D(2026, 3, 12), Decimal("-4.20"), "Coffee Bar"),
     ]
