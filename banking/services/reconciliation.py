@@ -21,8 +21,11 @@ from sofinance.errors import Conflict, ValidationFailed
 from sofinance.money import format_amount
 
 
-def _items(items) -> list[dict]:
-    return [{"id": item.id, "date": item.date.isoformat(), "amount": str(item.amount)} for item in items]
+def _items(items, currency: str) -> list[dict]:
+    return [
+        {"id": item.id, "date": item.date.isoformat(), "amount": format_amount(item.amount, currency)}
+        for item in items
+    ]
 
 
 def statement_reconcile(*, statement: BankStatement, by: User | None) -> Reconciliation:
@@ -76,8 +79,8 @@ def statement_reconcile(*, statement: BankStatement, by: User | None) -> Reconci
             book_balance=report.book_balance,
             unmatched_bank_total=report.unmatched_bank_total,
             unmatched_book_total=report.unmatched_book_total,
-            unmatched_bank_lines=_items(report.unmatched_bank),
-            unmatched_book_lines=_items(report.unmatched_book),
+            unmatched_bank_lines=_items(report.unmatched_bank, currency),
+            unmatched_book_lines=_items(report.unmatched_book, currency),
             reconciled_by=user,
             reconciled_at=now,
         )
