@@ -78,7 +78,7 @@ def test_the_report_equals_the_hand_computed_example():
 
 
 def test_as_of_mid_month_a_match_dated_later_is_outstanding_on_both_sides():
-    bank, books, _ = _matched_march()
+    bank, _books, _ = _matched_march()
 
     report = reconciliation_report(bank_account=bank, as_of=datetime.date(2026, 3, 19))
 
@@ -91,7 +91,7 @@ def test_as_of_mid_month_a_match_dated_later_is_outstanding_on_both_sides():
 
 
 def test_a_difference_from_before_the_first_statement_is_shown_and_refuses_reconciliation():
-    bank, books, statement = _matched_march()
+    bank, _books, statement = _matched_march()
     post_entry(bank.company, "2026-02-27", ("1010", "10.00", "D"), ("3000", "10.00", "C"))
     before = banking_rows(bank.company)
 
@@ -106,7 +106,7 @@ def test_a_difference_from_before_the_first_statement_is_shown_and_refuses_recon
 
 def test_reconciling_stores_the_position_and_freezes_the_statement():
     # given
-    bank, books, statement = _matched_march()
+    bank, _books, statement = _matched_march()
 
     # when
     stored = services.statement_reconcile(statement=statement, by=None)
@@ -133,7 +133,7 @@ def test_reconciling_stores_the_position_and_freezes_the_statement():
 
 
 def test_a_matched_entry_is_not_reversed_into_a_reconciled_statement_but_may_be_after_it():
-    bank, books, statement = _matched_march()
+    _bank, books, statement = _matched_march()
     services.statement_reconcile(statement=statement, by=None)
 
     with pytest.raises(DatabaseError) as refused, transaction.atomic():
@@ -148,7 +148,7 @@ def test_a_matched_entry_is_not_reversed_into_a_reconciled_statement_but_may_be_
 
 
 def test_a_back_dated_posting_after_reconciliation_is_flagged():
-    bank, books, statement = _matched_march()
+    bank, _books, statement = _matched_march()
     services.statement_reconcile(statement=statement, by=None)
     late = post_entry(bank.company, "2026-03-15", ("6300", "20.00", "D"), ("1010", "20.00", "C"))
 
