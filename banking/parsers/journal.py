@@ -56,12 +56,14 @@ class JournalFileEntry:
     description: str
     reference: str
     rows: list[JournalRow] = field(default_factory=list)
+    broken: bool = False  # a row of it has a problem: the ledger's checks skip it
 
 
 @dataclass
 class JournalFile:
     entries: list[JournalFileEntry]
     row_count: int
+    problems: Problems = field(default_factory=Problems)
 
     @property
     def line_count(self) -> int:
@@ -75,8 +77,9 @@ def journal_format(data: bytes, declared: str | None) -> str:
 
 
 def parse_journal_file(data: bytes, *, format: str) -> JournalFile:
-    """The file's entries, in the order of their first row; refuses (InvalidImportFile) with
-    every problem by row and column."""
+    """The file's entries, in the order of their first row, with the problems of its rows
+    (`problems`: the caller adds the ledger's and refuses the file with all of them). A file that
+    cannot be read at all, or lacks a required column, is refused here (InvalidImportFile)."""
     from banking.errors import InvalidImportFile
 
     problems = Problems()
@@ -104,11 +107,14 @@ def parse_journal_file(data: bytes, *, format: str) -> JournalFile:
         if not any(cell not in (None, "") and str(cell).strip() for cell in cells):
             continue
         row_count += 1
-        _row(number, cells, columns, entries, problems)
+        known = len(problems.items)
+        entry = _row(number, cells, columns, entries, problems)
+        if len(problems.items) > known and entry is not None:
+            entry.broken = True
     if not entries and not problems:
         problems.add(None, "The file has no journal rows.")
-    problems.raise_if_any(InvalidImportFile, "journal file")
-    return JournalFile(entries=list(entries.values()), row_count=row_count)
+        problems.raise_if_any(InvalidImportFile, "journal file")
+    return JournalFile(entries=list(entries.values()), row_count=row_count, problems=problems)
 
 
 def _csv_rows(data: bytes, problems: Problems):
@@ -213,11 +219,12 @@ def _date(value: Any) -> datetime.date | None:
     return parse_iso_date(str(value).strip()) if value is not None else None
 
 
-def _row(number, cells, columns, entries: dict[str, JournalFileEntry], problems: Problems) -> None:
+def _row(number, cells, columns, entries: dict[str, JournalFileEntry], problems: Problems):
+    """Add the row to its entry (returned), or None when the row names no usable entry."""
     key = _text(cells, columns, "entry")
     if not key:
         problems.add(number, "The entry column is empty.", column="entry")
-        return
+        return None
     raw_date = _value(cells, columns, "date")
     date = _date(raw_date)
     if date is None:
@@ -247,7 +254,7 @@ def _row(number, cells, columns, entries: dict[str, JournalFileEntry], problems:
     entry = entries.get(key)
     if entry is None:
         if date is None:
-            return
+            return None
         entry = entries[key] = JournalFileEntry(
             key=key,
             first_row=number,
@@ -279,3 +286,4 @@ def _row(number, cells, columns, entries: dict[str, JournalFileEntry], problems:
             fx_rate=fx_rate,
         )
     )
+    return entry

@@ -50,6 +50,8 @@ def file_hash(data: bytes) -> str:
 
 def _read(upload: Any) -> tuple[bytes, str]:
     if isinstance(upload, bytes):
+        if not upload:
+            raise ValidationFailed("The file is empty.", details={"file": ["Empty file."]})
         return upload, "upload"
     if upload is None or not hasattr(upload, "read"):
         raise ValidationFailed(

@@ -89,7 +89,7 @@ def journal_file_validate(
 ) -> tuple[list[list[LineInput]], JournalImportResult]:
     """Check every entry by the ledger's rules; refuse (`invalid_import_file`) with every problem
     by row and column, nothing written. Returns each entry's lines and what would be posted."""
-    problems = Problems()
+    problems = journal.problems
     accounts = ChartLookup(
         company.pk, (row.account for entry in journal.entries for row in entry.rows)
     ).load()
@@ -100,6 +100,8 @@ def journal_file_validate(
     for index, entry in enumerate(journal.entries):
         inputs = _line_inputs(entry)
         prepared.append(inputs)
+        if entry.broken:
+            continue
         try:
             built = build_lines(company=company, date=entry.date, lines=inputs, accounts=accounts)
         except APIError as exc:
@@ -135,6 +137,7 @@ def journal_file_validate(
         total_credit -= sum((line.base_amount for line in built if line.base_amount < 0), ZERO)
         if progress is not None and index % 2000 == 0:
             progress(index * 100 // max(count, 1))
+    problems.items.sort(key=lambda item: (item["line"] is not None, item["line"] or 0))
     problems.raise_if_any(errors.InvalidImportFile, "journal file")
     dates = [entry.date for entry in journal.entries]
     return prepared, JournalImportResult(
