@@ -25,6 +25,8 @@ from sofinance.api.fields import RateField as RateInput
 from sofinance.api.fields import RawValueField, StrictBooleanField, StrictIntegerField
 from sofinance.money import format_amount
 
+MAX_ID = 2**63 - 1  # ids are 64-bit
+
 MONEY = {"type": "string", "example": "1250.00", "description": "Decimal string at the currency's places."}
 
 
@@ -257,9 +259,14 @@ class SuggestionsOutput(serializers.Serializer):
 
 class MatchInput(serializers.Serializer):
     journal_lines = serializers.ListField(
-        child=StrictIntegerField(min_value=1), required=False, max_length=50, help_text="Ledger line ids."
+        child=StrictIntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=50,
+        help_text="Ledger line ids.",
     )
-    suggestion = StrictIntegerField(required=False, min_value=1, help_text="Confirm this suggestion instead.")
+    suggestion = StrictIntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Confirm this suggestion instead."
+    )
 
 
 class CreateEntryInput(serializers.Serializer):
@@ -269,7 +276,7 @@ class CreateEntryInput(serializers.Serializer):
 
 
 class RecordPaymentInput(serializers.Serializer):
-    invoice = StrictIntegerField(required=False, allow_null=True, min_value=1)
+    invoice = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
 
 
 class RecordedPaymentOutput(serializers.Serializer):

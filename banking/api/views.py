@@ -23,7 +23,7 @@ from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, query_date, validated
-from sofinance.errors import NotFound
+from sofinance.errors import NotFound, ValidationFailed
 from sofinance.permissions import Action
 
 IDEMPOTENCY = OpenApiParameter(
@@ -387,7 +387,7 @@ class LineFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=LineStatus.choices)
     date_from = StrictDateFilter(field_name="date", lookup_expr="gte")
     date_to = StrictDateFilter(field_name="date", lookup_expr="lte")
-    statement = django_filters.NumberFilter(field_name="statement_id")
+    statement = django_filters.CharFilter(method="filter_statement", help_text="A statement id.")
 
     class Meta:
         model = BankStatementLine
@@ -400,6 +400,11 @@ class LineFilter(django_filters.FilterSet):
                 if alias in data and name not in data:
                     data[name] = data[alias]
         super().__init__(data, *args, **kwargs)
+
+    def filter_statement(self, queryset, name, value):
+        if not value.isascii() or not value.isdigit() or len(value) > 18:
+            raise ValidationFailed("statement is a statement id.", details={"statement": [value[:40]]})
+        return queryset.filter(statement_id=int(value))
 
 
 class BankLineListView(_Scoped):

@@ -27,7 +27,7 @@ def ledger_account_resolve(*, company: Company, ref: Any, field: str = "account"
     if isinstance(ref, Account):
         account = ref if ref.company_id == company.pk else None
     elif isinstance(ref, int) and not isinstance(ref, bool):
-        account = queryset.filter(pk=ref).first()
+        account = queryset.filter(pk=ref).first() if 0 < ref < 2**63 else None
     elif isinstance(ref, str) and ref.strip():
         account = queryset.filter(code=ref.strip()).first()
     if account is None:

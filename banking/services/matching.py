@@ -247,7 +247,7 @@ def _match(
     bank = line.bank_account
     ids = []
     for ref in journal_line_ids:
-        if isinstance(ref, bool) or not isinstance(ref, int):
+        if isinstance(ref, bool) or not isinstance(ref, int) or not 0 < ref < 2**63:
             raise errors.MatchRefused(
                 "Ledger lines are given by id.", details={"journal_lines": [str(ref)[:40]]}
             )
@@ -350,7 +350,10 @@ def bank_line_match(
             raise errors.AlreadyMatched("The bank line is already matched; unmatch it first.")
         confidence = None
         if suggestion is not None:
-            chosen = MatchSuggestion.objects.filter(bank_line=line, pk=suggestion).first()
+            valid = (
+                isinstance(suggestion, int) and not isinstance(suggestion, bool) and 0 < suggestion < 2**63
+            )
+            chosen = MatchSuggestion.objects.filter(bank_line=line, pk=suggestion).first() if valid else None
             if chosen is None:
                 raise errors.MatchRefused(
                     f"Suggestion {suggestion} is not one of this line's (suggestions change as lines are matched).",

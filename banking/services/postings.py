@@ -43,7 +43,7 @@ def _counter_account(line: BankStatementLine, ref: Any) -> Account:
     if isinstance(ref, Account):
         account = ref if ref.company_id == line.company_id else None
     elif isinstance(ref, int) and not isinstance(ref, bool):
-        account = accounts.filter(pk=ref).first()
+        account = accounts.filter(pk=ref).first() if 0 < ref < 2**63 else None
     elif isinstance(ref, str) and ref.strip():
         account = accounts.filter(code=ref.strip()).first()
     if account is None:
