@@ -341,3 +341,14 @@ def test_create_a_bank_account_and_its_csv_mapping(bank, client_for):
     error = assert_error(bad, 400, "validation_error")
     assert list(error["details"]["csv_mapping"]) == ["date_format"]
     assert bank.iban == IBAN
+
+
+def test_an_upload_over_upload_max_bytes_is_413_and_writes_nothing(bank, client_for, settings):
+    client = client_for(bank)
+    settings.UPLOAD_MAX_BYTES = 1000
+    before = banking_rows(bank.company)
+
+    response = upload(client, bank, "camt053_march.xml")
+
+    assert_error(response, 413, "payload_too_large")
+    assert banking_rows(bank.company) == before
