@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Company
@@ -133,3 +134,17 @@ def line_totals(*, statement: BankStatement) -> Decimal:
         BankStatementLine.objects.filter(statement=statement).aggregate(total=MoneySum("amount"))["total"]
         or ZERO
     )
+
+
+def import_progress_key(job_id: int) -> str:
+    return f"banking:import-progress:{job_id}"
+
+
+def job_progress(job: ImportJob) -> int:
+    """The job's progress, including what a running import published in the cache (its row is
+    only written when it ends: the import runs in one transaction)."""
+    if job.status == "running":
+        published = cache.get(import_progress_key(job.pk))
+        if isinstance(published, int):
+            return max(job.progress, published)
+    return job.progress

@@ -19,7 +19,7 @@ from banking.models import (
     StatementFormat,
 )
 from banking.reports import changes_since_reconciled
-from banking.services import job_progress
+from banking.selectors import job_progress
 from sofinance.api.fields import MoneyField as MoneyInput
 from sofinance.api.fields import RateField as RateInput
 from sofinance.api.fields import RawValueField, StrictBooleanField, StrictIntegerField

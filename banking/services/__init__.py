@@ -15,7 +15,6 @@ from banking.services.bank_accounts import bank_account_create, bank_account_upd
 from banking.services.jobs import (
     import_job_execute_inline,
     import_job_run,
-    job_progress,
     journal_import_job_create,
     statement_import_job_create,
 )
@@ -34,7 +33,6 @@ __all__ = [
     "banking_settings_update",
     "import_job_execute_inline",
     "import_job_run",
-    "job_progress",
     "journal_import_job_create",
     "open_invoice_for_line",
     "statement_delete",

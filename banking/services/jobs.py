@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Company, User
 from audit.services import audit_record
-from banking import errors
+from banking import errors, selectors
 from banking.models import BankAccount, BankStatement, ImportJob, ImportKind, JobStatus, StatementFormat
 from banking.parsers import detect_format, statement_parse
 from banking.parsers.csv_statement import DEFAULT_MAPPING, csv_mapping_clean
@@ -36,12 +36,11 @@ from banking.services.statements import (
 )
 from sofinance.errors import APIError, ValidationFailed
 
-PROGRESS_KEY = "banking:import-progress:{}"
 JOURNAL_FORMATS = ("csv", "xlsx")
 
 
 def progress_key(job_id: int) -> str:
-    return PROGRESS_KEY.format(job_id)
+    return selectors.import_progress_key(job_id)
 
 
 def file_hash(data: bytes) -> str:
@@ -156,7 +155,7 @@ def _set_progress(job: ImportJob, value: int, *, publish: bool) -> None:
     job.progress = value
 
 
-def _run_statement(job: ImportJob, *, by: User | None) -> None:
+def _run_statement(job: ImportJob, *, by: User | None, inline: bool) -> None:
     bank = bank_account_locked(job.bank_account)
     job.file.open("rb")
     try:
@@ -167,6 +166,7 @@ def _run_statement(job: ImportJob, *, by: User | None) -> None:
     parsed = statements_for_bank(
         bank, statement_parse(data, format=job.format, currency=bank.currency, csv_mapping=mapping)
     )
+    _set_progress(job, 50, publish=not inline)
     options = job.options or {}
     overrides = StatementOverrides(
         opening_balance=Decimal(options["opening_balance"]) if "opening_balance" in options else None,
@@ -276,7 +276,7 @@ def import_job_execute_inline(*, job: ImportJob, by: User | None) -> ImportJob:
     job.status = JobStatus.RUNNING
     job.started_at = timezone.now()
     if job.kind == ImportKind.BANK_STATEMENT:
-        _run_statement(job, by=by)
+        _run_statement(job, by=by, inline=True)
     else:
         _run_journal(job, by=by, inline=True)
     _finish(job, by=by)
@@ -298,19 +298,10 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     try:
         with transaction.atomic():
             if job.kind == ImportKind.BANK_STATEMENT:
-                _run_statement(job, by=by)
+                _run_statement(job, by=by, inline=False)
             else:
                 _run_journal(job, by=by, inline=False)
             _finish(job, by=by)
     except APIError as exc:
         return _fail(job, exc)
     return job
-
-
-def job_progress(job: ImportJob) -> int:
-    """The job's progress, including what a running import published in the cache."""
-    if job.status == JobStatus.RUNNING:
-        published = cache.get(progress_key(job.pk))
-        if isinstance(published, int):
-            return max(job.progress, published)
-    return job.progress

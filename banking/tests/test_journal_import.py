@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from audit.models import AuditEvent
-from banking import errors, services
+from banking import errors, selectors, services
 from banking.models import ImportJob, JobStatus
 from banking.services import journal_import
 from banking.tests.factories import fixture
@@ -217,3 +217,28 @@ def test_unreadable_files_fail_with_a_clear_error(data, expected):
     job = run(company, data)
 
     assert (job.status, job.errors) == (JobStatus.FAILED, expected)
+
+
+def test_a_running_import_publishes_its_progress_while_it_posts(monkeypatch):
+    # given: a journal of 2,500 entries (three batches), and a look at the progress before each batch
+    company = company_with_chart()
+    rows = ["entry,date,account,debit,credit"]
+    for n in range(2500):
+        rows += [f"{n},2026-03-01,6100,1.00,", f"{n},2026-03-01,1010,,1.00"]
+    job = services.journal_import_job_create(company=company, file="\n".join(rows).encode(), by=None)
+    seen = []
+    real = journal_import.journal_entries_import
+
+    def watched(**kwargs):
+        running = ImportJob.objects.get(pk=job.pk)
+        seen.append((running.status, selectors.job_progress(running)))
+        return real(**kwargs)
+
+    monkeypatch.setattr(journal_import, "journal_entries_import", watched)
+
+    # when
+    done = services.import_job_run(job_id=job.pk)
+
+    # then: 40% once checked, then 40 + 60% of the entries posted so far
+    assert seen == [("running", 40), ("running", 64), ("running", 88)]
+    assert (done.status, done.progress, selectors.job_progress(done)) == (JobStatus.DONE, 100, 100)
