@@ -16,7 +16,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -144,17 +143,15 @@ class BankingPages:
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                with transaction.atomic():
-                    job = services.statement_import_job_create(
-                        bank_account=bank,
-                        file=data["file"],
-                        by=request.user,
-                        format=data["format"] or None,
-                        opening_balance=_money(data["opening_balance"]),
-                        closing_balance=_money(data["closing_balance"]),
-                        accept_chain_break=data["accept_chain_break"],
-                    )
-                    services.import_job_execute_inline(job=job, by=request.user)
+                job = services.statement_upload(
+                    bank_account=bank,
+                    file=data["file"],
+                    by=request.user,
+                    format=data["format"] or None,
+                    opening_balance=_money(data["opening_balance"]),
+                    closing_balance=_money(data["closing_balance"]),
+                    accept_chain_break=data["accept_chain_break"],
+                )
             except ValueError as exc:
                 errors = [str(exc)]
             except APIError as exc:

@@ -352,11 +352,7 @@ class StatementListView(_Scoped):
             )
             transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
             return ok(s.ImportJobOutput(job).data, status=202)
-        with transaction.atomic():
-            job = services.statement_import_job_create(
-                bank_account=self.bank, file=data["file"], by=request.user, **options
-            )
-            services.import_job_execute_inline(job=job, by=request.user)
+        job = services.statement_upload(bank_account=self.bank, file=data["file"], by=request.user, **options)
         statement = selectors.statement_get(company=self.company, pk=job.result["statements"][-1])
         context = self.ctx(self.bank.currency, job=job)
         return ok(s.StatementUploadOutput(statement, context=context).data, status=201)

@@ -17,6 +17,7 @@ from banking.services.jobs import (
     import_job_run,
     journal_import_job_create,
     statement_import_job_create,
+    statement_upload,
 )
 from banking.services.matching import bank_line_match, bank_line_unmatch, suggestions_refresh
 from banking.services.postings import bank_line_entry_create, bank_line_payment_record, open_invoice_for_line
@@ -39,5 +40,6 @@ __all__ = [
     "statement_import_job_create",
     "statement_reconcile",
     "statement_reopen",
+    "statement_upload",
     "suggestions_refresh",
 ]

@@ -283,6 +283,21 @@ def import_job_execute_inline(*, job: ImportJob, by: User | None) -> ImportJob:
     return job
 
 
+def statement_upload(*, bank_account: BankAccount, file: Any, by: User | None, **options: Any) -> ImportJob:
+    """Create a statement import job and run it at once, in one transaction (the upload answered
+    with the statement). A refusal rolls everything back and removes the stored file."""
+    job = None
+    try:
+        with transaction.atomic():
+            job = statement_import_job_create(bank_account=bank_account, file=file, by=by, **options)
+            import_job_execute_inline(job=job, by=by)
+    except APIError:
+        if job is not None and job.file:
+            job.file.delete(save=False)
+        raise
+    return job
+
+
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run a queued job (the Celery task's body). Idempotent: a finished job is returned as it is."""
     job = (

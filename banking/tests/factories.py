@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.db import transaction
-
 from accounts.models import Company
 from audit.models import AuditEvent
 from banking import services
@@ -57,10 +55,7 @@ def bank_books(*, currency: str = "USD", name: str = "Bank Co", **bank_values) -
 
 def upload(bank: BankAccount, name: str | bytes, *, by=None, **options) -> ImportJob:
     data = fixture(name) if isinstance(name, str) else name
-    with transaction.atomic():
-        job = services.statement_import_job_create(bank_account=bank, file=data, by=by, **options)
-        services.import_job_execute_inline(job=job, by=by)
-    return job
+    return services.statement_upload(bank_account=bank, file=data, by=by, **options)
 
 
 def statement_of(job: ImportJob) -> BankStatement:

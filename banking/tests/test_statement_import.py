@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from banking import errors
 from banking.models import BankStatement, BankStatementLine, ImportJob, JobStatus
@@ -250,3 +252,4 @@ def test_malformed_files_are_refused_with_errors_by_line_and_nothing_written(nam
     assert refused.value.details["errors"] == expected
     assert banking_rows(bank.company) == before
     assert ImportJob.objects.count() == 0
+    assert list((Path(settings.MEDIA_ROOT) / "banking").rglob("*.*")) == []  # the stored file is removed too
