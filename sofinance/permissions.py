@@ -44,6 +44,14 @@ class Action(StrEnum):
     INVOICES_ISSUE = "invoices.issue"  # issue invoices and credit them (credit notes)
     INVOICES_VOID = "invoices.void"
     PAYMENTS_RECORD = "payments.record"  # record, allocate, unallocate and void payments
+    JOURNAL_IMPORT = "journal.import"  # post a journal from a CSV/XLSX file
+    BANKING_VIEW = "banking.view"  # bank accounts, statements, lines, matches, reconciliation reports
+    BANKING_MANAGE = "banking.manage"  # bank accounts, their CSV mappings, the matching settings
+    BANKING_IMPORT = "banking.import"  # upload bank statements (and delete an unmatched one)
+    BANKING_MATCH = "banking.match"  # run suggestions, match and unmatch bank lines
+    BANKING_POST = "banking.post"  # create an entry from a bank line (fees, interest)
+    BANKING_RECONCILE = "banking.reconcile"  # mark a statement reconciled
+    BANKING_REOPEN = "banking.reopen"  # reopen a reconciled statement
 
 
 _READ = {
@@ -54,9 +62,17 @@ _READ = {
     Action.RATES_VIEW,
     Action.REPORTS_VIEW,
     Action.SALES_VIEW,
+    Action.BANKING_VIEW,
 }
-# Clerks keep the sales ledger's data and prepare invoices; accountants put them in the books.
-_CLERK = _READ | {Action.JOURNAL_DRAFT, Action.CUSTOMERS_MANAGE, Action.INVOICES_DRAFT}
+# Clerks keep the sales ledger's data, prepare invoices, import bank statements and match them;
+# accountants put things in the books and reconcile; controllers reopen what was reconciled.
+_CLERK = _READ | {
+    Action.JOURNAL_DRAFT,
+    Action.CUSTOMERS_MANAGE,
+    Action.INVOICES_DRAFT,
+    Action.BANKING_IMPORT,
+    Action.BANKING_MATCH,
+}
 _ACCOUNTANT = _CLERK | {
     Action.JOURNAL_POST,
     Action.JOURNAL_REVERSE,
@@ -66,8 +82,17 @@ _ACCOUNTANT = _CLERK | {
     Action.INVOICES_ISSUE,
     Action.INVOICES_VOID,
     Action.PAYMENTS_RECORD,
+    Action.JOURNAL_IMPORT,
+    Action.BANKING_MANAGE,
+    Action.BANKING_POST,
+    Action.BANKING_RECONCILE,
 }
-_CONTROLLER = _ACCOUNTANT | {Action.PERIODS_MANAGE, Action.AUDIT_VIEW, Action.MEMBERS_VIEW}
+_CONTROLLER = _ACCOUNTANT | {
+    Action.PERIODS_MANAGE,
+    Action.AUDIT_VIEW,
+    Action.MEMBERS_VIEW,
+    Action.BANKING_REOPEN,
+}
 
 PERMISSIONS: dict[str, frozenset[Action]] = {
     Role.VIEWER: frozenset(_READ),

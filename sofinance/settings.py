@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "ledger.apps.LedgerConfig",
     "sales.apps.SalesConfig",
+    "banking.apps.BankingConfig",
 ]
 
 MIDDLEWARE = [
@@ -352,7 +353,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"AccountTypeEnum": "accounts.models.AccountType"},
+    "ENUM_NAME_OVERRIDES": {
+        "AccountTypeEnum": "accounts.models.AccountType",
+        "BankLineStatusEnum": "banking.models.LineStatus",
+        "BankStatementStatusEnum": "banking.models.StatementStatus",
+        "ImportJobStatusEnum": "banking.models.JobStatus",
+        "BankStatementFormatEnum": "banking.models.StatementFormat",
+        "JournalFileFormatEnum": ["csv", "xlsx"],
+        "TrueFalseEnum": ["true", "false"],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sofinance.api.schema.wrap_responses_in_envelope",

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("ledger.api.urls")),
     path("", include("sales.api.urls")),
+    path("", include("banking.api.urls")),
     path("", include("audit.api.urls")),
 ]
 

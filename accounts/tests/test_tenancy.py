@@ -104,6 +104,8 @@ def test_the_role_table_is_the_documented_one():
         Action.JOURNAL_DRAFT,
         Action.CUSTOMERS_MANAGE,
         Action.INVOICES_DRAFT,
+        Action.BANKING_IMPORT,
+        Action.BANKING_MATCH,
     }
 
 

@@ -13,6 +13,7 @@ import json
 from functools import wraps
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -28,8 +29,25 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 
 
+class _FingerprintEncoder(DjangoJSONEncoder):
+    """JSON bodies as they are; an uploaded file (multipart) by its name, size and SHA-256, so the
+    same key with another file is a conflict."""
+
+    def default(self, o):
+        if isinstance(o, UploadedFile):
+            digest = hashlib.sha256()
+            for chunk in o.chunks():
+                digest.update(chunk)
+            o.seek(0)
+            return {"file": o.name, "size": o.size, "sha256": digest.hexdigest()}
+        return super().default(o)
+
+
 def request_fingerprint(request) -> str:
-    body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":"))
+    data = request.data
+    if hasattr(data, "lists"):  # a QueryDict (form or multipart): every value of every key
+        data = {key: values if len(values) != 1 else values[0] for key, values in data.lists()}
+    body = json.dumps(data, sort_keys=True, cls=_FingerprintEncoder, separators=(",", ":"))
     raw = f"{request.method}\n{request.path.rstrip('/')}\n{body}"
     return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -1,5 +1,5 @@
 """On SQLite a migration that alters a table's field rebuilds the table, and the table's triggers
-(the ledger's, the audit trail's and the sales documents' invariants) vanish with it, silently.
+(the ledger's, the audit trail's, the sales documents' and the bank statements' invariants) vanish with it, silently.
 This keeps the full set after every migration of a fresh database."""
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ EXPECTED_TRIGGERS = {
     "sales_invoiceline_no_delete", "sales_invoiceline_no_insert", "sales_invoiceline_no_update",
     "sales_payment_immutable", "sales_payment_no_delete", "sales_taxrate_in_use_delete",
     "sales_taxrate_in_use_update",
+    "banking_match_no_update", "banking_match_account", "banking_match_reconciled_insert",
+    "banking_match_reconciled_delete", "banking_line_reconciled_insert", "banking_line_reconciled_update",
+    "banking_line_reconciled_delete", "banking_statement_reconciled_update",
+    "banking_statement_reconciled_delete", "banking_bankaccount_in_use", "banking_reversal_guard",
 }  # fmt: skip
 
 

@@ -1,6 +1,7 @@
-"""Load the demo: an admin superuser and "Demo Trading Ltd" with its chart, books and sales ledger.
+"""Load the demo: an admin superuser and "Demo Trading Ltd" with its chart, books, sales ledger and
+bank account (last month's statement, partly matched).
 
-The demo command lives with the highest app it fills (sales, which posts through the ledger).
+The demo command lives with the highest app it fills (banking, above sales and the ledger).
 Idempotent: run it as often as you like (`make run` runs it every time). The admin's random
 password is printed once, when the user is created, and never again; the books and the sales
 ledger are loaded once, into a company that has no journal entries and no customers yet.
@@ -17,6 +18,7 @@ from django.db import transaction
 from accounts import services as accounts_services
 from accounts.models import Company, User
 from audit.context import audit_context
+from banking.demo import banking_demo_create
 from sales.demo import sales_demo_create
 from sales.models import Customer
 from sofinance.context import request_id_var
@@ -65,6 +67,7 @@ def demo_books_load(*, company: Company, by: User) -> bool:
         return False
     with transaction.atomic():  # all of it or none: a failed load is simply run again
         sales_demo_create(company=company, by=by)
+        banking_demo_create(company=company, by=by)
     return True
 
 
@@ -111,3 +114,9 @@ class Command(BaseCommand):
                 f"Loaded {entries} demo journal entries: {invoices} invoices, {payments} payments and "
                 f"{company.credit_notes.count()} credit note(s) among them."
             )
+            bank = company.bank_accounts.first()
+            if bank is not None:
+                self.stdout.write(
+                    f"Opened bank account '{bank.name}' with last month's statement: {bank.lines.count()} lines, "
+                    f"{bank.lines.filter(status='matched').count()} matched."
+                )

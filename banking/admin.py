@@ -1,0 +1,315 @@
+"""Admin for banking: bank accounts, statements, their lines and matches, import jobs, settings.
+
+Thin and service-backed: bank accounts and settings save through their services; statements are
+uploaded, reconciled, reopened and deleted on pages that call the services; a bank line's page
+shows its suggestions (confirm with one click), the candidate ledger lines (tick and match), an
+entry to post for it (fees, interest) and the open invoice its reference names (record the
+payment). For a month of 300 lines: the lines list filters by status and statement and confirms
+the best suggestion of every selected line at once. The custom pages are in banking.admin_views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from accounts.models import Account
+from banking import services
+from banking.admin_views import BankingPages
+from banking.models import (
+    BankAccount,
+    BankingSettings,
+    BankStatement,
+    BankStatementLine,
+    ImportJob,
+    LineStatus,
+)
+from banking.services.bank_accounts import BANK_ACCOUNT_FIELDS
+from sofinance.admin import (
+    CompanyScopedAdmin,
+    ServiceAdmin,
+    ServiceModelForm,
+    admin_can,
+    admin_companies,
+    adopt,
+)
+from sofinance.errors import APIError
+from sofinance.money import format_amount
+from sofinance.permissions import Action
+
+
+class _ReadOnly(CompanyScopedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BankAccountForm(ServiceModelForm):
+    currency = forms.CharField(
+        required=False, max_length=3, help_text="Blank: the ledger account's currency."
+    )
+
+    class Meta:
+        model = BankAccount
+        fields = ["company", *BANK_ACCOUNT_FIELDS]
+        help_texts = {
+            "csv_mapping": 'How this bank\'s CSV reads, e.g. {"delimiter": ";", "date_column": "Date", '
+            '"date_format": "%d.%m.%Y", "amount_column": "Amount", "decimal_separator": ","}. Empty: '
+            "date, amount, counterparty, reference, description columns, YYYY-MM-DD dates."
+        }
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(ServiceAdmin, CompanyScopedAdmin):
+    form = BankAccountForm
+    view_action = Action.BANKING_VIEW
+    manage_action = Action.BANKING_MANAGE
+    list_display = ["name", "account", "currency", "iban", "is_active", "company", "links"]
+    list_filter = [("company", admin.RelatedOnlyFieldListFilter), "is_active"]
+    list_select_related = ["company", "account"]
+    search_fields = ["name", "iban", "number"]
+    ordering = ["company", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["company"] if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Account:
+            allowed = admin_companies(request, self.manage_action)
+            accounts = Account.objects.filter(type__in=["asset", "liability"], is_active=True).order_by(
+                "company_id", "path"
+            )
+            kwargs["queryset"] = accounts if allowed is None else accounts.filter(company_id__in=allowed)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="")
+    def links(self, obj: BankAccount) -> str:
+        return format_html(
+            '<a href="{}">Upload statement</a> · <a href="{}">Lines</a> · <a href="{}">Reconciliation</a>',
+            reverse("admin:banking_bankaccount_upload", args=[obj.pk]),
+            reverse("admin:banking_bankstatementline_changelist") + f"?bank_account__id__exact={obj.pk}",
+            reverse("admin:banking_bankaccount_reconciliation", args=[obj.pk]),
+        )
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        with self.refusal_as_form_error():
+            if change:
+                changes = {name: data.get(name) for name in form.changed_data if name in BANK_ACCOUNT_FIELDS}
+                saved = (
+                    services.bank_account_update(bank_account=obj, by=request.user, **changes)
+                    if changes
+                    else obj
+                )
+            else:
+                values = {name: data.get(name) for name in BANK_ACCOUNT_FIELDS if name in data}
+                saved = services.bank_account_create(company=data["company"], by=request.user, **values)
+        adopt(obj, saved)
+
+    def get_urls(self):
+        return [*BankingPages(self.admin_site, self).bank_account_urls(), *super().get_urls()]
+
+
+@admin.register(BankStatement)
+class BankStatementAdmin(_ReadOnly):
+    view_action = Action.BANKING_VIEW
+    list_display = [
+        "__str__",
+        "start_date",
+        "end_date",
+        "balances",
+        "line_count",
+        "duplicates_skipped",
+        "status",
+    ]
+    list_filter = [("company", admin.RelatedOnlyFieldListFilter), "bank_account", "status"]
+    list_select_related = ["bank_account", "company"]
+    ordering = ["-end_date", "-id"]
+    change_form_template = "admin/banking/bankstatement/change_form.html"
+    readonly_fields = [
+        "bank_account", "start_date", "end_date", "opening_balance", "closing_balance", "chain_break",
+        "line_count", "duplicates_skipped", "format", "file_name", "file_hash", "status", "imported_by", "created_at",
+    ]  # fmt: skip
+    fields = readonly_fields
+
+    @admin.display(description="opening → closing")
+    def balances(self, obj: BankStatement) -> str:
+        currency = obj.bank_account.currency
+        return (
+            f"{format_amount(obj.opening_balance, currency)} → {format_amount(obj.closing_balance, currency)}"
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        statement = self.get_object(request, object_id)
+        extra: dict[str, Any] = dict(extra_context or {})
+        if statement is not None:
+            extra.update(
+                can_reconcile=admin_can(request, statement.company_id, Action.BANKING_RECONCILE),
+                can_reopen=admin_can(request, statement.company_id, Action.BANKING_REOPEN),
+                can_delete_statement=admin_can(request, statement.company_id, Action.BANKING_IMPORT),
+                lines_url=reverse("admin:banking_bankstatementline_changelist")
+                + f"?statement__id__exact={statement.pk}",
+                reconciliation=statement.reconciliations.filter(reopened_at__isnull=True).first(),
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def get_urls(self):
+        return [*BankingPages(self.admin_site, self).statement_urls(), *super().get_urls()]
+
+
+@admin.register(BankStatementLine)
+class BankStatementLineAdmin(_ReadOnly):
+    """The lines of a month: filter by status and statement, confirm the best suggestions at once."""
+
+    view_action = Action.BANKING_VIEW
+    list_display = [
+        "date",
+        "amount_shown",
+        "counterparty",
+        "reference",
+        "status",
+        "best_suggestion",
+        "match_link",
+    ]
+    list_filter = ["status", "bank_account", ("statement", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["bank_account"]
+    search_fields = ["counterparty", "reference", "description"]
+    ordering = ["date", "id"]
+    list_per_page = 300
+    actions = ["confirm_best_suggestions", "unmatch_selected"]
+    readonly_fields = [
+        "bank_account", "statement", "date", "value_date", "amount", "counterparty", "reference", "description",
+        "unique_id", "status", "match_confidence", "matched_at", "matched_by",
+    ]  # fmt: skip
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("suggestions")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_shown(self, obj: BankStatementLine) -> str:
+        return format_amount(obj.amount, obj.bank_account.currency)
+
+    @admin.display(description="best suggestion")
+    def best_suggestion(self, obj: BankStatementLine) -> str:
+        suggestions = list(obj.suggestions.all())
+        if not suggestions:
+            return "—"
+        best = min(suggestions, key=lambda s: s.rank)
+        return f"{best.confidence}% ({len(best.journal_line_ids)} line{'s' if len(best.journal_line_ids) > 1 else ''})"
+
+    @admin.display(description="")
+    def match_link(self, obj: BankStatementLine) -> str:
+        label = "View" if obj.status == LineStatus.MATCHED else "Match…"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:banking_bankstatementline_match", args=[obj.pk]), label
+        )
+
+    def _each(self, request, queryset, call, success):
+        allowed = [
+            line
+            for line in queryset.order_by("date", "id")
+            if admin_can(request, line.company_id, Action.BANKING_MATCH)
+        ]
+        for line in allowed:
+            try:
+                result = call(line)
+            except APIError as exc:
+                self.message_user(request, f"{line}: {exc.message}", level="error")
+            else:
+                if result is not None:
+                    self.message_user(request, success(line), level="success")
+
+    @admin.action(description="Confirm the best suggestion of the selected lines")
+    def confirm_best_suggestions(self, request, queryset):
+        def confirm(line):
+            best = line.suggestions.order_by("rank").first()
+            if line.status == LineStatus.MATCHED or best is None:
+                return None
+            return services.bank_line_match(bank_line=line, suggestion=best.pk, by=request.user)
+
+        self._each(request, queryset, confirm, lambda line: f"{line}: matched.")
+
+    @admin.action(description="Unmatch the selected lines")
+    def unmatch_selected(self, request, queryset):
+        def unmatch(line):
+            if line.status != LineStatus.MATCHED:
+                return None
+            return services.bank_line_unmatch(bank_line=line, by=request.user)
+
+        self._each(request, queryset, unmatch, lambda line: f"{line}: unmatched.")
+
+    def get_urls(self):
+        return [*BankingPages(self.admin_site, self).line_urls(), *super().get_urls()]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(_ReadOnly):
+    view_action = Action.BANKING_VIEW
+    list_display = [
+        "__str__",
+        "kind",
+        "file_name",
+        "status",
+        "progress",
+        "line_count",
+        "error_message",
+        "created_at",
+    ]
+    list_filter = [("company", admin.RelatedOnlyFieldListFilter), "kind", "status"]
+    ordering = ["-created_at"]
+    readonly_fields = [
+        "kind", "bank_account", "status", "progress", "file_name", "file_hash", "format", "dry_run", "row_count",
+        "entry_count", "line_count", "duplicates_skipped", "result", "error_code", "error_message", "errors",
+        "requested_by", "created_at", "started_at", "finished_at",
+    ]  # fmt: skip
+    fields = readonly_fields
+
+    def get_urls(self):
+        return [*BankingPages(self.admin_site, self).journal_import_urls(), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = dict(extra_context or {})
+        extra["journal_import_url"] = reverse("admin:banking_importjob_journal")
+        return super().changelist_view(request, extra)
+
+
+class BankingSettingsForm(ServiceModelForm):
+    class Meta:
+        model = BankingSettings
+        fields = ["company", "date_window_days", "auto_confirm_confidence"]
+
+
+@admin.register(BankingSettings)
+class BankingSettingsAdmin(ServiceAdmin, CompanyScopedAdmin):
+    form = BankingSettingsForm
+    view_action = Action.BANKING_VIEW
+    manage_action = Action.BANKING_MANAGE
+    list_display = ["company", "date_window_days", "auto_confirm_confidence"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["company"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        company = obj.company if change else data["company"]
+        with self.refusal_as_form_error():
+            saved = services.banking_settings_update(
+                company=company,
+                by=request.user,
+                date_window_days=data["date_window_days"],
+                auto_confirm_confidence=data.get("auto_confirm_confidence"),
+            )
+        adopt(obj, saved)

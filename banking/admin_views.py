@@ -1,0 +1,415 @@
+"""Admin pages of banking that are not a model's own form: upload a statement, the reconciliation
+report, reconcile / reopen / delete a statement, match a bank line (suggestions, candidates, an
+entry to post, the payment of an open invoice), import a journal file.
+
+Each page checks the user's role in the company (sofinance.permissions), calls one banking
+service, and reports its answer as a message; a refusal keeps the user on the page with the
+service's words, nothing written. State changes are POSTs only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Account, Company
+from banking import reports, selectors, services
+from banking.models import BankAccount, BankStatement, BankStatementLine, LineStatus, StatementFormat
+from banking.services.matching import candidates_for
+from ledger.models import JournalLine
+from sofinance.admin import admin_can, admin_companies
+from sofinance.errors import APIError
+from sofinance.money import format_amount
+from sofinance.permissions import Action
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField()
+    format = forms.ChoiceField(choices=[("", "Detect"), *StatementFormat.choices], required=False)
+    opening_balance = forms.CharField(required=False, help_text="CSV without balances: the opening balance.")
+    closing_balance = forms.CharField(required=False)
+    accept_chain_break = forms.BooleanField(
+        required=False,
+        help_text="The opening balance may differ from the previous statement's closing balance.",
+    )
+
+
+class JournalForm(forms.Form):
+    company = forms.ModelChoiceField(queryset=Company.objects.none())
+    file = forms.FileField(
+        help_text="CSV or XLSX: entry, date, account, debit, credit, description, reference."
+    )
+    dry_run = forms.BooleanField(required=False, help_text="Check everything and report; post nothing.")
+
+
+def _money(raw: str) -> Decimal | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"{raw!r} is not an amount.") from None
+
+
+class BankingPages:
+    def __init__(self, admin_site, model_admin) -> None:
+        self.admin_site = admin_site
+        self.model_admin = model_admin
+
+    # ----- urls
+
+    def bank_account_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/upload/", view(self.upload_view), name="banking_bankaccount_upload"),
+            path(
+                "<int:pk>/reconciliation/", view(self.report_view), name="banking_bankaccount_reconciliation"
+            ),
+        ]
+
+    def statement_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/reconcile/",
+                view(require_POST(self.reconcile_view)),
+                name="banking_bankstatement_reconcile",
+            ),
+            path(
+                "<int:pk>/reopen/", view(require_POST(self.reopen_view)), name="banking_bankstatement_reopen"
+            ),
+            path(
+                "<int:pk>/remove/", view(require_POST(self.delete_view)), name="banking_bankstatement_remove"
+            ),
+        ]
+
+    def line_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [path("<int:pk>/match/", view(self.match_view), name="banking_bankstatementline_match")]
+
+    def journal_import_urls(self) -> list[URLPattern]:
+        return [
+            path("journal/", self.admin_site.admin_view(self.journal_view), name="banking_importjob_journal")
+        ]
+
+    # ----- helpers
+
+    def context(self, request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model_admin.model._meta,
+            "has_view_permission": True,
+            **extra,
+        }
+
+    @staticmethod
+    def _allowed(request, company_id: int, action: Action) -> None:
+        if not admin_can(request, company_id, action):
+            raise PermissionDenied
+
+    def _bank(self, request, pk: int, action: Action) -> BankAccount:
+        bank = get_object_or_404(BankAccount.objects.select_related("company", "account"), pk=pk)
+        self._allowed(request, bank.company_id, action)
+        return bank
+
+    def _statement(self, request, pk: int, action: Action) -> BankStatement:
+        statement = get_object_or_404(BankStatement.objects.select_related("bank_account"), pk=pk)
+        self._allowed(request, statement.company_id, action)
+        return statement
+
+    @staticmethod
+    def statement_url(pk: int) -> str:
+        return reverse("admin:banking_bankstatement_change", args=[pk])
+
+    # ----- bank accounts
+
+    def upload_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        bank = self._bank(request, pk, Action.BANKING_IMPORT)
+        form = UploadForm(request.POST or None, request.FILES or None)
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = services.statement_upload(
+                    bank_account=bank,
+                    file=data["file"],
+                    by=request.user,
+                    format=data["format"] or None,
+                    opening_balance=_money(data["opening_balance"]),
+                    closing_balance=_money(data["closing_balance"]),
+                    accept_chain_break=data["accept_chain_break"],
+                )
+            except ValueError as exc:
+                errors = [str(exc)]
+            except APIError as exc:
+                errors = [exc.message] + [
+                    f"Line {e.get('line') or '–'}{' ' + e['column'] if e.get('column') else ''}: {e['message']}"
+                    for e in (exc.details.get("errors") or [])[1:]
+                ]
+            else:
+                statement_id = job.result["statements"][-1]
+                messages.success(
+                    request,
+                    f"Imported {job.line_count} line(s), {job.duplicates_skipped} already imported skipped, "
+                    f"{job.result.get('auto_matched', 0)} matched automatically.",
+                )
+                return HttpResponseRedirect(self.statement_url(statement_id))
+        return TemplateResponse(
+            request,
+            "admin/banking/upload.html",
+            self.context(
+                request, f"Upload a statement into {bank.name}", bank=bank, form=form, errors=errors
+            ),
+        )
+
+    def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        bank = self._bank(request, pk, Action.BANKING_VIEW)
+        raw = request.GET.get("as_of", "")
+        try:
+            as_of = datetime.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            as_of = None
+            messages.error(request, f"{raw[:40]!r} is not a date (YYYY-MM-DD).")
+        if as_of is None:
+            last = BankStatement.objects.filter(bank_account=bank).order_by("-end_date").first()
+            as_of = last.end_date if last is not None else timezone.localdate()
+        report = reports.reconciliation_report(bank_account=bank, as_of=as_of)
+        currency = bank.currency
+
+        def money(value):
+            return format_amount(value, currency) if value is not None else "—"
+
+        open_statement = (
+            BankStatement.objects.filter(bank_account=bank, end_date=as_of, status="open")
+            .order_by("-id")
+            .first()
+        )
+        return TemplateResponse(
+            request,
+            "admin/banking/reconciliation.html",
+            self.context(
+                request,
+                f"Bank reconciliation of {bank.name} as of {as_of}",
+                bank=bank,
+                report=report,
+                money=money,
+                rows=[
+                    ("Bank balance (statements)", money(report.statement_balance)),
+                    ("− bank lines not in the books", money(report.unmatched_bank_total)),
+                    ("+ book lines not through the bank", money(report.unmatched_book_total)),
+                    ("= adjusted bank balance", money(report.adjusted_bank_balance)),
+                    ("Book balance", money(report.book_balance)),
+                    ("Difference", money(report.difference)),
+                    ("of which from before the first statement", money(report.opening_difference)),
+                ],
+                bank_items=[(i, money(i.amount)) for i in report.unmatched_bank],
+                book_items=[(i, money(i.amount)) for i in report.unmatched_book],
+                as_of_value=as_of.isoformat(),
+                open_statement=open_statement,
+                can_reconcile=admin_can(request, bank.company_id, Action.BANKING_RECONCILE),
+            ),
+        )
+
+    # ----- statements
+
+    def reconcile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        statement = self._statement(request, pk, Action.BANKING_RECONCILE)
+        try:
+            services.statement_reconcile(statement=statement, by=request.user)
+        except APIError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{statement}: reconciled.")
+        return HttpResponseRedirect(self.statement_url(pk))
+
+    def reopen_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        statement = self._statement(request, pk, Action.BANKING_REOPEN)
+        try:
+            services.statement_reopen(
+                statement=statement, by=request.user, reason=request.POST.get("reason", "")
+            )
+        except APIError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{statement}: reopened.")
+        return HttpResponseRedirect(self.statement_url(pk))
+
+    def delete_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        statement = self._statement(request, pk, Action.BANKING_IMPORT)
+        try:
+            services.statement_delete(statement=statement, by=request.user)
+        except APIError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(self.statement_url(pk))
+        messages.success(request, f"{statement}: deleted with its lines.")
+        return HttpResponseRedirect(reverse("admin:banking_bankstatement_changelist"))
+
+    # ----- a bank line
+
+    def match_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        line = get_object_or_404(
+            BankStatementLine.objects.select_related("bank_account", "bank_account__account", "statement"),
+            pk=pk,
+        )
+        self._allowed(request, line.company_id, Action.BANKING_VIEW)
+        here = reverse("admin:banking_bankstatementline_match", args=[pk])
+        if request.method == "POST":
+            return self._match_post(request, line, here)
+        bank = line.bank_account
+        currency = bank.currency
+        amount_field = bank.ledger_amount_field
+        suggestions = selectors.suggestions_of(bank_line=line)
+        window = selectors.banking_settings_for(company=bank.company).date_window_days
+        span = datetime.timedelta(days=max(window, 31))
+        candidates = candidates_for(bank, line.date - span, line.date + span)
+        shown = {c.id for c in candidates} | {i for s in suggestions for i in s.journal_line_ids}
+        matched = [m.journal_line_id for m in line.matches.all()]
+        details = {
+            row["id"]: row
+            for row in JournalLine.objects.filter(pk__in=shown | set(matched)).values(
+                "id", "date", amount_field, "description", "entry__number", "entry__reference", "entry_id"
+            )
+        }
+        for row in details.values():
+            row["amount_shown"] = format_amount(row[amount_field], currency)
+        counter_accounts = (
+            Account.objects.filter(company_id=line.company_id, is_active=True, children__isnull=True)
+            .exclude(pk=bank.account_id)
+            .order_by("path")
+        )
+        invoice = services.open_invoice_for_line(line) if line.amount > 0 else None
+        return TemplateResponse(
+            request,
+            "admin/banking/match.html",
+            self.context(
+                request,
+                f"Bank line {line.date} {format_amount(line.amount, currency)} {currency}",
+                line=line,
+                amount=format_amount(line.amount, currency),
+                matched=[details[i] for i in matched if i in details],
+                suggestions=[
+                    (s, [details[i] for i in s.journal_line_ids if i in details]) for s in suggestions
+                ],
+                candidates=[details[c.id] for c in candidates if c.id in details],
+                accounts=counter_accounts,
+                invoice=invoice,
+                invoice_due=format_amount(invoice.amount_due, invoice.currency) if invoice else "",
+                reconciled=line.statement.is_reconciled,
+                can_match=admin_can(request, line.company_id, Action.BANKING_MATCH),
+                can_post=admin_can(request, line.company_id, Action.BANKING_POST),
+                can_pay=admin_can(request, line.company_id, Action.PAYMENTS_RECORD),
+            ),
+        )
+
+    def _match_post(self, request: HttpRequest, line: BankStatementLine, here: str) -> HttpResponse:
+        action = request.POST.get("action", "")
+        needed = {
+            "confirm": Action.BANKING_MATCH,
+            "match": Action.BANKING_MATCH,
+            "unmatch": Action.BANKING_MATCH,
+            "entry": Action.BANKING_POST,
+            "payment": Action.PAYMENTS_RECORD,
+        }.get(action)
+        if needed is None:
+            messages.error(request, "Unknown action.")
+            return HttpResponseRedirect(here)
+        self._allowed(request, line.company_id, needed)
+        try:
+            if action == "confirm":
+                services.bank_line_match(
+                    bank_line=line, suggestion=int(request.POST["suggestion"]), by=request.user
+                )
+            elif action == "match":
+                ids = [int(v) for v in request.POST.getlist("journal_line")]
+                services.bank_line_match(bank_line=line, journal_lines=ids, by=request.user)
+            elif action == "unmatch":
+                services.bank_line_unmatch(bank_line=line, by=request.user)
+            elif action == "entry":
+                services.bank_line_entry_create(
+                    bank_line=line,
+                    account=int(request.POST.get("account") or 0),
+                    by=request.user,
+                    description=request.POST.get("description", ""),
+                )
+            else:
+                services.bank_line_payment_record(bank_line=line, by=request.user)
+        except (KeyError, ValueError):
+            messages.error(request, "The form was incomplete.")
+        except APIError as exc:
+            messages.error(request, exc.message)
+        else:
+            line.refresh_from_db(fields=["status"])
+            messages.success(request, f"{line}: {line.get_status_display().lower()}.")
+            if line.status == LineStatus.MATCHED:
+                following = (
+                    BankStatementLine.objects.filter(statement_id=line.statement_id)
+                    .exclude(status=LineStatus.MATCHED)
+                    .filter(date__gte=line.date)
+                    .exclude(pk=line.pk)
+                    .order_by("date", "id")
+                    .first()
+                )
+                if following is not None:
+                    return HttpResponseRedirect(
+                        reverse("admin:banking_bankstatementline_match", args=[following.pk])
+                    )
+        return HttpResponseRedirect(here)
+
+    # ----- journal import
+
+    def journal_view(self, request: HttpRequest) -> HttpResponse:
+        allowed = admin_companies(request, Action.JOURNAL_IMPORT)
+        companies = Company.objects.order_by("name")
+        if allowed is not None:
+            if not allowed:
+                raise PermissionDenied
+            companies = companies.filter(pk__in=allowed)
+        form = JournalForm(request.POST or None, request.FILES or None)
+        form.fields["company"].queryset = companies
+        job = None
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = services.journal_import_job_create(
+                    company=data["company"], file=data["file"], by=request.user, dry_run=data["dry_run"]
+                )
+            except APIError as exc:
+                errors = [exc.message]
+            else:
+                job = services.import_job_run(job_id=created.pk)
+                if job.status == "done":
+                    result = job.result
+                    messages.success(
+                        request,
+                        ("Dry run: would post" if job.dry_run else "Posted")
+                        + f" {result['entries']} entries, {result['lines']} lines"
+                        + (
+                            f" ({result['first_number']} – {result['last_number']})."
+                            if result.get("first_number")
+                            else "."
+                        ),
+                    )
+                else:
+                    errors = [job.error_message] + [
+                        f"Row {e.get('line') or '–'}{' ' + e['column'] if e.get('column') else ''}: {e['message']}"
+                        for e in job.errors[1:]
+                    ]
+        return TemplateResponse(
+            request,
+            "admin/banking/journal_import.html",
+            self.context(request, "Import a journal (CSV or XLSX)", form=form, job=job, errors=errors),
+        )

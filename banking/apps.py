@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class BankingConfig(AppConfig):
+    name = "banking"
+    verbose_name = "Banking"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from banking import errors
+        from sofinance.db_errors import register_trigger_errors
+
+        register_trigger_errors(
+            {
+                errors.BankingErrorCode.STATEMENT_RECONCILED: errors.StatementReconciled,
+                errors.BankingErrorCode.MATCH_WRONG_ACCOUNT: errors.MatchWrongAccount,
+                errors.BankingErrorCode.MATCH_IMMUTABLE: errors.MatchImmutable,
+                errors.BankingErrorCode.BANK_ACCOUNT_IN_USE: errors.BankAccountInUse,
+            }
+        )

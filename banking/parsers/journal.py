@@ -1,0 +1,289 @@
+"""Journal files (CSV or XLSX): one row per journal line, grouped into entries by a column.
+
+Columns (a header row, names in any case; the order is free):
+
+| column | required | meaning |
+| --- | --- | --- |
+| `entry` | yes | groups rows into one entry (any text: "1", "JV-7"); rows of an entry need not be adjacent |
+| `date` | yes | YYYY-MM-DD (or a date cell in XLSX); the same on every row of an entry |
+| `account` | yes | the account's code |
+| `debit`, `credit` | one of them | a plain decimal ("1250.00"), positive; the other empty or 0 |
+| `description` | no | the line's description |
+| `entry_description` | no | the entry's description (else the first row's description) |
+| `reference` | no | the entry's reference; the same on every row of an entry |
+| `currency`, `fx_rate` | no | a line in another currency, and its rate (else the stored rate) |
+
+Every problem is reported with its row (the file's own line number, the header being row 1) and
+column. Nothing here touches the books: the ledger's own rules run in banking.services.journal_import.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from banking.parsers.common import Problems
+from sofinance.api.fields import parse_iso_date
+from sofinance.money import MoneyError, parse_amount
+
+REQUIRED = ("entry", "date", "account")
+KNOWN = (*REQUIRED, "debit", "credit", "description", "entry_description", "reference", "currency", "fx_rate")
+MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024  # a zip bomb is refused before it is opened
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class JournalRow:
+    row: int
+    account: str
+    debit: Decimal | None
+    credit: Decimal | None
+    description: str
+    currency: str | None
+    fx_rate: Decimal | None
+
+
+@dataclass
+class JournalFileEntry:
+    key: str
+    first_row: int
+    date: datetime.date
+    description: str
+    reference: str
+    rows: list[JournalRow] = field(default_factory=list)
+    broken: bool = False  # a row of it has a problem: the ledger's checks skip it
+
+
+@dataclass
+class JournalFile:
+    entries: list[JournalFileEntry]
+    row_count: int
+    problems: Problems = field(default_factory=Problems)
+
+    @property
+    def line_count(self) -> int:
+        return sum(len(entry.rows) for entry in self.entries)
+
+
+def journal_format(data: bytes, declared: str | None) -> str:
+    if declared:
+        return declared
+    return "xlsx" if data[:4] == XLSX_MAGIC else "csv"
+
+
+def parse_journal_file(data: bytes, *, format: str) -> JournalFile:
+    """The file's entries, in the order of their first row, with the problems of its rows
+    (`problems`: the caller adds the ledger's and refuses the file with all of them). A file that
+    cannot be read at all, or lacks a required column, is refused here (InvalidImportFile)."""
+    from banking.errors import InvalidImportFile
+
+    problems = Problems()
+    rows = _xlsx_rows(data, problems) if format == "xlsx" else _csv_rows(data, problems)
+    problems.raise_if_any(InvalidImportFile, "journal file")
+    header = next(rows, None)
+    if header is None:
+        problems.add(1, "The file is empty: a header row is expected.")
+        problems.raise_if_any(InvalidImportFile, "journal file")
+    names = [str(cell or "").strip().lower() for cell in header[1]]
+    columns = {name: index for index, name in enumerate(names) if name}
+    for name in REQUIRED:
+        if name not in columns:
+            problems.add(1, f"The header has no {name!r} column.", column=name)
+    if "debit" not in columns and "credit" not in columns:
+        problems.add(1, "The header needs a 'debit' or a 'credit' column.", column="debit")
+    unknown = [name for name in columns if name not in KNOWN]
+    if unknown:
+        problems.add(1, f"Unknown columns: {', '.join(unknown)[:200]} (known: {', '.join(KNOWN)}).")
+    problems.raise_if_any(InvalidImportFile, "journal file")
+
+    entries: dict[str, JournalFileEntry] = {}
+    row_count = 0
+    for number, cells in rows:
+        if not any(cell not in (None, "") and str(cell).strip() for cell in cells):
+            continue
+        row_count += 1
+        known = len(problems.items)
+        entry = _row(number, cells, columns, entries, problems)
+        if len(problems.items) > known and entry is not None:
+            entry.broken = True
+    if not entries and not problems:
+        problems.add(None, "The file has no journal rows.")
+        problems.raise_if_any(InvalidImportFile, "journal file")
+    return JournalFile(entries=list(entries.values()), row_count=row_count, problems=problems)
+
+
+def _csv_rows(data: bytes, problems: Problems):
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.add(None, f"The file is not UTF-8 text (byte {exc.start}).")
+        return iter(())
+    if "\x00" in text:
+        problems.add(None, "The file holds NUL characters: it is not a CSV text file.")
+        return iter(())
+    dialect = "excel"
+    first_line = text.split("\n", 1)[0]
+    if first_line.count(";") > first_line.count(","):
+        dialect = "excel-semicolon"
+
+    def rows():
+        reader = csv.reader(
+            io.StringIO(text), delimiter=";" if dialect == "excel-semicolon" else ",", strict=True
+        )
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                problems.add(reader.line_num, f"Unreadable CSV row: {exc}.")
+                return
+            yield reader.line_num, cells
+
+    return rows()
+
+
+def _xlsx_rows(data: bytes, problems: Problems):
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
+            problems.add(None, "The XLSX file unpacks to more than 200 MB: refused.")
+            return iter(())
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        problems.add(
+            None, f"The file is not a readable XLSX workbook ({str(exc)[:120] or type(exc).__name__})."
+        )
+        return iter(())
+    sheet = workbook.worksheets[0]
+
+    def rows():
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(cells)
+        workbook.close()
+
+    return rows()
+
+
+def _text(cells: list[Any], columns: dict[str, int], name: str) -> str:
+    index = columns.get(name)
+    if index is None or index >= len(cells) or cells[index] is None:
+        return ""
+    value = cells[index]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def _value(cells: list[Any], columns: dict[str, int], name: str) -> Any:
+    index = columns.get(name)
+    if index is None or index >= len(cells):
+        return None
+    return cells[index]
+
+
+def _amount(value: Any, number: int, column: str, problems: Problems) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        problems.add(number, "Not an amount.", column=column)
+        return None
+    if isinstance(value, float):
+        value = repr(value)  # an XLSX number cell: its shortest exact text, checked below
+    if isinstance(value, int):
+        value = str(value)
+    try:
+        amount = parse_amount(str(value).strip())
+    except MoneyError as exc:
+        problems.add(number, str(exc), column=column)
+        return None
+    if amount < 0:
+        problems.add(number, "Amounts are positive; use the other column.", column=column)
+        return None
+    return amount if amount != 0 else None
+
+
+def _date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return parse_iso_date(str(value).strip()) if value is not None else None
+
+
+def _row(number, cells, columns, entries: dict[str, JournalFileEntry], problems: Problems):
+    """Add the row to its entry (returned), or None when the row names no usable entry."""
+    key = _text(cells, columns, "entry")
+    if not key:
+        problems.add(number, "The entry column is empty.", column="entry")
+        return None
+    raw_date = _value(cells, columns, "date")
+    date = _date(raw_date)
+    if date is None:
+        problems.add(number, f"{str(raw_date or '')[:40]!r} is not a date (YYYY-MM-DD).", column="date")
+    account = _text(cells, columns, "account")
+    if not account:
+        problems.add(number, "The account is empty.", column="account")
+    debit = _amount(_value(cells, columns, "debit"), number, "debit", problems)
+    credit = _amount(_value(cells, columns, "credit"), number, "credit", problems)
+    if debit is not None and credit is not None:
+        problems.add(number, "A line has a debit or a credit, not both.", column="debit")
+    elif (
+        debit is None
+        and credit is None
+        and not any(
+            item["line"] == number and item.get("column") in ("debit", "credit")
+            for item in problems.items[-2:]
+        )
+    ):
+        problems.add(number, "A line needs a positive debit or credit.", column="debit")
+    fx_rate = None
+    raw_rate = _value(cells, columns, "fx_rate")
+    if raw_rate not in (None, ""):
+        fx_rate = _amount(raw_rate, number, "fx_rate", problems)
+    reference = _text(cells, columns, "reference")[:100]
+    description = _text(cells, columns, "description")[:500]
+    entry = entries.get(key)
+    if entry is None:
+        if date is None:
+            return None
+        entry = entries[key] = JournalFileEntry(
+            key=key,
+            first_row=number,
+            date=date,
+            description=(_text(cells, columns, "entry_description") or description)[:500],
+            reference=reference,
+        )
+    else:
+        if date is not None and date != entry.date:
+            problems.add(
+                number,
+                f"Entry {key!r} is dated {entry.date} on row {entry.first_row}; every row says the same.",
+                column="date",
+            )
+        if reference and reference != entry.reference:
+            problems.add(
+                number,
+                f"Entry {key!r} has reference {entry.reference!r} on row {entry.first_row}.",
+                column="reference",
+            )
+    entry.rows.append(
+        JournalRow(
+            row=number,
+            account=account,
+            debit=debit,
+            credit=credit,
+            description=description,
+            currency=_text(cells, columns, "currency").upper() or None,
+            fx_rate=fx_rate,
+        )
+    )
+    return entry

@@ -1,0 +1,208 @@
+"""The bank reconciliation report as of a date (a selector: reads only).
+
+    bank balance (from the statements)
+  − bank lines not in the books yet (fees not entered, a receipt not recorded)
+  + book lines not through the bank yet (cheques not cleared, deposits in transit)
+  = adjusted bank balance, which equals the book balance when everything is explained.
+
+A match counts as of the date when its bank line and every ledger line it holds are dated on or
+before it; otherwise each of its sides dated by then is outstanding on its side. Book lines from
+before the bank account's first statement are in its opening balance, unless matched to a line
+of a statement. `opening_difference` is what the books held on the eve of the first statement
+(less those matched lines) minus its opening balance: a difference from before the bank feed
+began, which no matching can explain.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from banking import selectors
+from banking.models import BankAccount, BankMatch, BankStatement, BankStatementLine
+from ledger.balance_queries import account_totals
+from ledger.models import JournalLine
+
+ZERO = Decimal(0)
+ONE_DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class BankItem:
+    id: int
+    date: datetime.date
+    amount: Decimal
+    counterparty: str
+    reference: str
+    status: str
+
+
+@dataclass(frozen=True)
+class BookItem:
+    id: int  # the journal line
+    entry: int
+    number: str
+    date: datetime.date
+    amount: Decimal
+    description: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    bank_account: BankAccount
+    as_of: datetime.date
+    currency: str
+    statement: BankStatement | None
+    statement_balance: Decimal | None
+    book_balance: Decimal
+    unmatched_bank: list[BankItem]
+    unmatched_bank_total: Decimal
+    unmatched_book: list[BookItem]
+    unmatched_book_total: Decimal
+    adjusted_bank_balance: Decimal | None
+    difference: Decimal | None
+    opening_difference: Decimal
+
+    @property
+    def reconciled(self) -> bool:
+        return self.difference == 0
+
+
+def book_balance(bank: BankAccount, as_of: datetime.date) -> Decimal:
+    """The ledger account's balance at the end of `as_of` (in its own currency when it is kept in
+    one), from the stored balances."""
+    totals = account_totals(company_id=bank.company_id, end=as_of, account_ids=[bank.account_id]).get(
+        bank.account_id
+    )
+    if totals is None:
+        return ZERO
+    return totals.amount if bank.account.currency else totals.balance
+
+
+def reconciliation_report(*, bank_account: BankAccount, as_of: datetime.date) -> Reconciliation:
+    bank = bank_account
+    statement = (
+        BankStatement.objects.filter(bank_account=bank, end_date__lte=as_of)
+        .order_by("-end_date", "-id")
+        .first()
+    )
+    first = BankStatement.objects.filter(bank_account=bank).order_by("start_date", "id").first()
+    bank_balance = selectors.bank_balance_on(bank_account=bank, date=as_of)
+    books = book_balance(bank, as_of)
+    start = first.start_date if first is not None else as_of + ONE_DAY
+    amount_field = bank.ledger_amount_field
+
+    bank_lines = list(
+        BankStatementLine.objects.filter(bank_account=bank, date__lte=as_of).order_by("date", "id")
+    )
+    groups: dict[int, list[tuple[int, datetime.date]]] = {}
+    for bank_line_id, journal_line_id, date in BankMatch.objects.filter(
+        bank_line__bank_account=bank
+    ).values_list("bank_line_id", "journal_line_id", "journal_line__date"):
+        groups.setdefault(bank_line_id, []).append((journal_line_id, date))
+    bank_dates = dict(BankStatementLine.objects.filter(pk__in=list(groups)).values_list("id", "date"))
+    cleared_bank: set[int] = set()
+    cleared_book: set[int] = set()
+    matched_book_dates: dict[int, datetime.date] = {}
+    for bank_line_id, members in groups.items():
+        for journal_line_id, date in members:
+            matched_book_dates[journal_line_id] = date
+        if bank_dates[bank_line_id] <= as_of and all(date <= as_of for _, date in members):
+            cleared_bank.add(bank_line_id)
+            cleared_book.update(journal_line_id for journal_line_id, _ in members)
+
+    unmatched_bank = [
+        BankItem(line.pk, line.date, line.amount, line.counterparty, line.reference, line.status)
+        for line in bank_lines
+        if line.pk not in cleared_bank
+    ]
+    book_rows = (
+        JournalLine.objects.filter(
+            company_id=bank.company_id,
+            account_id=bank.account_id,
+            entry_sequence__isnull=False,
+            date__lte=as_of,
+        )
+        .filter(date__gte=start)
+        .values_list(
+            "id", "entry_id", "entry__number", "date", amount_field, "description", "entry__reference"
+        )
+        .order_by("date", "entry_sequence", "id")
+    )
+    unmatched_book = [BookItem(*row) for row in book_rows if row[0] not in cleared_book]
+    before_start = [pk for pk, date in matched_book_dates.items() if date < start]
+    matched_before = ZERO
+    if before_start:
+        matched_before = sum(
+            JournalLine.objects.filter(pk__in=before_start, date__lte=as_of).values_list(
+                amount_field, flat=True
+            ),
+            ZERO,
+        )
+        # A matched line from before the feed that is not cleared yet is outstanding too.
+        for row in (
+            JournalLine.objects.filter(pk__in=before_start, date__lte=as_of)
+            .exclude(pk__in=cleared_book)
+            .values_list(
+                "id", "entry_id", "entry__number", "date", amount_field, "description", "entry__reference"
+            )
+        ):
+            unmatched_book.append(BookItem(*row))
+    unmatched_bank_total = sum((item.amount for item in unmatched_bank), ZERO)
+    unmatched_book_total = sum((item.amount for item in unmatched_book), ZERO)
+    opening_difference = ZERO
+    if first is not None and as_of >= start - ONE_DAY:
+        opening_difference = book_balance(bank, start - ONE_DAY) - matched_before - first.opening_balance
+    adjusted = None
+    difference = None
+    if bank_balance is not None:
+        adjusted = bank_balance - unmatched_bank_total + unmatched_book_total
+        difference = books - adjusted
+    return Reconciliation(
+        bank_account=bank,
+        as_of=as_of,
+        currency=bank.currency,
+        statement=statement,
+        statement_balance=bank_balance,
+        book_balance=books,
+        unmatched_bank=unmatched_bank,
+        unmatched_bank_total=unmatched_bank_total,
+        unmatched_book=unmatched_book,
+        unmatched_book_total=unmatched_book_total,
+        adjusted_bank_balance=adjusted,
+        difference=difference,
+        opening_difference=opening_difference,
+    )
+
+
+def changes_since_reconciled(*, statement: BankStatement) -> dict | None:
+    """For a reconciled statement: the book balance on its last day now against the stored one,
+    and the ledger lines on the bank's ledger account dated within it but posted after it was
+    reconciled (back-dated entries that change the reconciled position). None when not reconciled."""
+    active = getattr(statement, "active_reconciliations", None)
+    if active is None:
+        active = list(statement.reconciliations.filter(reopened_at__isnull=True))
+    if not active:
+        return None
+    stored = active[0]
+    bank = statement.bank_account
+    now = book_balance(bank, statement.end_date)
+    later = list(
+        JournalLine.objects.filter(
+            company_id=bank.company_id,
+            account_id=bank.account_id,
+            entry_sequence__isnull=False,
+            date__lte=statement.end_date,
+            entry__posted_at__gt=stored.reconciled_at,
+        )
+        .order_by("date", "id")
+        .values_list("id", flat=True)[:100]
+    )
+    return {
+        "reconciliation": stored,
+        "book_balance_now": now,
+        "changed": now != stored.book_balance or bool(later),
+        "lines_posted_since": later,
+    }

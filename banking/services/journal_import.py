@@ -1,0 +1,216 @@
+"""Posting a journal file (CSV or XLSX) through the ledger's bulk path, all or nothing.
+
+1. Every row is read and checked (banking.parsers.journal): dates, amounts, one side per line,
+   rows of an entry agreeing on date and reference.
+2. Every entry is checked by the ledger's own rules before anything is written (`build_lines`:
+   accounts, currencies, rates, precision; `check_balanced`; closed or locked periods): each
+   problem is reported by row and column.
+3. Only then are the entries posted, 1,000 per `journal_entries_import` call, all inside one
+   transaction: the whole file or nothing. A dry run stops after step 2 and reports what would
+   be posted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import Company, User
+from banking import errors
+from banking.parsers.common import Problems
+from banking.parsers.journal import JournalFile, JournalFileEntry
+from ledger import errors as ledger_errors
+from ledger.models import AccountingPeriod, EntrySource, JournalEntry, JournalLine, PeriodStatus
+from ledger.services import (
+    MAX_BATCH_ENTRIES,
+    EntryInput,
+    LineInput,
+    build_lines,
+    check_balanced,
+    journal_entries_import,
+)
+from ledger.services.lines import ChartLookup
+from sofinance.db_maintenance import tables_analyze
+from sofinance.errors import APIError
+from sofinance.money import format_amount
+
+ZERO = Decimal(0)
+FIELD_COLUMNS = {
+    "account": "account",
+    "debit": "debit",
+    "credit": "credit",
+    "currency": "currency",
+    "fx_rate": "fx_rate",
+}
+
+
+@dataclass(frozen=True)
+class JournalImportResult:
+    entries: int
+    lines: int
+    total_debit: Decimal
+    total_credit: Decimal
+    first_date: Any
+    last_date: Any
+    first_number: str | None = None
+    last_number: str | None = None
+
+
+def _line_inputs(entry: JournalFileEntry) -> list[LineInput]:
+    return [
+        LineInput(
+            account=row.account,
+            debit=row.debit,
+            credit=row.credit,
+            description=row.description,
+            currency=row.currency,
+            fx_rate=row.fx_rate,
+        )
+        for row in entry.rows
+    ]
+
+
+def _blocking_periods(company: Company) -> list[tuple]:
+    return list(
+        AccountingPeriod.objects.filter(
+            company=company, status__in=[PeriodStatus.CLOSED, PeriodStatus.LOCKED]
+        )
+        .order_by("start_date")
+        .values_list("start_date", "end_date", "status")
+    )
+
+
+def journal_file_validate(
+    *, company: Company, journal: JournalFile, progress: Callable[[int], None] | None = None
+) -> tuple[list[list[LineInput]], JournalImportResult]:
+    """Check every entry by the ledger's rules; refuse (`invalid_import_file`) with every problem
+    by row and column, nothing written. Returns each entry's lines and what would be posted."""
+    problems = journal.problems
+    accounts = ChartLookup(
+        company.pk, (row.account for entry in journal.entries for row in entry.rows)
+    ).load()
+    periods = _blocking_periods(company)
+    prepared: list[list[LineInput]] = []
+    total_debit = total_credit = ZERO
+    count = len(journal.entries)
+    for index, entry in enumerate(journal.entries):
+        inputs = _line_inputs(entry)
+        prepared.append(inputs)
+        if entry.broken:
+            continue
+        try:
+            built = build_lines(company=company, date=entry.date, lines=inputs, accounts=accounts)
+        except APIError as exc:
+            lines = exc.details.get("lines") if isinstance(exc.details, dict) else None
+            if isinstance(lines, dict) and lines:
+                for position, fields in lines.items():
+                    row = entry.rows[int(position)].row
+                    for field_name, messages in fields.items():
+                        for message in messages:
+                            problems.add(row, message, column=FIELD_COLUMNS.get(field_name, field_name))
+            else:
+                problems.add(entry.first_row, f"Entry {entry.key!r}: {exc.message}", column="date")
+            continue
+        try:
+            check_balanced(company=company, lines=built)
+        except ledger_errors.UnbalancedEntry as exc:
+            rows = (
+                f"rows {entry.rows[0].row}-{entry.rows[-1].row}"
+                if len(entry.rows) > 1
+                else f"row {entry.first_row}"
+            )
+            problems.add(entry.first_row, f"Entry {entry.key!r} ({rows}): {exc.message}", column="debit")
+            continue
+        for start, end, status in periods:
+            if start <= entry.date <= end:
+                problems.add(
+                    entry.first_row,
+                    f"Entry {entry.key!r}: {entry.date} falls in the {status} period {start} – {end}.",
+                    column="date",
+                )
+                break
+        total_debit += sum((line.base_amount for line in built if line.base_amount > 0), ZERO)
+        total_credit -= sum((line.base_amount for line in built if line.base_amount < 0), ZERO)
+        if progress is not None and index % 2000 == 0:
+            progress(index * 100 // max(count, 1))
+    problems.items.sort(key=lambda item: (item["line"] is not None, item["line"] or 0))
+    problems.raise_if_any(errors.InvalidImportFile, "journal file")
+    dates = [entry.date for entry in journal.entries]
+    return prepared, JournalImportResult(
+        entries=count,
+        lines=journal.line_count,
+        total_debit=total_debit,
+        total_credit=total_credit,
+        first_date=min(dates),
+        last_date=max(dates),
+    )
+
+
+def journal_file_post(
+    *,
+    company: Company,
+    journal: JournalFile,
+    prepared: list[list[LineInput]],
+    summary: JournalImportResult,
+    by: User | None,
+    progress: Callable[[int], None] | None = None,
+) -> JournalImportResult:
+    """Post the validated entries in batches of 1,000 through the ledger's bulk path, in one
+    transaction (the caller's): a batch the ledger still refuses (a period closed meanwhile)
+    refuses the whole file, its errors mapped back to rows. One audit event per batch (the
+    ledger's "import", naming its number range)."""
+    first_number = last_number = None
+    total = len(journal.entries)
+    with transaction.atomic():
+        for offset in range(0, total, MAX_BATCH_ENTRIES):
+            chunk = journal.entries[offset : offset + MAX_BATCH_ENTRIES]
+            inputs = [
+                EntryInput(
+                    date=entry.date, lines=lines, description=entry.description, reference=entry.reference
+                )
+                for entry, lines in zip(chunk, prepared[offset : offset + MAX_BATCH_ENTRIES], strict=True)
+            ]
+            try:
+                result = journal_entries_import(
+                    company=company, entries=inputs, by=by, source=EntrySource.IMPORT, audit_per_entry=False
+                )
+            except ledger_errors.InvalidBatch as exc:
+                problems = Problems()
+                for item in exc.details.get("entries", []):
+                    entry = chunk[item["index"]]
+                    problems.add(entry.first_row, f"Entry {entry.key!r}: {item['message']}")
+                if not problems:
+                    problems.add(None, exc.message)
+                problems.raise_if_any(errors.InvalidImportFile, "journal file")
+            first_number = first_number or result.first_number
+            last_number = result.last_number
+            if progress is not None:
+                progress(min(99, (offset + len(chunk)) * 100 // total))
+    tables_analyze(JournalEntry, JournalLine)
+    return JournalImportResult(
+        entries=summary.entries,
+        lines=summary.lines,
+        total_debit=summary.total_debit,
+        total_credit=summary.total_credit,
+        first_date=summary.first_date,
+        last_date=summary.last_date,
+        first_number=first_number,
+        last_number=last_number,
+    )
+
+
+def result_json(result: JournalImportResult, currency: str) -> dict[str, Any]:
+    return {
+        "entries": result.entries,
+        "lines": result.lines,
+        "total_debit": format_amount(result.total_debit, currency),
+        "total_credit": format_amount(result.total_credit, currency),
+        "first_date": result.first_date.isoformat() if result.first_date else None,
+        "last_date": result.last_date.isoformat() if result.last_date else None,
+        "first_number": result.first_number,
+        "last_number": result.last_number,
+    }

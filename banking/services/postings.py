@@ -1,0 +1,184 @@
+"""What a bank line can put in the books: an entry of its own (bank fees, interest) posted through
+the ledger, or a customer's payment of an open invoice recorded through the sales payment service.
+Either way the bank side of what was posted is matched to the line in the same transaction.
+
+Lock order: the bank line, then the sales documents (payment, invoices), then the ledger's.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import Account, User
+from banking import errors
+from banking.models import BankStatementLine, LineStatus
+from banking.services.matching import bank_line_locked, check_open, match_lines_of_entry
+from ledger import errors as ledger_errors
+from ledger.models import JournalLine
+from ledger.services import journal_entry_create
+from sales.models import Invoice, InvoiceStatus
+from sales.services import payment_record
+from sofinance.errors import ValidationFailed
+from sofinance.money import format_amount
+
+INVOICE_NUMBER = re.compile(r"INV[\s\-_/]*(\d{4})[\s\-_/]*(\d{1,6})", re.IGNORECASE)
+OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+
+
+def _unmatched_open(bank_line: BankStatementLine) -> BankStatementLine:
+    line = bank_line_locked(bank_line)
+    check_open(line)
+    if line.status == LineStatus.MATCHED:
+        raise errors.AlreadyMatched("The bank line is already matched; unmatch it first.")
+    return line
+
+
+def _counter_account(line: BankStatementLine, ref: Any) -> Account:
+    accounts = Account.objects.filter(company_id=line.company_id)
+    account = None
+    if isinstance(ref, Account):
+        account = ref if ref.company_id == line.company_id else None
+    elif isinstance(ref, int) and not isinstance(ref, bool):
+        account = accounts.filter(pk=ref).first() if 0 < ref < 2**63 else None
+    elif isinstance(ref, str) and ref.strip():
+        account = accounts.filter(code=ref.strip()).first()
+    if account is None:
+        raise ledger_errors.InvalidAccount(
+            f"Account {getattr(ref, 'pk', ref)!r} does not exist in this company.",
+            details={"account": [str(ref)]},
+        )
+    if account.pk == line.bank_account.account_id:
+        raise ledger_errors.InvalidAccount(
+            "The other side of a bank line's entry is another account than the bank's.",
+            details={"account": [account.code]},
+        )
+    return account
+
+
+def bank_line_entry_create(
+    *,
+    bank_line: BankStatementLine,
+    account: Any,
+    by: User | None,
+    description: str = "",
+    fx_rate: Any = None,
+) -> BankStatementLine:
+    """Post an entry for a bank line that is not in the books yet (fees, interest, a standing
+    order) and match it: the bank's ledger account against `account`, dated the line, for its
+    amount, through the ledger's posting function (its rules apply: open period, active leaf
+    account, currency and rate). The line's reference becomes the entry's."""
+    with transaction.atomic():
+        line = _unmatched_open(bank_line)
+        bank = line.bank_account
+        counter = _counter_account(line, account)
+        side, other = ("debit", "credit") if line.amount > 0 else ("credit", "debit")
+        value = abs(line.amount)
+        foreign = bank.currency != bank.company.currency
+        text = description.strip() or " – ".join(
+            p for p in (line.counterparty, line.reference or line.description) if p
+        )
+        lines = [
+            {"account": bank.account, side: value, "currency": bank.currency, "fx_rate": fx_rate if foreign else None,
+             "description": text[:500]},
+            {"account": counter, other: value, "currency": bank.currency, "fx_rate": fx_rate if foreign else None,
+             "description": text[:500]},
+        ]  # fmt: skip
+        entry = journal_entry_create(
+            company=bank.company,
+            date=line.date,
+            lines=lines,
+            by=by,
+            description=(text or f"Bank line {line.pk}")[:500],
+            reference=line.reference[:100],
+            post=True,
+            with_lines=True,
+        )
+        return match_lines_of_entry(line, entry.posted_lines, by=by)
+
+
+def invoice_numbers_in(*texts: str) -> list[str]:
+    """Invoice numbers (INV-<year>-<NNNNNN>) written in a bank line's texts, however spaced."""
+    found = []
+    for text in texts:
+        for year, sequence in INVOICE_NUMBER.findall(text or ""):
+            number = f"INV-{year}-{int(sequence):06d}"
+            if number not in found:
+                found.append(number)
+    return found
+
+
+def open_invoice_for_line(bank_line: BankStatementLine) -> Invoice | None:
+    """The open invoice the bank line's reference, description or counterparty names, if exactly one."""
+    numbers = invoice_numbers_in(bank_line.reference, bank_line.description, bank_line.counterparty)
+    if not numbers:
+        return None
+    invoices = list(
+        Invoice.objects.filter(company_id=bank_line.company_id, number__in=numbers, status__in=OPEN_INVOICE)
+        .select_related("customer")
+        .order_by("id")[:2]
+    )
+    return invoices[0] if len(invoices) == 1 else None
+
+
+def bank_line_payment_record(
+    *, bank_line: BankStatementLine, by: User | None, invoice: int | None = None
+) -> BankStatementLine:
+    """Record money received on the bank line as the customer's payment of an open invoice (the
+    one given, else the one its reference names) through the sales payment service, allocated to
+    the invoice up to what it has due (the rest stays as customer credit), and match it.
+
+    Refused: money out (`validation_error`), no open invoice found or given (`invoice_not_found`),
+    and whatever the payment service refuses (another currency, a closed period...)."""
+    with transaction.atomic():
+        line = _unmatched_open(bank_line)
+        bank = line.bank_account
+        if line.amount <= 0:
+            raise ValidationFailed(
+                "Only money received (a positive amount) is recorded as a customer payment.",
+                details={"amount": [str(line.amount)]},
+            )
+        if invoice is not None:
+            if isinstance(invoice, bool) or not isinstance(invoice, int):
+                raise ValidationFailed(
+                    "The invoice is given by id.", details={"invoice": [str(invoice)[:40]]}
+                )
+            found = (
+                Invoice.objects.filter(company_id=line.company_id, pk=invoice, status__in=OPEN_INVOICE)
+                .select_related("customer")
+                .first()
+            )
+        else:
+            found = open_invoice_for_line(line)
+        if found is None:
+            raise errors.InvoiceNotFound(
+                "No open invoice of this company matches: give the invoice, or record the payment in sales."
+                if invoice is None
+                else f"Invoice {invoice} is not an open invoice of this company.",
+                details={
+                    "invoice": [str(invoice)] if invoice is not None else [],
+                    "reference": line.reference,
+                },
+            )
+        due = found.amount_due
+        allocate = min(line.amount, due)
+        payment = payment_record(
+            company=bank.company,
+            customer=found.customer,
+            date=line.date,
+            amount=line.amount,
+            by=by,
+            currency=bank.currency,
+            account=bank.account,
+            reference=(line.reference or found.number or "")[:100],
+            notes=f"Recorded from bank line {line.pk} ({bank.name}).",
+            allocations=[{"invoice": found.pk, "amount": allocate}] if allocate > Decimal(0) else [],
+        )
+        posted = JournalLine.objects.filter(entry=payment.journal_entry_id).order_by("line_no")
+        line = match_lines_of_entry(line, posted, by=by)
+        line.recorded_payment = payment
+        line.recorded_allocation = format_amount(allocate, bank.currency)
+        return line

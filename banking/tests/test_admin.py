@@ -1,0 +1,176 @@
+"""The banking admin: upload, the lines of a month with their suggestions confirmed at once, a
+line's match page (confirm, match by hand, post an entry), the reconciliation page, reconcile,
+the journal import page, and roles."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Membership
+from accounts.tests.factories import UserFactory
+from banking.models import BankMatch, BankStatement, LineStatus
+from banking.tests.factories import bank_books, bank_side, fixture, line, march_books, upload
+from ledger.models import JournalEntry
+from sofinance.permissions import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bank():
+    return bank_books()
+
+
+def test_upload_page_imports_and_shows_errors(client_admin, bank):
+    url = reverse("admin:banking_bankaccount_upload", args=[bank.pk])
+
+    page = client_admin.get(url)
+    done = client_admin.post(
+        url, {"file": SimpleUploadedFile("m.xml", fixture("camt053_march.xml")), "format": ""}
+    )
+    bad = client_admin.post(
+        url, {"file": SimpleUploadedFile("x.xml", fixture("xml_external_entity.xml")), "format": ""}
+    )
+
+    assert page.status_code == 200
+    statement = BankStatement.objects.get()
+    assert done.status_code == 302 and done["Location"] == reverse(
+        "admin:banking_bankstatement_change", args=[statement.pk]
+    )
+    assert bad.status_code == 200
+    assert "The XML declares a DTD" in bad.content.decode()
+    assert BankStatement.objects.count() == 1
+
+
+def test_the_lines_list_confirms_the_best_suggestions_of_a_month_at_once(client_admin, bank):
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    changelist = reverse("admin:banking_bankstatementline_changelist")
+
+    listed = client_admin.get(changelist + f"?bank_account__id__exact={bank.pk}")
+    confirmed = client_admin.post(
+        changelist,
+        {
+            "action": "confirm_best_suggestions",
+            "_selected_action": [
+                line(bank, u).pk for u in ("CAMT-0001", "CAMT-0002", "CAMT-0003", "CAMT-0004")
+            ],
+        },
+    )
+
+    assert listed.status_code == 200 and "96%" in listed.content.decode()
+    assert confirmed.status_code == 302
+    assert {u: line(bank, u).status for u in ("CAMT-0001", "CAMT-0002", "CAMT-0003", "CAMT-0004")} == {
+        "CAMT-0001": LineStatus.MATCHED,
+        "CAMT-0002": LineStatus.UNMATCHED,
+        "CAMT-0003": LineStatus.MATCHED,
+        "CAMT-0004": LineStatus.MATCHED,
+    }
+    assert (
+        BankMatch.objects.filter(bank_line=line(bank, "CAMT-0003")).get().journal_line_id
+        == bank_side(books["rent"]).pk
+    )
+
+
+def test_a_lines_match_page_matches_by_hand_and_posts_an_entry(client_admin, bank):
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    transfer, fee = line(bank, "CAMT-0004"), line(bank, "CAMT-0002")
+    fees = bank.company.accounts.get(code="6700")
+
+    page = client_admin.get(reverse("admin:banking_bankstatementline_match", args=[transfer.pk]))
+    manual = client_admin.post(
+        reverse("admin:banking_bankstatementline_match", args=[transfer.pk]),
+        {"action": "match", "journal_line": [bank_side(books["order_a"]).pk, bank_side(books["order_b"]).pk]},
+    )
+    entry = client_admin.post(
+        reverse("admin:banking_bankstatementline_match", args=[fee.pk]),
+        {"action": "entry", "account": fees.pk, "description": "Fee"},
+    )
+    wrong = client_admin.post(
+        reverse("admin:banking_bankstatementline_match", args=[line(bank, "CAMT-0001").pk]),
+        {"action": "match", "journal_line": [bank_side(books["rent"]).pk]},
+        follow=True,
+    )
+
+    assert page.status_code == 200 and books["order_a"].number in page.content.decode()
+    assert manual.status_code == 302 and line(bank, "CAMT-0004").status == LineStatus.MATCHED
+    assert entry.status_code == 302 and line(bank, "CAMT-0002").status == LineStatus.MATCHED
+    assert JournalEntry.objects.filter(company=bank.company, description="Fee").count() == 1
+    assert "add up to -300.00" in wrong.content.decode()
+    assert line(bank, "CAMT-0001").status == LineStatus.SUGGESTED
+
+
+def test_the_reconciliation_page_and_reconcile_button(client_admin, bank):
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    for unique_id, names in (
+        ("CAMT-0001", ["receipt"]),
+        ("CAMT-0003", ["rent"]),
+        ("CAMT-0004", ["order_a", "order_b"]),
+    ):
+        client_admin.post(
+            reverse("admin:banking_bankstatementline_match", args=[line(bank, unique_id).pk]),
+            {"action": "match", "journal_line": [bank_side(books[n]).pk for n in names]},
+        )
+    statement = BankStatement.objects.get()
+
+    page = client_admin.get(
+        reverse("admin:banking_bankaccount_reconciliation", args=[bank.pk]) + "?as_of=2026-03-31"
+    )
+    reconciled = client_admin.post(reverse("admin:banking_bankstatement_reconcile", args=[statement.pk]))
+    statement_page = client_admin.get(reverse("admin:banking_bankstatement_change", args=[statement.pk]))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "2654.50" in text and "2570.00" in text and "Reconciled:" in text
+    assert reconciled.status_code == 302
+    statement.refresh_from_db()
+    assert statement.status == "reconciled"
+    assert "stored-position" in statement_page.content.decode()
+
+
+def test_the_journal_import_page_posts_or_lists_the_errors(client_admin, bank):
+    url = reverse("admin:banking_importjob_journal")
+
+    bad = client_admin.post(
+        url, {"company": bank.company_id, "file": SimpleUploadedFile("j.csv", fixture("journal_bad.csv"))}
+    )
+    good = client_admin.post(
+        url, {"company": bank.company_id, "file": SimpleUploadedFile("j.csv", fixture("journal_ok.csv"))}
+    )
+
+    assert "Row 4 date: " in bad.content.decode()
+    assert "Posted 3 entries, 7 lines (JE-2026-000001 – JE-2026-000003)." in [
+        str(m) for m in good.context["messages"]
+    ]
+    assert JournalEntry.objects.filter(company=bank.company).count() == 3
+
+
+def test_a_viewer_sees_the_lines_but_cannot_match_or_upload(client, bank):
+    viewer = UserFactory(is_staff=True)
+    Membership.objects.create(user=viewer, company=bank.company, role=Role.VIEWER)
+    viewer.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="banking", codename__startswith="view_")
+    )
+    client.force_login(viewer)
+    upload(bank, "camt053_march.xml")
+    fee = line(bank, "CAMT-0002")
+
+    listed = client.get(reverse("admin:banking_bankstatementline_changelist"))
+    match_page = client.get(reverse("admin:banking_bankstatementline_match", args=[fee.pk]))
+    post = client.post(
+        reverse("admin:banking_bankstatementline_match", args=[fee.pk]), {"action": "entry", "account": 1}
+    )
+    upload_page = client.get(reverse("admin:banking_bankaccount_upload", args=[bank.pk]))
+
+    assert (listed.status_code, match_page.status_code, post.status_code, upload_page.status_code) == (
+        200,
+        200,
+        403,
+        403,
+    )
+    assert "Post and match" not in match_page.content.decode()

@@ -1,0 +1,47 @@
+"""The demo's bank account: last month's statement built from the books, partly matched, and a
+reconciliation that explains every difference; loaded once."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from banking.models import BankAccount, BankStatement, LineStatus
+from banking.reports import reconciliation_report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def march_20(monkeypatch):
+    from banking import demo as banking_demo
+    from ledger import demo
+
+    monkeypatch.setattr(demo.timezone, "localdate", lambda: datetime.date(2026, 3, 20))
+    monkeypatch.setattr(banking_demo.timezone, "localdate", lambda: datetime.date(2026, 3, 20))
+
+
+def test_the_demo_bank_account_holds_last_month_partly_matched_and_reconciling(march_20):
+    output = io.StringIO()
+    call_command("demo_setup", stdout=output)
+
+    bank = BankAccount.objects.get()
+    statement = BankStatement.objects.get()
+    statuses = list(bank.lines.values_list("status", flat=True))
+    report = reconciliation_report(bank_account=bank, as_of=statement.end_date)
+    assert (bank.account.code, statement.start_date, statement.end_date) == (
+        "1010",
+        datetime.date(2026, 2, 1),
+        datetime.date(2026, 2, 28),
+    )
+    assert {LineStatus.MATCHED, LineStatus.SUGGESTED, LineStatus.UNMATCHED} <= set(statuses)
+    assert statement.line_count == len(statuses) > 10
+    assert report.difference == Decimal("0.00") and report.unmatched_book and report.unmatched_bank
+    assert f"{len(statuses)} lines, {statuses.count(LineStatus.MATCHED)} matched" in output.getvalue()
+
+    call_command("demo_setup", stdout=io.StringIO())
+    assert (BankAccount.objects.count(), BankStatement.objects.count()) == (1, 1)

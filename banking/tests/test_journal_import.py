@@ -1,0 +1,244 @@
+"""Journal imports from CSV and XLSX: all or nothing, every error by row and column, dry run,
+batches of 1,000 through the ledger's bulk path, the same file posted once."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook
+
+from audit.models import AuditEvent
+from banking import errors, selectors, services
+from banking.models import ImportJob, JobStatus
+from banking.services import journal_import
+from banking.tests.factories import fixture
+from ledger import errors as ledger_errors
+from ledger.models import AccountingPeriod, JournalEntry, JournalLine
+from ledger.tests.factories import company_with_chart
+
+pytestmark = pytest.mark.django_db
+
+
+def run(company, data: bytes, **kwargs) -> ImportJob:
+    job = services.journal_import_job_create(company=company, file=data, by=None, **kwargs)
+    return services.import_job_run(job_id=job.pk)
+
+
+def test_a_csv_journal_is_posted_entry_by_entry_in_file_order():
+    company = company_with_chart()
+
+    job = run(company, fixture("journal_ok.csv"))
+
+    assert (job.status, job.progress, job.row_count, job.entry_count, job.line_count) == (
+        JobStatus.DONE,
+        100,
+        7,
+        3,
+        7,
+    )
+    entries = list(JournalEntry.objects.filter(company=company).order_by("sequence"))
+    assert [(e.number, e.date, e.description, e.reference, e.source) for e in entries] == [
+        ("JE-2026-000001", datetime.date(2026, 3, 1), "March rent", "R-1", "import"),
+        ("JE-2026-000002", datetime.date(2026, 3, 2), "Paper", "", "import"),
+        ("JE-2026-000003", datetime.date(2026, 3, 3), "Invoice", "S-9", "import"),
+    ]
+    assert job.result == {
+        "entries": 3,
+        "lines": 7,
+        "total_debit": "1355.99",
+        "total_credit": "1355.99",
+        "first_date": "2026-03-01",
+        "last_date": "2026-03-03",
+        "first_number": "JE-2026-000001",
+        "last_number": "JE-2026-000003",
+    }
+    assert (
+        AuditEvent.objects.filter(
+            company_id=company.pk, action="import", object_type="banking.importjob"
+        ).count()
+        == 1
+    )
+
+
+def test_every_problem_is_listed_by_row_and_column_and_nothing_is_posted():
+    company = company_with_chart()
+
+    job = run(company, fixture("journal_bad.csv"))
+
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "invalid_import_file")
+    # the rows' own problems and the ledger's (entry 1 does not balance, account 9999 is unknown) together
+    assert job.errors == [
+        {"line": 2, "column": "debit", "message": "Entry '1' (rows 2-3): Debits 1200.00 do not equal credits 1100.00."},
+        {"line": 4, "column": "date", "message": "'2026-31-03' is not a date (YYYY-MM-DD)."},
+        {"line": 5, "column": "account", "message": "Account '9999' does not exist."},
+        {"line": 6, "column": "debit", "message": "'abc' is not a plain decimal number: write amounts like \"1250.00\" (ASCII digits and one optional point; no exponent or spaces)."},
+    ]  # fmt: skip
+    assert JournalEntry.objects.filter(company=company).count() == 0
+
+
+def test_ledger_rules_are_checked_for_every_entry_before_anything_is_posted():
+    company = company_with_chart()
+    AccountingPeriod.objects.create(
+        company=company,
+        start_date=datetime.date(2026, 2, 1),
+        end_date=datetime.date(2026, 2, 28),
+        status="closed",
+    )
+    data = (
+        b"entry,date,account,debit,credit\n"
+        b"A,2026-03-01,6100,100.00,\nA,2026-03-01,1010,,90.00\n"
+        b"B,2026-03-02,9999,5.00,\nB,2026-03-02,1010,,5.00\n"
+        b"C,2026-02-10,6100,5.00,\nC,2026-02-10,1010,,5.00\n"
+        b"D,2026-03-03,6100,1.005,\nD,2026-03-03,1010,,1.005\n"
+        b"E,2026-03-04,6100,7.00,\nE,2026-03-04,1010,,7.00\n"
+    )
+
+    job = run(company, data)
+
+    assert job.status == JobStatus.FAILED
+    assert [(e["line"], e.get("column")) for e in job.errors] == [
+        (2, "debit"),  # A does not balance
+        (4, "account"),  # B: no account 9999
+        (6, "date"),  # C: closed period
+        (8, "debit"),  # D: more decimals than USD
+        (9, "credit"),
+    ]
+    assert job.errors[0]["message"] == "Entry 'A' (rows 2-3): Debits 100.00 do not equal credits 90.00."
+    assert JournalEntry.objects.filter(company=company).count() == 0
+
+
+def test_a_dry_run_reports_what_would_be_posted_and_posts_nothing():
+    company = company_with_chart()
+
+    job = run(company, fixture("journal_ok.csv"), dry_run=True)
+
+    assert (job.status, job.dry_run, job.result["entries"], job.result["total_debit"]) == (
+        JobStatus.DONE,
+        True,
+        3,
+        "1355.99",
+    )
+    assert job.result["first_number"] is None
+    assert JournalEntry.objects.filter(company=company).count() == 0
+    assert (
+        run(company, fixture("journal_ok.csv")).status == JobStatus.DONE
+    )  # a dry run does not block the real one
+
+
+def test_the_same_file_is_posted_once():
+    company = company_with_chart()
+    first = run(company, fixture("journal_ok.csv"))
+
+    with pytest.raises(errors.DuplicateImport) as refused:
+        services.journal_import_job_create(company=company, file=fixture("journal_ok.csv"), by=None)
+
+    assert refused.value.details == {
+        "reason": "duplicate_import",
+        "job": first.pk,
+        "file_hash": first.file_hash,
+    }
+    assert JournalEntry.objects.filter(company=company).count() == 3
+
+
+def test_an_xlsx_journal_with_date_and_number_cells():
+    company = company_with_chart()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Entry", "Date", "Account", "Debit", "Credit", "Description"])
+    sheet.append([1, datetime.date(2026, 4, 1), 6100, 1200.5, None, "Rent"])
+    sheet.append([1, datetime.date(2026, 4, 1), "1010", None, 1200.5, "Rent"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    job = run(company, buffer.getvalue())
+
+    assert (job.status, job.format) == (JobStatus.DONE, "xlsx")
+    assert sorted(JournalLine.objects.filter(company=company).values_list("debit", "credit")) == [
+        (Decimal("0"), Decimal("1200.50")),
+        (Decimal("1200.50"), Decimal("0")),
+    ]
+
+
+def test_a_file_of_many_batches_is_all_or_nothing(monkeypatch):
+    # given: 1,200 entries (two batches) and a ledger that refuses the second batch
+    company = company_with_chart()
+    rows = ["entry,date,account,debit,credit"]
+    for n in range(1200):
+        rows += [f"{n},2026-03-01,6100,1.00,", f"{n},2026-03-01,1010,,1.00"]
+    calls = []
+    real = journal_import.journal_entries_import
+
+    def second_batch_refused(**kwargs):
+        calls.append(len(kwargs["entries"]))
+        if len(calls) == 2:
+            raise ledger_errors.InvalidBatch(
+                "refused",
+                details={"entries": [{"index": 5, "code": "period_closed", "message": "closed meanwhile"}]},
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(journal_import, "journal_entries_import", second_batch_refused)
+
+    # when
+    job = run(company, "\n".join(rows).encode())
+
+    # then: the first batch was posted and rolled back with the second; the error names its row
+    assert calls == [1000, 200]
+    assert job.status == JobStatus.FAILED
+    assert job.errors == [{"line": 2012, "message": "Entry '1005': closed meanwhile"}]
+    assert JournalEntry.objects.filter(company=company).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", None),
+        (
+            b"date,account,debit\n",
+            [{"line": 1, "column": "entry", "message": "The header has no 'entry' column."}],
+        ),
+        (
+            b"PK\x03\x04garbage",
+            [{"line": None, "message": "The file is not a readable XLSX workbook (File is not a zip file)."}],
+        ),
+    ],
+)
+def test_unreadable_files_fail_with_a_clear_error(data, expected):
+    company = company_with_chart()
+    if not data:
+        with pytest.raises(Exception) as refused:
+            services.journal_import_job_create(company=company, file=data, by=None)
+        assert refused.value.code == "validation_error"
+        return
+
+    job = run(company, data)
+
+    assert (job.status, job.errors) == (JobStatus.FAILED, expected)
+
+
+def test_a_running_import_publishes_its_progress_while_it_posts(monkeypatch):
+    # given: a journal of 2,500 entries (three batches), and a look at the progress before each batch
+    company = company_with_chart()
+    rows = ["entry,date,account,debit,credit"]
+    for n in range(2500):
+        rows += [f"{n},2026-03-01,6100,1.00,", f"{n},2026-03-01,1010,,1.00"]
+    job = services.journal_import_job_create(company=company, file="\n".join(rows).encode(), by=None)
+    seen = []
+    real = journal_import.journal_entries_import
+
+    def watched(**kwargs):
+        running = ImportJob.objects.get(pk=job.pk)
+        seen.append((running.status, selectors.job_progress(running)))
+        return real(**kwargs)
+
+    monkeypatch.setattr(journal_import, "journal_entries_import", watched)
+
+    # when
+    done = services.import_job_run(job_id=job.pk)
+
+    # then: 40% once checked, then 40 + 60% of the entries posted so far
+    assert seen == [("running", 40), ("running", 64), ("running", 88)]
+    assert (done.status, done.progress, selectors.job_progress(done)) == (JobStatus.DONE, 100, 100)

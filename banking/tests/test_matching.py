@@ -1,0 +1,226 @@
+"""Suggestions (exact, date window, one-to-many), confirmation, auto-confirm, manual match and
+unmatch, an entry created from a line, a payment recorded from a line."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from audit.models import AuditEvent
+from banking import errors, services
+from banking.models import BankMatch, LineStatus, MatchSuggestion
+from banking.tests.factories import bank_books, bank_side, banking_rows, line, march_books, upload
+from ledger.tests.factories import post_entry
+from sales.models import Invoice, InvoiceStatus, Payment
+from sales.tests.factories import issued, sales_books
+
+pytestmark = pytest.mark.django_db
+
+
+def _suggested(bank_line):
+    return [
+        (s.journal_line_ids, s.confidence, s.reasons)
+        for s in MatchSuggestion.objects.filter(bank_line=bank_line)
+    ]
+
+
+def test_suggestions_exact_amount_date_window_and_one_to_many():
+    # given: the March books, then the bank's March statement
+    bank = bank_books()
+    books = march_books(bank.company)
+
+    # when
+    upload(bank, "camt053_march.xml")
+
+    # then: the receipt a day earlier with its invoice number in the bank reference
+    receipt = bank_side(books["receipt"]).pk
+    assert _suggested(line(bank, "CAMT-0001")) == [([receipt], 96, ["amount", "date_1d", "reference"])]
+    # the rent on its day, by its reference
+    assert _suggested(line(bank, "CAMT-0003")) == [
+        ([bank_side(books["rent"]).pk], 100, ["amount", "date_0d", "reference"])
+    ]
+    # one transfer paying two deposits a day earlier
+    pair = sorted([bank_side(books["order_a"]).pk, bank_side(books["order_b"]).pk])
+    assert _suggested(line(bank, "CAMT-0004")) == [(pair, 66, ["amount_sum", "date_1d"])]
+    # the bank fee is not in the books
+    assert _suggested(line(bank, "CAMT-0002")) == []
+    assert [line(bank, u).status for u in ("CAMT-0001", "CAMT-0002", "CAMT-0003", "CAMT-0004")] == [
+        LineStatus.SUGGESTED, LineStatus.UNMATCHED, LineStatus.SUGGESTED, LineStatus.SUGGESTED,
+    ]  # fmt: skip
+
+
+def test_a_ledger_line_outside_the_date_window_is_not_suggested():
+    bank = bank_books()
+    post_entry(bank.company, "2026-02-20", ("1010", "1500.00", "D"), ("4000", "1500.00", "C"))
+
+    upload(bank, "camt053_march.xml")
+
+    assert _suggested(line(bank, "CAMT-0001")) == []
+    services.banking_settings_update(company=bank.company, by=None, date_window_days=14)
+    services.suggestions_refresh(bank_account=bank)
+    # 13 days apart in a 14-day window: 50 + round(30 * (1 - 13 / 15)) = 54
+    assert [s[1] for s in _suggested(line(bank, "CAMT-0001"))] == [54]
+
+
+def test_confirming_a_one_to_many_suggestion_matches_both_ledger_lines():
+    # given
+    bank = bank_books()
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    transfer = line(bank, "CAMT-0004")
+    suggestion = MatchSuggestion.objects.get(bank_line=transfer)
+
+    # when
+    matched = services.bank_line_match(bank_line=transfer, suggestion=suggestion.pk, by=None)
+
+    # then
+    assert (matched.status, matched.match_confidence) == (LineStatus.MATCHED, 66)
+    assert sorted(
+        BankMatch.objects.filter(bank_line=transfer).values_list("journal_line_id", flat=True)
+    ) == sorted([bank_side(books["order_a"]).pk, bank_side(books["order_b"]).pk])
+    assert MatchSuggestion.objects.filter(bank_line=transfer).count() == 0
+    assert AuditEvent.objects.filter(action="match", object_id=str(transfer.pk)).count() == 1
+
+
+def test_auto_confirm_above_the_company_confidence():
+    bank = bank_books()
+    books = march_books(bank.company)
+    services.banking_settings_update(company=bank.company, by=None, auto_confirm_confidence=90)
+
+    upload(bank, "camt053_march.xml")
+
+    assert {u: line(bank, u).status for u in ("CAMT-0001", "CAMT-0003", "CAMT-0004")} == {
+        "CAMT-0001": LineStatus.MATCHED,
+        "CAMT-0003": LineStatus.MATCHED,
+        "CAMT-0004": LineStatus.SUGGESTED,  # 66 < 90: left to a person
+    }
+    assert list(
+        BankMatch.objects.filter(bank_line=line(bank, "CAMT-0003")).values_list("journal_line_id", flat=True)
+    ) == [bank_side(books["rent"]).pk]
+
+
+@pytest.mark.parametrize(
+    ("pick", "error", "code"),
+    [
+        ("receipt_and_rent", errors.MatchRefused, "match_refused"),
+        ("other_account", errors.MatchWrongAccount, "match_wrong_account"),
+        ("taken", errors.AlreadyMatched, "conflict"),
+    ],
+)
+def test_a_manual_match_that_breaks_a_rule_is_refused_and_writes_nothing(pick, error, code):
+    # given
+    bank = bank_books()
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    services.bank_line_match(
+        bank_line=line(bank, "CAMT-0003"), journal_lines=[bank_side(books["rent"]).pk], by=None
+    )
+    ids = {
+        "receipt_and_rent": [bank_side(books["receipt"]).pk, bank_side(books["order_a"]).pk],
+        "other_account": [books["receipt"].lines.get(account__code="4000").pk],
+        "taken": [bank_side(books["rent"]).pk],
+    }[pick]
+    before = banking_rows(bank.company)
+
+    # when
+    with pytest.raises(error) as refused:
+        services.bank_line_match(bank_line=line(bank, "CAMT-0001"), journal_lines=ids, by=None)
+
+    # then
+    assert refused.value.code == code
+    assert banking_rows(bank.company) == before
+    assert line(bank, "CAMT-0001").status == LineStatus.SUGGESTED
+
+
+def test_unmatch_puts_the_suggestions_back():
+    bank = bank_books()
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    receipt = line(bank, "CAMT-0001")
+    services.bank_line_match(bank_line=receipt, journal_lines=[bank_side(books["receipt"]).pk], by=None)
+
+    unmatched = services.bank_line_unmatch(bank_line=receipt, by=None)
+
+    assert unmatched.status == LineStatus.SUGGESTED
+    assert BankMatch.objects.filter(bank_line=receipt).count() == 0
+    assert [s[0] for s in _suggested(receipt)] == [[bank_side(books["receipt"]).pk]]
+    with pytest.raises(errors.NotMatched):
+        services.bank_line_unmatch(bank_line=receipt, by=None)
+
+
+def test_create_an_entry_from_a_fee_line_posts_through_the_ledger_and_matches_it():
+    # given
+    bank = bank_books()
+    upload(bank, "camt053_march.xml")
+    fee = line(bank, "CAMT-0002")
+
+    # when
+    matched = services.bank_line_entry_create(
+        bank_line=fee, account="6700", by=None, description="Account fee"
+    )
+
+    # then
+    match = BankMatch.objects.select_related("journal_line__entry").get(bank_line=fee)
+    entry = match.journal_line.entry
+    assert (entry.status, entry.date, entry.description) == (
+        "posted",
+        datetime.date(2026, 3, 10),
+        "Account fee",
+    )
+    assert sorted((jl.account.code, jl.debit, jl.credit) for jl in entry.lines.select_related("account")) == [
+        ("1010", Decimal("0"), Decimal("45.50")),
+        ("6700", Decimal("45.50"), Decimal("0")),
+    ]
+    assert match.journal_line.account.code == "1010"
+    assert matched.status == LineStatus.MATCHED
+
+
+def test_create_entry_refuses_the_bank_account_itself_and_writes_nothing():
+    bank = bank_books()
+    upload(bank, "camt053_march.xml")
+    before = banking_rows(bank.company)
+
+    with pytest.raises(Exception) as refused:
+        services.bank_line_entry_create(bank_line=line(bank, "CAMT-0002"), account="1010", by=None)
+
+    assert refused.value.code == "invalid_account"
+    assert banking_rows(bank.company) == before
+
+
+def test_record_a_payment_for_the_open_invoice_named_by_the_reference():
+    # given: an issued invoice INV-2026-000001 of 1,500.00 and the bank's receipt naming it
+    books = sales_books(name="Trading Co")
+    invoice = issued(books, books.acme, "2026-03-01", "1500.00")
+    assert invoice.number == "INV-2026-000001"
+    bank = services.bank_account_create(company=books.company, by=None, name="Main", account="1010")
+    upload(bank, "camt053_march.xml")
+    receipt = line(bank, "CAMT-0001")
+
+    # when
+    matched = services.bank_line_payment_record(bank_line=receipt, by=None)
+
+    # then
+    payment = Payment.objects.get(company=books.company)
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    assert (payment.amount, payment.account.code, payment.date) == (
+        Decimal("1500.00"),
+        "1010",
+        datetime.date(2026, 3, 5),
+    )
+    assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, Decimal("1500.00"))
+    assert matched.status == LineStatus.MATCHED
+    match = BankMatch.objects.get(bank_line=receipt)
+    assert match.journal_line.entry_id == payment.journal_entry_id
+
+
+def test_record_payment_without_an_open_invoice_is_refused():
+    bank = bank_books()
+    upload(bank, "camt053_march.xml")
+    before = banking_rows(bank.company)
+
+    with pytest.raises(errors.InvoiceNotFound):
+        services.bank_line_payment_record(bank_line=line(bank, "CAMT-0001"), by=None)
+
+    assert banking_rows(bank.company) == before

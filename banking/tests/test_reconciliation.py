@@ -1,0 +1,188 @@
+"""The reconciliation report against a hand-computed example, marking a statement reconciled,
+and what is refused or flagged afterwards."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, transaction
+
+from banking import errors, services
+from banking.models import BankMatch, Reconciliation, StatementStatus
+from banking.reports import changes_since_reconciled, reconciliation_report
+from banking.tests.factories import (
+    bank_books,
+    bank_side,
+    banking_rows,
+    line,
+    march_books,
+    statement_of,
+    upload,
+)
+from ledger.services import journal_entry_reverse
+from ledger.tests.factories import post_entry
+from sofinance.db_errors import domain_error_from_db
+
+pytestmark = pytest.mark.django_db
+MARCH_31 = datetime.date(2026, 3, 31)
+
+
+def _matched_march():
+    bank = bank_books()
+    books = march_books(bank.company)
+    statement = statement_of(upload(bank, "camt053_march.xml"))
+    for unique_id, entries in (
+        ("CAMT-0001", ["receipt"]),
+        ("CAMT-0003", ["rent"]),
+        ("CAMT-0004", ["order_a", "order_b"]),
+    ):
+        services.bank_line_match(
+            bank_line=line(bank, unique_id), journal_lines=[bank_side(books[e]).pk for e in entries], by=None
+        )
+    return bank, books, statement
+
+
+def test_the_report_equals_the_hand_computed_example():
+    # given: see docs/banking.md, "A worked example"
+    bank, books, _ = _matched_march()
+
+    # when
+    report = reconciliation_report(bank_account=bank, as_of=MARCH_31)
+
+    # then
+    #   bank 2,654.50 = 1,000.00 + 1,500.00 - 45.50 - 300.00 + 500.00
+    #   books 2,570.00 = 1,000.00 + 1,500.00 - 300.00 + 200.00 + 300.00 - 250.00 + 120.00
+    #   bank lines not in the books: the fee -45.50; book lines not through the bank: the cheque
+    #   -250.00 and the deposit in transit +120.00 (-130.00)
+    #   adjusted: 2,654.50 - (-45.50) + (-130.00) = 2,570.00 = books
+    assert (report.statement_balance, report.book_balance) == (Decimal("2654.50"), Decimal("2570.00"))
+    assert [(i.date, i.amount) for i in report.unmatched_bank] == [
+        (datetime.date(2026, 3, 10), Decimal("-45.50"))
+    ]
+    assert [(i.number, i.amount) for i in report.unmatched_book] == [
+        (books["cheque"].number, Decimal("-250.00")),
+        (books["deposit"].number, Decimal("120.00")),
+    ]
+    assert (report.unmatched_bank_total, report.unmatched_book_total) == (
+        Decimal("-45.50"),
+        Decimal("-130.00"),
+    )
+    assert (report.adjusted_bank_balance, report.difference, report.opening_difference) == (
+        Decimal("2570.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
+    assert report.reconciled is True
+
+
+def test_as_of_mid_month_a_match_dated_later_is_outstanding_on_both_sides():
+    bank, _books, _ = _matched_march()
+
+    report = reconciliation_report(bank_account=bank, as_of=datetime.date(2026, 3, 19))
+
+    # the two deposits (19 March) are booked; the transfer paying them arrives on the 20th
+    assert report.statement_balance == Decimal("2154.50")
+    assert [i.amount for i in report.unmatched_book] == [Decimal("200.00"), Decimal("300.00")]
+    assert [i.amount for i in report.unmatched_bank] == [Decimal("-45.50")]
+    assert report.book_balance == Decimal("2700.00")
+    assert report.difference == Decimal("0.00")
+
+
+def test_a_difference_from_before_the_first_statement_is_shown_and_refuses_reconciliation():
+    bank, _books, statement = _matched_march()
+    post_entry(bank.company, "2026-02-27", ("1010", "10.00", "D"), ("3000", "10.00", "C"))
+    before = banking_rows(bank.company)
+
+    report = reconciliation_report(bank_account=bank, as_of=MARCH_31)
+    with pytest.raises(errors.ReconciliationDifference) as refused:
+        services.statement_reconcile(statement=statement, by=None)
+
+    assert (report.difference, report.opening_difference) == (Decimal("10.00"), Decimal("10.00"))
+    assert refused.value.details["difference"] == "10.00"
+    assert banking_rows(bank.company) == before
+
+
+def test_reconciling_stores_the_position_and_freezes_the_statement():
+    # given
+    bank, _books, statement = _matched_march()
+
+    # when
+    stored = services.statement_reconcile(statement=statement, by=None)
+
+    # then
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.RECONCILED
+    assert (stored.as_of, stored.statement_balance, stored.book_balance) == (
+        MARCH_31,
+        Decimal("2654.50"),
+        Decimal("2570.00"),
+    )
+    assert (stored.unmatched_bank_total, stored.unmatched_book_total) == (
+        Decimal("-45.50"),
+        Decimal("-130.00"),
+    )
+    assert [item["amount"] for item in stored.unmatched_book_lines] == ["-250.00", "120.00"]
+    # unmatching, matching and creating entries from its lines are refused
+    with pytest.raises(errors.StatementReconciled):
+        services.bank_line_unmatch(bank_line=line(bank, "CAMT-0001"), by=None)
+    with pytest.raises(errors.StatementReconciled):
+        services.bank_line_entry_create(bank_line=line(bank, "CAMT-0002"), account="6700", by=None)
+    assert BankMatch.objects.filter(bank_line__statement=statement).count() == 4
+
+
+def test_a_matched_entry_is_not_reversed_into_a_reconciled_statement_but_may_be_after_it():
+    _bank, books, statement = _matched_march()
+    services.statement_reconcile(statement=statement, by=None)
+
+    with pytest.raises(DatabaseError) as refused, transaction.atomic():
+        journal_entry_reverse(entry=books["rent"], by=None, date=datetime.date(2026, 3, 25))
+
+    assert isinstance(domain_error_from_db(refused.value), errors.StatementReconciled)
+    books["rent"].refresh_from_db()
+    assert books["rent"].reversed_by_id is None
+    reversal = journal_entry_reverse(entry=books["rent"], by=None, date=datetime.date(2026, 4, 2))
+
+    assert reversal.date == datetime.date(2026, 4, 2)
+
+
+def test_a_back_dated_posting_after_reconciliation_is_flagged():
+    bank, _books, statement = _matched_march()
+    services.statement_reconcile(statement=statement, by=None)
+    late = post_entry(bank.company, "2026-03-15", ("6300", "20.00", "D"), ("1010", "20.00", "C"))
+
+    found = changes_since_reconciled(statement=statement)
+
+    assert found["changed"] is True
+    assert found["book_balance_now"] == Decimal("2550.00")
+    assert found["lines_posted_since"] == [bank_side(late).pk]
+
+
+def test_statements_reconcile_in_order_and_reopen_latest_first():
+    # given
+    bank = bank_books()
+    post_entry(bank.company, "2026-02-28", ("1010", "1000.00", "D"), ("3000", "1000.00", "C"))
+    first = statement_of(upload(bank, "ofx_march_1.ofx"))
+    second = statement_of(upload(bank, "ofx_march_2.ofx"))
+    for unique_id, account in (
+        ("F-001", "4000"),
+        ("F-002", "6700"),
+        ("F-003", "6100"),
+        ("F-004", "4000"),
+        ("F-005", "4910"),
+    ):
+        services.bank_line_entry_create(bank_line=line(bank, unique_id), account=account, by=None)
+
+    # when / then
+    with pytest.raises(errors.PreviousNotReconciled):
+        services.statement_reconcile(statement=second, by=None)
+    services.statement_reconcile(statement=first, by=None)
+    services.statement_reconcile(statement=second, by=None)
+    with pytest.raises(Exception) as later_first:
+        services.statement_reopen(statement=first, by=None, reason="fix")
+    assert later_first.value.details["reason"] == "later_statement_reconciled"
+    reopened = services.statement_reopen(statement=second, by=None, reason="Fee matched wrongly")
+    assert reopened.status == StatementStatus.OPEN
+    assert Reconciliation.objects.get(statement=second).reopen_reason == "Fee matched wrongly"
+    services.bank_line_unmatch(bank_line=line(bank, "F-005"), by=None)

@@ -1,0 +1,255 @@
+"""Importing statements: each format from its fixture, de-duplication, balance chaining, and
+malformed files refused with errors by line and nothing written."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from banking import errors
+from banking.models import BankStatement, BankStatementLine, ImportJob, JobStatus
+from banking.services import bank_account_update
+from banking.tests.factories import EUROPEAN_MAPPING, bank_books, banking_rows, fixture, statement_of, upload
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+def _lines(bank):
+    return [
+        (row.date, row.amount, row.counterparty, row.reference, row.unique_id)
+        for row in BankStatementLine.objects.filter(bank_account=bank).order_by("date", "id")
+    ]
+
+
+def test_camt053_with_several_entries_imports_booked_entries_with_its_balances():
+    # given
+    bank = bank_books()
+
+    # when
+    job = upload(bank, "camt053_march.xml")
+
+    # then
+    statement = statement_of(job)
+    assert (statement.format, statement.start_date, statement.end_date) == (
+        "camt053",
+        D(2026, 3, 1),
+        D(2026, 3, 31),
+    )
+    assert (statement.opening_balance, statement.closing_balance) == (Decimal("1000.00"), Decimal("2654.50"))
+    assert (statement.line_count, statement.duplicates_skipped, statement.chain_break) == (4, 0, None)
+    assert _lines(bank) == [
+        (D(2026, 3, 5), Decimal("1500.00"), "Acme Ltd", "Payment INV-2026-000001", "CAMT-0001"),
+        (D(2026, 3, 10), Decimal("-45.50"), "", "", "CAMT-0002"),
+        (D(2026, 3, 12), Decimal("-300.00"), "Harbour Properties", "RENT-MAR", "CAMT-0003"),
+        (D(2026, 3, 20), Decimal("500.00"), "Globex", "Two orders", "CAMT-0004"),
+    ]
+    assert (job.status, job.progress, job.line_count, job.format) == (JobStatus.DONE, 100, 4, "camt053")
+
+
+def test_ofx_duplicates_across_two_files_are_imported_once_and_the_balances_chain():
+    # given: the first half of March
+    bank = bank_books()
+    first = statement_of(upload(bank, "ofx_march_1.ofx"))
+
+    # when: a statement overlapping it (10-31 March, two of its lines again)
+    second = statement_of(upload(bank, "ofx_march_2.ofx"))
+
+    # then
+    assert (first.opening_balance, first.closing_balance, first.line_count) == (
+        Decimal("1000.00"),
+        Decimal("2154.50"),
+        3,
+    )
+    assert (second.opening_balance, second.closing_balance) == (Decimal("2500.00"), Decimal("2656.65"))
+    assert (second.line_count, second.duplicates_skipped, second.chain_break) == (2, 2, None)
+    assert [row[4] for row in _lines(bank)] == ["F-001", "F-002", "F-003", "F-004", "F-005"]
+    assert sum(row[1] for row in _lines(bank)) == Decimal("1656.65")
+
+
+def test_reimporting_the_same_file_adds_nothing():
+    # given
+    bank = bank_books()
+    upload(bank, "camt053_march.xml")
+
+    # when
+    again = statement_of(upload(bank, "camt053_march.xml"))
+
+    # then
+    assert (again.line_count, again.duplicates_skipped) == (0, 4)
+    assert BankStatementLine.objects.filter(bank_account=bank).count() == 4
+
+
+def test_csv_with_the_saved_mapping_keeps_identical_card_payments_and_dedupes_by_hash():
+    # given
+    bank = bank_books()
+    bank_account_update(bank_account=bank, by=None, csv_mapping=EUROPEAN_MAPPING)
+
+    # when
+    statement = statement_of(upload(bank, "csv_european.csv"))
+    again = statement_of(upload(bank, "csv_european.csv"))
+
+    # then: European amounts, the balance column gives the balances, two identical card payments stay two
+    assert (statement.opening_balance, statement.closing_balance, statement.line_count) == (
+        Decimal("1000.00"),
+        Decimal("2146.10"),
+        5,
+    )
+    assert [(row[0], row[1], row[2]) for row in _lines(bank)][-2:] == [
+        (D(2026, 3, 12), Decimal("-4.20"), "Coffee Bar"),
+        (D(2026, 3, 12), Decimal("-4.20"), "Coffee Bar"),
+    ]
+    assert (again.line_count, again.duplicates_skipped) == (0, 5)
+
+
+def test_a_debit_credit_csv_needs_an_opening_balance_on_the_first_statement_then_chains():
+    # given
+    bank = bank_books()
+    bank_account_update(
+        bank_account=bank,
+        by=None,
+        csv_mapping={
+            "date_column": "Date",
+            "debit_column": "Out",
+            "credit_column": "In",
+            "reference_column": "Ref",
+        },
+    )
+    march = b"Date,Ref,Out,In\n2026-03-02,A,,100.00\n2026-03-09,B,25.00,\n"
+    april = b"Date,Ref,Out,In\n2026-04-01,C,10.00,\n"
+
+    # when / then
+    with pytest.raises(errors.InvalidStatementFile):
+        upload(bank, march)
+    first = statement_of(upload(bank, march, opening_balance=Decimal("50.00")))
+    second = statement_of(upload(bank, april))
+    assert (first.opening_balance, first.closing_balance) == (Decimal("50.00"), Decimal("125.00"))
+    assert (second.opening_balance, second.closing_balance) == (Decimal("125.00"), Decimal("115.00"))
+
+
+def test_an_opening_balance_that_does_not_chain_is_refused_unless_the_import_says_so():
+    # given
+    bank = bank_books()
+    upload(bank, "ofx_march_1.ofx")
+    gap = fixture("ofx_march_2.ofx").replace(b"<BALAMT>2656.65", b"<BALAMT>2756.65")
+    before = banking_rows(bank.company)
+
+    # when
+    with pytest.raises(errors.BalanceChainBroken) as refused:
+        upload(bank, gap)
+
+    # then
+    assert refused.value.details == {
+        "opening_balance": "2600.00",
+        "expected_opening_balance": "2500.00",
+        "difference": "100.00",
+    }
+    assert banking_rows(bank.company) == before
+    accepted = statement_of(upload(bank, gap, accept_chain_break=True))
+    assert (accepted.opening_balance, accepted.chain_break) == (Decimal("2600.00"), Decimal("100.00"))
+
+
+def test_a_statement_whose_lines_do_not_add_up_is_refused():
+    bank = bank_books()
+    broken = fixture("camt053_march.xml").replace(b">2654.50<", b">2654.51<")
+
+    with pytest.raises(errors.StatementUnbalanced) as refused:
+        upload(bank, broken)
+
+    assert refused.value.details["difference"] == "0.01"
+    assert BankStatement.objects.count() == 0
+
+
+def test_a_statement_of_another_account_is_refused():
+    bank = bank_books()
+    other = fixture("camt053_march.xml").replace(b"GB82WEST12345698765432", b"DE89370400440532013000")
+
+    with pytest.raises(errors.StatementAccountMismatch):
+        upload(bank, other)
+
+    assert BankStatement.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "setup", "expected"),
+    [
+        (
+            "csv_wrong_columns.csv",
+            {"csv_mapping": {"date_column": "Booking date", "amount_column": "Betrag"}},
+            [
+                {
+                    "line": 1,
+                    "column": "Booking date",
+                    "message": "The header has no column 'Booking date' (it has: date, amount, counterparty).",
+                },
+                {
+                    "line": 1,
+                    "column": "Betrag",
+                    "message": "The header has no column 'Betrag' (it has: date, amount, counterparty).",
+                },
+            ],
+        ),
+        (
+            b"Booking date;Payee;Reference;Details;Amount;Balance\n31.02.2026;A;;x;1,00;1,00\n05.03.2026;B;;y;1,0,0;2,00\n",
+            {"csv_mapping": EUROPEAN_MAPPING},
+            [
+                {
+                    "line": 2,
+                    "column": "Booking date",
+                    "message": "'31.02.2026' is not a date written '%d.%m.%Y'.",
+                },
+                {
+                    "line": 3,
+                    "column": "Amount",
+                    "message": "'1.0.0' is not a plain decimal number: write amounts like \"1250.00\" (ASCII digits and one optional point; no exponent or spaces).",
+                },
+            ],
+        ),
+        (
+            "xml_billion_laughs.xml",
+            {},
+            [
+                {
+                    "line": None,
+                    "message": "The XML declares a DTD, entities or external references, which are refused (DTDForbidden).",
+                }
+            ],
+        ),
+        (
+            "xml_external_entity.xml",
+            {},
+            [
+                {
+                    "line": None,
+                    "message": "The XML declares a DTD, entities or external references, which are refused (DTDForbidden).",
+                }
+            ],
+        ),
+        (
+            "ofx_truncated.ofx",
+            {},
+            [{"line": None, "message": "The OFX file is truncated: it does not end with </OFX>."}],
+        ),
+    ],
+    ids=["wrong-columns", "bad-dates-and-amounts", "billion-laughs", "external-entity", "truncated-ofx"],
+)
+def test_malformed_files_are_refused_with_errors_by_line_and_nothing_written(name, setup, expected):
+    # given
+    bank = bank_books()
+    if setup:
+        bank_account_update(bank_account=bank, by=None, **setup)
+    before = banking_rows(bank.company)
+
+    # when
+    with pytest.raises(errors.InvalidStatementFile) as refused:
+        upload(bank, name)
+
+    # then
+    assert refused.value.details["errors"] == expected
+    assert banking_rows(bank.company) == before
+    assert ImportJob.objects.count() == 0
+    assert list((Path(settings.MEDIA_ROOT) / "banking").rglob("*.*")) == []  # the stored file is removed too
