@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import (
@@ -184,6 +185,13 @@ class AccountOutput(serializers.ModelSerializer):
         return not has_children
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "nullable": True,
+        "description": "An account id (a JSON number) or code (a JSON string); null for none.",
+    }
+)
 class AccountRefField(serializers.JSONField):
     """An account given by id (JSON number) or code (JSON string)."""
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
-from sofinance.api.fields import MoneyField, RateField, RawValueField, StrictBooleanField, StrictDateField
+from sofinance.api.fields import MoneyField, RateField, ReferenceField, StrictBooleanField, StrictDateField
 from sofinance.api.views import iso_datetime
 from sofinance.money import format_amount
 
@@ -116,7 +116,7 @@ class JournalEntryOutput(serializers.Serializer):
 
 
 class JournalLineInput(serializers.Serializer):
-    account = RawValueField(help_text="Account id (number) or code (string).")
+    account = ReferenceField(help_text="The account: its id (a JSON number) or its code (a string).")
     debit = MoneyField(required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".')
     credit = MoneyField(required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".')
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)

@@ -25,14 +25,14 @@ from sales.models import (
     SalesSettings,
     TaxRate,
 )
-from sofinance.api.fields import MoneyField as MoneyInput
-from sofinance.api.fields import RateField as RateInput
 from sofinance.api.fields import (
-    RawValueField,
+    DecimalValueField,
     StrictBooleanField,
     StrictDateField,
     StrictIntegerField,
 )
+from sofinance.api.fields import MoneyField as MoneyInput
+from sofinance.api.fields import RateField as RateInput
 from sofinance.money import format_amount
 
 MONEY_HELP = 'Decimal string with exactly the currency\'s places, e.g. "1250.00".'
@@ -215,6 +215,10 @@ class ItemUpdateInput(serializers.Serializer):
 
 
 class SalesSettingsOutput(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Null until the settings are first changed."
+    )
+
     class Meta:
         model = SalesSettings
         fields = [
@@ -330,11 +334,11 @@ class InvoiceOutput(serializers.ModelSerializer):
 class InvoiceLineInput(serializers.Serializer):
     item = StrictIntegerField(required=False, allow_null=True, help_text="Item id (optional).")
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    quantity = RawValueField(help_text='Positive, up to 4 decimals, e.g. "2.5".')
+    quantity = DecimalValueField(help_text='Positive, up to 4 decimals, e.g. "2.5".')
     unit_price = MoneyInput(
         required=False, allow_null=True, help_text="Default: the item's price. " + MONEY_HELP
     )
-    discount = RawValueField(required=False, allow_null=True, help_text='Percent off, default "0".')
+    discount = DecimalValueField(required=False, allow_null=True, help_text='Percent off, default "0".')
     tax_rate = StrictIntegerField(
         required=False, allow_null=True, help_text="Tax rate id; omitted: the item's default; null: no tax."
     )
@@ -420,7 +424,7 @@ class CreditNoteOutput(serializers.ModelSerializer):
 
 class CreditLineInput(serializers.Serializer):
     invoice_line = StrictIntegerField(help_text="Id of a line of the invoice.")
-    quantity = RawValueField(help_text="How much of it to credit (at most what is left).")
+    quantity = DecimalValueField(help_text="How much of it to credit (at most what is left).")
 
 
 class CreditNoteCreateInput(serializers.Serializer):

@@ -81,6 +81,7 @@ def idempotent(view_method):
             record.save(update_fields=["response_status", "response_body"])
         return response
 
+    wrapper.idempotent = True  # read by the OpenAPI schema (sofinance.api.schema)
     return wrapper
 
 
