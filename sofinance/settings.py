@@ -322,6 +322,8 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "SOFinance API",
+    # The schema's full introduction (auth, envelope, errors, roles, money) is API_DESCRIPTION in
+    # sofinance/api/schema.py, set by its hook; this is the fallback of other generators.
     "DESCRIPTION": (
         "Double-entry accounting. Every JSON response is an envelope "
         "{success, data, error, meta}; errors carry stable codes."

@@ -64,9 +64,9 @@ class TokenObtainView(GenericAPIView):
             "(900 by default).\n\n"
             "Wrong credentials are 401 `not_authenticated`, the same whether or not the account "
             "exists. After `LOGIN_FAILURE_LIMIT` failures (5 by default) for one account, or from one "
-            "address, both are locked for `LOGIN_LOCKOUT_SECONDS` (15 minutes): every login is then "
-            "429 `rate_limited` with `details.reason` `login_locked` and `Retry-After`, even with "
-            "the right password."
+            "address, that account or address is locked for `LOGIN_LOCKOUT_SECONDS` (15 minutes by "
+            "default): its logins are then 429 `rate_limited` with `details.reason` `login_locked` "
+            "and `Retry-After`, even with the right password."
         ),
         request=s.TokenObtainInput,
         responses={

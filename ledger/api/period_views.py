@@ -31,13 +31,15 @@ class PeriodOutput(serializers.ModelSerializer):
 
 
 class PeriodCreateInput(serializers.Serializer):
-    start_date = StrictDateField()
-    end_date = StrictDateField()
-    name = serializers.CharField(required=False, allow_blank=True, max_length=50, default="")
+    start_date = StrictDateField(help_text="First day of the period.")
+    end_date = StrictDateField(help_text="Last day of the period (not before `start_date`).")
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=50, default="", help_text='e.g. "March 2026".'
+    )
 
 
 class PeriodGenerateInput(serializers.Serializer):
-    fiscal_year = StrictIntegerField()
+    fiscal_year = StrictIntegerField(help_text="The fiscal year, named by the calendar year it starts in.")
 
 
 class ReasonInput(serializers.Serializer):
