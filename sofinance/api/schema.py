@@ -21,6 +21,7 @@ readers and never reaches the documentation. The hook puts every response inside
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -30,6 +31,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import get_override
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework.permissions import AllowAny
+from rest_framework.settings import api_settings
+
+from sofinance.api.tenancy import CompanyScopedMixin
+from sofinance.permissions import Role, role_can
 
 
 class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -297,7 +302,7 @@ TAGS = {
 # What an id in a path names, by the collection before it.
 ID_NOUNS = {
     "companies": "company",
-    "members": "membership (not the user)",
+    "members": "membership",
     "invitations": "invitation",
     "accounts": "account",
     "journal-entries": "journal entry",
@@ -340,8 +345,6 @@ class AutoSchema(openapi.AutoSchema):
     def map_parsers(self) -> list[str]:
         # The platform's default parsers also take forms (for the browsable API); the contract is
         # JSON. A view that names its own parsers (an upload) is documented with them.
-        from rest_framework.settings import api_settings
-
         media_types = super().map_parsers()
         if list(self.view.parser_classes) == list(api_settings.DEFAULT_PARSER_CLASSES):
             return [m for m in media_types if m == "application/json"]
@@ -371,7 +374,7 @@ class AutoSchema(openapi.AutoSchema):
             notes.append(IDEMPOTENCY_TEXT)
             parameters = operation.setdefault("parameters", [])
             if not any(p.get("name") == "Idempotency-Key" for p in parameters):
-                parameters.append(IDEMPOTENCY_PARAMETER)
+                parameters.append(copy.deepcopy(IDEMPOTENCY_PARAMETER))
         operation["description"] = "\n\n".join(
             part for part in [operation.get("description", "").strip(), *notes] if part
         )
@@ -380,14 +383,12 @@ class AutoSchema(openapi.AutoSchema):
         if idempotent:
             for status, response in operation["responses"].items():
                 if status.startswith("2"):
-                    response.setdefault("headers", {}).update(REPLAYED_HEADER)
+                    response.setdefault("headers", {}).update(copy.deepcopy(REPLAYED_HEADER))
         return operation
 
     # -- what the code says
 
     def _is_company_scoped(self) -> bool:
-        from sofinance.api.tenancy import CompanyScopedMixin
-
         return isinstance(self.view, CompanyScopedMixin)
 
     def _is_public(self) -> bool:
@@ -404,8 +405,6 @@ class AutoSchema(openapi.AutoSchema):
         """The roles allowed the view's action for this method (None: not a company view)."""
         if not self._is_company_scoped():
             return None
-        from sofinance.permissions import Role, role_can
-
         action = self.view.actions.get(self.method.lower())
         return [role.value for role in Role if action is not None and role_can(role, action)]
 
@@ -415,8 +414,6 @@ class AutoSchema(openapi.AutoSchema):
             if self._is_public():
                 return "**Who may call it:** anyone; no access token is needed."
             return "**Who may call it:** any signed-in user."
-        from sofinance.permissions import Role
-
         if len(roles) == len(Role):
             return "**Who may call it:** any member of the company."
         listed = ", ".join(f"`{role}`" for role in roles)
@@ -446,11 +443,8 @@ class AutoSchema(openapi.AutoSchema):
         roles = self._allowed_roles()
         if roles is not None or (self.method == "GET" and self._is_paginated_list()):
             applicable.append("404")
-        if roles is not None:
-            from sofinance.permissions import Role
-
-            if len(roles) < len(Role):
-                applicable.append("403")
+        if roles is not None and len(roles) < len(Role):
+            applicable.append("403")
         if self.method in ("POST", "PUT", "PATCH"):
             applicable += ["413", "415"]
         if idempotent:
