@@ -182,6 +182,26 @@ def test_every_ledger_operation_answers_as_documented(make_member):
         200,
     )
     check(viewer.get(f"{reports}/general-ledger", {"account": "1000", "format": "csv"}), 200)
+    euros = check(
+        admin.post(
+            f"{base}/accounts",
+            {"code": "1030", "name": "Bank (EUR)", "type": "asset", "currency": "EUR"},
+            format="json",
+        ),
+        201,
+    )
+    euro_rent = {"account": "1030", "credit": "100.00", "fx_rate": "1.1"}
+    check(
+        admin.post(
+            entries,
+            {**RENT, "date": "2026-06-30", "lines": [{"account": "6100", "debit": "110.00"}, euro_rent]},
+            format="json",
+        ),
+        201,
+    )
+    foreign = check(viewer.get(f"{reports}/general-ledger", {"account_id": euros["data"]["id"]}), 200)
+    assert foreign["data"]["closing_balance_in_account_currency"] == "-100.00"
+    check(viewer.get(f"{reports}/trial-balance"), 200)
     check(viewer.get(f"{reports}/general-ledger", {"account": "9999"}), 404)
     check(viewer.get(f"{reports}/general-ledger"), 400)
 
