@@ -476,7 +476,9 @@ Refresh tokens rotate: each is used once.
 **Envelope.** Every JSON response is `{"success", "data", "error", "meta"}`: on success `data`
 holds the result and `error` is null; on a refusal `data` is null and `error` is
 `{"code", "message", "details"}` with a stable `code`. `meta.request_id` (also the
-`X-Request-ID` header) identifies the request. A DELETE answers 200 with `data` null.
+`X-Request-ID` header) identifies the request. A DELETE answers 200 with `data` null. (A server
+run with the legacy flag `ENABLE_KEY_MIRRORING` also repeats `data`'s keys at the top level, with a
+`Deprecation` header: do not rely on them.)
 
 **Errors.** `validation_error` 400, `not_authenticated` 401, `permission_denied` 403,
 `not_found` 404 (also another company's object), `method_not_allowed` 405 (a method the path does
