@@ -332,7 +332,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "sofinance.api.pagination.EnvelopePageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["sofinance.api.filters.FilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sofinance.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "sofinance.api.exceptions.envelope_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -342,6 +342,8 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "SOFinance API",
+    # The schema's full introduction (auth, envelope, errors, roles, money) is API_DESCRIPTION in
+    # sofinance/api/schema.py, set by its hook; this is the fallback of other generators.
     "DESCRIPTION": (
         "Double-entry accounting. Every JSON response is an envelope "
         "{success, data, error, meta}; errors carry stable codes."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import (
@@ -25,7 +26,7 @@ class TokenObtainInput(serializers.Serializer):
 
 
 class TokenRefreshInput(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = serializers.CharField(help_text="The refresh token of the last login or refresh.")
 
 
 class LogoutOutput(serializers.Serializer):
@@ -74,9 +75,18 @@ class MeOutput(serializers.Serializer):
 
 class CompanyCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    currency = serializers.CharField(max_length=3)
-    fiscal_year_start = StrictIntegerField(min_value=1, max_value=12, default=1)
-    chart_template = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    currency = serializers.CharField(
+        max_length=3, help_text="The functional currency (ISO 4217), e.g. `EUR`."
+    )
+    fiscal_year_start = StrictIntegerField(
+        min_value=1, max_value=12, default=1, help_text="The month (1-12) the fiscal year starts in."
+    )
+    chart_template = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="A standard chart to load at once (`small_business`); none by default.",
+    )
 
 
 class CompanyUpdateInput(serializers.Serializer):
@@ -147,7 +157,7 @@ class InvitationAcceptOutput(serializers.Serializer):
 
 
 class MemberChangeInput(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = serializers.ChoiceField(choices=Role.choices, help_text="The member's new role.")
 
 
 class AccountOutput(serializers.ModelSerializer):
@@ -184,18 +194,38 @@ class AccountOutput(serializers.ModelSerializer):
         return not has_children
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "nullable": True,
+        "description": "An account id (a JSON number) or code (a JSON string); null for none.",
+    }
+)
 class AccountRefField(serializers.JSONField):
     """An account given by id (JSON number) or code (JSON string)."""
 
 
 class AccountCreateInput(serializers.Serializer):
-    code = serializers.CharField(max_length=32)
+    code = serializers.CharField(max_length=32, help_text="Unique in the company, e.g. `6110`.")
     name = serializers.CharField(max_length=200)
-    type = serializers.ChoiceField(choices=AccountType.choices)
+    type = serializers.ChoiceField(
+        choices=AccountType.choices, help_text="A sub-account has its parent's type."
+    )
     parent = AccountRefField(required=False, allow_null=True)
-    currency = serializers.CharField(max_length=3, required=False, allow_blank=True, allow_null=True)
-    is_active = StrictBooleanField(default=True)
-    system_role = serializers.ChoiceField(choices=AccountRole.choices, required=False, allow_blank=True)
+    currency = serializers.CharField(
+        max_length=3,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="For an account kept in a foreign currency (ISO 4217); omit for the functional currency.",
+    )
+    is_active = StrictBooleanField(default=True, help_text="`false`: no new postings (history kept).")
+    system_role = serializers.ChoiceField(
+        choices=AccountRole.choices,
+        required=False,
+        allow_blank=True,
+        help_text="The purpose this account serves for the system (one account per role and company).",
+    )
     description = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -211,4 +241,4 @@ class AccountUpdateInput(serializers.Serializer):
 
 
 class LoadTemplateInput(serializers.Serializer):
-    template = serializers.CharField(default="small_business")
+    template = serializers.CharField(default="small_business", help_text="`small_business` (the default).")

@@ -5,17 +5,20 @@ from __future__ import annotations
 import django_filters
 from django.contrib.auth import authenticate, user_logged_in
 from django.db.models import Exists, OuterRef
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 
 from accounts import selectors, services
+from accounts.api import examples
 from accounts.api import serializers as s
 from accounts.errors import InvalidAccount, RefreshTokenRefused
 from accounts.login_throttle import login_locked_error
 from accounts.models import Account, AccountType, Company, Invitation, Membership, RefreshToken
+from sofinance.api.filters import IdFilter
 from sofinance.api.idempotency import idempotent
 from sofinance.api.jwt import REFRESH, InvalidToken, decode_token, issue_token_pair
+from sofinance.api.schema import DELETED, refusals
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, parse_object_ref, validated
 from sofinance.errors import NotAuthenticated, NotFound, ValidationFailed
@@ -52,7 +55,30 @@ class TokenObtainView(GenericAPIView):
     authentication_classes: list = []
     serializer_class = s.TokenObtainInput
 
-    @extend_schema(request=s.TokenObtainInput, responses={200: s.TokenPairOutput})
+    @extend_schema(
+        summary="Log in: get an access and a refresh token",
+        description=(
+            "Exchange a username (or the account's email, any case) and its password for an access "
+            "token, sent as `Authorization: Bearer <access>` on every other call, and a refresh token "
+            "for `POST /api/v1/auth/refresh`. `expires_in` is the access token's lifetime in seconds "
+            "(900 by default).\n\n"
+            "Wrong credentials are 401 `not_authenticated`, the same whether or not the account "
+            "exists. After `LOGIN_FAILURE_LIMIT` failures (5 by default) for one account, or from one "
+            "address, that account or address is locked for `LOGIN_LOCKOUT_SECONDS` (15 minutes by "
+            "default): its logins are then 429 `rate_limited` with `details.reason` `login_locked` "
+            "and `Retry-After`, even with the right password."
+        ),
+        request=s.TokenObtainInput,
+        responses={
+            200: s.TokenPairOutput,
+            401: refusals("`not_authenticated`: wrong username/email or password, or an inactive account."),
+            429: refusals(
+                "`rate_limited`: too many requests, or the account or address is locked after "
+                "repeated failures (`details.reason` `login_locked`); `Retry-After` says for how long."
+            ),
+        },
+        examples=examples.LOGIN,
+    )
     def post(self, request):
         data = validated(s.TokenObtainInput, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
@@ -64,9 +90,6 @@ class TokenObtainView(GenericAPIView):
         # Same signal as a session login: updates last_login and records the audit event.
         user_logged_in.send(sender=user.__class__, request=request, user=user)
         return ok(_token_pair(services.refresh_token_issue(user=user)))
-
-
-REFRESH_EXAMPLE = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0.eyJzdWIiOiI3In0.c2lnbmF0dXJl"
 
 
 class TokenRefreshView(GenericAPIView):
@@ -89,13 +112,14 @@ class TokenRefreshView(GenericAPIView):
         request=s.TokenRefreshInput,
         responses={
             200: s.TokenPairOutput,
-            400: OpenApiResponse(description="No `refresh` given (`validation_error`)."),
-            401: OpenApiResponse(
-                description="Expired, invalid, used or revoked refresh token (`not_authenticated`, "
-                "`details.reason` says which)."
+            400: refusals("`validation_error`: no `refresh` given."),
+            401: refusals(
+                "`not_authenticated`: an expired, invalid, used or revoked refresh token "
+                "(`details.reason` `refresh_token_reused`, `refresh_token_revoked` or "
+                "`refresh_token_invalid` when it says which)."
             ),
         },
-        examples=[OpenApiExample("Refresh", value={"refresh": REFRESH_EXAMPLE}, request_only=True)],
+        examples=examples.REFRESH_EXAMPLES,
     )
     def post(self, request):
         data = validated(s.TokenRefreshInput, request.data)
@@ -122,15 +146,10 @@ class LogoutView(GenericAPIView):
         request=s.TokenRefreshInput,
         responses={
             200: s.LogoutOutput,
-            400: OpenApiResponse(description="No `refresh` given (`validation_error`)."),
-            401: OpenApiResponse(
-                description="Not a refresh token signed by this server (`not_authenticated`)."
-            ),
+            400: refusals("`validation_error`: no `refresh` given."),
+            401: refusals("`not_authenticated`: not a refresh token signed by this server."),
         },
-        examples=[
-            OpenApiExample("Log out", value={"refresh": REFRESH_EXAMPLE}, request_only=True),
-            OpenApiExample("Logged out", value={"revoked": 3}, response_only=True, status_codes=["200"]),
-        ],
+        examples=examples.LOGOUT,
     )
     def post(self, request):
         data = validated(s.TokenRefreshInput, request.data)
@@ -143,6 +162,14 @@ class MeView(GenericAPIView):
 
     serializer_class = s.MeOutput
 
+    @extend_schema(
+        summary="Who am I",
+        description=(
+            "The user the access token belongs to, and every company they are a member of with "
+            "their role there (`memberships[].company.id` is the `company_id` of the company's URLs)."
+        ),
+        examples=examples.ME,
+    )
     def get(self, request):
         memberships = list(selectors.user_memberships(user=request.user))
         roles = {m.company_id: m.role for m in memberships}
@@ -164,14 +191,35 @@ class CompanyListView(GenericAPIView):
     def get_queryset(self):
         return selectors.companies_for_user(user=self.request.user)
 
-    @extend_schema(responses={200: s.CompanyOutput(many=True)})
+    @extend_schema(
+        summary="List my companies",
+        description=(
+            "The companies where you hold a membership, oldest first, a page at a time "
+            "(`page`, `page_size`), each with your `role` in it."
+        ),
+        responses={200: s.CompanyOutput(many=True)},
+    )
     def get(self, request):
         roles = dict(Membership.objects.filter(user=request.user).values_list("company_id", "role"))
         page = self.paginate_queryset(self.get_queryset())
         data = s.CompanyOutput(page, many=True, context={"roles": roles}).data
         return self.get_paginated_response(data)
 
-    @extend_schema(request=s.CompanyCreateInput, responses={201: s.CompanyOutput})
+    @extend_schema(
+        summary="Create a company",
+        description=(
+            "Create a company (the owner of one set of books) and become its admin. `currency` is its "
+            "functional currency (ISO 4217, e.g. `EUR`): every amount of its books is converted to "
+            "it, and it cannot change once the company has accounts. `fiscal_year_start` is the month "
+            "(1-12) its fiscal year starts in, default 1. `chart_template` (`small_business`) loads a "
+            "standard chart of accounts in the same transaction.\n\n"
+            "Refused with 400 `validation_error`: a currency that is not ISO 4217, a month outside "
+            "1-12, an unknown template."
+        ),
+        request=s.CompanyCreateInput,
+        responses={201: s.CompanyOutput},
+        examples=examples.COMPANY_CREATE,
+    )
     @idempotent
     def post(self, request):
         data = validated(s.CompanyCreateInput, request.data)
@@ -189,12 +237,27 @@ class CompanyDetailView(CompanyScopedMixin, GenericAPIView):
     serializer_class = s.CompanyOutput
     actions = {"get": Action.COMPANY_VIEW, "patch": Action.COMPANY_CHANGE}
 
+    @extend_schema(
+        summary="Get a company",
+        description="One of your companies, with your `role` in it.",
+        responses={200: s.CompanyOutput},
+    )
     def get(self, request, company_id):
         return ok(
             s.CompanyOutput(self.company, context={"roles": {self.company.pk: self.membership.role}}).data
         )
 
-    @extend_schema(request=s.CompanyUpdateInput, responses={200: s.CompanyOutput})
+    @extend_schema(
+        summary="Change a company",
+        description=(
+            "Change the `name`, the `fiscal_year_start` month or, while the company has no accounts "
+            "yet, its functional `currency` (afterwards 400 `validation_error`: every stored base "
+            "amount is in it). Fields left out keep their values."
+        ),
+        request=s.CompanyUpdateInput,
+        responses={200: s.CompanyOutput},
+        examples=examples.COMPANY_UPDATE,
+    )
     def patch(self, request, company_id):
         data = validated(s.CompanyUpdateInput, request.data, partial=True)
         company = services.company_update(company=self.company, by=request.user, **data)
@@ -212,7 +275,15 @@ class MemberListView(CompanyScopedMixin, GenericAPIView):
     def get_queryset(self):
         return selectors.company_members(company=self.company)
 
-    @extend_schema(responses={200: s.MemberOutput(many=True)})
+    @extend_schema(
+        summary="List members",
+        description=(
+            "The company's members (users with a role in it), a page at a time. Pending invitations "
+            "are listed apart, at `…/invitations`."
+        ),
+        responses={200: s.MemberOutput(many=True)},
+        examples=examples.MEMBERS,
+    )
     def get(self, request, company_id):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.MemberOutput(page, many=True).data)
@@ -228,39 +299,15 @@ class MemberListView(CompanyScopedMixin, GenericAPIView):
             "Inviting an address again replaces its pending invitation (a new email, token and "
             "expiry). An address that is already a member of this company is a 409 "
             "(`details.reason` `already_member`). Invitations expire after "
-            "`INVITATION_TTL_HOURS` (7 days by default). Company admins only."
+            "`INVITATION_TTL_HOURS` (7 days by default)."
         ),
         request=s.InvitationCreateInput,
         responses={
             201: s.InvitationOutput,
-            400: OpenApiResponse(description="Not an email address, or not a role (`validation_error`)."),
-            403: OpenApiResponse(description="Only company admins invite (`permission_denied`)."),
-            404: OpenApiResponse(description="Not a company of yours (`not_found`)."),
-            409: OpenApiResponse(
-                description="Already a member of the company (`conflict`, reason `already_member`)."
-            ),
+            400: refusals("`validation_error`: not an email address, or not a role."),
+            409: refusals("`conflict` (`details.reason` `already_member`): already a member of the company."),
         },
-        examples=[
-            OpenApiExample(
-                "Invite", value={"email": "dana@example.com", "role": "accountant"}, request_only=True
-            ),
-            OpenApiExample(
-                "Invitation sent",
-                value={
-                    "id": 12,
-                    "email": "dana@example.com",
-                    "role": "accountant",
-                    "status": "pending",
-                    "invited_by": 3,
-                    "created_at": "2026-03-02T09:15:00Z",
-                    "expires_at": "2026-03-09T09:15:00Z",
-                    "accepted_at": None,
-                    "revoked_at": None,
-                },
-                response_only=True,
-                status_codes=["201"],
-            ),
-        ],
+        examples=examples.INVITE,
     )
     @idempotent
     def post(self, request, company_id):
@@ -302,9 +349,7 @@ class InvitationListView(CompanyScopedMixin, GenericAPIView):
         ],
         responses={
             200: s.InvitationOutput(many=True),
-            400: OpenApiResponse(description="Unknown `status` (`validation_error`)."),
-            403: OpenApiResponse(description="Your role may not see members (`permission_denied`)."),
-            404: OpenApiResponse(description="Not a company of yours (`not_found`)."),
+            400: refusals("`validation_error`: an unknown `status`."),
         },
     )
     def get(self, request, company_id):
@@ -323,7 +368,9 @@ class InvitationDetailView(CompanyScopedMixin, GenericAPIView):
         return invitation
 
     @extend_schema(
-        summary="Get an invitation", description="One invitation of the company (never its token)."
+        summary="Get an invitation",
+        description="One invitation of the company (never its token).",
+        responses={200: s.InvitationOutput},
     )
     def get(self, request, company_id, pk):
         return ok(s.InvitationOutput(self._invitation(pk)).data)
@@ -334,16 +381,15 @@ class InvitationDetailView(CompanyScopedMixin, GenericAPIView):
             "Withdraw a pending invitation: its token stops working at once. Returns the "
             "invitation with `status` `revoked`. An invitation already accepted or revoked is a "
             "409 (`details.reason` `invitation_not_pending`); to remove a member who accepted, "
-            "delete the membership. Company admins only."
+            "delete the membership."
         ),
         responses={
             200: s.InvitationOutput,
-            403: OpenApiResponse(description="Only company admins revoke (`permission_denied`)."),
-            404: OpenApiResponse(description="No such invitation in this company (`not_found`)."),
-            409: OpenApiResponse(
-                description="Already accepted or revoked (`conflict`, reason `invitation_not_pending`)."
+            409: refusals(
+                "`conflict` (`details.reason` `invitation_not_pending`): already accepted or revoked."
             ),
         },
+        examples=examples.INVITATION_REVOKE,
     )
     def delete(self, request, company_id, pk):
         invitation = services.invitation_revoke(invitation=self._invitation(pk), by=request.user)
@@ -373,57 +419,21 @@ class InvitationAcceptView(GenericAPIView):
         responses={
             200: s.InvitationAcceptOutput,
             201: s.InvitationAcceptOutput,
-            400: OpenApiResponse(
-                description="No token; or, without a login, a weak password (`validation_error`)."
+            400: refusals(
+                "`validation_error`: no token; or, without a login, a username or password refused."
             ),
-            401: OpenApiResponse(
-                description="Not logged in and no username and password given (`not_authenticated`)."
+            401: refusals(
+                "`not_authenticated`: not logged in and no username and password given, or an invalid "
+                "access token."
             ),
-            403: OpenApiResponse(
-                description="The invitation was sent to another address (`permission_denied`)."
-            ),
-            404: OpenApiResponse(description="No invitation has this token (`not_found`)."),
-            409: OpenApiResponse(
-                description=(
-                    "Accepted, revoked or expired (reason `invitation_not_pending`); already a member; "
-                    "or the address has an account (`conflict`)."
-                )
+            403: refusals("`permission_denied`: the invitation was sent to another address."),
+            404: refusals("`not_found`: no invitation has this token."),
+            409: refusals(
+                "`conflict`: accepted, revoked or expired (`details.reason` `invitation_not_pending`); "
+                "already a member, or the address already has an account (`membership_conflict`)."
             ),
         },
-        examples=[
-            OpenApiExample("Accept (logged in)", value={"token": "kq3…Zt8"}, request_only=True),
-            OpenApiExample(
-                "Accept and create my account",
-                value={"token": "kq3…Zt8", "username": "dana", "password": "a long passphrase"},
-                request_only=True,
-            ),
-            OpenApiExample(
-                "Joined",
-                value={
-                    "user": {
-                        "id": 9,
-                        "username": "dana",
-                        "email": "dana@example.com",
-                        "first_name": "",
-                        "last_name": "",
-                    },
-                    "membership": {
-                        "id": 31,
-                        "company": {
-                            "id": 7,
-                            "name": "Books Ltd",
-                            "currency": "EUR",
-                            "fiscal_year_start": 1,
-                            "role": "accountant",
-                            "created_at": "2026-01-05T10:00:00Z",
-                        },
-                        "role": "accountant",
-                    },
-                },
-                response_only=True,
-                status_codes=["200", "201"],
-            ),
-        ],
+        examples=examples.ACCEPT,
     )
     def post(self, request):
         data = validated(s.InvitationAcceptInput, request.data)
@@ -454,10 +464,27 @@ class MemberDetailView(CompanyScopedMixin, GenericAPIView):
             raise NotFound()
         return membership
 
+    @extend_schema(
+        summary="Get a member",
+        description="One membership of the company: the user and their role.",
+        responses={200: s.MemberOutput},
+    )
     def get(self, request, company_id, pk):
         return ok(s.MemberOutput(self._membership(pk)).data)
 
-    @extend_schema(request=s.MemberChangeInput, responses={200: s.MemberOutput})
+    @extend_schema(
+        summary="Change a member's role",
+        description=(
+            "Give the member another `role`. A company always keeps at least one admin: demoting the "
+            "last one is 409 `conflict` (`details.reason` `membership_conflict`)."
+        ),
+        request=s.MemberChangeInput,
+        responses={
+            200: s.MemberOutput,
+            409: refusals("`conflict` (`details.reason` `membership_conflict`): the company's last admin."),
+        },
+        examples=examples.MEMBER_CHANGE,
+    )
     def patch(self, request, company_id, pk):
         data = validated(s.MemberChangeInput, request.data)
         membership = services.membership_change_role(
@@ -465,6 +492,19 @@ class MemberDetailView(CompanyScopedMixin, GenericAPIView):
         )
         return ok(s.MemberOutput(membership).data)
 
+    @extend_schema(
+        summary="Remove a member",
+        description=(
+            "Take the user's membership away: they lose access to the company at once (the user "
+            "account itself stays). The last admin cannot be removed: 409 `conflict` "
+            "(`details.reason` `membership_conflict`)."
+        ),
+        responses={
+            200: DELETED,
+            409: refusals("`conflict` (`details.reason` `membership_conflict`): the company's last admin."),
+        },
+        examples=examples.MEMBER_REMOVE,
+    )
     def delete(self, request, company_id, pk):
         services.membership_remove(membership=self._membership(pk), by=request.user)
         return ok(None)
@@ -474,11 +514,15 @@ class MemberDetailView(CompanyScopedMixin, GenericAPIView):
 
 
 class AccountFilter(django_filters.FilterSet):
-    type = django_filters.ChoiceFilter(choices=AccountType.choices)
-    is_active = django_filters.BooleanFilter()
-    code = django_filters.CharFilter()
-    parent = django_filters.NumberFilter(field_name="parent_id")
-    search = django_filters.CharFilter(method="filter_search")
+    type = django_filters.ChoiceFilter(choices=AccountType.choices, help_text="Only accounts of this type.")
+    is_active = django_filters.BooleanFilter(
+        help_text="`true`: accounts open to postings; `false`: deactivated ones."
+    )
+    code = django_filters.CharFilter(help_text="The account with exactly this code.")
+    parent = IdFilter(field_name="parent", help_text="The direct sub-accounts of this account id.")
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Codes starting with, or names containing, this text (any case)."
+    )
 
     class Meta:
         model = Account
@@ -511,13 +555,43 @@ class AccountListView(CompanyScopedMixin, GenericAPIView):
             has_children=Exists(Account.objects.filter(parent=OuterRef("pk")))
         )
 
-    @extend_schema(responses={200: s.AccountOutput(many=True)})
+    @extend_schema(
+        summary="List the chart of accounts",
+        description=(
+            "The company's accounts in tree order (each parent before its sub-accounts), a page at a "
+            "time. `depth` is the level in the tree (0 for a root); `is_leaf` accounts take postings. "
+            "`currency` is null for accounts kept in the company's functional currency."
+        ),
+        responses={200: s.AccountOutput(many=True)},
+    )
     def get(self, request, company_id):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.AccountOutput(page, many=True).data)
 
-    @extend_schema(request=s.AccountCreateInput, responses={201: s.AccountOutput})
+    @extend_schema(
+        summary="Add an account",
+        description=(
+            "Add an account to the chart. `code` is unique in the company; `parent` (an id as a "
+            "JSON number, or a code as a string) makes it a sub-account, which must have its parent's "
+            "`type`; an account that was posted to cannot get sub-accounts. `currency` (ISO 4217) is "
+            "for an account kept in a foreign currency (a foreign bank account); leave it out for the "
+            "functional currency. `system_role` marks the one account of the company used for a "
+            "purpose (`receivables`, `bank`, `retained_earnings`, ...).\n\n"
+            "Refused: 400 `validation_error` (bad fields), 409 `conflict` (`details.reason` "
+            "`duplicate_code`: the code or system role is taken), 422 `invalid_account` (a parent "
+            "that does not exist, has another type or has postings)."
+        ),
+        request=s.AccountCreateInput,
+        responses={
+            201: s.AccountOutput,
+            409: refusals(
+                "`conflict` (`details.reason` `duplicate_code`): the code or system role is taken."
+            ),
+            422: refusals("`invalid_account`: the parent does not exist, has another type, or has postings."),
+        },
+        examples=examples.ACCOUNT_CREATE,
+    )
     @idempotent
     def post(self, request, company_id):
         data = validated(s.AccountCreateInput, request.data)
@@ -546,10 +620,39 @@ class AccountDetailView(CompanyScopedMixin, GenericAPIView):
             raise NotFound()
         return account
 
+    @extend_schema(
+        summary="Get an account",
+        description="One account of the chart.",
+        responses={200: s.AccountOutput},
+    )
     def get(self, request, company_id, pk):
         return ok(s.AccountOutput(self._account(pk)).data)
 
-    @extend_schema(request=s.AccountUpdateInput, responses={200: s.AccountOutput})
+    @extend_schema(
+        summary="Change an account",
+        description=(
+            "Change any field; fields left out keep their values. Re-coding or moving an account "
+            "(`parent`, or null for a root) carries its sub-accounts along. An account with postings "
+            "keeps its `type` and `currency`, and one with sub-accounts its `type` (422 "
+            "`invalid_account`). Deactivate an account (`is_active: false`) to stop new postings to "
+            "it while keeping its history.\n\n"
+            "Refused: 400 `validation_error`, 409 `conflict` (`details.reason` `duplicate_code`), "
+            "422 `invalid_account`."
+        ),
+        request=s.AccountUpdateInput,
+        responses={
+            200: s.AccountOutput,
+            409: refusals(
+                "`conflict` (`details.reason` `duplicate_code`): the code or system role is taken."
+            ),
+            422: refusals(
+                "`invalid_account`: a parent that does not exist, has another type, has postings or is "
+                "the account's own descendant; or a type or currency change the account's postings or "
+                "sub-accounts forbid."
+            ),
+        },
+        examples=examples.ACCOUNT_UPDATE,
+    )
     def patch(self, request, company_id, pk):
         data = dict(validated(s.AccountUpdateInput, request.data, partial=True))
         if "parent" in data:
@@ -559,6 +662,19 @@ class AccountDetailView(CompanyScopedMixin, GenericAPIView):
         account = services.account_update(account=self._account(pk), by=request.user, **data)
         return ok(s.AccountOutput(account).data)
 
+    @extend_schema(
+        summary="Delete an account",
+        description=(
+            "Only an account that was never posted to and has no sub-accounts; otherwise 409 "
+            "`conflict` (`details.reason` `account_in_use`): deactivate it instead "
+            "(`is_active: false`)."
+        ),
+        responses={
+            200: DELETED,
+            409: refusals("`conflict` (`details.reason` `account_in_use`): it has postings or sub-accounts."),
+        },
+        examples=examples.ACCOUNT_DELETE,
+    )
     def delete(self, request, company_id, pk):
         services.account_delete(account=self._account(pk), by=request.user)
         return ok(None)
@@ -569,9 +685,22 @@ class AccountLoadTemplateView(CompanyScopedMixin, GenericAPIView):
 
     serializer_class = s.LoadTemplateInput
     filter_backends: list = []
+    pagination_class = None
     actions = {"post": Action.ACCOUNTS_MANAGE}
 
-    @extend_schema(request=s.LoadTemplateInput, responses={201: s.AccountOutput(many=True)})
+    @extend_schema(
+        summary="Load a standard chart of accounts",
+        description=(
+            "Add the accounts of a standard chart (`template`: `small_business`, the default) in one "
+            "transaction. Codes the company already has are kept as they are, so loading twice adds "
+            "nothing the second time. Answers 201 with the accounts it created (`meta.created` "
+            "counts them; an empty list when there was nothing to add). An unknown template is 400 "
+            "`validation_error`."
+        ),
+        request=s.LoadTemplateInput,
+        responses={201: s.AccountOutput(many=True)},
+        examples=examples.LOAD_TEMPLATE,
+    )
     @idempotent
     def post(self, request, company_id):
         data = validated(s.LoadTemplateInput, request.data)

@@ -56,16 +56,26 @@ class DateOrDateTimeFilter(django_filters.Filter):
 
 
 class AuditEventFilter(django_filters.FilterSet):
-    object_type = django_filters.CharFilter(help_text='Model label, e.g. "accounts.company".')
-    object_id = django_filters.CharFilter()
-    action = django_filters.CharFilter(help_text='One action, e.g. "update", "post", "login".')
+    object_type = django_filters.CharFilter(
+        help_text='Events about this kind of object, a model label, e.g. "ledger.journalentry".'
+    )
+    object_id = django_filters.CharFilter(
+        help_text="Events about the object with this id (with `object_type`)."
+    )
+    action = django_filters.CharFilter(help_text='One action, e.g. "create", "update", "post", "login".')
     actor = django_filters.CharFilter(
-        method="filter_actor", help_text="A user id, a username or a system actor."
+        method="filter_actor", help_text="Who acted: a user id, a username or a system actor's name."
     )
-    date_from = DateOrDateTimeFilter(field_name="created_at", help_text="From this date or date-time.")
+    date_from = DateOrDateTimeFilter(
+        field_name="created_at",
+        help_text="From this day (YYYY-MM-DD, UTC) or this ISO 8601 date-time on.",
+    )
     date_to = DateOrDateTimeFilter(
-        field_name="created_at", upper=True, help_text="Up to this date (inclusive) or date-time."
+        field_name="created_at",
+        upper=True,
+        help_text="Up to this day (YYYY-MM-DD, UTC, the whole day included) or this ISO 8601 date-time.",
     )
+    renamed_parameters = {"date_from": "from", "date_to": "to"}
 
     class Meta:
         model = AuditEvent

@@ -90,8 +90,11 @@ class LedgerLineOutput(serializers.Serializer):
     debit = serializers.CharField()
     credit = serializers.CharField()
     running_balance = serializers.CharField(help_text="Debit minus credit, from the opening balance.")
-    currency = serializers.CharField()
-    amount = serializers.CharField()
+    currency = serializers.CharField(help_text="The currency of `amount` (the line's own).")
+    amount = serializers.CharField(help_text="Signed (debit positive), in the line's currency.")
+    running_balance_in_account_currency = serializers.CharField(
+        required=False, help_text="Foreign-currency accounts only: the running balance in that currency."
+    )
 
 
 class GeneralLedgerOutput(serializers.Serializer):
@@ -102,6 +105,12 @@ class GeneralLedgerOutput(serializers.Serializer):
     closing_balance = serializers.CharField()
     total_debit = serializers.CharField()
     total_credit = serializers.CharField()
+    opening_balance_in_account_currency = serializers.CharField(
+        required=False, help_text="Foreign-currency accounts only: the opening balance in that currency."
+    )
+    closing_balance_in_account_currency = serializers.CharField(
+        required=False, help_text="Foreign-currency accounts only: the closing balance in that currency."
+    )
 
     def get_fields(self):
         fields = super().get_fields()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 
@@ -24,11 +25,17 @@ from sofinance.permissions import Action
 
 MAX_GL_PAGE = 500
 
+FORMAT = OpenApiParameter(
+    "format",
+    str,
+    enum=["json", "csv"],
+    description="`csv` for a CSV download of the same rows (default `json`; `Accept: text/csv` works too).",
+)
+CSV = (200, "text/csv")
 
-def _date_param(request, name: str, *, default: datetime.date | None = None, aliases=()) -> datetime.date:
-    return query_date(
-        request, name, default=default, aliases=aliases, first=FIRST_BOOK_DATE, last=LAST_BOOK_DATE
-    )
+
+def _date_param(request, name: str, *, default: datetime.date | None = None) -> datetime.date:
+    return query_date(request, name, default=default, first=FIRST_BOOK_DATE, last=LAST_BOOK_DATE)
 
 
 def _account(ref: reports.AccountRef) -> dict:
@@ -47,15 +54,27 @@ class _ReportView(CompanyScopedMixin, GenericAPIView):
 
 
 class TrialBalanceView(_ReportView):
-    serializer_class = rs.TrialBalanceOutput
     """Trial balance as of a date (default today): each account's debit or credit balance."""
 
+    serializer_class = rs.TrialBalanceOutput
+
     @extend_schema(
-        responses={200: rs.TrialBalanceOutput},
+        summary="Trial balance",
+        description=(
+            "Every account's balance at the end of `as_of` (default today), from all posted "
+            "entries up to that day: `debit` or `credit` (the other is zero) and `balance` "
+            "(debit minus credit), in the company's functional currency; `totals` are equal when "
+            "the books balance. Accounts kept in a foreign currency also give their balance in it. "
+            "Accounts with a zero balance are left out unless `include_zero=true`. All rows in one "
+            "response; `?format=csv` for a download. A malformed date is 400."
+        ),
+        responses={200: rs.TrialBalanceOutput, CSV: OpenApiTypes.STR},
         parameters=[
-            OpenApiParameter("as_of", str, description="YYYY-MM-DD (default: today)"),
-            OpenApiParameter("include_zero", bool, description="List accounts with a zero balance too."),
-            OpenApiParameter("format", str, enum=["json", "csv"]),
+            OpenApiParameter("as_of", OpenApiTypes.DATE, description="YYYY-MM-DD (default: today)."),
+            OpenApiParameter(
+                "include_zero", bool, description="`true`: list accounts with a zero balance too."
+            ),
+            FORMAT,
         ],
     )
     def get(self, request, company_id):
@@ -140,14 +159,23 @@ def _section_csv(view: _ReportView, title: str, section: reports.StatementSectio
 
 
 class BalanceSheetView(_ReportView):
-    serializer_class = rs.BalanceSheetOutput
     """Balance sheet as of a date: assets = liabilities + equity + current earnings."""
 
+    serializer_class = rs.BalanceSheetOutput
+
     @extend_schema(
-        responses={200: rs.BalanceSheetOutput},
+        summary="Balance sheet",
+        description=(
+            "Assets, liabilities and equity at the end of `as_of` (default today), each a tree of "
+            "accounts with sub-totals (`is_leaf` false) and a `total`, in their natural sign. "
+            "`current_earnings` is the income less expenses not yet closed into retained earnings; "
+            "`balanced` says assets = liabilities + equity + current earnings. `?format=csv` for a "
+            "download."
+        ),
+        responses={200: rs.BalanceSheetOutput, CSV: OpenApiTypes.STR},
         parameters=[
-            OpenApiParameter("as_of", str, description="YYYY-MM-DD (default: today)"),
-            OpenApiParameter("format", str, enum=["json", "csv"]),
+            OpenApiParameter("as_of", OpenApiTypes.DATE, description="YYYY-MM-DD (default: today)."),
+            FORMAT,
         ],
     )
     def get(self, request, company_id):
@@ -178,20 +206,29 @@ class BalanceSheetView(_ReportView):
 
 
 class IncomeStatementView(_ReportView):
-    serializer_class = rs.IncomeStatementOutput
     """Income statement for a date range (closing entries left out)."""
 
+    serializer_class = rs.IncomeStatementOutput
+
     @extend_schema(
-        responses={200: rs.IncomeStatementOutput},
+        summary="Income statement",
+        description=(
+            "Income and expenses posted from `from` to `to` (both required, both inclusive), each "
+            "a tree of accounts with sub-totals and a `total`, and `net_income` (income less "
+            "expenses). Year-end closing entries are left out, so a closed year still shows its "
+            "result. `?format=csv` for a download. A missing or malformed date, or `to` before "
+            "`from`, is 400."
+        ),
+        responses={200: rs.IncomeStatementOutput, CSV: OpenApiTypes.STR},
         parameters=[
-            OpenApiParameter("from", str, required=True, description="YYYY-MM-DD"),
-            OpenApiParameter("to", str, required=True, description="YYYY-MM-DD"),
-            OpenApiParameter("format", str, enum=["json", "csv"]),
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day (YYYY-MM-DD)."),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day (YYYY-MM-DD)."),
+            FORMAT,
         ],
     )
     def get(self, request, company_id):
-        date_from = _date_param(request, "from", aliases=("date_from",))
-        date_to = _date_param(request, "to", aliases=("date_to",))
+        date_from = _date_param(request, "from")
+        date_to = _date_param(request, "to")
         if date_to < date_from:
             raise ValidationFailed("`to` is before `from`.", details={"to": ["Must not be before from."]})
         report = reports.income_statement(company=self.company, date_from=date_from, date_to=date_to)
@@ -214,7 +251,6 @@ class IncomeStatementView(_ReportView):
 
 
 class GeneralLedgerView(_ReportView):
-    serializer_class = rs.GeneralLedgerOutput
     """An account's posted lines over a range with running balances (debit minus credit).
 
     `account` is matched as a code first, then as an id; `account_id` / `account_code` are
@@ -222,25 +258,49 @@ class GeneralLedgerView(_ReportView):
     the whole range.
     """
 
+    serializer_class = rs.GeneralLedgerOutput
+
     @extend_schema(
-        responses={200: rs.GeneralLedgerOutput},
+        summary="General ledger of an account",
+        description=(
+            "One account's posted lines from `from` to `to` in date order, each with its "
+            "`running_balance` (debit minus credit, in the functional currency), between the "
+            "`opening_balance` (everything before `from`) and the `closing_balance`. Name the "
+            "account with `account` (a code, or else an id), or unambiguously with `account_id` "
+            "or `account_code`. An account kept in a foreign currency also gives its balances in "
+            "that currency.\n\n"
+            "`lines` are paginated (keyset cursor: follow `meta.pagination.next`, `page_size` up "
+            f"to {MAX_GL_PAGE}); the opening and closing balances and the totals always cover the "
+            "whole range, whatever the page. `?format=csv` downloads every line at once.\n\n"
+            "Refused: 400 without an account or with a malformed date, or `to` before `from`; 404 "
+            "for an account that is not the company's, or a malformed cursor."
+        ),
+        responses={200: rs.GeneralLedgerOutput, CSV: OpenApiTypes.STR},
         parameters=[
-            OpenApiParameter("account", str, required=False, description="Account code or id."),
-            OpenApiParameter("account_id", int, required=False),
-            OpenApiParameter("account_code", str, required=False),
-            OpenApiParameter("from", str, description="YYYY-MM-DD (default: start of the account's history)"),
-            OpenApiParameter("to", str, description="YYYY-MM-DD (default: today)"),
             OpenApiParameter(
-                "page_size", int, description=f"Lines per page (max {MAX_GL_PAGE}, default 50)."
+                "account", str, description="The account's code, or its id when no account has that code."
             ),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("format", str, enum=["json", "csv"]),
+            OpenApiParameter("account_id", int, description="The account's id."),
+            OpenApiParameter("account_code", str, description="The account's code."),
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.DATE,
+                description="First day, YYYY-MM-DD (default: the start of the account's history).",
+            ),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day, YYYY-MM-DD (default: today)."),
+            OpenApiParameter(
+                "page_size", int, description=f"Lines per page (default 50, at most {MAX_GL_PAGE})."
+            ),
+            OpenApiParameter(
+                "cursor", str, description="Where the page starts: take it from `meta.pagination`."
+            ),
+            FORMAT,
         ],
     )
     def get(self, request, company_id):
         account = self._account()
-        date_to = _date_param(request, "to", default=datetime.date.today(), aliases=("date_to",))
-        date_from = _date_param(request, "from", default=FIRST_BOOK_DATE, aliases=("date_from",))
+        date_to = _date_param(request, "to", default=datetime.date.today())
+        date_from = _date_param(request, "from", default=FIRST_BOOK_DATE)
         if date_to < date_from:
             raise ValidationFailed("`to` is before `from`.", details={"to": ["Must not be before from."]})
         if self.wants_csv():

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
 from ledger.selectors import EntryLineRow, journal_entry_lines_attach
-from sofinance.api.fields import MoneyField, RateField, RawValueField, StrictBooleanField, StrictDateField
+from sofinance.api.fields import MoneyField, RateField, ReferenceField, StrictBooleanField, StrictDateField
 from sofinance.api.views import iso_datetime
 from sofinance.money import format_amount
 
@@ -132,25 +132,49 @@ class JournalEntryOutput(serializers.Serializer):
 
 
 class JournalLineInput(serializers.Serializer):
-    account = RawValueField(help_text="Account id (number) or code (string).")
+    account = ReferenceField(help_text="The account: its id (a JSON number) or its code (a string).")
     debit = MoneyField(required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".')
     credit = MoneyField(required=False, allow_null=True, help_text='Decimal string, e.g. "1200.00".')
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    currency = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=3)
+    currency = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=3,
+        help_text="ISO 4217 currency of the amount; default: the account's currency, else the company's.",
+    )
     fx_rate = RateField(
-        required=False, allow_null=True, help_text="Units of functional currency per unit of `currency`."
+        required=False,
+        allow_null=True,
+        help_text="Units of functional currency per unit of `currency`; default: the latest stored rate "
+        "on or before the entry's date.",
     )
 
 
 class JournalEntryCreateInput(serializers.Serializer):
-    date = StrictDateField()
+    date = StrictDateField(help_text="The accounting date (YYYY-MM-DD); its period must be open.")
     description = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
-    source = serializers.ChoiceField(
-        choices=[EntrySource.MANUAL, EntrySource.IMPORT], required=False, default=EntrySource.MANUAL
+    reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        default="",
+        help_text="Your own reference (an invoice or document number); filterable.",
     )
-    post = StrictBooleanField(required=False, default=False)
-    lines = JournalLineInput(many=True, allow_empty=True)
+    source = serializers.ChoiceField(
+        choices=[EntrySource.MANUAL, EntrySource.IMPORT],
+        required=False,
+        default=EntrySource.MANUAL,
+        help_text="`manual` (default) or `import` (entries brought over from another system).",
+    )
+    post = StrictBooleanField(
+        required=False, default=False, help_text="`true`: post at once; `false` (default): save a draft."
+    )
+    lines = JournalLineInput(
+        many=True,
+        allow_empty=True,
+        help_text="At least two; debits equal credits in the functional currency.",
+    )
 
 
 class JournalEntryBulkInput(serializers.Serializer):
@@ -188,8 +212,12 @@ class JournalEntryUpdateInput(serializers.Serializer):
 
 
 class JournalEntryReverseInput(serializers.Serializer):
-    date = StrictDateField(required=False, allow_null=True)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    date = StrictDateField(
+        required=False, allow_null=True, help_text="The reversal's date; default: the original's date."
+    )
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Default: `Reversal of <number>`."
+    )
 
 
 class ExchangeRateOutput(serializers.ModelSerializer):
@@ -204,7 +232,11 @@ class ExchangeRateOutput(serializers.ModelSerializer):
 
 
 class ExchangeRateInput(serializers.Serializer):
-    from_currency = serializers.CharField(max_length=3)
-    to_currency = serializers.CharField(max_length=3, required=False)
-    date = StrictDateField()
+    from_currency = serializers.CharField(
+        max_length=3, help_text="The foreign currency (ISO 4217), e.g. `EUR`."
+    )
+    to_currency = serializers.CharField(
+        max_length=3, required=False, help_text="Default: the company's functional currency."
+    )
+    date = StrictDateField(help_text="The day the rate is for; it applies until the next stored rate.")
     rate = RateField(help_text='Decimal string, e.g. "1.0850".')

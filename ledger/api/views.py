@@ -5,16 +5,18 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 
 from ledger import selectors, services
+from ledger.api import examples
 from ledger.api import serializers as s
 from ledger.api.entry_input import BULK_EXAMPLES, bulk_input_parse, entry_input_parse, problems_error
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
-from sofinance.api.filters import StrictDateFilter
+from sofinance.api.filters import DateRangeFilterSet
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
+from sofinance.api.schema import DELETED, refusals
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, validated
 from sofinance.errors import NotFound, PermissionDenied
@@ -26,27 +28,24 @@ class JournalEntryPagination(EnvelopeCursorPagination):
     ordering = ("-date", "-id")
 
 
-class JournalEntryFilter(django_filters.FilterSet):
-    date_from = StrictDateFilter(field_name="date", lookup_expr="gte")
-    date_to = StrictDateFilter(field_name="date", lookup_expr="lte")
-    status = django_filters.ChoiceFilter(choices=EntryStatus.choices)
-    source = django_filters.ChoiceFilter(choices=EntrySource.choices)
-    reference = django_filters.CharFilter()
-    number = django_filters.CharFilter()
-    account = django_filters.CharFilter(method="filter_account", help_text="Account id or code.")
+class JournalEntryFilter(DateRangeFilterSet):
+    """`from` / `to` on the entry's date (DateRangeFilterSet) and the filters below."""
+
+    status = django_filters.ChoiceFilter(choices=EntryStatus.choices, help_text="`draft` or `posted`.")
+    source = django_filters.ChoiceFilter(
+        choices=EntrySource.choices,
+        help_text="Where the entry comes from: `manual`, `sales`, `payment`, `import`, `reversal`, `closing`.",
+    )
+    reference = django_filters.CharFilter(help_text="Entries whose `reference` is exactly this.")
+    number = django_filters.CharFilter(help_text="The entry with this number, e.g. `JE-2026-000042`.")
+    account = django_filters.CharFilter(
+        method="filter_account",
+        help_text="Entries with a line on this account, given by its id or its code (digits match either).",
+    )
 
     class Meta:
         model = JournalEntry
         fields = ["status", "source", "reference", "number"]
-
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None:
-            # `from` / `to` are accepted as aliases of date_from / date_to.
-            data = data.copy()
-            for alias, name in (("from", "date_from"), ("to", "date_to")):
-                if alias in data and name not in data:
-                    data[name] = data[alias]
-        super().__init__(data, *args, **kwargs)
 
     def filter_account(self, queryset, name, value):
         lines = JournalLine.objects.filter(entry=OuterRef("pk"))
@@ -95,18 +94,53 @@ class JournalEntryListView(_EntryMixin, GenericAPIView):
 
     @extend_schema(
         operation_id="companies_journal_entries_list",
+        summary="List journal entries",
+        description=(
+            "The company's entries, drafts and posted, newest date first, each with its lines; "
+            "a page at a time (keyset cursor: follow `meta.pagination.next`, up to 500 per page "
+            "with `page_size`). Narrow with `from` / `to` (the entry date, both inclusive), "
+            "`status`, `source`, `account`, `reference` and `number`. `date_from` / `date_to` "
+            "are not filters of this list: sending them is 400 `validation_error` naming the "
+            "right parameter."
+        ),
         responses={200: s.JournalEntryOutput(many=True)},
-        parameters=[
-            OpenApiParameter("from", str, description="Entries dated on or after (YYYY-MM-DD)."),
-            OpenApiParameter("to", str, description="Entries dated on or before (YYYY-MM-DD)."),
-        ],
     )
     def get(self, request, company_id):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         selectors.journal_entry_lines_attach(page)
         return self.get_paginated_response(s.JournalEntryOutput(page, many=True, context=self.context()).data)
 
-    @extend_schema(request=s.JournalEntryCreateInput, responses={201: s.JournalEntryOutput})
+    @extend_schema(
+        summary="Create a journal entry (draft, or posted at once)",
+        description=(
+            'Create an entry from its `lines`; with `"post": true` it is posted in the same '
+            "transaction and gets its gapless number (`JE-<year>-<NNNNNN>`), otherwise it is saved "
+            "as a draft (`number` null) to change and post later. Clerks may save drafts only: "
+            "`post: true` needs a role that may post (403 otherwise).\n\n"
+            "Each line names its `account` (an id as a JSON number, or a code as a string) and one "
+            "positive `debit` or `credit`, in `currency` (default: the account's, else the "
+            "company's). A foreign-currency line is converted at `fx_rate` or, without one, at the "
+            "latest stored exchange rate on or before the date. Amounts are strings with at most "
+            "the currency's decimal places (or JSON numbers); nothing is ever rounded.\n\n"
+            "Drafts are held to the same rules as postings, and refused with nothing written: 400 "
+            "`validation_error` (shape, dates as YYYY-MM-DD, `post` a JSON boolean); 422 "
+            "`unbalanced_entry` (fewer than two lines, or debits ≠ credits in the functional "
+            "currency), `invalid_account` (unknown, inactive, another company's or with "
+            "sub-accounts), `currency_precision` (more decimals than the currency has, or a value a "
+            "column cannot hold exactly), `missing_exchange_rate`, `period_closed` (the date is in a "
+            "closed or locked period)."
+        ),
+        request=s.JournalEntryCreateInput,
+        responses={
+            201: s.JournalEntryOutput,
+            422: refusals(
+                "A ledger rule refused the entry: `unbalanced_entry`, `invalid_account`, "
+                "`currency_precision`, `missing_exchange_rate` or `period_closed`; `error.details` "
+                "names the line or the totals."
+            ),
+        },
+        examples=examples.ENTRY_CREATE,
+    )
     @idempotent
     def post(self, request, company_id):
         item, post, problems = entry_input_parse(request.data)
@@ -146,11 +180,16 @@ class JournalEntryBulkView(_EntryMixin, GenericAPIView):
             '`message` and `details`. Nothing is written. A body that is not `{"entries": [...]}` or '
             "holds more than 1,000 entries is a 400 `validation_error`.\n\n"
             "Send an `Idempotency-Key` so a retried request (a timeout, a dropped connection) returns "
-            "the first response instead of posting the batch twice. Requires a role that may post "
-            "(accountant, controller, admin)."
+            "the first response instead of posting the batch twice."
         ),
         request=s.JournalEntryBulkInput,
-        responses={201: s.JournalEntryBulkOutput},
+        responses={
+            201: s.JournalEntryBulkOutput,
+            422: refusals(
+                "`invalid_batch`: some entries were refused and nothing was posted; "
+                "`error.details.entries` lists each by `index` with its `code`, `message` and `details`."
+            ),
+        },
         examples=BULK_EXAMPLES,
     )
     @idempotent
@@ -166,10 +205,34 @@ class JournalEntryDetailView(_EntryMixin, GenericAPIView):
     serializer_class = s.JournalEntryOutput
     actions = {"get": Action.JOURNAL_VIEW, "patch": Action.JOURNAL_DRAFT, "delete": Action.JOURNAL_DRAFT}
 
+    @extend_schema(
+        summary="Get a journal entry",
+        description="One entry with its lines, totals and reversal links.",
+        responses={200: s.JournalEntryOutput},
+    )
     def get(self, request, company_id, pk):
         return ok(s.JournalEntryOutput(self.entry(pk), context=self.context()).data)
 
-    @extend_schema(request=s.JournalEntryUpdateInput, responses={200: s.JournalEntryOutput})
+    @extend_schema(
+        summary="Change a draft entry",
+        description=(
+            "Drafts only: a posted entry never changes (409 `entry_immutable`): correct it with "
+            "`…/reverse`. Fields left out keep their values; `lines`, when given, replace every "
+            "line. The changed draft is held to the rules of creation (422 `unbalanced_entry`, "
+            "`invalid_account`, `currency_precision`, `missing_exchange_rate`, `period_closed` for "
+            "the old or the new date) and nothing is written when it is refused."
+        ),
+        request=s.JournalEntryUpdateInput,
+        responses={
+            200: s.JournalEntryOutput,
+            409: refusals("`entry_immutable`: the entry is posted."),
+            422: refusals(
+                "`unbalanced_entry`, `invalid_account`, `currency_precision`, `missing_exchange_rate` "
+                "or `period_closed`."
+            ),
+        },
+        examples=examples.ENTRY_UPDATE,
+    )
     def patch(self, request, company_id, pk):
         data = validated(s.JournalEntryUpdateInput, request.data, partial=True)
         lines = data.get("lines")
@@ -183,6 +246,15 @@ class JournalEntryDetailView(_EntryMixin, GenericAPIView):
         )
         return self.render_entry(entry)
 
+    @extend_schema(
+        summary="Delete a draft entry",
+        description=(
+            "Drafts only (they have no number and touched no balance). A posted entry is never "
+            "deleted: 409 `entry_immutable`; reverse it instead."
+        ),
+        responses={200: DELETED, 409: refusals("`entry_immutable`: the entry is posted.")},
+        examples=examples.ENTRY_DELETE,
+    )
     def delete(self, request, company_id, pk):
         services.journal_entry_delete(entry=self.entry(pk), by=request.user)
         return ok(None)
@@ -194,7 +266,23 @@ class JournalEntryPostView(_EntryMixin, GenericAPIView):
     serializer_class = s.JournalEntryOutput
     actions = {"post": Action.JOURNAL_POST}
 
-    @extend_schema(request=None, responses={200: s.JournalEntryOutput})
+    @extend_schema(
+        summary="Post a draft entry",
+        description=(
+            "Post a draft: it gets the next gapless number of the company (`JE-<year>-<NNNNNN>`) "
+            "and enters the balances and reports; from then on it never changes. No body. "
+            "Refused with nothing written: 409 `entry_immutable` (already posted); 422 "
+            "`unbalanced_entry`, `invalid_account` (an account deactivated since the draft was "
+            "saved) or `period_closed`."
+        ),
+        request=None,
+        responses={
+            200: s.JournalEntryOutput,
+            409: refusals("`entry_immutable`: the entry is posted already."),
+            422: refusals("`unbalanced_entry`, `invalid_account` or `period_closed`."),
+        },
+        examples=examples.ENTRY_POST,
+    )
     @idempotent
     def post(self, request, company_id, pk):
         entry = services.journal_entry_post(entry=self.entry(pk), posted_by=request.user)
@@ -207,7 +295,30 @@ class JournalEntryReverseView(_EntryMixin, GenericAPIView):
     serializer_class = s.JournalEntryOutput
     actions = {"post": Action.JOURNAL_REVERSE}
 
-    @extend_schema(request=s.JournalEntryReverseInput, responses={201: s.JournalEntryOutput})
+    @extend_schema(
+        summary="Reverse a posted entry",
+        description=(
+            "Correct a posted entry: posts a new entry (`source` `reversal`) with every line's "
+            "debit and credit swapped, at exactly the original amounts, and links the two "
+            "(`reversal_of` / `reversed_by`). Answers 201 with the new reversal entry. It is dated "
+            "like the original unless `date` is given; `description` defaults to "
+            "`Reversal of <number>`.\n\n"
+            "Refused with nothing written: 409 `conflict` with `details.reason` `already_reversed` "
+            "(an entry is reversed once) or `entry_not_posted` (a draft: delete it instead); 409 "
+            "`entry_immutable` for a year-end closing entry (reopen its fiscal year instead); 422 "
+            "`period_closed` when the reversal's date is in a closed period (give another `date`)."
+        ),
+        request=s.JournalEntryReverseInput,
+        responses={
+            201: s.JournalEntryOutput,
+            409: refusals(
+                "`conflict` (`details.reason` `already_reversed` or `entry_not_posted`), or "
+                "`entry_immutable` (a closing entry)."
+            ),
+            422: refusals("`period_closed`: the reversal's date is in a closed or locked period."),
+        },
+        examples=examples.ENTRY_REVERSE,
+    )
     @idempotent
     def post(self, request, company_id, pk):
         data = validated(s.JournalEntryReverseInput, request.data or {})
@@ -223,11 +334,13 @@ class JournalEntryReverseView(_EntryMixin, GenericAPIView):
 # --------------------------------------------------------------------------- exchange rates
 
 
-class ExchangeRateFilter(django_filters.FilterSet):
-    from_currency = django_filters.CharFilter()
-    to_currency = django_filters.CharFilter()
-    date_from = StrictDateFilter(field_name="date", lookup_expr="gte")
-    date_to = StrictDateFilter(field_name="date", lookup_expr="lte")
+class ExchangeRateFilter(DateRangeFilterSet):
+    """`from` / `to` on the rate's date (DateRangeFilterSet) and the currencies."""
+
+    from_currency = django_filters.CharFilter(help_text="Rates of this currency (ISO 4217, e.g. `EUR`).")
+    to_currency = django_filters.CharFilter(
+        help_text="Rates into this currency (usually the company's functional currency)."
+    )
 
     class Meta:
         model = ExchangeRate
@@ -247,13 +360,38 @@ class ExchangeRateListView(CompanyScopedMixin, GenericAPIView):
         return selectors.exchange_rates_for_company(company=self.company)
 
     @extend_schema(
-        operation_id="companies_exchange_rates_list", responses={200: s.ExchangeRateOutput(many=True)}
+        operation_id="companies_exchange_rates_list",
+        summary="List stored exchange rates",
+        description=(
+            "The rates stored for the company, newest date first, a page at a time. A line in a "
+            "foreign currency without its own `fx_rate` is converted at the latest stored rate of "
+            "its currency on or before the entry's date. Narrow with `from_currency`, "
+            "`to_currency` and `from` / `to` (the rate's date)."
+        ),
+        responses={200: s.ExchangeRateOutput(many=True)},
     )
     def get(self, request, company_id):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.ExchangeRateOutput(page, many=True).data)
 
-    @extend_schema(request=s.ExchangeRateInput, responses={201: s.ExchangeRateOutput})
+    @extend_schema(
+        summary="Store an exchange rate",
+        description=(
+            "Store the rate of `from_currency` into `to_currency` (default: the company's "
+            "functional currency) on `date`: units of `to_currency` per unit of `from_currency`, "
+            "e.g. EUR→USD `1.0850`. A rate already stored for the pair and date is replaced. Entries "
+            "posted earlier keep the rate they were posted with.\n\n"
+            "Refused: 400 `validation_error` (an unknown currency, the same currency twice, a rate "
+            "that is not positive); 422 `currency_precision` (more than 10 decimal places, or more "
+            "digits than a rate holds)."
+        ),
+        request=s.ExchangeRateInput,
+        responses={
+            201: s.ExchangeRateOutput,
+            422: refusals("`currency_precision`: the rate cannot be stored exactly."),
+        },
+        examples=examples.RATE_SET,
+    )
     @idempotent
     def post(self, request, company_id):
         data = validated(s.ExchangeRateInput, request.data)
@@ -278,9 +416,23 @@ class ExchangeRateDetailView(CompanyScopedMixin, GenericAPIView):
             raise NotFound()
         return rate
 
+    @extend_schema(
+        summary="Get a stored exchange rate",
+        description="One stored rate: its currency pair, its date and the rate.",
+        responses={200: s.ExchangeRateOutput},
+    )
     def get(self, request, company_id, pk):
         return ok(s.ExchangeRateOutput(self.rate(pk)).data)
 
+    @extend_schema(
+        summary="Delete a stored exchange rate",
+        description=(
+            "Remove a stored rate. Entries already posted keep the rate they were converted at; "
+            "later conversions use the next latest rate on or before their date."
+        ),
+        responses={200: DELETED},
+        examples=examples.RATE_DELETE,
+    )
     def delete(self, request, company_id, pk):
         services.exchange_rate_delete(rate=self.rate(pk), by=request.user)
         return ok(None)

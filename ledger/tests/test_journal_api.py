@@ -436,3 +436,39 @@ def test_page_size_is_capped(books, accountant):
     response = accountant.get(url(books) + "?page_size=100000")
     assert response.status_code == 200
     assert response.json()["meta"]["pagination"]["page_size"] == 500
+
+
+def test_the_list_filters_on_from_and_to_both_inclusive(books, accountant):
+    # given
+    for day, reference in (
+        ("2026-02-28", "FEB"),
+        ("2026-03-01", "MAR-1"),
+        ("2026-03-31", "MAR-31"),
+        ("2026-04-01", "APR"),
+    ):
+        post_entry(books, day, ("6100", "10.00", "D"), ("1000", "10.00", "C"), reference=reference)
+
+    # when
+    response = accountant.get(url(books), {"from": "2026-03-01", "to": "2026-03-31"})
+
+    # then
+    assert response.status_code == 200
+    assert [e["reference"] for e in response.json()["data"]] == ["MAR-31", "MAR-1"]
+
+
+def test_the_old_date_filter_names_are_refused_not_silently_preferred(books, accountant):
+    # given: an entry before and one inside the range `from` names
+    post_entry(books, "2026-03-01", ("6100", "10.00", "D"), ("1000", "10.00", "C"), reference="EARLY")
+    post_entry(books, "2026-03-20", ("6100", "10.00", "D"), ("1000", "10.00", "C"), reference="LATE")
+
+    # when: `date_from` beside `from` (it used to win silently) and alone (it used to filter)
+    both = accountant.get(url(books), {"from": "2026-03-15", "date_from": "2026-03-01"})
+    alone = accountant.get(url(books), {"date_to": "2026-03-10"})
+
+    # then: a 400 that names the right parameter, never a list over another range
+    assert both.status_code == 400
+    assert both.json()["error"]["details"] == {"date_from": ["Not a filter of this list: use `from`."]}
+    assert alone.status_code == 400
+    assert alone.json()["error"]["details"] == {"date_to": ["Not a filter of this list: use `to`."]}
+    only_from = accountant.get(url(books), {"from": "2026-03-15"})
+    assert [e["reference"] for e in only_from.json()["data"]] == ["LATE"]

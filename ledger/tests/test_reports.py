@@ -380,6 +380,49 @@ def test_report_parameter_errors(december, viewer):
     assert unknown.status_code == 404
 
 
+def test_a_refused_csv_request_keeps_its_code_and_message(december, viewer, make_member, api_client):
+    # given: CSV downloads that cannot be served
+    cases = [
+        (viewer, "trial-balance", "as_of=2025-13-01&format=csv", {}, 400, "validation_error"),
+        (viewer, "general-ledger", "format=csv", {}, 400, "validation_error"),
+        (viewer, "general-ledger", "account=9999&format=csv", {}, 404, "not_found"),
+        (api_client, "balance-sheet", "format=csv", {}, 401, "not_authenticated"),
+        (viewer, "income-statement", "from=2025-12-01", {"HTTP_ACCEPT": "text/csv"}, 400, "validation_error"),
+    ]
+
+    for client, name, query, headers, status, code in cases:
+        # when
+        response = client.get(f"{report_url(december, name)}?{query}", **headers)
+
+        # then: a JSON error envelope with its message, not an empty CSV
+        assert (response.status_code, response["Content-Type"]) == (status, "application/json"), query
+        error = response.json()["error"]
+        assert error["code"] == code, query
+        assert error["message"] not in ("", "The request failed."), query
+    bad_date = viewer.get(report_url(december, "trial-balance") + "?as_of=2025-13-01&format=csv").json()
+    assert bad_date["error"] == {
+        "code": "validation_error",
+        "message": "'2025-13-01' is not a date (YYYY-MM-DD).",
+        "details": {"as_of": ["Invalid date."]},
+    }
+
+
+def test_report_ranges_are_from_and_to_and_the_old_names_are_refused(december, viewer):
+    # given: `from`/`to` read, `date_from`/`date_to` once read as their aliases
+    ranged = viewer.get(report_url(december, "income-statement") + "?from=2025-12-01&to=2025-12-31")
+    old = viewer.get(report_url(december, "income-statement") + "?date_from=2025-12-01&to=2025-12-31")
+    both = viewer.get(
+        report_url(december, "general-ledger") + "?account=1010&from=2025-12-01&date_to=2025-12-05"
+    )
+
+    # then
+    assert ranged.status_code == 200 and ranged.json()["data"]["from"] == "2025-12-01"
+    assert old.status_code == 400
+    assert old.json()["error"]["details"] == {"date_from": ["Not a parameter here: use `from`."]}
+    assert both.status_code == 400
+    assert both.json()["error"]["details"] == {"date_to": ["Not a parameter here: use `to`."]}
+
+
 def test_reports_are_scoped_to_members(december, make_member):
     other = company_with_chart(name="Other Ltd")
     _, outsider = make_member(other, Role.ADMIN)

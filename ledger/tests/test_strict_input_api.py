@@ -206,7 +206,7 @@ def test_a_us_style_date_filter_is_refused(books, admin):
     response = admin.get(f"/api/v1/companies/{books.pk}/journal-entries", {"from": "3/31/2026"})
 
     assert assert_error(response, 400, "validation_error")["details"] == {
-        "date_from": ["Enter a date written YYYY-MM-DD, e.g. 2026-03-31."]
+        "from": ["Enter a date written YYYY-MM-DD, e.g. 2026-03-31."]
     }
 
 

@@ -41,10 +41,8 @@ class _ReportView(CompanyScopedMixin, GenericAPIView):
 
     def range(self) -> tuple[datetime.date, datetime.date]:
         today = timezone.localdate()
-        date_to = query_date(self.request, "to", default=today, aliases=("date_to",))
-        date_from = query_date(
-            self.request, "from", default=date_to.replace(month=1, day=1), aliases=("date_from",)
-        )
+        date_to = query_date(self.request, "to", default=today)
+        date_from = query_date(self.request, "from", default=date_to.replace(month=1, day=1))
         if date_to < date_from:
             raise ValidationFailed("`to` is before `from`.", details={"to": ["Must not be before from."]})
         return date_from, date_to
@@ -103,8 +101,10 @@ class CustomerStatementView(_ReportView):
         "`debit` raises what the customer owes, `credit` lowers it.",
         parameters=[
             OpenApiParameter("customer", int, required=True, description="Customer id."),
-            OpenApiParameter("from", OpenApiTypes.DATE),
-            OpenApiParameter("to", OpenApiTypes.DATE),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, description="First day (default: 1 January of `to`'s year)."
+            ),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (default: today)."),
             OpenApiParameter("currency", str, description="Default: the customer's currency."),
             FORMAT,
         ],
@@ -167,9 +167,16 @@ class SalesSummaryView(_ReportView):
         "documents). Invoices count on their date, credit notes on theirs, voids on the void date. "
         "By item, foreign-currency lines are converted line by line at their invoice's rate.",
         parameters=[
-            OpenApiParameter("from", OpenApiTypes.DATE),
-            OpenApiParameter("to", OpenApiTypes.DATE),
-            OpenApiParameter("group_by", str, enum=list(reports.SummaryGrouping.CHOICES)),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, description="First day (default: 1 January of `to`'s year)."
+            ),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (default: today)."),
+            OpenApiParameter(
+                "group_by",
+                str,
+                enum=list(reports.SummaryGrouping.CHOICES),
+                description="One row per `day` (default), `month`, `customer` or `item`.",
+            ),
             FORMAT,
         ],
         responses={200: s.SalesSummaryOutput, (200, "text/csv"): OpenApiTypes.STR},

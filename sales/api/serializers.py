@@ -25,14 +25,14 @@ from sales.models import (
     SalesSettings,
     TaxRate,
 )
-from sofinance.api.fields import MoneyField as MoneyInput
-from sofinance.api.fields import RateField as RateInput
 from sofinance.api.fields import (
-    RawValueField,
+    DecimalValueField,
     StrictBooleanField,
     StrictDateField,
     StrictIntegerField,
 )
+from sofinance.api.fields import MoneyField as MoneyInput
+from sofinance.api.fields import RateField as RateInput
 from sofinance.money import format_amount
 
 MONEY_HELP = 'Decimal string with exactly the currency\'s places, e.g. "1250.00".'
@@ -215,6 +215,10 @@ class ItemUpdateInput(serializers.Serializer):
 
 
 class SalesSettingsOutput(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Null until the settings are first changed."
+    )
+
     class Meta:
         model = SalesSettings
         fields = [
@@ -330,11 +334,11 @@ class InvoiceOutput(serializers.ModelSerializer):
 class InvoiceLineInput(serializers.Serializer):
     item = StrictIntegerField(required=False, allow_null=True, help_text="Item id (optional).")
     description = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    quantity = RawValueField(help_text='Positive, up to 4 decimals, e.g. "2.5".')
+    quantity = DecimalValueField(help_text='Positive, up to 4 decimals, e.g. "2.5".')
     unit_price = MoneyInput(
         required=False, allow_null=True, help_text="Default: the item's price. " + MONEY_HELP
     )
-    discount = RawValueField(required=False, allow_null=True, help_text='Percent off, default "0".')
+    discount = DecimalValueField(required=False, allow_null=True, help_text='Percent off, default "0".')
     tax_rate = StrictIntegerField(
         required=False, allow_null=True, help_text="Tax rate id; omitted: the item's default; null: no tax."
     )
@@ -347,13 +351,27 @@ class InvoiceCreateInput(serializers.Serializer):
     customer = StrictIntegerField(help_text="Customer id.")
     date = StrictDateField()
     due_date = StrictDateField(required=False, allow_null=True, help_text="Default: date + payment terms.")
-    currency = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=3)
+    currency = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=3,
+        help_text="The invoice's currency (ISO 4217); default: the customer's.",
+    )
     fx_rate = RateInput(
         required=False, allow_null=True, help_text="Foreign currency only; default: stored rate."
     )
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-    lines = InvoiceLineInput(many=True, allow_empty=True)
+    reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        default="",
+        help_text="e.g. the customer's order number.",
+    )
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, default="", help_text="Printed on the invoice."
+    )
+    lines = InvoiceLineInput(many=True, allow_empty=True, help_text="At least one line.")
     issue = StrictBooleanField(required=False, default=False, help_text="Issue at once (accountants).")
 
 
@@ -369,7 +387,11 @@ class InvoiceUpdateInput(serializers.Serializer):
 
 
 class DateInput(serializers.Serializer):
-    date = StrictDateField(required=False, allow_null=True)
+    date = StrictDateField(
+        required=False,
+        allow_null=True,
+        help_text="The day it takes effect (YYYY-MM-DD); see each operation's default.",
+    )
 
 
 # --------------------------------------------------------------------------- credit notes
@@ -420,7 +442,7 @@ class CreditNoteOutput(serializers.ModelSerializer):
 
 class CreditLineInput(serializers.Serializer):
     invoice_line = StrictIntegerField(help_text="Id of a line of the invoice.")
-    quantity = RawValueField(help_text="How much of it to credit (at most what is left).")
+    quantity = DecimalValueField(help_text="How much of it to credit (at most what is left).")
 
 
 class CreditNoteCreateInput(serializers.Serializer):
@@ -428,7 +450,9 @@ class CreditNoteCreateInput(serializers.Serializer):
     date = StrictDateField(
         required=False, allow_null=True, help_text="Default: today (not before the invoice)."
     )
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, default="", help_text="Printed on the credit note."
+    )
     lines = CreditLineInput(many=True, required=False, help_text="Omitted: everything left to credit.")
 
 
@@ -519,21 +543,36 @@ class PaymentCreateInput(serializers.Serializer):
     customer = StrictIntegerField(help_text="Customer id.")
     date = StrictDateField()
     amount = MoneyInput(help_text=MONEY_HELP)
-    currency = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=3)
+    currency = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=3,
+        help_text="The currency received (ISO 4217); default: the customer's.",
+    )
     account = AccountRefField(required=False, allow_null=True, help_text="Deposit account; default: `bank`.")
     method = serializers.ChoiceField(
-        choices=PaymentMethod.choices, required=False, default=PaymentMethod.BANK_TRANSFER
+        choices=PaymentMethod.choices,
+        required=False,
+        default=PaymentMethod.BANK_TRANSFER,
+        help_text="How it was paid (default `bank_transfer`).",
     )
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    reference = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, default="", help_text="e.g. the bank's reference."
+    )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     fx_rate = RateInput(
         required=False, allow_null=True, help_text="Foreign currency only; default: stored rate."
     )
-    allocations = AllocationItemInput(many=True, required=False, default=list)
+    allocations = AllocationItemInput(
+        many=True, required=False, default=list, help_text="Omitted: all of it stays as customer credit."
+    )
 
 
 class AllocateInput(serializers.Serializer):
-    allocations = AllocationItemInput(many=True)
+    allocations = AllocationItemInput(
+        many=True, help_text="Open invoices of the payment's customer and currency."
+    )
     date = StrictDateField(
         required=False, allow_null=True, help_text="Default: the latest of the payment's and invoices' dates."
     )

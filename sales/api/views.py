@@ -12,10 +12,11 @@ from django.db.models import F, Q
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 
 from sales import selectors, services
+from sales.api import examples
 from sales.api import serializers as s
 from sales.documents import invoice_document_html
 from sales.errors import InvalidInvoice
@@ -30,25 +31,14 @@ from sales.models import (
     PaymentStatus,
     TaxRate,
 )
+from sofinance.api.filters import DateRangeFilterSet, IdFilter
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
+from sofinance.api.schema import DELETED, refusals
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, validated
 from sofinance.errors import NotFound, PermissionDenied
 from sofinance.permissions import Action, role_can
-
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string (a UUID): a retry with the same key returns the first response and "
-    "writes nothing new; the same key with another body is 409 `idempotency_conflict`.",
-)
-
-
-def conflict(text: str) -> OpenApiResponse:
-    return OpenApiResponse(description=f"Conflict: {text}")
 
 
 class ByNamePagination(EnvelopeCursorPagination):
@@ -74,34 +64,15 @@ class _Scoped(CompanyScopedMixin, GenericAPIView):
         return obj
 
 
-class DateRangeFilter(django_filters.FilterSet):
-    """`from` / `to` are accepted as aliases of date_from / date_to."""
-
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None:
-            data = data.copy()
-            for alias, name in (("from", "date_from"), ("to", "date_to")):
-                if alias in data and name not in data:
-                    data[name] = data[alias]
-        super().__init__(data, *args, **kwargs)
-
-
-DATE_PARAMETERS = [
-    OpenApiParameter("from", OpenApiTypes.DATE, description="Dated on or after (YYYY-MM-DD)."),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="Dated on or before (YYYY-MM-DD)."),
-]
-
-
 # --------------------------------------------------------------------------- customers
 
 
 class CustomerFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", help_text="Part of the name, email or tax id.")
-    is_active = django_filters.BooleanFilter()
-    currency = django_filters.CharFilter()
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Customers whose name, email or tax id contains this (any case)."
+    )
+    is_active = django_filters.BooleanFilter(help_text="`true`: active customers; `false`: deactivated ones.")
+    currency = django_filters.CharFilter(help_text="Customers invoiced in this currency (ISO 4217).")
 
     class Meta:
         model = Customer
@@ -137,26 +108,17 @@ class CustomerListView(_Scoped):
 
     @extend_schema(
         summary="Create a customer",
-        description="Clerks and above. `currency` defaults to the company's; `payment_terms_days` (0-3650, "
-        "default 30) sets invoices' due dates; `receivables_account` (id or code) defaults to the "
-        "company's receivables account (null). Refused: `validation_error`, `invalid_account`.",
-        parameters=[IDEMPOTENCY],
+        description="`currency` (the currency of their invoices) defaults to the company's; "
+        "`payment_terms_days` (0-3650, default 30) sets invoices' due dates; `receivables_account` (id "
+        "or code) defaults to the company's receivables account (null). Refused with nothing written: "
+        "400 `validation_error` (a missing name, an unknown currency, terms out of range), 422 "
+        "`invalid_account` (not an asset account of the company).",
         request=s.CustomerInput,
-        responses={201: s.CustomerOutput},
-        examples=[
-            OpenApiExample(
-                "A customer",
-                request_only=True,
-                value={
-                    "name": "Northwind Traders",
-                    "email": "ap@northwind.example",
-                    "tax_id": "GB123456789",
-                    "billing_address": "12 Harbour Road\nBristol BS1 4QA",
-                    "currency": "USD",
-                    "payment_terms_days": 30,
-                },
-            )
-        ],
+        responses={
+            201: s.CustomerOutput,
+            422: refusals("`invalid_account`: the receivables account cannot be used."),
+        },
+        examples=examples.CUSTOMER_CREATE,
     )
     @idempotent
     def post(self, request, company_id):
@@ -172,7 +134,11 @@ class CustomerDetailView(_Scoped):
     def customer(self, pk) -> Customer:
         return self.found(selectors.customer_get(company=self.company, pk=int(pk)))
 
-    @extend_schema(summary="Get a customer", description="One customer of the company.")
+    @extend_schema(
+        summary="Get a customer",
+        description="One customer of the company.",
+        responses={200: s.CustomerOutput},
+    )
     def get(self, request, company_id, pk):
         return ok(s.CustomerOutput(self.customer(pk)).data)
 
@@ -182,7 +148,12 @@ class CustomerDetailView(_Scoped):
         "`receivables_account` no longer changes (409, reason `receivables_account_in_use`); existing "
         "documents keep the currency and terms they were made with.",
         request=s.CustomerUpdateInput,
-        responses={200: s.CustomerOutput, 409: conflict("`receivables_account_in_use`.")},
+        responses={
+            200: s.CustomerOutput,
+            409: refusals("`conflict` (`details.reason` `receivables_account_in_use`)."),
+            422: refusals("`invalid_account`: the receivables account cannot be used."),
+        },
+        examples=examples.CUSTOMER_UPDATE,
     )
     def patch(self, request, company_id, pk):
         data = validated(s.CustomerUpdateInput, request.data, partial=True)
@@ -193,7 +164,10 @@ class CustomerDetailView(_Scoped):
         summary="Delete a customer",
         description="Only a customer without invoices or payments; otherwise 409 (reason `in_use`): "
         "deactivate it with `is_active: false` instead.",
-        responses={200: None, 409: conflict("the customer has documents (`in_use`).")},
+        responses={
+            200: DELETED,
+            409: refusals("`conflict` (`details.reason` `in_use`): the customer has invoices or payments."),
+        },
     )
     def delete(self, request, company_id, pk):
         services.customer_delete(customer=self.customer(pk), by=request.user)
@@ -222,7 +196,11 @@ class TaxRateListView(_Scoped):
         operation_id="companies_tax_rates_list",
         summary="List tax rates",
         description="The company's sales tax rates by name (`?is_active=true` for the usable ones).",
-        parameters=[OpenApiParameter("is_active", bool)],
+        parameters=[
+            OpenApiParameter(
+                "is_active", bool, description="`true`: rates usable on new lines; `false`: deactivated ones."
+            )
+        ],
         responses={200: s.TaxRateOutput(many=True)},
     )
     def get(self, request, company_id):
@@ -231,19 +209,19 @@ class TaxRateListView(_Scoped):
 
     @extend_schema(
         summary="Create a tax rate",
-        description="Accountants and above. `rate` is a percentage string (0-100, up to 4 decimals); "
-        "`account` (id or code, a liability) defaults to the company's tax payable account. Active "
-        "names are unique (409 `duplicate_name`).",
-        parameters=[IDEMPOTENCY],
+        description="`rate` is a percentage string (0-100, up to 4 decimals); `account` (id or code, a "
+        "liability) defaults to the company's tax payable account. Active names are unique: 409 "
+        "`conflict` (`details.reason` `duplicate_name`). Refused with nothing written: 400 "
+        "`validation_error` (a rate outside 0-100), 422 `invalid_account`, `currency_precision` "
+        "(more than 4 decimals), `account_not_configured` (no account given and the company has no "
+        "`tax_payable` account).",
         request=s.TaxRateInput,
-        responses={201: s.TaxRateOutput, 409: conflict("an active rate has this name.")},
-        examples=[
-            OpenApiExample(
-                "Standard VAT",
-                request_only=True,
-                value={"name": "VAT 20%", "rate": "20.00", "account": "2200"},
-            )
-        ],
+        responses={
+            201: s.TaxRateOutput,
+            409: refusals("`conflict` (`details.reason` `duplicate_name`): an active rate has this name."),
+            422: refusals("`invalid_account`, `currency_precision` or `account_not_configured`."),
+        },
+        examples=examples.TAX_RATE_CREATE,
     )
     @idempotent
     def post(self, request, company_id):
@@ -259,7 +237,9 @@ class TaxRateDetailView(_Scoped):
     def rate(self, pk) -> TaxRate:
         return self.found(selectors.tax_rate_get(company=self.company, pk=int(pk)))
 
-    @extend_schema(summary="Get a tax rate", description="One tax rate of the company.")
+    @extend_schema(
+        summary="Get a tax rate", description="One tax rate of the company.", responses={200: s.TaxRateOutput}
+    )
     def get(self, request, company_id, pk):
         return ok(s.TaxRateOutput(self.rate(pk)).data)
 
@@ -269,7 +249,15 @@ class TaxRateDetailView(_Scoped):
         "them is 409 `tax_rate_in_use`. Deactivate it (`is_active: false`) and create a new rate; "
         "inactive rates cannot be put on new lines (`invalid_tax_rate`).",
         request=s.TaxRateUpdateInput,
-        responses={200: s.TaxRateOutput, 409: conflict("`tax_rate_in_use`, or an active rate has the name.")},
+        responses={
+            200: s.TaxRateOutput,
+            409: refusals(
+                "`tax_rate_in_use` (its rate or account cannot change), or `conflict` (`details.reason` "
+                "`duplicate_name`)."
+            ),
+            422: refusals("`invalid_account` or `currency_precision`."),
+        },
+        examples=examples.TAX_RATE_UPDATE,
     )
     def patch(self, request, company_id, pk):
         data = validated(s.TaxRateUpdateInput, request.data, partial=True)
@@ -280,7 +268,12 @@ class TaxRateDetailView(_Scoped):
         summary="Delete a tax rate",
         description="Only a rate nothing uses; a rate on invoice lines is 409 `tax_rate_in_use`, one that "
         "items default to is 409 (reason `in_use`).",
-        responses={200: None, 409: conflict("`tax_rate_in_use` or `in_use`.")},
+        responses={
+            200: DELETED,
+            409: refusals(
+                "`tax_rate_in_use`, or `conflict` (`details.reason` `in_use`): items default to it."
+            ),
+        },
     )
     def delete(self, request, company_id, pk):
         services.tax_rate_delete(tax_rate=self.rate(pk), by=request.user)
@@ -291,8 +284,10 @@ class TaxRateDetailView(_Scoped):
 
 
 class ItemFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
-    is_active = django_filters.BooleanFilter()
+    search = django_filters.CharFilter(
+        field_name="name", lookup_expr="icontains", help_text="Items whose name contains this (any case)."
+    )
+    is_active = django_filters.BooleanFilter(help_text="`true`: items on sale; `false`: deactivated ones.")
 
     class Meta:
         model = Item
@@ -320,24 +315,20 @@ class ItemListView(_Scoped):
 
     @extend_schema(
         summary="Create an item",
-        description="Clerks and above. `unit_price` is in the company's currency (a string at its "
-        "places; more decimals is 422 `currency_precision`); `revenue_account` (id or code) defaults to "
-        "the company's revenue account; `tax_rate` is the default rate of its invoice lines.",
-        parameters=[IDEMPOTENCY],
+        description="`unit_price` is in the company's currency (a string at its places; more decimals "
+        "is 422 `currency_precision`); `revenue_account` (id or code) defaults to the company's revenue "
+        "account; `tax_rate` is the default rate of its invoice lines. Refused with nothing written: "
+        "400 `validation_error`, 422 `invalid_account` (not an income account of the company), "
+        "`invalid_tax_rate` (unknown or inactive), `currency_precision`, `account_not_configured` (no "
+        "account given and the company has no `revenue` account).",
         request=s.ItemInput,
-        responses={201: s.ItemOutput},
-        examples=[
-            OpenApiExample(
-                "A service item",
-                request_only=True,
-                value={
-                    "name": "Consulting hour",
-                    "unit_price": "150.00",
-                    "revenue_account": "4100",
-                    "tax_rate": 3,
-                },
-            )
-        ],
+        responses={
+            201: s.ItemOutput,
+            422: refusals(
+                "`invalid_account`, `invalid_tax_rate`, `currency_precision` or `account_not_configured`."
+            ),
+        },
+        examples=examples.ITEM_CREATE,
     )
     @idempotent
     def post(self, request, company_id):
@@ -353,15 +344,24 @@ class ItemDetailView(_Scoped):
     def item(self, pk) -> Item:
         return self.found(selectors.item_get(company=self.company, pk=int(pk)))
 
-    @extend_schema(summary="Get an item", description="One item of the company.")
+    @extend_schema(
+        summary="Get an item", description="One item of the company.", responses={200: s.ItemOutput}
+    )
     def get(self, request, company_id, pk):
         return ok(s.ItemOutput(self.item(pk)).data)
 
     @extend_schema(
         summary="Change an item",
-        description="Invoices keep the prices, accounts and rates their lines were made with.",
+        description="Change any field; fields left out keep their values. Invoices keep the prices, "
+        "accounts and rates their lines were made with. Refused like creation (400, 422 "
+        "`invalid_account`, `invalid_tax_rate`, `currency_precision`).",
         request=s.ItemUpdateInput,
-        responses={200: s.ItemOutput},
+        responses={
+            200: s.ItemOutput,
+            422: refusals(
+                "`invalid_account`, `invalid_tax_rate`, `currency_precision` or `account_not_configured`."
+            ),
+        },
     )
     def patch(self, request, company_id, pk):
         data = validated(s.ItemUpdateInput, request.data, partial=True)
@@ -371,7 +371,10 @@ class ItemDetailView(_Scoped):
     @extend_schema(
         summary="Delete an item",
         description="Only an item on no invoice line; otherwise 409 (reason `in_use`): deactivate it.",
-        responses={200: None, 409: conflict("the item is on invoices (`in_use`).")},
+        responses={
+            200: DELETED,
+            409: refusals("`conflict` (`details.reason` `in_use`): the item is on invoices."),
+        },
     )
     def delete(self, request, company_id, pk):
         services.item_delete(item=self.item(pk), by=request.user)
@@ -389,16 +392,19 @@ class SalesSettingsView(_Scoped):
         summary="Get the sales settings",
         description="What invoices print (legal name, address, tax id, contact, payment instructions) "
         "and the account realised exchange differences go to (null: the `fx_gain_loss` account).",
+        responses={200: s.SalesSettingsOutput},
     )
     def get(self, request, company_id):
         return ok(s.SalesSettingsOutput(selectors.sales_settings_for(company=self.company)).data)
 
     @extend_schema(
         summary="Change the sales settings",
-        description="Accountants and above. `fx_gain_loss_account` is an income or expense account (id "
-        "or code), or null for the company's `fx_gain_loss` system account.",
+        description="Change what invoices print; fields left out keep their values. "
+        "`fx_gain_loss_account` is an income or expense account (id or code), or null for the "
+        "company's `fx_gain_loss` system account; another account is 422 `invalid_account`.",
         request=s.SalesSettingsInput,
-        responses={200: s.SalesSettingsOutput},
+        responses={200: s.SalesSettingsOutput, 422: refusals("`invalid_account`.")},
+        examples=examples.SETTINGS_UPDATE,
     )
     def patch(self, request, company_id):
         data = validated(s.SalesSettingsInput, request.data, partial=True)
@@ -409,13 +415,21 @@ class SalesSettingsView(_Scoped):
 # --------------------------------------------------------------------------- invoices
 
 
-class InvoiceFilter(DateRangeFilter):
-    status = django_filters.ChoiceFilter(choices=InvoiceStatus.choices)
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    number = django_filters.CharFilter()
-    reference = django_filters.CharFilter()
-    currency = django_filters.CharFilter()
-    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Open and past its due date.")
+class InvoiceFilter(DateRangeFilterSet):
+    """`from` / `to` on the invoice date (DateRangeFilterSet) and the filters below."""
+
+    status = django_filters.ChoiceFilter(
+        choices=InvoiceStatus.choices,
+        help_text="`draft`, `issued`, `partially_paid`, `paid` or `void`.",
+    )
+    customer = IdFilter(field_name="customer", help_text="The customer's id.")
+    number = django_filters.CharFilter(help_text="The invoice with this number, e.g. `INV-2026-000042`.")
+    reference = django_filters.CharFilter(help_text="Invoices whose `reference` is exactly this.")
+    currency = django_filters.CharFilter(help_text="Invoices in this currency (ISO 4217).")
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        help_text="`true`: issued or partly paid and past their due date; `false`: the others.",
+    )
 
     class Meta:
         model = Invoice
@@ -426,18 +440,6 @@ class InvoiceFilter(DateRangeFilter):
             status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID], due_date__lt=timezone.localdate()
         )
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
-
-
-INVOICE_EXAMPLE = {
-    "customer": 7,
-    "date": "2026-03-31",
-    "reference": "PO-4471",
-    "issue": True,
-    "lines": [
-        {"item": 3, "quantity": "3", "discount": "10"},
-        {"description": "Delivery", "quantity": "1", "unit_price": "25.00", "tax_rate": 2, "account": "4000"},
-    ],
-}
 
 
 class _InvoiceMixin(_Scoped):
@@ -461,9 +463,9 @@ class InvoiceListView(_InvoiceMixin):
     @extend_schema(
         operation_id="companies_invoices_list",
         summary="List invoices",
-        description="Newest first, a page at a time (keyset cursor). Filters: `status`, `customer`, "
-        "`from`/`to` (invoice date), `number`, `reference`, `currency`, `overdue=true`.",
-        parameters=DATE_PARAMETERS,
+        description="Newest first, a page at a time (keyset cursor: follow `meta.pagination.next`). "
+        "Filters: `status`, `customer`, `from`/`to` (invoice date), `number`, `reference`, `currency`, "
+        "`overdue=true`. `date_from` / `date_to` are not filters: sending them is 400.",
         responses={200: s.InvoiceOutput(many=True)},
     )
     def get(self, request, company_id):
@@ -483,11 +485,18 @@ class InvoiceListView(_InvoiceMixin):
         "terms.\n\nRefused with nothing written: `validation_error` (negative quantity, bad shapes), "
         "`invalid_customer` (unknown, another company's or inactive), `invalid_item`, `invalid_tax_rate` "
         "(unknown or inactive), `invalid_account`, `currency_precision`; when issuing also "
-        "`missing_exchange_rate`, `period_closed`.",
-        parameters=[IDEMPOTENCY],
+        '`missing_exchange_rate`, `period_closed`. Clerks may create drafts only: `"issue": true` '
+        "needs a role that may issue (403 otherwise).",
         request=s.InvoiceCreateInput,
-        responses={201: s.InvoiceOutput},
-        examples=[OpenApiExample("Issue an invoice of two lines", request_only=True, value=INVOICE_EXAMPLE)],
+        responses={
+            201: s.InvoiceOutput,
+            422: refusals(
+                "`invalid_customer`, `invalid_item`, `invalid_tax_rate`, `invalid_account`, "
+                "`currency_precision`, `account_not_configured`; when issuing also "
+                "`missing_exchange_rate`, `period_closed`."
+            ),
+        },
+        examples=examples.INVOICE_CREATE,
     )
     @idempotent
     def post(self, request, company_id):
@@ -516,7 +525,11 @@ class InvoiceDetailView(_InvoiceMixin):
     serializer_class = s.InvoiceOutput
     actions = {"get": Action.SALES_VIEW, "patch": Action.INVOICES_DRAFT, "delete": Action.INVOICES_DRAFT}
 
-    @extend_schema(summary="Get an invoice", description="One invoice with its lines, amounts paid and due.")
+    @extend_schema(
+        summary="Get an invoice",
+        description="One invoice with its lines, amounts paid and due.",
+        responses={200: s.InvoiceOutput},
+    )
     def get(self, request, company_id, pk):
         return ok(s.InvoiceOutput(self.invoice(pk), context=self.context()).data)
 
@@ -526,7 +539,15 @@ class InvoiceDetailView(_InvoiceMixin):
         "`lines`, when given, replace all lines. The due date follows the date and the customer's "
         "terms unless given.",
         request=s.InvoiceUpdateInput,
-        responses={200: s.InvoiceOutput, 409: conflict("`invoice_immutable`: the invoice is issued.")},
+        responses={
+            200: s.InvoiceOutput,
+            409: refusals("`invoice_immutable`: the invoice is issued or void."),
+            422: refusals(
+                "`invalid_customer`, `invalid_item`, `invalid_tax_rate`, `invalid_account`, "
+                "`currency_precision`."
+            ),
+        },
+        examples=examples.INVOICE_UPDATE,
     )
     def patch(self, request, company_id, pk):
         data = validated(s.InvoiceUpdateInput, request.data, partial=True)
@@ -539,7 +560,7 @@ class InvoiceDetailView(_InvoiceMixin):
         summary="Delete a draft invoice",
         description="Drafts only (they have no number and touched no books); an issued invoice is 409 "
         "`invoice_immutable`: void it.",
-        responses={200: None, 409: conflict("`invoice_immutable`.")},
+        responses={200: DELETED, 409: refusals("`invoice_immutable`: the invoice is issued or void.")},
     )
     def delete(self, request, company_id, pk):
         services.invoice_delete(invoice=self.invoice(pk), by=request.user)
@@ -552,15 +573,22 @@ class InvoiceIssueView(_InvoiceMixin):
 
     @extend_schema(
         summary="Issue a draft invoice",
-        description="Accountants and above. Numbers the invoice (`INV-<year>-<NNNNNN>`, gapless per "
+        description="Numbers the invoice (`INV-<year>-<NNNNNN>`, gapless per "
         "company) and posts, dated the invoice date, Dr receivables / Cr revenue per account / Cr tax "
         "payable per rate (`journal_entry`). A foreign currency is converted at the draft's `fx_rate` or "
         "the stored rate for the date (`missing_exchange_rate` when none). Refused with nothing "
         "written and the number given back: `invalid_customer` / `invalid_tax_rate` (deactivated since), "
-        "`period_closed`, `invalid_account`; an issued invoice is 409 `invoice_immutable`.",
-        parameters=[IDEMPOTENCY],
+        "`period_closed`, `invalid_account`; an issued invoice is 409 `invoice_immutable`. No body.",
         request=None,
-        responses={200: s.InvoiceOutput, 409: conflict("`invoice_immutable`: already issued.")},
+        responses={
+            200: s.InvoiceOutput,
+            409: refusals("`invoice_immutable`: already issued or void."),
+            422: refusals(
+                "`invalid_customer`, `invalid_tax_rate`, `invalid_account`, `missing_exchange_rate`, "
+                "`period_closed`, `account_not_configured`."
+            ),
+        },
+        examples=examples.INVOICE_ISSUE,
     )
     @idempotent
     def post(self, request, company_id, pk):
@@ -574,15 +602,21 @@ class InvoiceVoidView(_InvoiceMixin):
 
     @extend_schema(
         summary="Void an issued invoice",
-        description="Accountants and above. Posts the reversal of the invoice's entry, dated like the "
+        description="Posts the reversal of the invoice's entry, dated like the "
         "invoice unless `date` is given (never before anything that happened to it: "
         "`date_out_of_order`). Refused while payments are allocated to it (`invoice_has_allocations`: "
         "unallocate them first) or when it has credit notes (`invoice_has_credit_notes`). A void "
         "invoice is 409 (reason `already_void`).",
-        parameters=[IDEMPOTENCY],
         request=s.DateInput,
-        responses={200: s.InvoiceOutput, 409: conflict("already void.")},
-        examples=[OpenApiExample("Void dated today", request_only=True, value={"date": "2026-04-02"})],
+        responses={
+            200: s.InvoiceOutput,
+            409: refusals("`conflict` (`details.reason` `already_void`)."),
+            422: refusals(
+                "`invoice_not_open` (a draft), `invoice_has_allocations`, `invoice_has_credit_notes`, "
+                "`date_out_of_order`, `period_closed`."
+            ),
+        },
+        examples=examples.INVOICE_VOID,
     )
     @idempotent
     def post(self, request, company_id, pk):
@@ -613,10 +647,12 @@ class InvoiceDocumentView(_InvoiceMixin):
 # --------------------------------------------------------------------------- credit notes
 
 
-class CreditNoteFilter(DateRangeFilter):
-    invoice = django_filters.NumberFilter(field_name="invoice_id")
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    number = django_filters.CharFilter()
+class CreditNoteFilter(DateRangeFilterSet):
+    """`from` / `to` on the credit note's date (DateRangeFilterSet) and the filters below."""
+
+    invoice = IdFilter(field_name="invoice", help_text="Credit notes of this invoice id.")
+    customer = IdFilter(field_name="customer", help_text="Credit notes of this customer id.")
+    number = django_filters.CharFilter(help_text="The credit note with this number, e.g. `CN-2026-000003`.")
 
     class Meta:
         model = CreditNote
@@ -639,8 +675,8 @@ class CreditNoteListView(_Scoped):
     @extend_schema(
         operation_id="companies_credit_notes_list",
         summary="List credit notes",
-        description="Newest first (keyset cursor). Filters: `invoice`, `customer`, `from`/`to`, `number`.",
-        parameters=DATE_PARAMETERS,
+        description="Newest first, a page at a time (keyset cursor). Filters: `invoice`, `customer`, "
+        "`from`/`to` (the credit note's date), `number`.",
         responses={200: s.CreditNoteOutput(many=True)},
     )
     def get(self, request, company_id):
@@ -649,33 +685,23 @@ class CreditNoteListView(_Scoped):
 
     @extend_schema(
         summary="Credit an issued invoice",
-        description="Accountants and above. Credits `lines` (`[{invoice_line, quantity}]`) or, omitted, "
+        description="Credits `lines` (`[{invoice_line, quantity}]`) or, omitted, "
         "everything left to credit; numbered `CN-<year>-<NNNNNN>`; posts the mirror of the invoice's "
         "entry (Dr revenue, Dr tax, Cr receivables) at the invoice's rate, dated `date` (default "
         "today, never before the invoice), and reduces what is due.\n\nNever more than is left: above a "
         "line's uncredited quantity or the invoice's amount due is 422 `credit_exceeds_remaining` (to "
         "credit a paid invoice, unallocate its payment first: it stays as customer credit). A draft or "
-        "void invoice is `invoice_not_open`; another company's invoice `invalid_invoice`.",
-        parameters=[IDEMPOTENCY],
+        "void invoice is `invoice_not_open`; another company's invoice `invalid_invoice`; a date before "
+        "the invoice `date_out_of_order`; a date in a closed period `period_closed`.",
         request=s.CreditNoteCreateInput,
-        responses={201: s.CreditNoteOutput},
-        examples=[
-            OpenApiExample(
-                "Credit one returned unit",
-                request_only=True,
-                value={
-                    "invoice": 41,
-                    "date": "2026-04-03",
-                    "reason": "Returned damaged",
-                    "lines": [{"invoice_line": 97, "quantity": "1"}],
-                },
+        responses={
+            201: s.CreditNoteOutput,
+            422: refusals(
+                "`credit_exceeds_remaining`, `invoice_not_open`, `invalid_invoice`, `date_out_of_order`, "
+                "`period_closed`."
             ),
-            OpenApiExample(
-                "Credit everything left",
-                request_only=True,
-                value={"invoice": 41, "reason": "Order cancelled"},
-            ),
-        ],
+        },
+        examples=examples.CREDIT_NOTE_CREATE,
     )
     @idempotent
     def post(self, request, company_id):
@@ -701,7 +727,11 @@ class CreditNoteDetailView(_Scoped):
     serializer_class = s.CreditNoteOutput
     actions = {"get": Action.SALES_VIEW}
 
-    @extend_schema(summary="Get a credit note", description="One credit note with its lines.")
+    @extend_schema(
+        summary="Get a credit note",
+        description="One credit note with its lines.",
+        responses={200: s.CreditNoteOutput},
+    )
     def get(self, request, company_id, pk):
         credit = self.found(selectors.credit_note_get(company=self.company, pk=int(pk)))
         return ok(s.CreditNoteOutput(credit, context=self.context()).data)
@@ -710,13 +740,16 @@ class CreditNoteDetailView(_Scoped):
 # --------------------------------------------------------------------------- payments
 
 
-class PaymentFilter(DateRangeFilter):
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    status = django_filters.ChoiceFilter(choices=PaymentStatus.choices)
-    number = django_filters.CharFilter()
-    reference = django_filters.CharFilter()
+class PaymentFilter(DateRangeFilterSet):
+    """`from` / `to` on the payment date (DateRangeFilterSet) and the filters below."""
+
+    customer = IdFilter(field_name="customer", help_text="Payments of this customer id.")
+    status = django_filters.ChoiceFilter(choices=PaymentStatus.choices, help_text="`posted` or `void`.")
+    number = django_filters.CharFilter(help_text="The payment with this number, e.g. `PAY-2026-000017`.")
+    reference = django_filters.CharFilter(help_text="Payments whose `reference` is exactly this.")
     unallocated = django_filters.BooleanFilter(
-        method="filter_unallocated", help_text="Has customer credit left."
+        method="filter_unallocated",
+        help_text="`true`: posted payments with customer credit left to allocate; `false`: the others.",
     )
 
     class Meta:
@@ -726,17 +759,6 @@ class PaymentFilter(DateRangeFilter):
     def filter_unallocated(self, queryset, name, value):
         left = Q(status=PaymentStatus.POSTED, amount_allocated__lt=F("amount"))
         return queryset.filter(left) if value else queryset.exclude(left)
-
-
-PAYMENT_EXAMPLE = {
-    "customer": 7,
-    "date": "2026-04-15",
-    "amount": "1500.00",
-    "account": "1010",
-    "method": "bank_transfer",
-    "reference": "BACS 99812",
-    "allocations": [{"invoice": 41, "amount": "1200.00"}, {"invoice": 44, "amount": "250.00"}],
-}
 
 
 class _PaymentMixin(_Scoped):
@@ -760,9 +782,9 @@ class PaymentListView(_PaymentMixin):
     @extend_schema(
         operation_id="companies_payments_list",
         summary="List payments",
-        description="Newest first (keyset cursor). Filters: `customer`, `status`, `from`/`to`, `number`, "
-        "`reference`, `unallocated=true` (payments with customer credit left).",
-        parameters=DATE_PARAMETERS,
+        description="Newest first, a page at a time (keyset cursor). Filters: `customer`, `status`, "
+        "`from`/`to` (the payment date), `number`, `reference`, `unallocated=true` (payments with "
+        "customer credit left).",
         responses={200: s.PaymentOutput(many=True)},
     )
     def get(self, request, company_id):
@@ -771,7 +793,7 @@ class PaymentListView(_PaymentMixin):
 
     @extend_schema(
         summary="Record a payment",
-        description="Accountants and above. Posts Dr the deposit `account` (default: the company's bank "
+        description="Posts Dr the deposit `account` (default: the company's bank "
         "account) / Cr receivables, dated the payment, numbered `PAY-<year>-<NNNNNN>`, and allocates it "
         "to `allocations` (open invoices of the same customer and currency, dated on or before the "
         "payment). What is not allocated stays as customer credit (`unallocated`), allocated later with "
@@ -780,11 +802,18 @@ class PaymentListView(_PaymentMixin):
         "difference to the exchange gains and losses account in the same entry.\n\nRefused with nothing "
         "written: `over_allocation` (more than an invoice has due or than the payment), "
         "`invoice_not_open` (draft, void or paid), `currency_mismatch`, `invalid_invoice` (another "
-        "customer's or company's), `invalid_customer`, `currency_precision`, `date_out_of_order`.",
-        parameters=[IDEMPOTENCY],
+        "customer's or company's), `invalid_customer`, `invalid_account`, `currency_precision`, "
+        "`missing_exchange_rate`, `date_out_of_order`, `period_closed`.",
         request=s.PaymentCreateInput,
-        responses={201: s.PaymentOutput},
-        examples=[OpenApiExample("A payment for two invoices", request_only=True, value=PAYMENT_EXAMPLE)],
+        responses={
+            201: s.PaymentOutput,
+            422: refusals(
+                "`over_allocation`, `invoice_not_open`, `currency_mismatch`, `invalid_invoice`, "
+                "`invalid_customer`, `invalid_account`, `currency_precision`, `missing_exchange_rate`, "
+                "`date_out_of_order`, `period_closed`."
+            ),
+        },
+        examples=examples.PAYMENT_CREATE,
     )
     @idempotent
     def post(self, request, company_id):
@@ -810,7 +839,11 @@ class PaymentDetailView(_PaymentMixin):
     serializer_class = s.PaymentOutput
     actions = {"get": Action.SALES_VIEW}
 
-    @extend_schema(summary="Get a payment", description="One payment with its active allocations.")
+    @extend_schema(
+        summary="Get a payment",
+        description="One payment with its active allocations.",
+        responses={200: s.PaymentOutput},
+    )
     def get(self, request, company_id, pk):
         return ok(s.PaymentOutput(self.payment(pk), context=self.context()).data)
 
@@ -823,10 +856,15 @@ class PaymentVoidView(_PaymentMixin):
         summary="Void a payment",
         description="For a payment recorded by mistake: posts its receipt back, dated like the payment "
         "unless `date` is given. Refused while it is allocated (`payment_has_allocations`: unallocate "
-        "first); a void payment is 409 (reason `already_void`).",
-        parameters=[IDEMPOTENCY],
+        "first); a void payment is 409 (reason `already_void`); a date before the payment is "
+        "`date_out_of_order`, one in a closed period `period_closed`.",
         request=s.DateInput,
-        responses={200: s.PaymentOutput, 409: conflict("already void.")},
+        responses={
+            200: s.PaymentOutput,
+            409: refusals("`conflict` (`details.reason` `already_void`)."),
+            422: refusals("`payment_has_allocations`, `date_out_of_order` or `period_closed`."),
+        },
+        examples=examples.PAYMENT_VOID,
     )
     @idempotent
     def post(self, request, company_id, pk):
@@ -846,7 +884,11 @@ class AllocationListView(_PaymentMixin):
         summary="List a payment's allocations",
         description="Its active allocations; `?include_removed=true` adds the unallocated ones (with "
         "`unallocated_on`), which reports as of earlier dates still count.",
-        parameters=[OpenApiParameter("include_removed", bool)],
+        parameters=[
+            OpenApiParameter(
+                "include_removed", bool, description="`true`: also the allocations taken back since."
+            )
+        ],
         responses={200: s.AllocationOutput(many=True)},
     )
     def get(self, request, company_id, pk):
@@ -860,17 +902,18 @@ class AllocationListView(_PaymentMixin):
         "All allocations of the request share one `date` (default: the latest of the payment's and "
         "the invoices' dates). Exchange differences post in one entry. Refused like recording a "
         "payment (`over_allocation`, `invoice_not_open`, `currency_mismatch`, `invalid_invoice`, "
-        "`date_out_of_order`); a void payment is 409 (`already_void`). Returns the payment.",
-        parameters=[IDEMPOTENCY],
+        "`date_out_of_order`, `period_closed`); a void payment is 409 (`already_void`). Answers 201 "
+        "with the payment.",
         request=s.AllocateInput,
-        responses={201: s.PaymentOutput, 409: conflict("the payment is void.")},
-        examples=[
-            OpenApiExample(
-                "Use credit on a new invoice",
-                request_only=True,
-                value={"allocations": [{"invoice": 52, "amount": "300.00"}]},
-            )
-        ],
+        responses={
+            201: s.PaymentOutput,
+            409: refusals("`conflict` (`details.reason` `already_void`): the payment is void."),
+            422: refusals(
+                "`over_allocation`, `invoice_not_open`, `currency_mismatch`, `invalid_invoice`, "
+                "`currency_precision`, `date_out_of_order`, `period_closed`."
+            ),
+        },
+        examples=examples.ALLOCATE,
     )
     @idempotent
     def post(self, request, company_id, pk):
@@ -895,10 +938,14 @@ class AllocationRemoveView(_PaymentMixin):
         "payment's credit from `date` (default today, never before the allocation). The allocation is "
         "kept with its `unallocated_on`, so reports as of earlier dates still see it; an exchange "
         "difference it posted is posted back. A removed allocation is 409 (`already_unallocated`). "
-        "Returns the payment.",
-        parameters=[IDEMPOTENCY],
+        "Answers with the payment. A date before the allocation is `date_out_of_order`.",
         request=s.DateInput,
-        responses={200: s.PaymentOutput, 409: conflict("already unallocated.")},
+        responses={
+            200: s.PaymentOutput,
+            409: refusals("`conflict` (`details.reason` `already_unallocated`)."),
+            422: refusals("`date_out_of_order` or `period_closed`."),
+        },
+        examples=examples.UNALLOCATE,
     )
     @idempotent
     def post(self, request, company_id, pk, allocation_id):

@@ -54,8 +54,12 @@ def test_main_writes_have_examples_and_document_their_conflicts(schema):
         content = paths[base + path]["post"]["requestBody"]["content"]["application/json"]
         assert content.get("examples"), path
     void = paths[base + "/invoices/{id}/void"]["post"]["responses"]
-    assert {"200", "400", "401", "403", "404", "409", "422", "429"} <= set(void)
-    assert void["409"]["content"]["application/json"]["schema"]["properties"]["error"]
+    assert set(void) == {"200", "400", "401", "403", "404", "409", "413", "415", "422", "429"}
+    assert void["409"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorEnvelope"
+    }
+    assert "`already_void`" in void["409"]["description"]
+    assert "`invoice_has_allocations`" in void["422"]["description"]
     document = paths[base + "/invoices/{id}/document"]["get"]["responses"]["200"]["content"]
     assert "text/html" in document
     aging = paths[base + "/reports/ar-aging"]["get"]["responses"]["200"]["content"]

@@ -17,6 +17,7 @@ from rest_framework.views import set_rollback
 from sofinance import errors
 from sofinance.api.envelope import envelope
 from sofinance.api.fields import DOMAIN_FIELD_CODES
+from sofinance.api.renderers import EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
 from sofinance.db_errors import domain_error_from_db
 from sofinance.outages import discard_broken_connections, outage_error
 
@@ -129,7 +130,20 @@ def _capture(exc: Exception) -> None:
         pass
 
 
+def _render_as_json(request) -> None:
+    """A refusal is an envelope whatever format was asked for: a request for a CSV download
+    (`?format=csv`, `Accept: text/csv`) is refused in JSON, with its code and message, rather
+    than as an empty CSV body."""
+    renderer = getattr(request, "accepted_renderer", None)
+    if renderer is not None and not isinstance(
+        renderer, (EnvelopeJSONRenderer, EnvelopeBrowsableAPIRenderer)
+    ):
+        request.accepted_renderer = EnvelopeJSONRenderer()
+        request.accepted_media_type = EnvelopeJSONRenderer.media_type
+
+
 def envelope_exception_handler(exc: Exception, context: dict) -> Response:
+    _render_as_json(context.get("request"))
     error = to_api_error(exc)
     if isinstance(error, errors.InternalError) and error is not exc:
         # Full detail to the logs and Sentry; none of it to the client.

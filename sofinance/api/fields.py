@@ -155,3 +155,18 @@ class RawValueField(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "description": "An id (a JSON number) or a code (a JSON string).",
+    }
+)
+class ReferenceField(RawValueField):
+    """An object named by its id or its code, passed through for the service to resolve."""
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}], "example": "2.5"})
+class DecimalValueField(RawValueField):
+    """A decimal (a plain decimal string or a JSON number) that the service parses exactly."""

@@ -1,5 +1,10 @@
 """The filter backend of every list: django-filter, plus the checks no filter should have to repeat.
 
+Every date range of the API is `from` and `to` (YYYY-MM-DD, both inclusive): `DateRangeFilterSet`
+declares them once. Names a list used to take and no longer does (`date_from`, `date_to`) are
+refused with a 400 that names the right parameter, rather than ignored: a client still sending
+them must not silently get an unfiltered list.
+
 A filter field that parses a date-time accepts any ISO 8601 offset Python accepts (up to ±23:59),
 but PostgreSQL refuses offsets beyond ±15:59, and a date-time at the edge of the calendar
 overflows when the database adapter moves it to UTC. The backend checks every parsed date-time
@@ -42,6 +47,13 @@ class FilterBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
+        refused = {
+            name: [f"Not a filter of this list: use `{replacement}`."]
+            for name, replacement in getattr(filterset, "renamed_parameters", {}).items()
+            if name in request.query_params
+        }
+        if refused:
+            raise ValidationFailed("The request is invalid.", details=refused)
         if not filterset.is_valid():
             raise utils.translate_validation(filterset.errors)
         problems = {
@@ -71,3 +83,42 @@ class StrictDateFilter(django_filters.DateFilter):
     and other scripts' digits)."""
 
     field_class = StrictDateFormField
+
+
+# The largest id a bigint column holds: a larger one names nothing (and must not reach the database).
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.Filter):
+    """An object's id on a foreign key (`field_name` names the key, documented as an integer):
+    a whole number from 1 to 2^63-1 (a larger one would overflow the column)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class DateRangeFilterSet(django_filters.FilterSet):
+    """`from` / `to` on `date_range_field` (a DateField), both inclusive."""
+
+    date_range_field = "date"
+    renamed_parameters = {"date_from": "from", "date_to": "to"}
+
+    @classmethod
+    def get_filters(cls):
+        filters = super().get_filters()
+        # `from` is a Python keyword: these filters cannot be declared as class attributes.
+        filters["from"] = StrictDateFilter(
+            field_name=cls.date_range_field,
+            lookup_expr="gte",
+            help_text="Only those dated on or after this day (YYYY-MM-DD).",
+        )
+        filters["to"] = StrictDateFilter(
+            field_name=cls.date_range_field,
+            lookup_expr="lte",
+            help_text="Only those dated on or before this day (YYYY-MM-DD).",
+        )
+        return filters

@@ -89,6 +89,7 @@ def idempotent(view_method):
             _keep(record_id, response)
         return response
 
+    wrapper.idempotent = True  # read by the OpenAPI schema (sofinance.api.schema)
     return wrapper
 
 

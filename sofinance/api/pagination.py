@@ -20,10 +20,15 @@ PAGINATION_SCHEMA = {
 }
 
 
+PAGE_SIZE_DESCRIPTION = "How many per page: default 50, at most 500."
+
+
 class EnvelopePageNumberPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    page_query_description = "The page to read, from 1 (`meta.pagination.next` links to the next one)."
+    page_size_query_description = PAGE_SIZE_DESCRIPTION
 
     def get_paginated_response(self, data):
         return Response(
@@ -50,6 +55,11 @@ class EnvelopeCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = "-id"
+    cursor_query_description = (
+        "Where the page starts: an opaque value, taken from the links in `meta.pagination` (never "
+        "built by hand)."
+    )
+    page_size_query_description = PAGE_SIZE_DESCRIPTION
 
     def get_paginated_response(self, data):
         return Response(

@@ -58,20 +58,29 @@ def parse_object_ref(value: Any) -> int | str | None:
     return str(value)
 
 
+# Old names of the range parameters, refused where `from` / `to` are read (never ignored: a
+# client sending them must not get a report over another range than it meant).
+RENAMED_RANGE_PARAMETERS = {"from": "date_from", "to": "date_to"}
+
+
 def query_date(
     request,
     name: str,
     *,
     default: datetime.date | None = None,
-    aliases: tuple[str, ...] = (),
     first: datetime.date = datetime.date(1900, 1, 1),
     last: datetime.date = datetime.date(9998, 12, 31),
 ) -> datetime.date:
-    """A YYYY-MM-DD query parameter (or one of its aliases); missing without a default, not a
-    date, or outside [first, last] is a validation_error naming the parameter."""
+    """A YYYY-MM-DD query parameter; missing without a default, not a date, or outside
+    [first, last] is a validation_error naming the parameter. Reading `from` or `to` refuses
+    their old names `date_from` / `date_to`."""
+    old = RENAMED_RANGE_PARAMETERS.get(name)
+    if old is not None and old in request.query_params:
+        raise ValidationFailed(
+            f"`{old}` is not a parameter here: use `{name}`.",
+            details={old: [f"Not a parameter here: use `{name}`."]},
+        )
     raw = request.query_params.get(name)
-    for alias in aliases:
-        raw = raw or request.query_params.get(alias)
     if raw in (None, ""):
         if default is not None:
             return default

@@ -48,7 +48,13 @@ def test_success_responses_are_enveloped(schema):
 
     # then
     assert envelope["required"] == ["success", "data", "error", "meta"]
-    assert envelope["properties"]["success"] == {"type": "boolean"}
+    assert envelope["properties"]["success"] == {"type": "boolean", "enum": [True]}
+    assert envelope["properties"]["error"] == {
+        "type": "object",
+        "nullable": True,
+        "enum": [None],
+        "description": "Always null.",
+    }
     assert envelope["properties"]["meta"] == {"$ref": "#/components/schemas/Meta"}
     assert envelope["properties"]["data"] == {"$ref": "#/components/schemas/PaginatedCompanyOutputList"}
     assert schema["components"]["schemas"]["PaginatedCompanyOutputList"] == {
@@ -65,13 +71,26 @@ def test_error_responses_are_documented_with_their_codes(schema):
     # given
     responses = schema["paths"]["/api/v1/companies/{company_id}/members"]["post"]["responses"]
 
-    # then
-    assert {"201", "400", "401", "403", "404", "422", "429"} <= set(responses)
-    error = responses["404"]["content"]["application/json"]["schema"]["properties"]["error"]
-    assert error == {"allOf": [{"$ref": "#/components/schemas/Error"}], "nullable": True}
-    assert "`not_found`" in responses["404"]["description"]
-    assert schema["components"]["schemas"]["Error"]["required"] == ["code", "message"]
-    assert set(schema["components"]["schemas"]["Meta"]["properties"]) == {"request_id", "pagination"}
+    # then: what inviting can answer, and nothing it cannot (no business rule: no 422)
+    assert set(responses) == {"201", "400", "401", "403", "404", "409", "413", "415", "429"}
+    assert responses["404"] == {"$ref": "#/components/responses/NotFound"}
+    not_found = schema["components"]["responses"]["NotFound"]
+    assert not_found["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorEnvelope"
+    }
+    assert "`not_found`" in not_found["description"]
+    conflict = responses["409"]
+    assert "`already_member`" in conflict["description"]
+    assert "`idempotency_conflict`" in conflict["description"]
+    error_envelope = schema["components"]["schemas"]["ErrorEnvelope"]
+    assert error_envelope["properties"]["success"] == {"type": "boolean", "enum": [False]}
+    assert error_envelope["properties"]["error"] == {"$ref": "#/components/schemas/Error"}
+    assert schema["components"]["schemas"]["Error"]["required"] == ["code", "message", "details"]
+    assert set(schema["components"]["schemas"]["Meta"]["properties"]) == {
+        "request_id",
+        "pagination",
+        "idempotent_replay",
+    }
 
 
 def test_jwt_bearer_security_is_documented(schema):
