@@ -44,9 +44,14 @@ class Action(StrEnum):
     INVOICES_ISSUE = "invoices.issue"  # issue invoices and credit them (credit notes)
     INVOICES_VOID = "invoices.void"
     PAYMENTS_RECORD = "payments.record"  # record, allocate, unallocate and void payments
+    INTEGRITY_VIEW = "integrity.view"  # integrity runs and their discrepancies
+    INTEGRITY_RUN = "integrity.run"  # start an integrity run
+    DISCREPANCIES_RESOLVE = "discrepancies.resolve"
+    EXPORTS_CREATE = "exports.create"  # export reports (each kind also needs the right to read it)
 
 
 _READ = {
+    Action.EXPORTS_CREATE,
     Action.COMPANY_VIEW,
     Action.ACCOUNTS_VIEW,
     Action.JOURNAL_VIEW,
@@ -66,15 +71,24 @@ _ACCOUNTANT = _CLERK | {
     Action.INVOICES_ISSUE,
     Action.INVOICES_VOID,
     Action.PAYMENTS_RECORD,
+    Action.INTEGRITY_VIEW,
+    Action.INTEGRITY_RUN,
 }
-_CONTROLLER = _ACCOUNTANT | {Action.PERIODS_MANAGE, Action.AUDIT_VIEW, Action.MEMBERS_VIEW}
+# Controllers resolve discrepancies (an accountant posts the proposed correction, a controller
+# signs the discrepancy off): the two steps are held apart.
+_CONTROLLER = _ACCOUNTANT | {
+    Action.PERIODS_MANAGE,
+    Action.AUDIT_VIEW,
+    Action.MEMBERS_VIEW,
+    Action.DISCREPANCIES_RESOLVE,
+}
 
 PERMISSIONS: dict[str, frozenset[Action]] = {
     Role.VIEWER: frozenset(_READ),
     Role.CLERK: frozenset(_CLERK),
     Role.ACCOUNTANT: frozenset(_ACCOUNTANT),
     Role.CONTROLLER: frozenset(_CONTROLLER),
-    Role.AUDITOR: frozenset(_READ | {Action.AUDIT_VIEW, Action.MEMBERS_VIEW}),
+    Role.AUDITOR: frozenset(_READ | {Action.AUDIT_VIEW, Action.MEMBERS_VIEW, Action.INTEGRITY_VIEW}),
     Role.ADMIN: frozenset(Action),
 }
 
