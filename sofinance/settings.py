@@ -328,7 +328,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"AccountTypeEnum": "accounts.models.AccountType"},
+    "ENUM_NAME_OVERRIDES": {
+        "AccountTypeEnum": "accounts.models.AccountType",
+        "JobStatusEnum": "jobs.models.JobStatus",
+        "DiscrepancyStatusEnum": "jobs.models.DiscrepancyStatus",
+        "ExportKindEnum": "jobs.models.ExportKind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sofinance.api.schema.wrap_responses_in_envelope",

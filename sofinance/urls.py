@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("ledger.api.urls")),
     path("", include("sales.api.urls")),
     path("", include("audit.api.urls")),
+    path("", include("jobs.api.urls")),
 ]
 
 urlpatterns = [
