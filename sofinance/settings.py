@@ -252,6 +252,9 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default=None)
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
+    # Pre-signed URLs (export downloads) signed with Signature Version 4, which every AWS region
+    # and MinIO accept.
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
     AWS_S3_FILE_OVERWRITE = False
     DEFAULT_STORAGE_BACKEND = "storages.backends.s3.S3Storage"
 else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -216,8 +217,13 @@ def export_file_name(job: ExportJob, title: str) -> str:
     return f"exports/{job.company_id}/{job.pk}/{stem}.{EXTENSIONS[job.format]}"
 
 
-def export_execute(*, export_id: int, lock_wait: float = 5.0) -> ExportJob:
+def export_execute(
+    *, export_id: int, lock_wait: float = 5.0, progress: Callable[[int, int], None] | None = None
+) -> ExportJob:
     """Make the export's file (idempotent: a finished job is returned as it is).
+
+    `progress(rows done, rows expected)` is called as rows are written (a command's progress bar);
+    the job's own `progress` is committed every page either way.
 
     A job whose report cannot be made any more (its account deleted...) is marked failed with
     why; a database or storage hiccup is raised for the task to retry.
@@ -235,7 +241,7 @@ def export_execute(*, export_id: int, lock_wait: float = 5.0) -> ExportJob:
         job.refresh_from_db()
         try:
             with tempfile.TemporaryDirectory(prefix=f"export-{job.pk}-") as folder:
-                name, rows = _write(job, Path(folder))
+                name, rows = _write(job, Path(folder), progress)
                 size = _store(job, Path(folder) / Path(name).name, name)
         except APIError as exc:
             export_fail(export_id=job.pk, error=exc.message)
@@ -264,13 +270,15 @@ def export_execute(*, export_id: int, lock_wait: float = 5.0) -> ExportJob:
     return job
 
 
-def _progress(job: ExportJob, done: int, total: int) -> None:
-    percent = min(99, done * 100 // total) if total else 0
-    ExportJob.objects.filter(pk=job.pk).update(progress=percent, row_count=done)
-
-
-def _write(job: ExportJob, folder: Path) -> tuple[str, int]:
+def _write(job: ExportJob, folder: Path, listener: Callable[[int, int], None] | None) -> tuple[str, int]:
     """Write the file into `folder`; (its storage name, rows written)."""
+
+    def _progress(job: ExportJob, done: int, total: int) -> None:
+        percent = min(99, done * 100 // total) if total else 0
+        ExportJob.objects.filter(pk=job.pk).update(progress=percent, row_count=done)
+        if listener is not None:
+            listener(done, total)
+
     company = job.company
     params = _parameters_of(job)
     if job.kind == ExportKind.BEANCOUNT:
