@@ -16,6 +16,7 @@ from ledger.models import (
     JournalLine,
     PeriodStatus,
 )
+from sofinance.quarantine import quarantined_annotation
 
 
 def exchange_rate_find(
@@ -58,6 +59,7 @@ def journal_entries_for_company(*, company: Company) -> QuerySet[JournalEntry]:
         .prefetch_related(
             Prefetch("lines", queryset=JournalLine.objects.select_related("account").order_by("line_no"))
         )
+        .annotate(quarantined=quarantined_annotation(JournalEntry._meta.label_lower))
     )
 
 

@@ -352,3 +352,38 @@ def test_downloading_before_the_file_exists_or_after_it_expired_is_a_conflict(
     assert late.status_code == 409 and late.json()["error"]["details"]["reason"] == "export_expired"
     assert client.get(f"{base(b.company)}/exports/{job.pk}").json()["data"]["download_url"] is None
     assert AuditEvent.objects.filter(action="purge", object_id=str(job.pk)).count() == 1
+
+
+# --------------------------------------------------------------------------- quarantine in the other apps' API
+
+
+def test_quarantined_records_say_so_in_their_api_until_resolved(damaged, make_member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run = _run(damaged.company)
+    _, client = make_member(damaged.company, Role.CONTROLLER)
+    company = base(damaged.company)
+    entry_id = damaged.invoice.journal_entry_id
+
+    assert client.get(f"{company}/invoices/{damaged.invoice.pk}").json()["data"]["quarantined"] is True
+    assert client.get(f"{company}/invoices/{damaged.paid.pk}").json()["data"]["quarantined"] is False
+    assert client.get(f"{company}/journal-entries/{entry_id}").json()["data"]["quarantined"] is True
+    assert client.get(f"{company}/payments/{damaged.payment.pk}").json()["data"]["quarantined"] is False
+    assert (
+        client.get(f"{company}/credit-notes/{damaged.credit_note.pk}").json()["data"]["quarantined"] is False
+    )
+    # a page of entries reads the flags in its own query, not one per row
+    with CaptureQueriesContext(connection) as queries:
+        listed = client.get(f"{company}/journal-entries?page_size=50").json()["data"]
+    assert {e["id"]: e["quarantined"] for e in listed if e["quarantined"]} == {entry_id: True}
+    assert len(listed) > 10
+    assert sum("platform_quarantine" in q["sql"] for q in queries.captured_queries) == 1
+    invoices = client.get(f"{company}/invoices").json()["data"]
+    assert [i["id"] for i in invoices if i["quarantined"]] == [damaged.invoice.pk]
+
+    discrepancy = run.discrepancies.get(kind="invoice_entry_mismatch")
+    client.post(f"{company}/discrepancies/{discrepancy.pk}/resolve", {"note": "Corrected."}, format="json")
+
+    assert client.get(f"{company}/invoices/{damaged.invoice.pk}").json()["data"]["quarantined"] is False
+    assert client.get(f"{company}/journal-entries/{entry_id}").json()["data"]["quarantined"] is False

@@ -10,6 +10,9 @@ from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, 
 from sofinance.api.fields import MoneyField, RateField, RawValueField, StrictBooleanField, StrictDateField
 from sofinance.api.views import iso_datetime
 from sofinance.money import format_amount
+from sofinance.quarantine import quarantine_flag
+
+ENTRY_LABEL = JournalEntry._meta.label_lower
 
 
 def format_rate(rate: Decimal) -> str:
@@ -88,6 +91,9 @@ class JournalEntryOutput(serializers.Serializer):
     posted_by = serializers.CharField(allow_null=True, help_text="Username of who posted it.")
     created_at = serializers.DateTimeField()
     created_by = serializers.CharField(allow_null=True, help_text="Username of who created it.")
+    quarantined = serializers.BooleanField(
+        help_text="True while an open discrepancy of an integrity run names the entry (GET …/discrepancies)."
+    )
 
     def to_representation(self, entry: JournalEntry) -> dict:
         functional = self.context["currency"]
@@ -112,6 +118,8 @@ class JournalEntryOutput(serializers.Serializer):
             "posted_by": entry.posted_by.username if entry.posted_by_id else None,
             "created_at": iso_datetime(entry.created_at),
             "created_by": entry.created_by.username if entry.created_by_id else None,
+            # An entry just written (not read back) is new: nothing has flagged it.
+            "quarantined": False if entry._state.adding else quarantine_flag(entry, ENTRY_LABEL),
         }
 
 
