@@ -7,7 +7,7 @@ import datetime
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 
 from audit.models import AuditEvent
 from audit.sealing import in_process_sealer
@@ -93,7 +93,7 @@ def books() -> Books:
 def triggers_off():
     """Raw SQL around the database's guards (the test database role is a superuser), for this
     transaction only."""
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         try:
             yield cursor
