@@ -201,3 +201,24 @@ class ServiceAdmin(admin.ModelAdmin):
 def adopt(target: Any, saved: Any) -> None:
     """Make the admin's in-memory object the one the service saved (pk, computed fields)."""
     target.__dict__.update(saved.__dict__)
+
+
+# --------------------------------------------------------------------------- quarantine
+
+
+class QuarantineMarkerAdmin(admin.ModelAdmin):
+    """Adds the `quarantine_marker` column: ⚠ on rows an open discrepancy names (read in the list's
+    own query). Put "quarantine_marker" in `list_display`."""
+
+    def get_queryset(self, request):
+        from sofinance.quarantine import quarantined_annotation
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(quarantined=quarantined_annotation(self.model._meta.label_lower))
+        )
+
+    @admin.display(description="quarantined", boolean=True, ordering="quarantined")
+    def quarantine_marker(self, obj) -> bool:
+        return bool(getattr(obj, "quarantined", False))
