@@ -180,7 +180,7 @@ def test_a_worker_killed_mid_export_leaves_the_job_to_be_retried_and_completed_w
     # given: enough journal lines that an XLSX export takes a few seconds
     b = books()
     call_command(
-        "generate_ledger", company=b.company.pk, entries=15000, start="2025-01-01", months=12, verbosity=0
+        "generate_ledger", company=b.company.pk, entries=5000, start="2025-01-01", months=12, verbosity=0
     )
     lines = JournalLine.objects.filter(company=b.company, entry_sequence__isnull=False).count()
     job = export_request(company=b.company, by=None, kind="journal_lines", fmt="xlsx", enqueue=False)
