@@ -60,6 +60,7 @@ from ledger.services import (
 from sofinance import admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
+    QuarantineMarkerAdmin,
     ServiceAdmin,
     ServiceModelForm,
     admin_can,
@@ -497,12 +498,22 @@ _ENTRY_TOTAL = DecimalField(max_digits=22, decimal_places=4)
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(ServiceAdmin, CompanyScopedAdmin):
+class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin):
     form = JournalEntryForm
     view_action = Action.JOURNAL_VIEW
     manage_action = Action.JOURNAL_DRAFT
     inlines = [JournalLineInline]
-    list_display = ["entry", "date", "description", "reference", "source", "status", "total", "company"]
+    list_display = [
+        "entry",
+        "date",
+        "description",
+        "reference",
+        "source",
+        "status",
+        "total",
+        "quarantine_marker",
+        "company",
+    ]
     list_filter = [("company", admin.RelatedOnlyFieldListFilter), "status", "source"]
     list_select_related = ["company"]
     search_fields = ["number", "reference", "description"]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import F, QuerySet
 
 from accounts.models import Account, Company
@@ -18,6 +19,7 @@ from ledger.models import (
     JournalLine,
     PeriodStatus,
 )
+from sofinance.quarantine import quarantined_annotation
 
 
 def exchange_rate_find(
@@ -74,9 +76,12 @@ class EntryLineRow(NamedTuple):
 
 def journal_entries_for_company(*, company: Company) -> QuerySet[JournalEntry]:
     """The company's entries with who created and posted them (`created_by_username`,
-    `posted_by_username`); their lines are read per page by `journal_entry_lines_attach`."""
+    `posted_by_username`) and their quarantine flag; their lines are read per page by
+    `journal_entry_lines_attach`."""
     return JournalEntry.objects.filter(company=company).annotate(
-        created_by_username=F("created_by__username"), posted_by_username=F("posted_by__username")
+        created_by_username=F("created_by__username"),
+        posted_by_username=F("posted_by__username"),
+        quarantined=quarantined_annotation(JournalEntry._meta.label_lower),
     )
 
 
@@ -127,3 +132,73 @@ def account_balances_rolled_up(*, company_id: int, as_of: datetime.date) -> dict
         return {}
     chart = list(Account.objects.filter(company_id=company_id).values_list("id", "path"))
     return roll_up(chart, posted)
+
+
+# --------------------------------------------------------------------------- streams (exports)
+
+STREAM_PAGE = 2000
+
+_LINES_PAGE_SQL = """
+SELECT l.id, l.date, l.entry_sequence, l.entry_id, e.number, e.reference, e.description, e.source,
+       l.line_no, a.code, a.name, l.description, l.debit, l.credit, l.currency, l.amount, l.fx_rate,
+       l.base_amount
+  FROM ledger_journalline l
+  JOIN ledger_journalentry e ON e.id = l.entry_id
+  JOIN accounts_account a ON a.id = l.account_id
+ WHERE l.company_id = %s AND l.entry_sequence IS NOT NULL AND l.date >= %s AND l.date <= %s {account}
+   AND (l.date > %s OR (l.date = %s AND (l.entry_sequence > %s OR (l.entry_sequence = %s AND l.id > %s))))
+ ORDER BY l.date, l.entry_sequence, l.id
+ LIMIT %s
+"""
+
+
+def posted_lines_stream(
+    *,
+    company: Company,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    account_id: int | None = None,
+    page_size: int = STREAM_PAGE,
+):
+    """Posted lines in book order (date, entry number, line), with their entry's number,
+    reference, description and source and their account's code and name, as tuples:
+    (id, date, sequence, entry_id, number, reference, entry_description, source, line_no,
+    account_code, account_name, description, debit, credit, currency, amount, fx_rate, base_amount).
+
+    Read by keyset pages on the (company, date) index: constant memory, each page a short query,
+    so a reader may commit between pages (progress) and deep pages cost what the first does.
+    """
+    account_sql = "AND l.account_id = %s" if account_id is not None else ""
+    sql = _LINES_PAGE_SQL.format(account=account_sql)
+    last = (date_from, -1, -1)
+    while True:
+        params: list[object] = [company.pk, last[0], date_to]
+        if account_id is not None:
+            params.append(account_id)
+        params += [last[0], last[0], last[1], last[1], last[2], page_size]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        for row in rows:
+            date = row[1] if isinstance(row[1], datetime.date) else datetime.date.fromisoformat(str(row[1]))
+            yield (row[0], date, *row[2:])
+        last_row = rows[-1]
+        last_date = last_row[1]
+        if not isinstance(last_date, datetime.date):
+            last_date = datetime.date.fromisoformat(str(last_date))
+        last = (last_date, last_row[2], last_row[0])
+        if len(rows) < page_size:
+            return
+
+
+def posted_lines_count(
+    *, company: Company, date_from: datetime.date, date_to: datetime.date, account_id: int | None = None
+) -> int:
+    lines = JournalLine.objects.filter(
+        company=company, entry_sequence__isnull=False, date__gte=date_from, date__lte=date_to
+    )
+    if account_id is not None:
+        lines = lines.filter(account_id=account_id)
+    return lines.count()

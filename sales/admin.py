@@ -47,6 +47,7 @@ from sales.services.master_data import CUSTOMER_FIELDS, ITEM_FIELDS, SETTINGS_FI
 from sofinance import admin_links, admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
+    QuarantineMarkerAdmin,
     ServiceAdmin,
     ServiceModelForm,
     admin_can,
@@ -504,7 +505,7 @@ class InvoiceForm(ServiceModelForm):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ServiceAdmin, CompanyScopedAdmin):
+class InvoiceAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin):
     form = InvoiceForm
     view_action = Action.SALES_VIEW
     manage_action = Action.INVOICES_DRAFT
@@ -517,6 +518,7 @@ class InvoiceAdmin(ServiceAdmin, CompanyScopedAdmin):
         "status",
         "total_shown",
         "due_shown",
+        "quarantine_marker",
         "company",
     ]
     list_filter = [("company", admin.RelatedOnlyFieldListFilter), "status", "currency"]
@@ -821,12 +823,12 @@ class CreditNoteLineInline(admin.TabularInline):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(CompanyScopedAdmin):
+class CreditNoteAdmin(QuarantineMarkerAdmin, CompanyScopedAdmin):
     """Credit notes never change; they are made from their invoice's page (Credit)."""
 
     view_action = Action.SALES_VIEW
     inlines = [CreditNoteLineInline]
-    list_display = ["number", "invoice", "customer", "date", "total_shown", "company"]
+    list_display = ["number", "invoice", "customer", "date", "total_shown", "quarantine_marker", "company"]
     list_filter = [("company", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["company", "invoice", "customer"]
     search_fields = ["number", "invoice__number", "customer__name", "reason"]
@@ -889,7 +891,7 @@ class AllocationInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ServiceAdmin, CompanyScopedAdmin):
+class PaymentAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin):
     """Payments are recorded on their own page (the customer's open invoices offered for
     allocation); afterwards they are read-only, allocated, unallocated or voided."""
 
@@ -904,6 +906,7 @@ class PaymentAdmin(ServiceAdmin, CompanyScopedAdmin):
         "unallocated_shown",
         "method",
         "status",
+        "quarantine_marker",
         "company",
     ]
     list_filter = [("company", admin.RelatedOnlyFieldListFilter), "status", "method"]

@@ -19,6 +19,7 @@ from sales.models import (
     SalesSettings,
     TaxRate,
 )
+from sofinance.quarantine import quarantined_annotation
 
 
 def customers_for_company(*, company: Company) -> QuerySet[Customer]:
@@ -51,6 +52,7 @@ def invoices_for_company(*, company: Company) -> QuerySet[Invoice]:
         Invoice.objects.filter(company=company)
         .select_related("customer", "journal_entry", "void_entry")
         .prefetch_related(Prefetch("lines", queryset=lines))
+        .annotate(quarantined=quarantined_annotation(Invoice._meta.label_lower))
     )
 
 
@@ -64,6 +66,7 @@ def credit_notes_for_company(*, company: Company) -> QuerySet[CreditNote]:
         CreditNote.objects.filter(company=company)
         .select_related("invoice", "customer", "journal_entry")
         .prefetch_related(Prefetch("lines", queryset=lines))
+        .annotate(quarantined=quarantined_annotation(CreditNote._meta.label_lower))
     )
 
 
@@ -82,6 +85,7 @@ def payments_for_company(*, company: Company) -> QuerySet[Payment]:
         .prefetch_related(
             Prefetch("allocations", queryset=active_allocations(), to_attr="active_allocations")
         )
+        .annotate(quarantined=quarantined_annotation(Payment._meta.label_lower))
     )
 
 

@@ -301,3 +301,24 @@ def date_widget() -> forms.DateInput:
     from django.contrib.admin.widgets import AdminDateWidget
 
     return AdminDateWidget(attrs={"placeholder": "YYYY-MM-DD", "autocomplete": "off"}, format="%Y-%m-%d")
+
+
+# --------------------------------------------------------------------------- quarantine
+
+
+class QuarantineMarkerAdmin(admin.ModelAdmin):
+    """Adds the `quarantine_marker` column: ⚠ on rows an open discrepancy names (read in the list's
+    own query). Put "quarantine_marker" in `list_display`."""
+
+    def get_queryset(self, request):
+        from sofinance.quarantine import quarantined_annotation
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(quarantined=quarantined_annotation(self.model._meta.label_lower))
+        )
+
+    @admin.display(description="quarantined", boolean=True, ordering="quarantined")
+    def quarantine_marker(self, obj) -> bool:
+        return bool(getattr(obj, "quarantined", False))

@@ -52,9 +52,14 @@ class Action(StrEnum):
     BANKING_POST = "banking.post"  # create an entry from a bank line (fees, interest)
     BANKING_RECONCILE = "banking.reconcile"  # mark a statement reconciled
     BANKING_REOPEN = "banking.reopen"  # reopen a reconciled statement
+    INTEGRITY_VIEW = "integrity.view"  # integrity runs and their discrepancies
+    INTEGRITY_RUN = "integrity.run"  # start an integrity run
+    DISCREPANCIES_RESOLVE = "discrepancies.resolve"
+    EXPORTS_CREATE = "exports.create"  # export reports (each kind also needs the right to read it)
 
 
 _READ = {
+    Action.EXPORTS_CREATE,
     Action.COMPANY_VIEW,
     Action.ACCOUNTS_VIEW,
     Action.JOURNAL_VIEW,
@@ -86,12 +91,17 @@ _ACCOUNTANT = _CLERK | {
     Action.BANKING_MANAGE,
     Action.BANKING_POST,
     Action.BANKING_RECONCILE,
+    Action.INTEGRITY_VIEW,
+    Action.INTEGRITY_RUN,
 }
+# Controllers resolve discrepancies (an accountant posts the proposed correction, a controller
+# signs the discrepancy off): the two steps are held apart.
 _CONTROLLER = _ACCOUNTANT | {
     Action.PERIODS_MANAGE,
     Action.AUDIT_VIEW,
     Action.MEMBERS_VIEW,
     Action.BANKING_REOPEN,
+    Action.DISCREPANCIES_RESOLVE,
 }
 
 PERMISSIONS: dict[str, frozenset[Action]] = {
@@ -99,7 +109,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
     Role.CLERK: frozenset(_CLERK),
     Role.ACCOUNTANT: frozenset(_ACCOUNTANT),
     Role.CONTROLLER: frozenset(_CONTROLLER),
-    Role.AUDITOR: frozenset(_READ | {Action.AUDIT_VIEW, Action.MEMBERS_VIEW}),
+    Role.AUDITOR: frozenset(_READ | {Action.AUDIT_VIEW, Action.MEMBERS_VIEW, Action.INTEGRITY_VIEW}),
     Role.ADMIN: frozenset(Action),
 }
 

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from corsheaders.defaults import default_headers as default_cors_headers
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 
@@ -92,6 +91,7 @@ INSTALLED_APPS = [
     "ledger.apps.LedgerConfig",
     "sales.apps.SalesConfig",
     "banking.apps.BankingConfig",
+    "jobs.apps.JobsConfig",
 ]
 
 MIDDLEWARE = [
@@ -240,33 +240,28 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # by a Celery task AUDIT_SEAL_DELAY seconds later with a broker, by an in-process thread without.
 AUDIT_SEAL_DELAY = env.float("AUDIT_SEAL_DELAY", default=1.0)
 AUDIT_SEALER = "thread"  # without a broker; the test settings use "manual" (sealed on flush)
-CELERY_BEAT_SCHEDULE = {
-    "audit-seal-chains": {
-        "task": "audit.tasks.audit_seal_chains",
-        "schedule": timedelta(seconds=env.int("AUDIT_SEAL_INTERVAL", default=30)),
-    },
-    "audit-verify-chains": {
-        "task": "audit.tasks.audit_verify_chains",
-        "schedule": timedelta(hours=1),
-    },
-    "audit-anchor-heads": {
-        "task": "audit.tasks.audit_anchor_heads",
-        "schedule": timedelta(seconds=env.int("AUDIT_ANCHOR_INTERVAL", default=3600)),
-    },
-    "idempotency-purge": {
-        "task": "sofinance.tasks.idempotency_purge_expired",
-        "schedule": timedelta(hours=1),
-    },
-    "refresh-tokens-purge": {
-        "task": "accounts.tasks.refresh_tokens_purge_expired",
-        "schedule": timedelta(hours=1),
-    },
-    # Recompute the last 7 days of the stored sales summary from the documents (logs differences).
-    "sales-summary-rebuild": {
-        "task": "sales.tasks.sales_summary_rebuild_task",
-        "schedule": crontab(hour=2, minute=15),
-    },
-}
+# Schedules live in the database (django-celery-beat), created by jobs/migrations/0002 and edited
+# in the admin (Periodic tasks). Nothing is declared here: with the DatabaseScheduler a schedule in
+# settings would be written over the admin's edits every time beat starts.
+CELERY_BEAT_SCHEDULE: dict = {}
+# The intervals the schedules start with (read by that migration, so they count when the database
+# is created; afterwards the admin's Periodic tasks are the place to change them).
+AUDIT_SEAL_INTERVAL = env.int("AUDIT_SEAL_INTERVAL", default=30)
+AUDIT_ANCHOR_INTERVAL = env.int("AUDIT_ANCHOR_INTERVAL", default=3600)
+# How long a task taken by a worker may go unacknowledged before the broker hands it to another
+# worker (tasks are acknowledged when they finish: a worker killed mid-task leaves it to be
+# redelivered). Longer than the longest export.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+
+# --------------------------------------------------------------------------- jobs: integrity runs, exports
+# How long a run waits for another run of the same company to finish before it is retried later.
+INTEGRITY_LOCK_WAIT = env.int("INTEGRITY_LOCK_WAIT_SECONDS", default=600)
+# At most this many findings of one check are recorded per run (the rest are counted).
+INTEGRITY_MAX_FINDINGS = env.int("INTEGRITY_MAX_FINDINGS", default=1000)
+# Export files are deleted this long after they are made (by the clean-up schedule).
+EXPORT_TTL = timedelta(hours=env.int("EXPORT_TTL_HOURS", default=168))
+# Lifetime of a pre-signed download URL of an export on S3.
+EXPORT_URL_TTL = env.int("EXPORT_URL_TTL_SECONDS", default=900)
 
 # --------------------------------------------------------------------------- storage
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
@@ -277,6 +272,9 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default=None)
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
+    # Pre-signed URLs (export downloads) signed with Signature Version 4, which every AWS region
+    # and MinIO accept.
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
     AWS_S3_FILE_OVERWRITE = False
     DEFAULT_STORAGE_BACKEND = "storages.backends.s3.S3Storage"
 else:
@@ -359,10 +357,13 @@ SPECTACULAR_SETTINGS = {
         "AccountTypeEnum": "accounts.models.AccountType",
         "BankLineStatusEnum": "banking.models.LineStatus",
         "BankStatementStatusEnum": "banking.models.StatementStatus",
-        "ImportJobStatusEnum": "banking.models.JobStatus",
         "BankStatementFormatEnum": "banking.models.StatementFormat",
         "JournalFileFormatEnum": ["csv", "xlsx"],
         "TrueFalseEnum": ["true", "false"],
+        "JobStatusEnum": "jobs.models.JobStatus",
+        "DiscrepancyStatusEnum": "jobs.models.DiscrepancyStatus",
+        "ExportKindEnum": "jobs.models.ExportKind",
+        "ExportFormatEnum": "jobs.models.ExportFormat",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

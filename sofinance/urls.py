@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("sales.api.urls")),
     path("", include("banking.api.urls")),
     path("", include("audit.api.urls")),
+    path("", include("jobs.api.urls")),
 ]
 
 urlpatterns = [

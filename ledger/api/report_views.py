@@ -15,6 +15,15 @@ from accounts.models import Account
 from ledger import reports
 from ledger.api import report_serializers as rs
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
+from ledger.report_tables import (
+    GENERAL_LEDGER_HEADER,
+    STATEMENT_HEADER,
+    TRIAL_BALANCE_HEADER,
+    balance_sheet_rows,
+    general_ledger_rows,
+    income_statement_rows,
+    trial_balance_rows,
+)
 from ledger.reports import LedgerCursor
 from sofinance.api.renderers import CSVRenderer, EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
 from sofinance.api.tenancy import CompanyScopedMixin
@@ -82,21 +91,7 @@ class TrialBalanceView(_ReportView):
         include_zero = request.query_params.get("include_zero", "").lower() in ("1", "true", "yes")
         report = reports.trial_balance(company=self.company, as_of=as_of, include_zero=include_zero)
         if self.wants_csv():
-            rows = [["code", "name", "type", "debit", "credit", "balance"]]
-            rows += [
-                [
-                    r.account.code,
-                    r.account.name,
-                    r.account.type,
-                    self.money(r.debit),
-                    self.money(r.credit),
-                    self.money(r.balance),
-                ]
-                for r in report.rows
-            ]
-            rows.append(
-                ["", "Total", "", self.money(report.total_debit), self.money(report.total_credit), ""]
-            )
+            rows = [TRIAL_BALANCE_HEADER, *trial_balance_rows(report)]
             return csv_response(rows, f"trial-balance-{as_of}.csv")
         return ok(
             {
@@ -143,21 +138,6 @@ def _section_json(view: _ReportView, section: reports.StatementSection) -> dict:
     }
 
 
-def _section_csv(view: _ReportView, title: str, section: reports.StatementSection) -> list[list]:
-    rows = [[title, "", "", ""]]
-    rows += [
-        [
-            r.account.code,
-            "  " * r.account.depth + r.account.name,
-            "" if r.is_leaf else "subtotal",
-            view.money(r.balance),
-        ]
-        for r in section.rows
-    ]
-    rows.append(["", f"Total {title.lower()}", "", view.money(section.total)])
-    return rows
-
-
 class BalanceSheetView(_ReportView):
     """Balance sheet as of a date: assets = liabilities + equity + current earnings."""
 
@@ -182,14 +162,7 @@ class BalanceSheetView(_ReportView):
         as_of = _date_param(request, "as_of", default=datetime.date.today())
         report = reports.balance_sheet(company=self.company, as_of=as_of)
         if self.wants_csv():
-            rows = [["code", "account", "kind", "amount"]]
-            rows += _section_csv(self, "Assets", report.assets)
-            rows += _section_csv(self, "Liabilities", report.liabilities)
-            rows += _section_csv(self, "Equity", report.equity)
-            rows.append(["", "Current earnings", "", self.money(report.current_earnings)])
-            rows.append(
-                ["", "Total liabilities and equity", "", self.money(report.total_liabilities_and_equity)]
-            )
+            rows = [STATEMENT_HEADER, *balance_sheet_rows(report)]
             return csv_response(rows, f"balance-sheet-{as_of}.csv")
         return ok(
             {
@@ -233,10 +206,7 @@ class IncomeStatementView(_ReportView):
             raise ValidationFailed("`to` is before `from`.", details={"to": ["Must not be before from."]})
         report = reports.income_statement(company=self.company, date_from=date_from, date_to=date_to)
         if self.wants_csv():
-            rows = [["code", "account", "kind", "amount"]]
-            rows += _section_csv(self, "Income", report.income)
-            rows += _section_csv(self, "Expenses", report.expenses)
-            rows.append(["", "Net income", "", self.money(report.net_income)])
+            rows = [STATEMENT_HEADER, *income_statement_rows(report)]
             return csv_response(rows, f"income-statement-{date_from}-{date_to}.csv")
         return ok(
             {
@@ -413,34 +383,14 @@ class GeneralLedgerView(_ReportView):
         return self.request.build_absolute_uri(f"{path}?{params.urlencode()}")
 
     def _csv(self, account: Account, date_from: datetime.date, date_to: datetime.date) -> HttpResponse:
-        rows = [["date", "number", "reference", "description", "debit", "credit", "running_balance"]]
-        cursor = None
-        report = None
-        while True:
-            report = reports.general_ledger(
+        rows = [
+            GENERAL_LEDGER_HEADER,
+            *general_ledger_rows(
                 company=self.company,
                 account=account,
                 date_from=date_from,
                 date_to=date_to,
                 page_size=MAX_GL_PAGE,
-                cursor=cursor,
-            )
-            if cursor is None:
-                rows.append(["", "", "", "Opening balance", "", "", self.money(report.opening_balance)])
-            rows += [
-                [
-                    ln.date.isoformat(),
-                    ln.number,
-                    ln.reference,
-                    ln.description or ln.entry_description,
-                    self.money(ln.debit),
-                    self.money(ln.credit),
-                    self.money(ln.running_balance),
-                ]
-                for ln in report.lines
-            ]
-            if report.next_cursor is None:
-                break
-            cursor = report.next_cursor
-        rows.append(["", "", "", "Closing balance", "", "", self.money(report.closing_balance)])
+            ),
+        ]
         return csv_response(rows, f"general-ledger-{account.code}-{date_from}-{date_to}.csv")

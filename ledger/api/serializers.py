@@ -12,6 +12,9 @@ from ledger.selectors import EntryLineRow, journal_entry_lines_attach
 from sofinance.api.fields import MoneyField, RateField, ReferenceField, StrictBooleanField, StrictDateField
 from sofinance.api.views import iso_datetime
 from sofinance.money import format_amount
+from sofinance.quarantine import quarantine_flag
+
+ENTRY_LABEL = JournalEntry._meta.label_lower
 
 
 def format_rate(rate: Decimal) -> str:
@@ -103,6 +106,9 @@ class JournalEntryOutput(serializers.Serializer):
     posted_by = serializers.CharField(allow_null=True, help_text="Username of who posted it.")
     created_at = serializers.DateTimeField()
     created_by = serializers.CharField(allow_null=True, help_text="Username of who created it.")
+    quarantined = serializers.BooleanField(
+        help_text="True while an open discrepancy of an integrity run names the entry (GET …/discrepancies)."
+    )
 
     def to_representation(self, entry: JournalEntry) -> dict:
         functional = self.context["currency"]
@@ -128,6 +134,8 @@ class JournalEntryOutput(serializers.Serializer):
             "posted_by": username(entry, "posted_by"),
             "created_at": iso_datetime(entry.created_at, tz),
             "created_by": username(entry, "created_by"),
+            # An entry just written (not read back) is new: nothing has flagged it.
+            "quarantined": False if entry._state.adding else quarantine_flag(entry, ENTRY_LABEL),
         }
 
 

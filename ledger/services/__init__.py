@@ -12,7 +12,7 @@ Modules by job: `lines` (what a line must be), `posting` (how entries enter the 
 (rebuilding stored balances).
 """
 
-from ledger.services.balances import RebuildResult, balances_rebuild
+from ledger.services.balances import BucketDifference, RebuildResult, balances_rebuild, bucket_differences
 from ledger.services.drafts import journal_entry_create, journal_entry_delete, journal_entry_update
 from ledger.services.imports import MAX_BATCH_ENTRIES, ImportResult, journal_entries_import
 from ledger.services.lines import (
@@ -41,6 +41,7 @@ from ledger.services.reversal import journal_entry_reverse
 
 __all__ = [
     "MAX_BATCH_ENTRIES",
+    "BucketDifference",
     "EntryInput",
     "ImportResult",
     "LineInput",
@@ -48,6 +49,7 @@ __all__ = [
     "RebuildResult",
     "YearClose",
     "balances_rebuild",
+    "bucket_differences",
     "build_lines",
     "check_balanced",
     "check_period_open",

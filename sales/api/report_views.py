@@ -14,6 +14,7 @@ from rest_framework.generics import GenericAPIView
 
 from sales import reports, selectors
 from sales.api import serializers as s
+from sales.report_tables import AR_AGING_HEADER, ar_aging_rows
 from sofinance.api.renderers import CSVRenderer, EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import csv_response, ok, query_date
@@ -70,21 +71,7 @@ class ArAgingView(_ReportView):
         as_of = query_date(request, "as_of", default=timezone.localdate())
         report = reports.ar_aging(company=self.company, as_of=as_of)
         if self.wants_csv():
-            names = (
-                "current",
-                "days_1_30",
-                "days_31_60",
-                "days_61_90",
-                "days_over_90",
-                "unapplied_credit",
-                "total",
-            )
-            rows = [["customer_id", "customer", *names]]
-            rows += [
-                [r.customer.id, r.customer.name, *(self.money(getattr(r, n)) for n in names)]
-                for r in report.rows
-            ]
-            rows.append(["", "Total", *(self.money(getattr(report.totals, n)) for n in names)])
+            rows = [AR_AGING_HEADER, *ar_aging_rows(report)]
             return csv_response(rows, f"ar-aging-{as_of}.csv")
         return ok(s.ArAgingOutput(report, context=self.context()).data)
 

@@ -34,6 +34,7 @@ from sofinance.api.fields import (
 from sofinance.api.fields import MoneyField as MoneyInput
 from sofinance.api.fields import RateField as RateInput
 from sofinance.money import format_amount
+from sofinance.quarantine import quarantine_flag
 
 MONEY_HELP = 'Decimal string with exactly the currency\'s places, e.g. "1250.00".'
 
@@ -292,6 +293,10 @@ class InvoiceOutput(serializers.ModelSerializer):
     journal_number = serializers.SerializerMethodField()
     document_url = serializers.SerializerMethodField()
 
+    quarantined = serializers.SerializerMethodField(
+        help_text="True while an open discrepancy of an integrity run names it (GET …/discrepancies)."
+    )
+
     class Meta:
         model = Invoice
         fields = [
@@ -322,7 +327,11 @@ class InvoiceOutput(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "document_url",
+            "quarantined",
         ]
+
+    def get_quarantined(self, obj: Invoice) -> bool:
+        return quarantine_flag(obj, Invoice._meta.label_lower)
 
     def get_journal_number(self, obj: Invoice) -> str | None:
         return obj.journal_entry.number if obj.journal_entry_id else None
@@ -418,6 +427,10 @@ class CreditNoteOutput(serializers.ModelSerializer):
     total = MoneyField(currency_attr="currency")
     total_base = MoneyField()
 
+    quarantined = serializers.SerializerMethodField(
+        help_text="True while an open discrepancy of an integrity run names it (GET …/discrepancies)."
+    )
+
     class Meta:
         model = CreditNote
         fields = [
@@ -437,7 +450,11 @@ class CreditNoteOutput(serializers.ModelSerializer):
             "total_base",
             "journal_entry",
             "created_at",
+            "quarantined",
         ]
+
+    def get_quarantined(self, obj: CreditNote) -> bool:
+        return quarantine_flag(obj, CreditNote._meta.label_lower)
 
 
 class CreditLineInput(serializers.Serializer):
@@ -497,6 +514,10 @@ class PaymentOutput(serializers.ModelSerializer):
     amount_allocated = MoneyField(currency_attr="currency")
     unallocated = MoneyField(currency_attr="currency")
 
+    quarantined = serializers.SerializerMethodField(
+        help_text="True while an open discrepancy of an integrity run names it (GET …/discrepancies)."
+    )
+
     class Meta:
         model = Payment
         fields = [
@@ -522,7 +543,11 @@ class PaymentOutput(serializers.ModelSerializer):
             "void_entry",
             "voided_on",
             "created_at",
+            "quarantined",
         ]
+
+    def get_quarantined(self, obj: Payment) -> bool:
+        return quarantine_flag(obj, Payment._meta.label_lower)
 
     @extend_schema_field(AllocationOutput(many=True))
     def get_allocations(self, obj: Payment) -> list[dict]:

@@ -5,7 +5,6 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from sales.models import DailySalesSummary
@@ -61,9 +60,3 @@ def test_the_task_recomputes_a_range_and_says_what_differed(books):
     default = sales_summary_rebuild_task()
     assert default["to"] == today.isoformat()
     assert default["from"] == (today - datetime.timedelta(days=6)).isoformat()
-
-
-def test_beat_recomputes_the_last_week_every_night():
-    entry = settings.CELERY_BEAT_SCHEDULE["sales-summary-rebuild"]
-    assert entry["task"] == "sales.tasks.sales_summary_rebuild_task"
-    assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {15})

@@ -72,7 +72,7 @@ def test_error_responses_are_documented_with_their_codes(schema):
     responses = schema["paths"]["/api/v1/companies/{company_id}/members"]["post"]["responses"]
 
     # then: what inviting can answer, and nothing it cannot (no business rule: no 422)
-    assert set(responses) == {"201", "400", "401", "403", "404", "409", "413", "415", "429"}
+    assert set(responses) == {"201", "400", "401", "403", "404", "409", "413", "415", "429", "503"}
     assert responses["404"] == {"$ref": "#/components/responses/NotFound"}
     not_found = schema["components"]["responses"]["NotFound"]
     assert not_found["content"]["application/json"]["schema"] == {

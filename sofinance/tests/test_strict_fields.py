@@ -37,7 +37,15 @@ def _all_serializer_classes() -> dict[str, type]:
     while stack:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())
-        if cls.__module__.split(".")[0] in {"accounts", "ledger", "sales", "banking", "audit", "sofinance"}:
+        if cls.__module__.split(".")[0] in {
+            "accounts",
+            "ledger",
+            "sales",
+            "banking",
+            "audit",
+            "sofinance",
+            "jobs",
+        }:
             found[cls.__name__] = cls
     return found
 

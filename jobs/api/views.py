@@ -1,0 +1,438 @@
+"""Integrity runs, discrepancies and exports over the API (thin: parse, call one service or
+selector, render). Starting a run or an export answers 202 at once: a worker does the job, and
+the client follows it with GET."""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.files.storage import storages
+from django.http import FileResponse, HttpResponseRedirect
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.generics import GenericAPIView
+
+from jobs import selectors, services
+from jobs.api import serializers as s
+from jobs.errors import ExportExpired, ExportNotReady
+from jobs.models import Discrepancy, DiscrepancyStatus, ExportJob, IntegrityRun, JobStatus, Trigger
+from jobs.services.exports import CONTENT_TYPES
+from sofinance.api.idempotency import idempotent
+from sofinance.api.pagination import EnvelopeCursorPagination
+from sofinance.api.tenancy import CompanyScopedMixin
+from sofinance.api.views import ok, validated
+from sofinance.errors import NotFound, PermissionDenied
+from sofinance.permissions import Action
+
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string (a UUID): a retry with the same key returns the first response and "
+    "starts nothing new; the same key with another body is 409 `idempotency_conflict`.",
+)
+
+
+class NewestFirst(EnvelopeCursorPagination):
+    ordering = "-id"
+
+
+class _Scoped(CompanyScopedMixin, GenericAPIView):
+    def context(self) -> dict:
+        return {"currency": self.company.currency, "request": self.request}
+
+    def fake(self) -> bool:
+        return getattr(self, "swagger_fake_view", False)
+
+
+# --------------------------------------------------------------------------- integrity runs
+
+RUN_EXAMPLE = {
+    "id": 41,
+    "scope": "company",
+    "trigger": "api",
+    "status": "done",
+    "as_of": "2026-03-31",
+    "created_at": "2026-03-31T22:00:00Z",
+    "started_at": "2026-03-31T22:00:01Z",
+    "finished_at": "2026-03-31T22:00:04Z",
+    "discrepancy_count": 1,
+    "new_discrepancy_count": 1,
+    "proposed_count": 1,
+    "counts": {
+        "balance_buckets": 5120,
+        "invoices": 812,
+        "payments": 640,
+        "audit_events": 9120,
+        "seconds": 2.9,
+    },
+    "error": "",
+    "requested_by": "controller",
+    "discrepancies": [
+        {
+            "id": 7,
+            "kind": "invoice_entry_mismatch",
+            "object_type": "sales.invoice",
+            "object_id": 311,
+            "object_repr": "INV-2026-000311",
+            "key": "entry",
+            "expected": "-150.00",
+            "found": "0.00",
+            "difference": "-150.00",
+            "message": "INV-2026-000311's journal entry does not move what the document says: account 87 "
+            "0.00 instead of -150.00; rounding and exchange lines -150.00 instead of 0.00.",
+            "details": {"entry": 902},
+            "status": "open",
+            "proposed_entry": 1204,
+            "proposal_note": "Draft entry #1204 (150.00) proposed for review; it is not posted.",
+            "run": 41,
+            "last_run": 41,
+            "first_seen_at": "2026-03-31T22:00:04Z",
+            "last_seen_at": "2026-03-31T22:00:04Z",
+            "resolved_at": None,
+            "resolved_by": None,
+            "resolution_note": "",
+        }
+    ],
+}
+
+
+class IntegrityRunListView(_Scoped):
+    serializer_class = s.IntegrityRunOutput
+    pagination_class = NewestFirst
+    actions = {"get": Action.INTEGRITY_VIEW, "post": Action.INTEGRITY_RUN}
+
+    def get_queryset(self):
+        if self.fake():
+            return IntegrityRun.objects.none()
+        return selectors.integrity_runs_for_company(company=self.company)
+
+    @extend_schema(
+        operation_id="companies_integrity_runs_list",
+        summary="List integrity runs",
+        description="The company's integrity runs, newest first (keyset cursor: follow "
+        "`meta.pagination.next`). Beat runs one every night; `POST` starts one now. Accountants, "
+        "controllers, auditors and admins.",
+        responses={200: s.IntegrityRunOutput(many=True)},
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.IntegrityRunOutput(page, many=True).data)
+
+    @extend_schema(
+        operation_id="companies_integrity_runs_create",
+        summary="Start an integrity run",
+        description="Queues a reconciliation of the company's books and answers **202** at once with the "
+        "run (`status` `queued`); a worker runs it, and `GET …/integrity-runs/{id}` shows its progress and, "
+        "when `done`, the discrepancies it found.\n\n"
+        "A run recomputes the stored balances from the journal lines, re-checks that every posted entry "
+        "balances and agrees with its lines, compares each invoice, credit note and payment with its "
+        "journal entries, the receivables accounts with the open invoices (in total and per customer, as of "
+        "today), the stored sales summary with the revenue in the ledger, and verifies the company's audit "
+        "chain. It never changes the books: the records a discrepancy names are quarantined (`quarantined: "
+        "true` on journal entries, invoices, credit notes and payments) and, where a correction can be "
+        "computed, a **draft** journal entry is proposed for an accountant to review and post.\n\n"
+        "No body. Two runs of one company never overlap: the second waits for the first. Accountants, "
+        "controllers and admins; send an `Idempotency-Key` so a retried request does not queue a second run.",
+        parameters=[IDEMPOTENCY],
+        request=None,
+        responses={202: s.IntegrityRunOutput},
+        examples=[
+            OpenApiExample(
+                "Queued",
+                response_only=True,
+                status_codes=["202"],
+                value={
+                    **{k: v for k, v in RUN_EXAMPLE.items() if k != "discrepancies"},
+                    "status": "queued",
+                    "as_of": None,
+                    "started_at": None,
+                    "finished_at": None,
+                    "discrepancy_count": 0,
+                    "new_discrepancy_count": 0,
+                    "proposed_count": 0,
+                    "counts": {},
+                },
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request, company_id):
+        run = services.integrity_run_request(company=self.company, by=request.user, trigger=Trigger.API)
+        return ok(s.IntegrityRunOutput(run).data, status=202)
+
+
+class IntegrityRunDetailView(_Scoped):
+    serializer_class = s.IntegrityRunDetailOutput
+    actions = {"get": Action.INTEGRITY_VIEW}
+
+    @extend_schema(
+        operation_id="companies_integrity_runs_retrieve",
+        summary="Get an integrity run with its discrepancies",
+        description="The run's status (`queued`, `running`, `done`, `failed`), when it started and "
+        "finished, what each check read (`counts`) and every discrepancy it found (new ones and open ones "
+        "found again), each with what was expected and found, its status and the draft entry proposed to "
+        "correct it (`proposed_entry`, null when none can be computed).",
+        responses={200: s.IntegrityRunDetailOutput},
+        examples=[OpenApiExample("Done, one discrepancy", response_only=True, value=RUN_EXAMPLE)],
+    )
+    def get(self, request, company_id, pk):
+        run = selectors.integrity_run_get(company=self.company, pk=int(pk))
+        if run is None:
+            raise NotFound()
+        return ok(s.IntegrityRunDetailOutput(run, context=self.context()).data)
+
+
+class DiscrepancyFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=DiscrepancyStatus.choices)
+    kind = django_filters.CharFilter()
+
+    class Meta:
+        model = Discrepancy
+        fields = ["status", "kind"]
+
+
+class DiscrepancyListView(_Scoped):
+    serializer_class = s.DiscrepancyOutput
+    pagination_class = NewestFirst
+    filterset_class = DiscrepancyFilter
+    actions = {"get": Action.INTEGRITY_VIEW}
+
+    def get_queryset(self):
+        if self.fake():
+            return Discrepancy.objects.none()
+        return selectors.discrepancies_for_company(company=self.company)
+
+    @extend_schema(
+        operation_id="companies_discrepancies_list",
+        summary="List discrepancies",
+        description="Every discrepancy integrity runs found in the company's books, newest first. "
+        "`status=open` lists what is quarantined now.",
+        responses={200: s.DiscrepancyOutput(many=True)},
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.DiscrepancyOutput(page, many=True, context=self.context()).data)
+
+
+class DiscrepancyResolveView(_Scoped):
+    serializer_class = s.DiscrepancyOutput
+    actions = {"post": Action.DISCREPANCIES_RESOLVE}
+
+    @extend_schema(
+        operation_id="companies_discrepancies_resolve",
+        summary="Resolve a discrepancy",
+        description="Marks the discrepancy resolved with a `note` saying why (what was corrected, or why "
+        "the difference stands); who and why go to the audit trail, and the quarantine of the records it "
+        "named is lifted (a record another open discrepancy names stays quarantined). It changes nothing in "
+        "the books: post the proposed draft (`POST …/journal-entries/{id}/post`), or another correction, "
+        "yourself. A later run that finds the same problem opens a new discrepancy.\n\n"
+        "Controllers and admins. Already resolved: 409 (reason `already_resolved`).",
+        request=s.DiscrepancyResolveInput,
+        responses={
+            200: s.DiscrepancyOutput,
+            409: OpenApiResponse(description="Conflict: `already_resolved`."),
+        },
+        examples=[
+            OpenApiExample(
+                "Corrected by the proposed draft",
+                request_only=True,
+                value={"note": "Posted the proposed draft JE-2026-000731 after checking the invoice."},
+            )
+        ],
+    )
+    def post(self, request, company_id, pk):
+        data = validated(s.DiscrepancyResolveInput, request.data)
+        discrepancy = selectors.discrepancy_get(company=self.company, pk=int(pk))
+        if discrepancy is None:
+            raise NotFound()
+        resolved = services.discrepancy_resolve(discrepancy=discrepancy, by=request.user, note=data["note"])
+        return ok(s.DiscrepancyOutput(resolved, context=self.context()).data)
+
+
+# --------------------------------------------------------------------------- exports
+
+
+class _ExportScoped(_Scoped):
+    def kinds(self) -> list[str]:
+        return selectors.export_kinds_readable(role=self.membership.role)
+
+    def download_url(self, job: ExportJob) -> str:
+        if selectors.storage_is_local():
+            path = reverse("export-download", kwargs={"company_id": job.company_id, "pk": job.pk})
+            return self.request.build_absolute_uri(path)
+        return selectors.export_presigned_url(job)
+
+    def context(self) -> dict:
+        return {**super().context(), "download_url": self.download_url}
+
+    def job(self, pk) -> ExportJob:
+        job = selectors.export_get(company=self.company, pk=int(pk), kinds=self.kinds())
+        if job is None:
+            raise NotFound()
+        return job
+
+
+EXPORT_EXAMPLE = {
+    "id": 12,
+    "kind": "journal_lines",
+    "format": "csv",
+    "from": "2026-01-01",
+    "to": "2026-03-31",
+    "account": None,
+    "status": "done",
+    "progress": 100,
+    "row_count": 48210,
+    "download_url": "https://exports.example-bucket.s3.amazonaws.com/exports/7/12/journal-lines-2026-01-01-2026-03-31.csv?X-Amz-Signature=…",
+    "file_size": 6120455,
+    "error": "",
+    "created_at": "2026-04-01T08:00:00Z",
+    "started_at": "2026-04-01T08:00:01Z",
+    "finished_at": "2026-04-01T08:00:09Z",
+    "expires_at": "2026-04-08T08:00:09Z",
+    "requested_by": "accountant",
+}
+
+
+class ExportListView(_ExportScoped):
+    serializer_class = s.ExportOutput
+    pagination_class = NewestFirst
+    actions = {"get": Action.EXPORTS_CREATE, "post": Action.EXPORTS_CREATE}
+
+    def get_queryset(self):
+        if self.fake():
+            return ExportJob.objects.none()
+        return selectors.exports_for_company(company=self.company, kinds=self.kinds())
+
+    @extend_schema(
+        operation_id="companies_exports_list",
+        summary="List exports",
+        description="The company's exports newest first, of the kinds your role may read (audit events "
+        "only for controllers, auditors and admins).",
+        responses={200: s.ExportOutput(many=True)},
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ExportOutput(page, many=True, context=self.context()).data)
+
+    @extend_schema(
+        operation_id="companies_exports_create",
+        summary="Start an export",
+        description="Queues an export and answers **202** with the job (`status` `queued`). A worker "
+        "streams the rows into a file on the company's storage; follow it with `GET …/exports/{id}` "
+        "(`progress` 0–100) until `status` is `done`, then fetch `download_url`.\n\n"
+        "`kind` and its parameters, as the report takes them:\n"
+        "- `trial_balance`, `balance_sheet`, `ar_aging`: `as_of` (default today);\n"
+        "- `income_statement`: `from` and `to` (required);\n"
+        "- `general_ledger`: `account` (id or code, required), `from`, `to`;\n"
+        "- `journal_lines`: `from`, `to`, `account` (all optional): every posted line in book order;\n"
+        "- `invoices`: `from`, `to` (invoice date); `audit_events`: `from`, `to`;\n"
+        "- `beancount`: the books as a Beancount ledger (`format` `beancount`), optionally up to `to`.\n\n"
+        "`format` is `csv` (default) or `xlsx` for every kind but `beancount`. A parameter the kind does "
+        "not take, a missing one, a bad date or `to` before `from` is 400 `validation_error`; an unknown "
+        "account 422 `invalid_account`; a kind your role may not read 403. Nothing is queued then. Files "
+        "are kept `EXPORT_TTL_HOURS` (7 days by default).",
+        parameters=[IDEMPOTENCY],
+        request=s.ExportCreateInput,
+        responses={202: s.ExportOutput},
+        examples=[
+            OpenApiExample(
+                "Journal lines of a quarter",
+                request_only=True,
+                value={"kind": "journal_lines", "format": "csv", "from": "2026-01-01", "to": "2026-03-31"},
+            ),
+            OpenApiExample(
+                "Trial balance as XLSX",
+                request_only=True,
+                value={"kind": "trial_balance", "format": "xlsx", "as_of": "2026-03-31"},
+            ),
+            OpenApiExample("Beancount ledger", request_only=True, value={"kind": "beancount"}),
+            OpenApiExample(
+                "Queued",
+                response_only=True,
+                status_codes=["202"],
+                value={
+                    **EXPORT_EXAMPLE,
+                    "status": "queued",
+                    "progress": 0,
+                    "row_count": 0,
+                    "download_url": None,
+                    "file_size": None,
+                    "started_at": None,
+                    "finished_at": None,
+                    "expires_at": None,
+                },
+            ),
+        ],
+    )
+    @idempotent
+    def post(self, request, company_id):
+        data = validated(s.ExportCreateInput, request.data)
+        kind = data["kind"]
+        if kind not in self.kinds():
+            raise PermissionDenied(
+                f"Your role ({self.membership.role}) may not read what a {kind} export holds.",
+                details={"role": self.membership.role, "kind": kind},
+            )
+        job = services.export_request(
+            company=self.company,
+            by=request.user,
+            kind=kind,
+            fmt=data.get("format"),
+            parameters={
+                name: request.data.get(name) for name in ("as_of", "from", "to", "account") if name in data
+            },
+        )
+        return ok(s.ExportOutput(job, context=self.context()).data, status=202)
+
+
+class ExportDetailView(_ExportScoped):
+    serializer_class = s.ExportOutput
+    actions = {"get": Action.EXPORTS_CREATE}
+
+    @extend_schema(
+        operation_id="companies_exports_retrieve",
+        summary="Get an export",
+        description="The export's status (`queued`, `running`, `done`, `failed`), `progress` (0–100), "
+        "`row_count` and, when done, `download_url`: on S3 a pre-signed URL valid for "
+        "`EXPORT_URL_TTL_SECONDS` (ask again for a fresh one), on local storage this API's download "
+        "endpoint (send your token). `error` says why a failed export failed.",
+        responses={200: s.ExportOutput},
+        examples=[OpenApiExample("Done", response_only=True, value=EXPORT_EXAMPLE)],
+    )
+    def get(self, request, company_id, pk):
+        return ok(s.ExportOutput(self.job(pk), context=self.context()).data)
+
+
+class ExportDownloadView(_ExportScoped):
+    serializer_class = s.ExportOutput
+    actions = {"get": Action.EXPORTS_CREATE}
+
+    @extend_schema(
+        operation_id="companies_exports_download",
+        summary="Download an export's file",
+        description="The file of a finished export (CSV, XLSX or Beancount text) as an attachment; on S3 a "
+        "302 redirect to a fresh pre-signed URL. 409 `conflict` with reason `export_not_ready` before the "
+        "export is done, `export_expired` once its file was deleted.",
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            302: OpenApiResponse(description="Redirect to a pre-signed S3 URL."),
+            409: OpenApiResponse(description="Conflict: `export_not_ready` or `export_expired`."),
+        },
+    )
+    def get(self, request, company_id, pk):
+        job = self.job(pk)
+        if job.status != JobStatus.DONE:
+            raise ExportNotReady(f"The export is {job.status}.", details={"status": job.status})
+        if not job.has_file:
+            raise ExportExpired()
+        if not selectors.storage_is_local():
+            return HttpResponseRedirect(selectors.export_presigned_url(job))
+        handle = storages["default"].open(job.file_name, "rb")
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=job.file_name.rsplit("/", 1)[-1],
+            content_type=CONTENT_TYPES[job.format],
+        )
