@@ -3,6 +3,7 @@ the commit never waits for the chain, and a burst of commits is sealed in one ro
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -20,7 +21,7 @@ COMPANY = 770
 def test_a_burst_of_commits_is_sealed_by_the_thread_in_few_rounds(settings, monkeypatch):
     # given: the thread mode of `make run`, with a short delay
     settings.AUDIT_SEALER = "thread"
-    settings.AUDIT_SEAL_DELAY = 0.3
+    settings.AUDIT_SEAL_DELAY = 1.0
     rounds: list[str] = []
     real_seal = sealing.audit_chain_seal
 
@@ -31,11 +32,14 @@ def test_a_burst_of_commits_is_sealed_by_the_thread_in_few_rounds(settings, monk
     sealing.in_process_sealer.flush()  # chains other tests of this process asked for
     monkeypatch.setattr(sealing, "audit_chain_seal", counted)
     # when: twenty commits in a row
+    began = time.monotonic()
     for n in range(20):
         with transaction.atomic():
             audit_record(action="update", company=COMPANY, object_type="tests.widget", object_id=n)
+    burst = time.monotonic() - began
     # then: shortly after, every event is sealed, by the sealer thread (never on a commit's
-    # path), in one or two rounds
+    # path), in about one round per AUDIT_SEAL_DELAY of the burst (one or two on a quiet machine;
+    # a loaded one spreads the burst over more seconds), never one per commit
     deadline = time.monotonic() + 15
     while (
         AuditPendingSeal.objects.filter(chain=f"company:{COMPANY}").exists() and time.monotonic() < deadline
@@ -46,7 +50,7 @@ def test_a_burst_of_commits_is_sealed_by_the_thread_in_few_rounds(settings, monk
         set(AuditSeal.objects.filter(chain=f"company:{COMPANY}").values_list("event_id", flat=True)) == events
     )
     assert len(events) == 20
-    assert 1 <= rounds.count((f"company:{COMPANY}", "audit-sealer")) <= 2
+    assert 1 <= rounds.count((f"company:{COMPANY}", "audit-sealer")) <= math.ceil(burst / 1.0) + 1 < 20
     assert {thread for _, thread in rounds} == {"audit-sealer"}
     result = verify_audit_chain(company_id=COMPANY)
     assert (result.ok, result.events_checked) == (True, 20)

@@ -13,6 +13,7 @@ import secrets
 import shlex
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -81,6 +82,15 @@ class Server:
             local(exec_form("CMD")), cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         wait_for_port(self.port, timeout=60, process=self.process)
+        # The master binds the port before its worker has loaded Django; Docker's start period
+        # (HEALTHCHECK --start-period) likewise waits for the application before it counts.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if self.get("/health/live")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
 
     def get(self, path: str, **headers: str) -> tuple[int, dict[str, str]]:
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
