@@ -19,6 +19,9 @@ from django.utils.html import format_html
 
 from accounts.models import Account
 from banking import services
+from banking.admin_dashboard import register_panels as register_dashboard_panels
+from banking.admin_links import bank_lines_of_entries
+from banking.admin_reports import BankReportPages, reconciliation_url
 from banking.admin_views import BankingPages
 from banking.models import (
     BankAccount,
@@ -29,6 +32,7 @@ from banking.models import (
     LineStatus,
 )
 from banking.services.bank_accounts import BANK_ACCOUNT_FIELDS
+from sofinance import admin_links, admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
     ServiceAdmin,
@@ -37,8 +41,11 @@ from sofinance.admin import (
     admin_companies,
     adopt,
 )
+from sofinance.admin_menu import Section
+from sofinance.admin_site import may_in_current_company
+from sofinance.company_context import current_company_id
+from sofinance.display import display_amount
 from sofinance.errors import APIError
-from sofinance.money import format_amount
 from sofinance.permissions import Action
 
 
@@ -116,7 +123,11 @@ class BankAccountAdmin(ServiceAdmin, CompanyScopedAdmin):
         adopt(obj, saved)
 
     def get_urls(self):
-        return [*BankingPages(self.admin_site, self).bank_account_urls(), *super().get_urls()]
+        return [
+            *BankReportPages(self.admin_site).urls(),
+            *BankingPages(self.admin_site, self).bank_account_urls(),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(BankStatement)
@@ -131,7 +142,11 @@ class BankStatementAdmin(_ReadOnly):
         "duplicates_skipped",
         "status",
     ]
-    list_filter = [("company", admin.RelatedOnlyFieldListFilter), "bank_account", "status"]
+    list_filter = [
+        ("company", admin.RelatedOnlyFieldListFilter),
+        ("bank_account", admin.RelatedOnlyFieldListFilter),
+        "status",
+    ]
     list_select_related = ["bank_account", "company"]
     ordering = ["-end_date", "-id"]
     change_form_template = "admin/banking/bankstatement/change_form.html"
@@ -144,21 +159,32 @@ class BankStatementAdmin(_ReadOnly):
     @admin.display(description="opening → closing")
     def balances(self, obj: BankStatement) -> str:
         currency = obj.bank_account.currency
-        return (
-            f"{format_amount(obj.opening_balance, currency)} → {format_amount(obj.closing_balance, currency)}"
-        )
+        return f"{display_amount(obj.opening_balance, currency)} → {display_amount(obj.closing_balance, currency)}"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         statement = self.get_object(request, object_id)
         extra: dict[str, Any] = dict(extra_context or {})
         if statement is not None:
+            stored = statement.reconciliations.filter(reopened_at__isnull=True).first()
             extra.update(
                 can_reconcile=admin_can(request, statement.company_id, Action.BANKING_RECONCILE),
                 can_reopen=admin_can(request, statement.company_id, Action.BANKING_REOPEN),
                 can_delete_statement=admin_can(request, statement.company_id, Action.BANKING_IMPORT),
                 lines_url=reverse("admin:banking_bankstatementline_changelist")
                 + f"?statement__id__exact={statement.pk}",
-                reconciliation=statement.reconciliations.filter(reopened_at__isnull=True).first(),
+                reconciliation=stored,
+                stored={
+                    name: display_amount(getattr(stored, name), statement.bank_account.currency)
+                    for name in (
+                        "statement_balance",
+                        "book_balance",
+                        "unmatched_bank_total",
+                        "unmatched_book_total",
+                    )
+                }
+                if stored is not None
+                else {},
+                reconciliation_url=reconciliation_url(statement.bank_account_id, statement.end_date),
             )
         return super().change_view(request, object_id, form_url, extra)
 
@@ -166,9 +192,31 @@ class BankStatementAdmin(_ReadOnly):
         return [*BankingPages(self.admin_site, self).statement_urls(), *super().get_urls()]
 
 
+class MatchedFilter(admin.SimpleListFilter):
+    """Matched or not: "not matched" holds the unmatched lines and those with a suggestion only."""
+
+    title = "matched"
+    parameter_name = "matched"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not matched yet"), ("yes", "Matched")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.exclude(status=LineStatus.MATCHED)
+        if self.value() == "yes":
+            return queryset.filter(status=LineStatus.MATCHED)
+        return queryset
+
+
 @admin.register(BankStatementLine)
 class BankStatementLineAdmin(_ReadOnly):
-    """The lines of a month: filter by status and statement, confirm the best suggestions at once."""
+    """The lines of a month: filter what is left to match, confirm the best suggestions at once,
+    open a line to match it by hand or post its entry (fees, interest).
+
+    A month of a few hundred lines is one page (`list_per_page`); each row's suggestions are read
+    in one prefetch, and the list counts its rows once (no second count of the whole table).
+    """
 
     view_action = Action.BANKING_VIEW
     list_display = [
@@ -180,11 +228,17 @@ class BankStatementLineAdmin(_ReadOnly):
         "best_suggestion",
         "match_link",
     ]
-    list_filter = ["status", "bank_account", ("statement", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        MatchedFilter,
+        "status",
+        ("bank_account", admin.RelatedOnlyFieldListFilter),
+        ("statement", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["bank_account"]
     search_fields = ["counterparty", "reference", "description"]
     ordering = ["date", "id"]
-    list_per_page = 300
+    list_per_page = 400
+    show_full_result_count = False
     actions = ["confirm_best_suggestions", "unmatch_selected"]
     readonly_fields = [
         "bank_account", "statement", "date", "value_date", "amount", "counterparty", "reference", "description",
@@ -195,23 +249,34 @@ class BankStatementLineAdmin(_ReadOnly):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("suggestions")
 
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not admin_can(request, current_company_id(request), Action.BANKING_MATCH):
+            return {}  # viewers and auditors read the lines; matching is not theirs
+        return actions
+
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, obj: BankStatementLine) -> str:
-        return format_amount(obj.amount, obj.bank_account.currency)
+        return display_amount(obj.amount, obj.bank_account.currency)
 
     @admin.display(description="best suggestion")
     def best_suggestion(self, obj: BankStatementLine) -> str:
         suggestions = list(obj.suggestions.all())
-        if not suggestions:
+        if not suggestions or obj.status == LineStatus.MATCHED:
             return "—"
         best = min(suggestions, key=lambda s: s.rank)
-        return f"{best.confidence}% ({len(best.journal_line_ids)} line{'s' if len(best.journal_line_ids) > 1 else ''})"
+        count = len(best.journal_line_ids)
+        return f"{best.confidence}% ({count} ledger line{'s' if count > 1 else ''})"
 
     @admin.display(description="")
     def match_link(self, obj: BankStatementLine) -> str:
-        label = "View" if obj.status == LineStatus.MATCHED else "Match…"
+        url = reverse("admin:banking_bankstatementline_match", args=[obj.pk])
+        if obj.status == LineStatus.MATCHED:
+            return format_html('<a href="{}" class="line-view">View</a>', url)
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:banking_bankstatementline_match", args=[obj.pk]), label
+            '<a href="{}" class="line-match">Match…</a> · <a href="{}#create-entry" class="line-entry">Entry…</a>',
+            url,
+            url,
         )
 
     def _each(self, request, queryset, call, success):
@@ -313,3 +378,23 @@ class BankingSettingsAdmin(ServiceAdmin, CompanyScopedAdmin):
                 auto_confirm_confidence=data.get("auto_confirm_confidence"),
             )
         adopt(obj, saved)
+
+
+register_dashboard_panels()
+admin_links.register_document_resolver(bank_lines_of_entries)
+
+admin_menu.place_model("banking.bankaccount", section=Section.BANKING, order=10, title="Bank accounts")
+admin_menu.place_model("banking.bankstatement", section=Section.BANKING, order=20, title="Statements")
+admin_menu.place_model("banking.bankstatementline", section=Section.BANKING, order=30, title="Bank lines")
+admin_menu.place_model("banking.importjob", section=Section.BANKING, order=40, title="Imports")
+admin_menu.place_model(
+    "banking.bankingsettings", section=Section.SETTINGS, order=45, title="Banking settings"
+)
+admin_menu.place_link(
+    section=Section.LEDGER,
+    key="journal-import",
+    title="Import a journal (CSV, XLSX)",
+    url_name="admin:banking_importjob_journal",
+    order=25,
+    visible=may_in_current_company(Action.JOURNAL_IMPORT),
+)

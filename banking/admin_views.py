@@ -1,6 +1,7 @@
-"""Admin pages of banking that are not a model's own form: upload a statement, the reconciliation
-report, reconcile / reopen / delete a statement, match a bank line (suggestions, candidates, an
-entry to post, the payment of an open invoice), import a journal file.
+"""Admin pages of banking that are not a model's own form: upload a statement, reconcile / reopen /
+delete a statement, match a bank line (suggestions, candidates, an entry to post, the payment of
+an open invoice), import a journal file. The reconciliation report is a report page
+(banking.admin_reports).
 
 Each page checks the user's role in the company (sofinance.permissions), calls one banking
 service, and reports its answer as a message; a refusal keeps the user on the page with the
@@ -20,17 +21,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account, Company
-from banking import reports, selectors, services
+from banking import selectors, services
 from banking.models import BankAccount, BankStatement, BankStatementLine, LineStatus, StatementFormat
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
 from sofinance.admin import admin_can, admin_companies
+from sofinance.display import display_amount
 from sofinance.errors import APIError
-from sofinance.money import format_amount
 from sofinance.permissions import Action
 
 
@@ -74,9 +74,6 @@ class BankingPages:
         view = self.admin_site.admin_view
         return [
             path("<int:pk>/upload/", view(self.upload_view), name="banking_bankaccount_upload"),
-            path(
-                "<int:pk>/reconciliation/", view(self.report_view), name="banking_bankaccount_reconciliation"
-            ),
         ]
 
     def statement_urls(self) -> list[URLPattern]:
@@ -175,54 +172,6 @@ class BankingPages:
             ),
         )
 
-    def report_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        bank = self._bank(request, pk, Action.BANKING_VIEW)
-        raw = request.GET.get("as_of", "")
-        try:
-            as_of = datetime.date.fromisoformat(raw) if raw else None
-        except ValueError:
-            as_of = None
-            messages.error(request, f"{raw[:40]!r} is not a date (YYYY-MM-DD).")
-        if as_of is None:
-            last = BankStatement.objects.filter(bank_account=bank).order_by("-end_date").first()
-            as_of = last.end_date if last is not None else timezone.localdate()
-        report = reports.reconciliation_report(bank_account=bank, as_of=as_of)
-        currency = bank.currency
-
-        def money(value):
-            return format_amount(value, currency) if value is not None else "—"
-
-        open_statement = (
-            BankStatement.objects.filter(bank_account=bank, end_date=as_of, status="open")
-            .order_by("-id")
-            .first()
-        )
-        return TemplateResponse(
-            request,
-            "admin/banking/reconciliation.html",
-            self.context(
-                request,
-                f"Bank reconciliation of {bank.name} as of {as_of}",
-                bank=bank,
-                report=report,
-                money=money,
-                rows=[
-                    ("Bank balance (statements)", money(report.statement_balance)),
-                    ("− bank lines not in the books", money(report.unmatched_bank_total)),
-                    ("+ book lines not through the bank", money(report.unmatched_book_total)),
-                    ("= adjusted bank balance", money(report.adjusted_bank_balance)),
-                    ("Book balance", money(report.book_balance)),
-                    ("Difference", money(report.difference)),
-                    ("of which from before the first statement", money(report.opening_difference)),
-                ],
-                bank_items=[(i, money(i.amount)) for i in report.unmatched_bank],
-                book_items=[(i, money(i.amount)) for i in report.unmatched_book],
-                as_of_value=as_of.isoformat(),
-                open_statement=open_statement,
-                can_reconcile=admin_can(request, bank.company_id, Action.BANKING_RECONCILE),
-            ),
-        )
-
     # ----- statements
 
     def reconcile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -284,7 +233,7 @@ class BankingPages:
             )
         }
         for row in details.values():
-            row["amount_shown"] = format_amount(row[amount_field], currency)
+            row["amount_shown"] = display_amount(row[amount_field], currency)
         counter_accounts = (
             Account.objects.filter(company_id=line.company_id, is_active=True, children__isnull=True)
             .exclude(pk=bank.account_id)
@@ -296,9 +245,9 @@ class BankingPages:
             "admin/banking/match.html",
             self.context(
                 request,
-                f"Bank line {line.date} {format_amount(line.amount, currency)} {currency}",
+                f"Bank line {line.date} {display_amount(line.amount, currency)} {currency}",
                 line=line,
-                amount=format_amount(line.amount, currency),
+                amount=display_amount(line.amount, currency),
                 matched=[details[i] for i in matched if i in details],
                 suggestions=[
                     (s, [details[i] for i in s.journal_line_ids if i in details]) for s in suggestions
@@ -306,7 +255,7 @@ class BankingPages:
                 candidates=[details[c.id] for c in candidates if c.id in details],
                 accounts=counter_accounts,
                 invoice=invoice,
-                invoice_due=format_amount(invoice.amount_due, invoice.currency) if invoice else "",
+                invoice_due=display_amount(invoice.amount_due, invoice.currency) if invoice else "",
                 reconciled=line.statement.is_reconciled,
                 can_match=admin_can(request, line.company_id, Action.BANKING_MATCH),
                 can_post=admin_can(request, line.company_id, Action.BANKING_POST),

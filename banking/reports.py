@@ -19,8 +19,11 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Count, Q
+
+from accounts.models import Company
 from banking import selectors
-from banking.models import BankAccount, BankMatch, BankStatement, BankStatementLine
+from banking.models import BankAccount, BankMatch, BankStatement, BankStatementLine, LineStatus
 from ledger.balance_queries import account_totals
 from ledger.models import JournalLine
 
@@ -206,3 +209,44 @@ def changes_since_reconciled(*, statement: BankStatement) -> dict | None:
         "changed": now != stored.book_balance or bool(later),
         "lines_posted_since": later,
     }
+
+
+@dataclass(frozen=True)
+class BankPosition:
+    """One bank account as the dashboard shows it: the books against the bank's last word.
+
+    `book_balance_at_statement` is the ledger account's balance on the last statement's closing
+    date, so it compares with `statement_closing_balance` (their gap is what the unmatched lines
+    explain); today's book balance is the ledger's cash panel's, not repeated here.
+    """
+
+    bank_account: BankAccount
+    currency: str
+    statement: BankStatement | None
+    statement_closing_balance: Decimal | None
+    book_balance_at_statement: Decimal | None
+    unmatched_lines: int  # lines not matched yet (unmatched or only suggested), every statement
+
+
+def bank_position(*, company: Company) -> list[BankPosition]:
+    """Each active bank account of the company: its last statement and what is left to match."""
+    banks = list(
+        BankAccount.objects.filter(company=company, is_active=True)
+        .select_related("account")
+        .annotate(unmatched=Count("lines", filter=~Q(lines__status=LineStatus.MATCHED)))
+        .order_by("name")
+    )
+    positions = []
+    for bank in banks:
+        statement = BankStatement.objects.filter(bank_account=bank).order_by("-end_date", "-id").first()
+        positions.append(
+            BankPosition(
+                bank_account=bank,
+                currency=bank.currency,
+                statement=statement,
+                statement_closing_balance=statement.closing_balance if statement else None,
+                book_balance_at_statement=book_balance(bank, statement.end_date) if statement else None,
+                unmatched_lines=bank.unmatched,
+            )
+        )
+    return positions

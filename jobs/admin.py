@@ -14,27 +14,31 @@ from django.core.files.storage import storages
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import Company
 from jobs import selectors
-from jobs.models import Discrepancy, DiscrepancyStatus, ExportJob, IntegrityRun, JobStatus, Trigger
+from jobs.admin_dashboard import register_panels as register_dashboard_panels
+from jobs.admin_links import record_link
+from jobs.models import (
+    Discrepancy,
+    DiscrepancyStatus,
+    ExportFormat,
+    ExportJob,
+    ExportKind,
+    IntegrityRun,
+    JobStatus,
+    Trigger,
+)
 from jobs.services import discrepancy_resolve, integrity_run_request
 from jobs.services.exports import CONTENT_TYPES
+from sofinance import admin_menu, quarantine, report_pages
 from sofinance.admin import CompanyScopedAdmin, admin_can, admin_companies, admin_roles
+from sofinance.admin_menu import Section
+from sofinance.company_context import current_company_id
 from sofinance.errors import APIError
 from sofinance.permissions import Action
-
-
-def record_link(object_type: str, object_id: int, text: str = "") -> str:
-    """A link to a record's admin page (plain text when it has none)."""
-    label = text or f"{object_type}:{object_id}"
-    try:
-        url = reverse(f"admin:{object_type.replace('.', '_')}_change", args=[object_id])
-    except NoReverseMatch:
-        return label
-    return format_html('<a href="{}">{}</a>', url, label)
 
 
 class ReadOnlyAdmin(CompanyScopedAdmin):
@@ -115,6 +119,12 @@ class IntegrityRunAdmin(ReadOnlyAdmin):
                 ),
             ),
         )
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not admin_can(request, current_company_id(request), Action.INTEGRITY_RUN):
+            actions.pop("run_again", None)  # an auditor reads the runs, and starts none
+        return actions
 
     @admin.action(description="Start a new integrity run of these companies")
     def run_again(self, request, queryset):
@@ -315,3 +325,25 @@ class ExportJobAdmin(ReadOnlyAdmin):
             filename=job.file_name.rsplit("/", 1)[-1],
             content_type=CONTENT_TYPES[job.format],
         )
+
+
+def export_create_url(company_id: int) -> str:
+    """DESIGN.md's export resource, where a report page POSTs its export (session auth + CSRF)."""
+    return reverse("export-list", kwargs={"company_id": company_id})
+
+
+# Every report page with an export kind offers CSV and XLSX exports run by this app's workers.
+report_pages.register_export_starter(
+    report_pages.ExportStarter(
+        create_url=export_create_url,
+        formats=(ExportFormat.CSV.value, ExportFormat.XLSX.value),
+        kinds=frozenset(kind.value for kind in ExportKind if kind != ExportKind.BEANCOUNT),
+    )
+)
+register_dashboard_panels()
+quarantine.register_discrepancy_url(lambda pk: reverse("admin:jobs_discrepancy_change", args=[pk]))
+
+# Integrity runs and their discrepancies are part of the close; exports are reports to download.
+admin_menu.place_model("jobs.integrityrun", section=Section.CLOSE, order=50, title="Integrity runs")
+admin_menu.place_model("jobs.discrepancy", section=Section.CLOSE, order=60, title="Discrepancies")
+admin_menu.place_model("jobs.exportjob", section=Section.REPORTS, order=95, title="Exports")

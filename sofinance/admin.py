@@ -308,7 +308,8 @@ def date_widget() -> forms.DateInput:
 
 class QuarantineMarkerAdmin(admin.ModelAdmin):
     """Adds the `quarantine_marker` column: ⚠ on rows an open discrepancy names (read in the list's
-    own query). Put "quarantine_marker" in `list_display`."""
+    own query). Put "quarantine_marker" in `list_display`. A quarantined record's own page opens
+    with a warning naming the discrepancies that flag it."""
 
     def get_queryset(self, request):
         from sofinance.quarantine import quarantined_annotation
@@ -317,6 +318,43 @@ class QuarantineMarkerAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(quarantined=quarantined_annotation(self.model._meta.label_lower))
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            self.warn_if_quarantined(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def warn_if_quarantined(self, request, object_id) -> None:
+        """A quarantined record's page says so at the top, linking the discrepancies that flag it."""
+        from django.utils.html import format_html, format_html_join
+
+        from sofinance.quarantine import discrepancy_url, open_discrepancy_ids
+
+        try:
+            pk = int(object_id)
+        except (TypeError, ValueError):
+            return
+        ids = open_discrepancy_ids(object_type=self.model._meta.label_lower, object_id=pk)
+        if not ids:
+            return
+        links = format_html_join(
+            ", ",
+            "{}",
+            (
+                (format_html('<a href="{}">#{}</a>', url, d) if (url := discrepancy_url(d)) else f"#{d}",)
+                for d in ids
+            ),
+        )
+        messages.warning(
+            request,
+            format_html(
+                "⚠ Quarantined: an integrity check found this {} in disagreement with the books "
+                "(open discrepancy {}). Review it before relying on it; resolving the discrepancy "
+                "lifts the flag.",
+                self.model._meta.verbose_name,
+                links,
+            ),
         )
 
     @admin.display(description="quarantined", boolean=True, ordering="quarantined")

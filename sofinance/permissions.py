@@ -162,6 +162,16 @@ ADMIN_MODEL_PERMISSIONS: dict[Action, tuple[str, ...]] = {
     + _model_perms("sales", "add", "creditnote"),
     Action.INVOICES_VOID: _model_perms("sales", "change", "invoice"),
     Action.PAYMENTS_RECORD: _model_perms("sales", "add change", "payment", "allocation"),
+    # Banking: statements, their lines and imports are written on the banking pages (upload,
+    # match, reconcile), each checking its own action; the model lists are read-only.
+    Action.BANKING_VIEW: _model_perms(
+        "banking", "view", "bankaccount", "bankstatement", "bankstatementline", "importjob", "bankingsettings"
+    ),
+    Action.BANKING_MANAGE: _model_perms("banking", "add change", "bankaccount", "bankingsettings"),
+    # Jobs: runs and discrepancies are read (and resolved on their own page); exports are listed
+    # for those who may make them (each kind also needs the right to read what it holds).
+    Action.INTEGRITY_VIEW: _model_perms("jobs", "view", "integrityrun", "discrepancy"),
+    Action.EXPORTS_CREATE: _model_perms("jobs", "view", "exportjob"),
 }
 
 

@@ -7,7 +7,7 @@ a single record asks `is_quarantined`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db.models import Exists, OuterRef
 
@@ -33,6 +33,29 @@ def quarantined_ids(*, object_type: str, ids: Iterable[int]) -> set[int]:
         .filter(object_type=object_type, object_id__in=wanted)
         .values_list("object_id", flat=True)
     )
+
+
+def open_discrepancy_ids(*, object_type: str, object_id: int) -> list[int]:
+    """The open discrepancies that quarantine the record, oldest first."""
+    return list(
+        open_quarantines()
+        .filter(object_type=object_type, object_id=object_id)
+        .order_by("discrepancy_id")
+        .values_list("discrepancy_id", flat=True)
+    )
+
+
+# Where a discrepancy opens in the admin: registered by the app that owns discrepancies (jobs),
+# so a quarantined record's page links to what flagged it without the platform importing it.
+_discrepancy_url: list[Callable[[int], str]] = []
+
+
+def register_discrepancy_url(url: Callable[[int], str]) -> None:
+    _discrepancy_url[:] = [url]
+
+
+def discrepancy_url(discrepancy_id: int) -> str | None:
+    return _discrepancy_url[0](discrepancy_id) if _discrepancy_url else None
 
 
 def is_quarantined(*, object_type: str, object_id: int) -> bool:

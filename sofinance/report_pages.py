@@ -77,6 +77,10 @@ def unregister_export_starter() -> None:
     _export_starter.clear()
 
 
+def registered_export_starter() -> ExportStarter | None:
+    return _export_starter[0] if _export_starter else None
+
+
 @dataclass(frozen=True)
 class ExportOffer:
     create_url: str

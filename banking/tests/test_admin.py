@@ -119,14 +119,15 @@ def test_the_reconciliation_page_and_reconcile_button(client_admin, bank):
     statement = BankStatement.objects.get()
 
     page = client_admin.get(
-        reverse("admin:banking_bankaccount_reconciliation", args=[bank.pk]) + "?as_of=2026-03-31"
+        reverse("admin:banking_bankaccount_reconciliation", args=[bank.pk]) + "?as_of=2026-03-31",
+        follow=True,  # the bank account's link opens the bank reconciliation report page for it
     )
     reconciled = client_admin.post(reverse("admin:banking_bankstatement_reconcile", args=[statement.pk]))
     statement_page = client_admin.get(reverse("admin:banking_bankstatement_change", args=[statement.pk]))
 
     text = page.content.decode()
     assert page.status_code == 200
-    assert "2654.50" in text and "2570.00" in text and "Reconciled:" in text
+    assert "2,654.50" in text and "2,570.00" in text and "✔ Reconciled:" in text
     assert reconciled.status_code == 302
     statement.refresh_from_db()
     assert statement.status == "reconciled"

@@ -211,7 +211,7 @@ def test_the_menu_is_grouped_and_technical_models_are_for_superusers(two):
     theirs = root.get(reverse(INDEX)).content.decode()
 
     captions = re.findall(r"<caption>([^<]+)</caption>", mine)
-    assert captions == ["Ledger", "Sales", "Reports", "Close", "Settings"]
+    assert captions == ["Ledger", "Sales", "Banking", "Reports", "Close", "Settings"]
     assert "Solar events" not in mine and "Audit chain heads" not in mine
     assert "System (superusers)" in theirs and "Solar events" in theirs
 
@@ -336,16 +336,16 @@ def test_report_pages_offer_export_jobs_once_an_exporter_is_registered(two):
     alpha, _ = two
     _, client = staff((alpha, Role.VIEWER))
     url = reverse("admin:ledger_reports_trial_balance")
-    assert 'id="export-form"' not in client.get(url, {"as_of": "2026-01-31"}).content.decode()
-
-    report_pages.register_export_starter(
-        report_pages.ExportStarter(create_url=lambda company_id: f"/api/v1/companies/{company_id}/exports")
-    )
+    registered = report_pages.registered_export_starter()  # the jobs app's (jobs/admin.py)
+    report_pages.unregister_export_starter()
     try:
-        page = client.get(url, {"as_of": "2026-01-31"}).content.decode()
+        without = client.get(url, {"as_of": "2026-01-31"}).content.decode()
     finally:
-        report_pages.unregister_export_starter()
+        report_pages.register_export_starter(registered)
 
+    page = client.get(url, {"as_of": "2026-01-31"}).content.decode()
+
+    assert 'id="export-form"' not in without
     assert f'data-create-url="/api/v1/companies/{alpha.pk}/exports" data-kind="trial_balance"' in page
     assert 'id="export-csv"' in page and 'id="export-xlsx"' in page
     params = re.search(r'<script id="export-params" type="application/json">(.*?)</script>', page).group(1)
