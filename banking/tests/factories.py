@@ -3,6 +3,9 @@ the fixture files through the services, entries posted through the ledger. Deter
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from accounts.models import Company
@@ -107,3 +110,97 @@ def banking_rows(company: Company) -> tuple[int, ...]:
         JournalEntry.objects.filter(company=company).count(),
         AuditEvent.objects.filter(company_id=company.pk).count(),
     )
+
+
+# --------------------------------------------------------------------------- a month of 300 lines
+
+BOOK_OPENING = Decimal("10000.00")  # the books on the eve of the month
+BANK_OPENING = Decimal("9975.00")  # the statement's opening: 25.00 the books never recorded
+CHEQUE = Decimal("400.00")  # two cheques paid in the books, not cleared by the bank this month
+FEE = Decimal("-2.50")
+
+
+@dataclass(frozen=True)
+class MonthLine:
+    date: datetime.date
+    amount: Decimal
+    counterparty: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class BankMonth:
+    """A bank account's month as an accountant meets it: `receipts` customer receipts each posted
+    in the books (so each has a suggestion), card payments and bank fees not entered yet, two
+    cheques in the books not cleared, and an opening balance 25.00 below the books'."""
+
+    bank: BankAccount
+    statement: BankStatement
+    receipts: list[MonthLine]
+    card_payments: list[MonthLine]
+    fees: list[MonthLine]
+
+    @property
+    def lines(self) -> list[MonthLine]:
+        return sorted(self.receipts + self.card_payments + self.fees, key=lambda line: line.date)
+
+    @property
+    def bank_closing(self) -> Decimal:
+        return BANK_OPENING + sum((line.amount for line in self.lines), Decimal(0))
+
+
+def _csv(lines: list[MonthLine]) -> bytes:
+    rows = ["date,amount,counterparty,reference,description"]
+    rows += [f"{line.date.isoformat()},{line.amount},{line.counterparty},{line.reference}," for line in lines]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def bank_month(
+    *, year: int = 2026, month: int = 3, receipts: int = 100, card_payments: int = 170, fees: int = 30
+) -> BankMonth:
+    """A bank account with a one-month statement of `receipts + card_payments + fees` lines
+    (300 by default) uploaded through the statement service, and the month's books posted through
+    the ledger's. Deterministic: amounts and dates follow from each line's number."""
+    bank = bank_books(name="Month Co")
+    company = bank.company
+    first = datetime.date(year, month, 1)
+    days = (datetime.date(year + month // 12, month % 12 + 1, 1) - first).days
+
+    def day(n: int) -> datetime.date:
+        return first + datetime.timedelta(days=n % days)
+
+    post_entry(
+        company, first - datetime.timedelta(days=1), ("1010", BOOK_OPENING, "D"), ("3000", BOOK_OPENING, "C")
+    )
+    received = [
+        MonthLine(day(k), Decimal(100 + k) + Decimal(k) / 100, f"Customer {k:03d}", f"RCPT-{k:03d}")
+        for k in range(1, receipts + 1)
+    ]
+    for line_ in received:
+        post_entry(
+            company,
+            line_.date,
+            ("1010", line_.amount, "D"),
+            ("4000", line_.amount, "C"),
+            reference=line_.reference,
+        )
+    for n in (1, 2):
+        post_entry(
+            company,
+            first + datetime.timedelta(days=days - 2),
+            ("6600", CHEQUE, "D"),
+            ("1010", CHEQUE, "C"),
+            reference=f"CHQ-{n:03d}",
+            description=f"Cheque {n} to a supplier",
+        )
+    paid = [
+        MonthLine(
+            day(k), -(Decimal("20.00") + Decimal(k) * Decimal("0.37")), f"Card shop {k:03d}", f"CARD-{k:03d}"
+        )
+        for k in range(1, card_payments + 1)
+    ]
+    charged = [MonthLine(day(k), FEE, "Bank", f"FEE-{k:02d}") for k in range(fees)]
+    lines = sorted(received + paid + charged, key=lambda line: line.date)
+    closing = BANK_OPENING + sum((line.amount for line in lines), Decimal(0))
+    job = upload(bank, _csv(lines), format="csv", opening_balance=BANK_OPENING, closing_balance=closing)
+    return BankMonth(bank, statement_of(job), received, paid, charged)
