@@ -195,7 +195,7 @@ class BankStatementAdmin(_ReadOnly):
 class MatchedFilter(admin.SimpleListFilter):
     """Matched or not: "not matched" holds the unmatched lines and those with a suggestion only."""
 
-    title = "matched"
+    title = "matching"
     parameter_name = "matched"
 
     def lookups(self, request, model_admin):
@@ -248,6 +248,9 @@ class BankStatementLineAdmin(_ReadOnly):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("suggestions")
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Bank lines", **(extra_context or {})})
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -346,4 +346,4 @@ quarantine.register_discrepancy_url(lambda pk: reverse("admin:jobs_discrepancy_c
 # Integrity runs and their discrepancies are part of the close; exports are reports to download.
 admin_menu.place_model("jobs.integrityrun", section=Section.CLOSE, order=50, title="Integrity runs")
 admin_menu.place_model("jobs.discrepancy", section=Section.CLOSE, order=60, title="Discrepancies")
-admin_menu.place_model("jobs.exportjob", section=Section.REPORTS, order=95, title="Exports")
+admin_menu.place_model("jobs.exportjob", section=Section.REPORTS, order=300, title="Exports")

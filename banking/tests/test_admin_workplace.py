@@ -156,7 +156,7 @@ def test_the_bank_position_panel_shows_the_last_statement_against_the_books(marc
     # The statement closes at 2,654.50 on 2026-03-31; the books hold 2,570.00 that day
     # (1,000 + 1,500 − 300 + 200 + 300 − 250 + 120); the fee is the one line left to match.
     assert "Operating account" in panel and "2026-03-31" in panel
-    assert ">2,654.50<" in panel and "2,570.00" in panel and "gap (84.50)" in panel
+    assert ">2,654.50<" in panel and "2,570.00" in panel and "differs by (84.50)" in panel
     assert "1 line</a>" in panel
     assert f"bank_account={bank.pk}" in panel and "as_of=2026-03-31" in panel
 

@@ -1,7 +1,8 @@
 """The admin as an accountant uses it, in headless Chromium: log in, switch company, enter and
 post an entry (and see an unbalanced one refused), reverse with confirmation, issue an invoice
-and record its payment, read the reports and drill down to an entry, close a period; a viewer
-sees no change buttons and a clerk cannot post. Every page is checked for blocked scripts
+and record its payment, read the reports and drill down to an entry, export a report through the
+jobs app's exports API and see the job finish, close a period; a viewer sees no change buttons
+and a clerk cannot post. Every page is checked for blocked scripts
 (the Content-Security-Policy allows no inline script) and script errors; the dashboard and each
 report page are saved as screenshots in artifacts/screenshots/.
 """
@@ -17,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Company, UserPreference
 from accounts.services import company_create, membership_add
 from accounts.tests.factories import PASSWORD, UserFactory
+from jobs.models import ExportJob
 from ledger import reports as ledger_reports
 from ledger.models import AccountingPeriod, EntryStatus, JournalEntry, PeriodStatus
 from ledger.services import journal_entry_create
@@ -376,40 +378,27 @@ def test_a_clerk_drafts_but_cannot_post(browser):
 # --------------------------------------------------------------------------- exports
 
 
-def test_start_an_export_from_a_report_and_see_it_finish(browser, settings):
-    # given the jobs app's exporter (here a stand-in answering as DESIGN.md's export resource)
-    from sofinance import report_pages
-    from tests.browser import urls_exports
+def test_start_an_export_from_a_report_and_see_the_worker_finish_it(browser):
+    # given an accountant (exports run on the jobs app's workers: eager in the tests)
+    company = books()
+    staff("ann", a=(company, Role.ACCOUNTANT))
+    browser.login("ann", PASSWORD)
 
-    settings.ROOT_URLCONF = "tests.browser.urls_exports"
-    urls_exports.EXPORTS.clear()
-    report_pages.register_export_starter(
-        report_pages.ExportStarter(create_url=lambda company_id: f"/api/v1/companies/{company_id}/exports")
+    # when she asks for the trial balance as XLSX
+    browser.go("/admin/accounts/account/reports/trial-balance/?as_of=2026-01-31")
+    browser.click("#export-xlsx")
+
+    # then the page follows the real export job to its end and offers its file
+    browser.wait_text("#export-progress .export-status", "done")
+    export = ExportJob.objects.get(company=company)
+    assert (export.kind, export.format, export.parameters, export.status) == (
+        "trial_balance",
+        "xlsx",
+        {"as_of": "2026-01-31"},
+        "done",
     )
-    try:
-        company = books()
-        staff("ann", a=(company, Role.ACCOUNTANT))
-        browser.login("ann", PASSWORD)
-
-        # when she asks for the trial balance as XLSX
-        browser.go("/admin/accounts/account/reports/trial-balance/?as_of=2026-01-31")
-        browser.click("#export-xlsx")
-
-        # then the page follows the job to its end and offers the file
-        browser.wait_text("#export-progress .export-status", "done")
-        link = browser.find("#export-progress .export-download")
-        assert link.is_displayed()
-        assert link.get_attribute("href").endswith("/media/exports/1.xlsx")
-        assert browser.find("#export-progress progress").get_attribute("value") == "100"
-        assert "1,234 rows" in browser.text("#export-progress .export-status")
-        (export,) = urls_exports.EXPORTS.values()
-        assert (export["kind"], export["format"], export["as_of"], export["company"], export["user"]) == (
-            "trial_balance",
-            "xlsx",
-            "2026-01-31",
-            company.pk,
-            "ann",
-        )
-        assert_clean(browser)
-    finally:
-        report_pages.unregister_export_starter()
+    link = browser.find("#export-progress .export-download")
+    assert link.is_displayed()
+    assert link.get_attribute("href").endswith(f"/api/v1/companies/{company.pk}/exports/{export.pk}/download")
+    assert browser.find("#export-progress progress").get_attribute("value") == "100"
+    assert_clean(browser)
