@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import Account
 from banking import services
@@ -98,14 +98,26 @@ class BankAccountAdmin(ServiceAdmin, CompanyScopedAdmin):
             kwargs["queryset"] = accounts if allowed is None else accounts.filter(company_id__in=allowed)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description="")
-    def links(self, obj: BankAccount) -> str:
-        return format_html(
-            '<a href="{}">Upload statement</a> · <a href="{}">Lines</a> · <a href="{}">Reconciliation</a>',
-            reverse("admin:banking_bankaccount_upload", args=[obj.pk]),
-            reverse("admin:banking_bankstatementline_changelist") + f"?bank_account__id__exact={obj.pk}",
-            reverse("admin:banking_bankaccount_reconciliation", args=[obj.pk]),
-        )
+    def get_list_display(self, request):
+        """The row's links, the upload only for those who may import statements."""
+        may_upload = admin_can(request, current_company_id(request), Action.BANKING_IMPORT)
+
+        @admin.display(description="")
+        def links(obj: BankAccount) -> str:
+            shown = [
+                format_html(
+                    '<a href="{}">Lines</a>',
+                    reverse("admin:banking_bankstatementline_changelist")
+                    + f"?bank_account__id__exact={obj.pk}",
+                ),
+                format_html('<a href="{}">Reconciliation</a>', reconciliation_url(obj.pk)),
+            ]
+            if may_upload:
+                url = reverse("admin:banking_bankaccount_upload", args=[obj.pk])
+                shown.insert(0, format_html('<a href="{}" class="upload-link">Upload statement</a>', url))
+            return format_html_join(" · ", "{}", ((link,) for link in shown))
+
+        return [links if name == "links" else name for name in super().get_list_display(request)]
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

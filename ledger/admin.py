@@ -61,6 +61,7 @@ from sofinance import admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
     QuarantineMarkerAdmin,
+    QuarantineWarningAdmin,
     ServiceAdmin,
     ServiceModelForm,
     admin_can,
@@ -260,7 +261,7 @@ class AccountBalanceChangeList(ChangeList):
             account.admin_balance = per_company[account.company_id].get(account.pk)
 
 
-class AccountBalanceAdmin(AccountAdmin):
+class AccountBalanceAdmin(QuarantineWarningAdmin, AccountAdmin):
     """The chart as a tree with each account's balance; a parent's is the sum of its subtree."""
 
     list_display = [

@@ -48,6 +48,7 @@ from sofinance import admin_links, admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
     QuarantineMarkerAdmin,
+    QuarantineWarningAdmin,
     ServiceAdmin,
     ServiceModelForm,
     admin_can,
@@ -148,7 +149,7 @@ class CustomerForm(ServiceModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(_MasterDataAdmin):
+class CustomerAdmin(QuarantineWarningAdmin, _MasterDataAdmin):
     form = CustomerForm
     manage_action = Action.CUSTOMERS_MANAGE
     fields_for_service = CUSTOMER_FIELDS

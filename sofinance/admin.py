@@ -306,36 +306,26 @@ def date_widget() -> forms.DateInput:
 # --------------------------------------------------------------------------- quarantine
 
 
-class QuarantineMarkerAdmin(admin.ModelAdmin):
-    """Adds the `quarantine_marker` column: ⚠ on rows an open discrepancy names (read in the list's
-    own query). Put "quarantine_marker" in `list_display`. A quarantined record's own page opens
-    with a warning naming the discrepancies that flag it."""
-
-    def get_queryset(self, request):
-        from sofinance.quarantine import quarantined_annotation
-
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(quarantined=quarantined_annotation(self.model._meta.label_lower))
-        )
+class QuarantineWarningAdmin(admin.ModelAdmin):
+    """A quarantined record's page (a record an open discrepancy names) opens with a warning
+    naming the discrepancies that flag it."""
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET":
-            self.warn_if_quarantined(request, object_id)
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # Only on the record's own page, shown to someone allowed to see it (not on a refusal or
+        # the page offering to switch company); the message joins the page as it renders.
+        original = (getattr(response, "context_data", None) or {}).get("original")
+        if request.method == "GET" and original is not None and not response.is_rendered:
+            self.warn_if_quarantined(request, original)
+        return response
 
-    def warn_if_quarantined(self, request, object_id) -> None:
+    def warn_if_quarantined(self, request, obj) -> None:
         """A quarantined record's page says so at the top, linking the discrepancies that flag it."""
         from django.utils.html import format_html, format_html_join
 
         from sofinance.quarantine import discrepancy_url, open_discrepancy_ids
 
-        try:
-            pk = int(object_id)
-        except (TypeError, ValueError):
-            return
-        ids = open_discrepancy_ids(object_type=self.model._meta.label_lower, object_id=pk)
+        ids = open_discrepancy_ids(object_type=self.model._meta.label_lower, object_id=obj.pk)
         if not ids:
             return
         links = format_html_join(
@@ -355,6 +345,20 @@ class QuarantineMarkerAdmin(admin.ModelAdmin):
                 self.model._meta.verbose_name,
                 links,
             ),
+        )
+
+
+class QuarantineMarkerAdmin(QuarantineWarningAdmin):
+    """Adds the `quarantine_marker` column: ⚠ on rows an open discrepancy names (read in the list's
+    own query). Put "quarantine_marker" in `list_display`. Their pages warn as well."""
+
+    def get_queryset(self, request):
+        from sofinance.quarantine import quarantined_annotation
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(quarantined=quarantined_annotation(self.model._meta.label_lower))
         )
 
     @admin.display(description="quarantined", boolean=True, ordering="quarantined")

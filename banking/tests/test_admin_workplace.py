@@ -97,6 +97,7 @@ def test_banking_models_are_in_the_banking_section_for_a_viewer_without_change_b
     assert "Bank reconciliation" in section(page, "Reports")
     assert lines.status_code == 200 and 'name="action"' not in lines.content.decode()
     assert "addlink" not in accounts and add.status_code == 403
+    assert "Upload statement" not in accounts and "Reconciliation</a>" in accounts
 
 
 def test_an_accountant_adds_bank_accounts_a_clerk_matches_and_neither_sees_beat_schedules():
@@ -115,6 +116,8 @@ def test_an_accountant_adds_bank_accounts_a_clerk_matches_and_neither_sees_beat_
     assert "Import a journal" in section(accountant_index, "Ledger")
     assert "Periodic tasks" not in accountant_index and "System (superusers)" not in accountant_index
     assert 'value="confirm_best_suggestions"' in clerk_lines  # a clerk matches
+    clerk_accounts = clerk_client.get(reverse("admin:banking_bankaccount_changelist")).content.decode()
+    assert "Upload statement" in clerk_accounts  # and imports statements
     assert "Import a journal" not in section(
         clerk_client.get(reverse("admin:index")).content.decode(), "Ledger"
     )

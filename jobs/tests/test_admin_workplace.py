@@ -19,6 +19,7 @@ from jobs.models import Discrepancy, ExportJob
 from jobs.services import integrity_run_execute, integrity_run_request
 from jobs.tests.factories import books, entry_line_of, sql
 from ledger.tests.factories import account
+from sofinance.models import Quarantine
 from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
@@ -145,6 +146,25 @@ def test_a_quarantined_records_page_says_so_and_links_the_discrepancy(damaged_ru
     assert "⚠ Quarantined" in flagged and link in flagged
     assert "⚠ Quarantined" in entry  # the document's journal entry is flagged with it
     assert "Quarantined" not in clean
+
+
+def test_a_quarantined_account_or_customer_page_warns_and_a_refused_page_leaves_no_warning(damaged_run):
+    b, _ = damaged_run
+    _, accountant = staff(b.company, Role.ACCOUNTANT)
+    flags = Quarantine.objects.filter(company_id=b.company.pk, resolved_at__isnull=True)
+    flagged_account = flags.filter(object_type="accounts.account").values_list("object_id", flat=True).first()
+    clean_account = account(b.company, "6100")
+    _, other = staff(books().company, Role.ADMIN)
+
+    warned = accountant.get(reverse("admin:accounts_account_change", args=[flagged_account])).content.decode()
+    quiet = accountant.get(reverse("admin:accounts_account_change", args=[clean_account.pk])).content.decode()
+    refused = other.get(reverse("admin:sales_invoice_change", args=[b.invoice.pk]))
+    after = other.get(reverse("admin:index")).content.decode()
+
+    assert flagged_account is not None and "⚠ Quarantined" in warned and "account" in warned
+    assert "Quarantined" not in quiet
+    assert refused.status_code in (302, 404)  # another company's invoice does not exist for them
+    assert "Quarantined" not in after  # nothing queued for their next page either
 
 
 # --------------------------------------------------------------------------- exports from report pages
