@@ -283,16 +283,21 @@ class BankStatementLineAdmin(_ReadOnly):
         count = len(best.journal_line_ids)
         return f"{best.confidence}% ({count} ledger line{'s' if count > 1 else ''})"
 
-    @admin.display(description="")
-    def match_link(self, obj: BankStatementLine) -> str:
-        url = reverse("admin:banking_bankstatementline_match", args=[obj.pk])
-        if obj.status == LineStatus.MATCHED:
-            return format_html('<a href="{}" class="line-view">View</a>', url)
-        return format_html(
-            '<a href="{}" class="line-match">Match…</a> · <a href="{}#create-entry" class="line-entry">Entry…</a>',
-            url,
-            url,
-        )
+    def get_list_display(self, request):
+        """Each row opens its match page; "Entry…" (post its entry) for those who may post one."""
+        may_post = admin_can(request, current_company_id(request), Action.BANKING_POST)
+
+        @admin.display(description="")
+        def match_link(obj: BankStatementLine) -> str:
+            url = reverse("admin:banking_bankstatementline_match", args=[obj.pk])
+            if obj.status == LineStatus.MATCHED:
+                return format_html('<a href="{}" class="line-view">View</a>', url)
+            match = format_html('<a href="{}" class="line-match">Match…</a>', url)
+            if not may_post:
+                return match
+            return format_html('{} · <a href="{}#create-entry" class="line-entry">Entry…</a>', match, url)
+
+        return [match_link if name == "match_link" else name for name in super().get_list_display(request)]
 
     def _each(self, request, queryset, call, success):
         allowed = [

@@ -131,6 +131,7 @@ def test_a_clerk_cannot_post_an_entry_from_a_bank_line_or_reconcile(march):
     entries = JournalEntry.objects.count()
 
     match_page = clerk.get(reverse("admin:banking_bankstatementline_match", args=[fee.pk])).content.decode()
+    listed = clerk.get(reverse(LINES)).content.decode()
     posted = clerk.post(
         reverse("admin:banking_bankstatementline_match", args=[fee.pk]),
         {"action": "entry", "account": bank.company.accounts.get(code="6700").pk},
@@ -139,6 +140,7 @@ def test_a_clerk_cannot_post_an_entry_from_a_bank_line_or_reconcile(march):
     reconciled = clerk.post(reverse("admin:banking_bankstatement_reconcile", args=[statement.pk]))
 
     assert 'id="create-entry"' not in match_page and 'id="manual-match"' in match_page
+    assert 'class="line-match"' in listed and 'class="line-entry"' not in listed
     assert (posted.status_code, reconciled.status_code) == (403, 403)
     assert 'id="reconcile-statement"' not in report
     assert JournalEntry.objects.count() == entries
