@@ -2,7 +2,7 @@
 
 The ledger knows entries, not the documents of the apps above it; those apps register a resolver
 that names the document behind each entry, so a general-ledger line or an entry's page can open
-it (sales registers invoices, credit notes and payments; banking will register its matches).
+it (sales registers invoices, credit notes and payments; banking the bank line matched to an entry).
 
     admin_links.register_document_resolver(lambda entry_ids: {entry_id: DocumentLink(...), ...})
 """

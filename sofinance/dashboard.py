@@ -7,8 +7,8 @@
 
 `context(request, company)` returns the panel's template context, or None to leave the panel
 out (nothing to show). A panel shows only when the user's role in the current company allows
-`action`. Apps that land later add their own panels the same way (the jobs app: the latest
-integrity run and open discrepancies; banking: unreconciled bank lines).
+`action`. Every app adds its own panels the same way (the jobs app: the latest integrity run and
+open discrepancies; banking: the bank position).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 
 The Reports menu, the reports index and the dashboard's links read this list; a page shows for
 users whose role in the current company allows `action` (reports.view by default). Banking adds
-its bank reconciliation the same way when it lands.
+its bank reconciliation the same way (banking/admin_reports.py).
 
 Exports: a report page offers "Export" buttons (CSV, XLSX) when an export starter is registered
 (`register_export_starter`): the jobs app, which runs exports as Celery jobs, registers one that
@@ -15,7 +15,7 @@ names the API endpoint creating an export (`POST …/companies/{id}/exports`, DE
 resource: `kind`, `format`, the report's parameters; answered with `id`, `status`, `progress`,
 `download_url`). The page's script (static/sofinance/export_progress.js) starts the job, polls it
 and shows its progress and the download link. Until a starter is registered the pages offer the
-CSV download of the report API only.
+CSV download of the report API only. The jobs app registers its starter from jobs/admin.py.
 """
 
 from __future__ import annotations
