@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Value
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -98,26 +99,22 @@ class BankAccountAdmin(ServiceAdmin, CompanyScopedAdmin):
             kwargs["queryset"] = accounts if allowed is None else accounts.filter(company_id__in=allowed)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def get_list_display(self, request):
-        """The row's links, the upload only for those who may import statements."""
+    def get_queryset(self, request):
+        # Whether the user may upload statements here, read by the row's links (per request).
         may_upload = admin_can(request, current_company_id(request), Action.BANKING_IMPORT)
+        return super().get_queryset(request).annotate(may_upload=Value(may_upload))
 
-        @admin.display(description="")
-        def links(obj: BankAccount) -> str:
-            shown = [
-                format_html(
-                    '<a href="{}">Lines</a>',
-                    reverse("admin:banking_bankstatementline_changelist")
-                    + f"?bank_account__id__exact={obj.pk}",
-                ),
-                format_html('<a href="{}">Reconciliation</a>', reconciliation_url(obj.pk)),
-            ]
-            if may_upload:
-                url = reverse("admin:banking_bankaccount_upload", args=[obj.pk])
-                shown.insert(0, format_html('<a href="{}" class="upload-link">Upload statement</a>', url))
-            return format_html_join(" · ", "{}", ((link,) for link in shown))
-
-        return [links if name == "links" else name for name in super().get_list_display(request)]
+    @admin.display(description="")
+    def links(self, obj: BankAccount) -> str:
+        lines = reverse("admin:banking_bankstatementline_changelist") + f"?bank_account__id__exact={obj.pk}"
+        shown = [
+            format_html('<a href="{}">Lines</a>', lines),
+            format_html('<a href="{}">Reconciliation</a>', reconciliation_url(obj.pk)),
+        ]
+        if getattr(obj, "may_upload", False):
+            url = reverse("admin:banking_bankaccount_upload", args=[obj.pk])
+            shown.insert(0, format_html('<a href="{}" class="upload-link">Upload statement</a>', url))
+        return format_html_join(" · ", "{}", ((link,) for link in shown))
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -259,7 +256,11 @@ class BankStatementLineAdmin(_ReadOnly):
     fields = readonly_fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("suggestions")
+        # Whether the user may post entries from lines, read by the row's links (per request).
+        may_post = admin_can(request, current_company_id(request), Action.BANKING_POST)
+        return (
+            super().get_queryset(request).prefetch_related("suggestions").annotate(may_post=Value(may_post))
+        )
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"title": "Bank lines", **(extra_context or {})})
@@ -283,21 +284,16 @@ class BankStatementLineAdmin(_ReadOnly):
         count = len(best.journal_line_ids)
         return f"{best.confidence}% ({count} ledger line{'s' if count > 1 else ''})"
 
-    def get_list_display(self, request):
+    @admin.display(description="")
+    def match_link(self, obj: BankStatementLine) -> str:
         """Each row opens its match page; "Entry…" (post its entry) for those who may post one."""
-        may_post = admin_can(request, current_company_id(request), Action.BANKING_POST)
-
-        @admin.display(description="")
-        def match_link(obj: BankStatementLine) -> str:
-            url = reverse("admin:banking_bankstatementline_match", args=[obj.pk])
-            if obj.status == LineStatus.MATCHED:
-                return format_html('<a href="{}" class="line-view">View</a>', url)
-            match = format_html('<a href="{}" class="line-match">Match…</a>', url)
-            if not may_post:
-                return match
-            return format_html('{} · <a href="{}#create-entry" class="line-entry">Entry…</a>', match, url)
-
-        return [match_link if name == "match_link" else name for name in super().get_list_display(request)]
+        url = reverse("admin:banking_bankstatementline_match", args=[obj.pk])
+        if obj.status == LineStatus.MATCHED:
+            return format_html('<a href="{}" class="line-view">View</a>', url)
+        match = format_html('<a href="{}" class="line-match">Match…</a>', url)
+        if not getattr(obj, "may_post", False):
+            return match
+        return format_html('{} · <a href="{}#create-entry" class="line-entry">Entry…</a>', match, url)
 
     def _each(self, request, queryset, call, success):
         allowed = [
