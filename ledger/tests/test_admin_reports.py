@@ -628,7 +628,7 @@ def test_download_csv_link_serves_the_same_report_as_csv(client_admin, books, na
     assert line in export.content.decode().splitlines()
 
 
-def test_a_superuser_who_is_not_a_member_reads_the_report_but_gets_no_csv_link(client, books):
+def test_a_superuser_who_is_not_a_member_reads_the_report_but_gets_no_csv_link_nor_export(client, books):
     # given a second superuser, not a member of Books Ltd
     root2 = UserFactory(username="root2", is_staff=True, is_superuser=True)
     client.force_login(root2)
@@ -640,4 +640,6 @@ def test_a_superuser_who_is_not_a_member_reads_the_report_but_gets_no_csv_link(c
     assert rows(response, "trial-balance")[-1] == ["", "Total", "12,000.00", "12,000.00", ""]
     assert link(response, "csv-download") is None
     assert 'id="csv-unavailable"' in response.content.decode()
+    assert 'id="export-form"' not in response.content.decode()  # the exports API would refuse it too
     assert client.get(f"/api/v1/companies/{books.pk}/reports/trial-balance?format=csv").status_code == 404
+    assert client.post(f"/api/v1/companies/{books.pk}/exports", {"kind": "trial_balance"}).status_code == 404
