@@ -160,10 +160,22 @@ class BankStatementAdmin(_ReadOnly):
     ordering = ["-end_date", "-id"]
     change_form_template = "admin/banking/bankstatement/change_form.html"
     readonly_fields = [
-        "bank_account", "start_date", "end_date", "opening_balance", "closing_balance", "chain_break",
+        "bank_account", "start_date", "end_date", "opening_shown", "closing_shown", "chain_break_shown",
         "line_count", "duplicates_skipped", "format", "file_name", "file_hash", "status", "imported_by", "created_at",
     ]  # fmt: skip
     fields = readonly_fields
+
+    @admin.display(description="opening balance")
+    def opening_shown(self, obj: BankStatement) -> str:
+        return display_amount(obj.opening_balance, obj.bank_account.currency)
+
+    @admin.display(description="closing balance")
+    def closing_shown(self, obj: BankStatement) -> str:
+        return display_amount(obj.closing_balance, obj.bank_account.currency)
+
+    @admin.display(description="difference from the previous closing balance")
+    def chain_break_shown(self, obj: BankStatement) -> str:
+        return display_amount(obj.chain_break, obj.bank_account.currency) or "—"
 
     @admin.display(description="opening → closing")
     def balances(self, obj: BankStatement) -> str:
@@ -250,7 +262,7 @@ class BankStatementLineAdmin(_ReadOnly):
     show_full_result_count = False
     actions = ["confirm_best_suggestions", "unmatch_selected"]
     readonly_fields = [
-        "bank_account", "statement", "date", "value_date", "amount", "counterparty", "reference", "description",
+        "bank_account", "statement", "date", "value_date", "amount_shown", "counterparty", "reference", "description",
         "unique_id", "status", "match_confidence", "matched_at", "matched_by",
     ]  # fmt: skip
     fields = readonly_fields

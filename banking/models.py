@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from accounts.models import Account, Company
 from ledger.models import JournalLine
+from sofinance.display import display_amount
 from sofinance.money import money_field, validate_currency_code
 
 
@@ -180,7 +181,8 @@ class BankStatementLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date} {self.amount} {self.counterparty or self.reference}".strip()
+        amount = display_amount(self.amount, self.bank_account.currency)
+        return f"{self.date:%Y-%m-%d} {amount} {self.counterparty or self.reference}".strip()
 
 
 class BankMatch(models.Model):

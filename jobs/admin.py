@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.models import Company
 from jobs import selectors
+from jobs.admin_dashboard import figure, kind_label
 from jobs.admin_dashboard import register_panels as register_dashboard_panels
 from jobs.admin_links import record_link
 from jobs.models import (
@@ -104,10 +105,10 @@ class IntegrityRunAdmin(ReadOnlyAdmin):
                 (
                     (
                         record_link("jobs.discrepancy", d.pk, str(d.pk)),
-                        d.kind,
+                        kind_label(d.kind),
                         record_link(d.object_type, d.object_id, d.object_repr),
-                        d.expected,
-                        d.found,
+                        figure(d.expected, run.company.currency if run.company else ""),
+                        figure(d.found, run.company.currency if run.company else ""),
                         d.status,
                         record_link(
                             "ledger.journalentry", d.proposed_entry_id, f"draft #{d.proposed_entry_id}"
@@ -144,31 +145,45 @@ class ResolveForm(forms.Form):
     )
 
 
+class KindFilter(admin.SimpleListFilter):
+    """The kinds found in the rows the user sees, named for people ("Invoice entry mismatch")."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = model_admin.get_queryset(request).order_by("kind").values_list("kind", flat=True).distinct()
+        return [(kind, kind_label(kind)) for kind in kinds]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(Discrepancy)
 class DiscrepancyAdmin(ReadOnlyAdmin):
     view_action = Action.INTEGRITY_VIEW
     list_display = [
         "id",
         "company",
-        "kind",
+        "kind_shown",
         "record",
-        "expected",
-        "found",
+        "expected_shown",
+        "found_shown",
         "status",
         "proposed_draft",
         "last_seen_at",
         "resolve_link",
     ]
-    list_filter = ["status", "kind", ("company", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", KindFilter, ("company", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["company"]
     ordering = ["-id"]
     readonly_fields = [
         "company",
-        "kind",
+        "kind_shown",
         "record",
         "key",
-        "expected",
-        "found",
+        "expected_shown",
+        "found_shown",
         "difference",
         "message",
         "details",
@@ -184,6 +199,18 @@ class DiscrepancyAdmin(ReadOnlyAdmin):
         "resolution_note",
         "resolve_link",
     ]
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_shown(self, d: Discrepancy) -> str:
+        return kind_label(d.kind)
+
+    @admin.display(description="expected")
+    def expected_shown(self, d: Discrepancy) -> str:
+        return figure(d.expected, d.company.currency if d.company else "")
+
+    @admin.display(description="found")
+    def found_shown(self, d: Discrepancy) -> str:
+        return figure(d.found, d.company.currency if d.company else "")
 
     @admin.display(description="record")
     def record(self, d: Discrepancy):

@@ -32,7 +32,9 @@ def kind_label(kind: str) -> str:
 
 def figure(value: str, currency: str) -> str:
     """An amount the check stored as a plain string ("1250.00") as people read amounts; any
-    other value (a date, a hash) as it is."""
+    other value (a date, a hash) as it is, and any value of no company (the platform's audit chain)."""
+    if not currency:
+        return value
     try:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):

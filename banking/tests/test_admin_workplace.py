@@ -17,6 +17,7 @@ from django.urls import reverse
 from accounts.services import membership_add
 from accounts.tests.factories import UserFactory
 from banking import services
+from banking.admin_reports import reconciliation_url
 from banking.models import BankStatementLine, LineStatus
 from banking.tests.factories import (
     BANK_OPENING,
@@ -261,6 +262,21 @@ def test_another_companys_bank_account_is_not_reported(march):
     assert named.status_code == 404
     assert refused.status_code == 403
     assert "2,654.50" not in theirs and "Choose a bank account of the selected company." in theirs
+
+
+def test_a_statement_and_a_lines_page_show_amounts_for_people(march):
+    bank, _ = march
+    _, viewer = staff(bank.company, Role.VIEWER)
+    fee = line(bank, "CAMT-0002")
+
+    statement = viewer.get(
+        reverse("admin:banking_bankstatement_change", args=[fee.statement_id])
+    ).content.decode()
+    fee_page = viewer.get(reverse("admin:banking_bankstatementline_change", args=[fee.pk])).content.decode()
+
+    assert "2,654.50" in statement and "2654.50" not in statement
+    assert reconciliation_url(bank.pk, fee.statement.end_date).replace("&", "&amp;") in statement
+    assert "(45.50)" in fee_page and "-45.50" not in fee_page
 
 
 # --------------------------------------------------------------------------- documents

@@ -15,6 +15,7 @@ from django.urls import reverse
 from accounts.services import membership_add
 from accounts.tests.factories import UserFactory
 from jobs.admin import export_create_url
+from jobs.admin_dashboard import figure
 from jobs.models import Discrepancy, ExportJob
 from jobs.services import integrity_run_execute, integrity_run_request
 from jobs.tests.factories import books, entry_line_of, sql
@@ -124,6 +125,27 @@ def test_an_auditor_reads_the_runs_but_starts_none_and_resolves_nothing(damaged_
     assert started.status_code == 200 and resolved.status_code == 403
     assert run.__class__.objects.filter(company=b.company).count() == 1
     assert Discrepancy.objects.get(pk=discrepancy.pk).status == "open"
+
+
+def test_discrepancies_read_with_kinds_and_amounts_for_people(damaged_run):
+    b, run = damaged_run
+    _, accountant = staff(b.company, Role.ACCOUNTANT)
+    discrepancy = run.discrepancies.get(kind="invoice_entry_mismatch")
+
+    listing = accountant.get(reverse("admin:jobs_discrepancy_changelist")).content.decode()
+    filtered = accountant.get(
+        reverse("admin:jobs_discrepancy_changelist"), {"kind": "invoice_entry_mismatch"}
+    )
+    run_page = accountant.get(reverse("admin:jobs_integrityrun_change", args=[run.pk])).content.decode()
+
+    assert "invoice_entry_mismatch" not in re.sub(r'href="[^"]*"', "", listing)  # not in cells nor filters
+    assert "Invoice entry mismatch" in listing and "Invoice entry mismatch" in run_page
+    shown = {
+        int(pk) for pk in re.findall(r"/admin/jobs/discrepancy/(\d+)/change/", filtered.content.decode())
+    }
+    assert shown == {discrepancy.pk}
+    assert discrepancy.expected.replace(".", "").lstrip("-").isdigit()  # stored as a plain amount...
+    assert figure(discrepancy.expected, "USD") in listing  # ... shown with separators and parentheses
 
 
 # --------------------------------------------------------------------------- quarantine
