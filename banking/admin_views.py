@@ -252,7 +252,14 @@ class BankingPages:
                 suggestions=[
                     (s, [details[i] for i in s.journal_line_ids if i in details]) for s in suggestions
                 ],
-                candidates=[details[c.id] for c in candidates if c.id in details],
+                # Closest first: the same amount, then the nearest amounts, then the nearest dates.
+                candidates=sorted(
+                    (details[c.id] for c in candidates if c.id in details),
+                    key=lambda row: (
+                        abs(row[amount_field] - line.amount),
+                        abs((row["date"] - line.date).days),
+                    ),
+                ),
                 accounts=counter_accounts,
                 invoice=invoice,
                 invoice_due=display_amount(invoice.amount_due, invoice.currency) if invoice else "",

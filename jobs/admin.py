@@ -171,7 +171,6 @@ class DiscrepancyAdmin(ReadOnlyAdmin):
         "found_shown",
         "status",
         "proposed_draft",
-        "last_seen_at",
         "resolve_link",
     ]
     list_filter = ["status", KindFilter, ("company", admin.RelatedOnlyFieldListFilter)]
@@ -229,6 +228,9 @@ class DiscrepancyAdmin(ReadOnlyAdmin):
         return format_html(
             '<a href="{}">Resolve…</a>', reverse("admin:jobs_discrepancy_resolve", args=[d.pk])
         )
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Discrepancies", **(extra_context or {})})
 
     def get_urls(self):
         return [

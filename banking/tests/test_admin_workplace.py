@@ -328,6 +328,19 @@ def test_the_lines_list_of_a_month_filters_what_is_left_to_match_in_few_queries(
     assert "Not matched yet" in everything
 
 
+def test_a_lines_page_lists_the_closest_ledger_lines_first():
+    month = bank_month(receipts=40, card_payments=3, fees=2)
+    _, clerk = staff(month.bank.company, Role.CLERK)
+    receipt = BankStatementLine.objects.get(bank_account=month.bank, reference="RCPT-020")
+
+    page = clerk.get(reverse("admin:banking_bankstatementline_match", args=[receipt.pk])).content.decode()
+
+    candidates = re.search(r'<table id="candidates">.*?</table>', page, re.S).group(0)
+    references = re.findall(r"<td>(RCPT-\d+|CHQ-\d+)</td>", candidates)
+    assert references[0] == "RCPT-020"  # the same amount first, then the nearest amounts
+    assert references[1:3] in (["RCPT-019", "RCPT-021"], ["RCPT-021", "RCPT-019"])
+
+
 def test_the_lines_list_confirms_a_suggestion_and_the_month_reconciles_to_the_hand_computed_difference():
     month = bank_month(receipts=10, card_payments=5, fees=3)
     _, accountant = staff(month.bank.company, Role.ACCOUNTANT)

@@ -1,8 +1,9 @@
 """Banking and the integrity checks in the accountant's admin, in headless Chromium: a month of
 300 bank lines (list, filter what is left to match, confirm a suggestion, post a fee's entry), the
 bank reconciliation report against the hand-computed difference, the dashboard's Bank position
-and Integrity panels (and a quarantined record's warning), roles. Screenshots in artifacts/screenshots/ (dashboard_banking, bank_lines,
-bank_reconciliation).
+and Integrity panels (and a quarantined record's warning), roles. Screenshots in
+artifacts/screenshots/: dashboard_banking, bank_lines, bank_line_match, bank_reconciliation,
+discrepancies.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def test_work_through_a_month_of_300_bank_lines_and_reconcile(browser):
     browser.click(f"#result_list a.line-match[href*='/{receipt.pk}/match/']")
     browser.wait_for("#suggestions")
     assert first.reference in browser.text("#line-summary")
+    browser.shot("bank_line_match")
     browser.click("#suggestions input[type=submit]")
     browser.wait_text("ul.messagelist", "matched")
     receipt.refresh_from_db()
@@ -178,4 +180,11 @@ def test_the_dashboard_shows_the_bank_position_and_the_integrity_checks(browser)
     browser.click("#open-discrepancies a.record-link")
     browser.wait_for("ul.messagelist")
     assert "Quarantined" in browser.text("ul.messagelist")
+    assert_clean(browser)
+
+    # and the discrepancies list reads as the panel does
+    browser.click_link("Discrepancies")
+    browser.wait_for("#result_list")
+    assert "Invoice entry mismatch" in browser.text("#result_list")
+    browser.shot("discrepancies")
     assert_clean(browser)
