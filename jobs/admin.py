@@ -19,9 +19,8 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.models import Company
 from jobs import selectors
-from jobs.admin_dashboard import figure, kind_label
 from jobs.admin_dashboard import register_panels as register_dashboard_panels
-from jobs.admin_links import record_link
+from jobs.admin_display import figure, kind_label, record_link
 from jobs.models import (
     Discrepancy,
     DiscrepancyStatus,
@@ -107,9 +106,9 @@ class IntegrityRunAdmin(ReadOnlyAdmin):
                         record_link("jobs.discrepancy", d.pk, str(d.pk)),
                         kind_label(d.kind),
                         record_link(d.object_type, d.object_id, d.object_repr),
-                        figure(d.expected, run.company.currency if run.company else ""),
-                        figure(d.found, run.company.currency if run.company else ""),
-                        d.status,
+                        figure(d.expected, run.company),
+                        figure(d.found, run.company),
+                        d.get_status_display(),
                         record_link(
                             "ledger.journalentry", d.proposed_entry_id, f"draft #{d.proposed_entry_id}"
                         )
@@ -205,11 +204,11 @@ class DiscrepancyAdmin(ReadOnlyAdmin):
 
     @admin.display(description="expected")
     def expected_shown(self, d: Discrepancy) -> str:
-        return figure(d.expected, d.company.currency if d.company else "")
+        return figure(d.expected, d.company)
 
     @admin.display(description="found")
     def found_shown(self, d: Discrepancy) -> str:
-        return figure(d.found, d.company.currency if d.company else "")
+        return figure(d.found, d.company)
 
     @admin.display(description="record")
     def record(self, d: Discrepancy):

@@ -7,7 +7,6 @@ Read through jobs.selectors; dates and numbers formatted as on every admin page.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import HttpRequest
@@ -16,30 +15,12 @@ from django.utils import timezone
 
 from accounts.models import Company
 from jobs import selectors
-from jobs.admin_links import record_url
+from jobs.admin_display import figure, kind_label, record_url
 from jobs.models import DiscrepancyStatus, JobStatus
 from sofinance import dashboard
-from sofinance.display import display_amount
 from sofinance.permissions import Action
 
 OPEN_ROWS = 8
-
-
-def kind_label(kind: str) -> str:
-    """ "invoice_entry_mismatch" -> "Invoice entry mismatch"."""
-    return kind.replace("_", " ").capitalize()
-
-
-def figure(value: str, currency: str) -> str:
-    """An amount the check stored as a plain string ("1250.00") as people read amounts; any
-    other value (a date, a hash) as it is, and any value of no company (the platform's audit chain)."""
-    if not currency:
-        return value
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        return value
-    return display_amount(amount, currency) if amount.is_finite() and "." in value else value
 
 
 def _when(value) -> str:
@@ -73,8 +54,8 @@ def integrity_context(request: HttpRequest, company: Company) -> dict[str, Any]:
                 "kind": kind_label(d.kind),
                 "record": d.object_repr or f"{d.object_type} #{d.object_id}",
                 "record_url": record_url(d.object_type, d.object_id),
-                "expected": figure(d.expected, company.currency),
-                "found": figure(d.found, company.currency),
+                "expected": figure(d.expected, company),
+                "found": figure(d.found, company),
                 "draft_url": record_url("ledger.journalentry", d.proposed_entry_id),
                 "draft": f"Draft #{d.proposed_entry_id}" if d.proposed_entry_id else "",
             }

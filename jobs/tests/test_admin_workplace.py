@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts.services import membership_add
 from accounts.tests.factories import UserFactory
 from jobs.admin import export_create_url
-from jobs.admin_dashboard import figure
+from jobs.admin_display import figure
 from jobs.models import Discrepancy, ExportJob
 from jobs.services import integrity_run_execute, integrity_run_request
 from jobs.tests.factories import books, entry_line_of, sql
@@ -145,7 +145,7 @@ def test_discrepancies_read_with_kinds_and_amounts_for_people(damaged_run):
     }
     assert shown == {discrepancy.pk}
     assert discrepancy.expected.replace(".", "").lstrip("-").isdigit()  # stored as a plain amount...
-    assert figure(discrepancy.expected, "USD") in listing  # ... shown with separators and parentheses
+    assert figure(discrepancy.expected, b.company) in listing  # ... shown with separators and parentheses
 
 
 # --------------------------------------------------------------------------- quarantine
