@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -137,8 +138,19 @@ class BankReportPages:
             values["bank_account"] = str(first.pk)
         if "as_of" not in values and chosen is not None:
             values["as_of"] = last_statement_date(chosen).isoformat()
-        form = ReconciliationForm(values, company=company)
-        shown = self.reconciliation_context(request, form.cleaned_data) if form.is_valid() else {}
+        if chosen is None and not banks.exists():
+            # Nothing to reconcile yet: the empty form and a pointer, no errors.
+            form = ReconciliationForm(initial=values, company=company)
+            messages.info(
+                request, "This company has no bank account yet: add one under Banking, Bank accounts."
+            )
+        else:
+            form = ReconciliationForm(values, company=company)
+        shown = (
+            self.reconciliation_context(request, form.cleaned_data)
+            if form.is_bound and form.is_valid()
+            else {}
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": RECONCILIATION.title,
@@ -148,7 +160,6 @@ class BankReportPages:
             "report_page": RECONCILIATION,
             "has_report": bool(shown),
             "without_csv": True,
-            "no_bank_account": not banks.exists(),
             **shown,
         }
         return TemplateResponse(request, "admin/banking/reports/bank_reconciliation.html", context)
@@ -189,6 +200,8 @@ class BankReportPages:
                 ),
                 ("difference", "Difference (books − adjusted bank balance)", money(report.difference)),
             ],
+            "unmatched_bank_total": money(report.unmatched_bank_total),
+            "unmatched_book_total": money(report.unmatched_book_total),
             "opening_difference": money(report.opening_difference) if report.opening_difference else "",
             "bank_items": [
                 {

@@ -167,13 +167,16 @@ def test_the_bank_position_panel_shows_the_last_statement_against_the_books(marc
     assert f"bank_account={bank.pk}" in panel and "as_of=2026-03-31" in panel
 
 
-def test_no_bank_panel_for_a_company_without_bank_accounts():
+def test_no_bank_panel_nor_report_errors_for_a_company_without_bank_accounts():
     company = company_with_chart(name="No Bank Ltd")
     _, admin = staff(company, Role.ADMIN)
 
     page = admin.get(reverse("admin:index")).content.decode()
+    report = admin.get(reverse(REPORT)).content.decode()
 
     assert 'id="panel-cash"' in page and 'id="panel-bank-position"' not in page
+    assert "no bank account yet" in report and "errornote" not in report
+    assert 'id="reconciliation-summary"' not in report
 
 
 # --------------------------------------------------------------------------- the report page
