@@ -16,6 +16,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from accounts.models import Company
 from jobs import selectors
@@ -36,7 +38,7 @@ from jobs.services.exports import CONTENT_TYPES
 from sofinance import admin_menu, quarantine, report_pages
 from sofinance.admin import CompanyScopedAdmin, admin_can, admin_companies, admin_roles
 from sofinance.admin_menu import Section
-from sofinance.company_context import current_company_id
+from sofinance.company_context import current_company, current_company_id
 from sofinance.errors import APIError
 from sofinance.permissions import Action
 
@@ -125,6 +127,28 @@ class IntegrityRunAdmin(ReadOnlyAdmin):
         if not admin_can(request, current_company_id(request), Action.INTEGRITY_RUN):
             actions.pop("run_again", None)  # an auditor reads the runs, and starts none
         return actions
+
+    def get_urls(self):
+        return [
+            path(
+                "start/",
+                self.admin_site.admin_view(require_POST(self.start_view)),
+                name="jobs_integrityrun_start",
+            ),
+            *super().get_urls(),
+        ]
+
+    def start_view(self, request):
+        """Start a run of the current company's books now (the dashboard's "Run the checks now")."""
+        company = current_company(request)
+        if company is None or not admin_can(request, company.pk, Action.INTEGRITY_RUN):
+            raise PermissionDenied
+        run = integrity_run_request(company=company, by=request.user, trigger=Trigger.ADMIN)
+        self.message_user(request, f"{company}: integrity run #{run.pk} queued.", messages.SUCCESS)
+        target = request.POST.get("next") or reverse("admin:jobs_integrityrun_changelist")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("admin:jobs_integrityrun_changelist")
+        return HttpResponseRedirect(target)
 
     @admin.action(description="Start a new integrity run of these companies")
     def run_again(self, request, queryset):

@@ -18,6 +18,7 @@ from jobs import selectors
 from jobs.admin_display import figure, kind_label, record_url
 from jobs.models import DiscrepancyStatus, JobStatus
 from sofinance import dashboard
+from sofinance.admin import admin_can
 from sofinance.permissions import Action
 
 OPEN_ROWS = 8
@@ -46,6 +47,12 @@ def integrity_context(request: HttpRequest, company: Company) -> dict[str, Any]:
         "run_url": reverse("admin:jobs_integrityrun_change", args=[run.pk]) if run else None,
         "run_read": read,
         "runs_url": reverse("admin:jobs_integrityrun_changelist"),
+        "start_url": (
+            reverse("admin:jobs_integrityrun_start")
+            if admin_can(request, company.pk, Action.INTEGRITY_RUN)
+            else None
+        ),
+        "here": reverse("admin:index"),
         "open_count": open_count,
         "open_rows": [
             {

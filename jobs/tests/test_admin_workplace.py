@@ -16,7 +16,7 @@ from accounts.services import membership_add
 from accounts.tests.factories import UserFactory
 from jobs.admin import export_create_url
 from jobs.admin_display import figure
-from jobs.models import Discrepancy, ExportJob
+from jobs.models import Discrepancy, ExportJob, IntegrityRun
 from jobs.services import integrity_run_execute, integrity_run_request
 from jobs.tests.factories import books, entry_line_of, sql
 from ledger.tests.factories import account
@@ -90,6 +90,31 @@ def test_the_integrity_panel_before_any_run_and_not_for_a_viewer():
 
     assert mine is not None and 'id="integrity-none"' in mine and 'id="integrity-open-count">0<' in mine
     assert panel(theirs, "integrity") is None  # a viewer's role does not read integrity runs
+
+
+def test_an_accountant_starts_a_run_from_the_dashboard_and_an_auditor_may_not():
+    b = books()
+    _, accountant = staff(b.company, Role.ACCOUNTANT)
+    _, auditor = staff(b.company, Role.AUDITOR)
+    start = reverse("admin:jobs_integrityrun_start")
+
+    offered = panel(accountant.get(reverse("admin:index")).content.decode(), "integrity")
+    not_offered = panel(auditor.get(reverse("admin:index")).content.decode(), "integrity")
+    refused = auditor.post(start, {"next": "/admin/"})
+    read = auditor.get(start)
+    assert IntegrityRun.objects.filter(company=b.company).count() == 0  # refusals wrote nothing
+    started = accountant.post(start, {"next": "/admin/"})
+    elsewhere = accountant.post(start, {"next": "https://evil.example/"})
+
+    assert 'id="start-integrity-run"' in offered and 'id="start-integrity-run"' not in not_offered
+    assert (refused.status_code, read.status_code) == (403, 405)
+    assert started.status_code == 302 and started["Location"] == "/admin/"
+    assert elsewhere["Location"] == reverse("admin:jobs_integrityrun_changelist")
+    runs = IntegrityRun.objects.filter(company=b.company).order_by("id")
+    assert [(run.trigger, run.requested_by_id) for run in runs][:1] == [
+        ("admin", started.wsgi_request.user.pk)
+    ]
+    assert runs.count() == 2
 
 
 # --------------------------------------------------------------------------- menu and roles
