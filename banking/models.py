@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Account, Company
+from jobs.models import JobStatus  # one status vocabulary for every job: exports, integrity runs, imports
 from ledger.models import JournalLine
 from sofinance.display import display_amount
 from sofinance.money import money_field, validate_currency_code
@@ -271,13 +272,6 @@ class Reconciliation(models.Model):
 class ImportKind(models.TextChoices):
     BANK_STATEMENT = "bank_statement", "Bank statement"
     JOURNAL = "journal", "Journal"
-
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
 
 
 class ImportJob(models.Model):

@@ -43,7 +43,7 @@ from accounts.services import company_create, membership_add, user_create  # noq
 from ledger.balance_queries import account_totals  # noqa: E402
 from ledger.models import EntrySource, JournalEntry, JournalLine  # noqa: E402
 from ledger.numbering import sequence_reserve  # noqa: E402
-from ledger.services import EntryInput, journal_entries_import  # noqa: E402
+from ledger.services import MAX_BATCH_ENTRIES, EntryInput, journal_entries_import  # noqa: E402
 from sales import services  # noqa: E402
 from sales.models import Allocation, Customer, Invoice, InvoiceLine, InvoiceStatus, Payment  # noqa: E402
 from sales.numbering import INVOICE_SERIES, PAYMENT_SERIES, document_number  # noqa: E402
@@ -55,7 +55,7 @@ ISSUES = int(os.environ.get("BENCH_ISSUES", "300"))
 TARGET_INVOICES = int(os.environ.get("BENCH_INVOICES", "100000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 CUSTOMERS = 500
-BATCH = 2000
+BATCH = MAX_BATCH_ENTRIES  # the ledger posts at most this many entries per call
 START = datetime.date(2023, 1, 1)
 END = datetime.date(2025, 12, 31)
 CENT = Decimal("0.01")

@@ -4,70 +4,29 @@ twice (the task is idempotent)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from celery import Celery
 from django.conf import settings
-from django.db import connection
 
 from banking import services
 from banking.models import BankStatement, BankStatementLine, ImportJob, JobStatus
 from banking.tests.factories import bank_books, fixture
-from sofinance.tests.subprocesses import BASE_DIR, clean_env
+from sofinance.tests.celery_workers import celery_worker, new_queue
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 TASK = "banking.tasks.import_job_run_task"
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker(tmp_path: Path):
-    assert settings.REDIS_URL, "this test needs Redis (REDIS_URL)"
-    queue = f"test-{uuid.uuid4().hex}"
-    log_path = tmp_path / "worker.log"
-    env = clean_env(
-        DJANGO_SETTINGS_MODULE="sofinance.settings_test",
-        DATABASE_URL=_database_url(),
-        REDIS_URL=settings.REDIS_URL,
-        CELERY_BROKER_URL=settings.REDIS_URL,
-        CELERY_TASK_ALWAYS_EAGER="false",
-        MEDIA_ROOT=settings.MEDIA_ROOT,
-        LOG_LEVEL="INFO",
-    )
-    celery = Path(sys.executable).with_name("celery")
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(celery), "-A", "sofinance", "worker", "--pool=solo", "--queues", queue, "--hostname",
-             f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
+    """A real worker consuming a queue of its own; yields (queue, log path)."""
+    queue, log_path = new_queue(), tmp_path / "worker.log"
+    with celery_worker(queue, log_path):
         yield queue, log_path
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
 
 
 def _wait(job_id: int, log_path: Path, *, until) -> ImportJob:

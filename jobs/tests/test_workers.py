@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +18,6 @@ from celery import Celery
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.management import call_command
-from django.db import connection
 
 from audit.models import AuditEvent
 from jobs.models import Discrepancy, ExportJob, IntegrityRun
@@ -32,66 +29,12 @@ from sofinance.celery import app
 from sofinance.locks import named_lock
 from sofinance.models import Quarantine
 from sofinance.permissions import Role
-from sofinance.tests.subprocesses import BASE_DIR, clean_env
+from sofinance.tests.celery_workers import celery_worker
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@contextmanager
-def worker(queue: str, log_path: Path, **env: str) -> Iterator[subprocess.Popen]:
-    """`celery -A sofinance worker` (solo pool) consuming `queue`, against the test database and
-    this test's media folder."""
-    assert settings.REDIS_URL, "this test needs Redis (REDIS_URL)"
-    environment = clean_env(
-        DJANGO_SETTINGS_MODULE="sofinance.settings_test",
-        DATABASE_URL=_database_url(),
-        REDIS_URL=settings.REDIS_URL,
-        CELERY_BROKER_URL=settings.REDIS_URL,
-        CELERY_TASK_ALWAYS_EAGER="false",
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        LOG_LEVEL="INFO",
-        **env,
-    )
-    celery = Path(sys.executable).with_name("celery")
-    with log_path.open("a") as log:
-        process = subprocess.Popen(
-            [
-                str(celery),
-                "-A",
-                "sofinance",
-                "worker",
-                "--pool=solo",
-                "--queues",
-                queue,
-                "--hostname",
-                f"{uuid.uuid4().hex[:8]}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
-            cwd=BASE_DIR,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+worker = celery_worker
 
 
 def wait_for(condition, *, timeout: float, log: Path, what: str, every: float = 0.2):

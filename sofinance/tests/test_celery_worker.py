@@ -2,84 +2,29 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from celery import Celery
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from sofinance.models import IdempotencyRecord
-from sofinance.tests.subprocesses import BASE_DIR, clean_env
+from sofinance.tests.celery_workers import celery_worker, new_queue
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 TASK = "sofinance.tasks.idempotency_purge_expired"
 
 
-def _database_url() -> str:
-    """The URL of the database this test uses (pytest-django's test_<name>, maybe with a suffix)."""
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker(tmp_path: Path):
-    """`celery -A sofinance worker` consuming a queue of its own; yields (queue, log path)."""
-    assert settings.REDIS_URL, "this test needs Redis (REDIS_URL)"
-    queue = f"test-{uuid.uuid4().hex}"
-    log_path = tmp_path / "worker.log"
-    env = clean_env(
-        DJANGO_SETTINGS_MODULE="sofinance.settings_test",
-        DATABASE_URL=_database_url(),
-        REDIS_URL=settings.REDIS_URL,
-        CELERY_BROKER_URL=settings.REDIS_URL,
-        CELERY_TASK_ALWAYS_EAGER="false",
-        LOG_LEVEL="INFO",
-    )
-    celery = Path(sys.executable).with_name("celery")
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                str(celery),
-                "-A",
-                "sofinance",
-                "worker",
-                "--pool=solo",
-                "--queues",
-                queue,
-                "--hostname",
-                f"{queue}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    """A real worker consuming a queue of its own; yields (queue, log path)."""
+    queue, log_path = new_queue(), tmp_path / "worker.log"
+    with celery_worker(queue, log_path):
         yield queue, log_path
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
 
 
 def _record(key: str, expires_at) -> IdempotencyRecord:
