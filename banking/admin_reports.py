@@ -38,8 +38,7 @@ from sofinance.permissions import Action
 RECONCILIATION = report_pages.ReportPage(
     key="bank_reconciliation",
     title="Bank reconciliation",
-    description="A bank account's statement balance against the books as of a date, with the "
-    "unmatched items on each side that explain the difference.",
+    description="A bank account's statement against the books as of a date, and what explains the gap.",
     url_name="admin:banking_reports_bank_reconciliation",
     group="Banking",
     order=210,
