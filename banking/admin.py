@@ -76,13 +76,26 @@ class BankAccountForm(ServiceModelForm):
         }
 
 
+class ActiveFilter(admin.SimpleListFilter):
+    title = "in use"
+    parameter_name = "active"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Active"), ("no", "Closed")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(is_active=self.value() == "yes")
+        return queryset
+
+
 @admin.register(BankAccount)
 class BankAccountAdmin(ServiceAdmin, CompanyScopedAdmin):
     form = BankAccountForm
     view_action = Action.BANKING_VIEW
     manage_action = Action.BANKING_MANAGE
-    list_display = ["name", "account", "currency", "iban", "is_active", "company", "links"]
-    list_filter = [("company", admin.RelatedOnlyFieldListFilter), "is_active"]
+    list_display = ["name", "account", "currency", "iban", "active", "company", "links"]
+    list_filter = [("company", admin.RelatedOnlyFieldListFilter), ActiveFilter]
     list_select_related = ["company", "account"]
     search_fields = ["name", "iban", "number"]
     ordering = ["company", "name"]
@@ -103,6 +116,10 @@ class BankAccountAdmin(ServiceAdmin, CompanyScopedAdmin):
         # Whether the user may upload statements here, read by the row's links (per request).
         may_upload = admin_can(request, current_company_id(request), Action.BANKING_IMPORT)
         return super().get_queryset(request).annotate(may_upload=Value(may_upload))
+
+    @admin.display(description="active", boolean=True, ordering="is_active")
+    def active(self, obj: BankAccount) -> bool:
+        return obj.is_active
 
     @admin.display(description="")
     def links(self, obj: BankAccount) -> str:

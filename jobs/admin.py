@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Company
 from jobs import selectors
 from jobs.admin_dashboard import register_panels as register_dashboard_panels
-from jobs.admin_display import figure, kind_label, record_link
+from jobs.admin_display import checked_summary, figure, kind_label, record_link
 from jobs.models import (
     Discrepancy,
     DiscrepancyStatus,
@@ -89,14 +89,20 @@ class IntegrityRunAdmin(ReadOnlyAdmin):
         "discrepancy_count",
         "new_discrepancy_count",
         "proposed_count",
-        "counts",
+        "checked",
         "error",
         "discrepancies_found",
     ]
 
+    @admin.display(description="checked")
+    def checked(self, run: IntegrityRun) -> str:
+        return checked_summary(run.counts) or "—"
+
     @admin.display(description="discrepancies")
     def discrepancies_found(self, run: IntegrityRun):
         rows = run.discrepancies.order_by("id")
+        if not rows:
+            return "None found."
         return format_html(
             "<table><tr><th>#</th><th>kind</th><th>record</th><th>expected</th><th>found</th>"
             "<th>status</th><th>proposed draft</th></tr>{}</table>",

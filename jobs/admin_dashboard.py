@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Company
 from jobs import selectors
-from jobs.admin_display import figure, kind_label, record_url
+from jobs.admin_display import checked_summary, figure, kind_label, record_url
 from jobs.models import DiscrepancyStatus, JobStatus
 from sofinance import dashboard
 from sofinance.admin import admin_can
@@ -33,19 +33,12 @@ def integrity_context(request: HttpRequest, company: Company) -> dict[str, Any]:
     open_items = selectors.discrepancies_for_company(company=company).filter(status=DiscrepancyStatus.OPEN)
     open_count = open_items.count()
     discrepancies = reverse("admin:jobs_discrepancy_changelist")
-    read = []
-    if run is not None:
-        read = [
-            f"{value:,} {kind_label(name).lower()}"
-            for name, value in sorted(run.counts.items())
-            if isinstance(value, int) and not isinstance(value, bool)
-        ]
     return {
         "run": run,
         "run_failed": run is not None and run.status == JobStatus.FAILED,
         "run_when": _when(run.finished_at or run.started_at or run.created_at) if run else "",
         "run_url": reverse("admin:jobs_integrityrun_change", args=[run.pk]) if run else None,
-        "run_read": read,
+        "run_read": checked_summary(run.counts) if run else "",
         "runs_url": reverse("admin:jobs_integrityrun_changelist"),
         "start_url": (
             reverse("admin:jobs_integrityrun_start")

@@ -99,6 +99,7 @@ def test_banking_models_are_in_the_banking_section_for_a_viewer_without_change_b
     assert lines.status_code == 200 and 'name="action"' not in lines.content.decode()
     assert "addlink" not in accounts and add.status_code == 403
     assert "Upload statement" not in accounts and "Reconciliation</a>" in accounts
+    assert "column-active" in accounts and "is active" not in accounts.lower()  # no raw field names
 
 
 def test_an_accountant_adds_bank_accounts_a_clerk_matches_and_neither_sees_beat_schedules():

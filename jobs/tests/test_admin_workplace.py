@@ -117,6 +117,17 @@ def test_an_accountant_starts_a_run_from_the_dashboard_and_an_auditor_may_not():
     assert runs.count() == 2
 
 
+def test_a_runs_page_says_what_it_checked_for_people():
+    b = books()
+    run = integrity_run_execute(run_id=integrity_run_request(company=b.company, by=None, enqueue=False).pk)
+    _, accountant = staff(b.company, Role.ACCOUNTANT)
+
+    page = accountant.get(reverse("admin:jobs_integrityrun_change", args=[run.pk])).content.decode()
+
+    assert run.discrepancy_count == 0 and "None found." in page
+    assert f"{run.counts['balance_buckets']:,} balance buckets" in page and '"balance_buckets"' not in page
+
+
 # --------------------------------------------------------------------------- menu and roles
 
 
