@@ -8,79 +8,41 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
+from bench.clusters import PostgresCluster, pg_bin, private_folder
+
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def _pg_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return found[-1].parent if found else None
-
-
-PG_BIN = _pg_bin()
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        PG_BIN is None or not shutil.which("pg_basebackup"), reason="PostgreSQL server binaries"
+        pg_bin() is None or not shutil.which("pg_basebackup"), reason="PostgreSQL server binaries"
     ),
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def as_postgres(*command: str) -> list[str]:
-    """Server programs refuse to run as root: run them as the postgres user then."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
-
-
-def run(*command: str) -> None:
-    subprocess.run(as_postgres(*command), check=True, capture_output=True, text=True, timeout=120)
-
-
 @pytest.fixture(scope="module")
 def clusters():
-    # Not under pytest's tmp_path: its folders are private to this user, and the servers run as postgres.
-    base = Path(tempfile.mkdtemp(prefix="sofinance-replica-"))
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-    primary_dir, replica_dir = base / "primary", base / "replica"
-    primary, replica = free_port(), free_port()
-    run(str(PG_BIN / "initdb"), "-D", str(primary_dir), "-A", "trust", "-U", "postgres", "--no-sync")
-    with (primary_dir / "postgresql.conf").open("a") as conf:
-        conf.write(f"port = {primary}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{base}'\n")
-        conf.write("wal_level = replica\nmax_wal_senders = 4\nfsync = off\n")
-    with (primary_dir / "pg_hba.conf").open("a") as hba:
-        hba.write("host replication all 127.0.0.1/32 trust\n")
-    run(str(PG_BIN / "pg_ctl"), "-D", str(primary_dir), "-l", str(base / "primary.log"), "-w", "start")
+    base = private_folder("sofinance-replica-")
+    primary = PostgresCluster(base, "primary")
+    replica = PostgresCluster(base, "replica")
     try:
-        run(
-            str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary), "-U", "postgres",
-            "-D", str(replica_dir), "-R", "-X", "stream",
-        )  # fmt: skip
-        with (replica_dir / "postgresql.conf").open("a") as conf:
-            conf.write(f"port = {replica}\nhot_standby = on\n")
-        run(str(PG_BIN / "pg_ctl"), "-D", str(replica_dir), "-l", str(base / "replica.log"), "-w", "start")
-        yield {"primary": primary, "replica": replica, "replica_dir": replica_dir}
+        primary.init("wal_level = replica\nmax_wal_senders = 4\nfsync = off\n")
+        primary.allow_replication()
+        primary.start()
+        replica.basebackup_of(primary, "hot_standby = on\n")
+        replica.start()
+        yield {"primary": primary.port, "replica": replica.port, "stop_replica": replica.stop_command("fast")}
     finally:
-        for folder in (replica_dir, primary_dir):
-            if folder.exists():
-                subprocess.run(
-                    as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(folder), "-m", "immediate", "stop"),
-                    capture_output=True,
-                )
+        replica.stop()
+        primary.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -186,9 +148,7 @@ def test_reads_follow_the_replica_its_lag_and_its_absence(clusters, tmp_path):
         "MEDIA_ROOT": str(tmp_path / "media"),
         "LOG_LEVEL": "ERROR",
     }
-    stop_replica = as_postgres(
-        str(PG_BIN / "pg_ctl"), "-D", str(clusters["replica_dir"]), "-m", "fast", "stop"
-    )
+    stop_replica = clusters["stop_replica"]
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-c", SCENARIO, *stop_replica],
