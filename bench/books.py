@@ -61,7 +61,7 @@ def books_problems(company_id: int) -> list[str]:
     if rebuilt.differed:
         problems.append(
             f"stored balances differ from a rebuild in {len(rebuilt.differences)} buckets: "
-            + "; ".join(rebuilt.differences[:3])
+            + "; ".join(str(difference) for difference in rebuilt.differences[:3])
         )
     with system_actor("bench:books"):
         audit = verify_audit_chain(company_id=company_id)

@@ -32,10 +32,16 @@ def free_port() -> int:
 
 class GunicornServer:
     def __init__(
-        self, *, database_url: str, workers: int = 3, extra_env: dict[str, str] | None = None
+        self,
+        *,
+        database_url: str,
+        workers: int = 3,
+        extra_env: dict[str, str] | None = None,
+        log_path: Path | None = None,
     ) -> None:
         self.port = free_port()
         self.workers = workers
+        self.log_path = log_path  # gunicorn's and the workers' stderr (default: a pipe)
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "sofinance.settings",
@@ -55,6 +61,7 @@ class GunicornServer:
 
     def __enter__(self) -> GunicornServer:
         gunicorn = Path(sys.executable).with_name("gunicorn")
+        log = self.log_path.open("a") if self.log_path else subprocess.PIPE
         self.process = subprocess.Popen(
             [
                 str(gunicorn),
@@ -69,12 +76,15 @@ class GunicornServer:
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log,
         )
+        if self.log_path:
+            log.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.process.stderr.read().decode()[-2000:]}")
+                output = self.log_path.read_text() if self.log_path else self.process.stderr.read().decode()
+                raise RuntimeError(f"gunicorn exited: {output[-2000:]}")
             try:
                 if request("GET", self.port, "/health/live")[0] == 200:
                     return self
@@ -93,7 +103,23 @@ class GunicornServer:
 
 def request(method: str, port: int, path: str, body: object = None, headers: dict | None = None):
     """(status, parsed JSON body or None) of one request on a fresh connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    status, _, data = exchange(method, port, path, body, headers)
+    return status, data
+
+
+def exchange(
+    method: str,
+    port: int,
+    path: str,
+    body: object = None,
+    headers: dict | None = None,
+    *,
+    timeout: float = 120,
+) -> tuple[int, dict[str, str], object]:
+    """(status, response headers, parsed JSON body or None) of one request on a fresh connection.
+    A connection refused, reset or closed before the answer raises OSError (or http.client's
+    RemoteDisconnected, one of them)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         payload = json.dumps(body).encode() if body is not None else None
         connection.request(
@@ -104,7 +130,7 @@ def request(method: str, port: int, path: str, body: object = None, headers: dic
         )
         response = connection.getresponse()
         data = response.read()
-        return response.status, (json.loads(data) if data else None)
+        return response.status, dict(response.getheaders()), (json.loads(data) if data else None)
     finally:
         connection.close()
 

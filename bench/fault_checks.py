@@ -1,0 +1,172 @@
+"""What `make faults` (bench/faults.py) records of every client request, and the checks it makes.
+
+A `Write` is one logical write a client makes: an entry (or a bulk post of several) with its own
+Idempotency-Key and a unique `reference` per entry, sent again with the same key after a 503 or a
+lost connection until it is acknowledged. Each try is an `Attempt`.
+
+The checks return what is wrong, empty when nothing is:
+- `answer_problems`: every answer is a 2xx that says what was asked (posted entries, one per
+  reference, for the amounts sent; a retry answers the same ids), or a 503 envelope
+  `service_unavailable` with a Retry-After header, or a lost connection. Nothing else: no 500,
+  no 4xx, no wrong success; and no write left unacknowledged (the app recovered);
+- `stored_problems`: every acknowledged entry is in the books exactly once, under the id it was
+  answered with; an entry never acknowledged is there at most once; a bulk post is all or nothing.
+`stored_entries` reads the books for them (needs Django set up); bench/books.py checks the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+UNAVAILABLE = "service_unavailable"
+
+
+@dataclass
+class Attempt:
+    began: float  # time.monotonic()
+    seconds: float
+    status: int | None  # None: the connection was refused, reset or closed before an answer
+    code: str = ""  # error.code of an error envelope
+    retry_after: str | None = None
+    ids: tuple[int, ...] = ()  # the entry ids a 2xx answered
+    wrong: str = ""  # what a 2xx answered that was not what was asked
+    error: str = ""  # the connection error
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def ended(self) -> float:
+        return self.began + self.seconds
+
+
+@dataclass
+class Write:
+    key: str
+    path: str
+    references: tuple[str, ...]
+    amounts: tuple[Decimal, ...]
+    body: object = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def acknowledged(self) -> Attempt | None:
+        return next((a for a in self.attempts if a.ok), None)
+
+
+def answer_check(body: object, write: Write) -> tuple[tuple[int, ...], str]:
+    """(the entry ids, what is wrong) of a 2xx answer to `write`: posted entries, one per
+    reference in order, each with the reference and the amount that was sent."""
+    data = body.get("data") if isinstance(body, dict) else None
+    entries = data.get("entries") if isinstance(data, dict) and "entries" in data else [data]
+    if not isinstance(entries, list) or len(entries) != len(write.references):
+        return (
+            (),
+            f"answered {len(entries) if isinstance(entries, list) else 'no'} entries for {len(write.references)}",
+        )
+    ids: list[int] = []
+    for entry, reference, amount in zip(entries, write.references, write.amounts, strict=True):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), int):
+            return (), "an answered entry has no id"
+        ids.append(entry["id"])
+        if entry.get("status") != "posted":
+            return tuple(ids), f"entry {entry['id']} answered as {entry.get('status')!r}, not posted"
+        if "reference" in entry and entry["reference"] != reference:
+            return tuple(ids), f"entry {entry['id']} answered with reference {entry['reference']!r}"
+        if "total_debit" in entry and Decimal(entry["total_debit"]) != amount:
+            return tuple(
+                ids
+            ), f"entry {entry['id']} answered with total {entry['total_debit']}, sent {amount}"
+    return tuple(ids), ""
+
+
+def answer_problems(writes: Iterable[Write]) -> list[str]:
+    problems: list[str] = []
+    for write in writes:
+        answered: set[tuple[int, ...]] = set()
+        for attempt in write.attempts:
+            what = f"POST {write.path} [{write.key}]"
+            if attempt.ok:
+                if attempt.wrong:
+                    problems.append(f"{what}: a wrong success ({attempt.status}): {attempt.wrong}")
+                answered.add(attempt.ids)
+            elif attempt.status is None:
+                continue
+            elif attempt.status != 503 or attempt.code != UNAVAILABLE:
+                problems.append(f"{what}: answered {attempt.status} {attempt.code or '(no error envelope)'}")
+            elif not (attempt.retry_after or "").strip().isdigit():
+                problems.append(f"{what}: a 503 without a Retry-After header")
+        if len(answered) > 1:
+            problems.append(
+                f"POST {write.path} [{write.key}]: retries answered different entries {sorted(answered)}"
+            )
+        if write.attempts and write.acknowledged is None:
+            problems.append(
+                f"POST {write.path} [{write.key}]: never acknowledged after {len(write.attempts)} attempts"
+            )
+    return problems
+
+
+def stored_problems(writes: Iterable[Write], stored: dict[str, list[int]]) -> list[str]:
+    """`stored`: the ids of the entries in the books under each reference."""
+    problems: list[str] = []
+    for write in writes:
+        acknowledged = write.acknowledged
+        counts = {len(stored.get(reference, [])) for reference in write.references}
+        if acknowledged is not None:
+            for reference, entry_id in zip(write.references, acknowledged.ids, strict=False):
+                found = stored.get(reference, [])
+                if found != [entry_id]:
+                    problems.append(
+                        f"acknowledged entry {entry_id} ({reference}) is in the books as {found or 'nothing'}"
+                    )
+        elif max(counts, default=0) > 1:
+            problems.append(f"unacknowledged write [{write.key}] is in the books more than once")
+        if len(counts) > 1:
+            problems.append(f"bulk post [{write.key}] is in the books in part")
+    return problems
+
+
+def stored_entries(company_id: int, references: Iterable[str]) -> dict[str, list[int]]:
+    """The ids of the company's posted entries under each of `references` (Django set up)."""
+    from ledger.models import EntryStatus, JournalEntry
+
+    stored: dict[str, list[int]] = {}
+    rows = JournalEntry.objects.filter(
+        company_id=company_id, reference__in=list(references), status=EntryStatus.POSTED
+    ).order_by("pk")
+    for reference, entry_id in rows.values_list("reference", "pk"):
+        stored.setdefault(reference, []).append(entry_id)
+    return stored
+
+
+@dataclass
+class Summary:
+    """One scenario's figures: attempts by outcome and how long the app took to recover."""
+
+    name: str
+    requests: int
+    acknowledged: int
+    unavailable: int
+    connection_errors: int
+    other: int
+    writes: int
+    recovery_seconds: float | None
+
+    @classmethod
+    def of(cls, name: str, writes: list[Write], fault_ended: float) -> Summary:
+        attempts = [a for w in writes for a in w.attempts]
+        after = [a.ended for a in attempts if a.ok and a.began >= fault_ended]
+        return cls(
+            name=name,
+            requests=len(attempts),
+            acknowledged=sum(a.ok for a in attempts),
+            unavailable=sum(a.status == 503 for a in attempts),
+            connection_errors=sum(a.status is None for a in attempts),
+            other=sum(a.status is not None and not a.ok and a.status != 503 for a in attempts),
+            writes=len(writes),
+            recovery_seconds=round(min(after) - fault_ended, 2) if after else None,
+        )
