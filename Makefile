@@ -16,7 +16,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The suite is xdist-safe (a test database per worker, a Redis namespace per process).
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install run migrate demo test lint audit format bench load drill worker beat clean
+.PHONY: help install run migrate demo test lint audit format bench load faults drill worker beat clean
 
 help:
 	@echo "make run      create .venv and .env if needed, migrate, load the demo, serve on :8000 (DEBUG=1)"
@@ -25,6 +25,7 @@ help:
 	@echo "make audit    pip-audit: known vulnerabilities in the pinned dependencies"
 	@echo "make bench    run every bench/bench_*.py"
 	@echo "make load     32 locust clients, mixed reads and writes against gunicorn; then the books are checked"
+	@echo "make faults   kill and restart gunicorn, PostgreSQL, Redis and Celery under a posting load (private servers)"
 	@echo "make drill    backup and restore drill: dump, restore into a fresh database, check the copy"
 	@echo "make migrate  apply migrations    make worker / make beat   Celery worker / scheduler"
 	@echo "make install  (re)build .venv from requirements/dev.txt"
@@ -82,6 +83,11 @@ bench: $(STAMP)
 # Load test: locust clients against gunicorn on loopback (PostgreSQL, Redis), then a books check.
 load: $(STAMP)
 	$(BIN)/python bench/load.py
+
+# Fault tests on a private PostgreSQL cluster and Redis server (never the shared ones): processes and
+# servers killed or restarted under a posting load, then nothing acknowledged may be lost or doubled.
+faults: $(STAMP)
+	$(BIN)/python bench/faults.py
 
 # Backup and restore drill (PostgreSQL): dump, restore into a fresh database, check the copy.
 drill: $(STAMP)
