@@ -30,8 +30,8 @@ The harness, in five parts:
    every write was acknowledged in the end (the app recovered without a restart); every
    acknowledged entry is in the books exactly once under the id it was answered with, nothing
    unacknowledged is there twice, no bulk post in part; then bench/books.py: entries balance,
-   Σdebit = Σcredit, stored balances equal a rebuild, numbering gapless, audit chains verify
-   (pending seals sealed first, as the beat schedule does).
+   Σdebit = Σcredit, stored balances equal a rebuild, numbering gapless, audit chains verify;
+   and the Celery worker is still running and working (it seals what the load wrote).
 
 Prints a line per scenario (requests, 2xx, 503, connection errors, other, recovery time: from the
 end of the fault to the first acknowledged request sent after it) and every violated property;
@@ -357,6 +357,7 @@ class Harness:
         summary = Summary.of(name, load.writes, ended)
         self.summaries.append(summary)
         problems += answer_problems(load.writes)
+        problems += self.worker_problems()
         problems += self.books_problems(load.writes)
         print(
             f"   {summary.writes} writes, {summary.requests} requests: {summary.acknowledged} 2xx, "
@@ -371,11 +372,9 @@ class Harness:
     def books_problems(self, writes: list[Write]) -> list[str]:
         from django.db import connection
 
-        from audit.sealing import audit_chains_seal
         from bench.books import books_problems
 
         try:
-            audit_chains_seal()  # what the beat schedule does every AUDIT_SEAL_INTERVAL
             references = [r for w in writes for r in w.references]
             problems = stored_problems(writes, stored_entries(self.company.pk, references))
             for company in (self.company, self.books):
@@ -383,6 +382,28 @@ class Harness:
             return problems
         finally:
             connection.close()
+
+    def worker_problems(self) -> list[str]:
+        """The Celery worker is still there and still working: it seals the audit events the
+        load wrote (each commit queues a seal of its chain)."""
+        from django.db import connection
+
+        from audit.models import AuditPendingSeal
+
+        if self.worker.process.poll() is not None:
+            return [f"the Celery worker exited ({self.worker.process.returncode}): it needed a restart"]
+        try:
+            wait_until(
+                lambda: not AuditPendingSeal.objects.exists(),
+                timeout=60,
+                what="the worker sealing",
+                every=0.5,
+            )
+        except TimeoutError:
+            return ["the Celery worker did not seal the audit events within 60 s: it stopped working"]
+        finally:
+            connection.close()
+        return []
 
     # ------------------------------------------------------------------ the faults
 
