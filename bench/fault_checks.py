@@ -29,6 +29,7 @@ class Attempt:
     seconds: float
     status: int | None  # None: the connection was refused, reset or closed before an answer
     code: str = ""  # error.code of an error envelope
+    reason: str = ""  # its error.details.reason (a 503's: database_unavailable, cache_unavailable...)
     retry_after: str | None = None
     ids: tuple[int, ...] = ()  # the entry ids a 2xx answered
     wrong: str = ""  # what a 2xx answered that was not what was asked
@@ -155,11 +156,16 @@ class Summary:
     other: int
     writes: int
     recovery_seconds: float | None
+    reasons: dict[str, int] = field(default_factory=dict)  # 503s by reason
 
     @classmethod
     def of(cls, name: str, writes: list[Write], fault_ended: float) -> Summary:
         attempts = [a for w in writes for a in w.attempts]
         after = [a.ended for a in attempts if a.ok and a.began >= fault_ended]
+        reasons: dict[str, int] = {}
+        for attempt in attempts:
+            if attempt.status == 503:
+                reasons[attempt.reason or "?"] = reasons.get(attempt.reason or "?", 0) + 1
         return cls(
             name=name,
             requests=len(attempts),
@@ -169,4 +175,5 @@ class Summary:
             other=sum(a.status is not None and not a.ok and a.status != 503 for a in attempts),
             writes=len(writes),
             recovery_seconds=round(min(after) - fault_ended, 2) if after else None,
+            reasons=reasons,
         )

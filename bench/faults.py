@@ -240,6 +240,8 @@ class PostingLoad:
                 else:
                     error = body.get("error") if isinstance(body, dict) else None
                     attempt.code = error.get("code", "") if isinstance(error, dict) else ""
+                    details = error.get("details") if isinstance(error, dict) else None
+                    attempt.reason = details.get("reason", "") if isinstance(details, dict) else ""
                     attempt.retry_after = answer_headers.get("Retry-After")
             with self.lock:
                 write.attempts.append(attempt)
@@ -362,7 +364,12 @@ class Harness:
         print(
             f"   {summary.writes} writes, {summary.requests} requests: {summary.acknowledged} 2xx, "
             f"{summary.unavailable} 503, {summary.connection_errors} connection errors, {summary.other} other; "
-            f"recovered in {summary.recovery_seconds if summary.recovery_seconds is not None else '-'} s",
+            f"recovered in {summary.recovery_seconds if summary.recovery_seconds is not None else '-'} s"
+            + (
+                f" (503: {', '.join(f'{r} {n}' for r, n in sorted(summary.reasons.items()))})"
+                if summary.reasons
+                else ""
+            ),
             flush=True,
         )
         for problem in problems[:20]:

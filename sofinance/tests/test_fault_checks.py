@@ -35,7 +35,9 @@ def ok(*ids: int, began: float = 10.0) -> Attempt:
 
 
 def unavailable(retry_after: str | None = "5", code: str = "service_unavailable") -> Attempt:
-    return Attempt(began=1.0, seconds=0.1, status=503, code=code, retry_after=retry_after)
+    return Attempt(
+        began=1.0, seconds=0.1, status=503, code=code, retry_after=retry_after, reason="cache_unavailable"
+    )
 
 
 LOST = Attempt(began=2.0, seconds=0.1, status=None, error="RemoteDisconnected()")
@@ -127,6 +129,7 @@ def test_the_summary_counts_outcomes_and_the_recovery_from_the_end_of_the_fault(
         1,
     )
     assert (summary.other, summary.writes, summary.recovery_seconds) == (0, 2, 0.6)
+    assert summary.reasons == {"cache_unavailable": 1}
 
 
 @pytest.mark.django_db
