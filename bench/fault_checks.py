@@ -1,17 +1,17 @@
 """What `make faults` (bench/faults.py) records of every client request, and the checks it makes.
 
-A `Write` is one logical write a client makes: an entry (or a bulk post of several) with its own
-Idempotency-Key and a unique `reference` per entry, sent again with the same key after a 503 or a
-lost connection until it is acknowledged. Each try is an `Attempt`.
+A `Write` is one logical write a client makes: an entry, a bulk post of several or an invoice
+created issued, with its own Idempotency-Key and a unique `reference` per record, sent again with
+the same key after a 503 or a lost connection until it is acknowledged. Each try is an `Attempt`.
 
 The checks return what is wrong, empty when nothing is:
 - `answer_problems`: every answer is a 2xx that says what was asked (posted entries, one per
   reference, for the amounts sent; a retry answers the same ids), or a 503 envelope
   `service_unavailable` with a Retry-After header, or a lost connection. Nothing else: no 500,
   no 4xx, no wrong success; and no write left unacknowledged (the app recovered);
-- `stored_problems`: every acknowledged entry is in the books exactly once, under the id it was
-  answered with; an entry never acknowledged is there at most once; a bulk post is all or nothing.
-`stored_entries` reads the books for them (needs Django set up); bench/books.py checks the rest.
+- `stored_problems`: every acknowledged entry (or invoice) is in the books exactly once, under the
+  id it was answered with; one never acknowledged is there at most once; a bulk post is all or
+  nothing. `stored_records` reads the books for them (Django set up); bench/books.py checks the rest.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 UNAVAILABLE = "service_unavailable"
+ENTRY, INVOICE = "entry", "invoice"
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Write:
     path: str
     references: tuple[str, ...]
     amounts: tuple[Decimal, ...]
+    kind: str = ENTRY  # or INVOICE (created issued)
     body: object = None
     attempts: list[Attempt] = field(default_factory=list)
 
@@ -58,29 +60,34 @@ class Write:
         return next((a for a in self.attempts if a.ok), None)
 
 
+# What each kind of write must be answered with: the status, and the field holding the amount sent.
+EXPECTED = {ENTRY: ("posted", "total_debit"), INVOICE: ("issued", "total")}
+
+
 def answer_check(body: object, write: Write) -> tuple[tuple[int, ...], str]:
-    """(the entry ids, what is wrong) of a 2xx answer to `write`: posted entries, one per
-    reference in order, each with the reference and the amount that was sent."""
+    """(the ids, what is wrong) of a 2xx answer to `write`: posted entries (an issued invoice),
+    one per reference in order, each with the reference and the amount that was sent."""
+    status, total = EXPECTED[write.kind]
     data = body.get("data") if isinstance(body, dict) else None
-    entries = data.get("entries") if isinstance(data, dict) and "entries" in data else [data]
-    if not isinstance(entries, list) or len(entries) != len(write.references):
-        return (
-            (),
-            f"answered {len(entries) if isinstance(entries, list) else 'no'} entries for {len(write.references)}",
-        )
+    records = data.get("entries") if isinstance(data, dict) and "entries" in data else [data]
+    if not isinstance(records, list) or len(records) != len(write.references):
+        count = len(records) if isinstance(records, list) else "no"
+        return (), f"answered {count} records for {len(write.references)}"
     ids: list[int] = []
-    for entry, reference, amount in zip(entries, write.references, write.amounts, strict=True):
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), int):
-            return (), "an answered entry has no id"
-        ids.append(entry["id"])
-        if entry.get("status") != "posted":
-            return tuple(ids), f"entry {entry['id']} answered as {entry.get('status')!r}, not posted"
-        if "reference" in entry and entry["reference"] != reference:
-            return tuple(ids), f"entry {entry['id']} answered with reference {entry['reference']!r}"
-        if "total_debit" in entry and Decimal(entry["total_debit"]) != amount:
+    for record, reference, amount in zip(records, write.references, write.amounts, strict=True):
+        if not isinstance(record, dict) or not isinstance(record.get("id"), int):
+            return (), "an answered record has no id"
+        ids.append(record["id"])
+        if record.get("status") != status:
             return tuple(
                 ids
-            ), f"entry {entry['id']} answered with total {entry['total_debit']}, sent {amount}"
+            ), f"{write.kind} {record['id']} answered as {record.get('status')!r}, not {status}"
+        if "reference" in record and record["reference"] != reference:
+            return tuple(ids), f"{write.kind} {record['id']} answered with reference {record['reference']!r}"
+        if total in record and Decimal(record[total]) != amount:
+            return tuple(
+                ids
+            ), f"{write.kind} {record['id']} answered with total {record[total]}, sent {amount}"
     return tuple(ids), ""
 
 
@@ -122,7 +129,7 @@ def stored_problems(writes: Iterable[Write], stored: dict[str, list[int]]) -> li
                 found = stored.get(reference, [])
                 if found != [entry_id]:
                     problems.append(
-                        f"acknowledged entry {entry_id} ({reference}) is in the books as {found or 'nothing'}"
+                        f"acknowledged {write.kind} {entry_id} ({reference}) is in the books as {found or 'nothing'}"
                     )
         elif max(counts, default=0) > 1:
             problems.append(f"unacknowledged write [{write.key}] is in the books more than once")
@@ -131,16 +138,27 @@ def stored_problems(writes: Iterable[Write], stored: dict[str, list[int]]) -> li
     return problems
 
 
-def stored_entries(company_id: int, references: Iterable[str]) -> dict[str, list[int]]:
-    """The ids of the company's posted entries under each of `references` (Django set up)."""
+def stored_records(company_id: int, writes: Iterable[Write]) -> dict[str, list[int]]:
+    """The ids of the company's posted entries and issued invoices under each reference the
+    writes sent (Django set up)."""
     from ledger.models import EntryStatus, JournalEntry
+    from sales.models import Invoice
 
+    references = {ENTRY: [], INVOICE: []}
+    for write in writes:
+        references[write.kind].extend(write.references)
+    rows = [
+        JournalEntry.objects.filter(
+            company_id=company_id, reference__in=references[ENTRY], status=EntryStatus.POSTED
+        ),
+        Invoice.objects.filter(
+            company_id=company_id, reference__in=references[INVOICE], sequence__isnull=False
+        ),
+    ]
     stored: dict[str, list[int]] = {}
-    rows = JournalEntry.objects.filter(
-        company_id=company_id, reference__in=list(references), status=EntryStatus.POSTED
-    ).order_by("pk")
-    for reference, entry_id in rows.values_list("reference", "pk"):
-        stored.setdefault(reference, []).append(entry_id)
+    for queryset in rows:
+        for reference, record_id in queryset.order_by("pk").values_list("reference", "pk"):
+            stored.setdefault(reference, []).append(record_id)
     return stored
 
 

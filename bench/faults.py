@@ -10,8 +10,9 @@ The harness, in five parts:
    `manage.py db_app_role` (as docker-compose does).
 2. server: gunicorn (gunicorn.conf.py, GunicornServer of bench/http_load.py, 3 sync workers,
    production settings) and a Celery worker (solo pool) against them.
-3. load: FAULTS_CLIENTS client threads posting single journal entries, every eighth write a bulk
-   post of 5, each with its own Idempotency-Key and a unique reference per entry. A client retries
+3. load: FAULTS_CLIENTS client threads posting single journal entries, every fifth write an
+   invoice created issued and every eighth a bulk post of 5, each write with its own
+   Idempotency-Key and a unique reference per entry or invoice. A client retries
    a 503 (after its Retry-After, at most 1 s) or a lost connection with the same key until the
    write is acknowledged. Every attempt and its answer is recorded (bench/fault_checks.py).
 4. faults, one scenario each, under that load:
@@ -28,7 +29,7 @@ The harness, in five parts:
 5. checks, after each scenario: every answer was a 2xx that said what was asked, a 503
    `service_unavailable` with Retry-After, or a lost connection (never a 500 or a wrong success);
    every write was acknowledged in the end (the app recovered without a restart); every
-   acknowledged entry is in the books exactly once under the id it was answered with, nothing
+   acknowledged entry or invoice is in the books exactly once under the id it was answered with, nothing
    unacknowledged is there twice, no bulk post in part; then bench/books.py: entries balance,
    Σdebit = Σcredit, stored balances equal a rebuild, numbering gapless, audit chains verify;
    and the Celery worker is still running and working (it seals what the load wrote).
@@ -62,13 +63,15 @@ os.environ.setdefault("SECRET_KEY", "faults-only-" + "k" * 48)
 
 from bench.clusters import PostgresCluster, RedisServer, private_folder
 from bench.fault_checks import (
+    ENTRY,
+    INVOICE,
     Attempt,
     Summary,
     Write,
     answer_check,
     answer_problems,
-    stored_entries,
     stored_problems,
+    stored_records,
 )
 from bench.http_load import GunicornServer, exchange
 
@@ -77,7 +80,7 @@ CLIENTS = int(os.environ.get("FAULTS_CLIENTS", "4"))
 SCENARIOS = [int(n) for n in os.environ.get("FAULTS_SCENARIOS", "1,2,3,4,5").split(",") if n]
 OWNER, APP_ROLE, DATABASE = "sofinance", "sofinance_app", "sofinance"
 EXPENSES = ["6100", "6200", "6300", "6400", "6500", "6700"]
-BULK_EVERY, BULK_SIZE = 8, 5
+BULK_EVERY, BULK_SIZE, INVOICE_EVERY = 8, 5, 5
 GIVE_UP_SECONDS = 90  # a write not acknowledged by then: the app did not recover
 WARM_WRITES = 10
 # A task a killed worker took stays unacknowledged in Redis; a worker hands it out again once it is
@@ -85,6 +88,15 @@ WARM_WRITES = 10
 # defaults). The harness starts the new worker past the timeout, as bench/test_workers do.
 VISIBILITY_TIMEOUT = 5
 EXPORT_ENTRIES = 5000
+# Settings that would reach servers outside the private ones (a replica, a bucket, telemetry).
+OUTSIDE = (
+    "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+    "AWS_STORAGE_BUCKET_NAME",
+    "AWS_S3_ENDPOINT_URL",
+    "SENTRY_DSN",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+)
 
 
 def wait_until(condition: Callable[[], object], *, timeout: float, what: str, every: float = 0.1):
@@ -164,11 +176,12 @@ def children(pid: int) -> list[int]:
 
 
 class PostingLoad:
-    """Client threads posting entries until stopped; each write retried until acknowledged."""
+    """Client threads writing until stopped (entries; every BULK_EVERY-th write a bulk post, every
+    INVOICE_EVERY-th an invoice created issued); each write retried until acknowledged."""
 
-    def __init__(self, port: int, company_id: int, token: str, scenario: int) -> None:
-        self.port, self.scenario = port, scenario
-        self.base = f"/api/v1/companies/{company_id}/journal-entries"
+    def __init__(self, port: int, company_id: int, customer_id: int, token: str, scenario: int) -> None:
+        self.port, self.scenario, self.customer_id = port, scenario, customer_id
+        self.base = f"/api/v1/companies/{company_id}"
         self.auth = {"Authorization": f"Bearer {token}"}
         self.writes: list[Write] = []
         self.lock = threading.Lock()
@@ -194,22 +207,27 @@ class PostingLoad:
         count = 0
         while not self.stopping.is_set():
             count += 1
-            write = self._write(rng, bulk=count % BULK_EVERY == 0)
+            if count % INVOICE_EVERY == 0:
+                write = self._invoice(rng)
+            else:
+                write = self._entries(rng, size=BULK_SIZE if count % BULK_EVERY == 0 else 1)
             with self.lock:
                 self.writes.append(write)
             self._send(write)
 
-    def _write(self, rng: random.Random, *, bulk: bool) -> Write:
+    def _start(self, rng: random.Random, *, kind: str, path: str, size: int) -> tuple[Write, str]:
         key = str(uuid.uuid4())
-        size = BULK_SIZE if bulk else 1
-        references = tuple(f"F{self.scenario}-{key[:23]}-{i}" for i in range(size))
+        references = tuple(f"{kind[0].upper()}{self.scenario}-{key[:23]}-{i}" for i in range(size))
         amounts = tuple(Decimal(rng.randint(100, 500_000)) / 100 for _ in range(size))
-        write = Write(
-            key=key, path=self.base + ("/bulk" if bulk else ""), references=references, amounts=amounts
-        )
+        date = f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}"
+        return Write(key=key, kind=kind, path=path, references=references, amounts=amounts), date
+
+    def _entries(self, rng: random.Random, *, size: int) -> Write:
+        path = f"{self.base}/journal-entries" + ("/bulk" if size > 1 else "")
+        write, date = self._start(rng, kind=ENTRY, path=path, size=size)
         entries = [
             {
-                "date": f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}",
+                "date": date,
                 "description": "Fault test",
                 "reference": reference,
                 "post": True,
@@ -218,9 +236,27 @@ class PostingLoad:
                     {"account": "1010", "credit": str(amount)},
                 ],
             }
-            for reference, amount in zip(references, amounts, strict=True)
+            for reference, amount in zip(write.references, write.amounts, strict=True)
         ]
-        write.body = {"entries": entries} if bulk else entries[0]
+        write.body = {"entries": entries} if size > 1 else entries[0]
+        return write
+
+    def _invoice(self, rng: random.Random) -> Write:
+        write, date = self._start(rng, kind=INVOICE, path=f"{self.base}/invoices", size=1)
+        write.body = {
+            "customer": self.customer_id,
+            "date": date,
+            "reference": write.references[0],
+            "issue": True,
+            "lines": [
+                {
+                    "description": "Fault test",
+                    "quantity": "1",
+                    "unit_price": str(write.amounts[0]),
+                    "account": "4000",
+                }
+            ],
+        }
         return write
 
     def _send(self, write: Write) -> None:
@@ -268,7 +304,11 @@ def private_stack(folder: Path) -> tuple[PostgresCluster, RedisServer]:
 
 
 def django_setup(cluster: PostgresCluster, redis: RedisServer, media: Path) -> None:
-    """Django in this process, as the owner: migrate, then the app role (bench/bootstrap.py)."""
+    """Django in this process, as the owner: migrate, then the app role (bench/bootstrap.py).
+    Nothing the environment names outside the private servers is used (gunicorn and the worker
+    inherit this environment)."""
+    for name in OUTSIDE:
+        os.environ.pop(name, None)
     os.environ.update(
         BENCH_DATABASE_URL=cluster.url(OWNER, DATABASE),
         REDIS_URL=redis.url(0),
@@ -299,6 +339,7 @@ class Harness:
         from django.db import connection
 
         from accounts.services import company_create, user_create
+        from sales.services import customer_create
         from sofinance.api.jwt import issue_token_pair
 
         user = user_create(username="faults", email="faults@example.com", password=None)
@@ -310,6 +351,7 @@ class Harness:
             "generate_ledger", company=self.books.pk, entries=EXPORT_ENTRIES, start="2025-01-01", months=12,
             verbosity=0,
         )  # fmt: skip
+        self.customer = customer_create(company=self.company, name="Fault test customer", by=None)
         self.token = issue_token_pair(user_id=user.pk)["access"]
         connection.close()
 
@@ -340,7 +382,7 @@ class Harness:
         print(f"\n{number}. {name}", flush=True)
         problems: list[str] = []
         master = self.server.process.pid
-        with PostingLoad(self.server.port, self.company.pk, self.token, number) as load:
+        with PostingLoad(self.server.port, self.company.pk, self.customer.pk, self.token, number) as load:
             try:
                 began = time.monotonic()
                 wait_until(lambda: load.acknowledged_since(began) >= WARM_WRITES, timeout=60, what="the load")
@@ -382,8 +424,7 @@ class Harness:
         from bench.books import books_problems
 
         try:
-            references = [r for w in writes for r in w.references]
-            problems = stored_problems(writes, stored_entries(self.company.pk, references))
+            problems = stored_problems(writes, stored_records(self.company.pk, writes))
             for company in (self.company, self.books):
                 problems += [f"company {company.pk}: {p}" for p in books_problems(company.pk)]
             return problems

@@ -5,23 +5,26 @@ name it; clean records pass."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
 
 from bench.books import books_problems
 from bench.fault_checks import (
+    INVOICE,
     Attempt,
     Summary,
     Write,
     answer_check,
     answer_problems,
-    stored_entries,
     stored_problems,
+    stored_records,
 )
 from jobs.tests.factories import sql
 from ledger.models import DailyBalance
 from ledger.tests.factories import company_with_chart, post_entry
+from sales.services import customer_create, invoice_create
 
 PATH = "/api/v1/companies/1/journal-entries"
 
@@ -96,7 +99,15 @@ def test_an_answer_is_checked_against_what_was_sent():
         "entry 7 answered with reference 'F-b'",
     )
     bulk = write(references=("F-a", "F-b"), amounts=(Decimal("1.00"), Decimal("2.00")))
-    assert answer_check({"data": {"entries": [entry]}}, bulk) == ((), "answered 1 entries for 2")
+    assert answer_check({"data": {"entries": [entry]}}, bulk) == ((), "answered 1 records for 2")
+    invoice = write(references=("I-a",), amounts=(Decimal("10.00"),))
+    invoice.kind = INVOICE
+    issued = {"id": 3, "status": "issued", "reference": "I-a", "total": "10.00"}
+    assert answer_check({"data": issued}, invoice) == ((3,), "")
+    assert answer_check({"data": {**issued, "status": "draft"}}, invoice) == (
+        (3,),
+        "invoice 3 answered as 'draft', not issued",
+    )
 
 
 def test_stored_entries_are_checked_against_the_acknowledgements():
@@ -133,7 +144,7 @@ def test_the_summary_counts_outcomes_and_the_recovery_from_the_end_of_the_fault(
 
 
 @pytest.mark.django_db
-def test_stored_entries_finds_every_posted_entry_under_a_reference():
+def test_stored_records_finds_every_posted_entry_and_issued_invoice_under_a_reference():
     company = company_with_chart()
     first = post_entry(company, "2026-01-05", ("6100", "10.00", "D"), ("1010", "10.00", "C"), reference="F-a")
     second = post_entry(
@@ -142,7 +153,23 @@ def test_stored_entries_finds_every_posted_entry_under_a_reference():
     post_entry(
         company, "2026-01-06", ("6100", "3.00", "D"), ("1010", "3.00", "C"), reference="F-b", post=False
     )
-    assert stored_entries(company.pk, ["F-a", "F-b", "F-c"]) == {"F-a": [first.pk, second.pk]}
+    customer = customer_create(company=company, name="Customer", by=None)
+    lines = [{"description": "Work", "quantity": "1", "unit_price": "10.00", "account": "4000"}]
+    issued = invoice_create(
+        company=company, customer=customer, date=datetime.date(2026, 1, 7), lines=lines, by=None,
+        reference="I-a", issue=True,
+    )  # fmt: skip
+    invoice_create(
+        company=company,
+        customer=customer,
+        date=datetime.date(2026, 1, 7),
+        lines=lines,
+        by=None,
+        reference="I-b",
+    )
+    writes = [write(references=("F-a", "F-b", "F-c")), write(references=("I-a", "I-b"))]
+    writes[1].kind = INVOICE
+    assert stored_records(company.pk, writes) == {"F-a": [first.pk, second.pk], "I-a": [issued.pk]}
 
 
 @pytest.mark.django_db
