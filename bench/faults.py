@@ -114,29 +114,19 @@ def wait_until(condition: Callable[[], object], *, timeout: float, what: str, ev
 
 
 class CeleryWorker:
-    """`celery -A sofinance worker --pool=solo` in a session of its own, so kill -9 takes it all."""
+    """The suite's worker (sofinance/tests/celery_workers.py: solo pool, a session of its own, so
+    kill -9 takes it all) on the default queue, with the server's environment."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env, self.log = env, log
+        self.running = ExitStack()
         self.process: subprocess.Popen | None = None
 
     def start(self) -> CeleryWorker:
-        celery = Path(sys.executable).with_name("celery")
+        from sofinance.tests.celery_workers import celery_worker
+
         before = self.log.read_text().count("ready.") if self.log.exists() else 0
-        command = [
-            str(celery), "-A", "sofinance", "worker", "--pool=solo", "--loglevel=INFO",
-            "--hostname", f"faults-{uuid.uuid4().hex[:6]}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]  # fmt: skip
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = self.running.enter_context(celery_worker("celery", self.log, **self.env))
         wait_until(
             lambda: self.log.read_text().count("ready.") > before or self.process.poll() is not None,
             timeout=90,
@@ -150,6 +140,7 @@ class CeleryWorker:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
+        self.running.close()
 
     def replace(self) -> CeleryWorker:
         """kill -9, then a new worker once the killed one's tasks are past the visibility timeout."""
@@ -158,13 +149,7 @@ class CeleryWorker:
         return CeleryWorker(self.env, self.log).start()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        self.running.close()  # SIGTERM, SIGKILL after 15 s
 
 
 def children(pid: int) -> list[int]:
@@ -356,24 +341,33 @@ class Harness:
         connection.close()
 
     def start_servers(self, stack: ExitStack) -> None:
-        app_url = self.cluster.url(APP_ROLE, DATABASE)
+        private = {
+            "REDIS_URL": self.redis.url(0),
+            "CELERY_BROKER_URL": self.redis.url(1),
+            "MEDIA_ROOT": os.environ["MEDIA_ROOT"],
+            "SOFINANCE_ENV_FILE": "",
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "LOG_JSON": "0",
+        }
         self.server = stack.enter_context(
             GunicornServer(
-                database_url=app_url,
+                database_url=self.cluster.url(APP_ROLE, DATABASE),
                 workers=3,
                 log_path=self.folder / "gunicorn.log",
-                extra_env={
-                    "REDIS_URL": self.redis.url(0),
-                    "CELERY_BROKER_URL": self.redis.url(1),
-                    "MEDIA_ROOT": os.environ["MEDIA_ROOT"],
-                    "SOFINANCE_ENV_FILE": "",
-                    "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-                    "LOG_JSON": "0",
-                },
+                extra_env=private,
             )
         )
-        self.worker_env = {**self.server.env, "LOG_LEVEL": "INFO"}
-        self.worker = CeleryWorker(self.worker_env, self.folder / "worker.log").start()
+        # the worker runs with the server's settings (production, the app role)
+        same = (
+            "DJANGO_SETTINGS_MODULE",
+            "DEBUG",
+            "SECRET_KEY",
+            "JWT_SECRET",
+            "DATABASE_URL",
+            "ALLOWED_HOSTS",
+        )
+        worker_env = {**{name: self.server.env[name] for name in same}, **private, "LOG_LEVEL": "INFO"}
+        self.worker = CeleryWorker(worker_env, self.folder / "worker.log").start()
         stack.callback(lambda: self.worker.stop())
 
     # ------------------------------------------------------------------ one scenario

@@ -36,18 +36,19 @@ def new_queue() -> str:
 @contextmanager
 def celery_worker(queue: str, log_path: Path, **env: str) -> Iterator[subprocess.Popen]:
     """Run a worker consuming `queue` (its output appended to `log_path`) until the block ends;
-    `env` adds environment variables. Stopped with SIGTERM, then SIGKILL after 15 s."""
-    assert settings.REDIS_URL, "this test needs Redis (REDIS_URL)"
-    environment = clean_env(
-        DJANGO_SETTINGS_MODULE="sofinance.settings_test",
-        DATABASE_URL=test_database_url(),
-        REDIS_URL=settings.REDIS_URL,
-        CELERY_BROKER_URL=settings.REDIS_URL,
-        CELERY_TASK_ALWAYS_EAGER="false",
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        LOG_LEVEL="INFO",
-        **env,
-    )
+    `env` adds environment variables or replaces these defaults (another broker, database or
+    settings module). Stopped with SIGTERM, then SIGKILL after 15 s."""
+    assert settings.REDIS_URL or env.get("CELERY_BROKER_URL"), "this test needs Redis (REDIS_URL)"
+    defaults = {
+        "DJANGO_SETTINGS_MODULE": "sofinance.settings_test",
+        "DATABASE_URL": env.get("DATABASE_URL") or test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "LOG_LEVEL": "INFO",
+    }
+    environment = clean_env(**{**defaults, **env})
     celery = Path(sys.executable).with_name("celery")
     with log_path.open("a") as log:
         process = subprocess.Popen(

@@ -4,11 +4,7 @@ the worker used to log "Unrecoverable error: AttributeError" and exit."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -17,9 +13,10 @@ import pytest
 from celery import Celery
 
 from bench.clusters import RedisServer
-from sofinance.tests.subprocesses import BASE_DIR, clean_env
+from sofinance.tests.celery_workers import celery_worker, new_queue
 
-SEAL = "audit.tasks.audit_seal_chains"  # any registered task: the worker only has to take it
+# A built-in task that touches no database (it returns its arguments).
+TASK = "celery.accumulate"
 
 pytestmark = [
     pytest.mark.slow,
@@ -39,51 +36,45 @@ def test_a_worker_holding_an_unacknowledged_task_survives_a_broker_restart(tmp_p
     # given: a private Redis, a worker on it, and a task it holds unacknowledged (a countdown)
     redis = RedisServer(tmp_path / "redis")
     redis.start()
-    queue, log = f"test-{uuid.uuid4().hex}", tmp_path / "worker.log"
-    env = clean_env(
-        DJANGO_SETTINGS_MODULE="sofinance.settings",
-        DEBUG="1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        REDIS_URL=redis.url(0),
-        CELERY_BROKER_URL=redis.url(1),
-        LOG_JSON="0",
-    )
-    command = [
-        str(Path(sys.executable).with_name("celery")), "-A", "sofinance", "worker", "--pool=solo",
-        "--queues", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
+    queue, log = new_queue(), tmp_path / "worker.log"
     producer = Celery("test-producer", broker=redis.url(1))
-    with log.open("a") as output:
-        worker = subprocess.Popen(
-            command, cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    held, following = f"held-{uuid.uuid4().hex}", f"next-{uuid.uuid4().hex}"
     try:
-        wait_for(lambda: "ready." in log.read_text(), timeout=90, what="the worker's start", log=log)
-        held, following = f"held-{uuid.uuid4().hex}", f"next-{uuid.uuid4().hex}"
-        producer.send_task(SEAL, kwargs={"chain": "global"}, queue=queue, countdown=300, task_id=held)
-        wait_for(lambda: f"[{held}] received" in log.read_text(), timeout=30, what="the delivery", log=log)
+        with celery_worker(
+            queue,
+            log,
+            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            REDIS_URL=redis.url(0),
+            CELERY_BROKER_URL=redis.url(1),
+            LOG_JSON="0",
+        ) as worker:
+            wait_for(lambda: "ready." in log.read_text(), timeout=90, what="the worker's start", log=log)
+            producer.send_task(TASK, args=[1], queue=queue, countdown=300, task_id=held)
+            wait_for(
+                lambda: f"[{held}] received" in log.read_text(), timeout=30, what="the delivery", log=log
+            )
 
-        # when: the broker stops and starts again
-        redis.stop()
-        time.sleep(2)
-        redis.start()
+            # when: the broker stops and starts again
+            redis.stop()
+            time.sleep(2)
+            redis.start()
 
-        # then: the worker is still there, reconnects and runs the next task
-        wait_for(
-            lambda: log.read_text().count("Connected to redis") >= 2 or worker.poll() is not None,
-            timeout=60,
-            what="the reconnection",
-            log=log,
-        )
-        assert worker.poll() is None, log.read_text()[-4000:]
-        producer.send_task(SEAL, kwargs={"chain": "global"}, queue=queue, task_id=following)
-        wait_for(
-            lambda: f"[{following}] received" in log.read_text(), timeout=60, what="the next task", log=log
-        )
-        assert "Unrecoverable error" not in log.read_text()
+            # then: the worker is still there, reconnects and runs the next task
+            wait_for(
+                lambda: log.read_text().count("Connected to redis") >= 2 or worker.poll() is not None,
+                timeout=60,
+                what="the reconnection",
+                log=log,
+            )
+            assert worker.poll() is None, log.read_text()[-4000:]
+            producer.send_task(TASK, args=[2], queue=queue, task_id=following)
+            wait_for(
+                lambda: f"[{following}] succeeded" in log.read_text(),
+                timeout=60,
+                what="the next task",
+                log=log,
+            )
+            assert "Unrecoverable error" not in log.read_text()
     finally:
         producer.close()
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=10)
         redis.stop()
