@@ -629,7 +629,10 @@ def main() -> int:
         harness = Harness(folder, cluster, redis)
         harness.prepare()
         harness.start_servers(stack)
-        print(f"ready in {time.perf_counter() - began:.0f} s: gunicorn 3 sync workers, a Celery worker")
+        print(
+            f"ready in {time.perf_counter() - began:.0f} s: {os.cpu_count()} cores, PostgreSQL "
+            f"{cluster.sql('SHOW server_version')}, gunicorn 3 sync workers, a Celery worker"
+        )
         scenarios = {
             1: ("kill -9 a gunicorn worker", harness.kill_gunicorn_worker),
             2: ("restart PostgreSQL (pg_ctl restart -m fast)", harness.restart_postgres),
