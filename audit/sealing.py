@@ -10,7 +10,6 @@ head lock; the writers of a company never wait for each other because of the aud
 from __future__ import annotations
 
 import atexit
-import functools
 import threading
 import time
 
@@ -20,6 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 
 from audit.models import (
     GENESIS_HASH,
@@ -276,8 +276,14 @@ def _seal_after_commit(chain: str) -> None:
     if _queued_until.get(chain, 0.0) > now:
         return
     debounce_key = SEAL_DEBOUNCE_KEY.format(chain=chain)
-    if not cache.add(debounce_key, 1, timeout=max(60, int(seal_delay() * 10))):
-        return  # a seal of this chain is queued and has not started reading yet
+    try:
+        if not cache.add(debounce_key, 1, timeout=max(60, int(seal_delay() * 10))):
+            return  # a seal of this chain is queued and has not started reading yet
+    except RedisError:
+        # The cache (Redis, usually the broker's server too) is out of reach: the events stay
+        # pending and the beat schedule seals them; the committed write is not an error.
+        logger.warning("audit_seal_not_scheduled", chain=chain, reason="cache unavailable")
+        return
     try:
         audit_seal_chains.apply_async(kwargs={"chain": chain}, countdown=seal_delay())
     except BrokerError:
@@ -303,7 +309,12 @@ def schedule_seal(chain: str) -> None:
     for _sids, func, _robust in connection.run_on_commit:
         if getattr(func, "audit_seal_chain", None) == chain:
             return
-    callback = functools.partial(_seal_after_commit, chain)
+
+    def callback() -> None:
+        _seal_after_commit(chain)
+
     callback.audit_seal_chain = chain  # type: ignore[attr-defined]
-    # robust: the write has committed; a failure to seal must not turn it into an error.
+    # robust: the write has committed; a failure to seal must not turn it into an error. (A
+    # function, not a functools.partial: Django names a failed robust callback by its
+    # __qualname__, which a partial lacks, and the AttributeError escaped after the commit.)
     transaction.on_commit(callback, robust=True)

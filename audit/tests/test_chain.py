@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 from kombu.exceptions import OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from audit import sealing
 from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent, AuditPendingSeal, AuditSeal
@@ -334,6 +335,42 @@ def test_with_the_broker_down_the_commit_still_succeeds_and_beat_seals_later(mon
     assert cache.get(sealing.SEAL_DEBOUNCE_KEY.format(chain="company:531")) is None
     warnings = [r.msg for r in caplog.records if isinstance(r.msg, dict)]
     assert {"event": "audit_seal_not_scheduled", "chain": "company:531"}.items() <= warnings[-1].items()
+
+
+def test_with_the_cache_down_the_commit_still_succeeds_and_beat_seals_later(monkeypatch, caplog):
+    # given: the broker mode, and a cache whose server is out of reach
+    queued = []
+    monkeypatch.setattr(sealing, "_tasks_run_eagerly", lambda: False)
+    monkeypatch.setattr(audit_seal_chains, "apply_async", lambda **kwargs: queued.append(kwargs))
+    sealing._queued_until.clear()
+
+    def cache_down(*args, **kwargs):
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(sealing.cache, "add", cache_down)
+    # when
+    sealing._seal_after_commit("company:533")
+    # then: no error, a warning; nothing queued (the beat schedule seals the pending events)
+    assert queued == []
+    warnings = [r.msg for r in caplog.records if isinstance(r.msg, dict)]
+    assert {"event": "audit_seal_not_scheduled", "reason": "cache unavailable"}.items() <= warnings[
+        -1
+    ].items()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_seal_that_fails_after_the_commit_leaves_the_committed_write_alone(monkeypatch):
+    # given: scheduling the seal fails (whatever the reason)
+    def failing(chain):
+        raise RuntimeError("cannot schedule")
+
+    monkeypatch.setattr(sealing, "_seal_after_commit", failing)
+    # when: a transaction records an event and commits
+    with transaction.atomic():
+        event = audit_record(action="update", company=534)
+    # then: the commit stands and no error escapes (Django's robust on_commit logs it)
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    assert AuditPendingSeal.objects.filter(event_id=event.pk).exists()
 
 
 def test_the_beat_task_seals_every_chain_with_pending_events():

@@ -141,3 +141,29 @@ def test_redis_and_broker_outages_are_503s_even_when_wrapped(exc, reason, retry_
     assert error is not None
     assert error.status_code == 503 and error.retry_after == retry_after
     assert error.details == {"reason": reason}
+
+
+def test_a_post_that_commits_while_redis_is_down_is_a_201_not_a_503(books, monkeypatch):
+    # given: the broker mode (seals queued through Redis) and Redis out of reach; found by
+    # `make faults`: the write committed, then its seal's scheduling failed after the commit and
+    # the client was told "503 cache_unavailable, nothing was changed"
+    from audit import sealing
+
+    company, client = books
+    url = f"/api/v1/companies/{company.pk}/journal-entries"
+    monkeypatch.setattr(sealing, "_tasks_run_eagerly", lambda: False)
+    sealing._queued_until.clear()
+
+    def redis_down(*args, **kwargs):
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(sealing.cache, "add", redis_down)
+    before = counts(company)
+
+    # when
+    response = client.post(url, BODY, format="json", HTTP_IDEMPOTENCY_KEY="redis-down-1")
+
+    # then: the answer says what happened (posted), once
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["status"] == "posted"
+    assert counts(company) == (before[0] + 1, before[1] + 1, before[2] + 1)
