@@ -8,7 +8,8 @@ The checks return what is wrong, empty when nothing is:
 - `answer_problems`: every answer is a 2xx that says what was asked (posted entries, one per
   reference, for the amounts sent; a retry answers the same ids), or a 503 envelope
   `service_unavailable` with a Retry-After header, or a lost connection. Nothing else: no 500,
-  no 4xx, no wrong success; and no write left unacknowledged (the app recovered);
+  no 4xx, no wrong success, no 503 saying nothing was changed for a write that was done (its
+  retry replayed); and no write left unacknowledged (the app recovered);
 - `stored_problems`: every acknowledged entry (or invoice) is in the books exactly once, under the
   id it was answered with; one never acknowledged is there at most once; a bulk post is all or
   nothing. `stored_records` reads the books for them (Django set up); bench/books.py checks the rest.
@@ -21,6 +22,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 UNAVAILABLE = "service_unavailable"
+# 503 reasons whose message says nothing was changed (a lost database connection may have
+# committed: its message says so, and a replay may follow it).
+NOTHING_CHANGED = {"cache_unavailable", "queue_unavailable", "database_busy"}
 ENTRY, INVOICE = "entry", "invoice"
 
 
@@ -33,6 +37,7 @@ class Attempt:
     reason: str = ""  # its error.details.reason (a 503's: database_unavailable, cache_unavailable...)
     retry_after: str | None = None
     ids: tuple[int, ...] = ()  # the entry ids a 2xx answered
+    replayed: bool = False  # a 2xx replayed from the Idempotency-Key's record (the write was done before)
     wrong: str = ""  # what a 2xx answered that was not what was asked
     error: str = ""  # the connection error
 
@@ -107,6 +112,13 @@ def answer_problems(writes: Iterable[Write]) -> list[str]:
                 problems.append(f"{what}: answered {attempt.status} {attempt.code or '(no error envelope)'}")
             elif not (attempt.retry_after or "").strip().isdigit():
                 problems.append(f"{what}: a 503 without a Retry-After header")
+        replay = next((i for i, a in enumerate(write.attempts) if a.ok and a.replayed), None)
+        earlier = write.attempts[:replay] if replay is not None else []
+        if earlier and all(a.status == 503 and a.reason in NOTHING_CHANGED for a in earlier):
+            problems.append(
+                f"POST {write.path} [{write.key}]: answered 503 {earlier[-1].reason} (nothing was changed)"
+                " but the write had been done: its retry was a replay"
+            )
         if len(answered) > 1:
             problems.append(
                 f"POST {write.path} [{write.key}]: retries answered different entries {sorted(answered)}"
@@ -175,6 +187,7 @@ class Summary:
     writes: int
     recovery_seconds: float | None
     reasons: dict[str, int] = field(default_factory=dict)  # 503s by reason
+    replayed: int = 0  # retries answered from the key's record: done before, its answer had been lost
 
     @classmethod
     def of(cls, name: str, writes: list[Write], fault_ended: float) -> Summary:
@@ -194,4 +207,5 @@ class Summary:
             writes=len(writes),
             recovery_seconds=round(min(after) - fault_ended, 2) if after else None,
             reasons=reasons,
+            replayed=sum(a.replayed for a in attempts),
         )

@@ -258,6 +258,7 @@ class PostingLoad:
                 attempt = Attempt(began=began, seconds=time.monotonic() - began, status=status)
                 if 200 <= status < 300:
                     attempt.ids, attempt.wrong = answer_check(body, write)
+                    attempt.replayed = answer_headers.get("Idempotent-Replayed") == "true"
                 else:
                     error = body.get("error") if isinstance(body, dict) else None
                     attempt.code = error.get("code", "") if isinstance(error, dict) else ""
@@ -400,6 +401,7 @@ class Harness:
         print(
             f"   {summary.writes} writes, {summary.requests} requests: {summary.acknowledged} 2xx, "
             f"{summary.unavailable} 503, {summary.connection_errors} connection errors, {summary.other} other; "
+            f"{summary.replayed} replayed; "
             f"recovered in {summary.recovery_seconds if summary.recovery_seconds is not None else '-'} s"
             + (
                 f" (503: {', '.join(f'{r} {n}' for r, n in sorted(summary.reasons.items()))})"

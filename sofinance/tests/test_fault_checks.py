@@ -1,7 +1,7 @@
 """The checks `make faults` (bench/faults.py) ends each scenario with can fail: each is fed a
 planted violation (a 500, a 503 without Retry-After, a wrong success, an acknowledged entry
-missing or doubled, a bulk post in part, a stored balance that differs from a rebuild) and must
-name it; clean records pass."""
+missing or doubled, a bulk post in part, a 503 "nothing was changed" for a write that was done, a
+stored balance that differs from a rebuild) and must name it; clean records pass."""
 
 from __future__ import annotations
 
@@ -80,6 +80,25 @@ def test_a_wrong_success_different_replays_and_no_recovery_are_named():
     assert answer_problems([write(unavailable(), LOST)]) == [
         f"POST {PATH} [k1]: never acknowledged after 2 attempts"
     ]
+
+
+def test_a_503_saying_nothing_was_changed_for_a_write_that_was_done_is_named():
+    replayed = Attempt(began=3.0, seconds=0.1, status=201, ids=(7,), replayed=True)
+    assert answer_problems([write(unavailable(), replayed)]) == [
+        f"POST {PATH} [k1]: answered 503 cache_unavailable (nothing was changed) but the write had been"
+        " done: its retry was a replay"
+    ]
+    # a lost connection (or database) may have committed before: a replay then is what it promised
+    assert answer_problems([write(LOST, unavailable(), replayed)]) == []
+    lost_database = Attempt(
+        began=1.0,
+        seconds=0.1,
+        status=503,
+        code="service_unavailable",
+        retry_after="5",
+        reason="database_unavailable",
+    )
+    assert answer_problems([write(lost_database, replayed)]) == []
 
 
 def test_an_answer_is_checked_against_what_was_sent():
