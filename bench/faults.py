@@ -27,12 +27,13 @@ The harness, in five parts:
       middle deterministically, the harness holds the company's audit chain head (a row lock)
       while the run is in it: the run has read its checks and not yet recorded anything.
 5. checks, after each scenario: every answer was a 2xx that said what was asked, a 503
-   `service_unavailable` with Retry-After, or a lost connection (never a 500 or a wrong success);
-   every write was acknowledged in the end (the app recovered without a restart); every
-   acknowledged entry or invoice is in the books exactly once under the id it was answered with, nothing
-   unacknowledged is there twice, no bulk post in part; then bench/books.py: entries balance,
-   Σdebit = Σcredit, stored balances equal a rebuild, numbering gapless, audit chains verify;
-   and the Celery worker is still running and working (it seals what the load wrote).
+   `service_unavailable` with Retry-After, or a lost connection (never a 500, a wrong success, or
+   a 503 saying nothing was changed for a write that was done); every write was acknowledged in
+   the end (the app recovered without a restart); every acknowledged entry or invoice is in the
+   books exactly once under the id it was answered with, nothing unacknowledged is there twice, no
+   bulk post in part; then bench/books.py: entries balance, Σdebit = Σcredit, stored balances
+   equal a rebuild, numbering gapless, audit chains verify; and the Celery worker is still running
+   and working (it seals what the load wrote).
 
 Prints a line per scenario (requests, 2xx, 503, connection errors, other, recovery time: from the
 end of the fault to the first acknowledged request sent after it) and every violated property;
@@ -85,7 +86,7 @@ GIVE_UP_SECONDS = 90  # a write not acknowledged by then: the app did not recove
 WARM_WRITES = 10
 # A task a killed worker took stays unacknowledged in Redis; a worker hands it out again once it is
 # older than the visibility timeout, when it starts or on its sweep (every ~100 s with kombu's
-# defaults). The harness starts the new worker past the timeout, as bench/test_workers do.
+# defaults). The harness starts the new worker past the timeout, as jobs/tests/test_workers.py does.
 VISIBILITY_TIMEOUT = 5
 EXPORT_ENTRIES = 5000
 # Settings that would reach servers outside the private ones (a replica, a bucket, telemetry).
@@ -492,9 +493,12 @@ class Harness:
             what="the export starting",
             every=0.02,
         )
-        self.worker = self.worker.replace()
+        self.worker.kill()
         killed = ExportJob.objects.get(pk=job.pk)
-        problems = [] if killed.status == "running" else [f"the export was {killed.status} when killed"]
+        problems = []
+        if killed.status != "running" or killed.row_count >= lines:
+            problems.append(f"the export was {killed.status} with {killed.row_count} rows when killed")
+        self.worker = self.worker.replace()
         started = time.monotonic()
         done = wait_until(
             lambda: ExportJob.objects.filter(pk=job.pk, status__in=["done", "failed"]).first(),
