@@ -350,7 +350,7 @@ class StatementListView(_Scoped):
             job = services.statement_import_job_create(
                 bank_account=self.bank, file=data["file"], by=request.user, **options
             )
-            transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+            transaction.on_commit(lambda: import_job_run_task.delay(job.pk), robust=True)
             return ok(s.ImportJobOutput(job).data, status=202)
         job = services.statement_upload(bank_account=self.bank, file=data["file"], by=request.user, **options)
         statement = selectors.statement_get(company=self.company, pk=job.result["statements"][-1])
@@ -847,7 +847,7 @@ class JournalImportView(_Scoped):
             format=data.get("format") or None,
             dry_run=data.get("dry_run") == "true",
         )
-        transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+        transaction.on_commit(lambda: import_job_run_task.delay(job.pk), robust=True)
         if transaction.get_connection().in_atomic_block:
             return ok(s.ImportJobOutput(job).data, status=202)
         job.refresh_from_db()

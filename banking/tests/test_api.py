@@ -100,6 +100,34 @@ def test_async_upload_answers_202_with_the_job(bank, client_for, django_capture_
     assert followed["statements"] == [BankStatement.objects.get().pk]
 
 
+def test_async_upload_with_the_broker_down_still_answers_202_with_the_committed_job(
+    bank, client_for, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given: the broker cannot be reached when the request's transaction has committed
+    from kombu.exceptions import OperationalError
+
+    from banking import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.import_job_run_task, "delay", broker_down)
+    client = client_for(bank)
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"{base(bank)}/bank-accounts/{bank.pk}/statements?async=true",
+            {"file": SimpleUploadedFile("march.ofx", fixture("ofx_march_1.ofx"))},
+            format="multipart",
+        )
+
+    # then: the job was committed, so the answer says so (never a 503 "nothing was changed");
+    # it waits, queued, for the broker
+    job = assert_success(response, 202)["data"]
+    assert ImportJob.objects.get(pk=job["id"]).status == "queued"
+
+
 def test_async_upload_of_a_bad_file_fails_the_job_with_errors_by_line(
     bank, client_for, django_capture_on_commit_callbacks
 ):
