@@ -253,6 +253,10 @@ class ExportListView(_ExportScoped):
         request=s.ExportCreateInput,
         responses={
             202: s.ExportOutput,
+            403: refusals(
+                "`permission_denied`: your role may not read what this kind of export holds (`audit_events`: "
+                "controllers, auditors and admins only); `error.details.kind` names it. Nothing is queued."
+            ),
             422: refusals(
                 "`invalid_account`: the `account` names no account of the company. Nothing is queued."
             ),
@@ -309,7 +313,13 @@ class ExportDownloadView(_ExportScoped):
         "302 redirect to a fresh pre-signed URL. 409 `conflict` with reason `export_not_ready` before the "
         "export is done, `export_expired` once its file was deleted.",
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **{
+                (200, content_type.split(";")[0]): OpenApiResponse(
+                    OpenApiTypes.BINARY,
+                    description="The file: CSV, XLSX or Beancount text, as an attachment.",
+                )
+                for content_type in CONTENT_TYPES.values()
+            },
             302: OpenApiResponse(description="Redirect to a pre-signed S3 URL."),
             409: refusals(
                 "`conflict` with `details.reason` `export_not_ready` (it is still queued or running) or `export_expired` "
