@@ -22,7 +22,7 @@ from ledger.models import JournalLine
 from sofinance.api.filters import DateRangeFilterSet, IdFilter
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
-from sofinance.api.schema import DELETED, envelope_example, request_example
+from sofinance.api.schema import DELETED, envelope_example, refusals, request_example
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, query_date, validated
 from sofinance.errors import NotFound
@@ -40,11 +40,11 @@ MULTIPART = "multipart/form-data"
 
 
 def conflict(text: str) -> OpenApiResponse:
-    return OpenApiResponse(description=f"Conflict: {text}")
+    return refusals(f"Conflict, nothing written: {text}")
 
 
 def refused(text: str) -> OpenApiResponse:
-    return OpenApiResponse(description=f"Refused by a rule, nothing written: {text}")
+    return refusals(f"Refused by a rule, nothing written: {text}")
 
 
 class ByNamePagination(EnvelopeCursorPagination):

@@ -42,6 +42,8 @@ from banking.tests.factories import EUROPEAN_MAPPING, fixture, march_books
 from jobs import services as jobs_services
 from jobs.models import Trigger
 from jobs.tests.factories import books as jobs_books
+from jobs.tests.factories import entry_line_of, sql
+from ledger.tests.factories import account
 from sofinance.api.jwt import issue_token_pair
 from sofinance.permissions import Role
 from sofinance.tests.openapi_contract import published_schema, strict
@@ -146,8 +148,21 @@ def seeded_company() -> tuple[int, str]:
         company=company, by=None, name="Operating account", account="1010", csv_mapping=EUROPEAN_MAPPING
     )
     banking_services.statement_upload(bank_account=bank, file=fixture("camt053_march.xml"), by=None)
-    jobs_services.export_request(company=company, by=None, kind="trial_balance", fmt="csv", parameters={})
-    jobs_services.integrity_run_request(company=company, by=None, trigger=Trigger.API)
+    export = jobs_services.export_request(
+        company=company, by=None, kind="trial_balance", fmt="csv", parameters={}, enqueue=False
+    )
+    jobs_services.export_execute(export_id=export.pk)
+    jobs_services.export_request(
+        company=company, by=None, kind="ar_aging", fmt="xlsx", parameters={}, enqueue=False
+    )
+    # a damaged invoice entry, so the integrity run has discrepancies to list and resolve
+    damaged = entry_line_of(books.invoice.journal_entry, "4100")
+    sql(
+        "UPDATE ledger_journalline SET account_id = %s WHERE id = %s",
+        [account(company, "4000").pk, damaged.pk],
+    )
+    run = jobs_services.integrity_run_request(company=company, by=None, trigger=Trigger.API, enqueue=False)
+    jobs_services.integrity_run_execute(run_id=run.pk)
     return company.pk, issue_token_pair(user_id=user.pk)["access"]
 
 
