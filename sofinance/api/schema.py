@@ -99,13 +99,15 @@ def refusals(text: str) -> OpenApiResponse:
     return OpenApiResponse(OpenApiTypes.OBJECT, description=text)
 
 
-DELETED = OpenApiResponse(
-    description="Deleted: a success envelope whose `data` is null (DELETE answers 200, not 204)."
-)
-
 # --------------------------------------------------------------------------- envelope components
 
 NULL_ONLY = {"type": "object", "nullable": True, "enum": [None], "description": "Always null."}
+
+# The body (null `data`) keeps the operation's "Deleted" example, as in `refusals`.
+DELETED = OpenApiResponse(
+    dict(NULL_ONLY),
+    description="Deleted: a success envelope whose `data` is null (DELETE answers 200, not 204).",
+)
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -302,6 +302,21 @@ MAIN_WRITES = [
     ("post", "/api/v1/companies/{company_id}/payments/{id}/allocations", "201"),
     ("post", "/api/v1/companies/{company_id}/payments/{id}/allocations/{allocation_id}/unallocate", "200"),
     ("post", "/api/v1/companies/{company_id}/payments/{id}/void", "200"),
+    ("post", "/api/v1/companies/{company_id}/bank-accounts", "201"),
+    ("patch", "/api/v1/companies/{company_id}/banking-settings", "200"),
+    ("post", "/api/v1/companies/{company_id}/bank-accounts/{id}/statements", "201"),
+    ("post", "/api/v1/companies/{company_id}/bank-accounts/{id}/statements", "202"),
+    ("delete", "/api/v1/companies/{company_id}/bank-statements/{id}", "200"),
+    ("post", "/api/v1/companies/{company_id}/bank-lines/{id}/match", "200"),
+    ("post", "/api/v1/companies/{company_id}/bank-lines/{id}/unmatch", "200"),
+    ("post", "/api/v1/companies/{company_id}/bank-lines/{id}/create-entry", "201"),
+    ("post", "/api/v1/companies/{company_id}/bank-lines/{id}/record-payment", "201"),
+    ("post", "/api/v1/companies/{company_id}/bank-statements/{id}/reconcile", "200"),
+    ("post", "/api/v1/companies/{company_id}/bank-statements/{id}/reopen", "200"),
+    ("post", "/api/v1/companies/{company_id}/journal-imports", "202"),
+    ("post", "/api/v1/companies/{company_id}/exports", "202"),
+    ("post", "/api/v1/companies/{company_id}/integrity-runs", "202"),
+    ("post", "/api/v1/companies/{company_id}/discrepancies/{id}/resolve", "200"),
 ]
 
 
