@@ -164,6 +164,10 @@ def test_every_banking_operation_answers_as_documented(make_member, django_captu
     # the reconciliation report; reconcile: refused while the books differ, then done; reopen
     check(viewer.get(f"{here}/reconciliation", {"as_of": "2026-03-31"}), 200)
     check(viewer.get(f"{here}/reconciliation"), 400)
+    no_statements = check(
+        viewer.get(f"{accounts}/{created['id']}/reconciliation", {"as_of": "2026-03-31"}), 200
+    )
+    assert no_statements["data"]["statement"] is None and no_statements["data"]["statement_balance"] is None
     statement = BankStatement.objects.get(pk=march["id"])
     post_entry(company, "2026-02-20", ("6100", "1.00", "D"), ("1010", "1.00", "C"))  # before the statement
     reconcile = f"{base}/bank-statements/{statement.pk}/reconcile"
