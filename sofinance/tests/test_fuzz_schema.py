@@ -7,8 +7,9 @@ documented for it (made strict: no undocumented field), and a refusal (4xx) must
 nothing: the row counts of the key tables and of the audit trail are the same after it. Each case
 runs in a savepoint rolled back after it, so cases do not build on each other.
 
-Two runs: one with a fixed seed (the same cases every time) and one with a random seed, printed
-(and named in a failure) for replay: `FUZZ_SEED=<seed> pytest sofinance/tests/test_fuzz_schema.py`.
+Two runs: one with a fixed seed (the same cases every time) and one with a random seed, shown in
+pytest's header and named in a failure, for replay:
+`FUZZ_SEED=<seed> pytest sofinance/tests/test_fuzz_schema.py`.
 `FUZZ_EXAMPLES` sets the cases per operation and run (default below, sized for ~90 s on 2 cores).
 """
 
@@ -188,10 +189,11 @@ def in_process_requests():
 
 
 def _fuzz_seed(run: str) -> int:
+    """The fixed seed, or the run's random one: FUZZ_SEED, chosen once per pytest session by the
+    root conftest (and shown in the session header) unless given to replay a run."""
     if run == "fixed":
         return FIXED_SEED
-    given = os.environ.get("FUZZ_SEED")
-    return int(given) if given else random.SystemRandom().randrange(2**32)
+    return int(os.environ.get("FUZZ_SEED") or random.SystemRandom().randrange(2**32))
 
 
 @pytest.mark.parametrize("run", ["fixed", "random"])
