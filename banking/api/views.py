@@ -602,7 +602,7 @@ class CreateEntryView(_Scoped):
             201: s.BankLineOutput,
             409: conflict("`conflict` with `details.reason` `already_matched`, or `statement_reconciled`."),
             422: refused(
-                "a ledger rule: `invalid_account`, `period_closed`, `missing_exchange_rate`, "
+                "the ledger's rules, `invalid_account`, `period_closed`, `missing_exchange_rate`, "
                 "`currency_precision`."
             ),
         },
