@@ -28,14 +28,6 @@ from sofinance.api.views import ok, query_date, validated
 from sofinance.errors import NotFound
 from sofinance.permissions import Action
 
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string (a UUID): a retry with the same key returns the first response and "
-    "writes nothing new; the same key with another body (or another file) is 409 `idempotency_conflict`.",
-)
 MULTIPART = "multipart/form-data"
 
 
@@ -120,7 +112,6 @@ class BankAccountListView(_Scoped):
         "account's currency (`currency` defaults to it, else the company's). `iban` is checked (mod 97). "
         "`csv_mapping` says how this bank's CSV statements read (see the statement upload). Refused: "
         "`validation_error`, `invalid_account`; 409 for a name or ledger account already used.",
-        parameters=[IDEMPOTENCY],
         request=s.BankAccountInput,
         responses={
             201: s.BankAccountOutput,
@@ -267,8 +258,12 @@ class StatementListView(_Scoped):
         summary="Upload a bank statement",
         description=UPLOAD_DESCRIPTION,
         parameters=[
-            IDEMPOTENCY,
-            OpenApiParameter("async", OpenApiTypes.BOOL, description="true: answer 202 with the queued job."),
+            OpenApiParameter(
+                "async",
+                OpenApiTypes.BOOL,
+                description="`true`: queue the import for a worker and answer 202 with the job (by default "
+                "the file is imported at once and the answer is 201 with the statement).",
+            ),
         ],
         request={MULTIPART: s.StatementUploadInput},
         examples=examples.STATEMENT_UPLOAD,
@@ -596,7 +591,6 @@ class CreateEntryView(_Scoped):
         "ledger account against `account`, dated the line, for its amount, through the ledger (its "
         "rules apply: `invalid_account`, `period_closed`, `missing_exchange_rate`…), and matches it. A "
         "foreign-currency bank account may give `fx_rate` (else the stored rate).",
-        parameters=[IDEMPOTENCY],
         request=s.CreateEntryInput,
         responses={
             201: s.BankLineOutput,
@@ -633,7 +627,6 @@ class RecordPaymentView(_Scoped):
         "the sales payment service, allocated up to what the invoice has due (the rest stays as customer "
         "credit), deposited on the bank's ledger account, and matched. Refused: 422 `invoice_not_found`, "
         "`currency_mismatch`, `period_closed`; 400 for money out.",
-        parameters=[IDEMPOTENCY],
         request=s.RecordPaymentInput,
         responses={
             201: s.RecordedPaymentOutput,
@@ -771,7 +764,6 @@ class JournalImportView(_Scoped):
         operation_id="companies_journal_imports_create",
         summary="Import a journal file (CSV or XLSX)",
         description=JOURNAL_IMPORT_DESCRIPTION,
-        parameters=[IDEMPOTENCY],
         request={MULTIPART: s.JournalImportInput},
         examples=examples.JOURNAL_IMPORT,
         responses={

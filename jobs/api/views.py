@@ -9,7 +9,7 @@ from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 
 from jobs import selectors, services
@@ -25,15 +25,6 @@ from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, validated
 from sofinance.errors import NotFound, PermissionDenied
 from sofinance.permissions import Action
-
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string (a UUID): a retry with the same key returns the first response and "
-    "starts nothing new; the same key with another body is 409 `idempotency_conflict`.",
-)
 
 
 class NewestFirst(EnvelopeCursorPagination):
@@ -88,7 +79,6 @@ class IntegrityRunListView(_Scoped):
         "computed, a **draft** journal entry is proposed for an accountant to review and post.\n\n"
         "No body. Two runs of one company never overlap: the second waits for the first. Accountants, "
         "controllers and admins; send an `Idempotency-Key` so a retried request does not queue a second run.",
-        parameters=[IDEMPOTENCY],
         request=None,
         responses={202: s.IntegrityRunOutput},
         examples=examples.RUN_CREATE,
@@ -249,7 +239,6 @@ class ExportListView(_ExportScoped):
         "not take, a missing one, a bad date or `to` before `from` is 400 `validation_error`; an unknown "
         "account 422 `invalid_account`; a kind your role may not read 403. Nothing is queued then. Files "
         "are kept `EXPORT_TTL_HOURS` (7 days by default).",
-        parameters=[IDEMPOTENCY],
         request=s.ExportCreateInput,
         responses={
             202: s.ExportOutput,
