@@ -10,6 +10,7 @@ runs in a savepoint rolled back after it, so cases do not build on each other.
 Two runs: one with a fixed seed (the same cases every time) and one with a random seed, shown in
 pytest's header and named in a failure, for replay:
 `FUZZ_SEED=<seed> pytest sofinance/tests/test_fuzz_schema.py`.
+`FUZZ_ONLY="POST /api/v1/companies/{company_id}/exports"` fuzzes that one operation only.
 `FUZZ_EXAMPLES` sets the cases per operation and run (default below, sized for ~90 s on 2 cores).
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import random
 import time
+import traceback
 from collections import Counter
 
 import pytest
@@ -210,8 +212,13 @@ def test_every_operation_survives_generated_requests(run, capsys, in_process_req
     cases = 0
     statuses: Counter[int] = Counter()
     started = time.monotonic()
+    only = os.environ.get(
+        "FUZZ_ONLY", ""
+    )  # replay one operation: e.g. "POST /api/v1/companies/{company_id}/exports"
     for result in schema.get_all_operations():
         operation = result.ok()
+        if only and only != f"{operation.method.upper()} {operation.path}":
+            continue
         fixed = {"company_id": company_id} if "{company_id}" in operation.path else {}
         collection = _collection_of_id(operation.path)
         # Valid requests (by the schema) and invalid ones (which must be refused with a 4xx).
@@ -238,6 +245,12 @@ def test_every_operation_survives_generated_requests(run, capsys, in_process_req
             with transaction.atomic():
                 before = key_table_counts()
                 response = case.call(headers=headers)
+                if connection.needs_rollback:
+                    raise AssertionError(
+                        f"{case.method} {case.formatted_path} left the transaction broken "
+                        f"({response.status_code} {response.text[:300]})\n"
+                        f"Reproduce: {case.as_curl_command(headers=headers)}"
+                    )
                 statuses[response.status_code] += 1
                 after = key_table_counts()
                 transaction.set_rollback(True)
@@ -252,7 +265,12 @@ def test_every_operation_survives_generated_requests(run, capsys, in_process_req
         try:
             send()
         except Exception as exc:  # collected: every operation is still fuzzed
-            failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
+            where = (
+                "".join(traceback.format_exception(exc, limit=-3))
+                if not isinstance(exc, AssertionError)
+                else ""
+            )
+            failures.append(f"{operation.method.upper()} {operation.path}: {exc}\n{where}")
     elapsed = time.monotonic() - started
     with capsys.disabled():
         print(
