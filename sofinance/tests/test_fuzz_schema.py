@@ -214,7 +214,7 @@ def test_every_operation_survives_generated_requests(run, capsys, in_process_req
     started = time.monotonic()
     only = os.environ.get(
         "FUZZ_ONLY", ""
-    )  # replay one operation: e.g. "POST /api/v1/companies/{company_id}/exports"
+    )  # one operation, e.g. "POST /api/v1/companies/{company_id}/exports"
     for result in schema.get_all_operations():
         operation = result.ok()
         if only and only != f"{operation.method.upper()} {operation.path}":
