@@ -212,9 +212,8 @@ def test_every_operation_survives_generated_requests(run, capsys, in_process_req
     cases = 0
     statuses: Counter[int] = Counter()
     started = time.monotonic()
-    only = os.environ.get(
-        "FUZZ_ONLY", ""
-    )  # one operation, e.g. "POST /api/v1/companies/{company_id}/exports"
+    # FUZZ_ONLY: one operation, e.g. "POST /api/v1/companies/{company_id}/exports"
+    only = os.environ.get("FUZZ_ONLY", "")
     for result in schema.get_all_operations():
         operation = result.ok()
         if only and only != f"{operation.method.upper()} {operation.path}":
