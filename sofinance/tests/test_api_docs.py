@@ -392,3 +392,34 @@ def test_error_codes_named_in_refusals_are_real_codes():
             response = item.operation["responses"].get(status, {})
             for code in re.findall(r"`([a-z_]+)`", response.get("description", "")):
                 assert code in known, (item.path, status, code)
+
+
+def test_refusal_examples_are_published_under_their_status():
+    """An error example is filed under the refusal's status: a response declared with only a
+    description (no body) used to lose them silently (`refusals()` gives it one)."""
+    paths = published_schema()["paths"]
+
+    def examples(method: str, template: str, status: str) -> set[str]:
+        response = paths[template][method]["responses"][status]
+        return set(response.get("content", {}).get("application/json", {}).get("examples", {}))
+
+    assert examples("post", "/api/v1/companies/{company_id}/journal-entries", "422") == {
+        "Unbalanced",
+        "ClosedPeriod",
+    }
+    assert examples("post", "/api/v1/companies/{company_id}/bank-lines/{id}/match", "409") == {
+        "MatchedAlready"
+    }
+    assert examples("post", "/api/v1/companies/{company_id}/bank-lines/{id}/match", "422") == {
+        "TheAmountsDiffer"
+    }
+    assert examples("delete", "/api/v1/companies/{company_id}/bank-statements/{id}", "200") == {"Deleted"}
+    refusals = sum(
+        len(response.get("content", {}).get("application/json", {}).get("examples", {}))
+        for methods in paths.values()
+        for operation in methods.values()
+        if isinstance(operation, dict)
+        for status, response in operation.get("responses", {}).items()
+        if status.startswith("4")
+    )
+    assert refusals >= 30
