@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import random
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -9,6 +12,18 @@ from accounts.tests.factories import CompanyFactory, MembershipFactory, UserFact
 from sofinance.api.jwt import issue_token_pair
 from sofinance.api.throttling import reset_local_buckets
 from sofinance.permissions import Role
+
+
+def pytest_configure(config):
+    # The schema fuzzing's random seed (sofinance/tests/test_fuzz_schema.py), chosen once by the
+    # process that reports, inherited by xdist's workers, shown in the header for replay.
+    os.environ.setdefault("FUZZ_SEED", str(random.SystemRandom().randrange(2**32)))
+
+
+def pytest_report_header(config):
+    return (
+        f"schema fuzzing random seed: {os.environ['FUZZ_SEED']} (replay: FUZZ_SEED={os.environ['FUZZ_SEED']})"
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")

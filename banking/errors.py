@@ -28,6 +28,9 @@ class BankingErrorCode(StrEnum):
     STATEMENT_NOT_RECONCILED = "statement_not_reconciled"
     STATEMENT_HAS_MATCHES = "statement_has_matches"
     MATCH_IMMUTABLE = "match_immutable"
+    LATER_RECONCILED = "later_statement_reconciled"
+    DUPLICATE_ACCOUNT = "duplicate_account"
+    DUPLICATE_NAME = "duplicate_name"
 
 
 class InvalidStatementFile(DomainError):
@@ -127,3 +130,20 @@ class StatementNotReconciled(Conflict):
 class StatementHasMatches(Conflict):
     reason = BankingErrorCode.STATEMENT_HAS_MATCHES
     default_message = "Unmatch the statement's lines before deleting it."
+
+
+class LaterStatementReconciled(Conflict):
+    reason = BankingErrorCode.LATER_RECONCILED
+    default_message = "Reopen the later reconciled statements of this bank account first."
+
+
+class DuplicateBankLedgerAccount(Conflict):
+    """One bank account per ledger account."""
+
+    reason = BankingErrorCode.DUPLICATE_ACCOUNT
+    default_message = "The ledger account already has a bank account."
+
+
+class DuplicateBankAccountName(Conflict):
+    reason = BankingErrorCode.DUPLICATE_NAME
+    default_message = "A bank account of the company already has this name."

@@ -388,3 +388,9 @@ class ReconciliationReportOutput(serializers.Serializer):
     difference = NullableBankMoney(help_text="book_balance - adjusted_bank_balance: 0.00 when reconciled.")
     opening_difference = BankMoney(help_text="The part of the difference from before the first statement.")
     reconciled = serializers.BooleanField()
+
+
+class SuggestionsRefreshOutput(serializers.Serializer):
+    auto_matched = serializers.IntegerField(
+        help_text="How many lines were matched automatically (at or above `auto_confirm_confidence`)."
+    )

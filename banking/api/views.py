@@ -10,39 +10,33 @@ from __future__ import annotations
 import django_filters
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 
 from banking import reports, selectors, services
+from banking.api import examples
 from banking.api import serializers as s
 from banking.models import BankAccount, BankStatement, BankStatementLine, ImportJob, LineStatus
 from banking.tasks import import_job_run_task
 from ledger.models import JournalLine
-from sofinance.api.filters import StrictDateFilter
+from sofinance.api.filters import DateRangeFilterSet, IdFilter
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
+from sofinance.api.schema import DELETED, envelope_example, refusals, request_example
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, query_date, validated
-from sofinance.errors import NotFound, ValidationFailed
+from sofinance.errors import NotFound
 from sofinance.permissions import Action
 
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string (a UUID): a retry with the same key returns the first response and "
-    "writes nothing new; the same key with another body (or another file) is 409 `idempotency_conflict`.",
-)
 MULTIPART = "multipart/form-data"
 
 
 def conflict(text: str) -> OpenApiResponse:
-    return OpenApiResponse(description=f"Conflict: {text}")
+    return refusals(f"Conflict, nothing written: {text}")
 
 
 def refused(text: str) -> OpenApiResponse:
-    return OpenApiResponse(description=f"Refused by a rule, nothing written: {text}")
+    return refusals(f"Refused by a rule, nothing written: {text}")
 
 
 class ByNamePagination(EnvelopeCursorPagination):
@@ -118,30 +112,19 @@ class BankAccountListView(_Scoped):
         "account's currency (`currency` defaults to it, else the company's). `iban` is checked (mod 97). "
         "`csv_mapping` says how this bank's CSV statements read (see the statement upload). Refused: "
         "`validation_error`, `invalid_account`; 409 for a name or ledger account already used.",
-        parameters=[IDEMPOTENCY],
         request=s.BankAccountInput,
-        responses={201: s.BankAccountOutput, 409: conflict("`duplicate_name` or `duplicate_account`.")},
-        examples=[
-            OpenApiExample(
-                "An operating account with a CSV mapping",
-                request_only=True,
-                value={
-                    "name": "Operating account",
-                    "account": "1010",
-                    "iban": "GB82WEST12345698765432",
-                    "csv_mapping": {
-                        "delimiter": ";",
-                        "date_column": "Booking date",
-                        "date_format": "%d.%m.%Y",
-                        "amount_column": "Amount",
-                        "decimal_separator": ",",
-                        "thousands_separator": ".",
-                        "counterparty_column": "Payee",
-                        "reference_column": "Reference",
-                    },
-                },
-            )
-        ],
+        responses={
+            201: s.BankAccountOutput,
+            409: conflict(
+                "`conflict` with `details.reason` `duplicate_account` (the ledger account already has a "
+                "bank account) or `duplicate_name` (the name is taken)."
+            ),
+            422: refused(
+                "`invalid_account` (unknown, inactive, a parent, not an asset or liability "
+                "account, or kept in another currency)."
+            ),
+        },
+        examples=examples.BANK_ACCOUNT_CREATE,
     )
     @idempotent
     def post(self, request, company_id):
@@ -163,7 +146,15 @@ class BankAccountDetailView(_Scoped):
         description="Change its name, IBAN, number, CSV mapping or active flag. Once it has statements its "
         "ledger `account` and `currency` no longer change (409, reason `bank_account_in_use`).",
         request=s.BankAccountUpdateInput,
-        responses={200: s.BankAccountOutput, 409: conflict("`bank_account_in_use`, a duplicate name.")},
+        responses={
+            200: s.BankAccountOutput,
+            409: conflict(
+                "`conflict` with `details.reason` `bank_account_in_use` (its ledger account or currency, "
+                "once it has statements), `duplicate_name` or `duplicate_account`."
+            ),
+            422: refused("`invalid_account`."),
+        },
+        examples=[request_example("Rename", {"name": "Operating account (HSBC)"})],
     )
     def patch(self, request, company_id, pk):
         data = validated(s.BankAccountUpdateInput, request.data, partial=True)
@@ -186,10 +177,12 @@ class BankingSettingsView(_Scoped):
 
     @extend_schema(
         summary="Change the matching settings",
-        description="Accountants and above.",
+        description="Change `date_window_days` (0-90: how many days apart a bank line and a ledger line may be "
+        "dated to be suggested) and `auto_confirm_confidence` (1-100, or null to have every suggestion "
+        "confirmed by a person). Values out of range are 400 `validation_error`.",
         request=s.BankingSettingsInput,
         responses={200: s.BankingSettingsOutput},
-        examples=[OpenApiExample("Auto-confirm", request_only=True, value={"auto_confirm_confidence": 90})],
+        examples=examples.BANKING_SETTINGS_UPDATE,
     )
     def patch(self, request, company_id):
         data = validated(s.BankingSettingsInput, request.data, partial=True)
@@ -265,66 +258,15 @@ class StatementListView(_Scoped):
         summary="Upload a bank statement",
         description=UPLOAD_DESCRIPTION,
         parameters=[
-            IDEMPOTENCY,
-            OpenApiParameter("async", OpenApiTypes.BOOL, description="true: answer 202 with the queued job."),
+            OpenApiParameter(
+                "async",
+                OpenApiTypes.BOOL,
+                description="`true`: queue the import for a worker and answer 202 with the job (by default "
+                "the file is imported at once and the answer is 201 with the statement).",
+            ),
         ],
         request={MULTIPART: s.StatementUploadInput},
-        examples=[
-            OpenApiExample(
-                "Imported",
-                response_only=True,
-                status_codes=["201"],
-                value={
-                    "id": 12,
-                    "bank_account": 3,
-                    "start_date": "2026-03-01",
-                    "end_date": "2026-03-31",
-                    "opening_balance": "1000.00",
-                    "closing_balance": "2654.50",
-                    "line_count": 4,
-                    "duplicates_skipped": 0,
-                    "format": "camt053",
-                    "file_name": "march.xml",
-                    "chain_break": None,
-                    "status": "open",
-                    "reconciliation": None,
-                    "created_at": "2026-04-01T08:00:00Z",
-                    "statements": [12],
-                    "job": {
-                        "id": 40,
-                        "kind": "bank_statement",
-                        "status": "done",
-                        "progress": 100,
-                        "line_count": 4,
-                    },
-                },
-            ),
-            OpenApiExample(
-                "A malformed file",
-                response_only=True,
-                status_codes=["422"],
-                value={
-                    "code": "invalid_statement_file",
-                    "message": "Line 3: Amount: '1,0,0' is not a plain decimal number (1 more problem; nothing was written.)",
-                    "details": {
-                        "errors": [
-                            {
-                                "line": 3,
-                                "column": "Amount",
-                                "message": "'1,0,0' is not a plain decimal number",
-                            },
-                            {
-                                "line": 4,
-                                "column": "Booking date",
-                                "message": "'31.02.2026' is not a date written '%d.%m.%Y'.",
-                            },
-                        ],
-                        "truncated": False,
-                        "what": "file",
-                    },
-                },
-            ),
-        ],
+        examples=examples.STATEMENT_UPLOAD,
         responses={
             201: s.StatementUploadOutput,
             202: s.ImportJobOutput,
@@ -363,7 +305,10 @@ class StatementDetailView(_Scoped):
     actions = {"get": Action.BANKING_VIEW, "delete": Action.BANKING_IMPORT}
 
     @extend_schema(
-        summary="Get a bank statement", description="One statement, with its reconciliation if any."
+        summary="Get a bank statement",
+        description="One statement: its dates, balances, line counts, `status` (`open` or `reconciled`) and, "
+        "once reconciled, the stored position (`reconciliation`, with `changed_since_reconciled` when the "
+        "books moved within its dates after it was reconciled).",
     )
     def get(self, request, company_id, pk):
         statement = self.statement(pk)
@@ -373,7 +318,14 @@ class StatementDetailView(_Scoped):
         summary="Delete a bank statement",
         description="Removes a wrongly imported statement and its lines, when none of them is matched "
         "(409 `statement_has_matches`) and it is not reconciled (409 `statement_reconciled`).",
-        responses={200: None, 409: conflict("`statement_has_matches`, `statement_reconciled`.")},
+        responses={
+            200: DELETED,
+            409: conflict(
+                "`conflict` with `details.reason` `statement_has_matches` (unmatch its lines first), or "
+                "`statement_reconciled` (reopen it first)."
+            ),
+        },
+        examples=examples.STATEMENT_DELETE,
     )
     def delete(self, request, company_id, pk):
         services.statement_delete(statement=self.statement(pk), by=request.user)
@@ -395,9 +347,13 @@ class StatementReconcileView(_Scoped):
         request=None,
         responses={
             200: s.StatementOutput,
-            409: conflict("`statement_reconciled`, `previous_statement_not_reconciled`."),
-            422: refused("`reconciliation_difference`."),
+            409: conflict(
+                "`statement_reconciled` (reconciled already), or `conflict` with `details.reason` "
+                "`previous_statement_not_reconciled`."
+            ),
+            422: refused("`reconciliation_difference`, with the figures in `error.details`."),
         },
+        examples=examples.STATEMENT_RECONCILE,
     )
     def post(self, request, company_id, pk):
         statement = self.statement(pk)
@@ -412,16 +368,18 @@ class StatementReopenView(_Scoped):
 
     @extend_schema(
         summary="Reopen a reconciled statement",
-        description="Controllers and admins, with a `reason`; the latest reconciled statement first (409 "
-        "`later_statement_reconciled`). The stored position is kept, marked reopened.",
+        description="Makes a reconciled statement `open` again, so its lines can be matched and unmatched, "
+        "with a `reason` (400 without one) kept in the audit trail. The latest reconciled statement is "
+        "reopened first. The stored position is kept, marked reopened.",
         request=s.StatementReopenInput,
         responses={
             200: s.StatementOutput,
-            409: conflict("`statement_not_reconciled`, a later one reconciled."),
+            409: conflict(
+                "`conflict` with `details.reason` `statement_not_reconciled` (it is open), or "
+                "`later_statement_reconciled` (reopen the later one first; `error.details.statement`)."
+            ),
         },
-        examples=[
-            OpenApiExample("Reopen", request_only=True, value={"reason": "Fee matched to the wrong line"})
-        ],
+        examples=examples.STATEMENT_REOPEN,
     )
     def post(self, request, company_id, pk):
         data = validated(s.StatementReopenInput, request.data)
@@ -435,28 +393,17 @@ class StatementReopenView(_Scoped):
 # --------------------------------------------------------------------------- lines
 
 
-class LineFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=LineStatus.choices)
-    date_from = StrictDateFilter(field_name="date", lookup_expr="gte")
-    date_to = StrictDateFilter(field_name="date", lookup_expr="lte")
-    statement = django_filters.CharFilter(method="filter_statement", help_text="A statement id.")
+class LineFilter(DateRangeFilterSet):
+    """`from` / `to` on the line's date (DateRangeFilterSet), its match state and its statement."""
+
+    status = django_filters.ChoiceFilter(
+        choices=LineStatus.choices, help_text="`unmatched`, `suggested` or `matched`."
+    )
+    statement = IdFilter(field_name="statement", help_text="Only the lines of this statement (its id).")
 
     class Meta:
         model = BankStatementLine
         fields = ["status"]
-
-    def __init__(self, data=None, *args, **kwargs):
-        if data is not None:
-            data = data.copy()
-            for alias, name in (("from", "date_from"), ("to", "date_to")):
-                if alias in data and name not in data:
-                    data[name] = data[alias]
-        super().__init__(data, *args, **kwargs)
-
-    def filter_statement(self, queryset, name, value):
-        if not value.isascii() or not value.isdigit() or len(value) > 18:
-            raise ValidationFailed("statement is a statement id.", details={"statement": [value[:40]]})
-        return queryset.filter(statement_id=int(value))
 
 
 class BankLineListView(_Scoped):
@@ -475,11 +422,9 @@ class BankLineListView(_Scoped):
         summary="List a bank account's lines with their match state",
         description="In date order, 100 a page. `status` is `unmatched`, `suggested` (matches are proposed: "
         "see `…/bank-lines/{id}/suggestions`) or `matched` (`matches` lists the ledger line ids). "
-        "Filters: `status`, `from`, `to` (YYYY-MM-DD), `statement`.",
-        parameters=[
-            OpenApiParameter("from", OpenApiTypes.DATE, description="Dated on or after."),
-            OpenApiParameter("to", OpenApiTypes.DATE, description="Dated on or before."),
-        ],
+        "Filters: `status`, `from` and `to` (the line's date, YYYY-MM-DD, both inclusive), `statement`. "
+        "`date_from` / `date_to` are not filters of this list: sending them is 400 `validation_error` "
+        "naming the right parameter.",
         responses={200: s.BankLineOutput(many=True)},
     )
     def get(self, request, company_id, pk):
@@ -500,7 +445,8 @@ class SuggestView(_Scoped):
         "reconciled), e.g. after entries were posted, and confirms those at or above the company's "
         "`auto_confirm_confidence`. Returns how many lines were matched automatically.",
         request=None,
-        responses={200: OpenApiResponse(description='`{"auto_matched": 3}`')},
+        responses={200: s.SuggestionsRefreshOutput},
+        examples=[envelope_example("Refreshed", {"auto_matched": 3})],
     )
     def post(self, request, company_id, pk):
         matched = services.suggestions_refresh(bank_account=self.bank_account(pk))
@@ -511,7 +457,11 @@ class BankLineDetailView(_Scoped):
     serializer_class = s.BankLineOutput
     actions = {"get": Action.BANKING_VIEW}
 
-    @extend_schema(summary="Get a bank line", description="One bank line with its match state.")
+    @extend_schema(
+        summary="Get a bank line",
+        description="One bank line: date, signed `amount` (money in is positive), counterparty, reference, "
+        "`status` (`unmatched`, `suggested`, `matched`) and the ledger lines it is matched to (`matches`).",
+    )
     def get(self, request, company_id, pk):
         line = self.line(pk)
         return ok(s.BankLineOutput(line, context=self.ctx(line.bank_account.currency)).data)
@@ -583,13 +533,16 @@ class MatchView(_Scoped):
         request=s.MatchInput,
         responses={
             200: s.BankLineOutput,
-            409: conflict("`already_matched`, `statement_reconciled`."),
-            422: refused("`match_refused`, `match_wrong_account`."),
+            409: conflict(
+                "`conflict` with `details.reason` `already_matched` (the bank line, or a ledger line, is "
+                "matched already), or `statement_reconciled` (reopen the statement first)."
+            ),
+            422: refused(
+                "`match_refused` (the amounts do not add up, or not a suggestion of the line), "
+                "`match_wrong_account`."
+            ),
         },
-        examples=[
-            OpenApiExample("One-to-many", request_only=True, value={"journal_lines": [812, 815]}),
-            OpenApiExample("Confirm a suggestion", request_only=True, value={"suggestion": 44}),
-        ],
+        examples=examples.LINE_MATCH,
     )
     def post(self, request, company_id, pk):
         data = validated(s.MatchInput, request.data)
@@ -613,7 +566,14 @@ class UnmatchView(_Scoped):
         "is reconciled (409 `statement_reconciled`: a controller reopens it first) and for a line not "
         "matched (409 reason `not_matched`).",
         request=None,
-        responses={200: s.BankLineOutput, 409: conflict("`statement_reconciled`, `not_matched`.")},
+        responses={
+            200: s.BankLineOutput,
+            409: conflict(
+                "`statement_reconciled` (reopen the statement first), or `conflict` with `details.reason` "
+                "`not_matched`."
+            ),
+        },
+        examples=[envelope_example("Unmatched", examples.LINE)],
     )
     def post(self, request, company_id, pk):
         line = services.bank_line_unmatch(bank_line=self.line(pk), by=request.user)
@@ -631,18 +591,16 @@ class CreateEntryView(_Scoped):
         "ledger account against `account`, dated the line, for its amount, through the ledger (its "
         "rules apply: `invalid_account`, `period_closed`, `missing_exchange_rate`…), and matches it. A "
         "foreign-currency bank account may give `fx_rate` (else the stored rate).",
-        parameters=[IDEMPOTENCY],
         request=s.CreateEntryInput,
         responses={
             201: s.BankLineOutput,
-            409: conflict("`already_matched`, `statement_reconciled`."),
-            422: refused("`invalid_account`, `period_closed`, `missing_exchange_rate`."),
+            409: conflict("`conflict` with `details.reason` `already_matched`, or `statement_reconciled`."),
+            422: refused(
+                "the ledger's rules, `invalid_account`, `period_closed`, `missing_exchange_rate`, "
+                "`currency_precision`."
+            ),
         },
-        examples=[
-            OpenApiExample(
-                "A bank fee", request_only=True, value={"account": "6700", "description": "Card fees"}
-            )
-        ],
+        examples=examples.LINE_CREATE_ENTRY,
     )
     @idempotent
     def post(self, request, company_id, pk):
@@ -669,13 +627,13 @@ class RecordPaymentView(_Scoped):
         "the sales payment service, allocated up to what the invoice has due (the rest stays as customer "
         "credit), deposited on the bank's ledger account, and matched. Refused: 422 `invoice_not_found`, "
         "`currency_mismatch`, `period_closed`; 400 for money out.",
-        parameters=[IDEMPOTENCY],
         request=s.RecordPaymentInput,
         responses={
             201: s.RecordedPaymentOutput,
-            409: conflict("`already_matched`, `statement_reconciled`."),
+            409: conflict("`conflict` with `details.reason` `already_matched`, or `statement_reconciled`."),
             422: refused("`invoice_not_found`, `currency_mismatch`, `period_closed`."),
         },
+        examples=examples.LINE_RECORD_PAYMENT,
     )
     @idempotent
     def post(self, request, company_id, pk):
@@ -716,7 +674,14 @@ class ReconciliationReportView(_Scoped):
         "cleared, deposits in transit), the adjusted bank balance (bank − unmatched bank + unmatched book) "
         "and the book balance of the bank's ledger account. `difference` (book − adjusted) is 0.00 when "
         "everything is explained; `opening_difference` is the part of it from before the first statement.",
-        parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, required=True)],
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.DATE,
+                required=True,
+                description="The day the report is as of (YYYY-MM-DD), inclusive.",
+            )
+        ],
         responses={200: s.ReconciliationReportOutput},
     )
     def get(self, request, company_id, pk):
@@ -799,36 +764,8 @@ class JournalImportView(_Scoped):
         operation_id="companies_journal_imports_create",
         summary="Import a journal file (CSV or XLSX)",
         description=JOURNAL_IMPORT_DESCRIPTION,
-        parameters=[IDEMPOTENCY],
         request={MULTIPART: s.JournalImportInput},
-        examples=[
-            OpenApiExample(
-                "Posted",
-                response_only=True,
-                status_codes=["202"],
-                value={
-                    "id": 41,
-                    "kind": "journal",
-                    "status": "done",
-                    "progress": 100,
-                    "dry_run": False,
-                    "row_count": 7,
-                    "entry_count": 3,
-                    "line_count": 7,
-                    "result": {
-                        "entries": 3,
-                        "lines": 7,
-                        "total_debit": "1355.99",
-                        "total_credit": "1355.99",
-                        "first_date": "2026-03-01",
-                        "last_date": "2026-03-03",
-                        "first_number": "JE-2026-000001",
-                        "last_number": "JE-2026-000003",
-                    },
-                    "errors": [],
-                },
-            ),
-        ],
+        examples=examples.JOURNAL_IMPORT,
         responses={
             202: s.ImportJobOutput,
             409: conflict("`duplicate_import`."),

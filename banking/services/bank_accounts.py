@@ -135,14 +135,13 @@ def _check_unique(company: Company, settled: dict[str, Any], existing: BankAccou
     if existing is not None:
         others = others.exclude(pk=existing.pk)
     if "account" in settled and others.filter(account=settled["account"]).exists():
-        raise Conflict(
+        raise errors.DuplicateBankLedgerAccount(
             f"Account {settled['account'].code} already has a bank account.",
-            details={"reason": "duplicate_account", "account": [settled["account"].code]},
+            details={"account": [settled["account"].code]},
         )
     if "name" in settled and others.filter(name=settled["name"]).exists():
-        raise Conflict(
-            f"A bank account is already named {settled['name']!r}.",
-            details={"reason": "duplicate_name", "name": [settled["name"]]},
+        raise errors.DuplicateBankAccountName(
+            f"A bank account is already named {settled['name']!r}.", details={"name": [settled["name"]]}
         )
 
 

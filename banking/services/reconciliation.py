@@ -17,7 +17,7 @@ from audit.services import audit_record
 from banking import errors
 from banking.models import BankAccount, BankStatement, Reconciliation, StatementStatus
 from banking.reports import reconciliation_report
-from sofinance.errors import Conflict, ValidationFailed
+from sofinance.errors import ValidationFailed
 from sofinance.money import format_amount
 
 
@@ -128,9 +128,8 @@ def statement_reopen(*, statement: BankStatement, by: User | None, reason: str) 
             .first()
         )
         if later is not None:
-            raise Conflict(
-                f"Reopen the later statement {later} first.",
-                details={"reason": "later_statement_reconciled", "statement": later.pk},
+            raise errors.LaterStatementReconciled(
+                f"Reopen the later statement {later} first.", details={"statement": later.pk}
             )
         locked.status = StatementStatus.OPEN
         locked.save(update_fields=["status"])

@@ -380,3 +380,26 @@ def test_an_upload_over_upload_max_bytes_is_413_and_writes_nothing(bank, client_
 
     assert_error(response, 413, "payload_too_large")
     assert banking_rows(bank.company) == before
+
+
+def test_lines_are_filtered_by_from_and_to_and_the_old_names_are_refused(bank, client_for):
+    # given: the March statement (lines on the 5th, 10th, 12th and 20th)
+    client = client_for(bank)
+    upload(client, bank, "camt053_march.xml")
+    lines = f"{base(bank)}/bank-accounts/{bank.pk}/lines"
+
+    # when
+    ranged = client.get(lines, {"from": "2026-03-10", "to": "2026-03-12"})
+    since = client.get(lines, {"from": "2026-03-12"})
+    old = client.get(lines, {"date_from": "2026-03-10", "date_to": "2026-03-12"})
+    bad = client.get(lines, {"from": "12.03.2026"})
+
+    # then: both inclusive; `date_from` / `date_to` are a 400 naming the right parameter, not ignored
+    assert [r["date"] for r in assert_success(ranged)["data"]] == ["2026-03-10", "2026-03-12"]
+    assert [r["date"] for r in assert_success(since)["data"]] == ["2026-03-12", "2026-03-20"]
+    error = assert_error(old, 400, "validation_error")
+    assert error["details"] == {
+        "date_from": ["Not a filter of this list: use `from`."],
+        "date_to": ["Not a filter of this list: use `to`."],
+    }
+    assert "from" in assert_error(bad, 400, "validation_error")["details"]

@@ -9,29 +9,22 @@ from django.core.files.storage import storages
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 
 from jobs import selectors, services
+from jobs.api import examples
 from jobs.api import serializers as s
 from jobs.errors import ExportExpired, ExportNotReady
 from jobs.models import Discrepancy, DiscrepancyStatus, ExportJob, IntegrityRun, JobStatus, Trigger
 from jobs.services.exports import CONTENT_TYPES
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
+from sofinance.api.schema import refusals
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, validated
 from sofinance.errors import NotFound, PermissionDenied
 from sofinance.permissions import Action
-
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Any unique string (a UUID): a retry with the same key returns the first response and "
-    "starts nothing new; the same key with another body is 409 `idempotency_conflict`.",
-)
 
 
 class NewestFirst(EnvelopeCursorPagination):
@@ -47,55 +40,6 @@ class _Scoped(CompanyScopedMixin, GenericAPIView):
 
 
 # --------------------------------------------------------------------------- integrity runs
-
-RUN_EXAMPLE = {
-    "id": 41,
-    "scope": "company",
-    "trigger": "api",
-    "status": "done",
-    "as_of": "2026-03-31",
-    "created_at": "2026-03-31T22:00:00Z",
-    "started_at": "2026-03-31T22:00:01Z",
-    "finished_at": "2026-03-31T22:00:04Z",
-    "discrepancy_count": 1,
-    "new_discrepancy_count": 1,
-    "proposed_count": 1,
-    "counts": {
-        "balance_buckets": 5120,
-        "invoices": 812,
-        "payments": 640,
-        "audit_events": 9120,
-        "seconds": 2.9,
-    },
-    "error": "",
-    "requested_by": "controller",
-    "discrepancies": [
-        {
-            "id": 7,
-            "kind": "invoice_entry_mismatch",
-            "object_type": "sales.invoice",
-            "object_id": 311,
-            "object_repr": "INV-2026-000311",
-            "key": "entry",
-            "expected": "-150.00",
-            "found": "0.00",
-            "difference": "-150.00",
-            "message": "INV-2026-000311's journal entry does not move what the document says: account 87 "
-            "0.00 instead of -150.00; rounding and exchange lines -150.00 instead of 0.00.",
-            "details": {"entry": 902},
-            "status": "open",
-            "proposed_entry": 1204,
-            "proposal_note": "Draft entry #1204 (150.00) proposed for review; it is not posted.",
-            "run": 41,
-            "last_run": 41,
-            "first_seen_at": "2026-03-31T22:00:04Z",
-            "last_seen_at": "2026-03-31T22:00:04Z",
-            "resolved_at": None,
-            "resolved_by": None,
-            "resolution_note": "",
-        }
-    ],
-}
 
 
 class IntegrityRunListView(_Scoped):
@@ -135,27 +79,9 @@ class IntegrityRunListView(_Scoped):
         "computed, a **draft** journal entry is proposed for an accountant to review and post.\n\n"
         "No body. Two runs of one company never overlap: the second waits for the first. Accountants, "
         "controllers and admins; send an `Idempotency-Key` so a retried request does not queue a second run.",
-        parameters=[IDEMPOTENCY],
         request=None,
         responses={202: s.IntegrityRunOutput},
-        examples=[
-            OpenApiExample(
-                "Queued",
-                response_only=True,
-                status_codes=["202"],
-                value={
-                    **{k: v for k, v in RUN_EXAMPLE.items() if k != "discrepancies"},
-                    "status": "queued",
-                    "as_of": None,
-                    "started_at": None,
-                    "finished_at": None,
-                    "discrepancy_count": 0,
-                    "new_discrepancy_count": 0,
-                    "proposed_count": 0,
-                    "counts": {},
-                },
-            )
-        ],
+        examples=examples.RUN_CREATE,
     )
     @idempotent
     def post(self, request, company_id):
@@ -175,7 +101,7 @@ class IntegrityRunDetailView(_Scoped):
         "found again), each with what was expected and found, its status and the draft entry proposed to "
         "correct it (`proposed_entry`, null when none can be computed).",
         responses={200: s.IntegrityRunDetailOutput},
-        examples=[OpenApiExample("Done, one discrepancy", response_only=True, value=RUN_EXAMPLE)],
+        examples=examples.RUN_RETRIEVE,
     )
     def get(self, request, company_id, pk):
         run = selectors.integrity_run_get(company=self.company, pk=int(pk))
@@ -185,8 +111,14 @@ class IntegrityRunDetailView(_Scoped):
 
 
 class DiscrepancyFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=DiscrepancyStatus.choices)
-    kind = django_filters.CharFilter()
+    status = django_filters.ChoiceFilter(
+        choices=DiscrepancyStatus.choices,
+        help_text="`open` (its records are quarantined now) or `resolved`.",
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=[(kind, kind) for kind in services.DISCREPANCY_KINDS],
+        help_text="Only discrepancies of this kind (what is wrong), e.g. `invoice_entry_mismatch`.",
+    )
 
     class Meta:
         model = Discrepancy
@@ -207,8 +139,9 @@ class DiscrepancyListView(_Scoped):
     @extend_schema(
         operation_id="companies_discrepancies_list",
         summary="List discrepancies",
-        description="Every discrepancy integrity runs found in the company's books, newest first. "
-        "`status=open` lists what is quarantined now.",
+        description="Every discrepancy integrity runs found in the company's books, newest first (keyset "
+        "cursor: follow `meta.pagination.next`). `status=open` lists what is quarantined now; `kind` narrows "
+        "to one kind of problem. An unknown `status` or `kind` is 400 `validation_error`.",
         responses={200: s.DiscrepancyOutput(many=True)},
     )
     def get(self, request, company_id):
@@ -232,15 +165,9 @@ class DiscrepancyResolveView(_Scoped):
         request=s.DiscrepancyResolveInput,
         responses={
             200: s.DiscrepancyOutput,
-            409: OpenApiResponse(description="Conflict: `already_resolved`."),
+            409: refusals("`conflict` with `details.reason` `already_resolved`. Nothing was written."),
         },
-        examples=[
-            OpenApiExample(
-                "Corrected by the proposed draft",
-                request_only=True,
-                value={"note": "Posted the proposed draft JE-2026-000731 after checking the invoice."},
-            )
-        ],
+        examples=examples.DISCREPANCY_RESOLVE,
     )
     def post(self, request, company_id, pk):
         data = validated(s.DiscrepancyResolveInput, request.data)
@@ -272,27 +199,6 @@ class _ExportScoped(_Scoped):
         if job is None:
             raise NotFound()
         return job
-
-
-EXPORT_EXAMPLE = {
-    "id": 12,
-    "kind": "journal_lines",
-    "format": "csv",
-    "from": "2026-01-01",
-    "to": "2026-03-31",
-    "account": None,
-    "status": "done",
-    "progress": 100,
-    "row_count": 48210,
-    "download_url": "https://exports.example-bucket.s3.amazonaws.com/exports/7/12/journal-lines-2026-01-01-2026-03-31.csv?X-Amz-Signature=…",
-    "file_size": 6120455,
-    "error": "",
-    "created_at": "2026-04-01T08:00:00Z",
-    "started_at": "2026-04-01T08:00:01Z",
-    "finished_at": "2026-04-01T08:00:09Z",
-    "expires_at": "2026-04-08T08:00:09Z",
-    "requested_by": "accountant",
-}
 
 
 class ExportListView(_ExportScoped):
@@ -333,38 +239,18 @@ class ExportListView(_ExportScoped):
         "not take, a missing one, a bad date or `to` before `from` is 400 `validation_error`; an unknown "
         "account 422 `invalid_account`; a kind your role may not read 403. Nothing is queued then. Files "
         "are kept `EXPORT_TTL_HOURS` (7 days by default).",
-        parameters=[IDEMPOTENCY],
         request=s.ExportCreateInput,
-        responses={202: s.ExportOutput},
-        examples=[
-            OpenApiExample(
-                "Journal lines of a quarter",
-                request_only=True,
-                value={"kind": "journal_lines", "format": "csv", "from": "2026-01-01", "to": "2026-03-31"},
+        responses={
+            202: s.ExportOutput,
+            403: refusals(
+                "`permission_denied`: your role may not read what this kind of export holds (`audit_events`: "
+                "controllers, auditors and admins only); `error.details.kind` names it. Nothing is queued."
             ),
-            OpenApiExample(
-                "Trial balance as XLSX",
-                request_only=True,
-                value={"kind": "trial_balance", "format": "xlsx", "as_of": "2026-03-31"},
+            422: refusals(
+                "`invalid_account`: the `account` names no account of the company. Nothing is queued."
             ),
-            OpenApiExample("Beancount ledger", request_only=True, value={"kind": "beancount"}),
-            OpenApiExample(
-                "Queued",
-                response_only=True,
-                status_codes=["202"],
-                value={
-                    **EXPORT_EXAMPLE,
-                    "status": "queued",
-                    "progress": 0,
-                    "row_count": 0,
-                    "download_url": None,
-                    "file_size": None,
-                    "started_at": None,
-                    "finished_at": None,
-                    "expires_at": None,
-                },
-            ),
-        ],
+        },
+        examples=examples.EXPORT_CREATE,
     )
     @idempotent
     def post(self, request, company_id):
@@ -399,7 +285,7 @@ class ExportDetailView(_ExportScoped):
         "`EXPORT_URL_TTL_SECONDS` (ask again for a fresh one), on local storage this API's download "
         "endpoint (send your token). `error` says why a failed export failed.",
         responses={200: s.ExportOutput},
-        examples=[OpenApiExample("Done", response_only=True, value=EXPORT_EXAMPLE)],
+        examples=examples.EXPORT_RETRIEVE,
     )
     def get(self, request, company_id, pk):
         return ok(s.ExportOutput(self.job(pk), context=self.context()).data)
@@ -416,9 +302,18 @@ class ExportDownloadView(_ExportScoped):
         "302 redirect to a fresh pre-signed URL. 409 `conflict` with reason `export_not_ready` before the "
         "export is done, `export_expired` once its file was deleted.",
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **{
+                (200, content_type.split(";")[0]): OpenApiResponse(
+                    OpenApiTypes.BINARY,
+                    description="The file: CSV, XLSX or Beancount text, as an attachment.",
+                )
+                for content_type in CONTENT_TYPES.values()
+            },
             302: OpenApiResponse(description="Redirect to a pre-signed S3 URL."),
-            409: OpenApiResponse(description="Conflict: `export_not_ready` or `export_expired`."),
+            409: refusals(
+                "`conflict` with `details.reason` `export_not_ready` (it is still queued or running) or `export_expired` "
+                "(its file was deleted: request a new export)."
+            ),
         },
     )
     def get(self, request, company_id, pk):

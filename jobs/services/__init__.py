@@ -15,6 +15,7 @@ from jobs.services.exports import (
 from jobs.services.exports import export_execute as export_execute
 from jobs.services.integrity import (
     AUDIT_CHAIN_BROKEN,
+    DISCREPANCY_KINDS,
     discrepancy_resolve,
     integrity_run_execute,
     integrity_run_fail,
@@ -24,6 +25,7 @@ from jobs.services.integrity import (
 
 __all__ = [
     "AUDIT_CHAIN_BROKEN",
+    "DISCREPANCY_KINDS",
     "KIND_PARAMETERS",
     "discrepancy_resolve",
     "export_execute",

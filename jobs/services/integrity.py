@@ -53,6 +53,20 @@ ignore_logger(ALERT_LOGGER)
 alerts = structlog.get_logger(ALERT_LOGGER)
 
 AUDIT_CHAIN_BROKEN = "audit_chain_broken"
+# Every kind of discrepancy a run records: the ledger's and the sales ledger's findings, and the
+# audit chain's (the API's `?kind=` filter takes exactly these).
+DISCREPANCY_KINDS: tuple[str, ...] = (
+    ledger_checks.LedgerFinding.BALANCE_BUCKET_MISMATCH,
+    ledger_checks.LedgerFinding.UNBALANCED_ENTRY,
+    ledger_checks.LedgerFinding.ENTRY_LINE_MISMATCH,
+    sales_checks.SalesFinding.INVOICE_ENTRY_MISMATCH,
+    sales_checks.SalesFinding.CREDIT_NOTE_ENTRY_MISMATCH,
+    sales_checks.SalesFinding.PAYMENT_ENTRY_MISMATCH,
+    sales_checks.SalesFinding.RECEIVABLES_CONTROL_MISMATCH,
+    sales_checks.SalesFinding.CUSTOMER_RECEIVABLES_MISMATCH,
+    sales_checks.SalesFinding.SALES_SUMMARY_MISMATCH,
+    AUDIT_CHAIN_BROKEN,
+)
 
 Progress = Callable[[str, int, int], None]  # (check name, checks done, checks in all)
 

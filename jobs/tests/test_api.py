@@ -121,6 +121,25 @@ def _run(company):
     return integrity_run_execute(run_id=integrity_run_request(company=company, by=None, enqueue=False).pk)
 
 
+def test_discrepancies_are_filtered_by_kind_and_an_unknown_kind_is_refused(damaged, make_member):
+    # given: a run that found the damaged invoice's entry, and what follows from it
+    run = _run(damaged.company)
+    _, client = make_member(damaged.company, Role.ACCOUNTANT)
+    kinds = {d.kind for d in run.discrepancies.all()}
+
+    # when
+    invoices = client.get(f"{base(damaged.company)}/discrepancies", {"kind": "invoice_entry_mismatch"})
+    unknown = client.get(f"{base(damaged.company)}/discrepancies", {"kind": "invoice_mismatch"})
+
+    # then: only that kind; a kind no run records is a 400, not an empty list that looks clean
+    assert "invoice_entry_mismatch" in kinds and len(kinds) > 1
+    assert {d["kind"] for d in invoices.json()["data"]} == {"invoice_entry_mismatch"}
+    assert unknown.status_code == 400
+    assert (
+        unknown.json()["error"]["code"] == "validation_error" and "kind" in unknown.json()["error"]["details"]
+    )
+
+
 def test_a_controller_resolves_a_discrepancy_with_a_note_which_lifts_its_quarantine(damaged, make_member):
     # given
     run = _run(damaged.company)

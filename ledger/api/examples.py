@@ -52,6 +52,7 @@ RENT_POSTED = {
     "total_credit": "1200.00",
     "reversal_of": None,
     "reversed_by": None,
+    "quarantined": False,
     "posted_at": "2026-03-31T16:02:11Z",
     "posted_by": "dana",
     "created_at": "2026-03-31T16:02:11Z",

@@ -29,6 +29,7 @@ from drf_spectacular import openapi
 from drf_spectacular.drainage import warn
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import get_override
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework.permissions import AllowAny
 from rest_framework.settings import api_settings
@@ -92,17 +93,21 @@ def request_example(name: str, value: Any, *, summary: str | None = None) -> Ope
 
 
 def refusals(text: str) -> OpenApiResponse:
-    """A 4xx an operation answers for its own reasons (the envelope is added by the hook)."""
-    return OpenApiResponse(description=text)
+    """A 4xx an operation answers for its own reasons. The hook replaces the placeholder body
+    with the error envelope; giving one makes drf-spectacular keep the operation's error
+    examples filed under this status (a response without a body drops them)."""
+    return OpenApiResponse(OpenApiTypes.OBJECT, description=text)
 
-
-DELETED = OpenApiResponse(
-    description="Deleted: a success envelope whose `data` is null (DELETE answers 200, not 204)."
-)
 
 # --------------------------------------------------------------------------- envelope components
 
 NULL_ONLY = {"type": "object", "nullable": True, "enum": [None], "description": "Always null."}
+
+# The body (null `data`) keeps the operation's "Deleted" example, as in `refusals`.
+DELETED = OpenApiResponse(
+    dict(NULL_ONLY),
+    description="Deleted: a success envelope whose `data` is null (DELETE answers 200, not 204).",
+)
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -313,6 +318,15 @@ TAGS = {
     "credit-notes": "Credit notes",
     "payments": "Payments",
     "audit-events": "Audit trail",
+    "bank-accounts": "Banking",
+    "bank-statements": "Banking",
+    "bank-lines": "Banking",
+    "banking-settings": "Banking",
+    "import-jobs": "Imports",
+    "journal-imports": "Imports",
+    "integrity-runs": "Integrity checks",
+    "discrepancies": "Integrity checks",
+    "exports": "Exports",
 }
 
 # What an id in a path names, by the collection before it.
@@ -483,7 +497,9 @@ class AutoSchema(openapi.AutoSchema):
 API_DESCRIPTION = """\
 Double-entry accounting over HTTP: companies and their chart of accounts, journal entries,
 periods and the year-end close, exchange rates, reports, the sales ledger (customers, items,
-tax rates, invoices, credit notes, payments) and the audit trail.
+tax rates, invoices, credit notes, payments), banking (bank accounts, statement uploads, matching,
+bank reconciliation, journal imports), integrity runs with their discrepancies, exports, and the
+audit trail.
 
 **Authentication.** `POST /api/v1/auth/token` with a username (or email) and password gives an
 access token (15 minutes by default) and a refresh token; send `Authorization: Bearer <access>`.
@@ -514,6 +530,11 @@ another role gets 403, and a company you are not a member of is 404.
 (`"1250.00"`, JPY `"1250"`); in request bodies a plain ASCII decimal string or a JSON number,
 never rounded: more places than the currency allows is 422 `currency_precision`. Dates are
 `YYYY-MM-DD`, also in query parameters; date ranges are `from` and `to`, both inclusive.
+
+**Jobs.** Work that takes a while answers **202** with a job to follow by its id: an export
+(`…/exports/{id}`, then its `download_url`), an integrity run (`…/integrity-runs/{id}`), a journal
+import or an `?async=true` statement upload (`…/import-jobs/{id}`). Each has a `status`
+(`queued`, `running`, `done`, `failed`).
 
 **Lists** are paginated: follow `meta.pagination.next`. Reports can be downloaded as CSV with
 `?format=csv` (refusals stay JSON envelopes).
