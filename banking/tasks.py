@@ -7,12 +7,13 @@ from django.db import InterfaceError, OperationalError
 
 from audit.context import system_actor
 from banking.services import import_job_run
+from sofinance.locks import LockBusy
 
 
 @shared_task(
     name="banking.tasks.import_job_run_task",
     acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
+    autoretry_for=(OperationalError, InterfaceError, LockBusy),
     retry_backoff=5,
     retry_backoff_max=120,
     max_retries=5,

@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError
 
 from audit.context import system_actor
 from jobs.models import Trigger
+from jobs.requeue import stalled_jobs_requeue
 from jobs.services import (
     export_execute,
     export_fail,
@@ -90,3 +91,9 @@ def exports_purge_expired_task() -> dict[str, int]:
     """Delete the files of exports past their time to live (the job rows stay, without a file)."""
     with system_actor("task:jobs.exports_purge_expired"):
         return {"deleted": exports_purge_expired()}
+
+
+@shared_task(name="jobs.tasks.stalled_jobs_requeue")
+def stalled_jobs_requeue_task() -> dict[str, int]:
+    """Send again the task of every job still queued long after it was accepted (jobs/requeue.py)."""
+    return stalled_jobs_requeue()

@@ -35,8 +35,11 @@ from banking.services.statements import (
     statements_for_bank,
 )
 from sofinance.errors import APIError, ValidationFailed
+from sofinance.locks import named_lock
 
 JOURNAL_FORMATS = ("csv", "xlsx")
+# How long a second run of one import waits for the first before the task retries later.
+IMPORT_LOCK_WAIT = 60.0
 
 
 def progress_key(job_id: int) -> str:
@@ -305,18 +308,24 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     )
     if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
         return job
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), progress=0
-    )
-    job.status = JobStatus.RUNNING
-    by = job.requested_by
-    try:
-        with transaction.atomic():
-            if job.kind == ImportKind.BANK_STATEMENT:
-                _run_statement(job, by=by, inline=False)
-            else:
-                _run_journal(job, by=by, inline=False)
-            _finish(job, by=by)
-    except APIError as exc:
-        return _fail(job, exc)
+    # One run at a time per job: a second message for it (a redelivery, or the stalled-jobs sweep
+    # sending again while the first waited in a backed-up queue) waits, then finds it finished.
+    with named_lock(f"import:{job.pk}", wait=IMPORT_LOCK_WAIT):
+        job.refresh_from_db()
+        if job.status in (JobStatus.DONE, JobStatus.FAILED):
+            return job
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.RUNNING, started_at=timezone.now(), progress=0
+        )
+        job.status = JobStatus.RUNNING
+        by = job.requested_by
+        try:
+            with transaction.atomic():
+                if job.kind == ImportKind.BANK_STATEMENT:
+                    _run_statement(job, by=by, inline=False)
+                else:
+                    _run_journal(job, by=by, inline=False)
+                _finish(job, by=by)
+        except APIError as exc:
+            return _fail(job, exc)
     return job
