@@ -482,3 +482,26 @@ def demo_entries_create(
         draft=True,
     )
     return created
+
+
+def demo_periods_close(*, company: Company, by: User | None, today: datetime.date | None = None) -> list:
+    """The monthly periods of every fiscal year the demo's books touch, with the months before last
+    month closed, as a small business that closes a month once its bank statement is reconciled:
+    last month (its statement still being matched) and this month stay open. Returns the closed
+    periods. A company that already has periods is left as it is."""
+    from ledger.calendar import fiscal_year_of
+    from ledger.services import period_close, periods_generate
+
+    if company.periods.exists():
+        return []
+    today = today or timezone.localdate()
+    first = company.journal_entries.order_by("date").values_list("date", flat=True).first() or today
+    last_month = add_months(today, -1)  # its first day
+    closed = []
+    for year in range(
+        fiscal_year_of(company=company, day=first), fiscal_year_of(company=company, day=today) + 1
+    ):
+        for period in sorted(periods_generate(company=company, year=year, by=by), key=lambda p: p.start_date):
+            if period.end_date < last_month:
+                closed.append(period_close(period=period, by=by))
+    return closed

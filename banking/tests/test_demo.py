@@ -12,6 +12,8 @@ from django.core.management import call_command
 
 from banking.models import BankAccount, BankStatement, LineStatus
 from banking.reports import reconciliation_report
+from ledger.models import AccountingPeriod, EntryStatus, JournalEntry, PeriodStatus
+from ledger.services import journal_entry_post
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +47,25 @@ def test_the_demo_bank_account_holds_last_month_partly_matched_and_reconciling(m
 
     call_command("demo_setup", stdout=io.StringIO())
     assert (BankAccount.objects.count(), BankStatement.objects.count()) == (1, 1)
+
+
+def test_the_demo_closes_the_months_before_last_month_and_leaves_the_rest_open(march_20):
+    # given / when: the demo loaded on 2026-03-20 (its books start four months back, in 2025)
+    call_command("demo_setup", stdout=io.StringIO())
+
+    # then: both fiscal years have their months; those before February are closed, so last month
+    # (its bank statement still being matched) and this month take postings
+    periods = {p.start_date: p.status for p in AccountingPeriod.objects.all()}
+    assert len(periods) == 24
+    assert {start for start, status in periods.items() if status == PeriodStatus.OPEN} == {
+        datetime.date(2026, month, 1) for month in range(2, 13)
+    }
+    assert periods[datetime.date(2025, 12, 1)] == PeriodStatus.CLOSED
+    # the demo's drafts are dated today and can still be posted
+    drafts = JournalEntry.objects.filter(status=EntryStatus.DRAFT)
+    assert drafts.exists()
+    for draft in drafts:
+        journal_entry_post(entry=draft, posted_by=None)
+    # and running it again changes nothing
+    call_command("demo_setup", stdout=io.StringIO())
+    assert {p.start_date: p.status for p in AccountingPeriod.objects.all()} == periods

@@ -19,6 +19,7 @@ from accounts import services as accounts_services
 from accounts.models import Company, User
 from audit.context import audit_context
 from banking.demo import banking_demo_create
+from ledger.demo import demo_periods_close
 from sales.demo import sales_demo_create
 from sales.models import Customer
 from sofinance.context import request_id_var
@@ -61,13 +62,15 @@ def demo_company_ensure(*, admin: User) -> tuple[Company, bool]:
 
 
 def demo_books_load(*, company: Company, by: User) -> bool:
-    """A few months of books with their sales ledger (sales.demo), once: a company that already
-    has journal entries or customers gets nothing (False)."""
+    """A few months of books with their sales ledger (sales.demo) and last month's bank statement
+    (banking.demo), the fiscal year's periods with the months before last month closed, once: a
+    company that already has journal entries or customers gets nothing (False)."""
     if company.journal_entries.exists() or Customer.objects.filter(company=company).exists():
         return False
     with transaction.atomic():  # all of it or none: a failed load is simply run again
         sales_demo_create(company=company, by=by)
         banking_demo_create(company=company, by=by)
+        demo_periods_close(company=company, by=by)
     return True
 
 
