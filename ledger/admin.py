@@ -66,6 +66,7 @@ from sofinance.admin import (
     ServiceModelForm,
     admin_can,
     admin_companies,
+    admin_may,
     adopt,
     date_widget,
 )
@@ -403,8 +404,7 @@ class JournalLineFormSet(forms.BaseInlineFormSet):
 
 def _entry_writable(request: HttpRequest, entry: JournalEntry | None) -> bool:
     if entry is None:
-        allowed = admin_companies(request, Action.JOURNAL_DRAFT)
-        return request.user.has_perm("ledger.add_journalentry") and bool(allowed)
+        return admin_may(request, Action.JOURNAL_DRAFT, "ledger.add_journalentry")
     return (
         entry.status == EntryStatus.DRAFT
         and request.user.has_perm("ledger.change_journalentry")
@@ -597,12 +597,10 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
         return super().has_delete_permission(request, obj)
 
     def has_post_permission(self, request):
-        allowed = admin_companies(request, Action.JOURNAL_POST)
-        return request.user.has_perm("ledger.change_journalentry") and bool(allowed)
+        return admin_may(request, Action.JOURNAL_POST, "ledger.change_journalentry")
 
     def has_reverse_permission(self, request):
-        allowed = admin_companies(request, Action.JOURNAL_REVERSE)
-        return request.user.has_perm("ledger.change_journalentry") and bool(allowed)
+        return admin_may(request, Action.JOURNAL_REVERSE, "ledger.change_journalentry")
 
     # ----- display
 
@@ -1008,8 +1006,7 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
         return False
 
     def has_manage_permission(self, request):
-        allowed = admin_companies(request, Action.PERIODS_MANAGE)
-        return request.user.has_perm("ledger.view_accountingperiod") and bool(allowed)
+        return admin_may(request, Action.PERIODS_MANAGE, "ledger.view_accountingperiod")
 
     def _checked(self, request, period: AccountingPeriod) -> AccountingPeriod:
         if not admin_can(request, period.company_id, Action.PERIODS_MANAGE):

@@ -53,6 +53,7 @@ from sofinance.admin import (
     ServiceModelForm,
     admin_can,
     admin_companies,
+    admin_may,
     adopt,
 )
 from sofinance.admin_menu import Section
@@ -361,8 +362,7 @@ class InvoiceLineFormSet(forms.BaseInlineFormSet):
 
 def _invoice_writable(request, invoice: Invoice | None) -> bool:
     if invoice is None:
-        allowed = admin_companies(request, Action.INVOICES_DRAFT)
-        return request.user.has_perm("sales.add_invoice") and bool(allowed)
+        return admin_may(request, Action.INVOICES_DRAFT, "sales.add_invoice")
     return (
         invoice.status == InvoiceStatus.DRAFT
         and request.user.has_perm("sales.change_invoice")
@@ -615,12 +615,10 @@ class InvoiceAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin):
         return super().has_delete_permission(request, obj)
 
     def has_issue_permission(self, request):
-        allowed = admin_companies(request, Action.INVOICES_ISSUE)
-        return request.user.has_perm("sales.change_invoice") and bool(allowed)
+        return admin_may(request, Action.INVOICES_ISSUE, "sales.change_invoice")
 
     def has_void_permission(self, request):
-        allowed = admin_companies(request, Action.INVOICES_VOID)
-        return request.user.has_perm("sales.change_invoice") and bool(allowed)
+        return admin_may(request, Action.INVOICES_VOID, "sales.change_invoice")
 
     # ----- display
 

@@ -57,6 +57,12 @@ def admin_companies(request: HttpRequest, action: Action) -> list[int]:
     return [company_id]
 
 
+def admin_may(request: HttpRequest, action: Action, perm: str) -> bool:
+    """Whether the user holds Django's `perm` and a role allowing `action` in the current company
+    (what an admin button or page for that action asks before it shows)."""
+    return request.user.has_perm(perm) and bool(admin_companies(request, action))
+
+
 def company_owned(model: Any) -> bool:
     """Whether rows of `model` belong to one company (a `company` foreign key)."""
     try:
