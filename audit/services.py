@@ -23,7 +23,7 @@ from audit import context as audit_ctx
 from audit.changes import json_value
 from audit.models import ActorType, AuditEvent, AuditPendingSeal, chain_key, time_ordered_uid
 from audit.sealing import audit_chain_seal, audit_chains_seal, schedule_seal
-from audit.signing import canonical_content, sign
+from audit.signing import canonical_content, hmac_key, sign
 from audit.verification import AuditVerification, ChainVerification, verify_audit_chain
 from sofinance.client_ip import normalise_ip
 from sofinance.db_batch import StatementBatch
@@ -31,9 +31,11 @@ from sofinance.db_batch import StatementBatch
 __all__ = [
     "AuditVerification",
     "ChainVerification",
+    "EventItem",
     "audit_chain_seal",
     "audit_chains_seal",
     "audit_event_build",
+    "audit_events_build",
     "audit_events_write",
     "audit_record",
     "canonical_content",
@@ -94,6 +96,18 @@ class PreparedEvent:
         return AuditEvent(**{name: getattr(self, name) for name in self.__slots__})
 
 
+@dataclass(frozen=True, slots=True)
+class EventItem:
+    """What changes from one event to the next when one writer records many at once."""
+
+    action: str
+    object_type: str
+    object_id: Any
+    object_repr: str
+    changes: dict[str, Any]
+    metadata: dict[str, Any] | None = None
+
+
 def audit_event_build(
     *,
     action: str,
@@ -114,31 +128,58 @@ def audit_event_build(
     `json_ready`: `changes` and `metadata` already hold only JSON values (str, int, bool, None,
     lists and dicts of them), as the hot write paths build them: they are not converted again.
     """
-    ctx = audit_ctx.current()
-    actor_type, actor_id, actor_repr = _resolve_actor(actor, actor_name, ctx)
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id if object_id is not None else obj.pk
         object_repr = object_repr if object_repr is not None else str(obj)
-    event = PreparedEvent(
-        uid=time_ordered_uid(),
-        created_at=timezone.now(),
-        company_id=_pk(company),
-        actor_type=actor_type,
-        actor_id=actor_id,
-        actor_repr=str(actor_repr)[:255],
-        action=str(action)[:32],
-        object_type=(object_type or "")[:100],
-        object_id=("" if object_id is None else str(object_id))[:64],
-        object_repr=(object_repr or "")[:255],
+    item = EventItem(
+        action=action,
+        object_type=object_type or "",
+        object_id=object_id,
+        object_repr=object_repr or "",
         changes=(changes or {}) if json_ready else json_value(changes or {}),
         metadata=(metadata or {}) if json_ready else json_value(metadata or {}),
-        request_id=(ctx.request_id or "")[:128],
-        ip=normalise_ip(ctx.ip),
-        user_agent=(ctx.user_agent or "")[:512],
     )
-    event.signature = sign(canonical_content(event))
-    return event
+    return audit_events_build([item], company=company, actor=actor, actor_name=actor_name)[0]
+
+
+def audit_events_build(
+    items: Sequence[EventItem], *, company: Any = None, actor: Any = None, actor_name: str | None = None
+) -> list[PreparedEvent]:
+    """Events of one writer in one transaction (a bulk post records one per entry), signed and
+    not yet saved. The context, the actor, the clock and the key are read once; each item's
+    `changes` and `metadata` must hold JSON values already."""
+    ctx = audit_ctx.current()
+    actor_type, actor_id, actor_repr = _resolve_actor(actor, actor_name, ctx)
+    actor_repr = str(actor_repr)[:255]
+    created_at = timezone.now()
+    company_id = _pk(company)
+    request_id = (ctx.request_id or "")[:128]
+    ip = normalise_ip(ctx.ip)
+    user_agent = (ctx.user_agent or "")[:512]
+    key = hmac_key()
+    events = []
+    for item in items:
+        event = PreparedEvent(
+            uid=time_ordered_uid(),
+            created_at=created_at,
+            company_id=company_id,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            actor_repr=actor_repr,
+            action=str(item.action)[:32],
+            object_type=item.object_type[:100],
+            object_id=("" if item.object_id is None else str(item.object_id))[:64],
+            object_repr=item.object_repr[:255],
+            changes=item.changes,
+            metadata=item.metadata or {},
+            request_id=request_id,
+            ip=ip,
+            user_agent=user_agent,
+        )
+        event.signature = sign(canonical_content(event), key=key)
+        events.append(event)
+    return events
 
 
 def _log_only(event: PreparedEvent) -> None:

@@ -75,6 +75,7 @@ class Reservation:
         self.line_count = line_count
         self.vendor = batch.vendor
         self.lookup = lookup
+        self._periods_read: list[tuple[int, str, datetime.date, datetime.date]] | None = None
         first, last = min(dates), max(dates)
         if self.vendor == "postgresql":
             ids = sorted(lookup.ids) if lookup else []
@@ -113,12 +114,10 @@ class Reservation:
         return list(range(last + 1, last + 1 + self.line_count))
 
     def periods(self) -> list[tuple[int, str, datetime.date, datetime.date]]:
-        if self.vendor == "postgresql":
-            return [
-                (pk, status, datetime.date.fromisoformat(start), datetime.date.fromisoformat(end))
-                for pk, status, start, end in _loaded(self._reserved.one()[3])
-            ]
-        return [(pk, status, _date(start), _date(end)) for pk, status, start, end in self._periods.rows]
+        if self._periods_read is None:  # read once: a batch asks for each of its entries
+            rows = _loaded(self._reserved.one()[3]) if self.vendor == "postgresql" else self._periods.rows
+            self._periods_read = [(pk, status, _date(start), _date(end)) for pk, status, start, end in rows]
+        return self._periods_read
 
     def blocking_period(self, date: datetime.date, *, closing: bool) -> tuple | None:
         """The period refusing `date` (a closing entry may go into a closed, never a locked, one)."""
@@ -170,29 +169,33 @@ def write_posted(
     entries = list(entries)
     reversals = [[e.id, e.reversal_of.pk] for e in entries if e.reversal_of is not None]
     if batch.vendor == "postgresql":
-        lines = [
-            [
-                e.id,
-                ln.line_no,
-                ln.account_id,
-                ln.description,
-                ln.debit,
-                ln.credit,
-                ln.currency,
-                ln.amount,
-                ln.fx_rate,
-                ln.base_amount,
-                e.date,
-                e.sequence,
-                ln.id,
+        # Decimals and dates as their exact text here: through the encoder's fallback they would
+        # cost a Python call each (a bulk request holds thousands).
+        lines = []
+        rows = []
+        for e in entries:
+            day = e.date.isoformat()
+            rows.append(
+                [e.id, e.number, e.sequence, day, e.description, e.reference, e.source, e.reversal_of_id]
+            )
+            lines += [
+                [
+                    e.id,
+                    ln.line_no,
+                    ln.account_id,
+                    ln.description,
+                    str(ln.debit),
+                    str(ln.credit),
+                    ln.currency,
+                    str(ln.amount),
+                    str(ln.fx_rate),
+                    str(ln.base_amount),
+                    day,
+                    e.sequence,
+                    ln.id,
+                ]
+                for ln in e.lines
             ]
-            for e in entries
-            for ln in e.lines
-        ]
-        rows = [
-            [e.id, e.number, e.sequence, e.date, e.description, e.reference, e.source, e.reversal_of_id]
-            for e in entries
-        ]
         batch.add_call(
             _PG_WRITE,
             [

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from sofinance.money import MAX_ABS_AMOUNT, MoneyError, currency_exponent, decimal_places, parse_amount
+from sofinance.money import MAX_ABS_AMOUNT, MoneyError, currency_quantum, decimal_places, parse_amount
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -40,7 +40,7 @@ def round_money(value: Decimal, currency: str) -> Decimal:
     """Half-up to the currency's places (the one rounding documents do)."""
     with localcontext() as ctx:
         ctx.prec = 60
-        return value.quantize(Decimal(1).scaleb(-currency_exponent(currency)), ROUND_HALF_UP)
+        return value.quantize(currency_quantum(currency), ROUND_HALF_UP)
 
 
 def line_net(*, quantity: Decimal, unit_price: Decimal, discount: Decimal, currency: str) -> Decimal:

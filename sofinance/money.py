@@ -109,10 +109,14 @@ def _shown(amount: Decimal) -> str:
 def decimal_places(amount: Decimal) -> int:
     """Significant decimal places, exactly: 12.50 has 1, 12.505 has 3, 12 has 0, 1E-20 has 20."""
     _sign, digits, exponent = amount.as_tuple()
-    if not isinstance(exponent, int) or exponent >= 0 or not any(digits):
+    if not isinstance(exponent, int) or exponent >= 0:
         return 0
-    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    return max(0, -exponent - trailing_zeros)
+    significant = len(digits)
+    while significant and digits[significant - 1] == 0:  # trailing zeros are not places
+        significant -= 1
+    if not significant:
+        return 0
+    return max(0, -exponent - (len(digits) - significant))
 
 
 def integer_digits(amount: Decimal) -> int:
@@ -158,16 +162,22 @@ def parse_rate(value: object) -> Decimal:
     return rate
 
 
+@lru_cache(maxsize=512)
+def currency_quantum(currency: str) -> Decimal:
+    """1 at the currency's last place: Decimal("0.01") for USD, Decimal("1") for JPY."""
+    return Decimal(1).scaleb(-currency_exponent(currency))
+
+
 def quantize(amount: Decimal, currency: str) -> Decimal:
     """Exact representation at the currency's places (only for amounts already checked)."""
-    return amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)))
+    return amount.quantize(currency_quantum(currency))
 
 
 def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
     """amount × rate rounded half-up to `currency`'s places: the one place conversion rounds
     (the product itself is exact, whatever the decimal context's precision)."""
     with localcontext(prec=_EXACT_PRECISION):
-        return (amount * rate).quantize(Decimal(1).scaleb(-currency_exponent(currency)), ROUND_HALF_UP)
+        return (amount * rate).quantize(currency_quantum(currency), ROUND_HALF_UP)
 
 
 def format_amount(amount: Decimal | None, currency: str) -> str:

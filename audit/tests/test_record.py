@@ -211,3 +211,29 @@ def test_with_audit_logging_off_events_go_to_the_log_only(settings, caplog):
     )
     assert line["changes"] == {"name": {"before": "Acme Ltd", "after": "Logged Only"}}
     assert Company.objects.get(pk=company.pk).name == "Logged Only"  # the change itself is not affected
+
+
+@pytest.mark.django_db
+def test_events_built_together_share_their_writer_and_are_each_signed():
+    # given: one writer building three events at once, as a bulk post does
+    from audit.services import EventItem, audit_events_build
+
+    items = [
+        EventItem(
+            action="post",
+            object_type="ledger.journalentry",
+            object_id=n,
+            object_repr=f"JE-{n}",
+            changes={"n": n},
+        )
+        for n in range(3)
+    ]
+    with audit_context(request_id="req-1", ip="192.0.2.7", user_agent="bulk-client"):
+        events = audit_events_build(items, actor_name="importer")
+    # then: one actor, clock and request for all; each its own uid and a valid signature
+    assert {(e.actor_type, e.actor_repr, e.created_at, e.request_id, e.ip, e.user_agent) for e in events} == {
+        ("system", "importer", events[0].created_at, "req-1", "192.0.2.7", "bulk-client")
+    }
+    assert len({e.uid for e in events}) == 3
+    assert [e.object_id for e in events] == ["0", "1", "2"]
+    assert all(e.signature == sign(canonical_content(e)) for e in events)

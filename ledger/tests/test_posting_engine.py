@@ -53,6 +53,36 @@ def test_a_posted_entry_comes_back_with_its_stored_lines():
 
 
 @pytest.mark.django_db
+def test_posted_entries_come_back_as_their_stored_rows(django_assert_num_queries):
+    # given: a user posting a batch of two entries
+    from accounts.tests.factories import UserFactory
+    from ledger.services import EntryInput, journal_entries_import
+
+    books = company_with_chart()
+    user = UserFactory()
+    lines = [{"account": "6100", "debit": "12.50"}, {"account": "1000", "credit": "12.50"}]
+    result = journal_entries_import(
+        company=books,
+        entries=[EntryInput(date=JAN5, lines=lines, description="A"), EntryInput(date=JAN5, lines=lines)],
+        by=user,
+        source="manual",
+    )
+    # then: every field equals the row read back, and the records behave as read (not "adding")
+    for record in result.entries:
+        stored = JournalEntry.objects.get(pk=record.pk)
+        fields = [f.attname for f in JournalEntry._meta.concrete_fields]
+        assert [getattr(record, name) for name in fields] == [getattr(stored, name) for name in fields]
+        assert record._state.adding is False and record._state.db == "default"
+        with django_assert_num_queries(0):
+            assert (record.company, record.created_by, record.posted_by, record.reversal_of) == (
+                books,
+                user,
+                user,
+                None,
+            )
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("service", ["post", "update", "delete"])
 def test_a_draft_deleted_by_another_request_is_not_found(service):
     # given: a request holds a draft that another request deletes
