@@ -58,6 +58,8 @@ BULK_TARGET = 5000
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 EXPENSES = ["6100", "6200", "6300", "6400", "6500", "6700"]
 FLOOR_TARGET = 0.40
+# The floor when the issue set the absolute HTTP targets (1,900-2,150 entries/s, midpoint).
+ISSUE_FLOOR = 2025
 
 
 def entry_body(rng: random.Random) -> tuple[datetime.date, list[dict]]:
@@ -165,12 +167,17 @@ def main() -> int:
     )
     failed = ratio < FLOOR_TARGET
     if os.environ.get("BENCH_SKIP_HTTP") != "1":
-        failed |= http_benchmarks(company, user, rng)
+        failed |= http_benchmarks(company, user, rng, floor_rate)
     return 1 if failed else 0
 
 
-def http_benchmarks(company, user, rng: random.Random) -> bool:
-    """Parts 2 and 3; True when a target is missed or a request failed."""
+def http_benchmarks(company, user, rng: random.Random, floor_rate: float) -> bool:
+    """Parts 2 and 3; True when a target is missed or a request failed.
+
+    Each rate is also printed as a multiple of this run's floor: this shared machine's speed
+    drifts from day to day (the floor has measured 700 to 2,150 entries/s), and the issue set its
+    absolute targets when the floor was 1,900-2,150/s.
+    """
     token = issue_token_pair(user_id=user.pk)["access"]
     headers = {"Authorization": f"Bearer {token}"}
     path = f"/api/v1/companies/{company.pk}/journal-entries"
@@ -199,7 +206,10 @@ def http_benchmarks(company, user, rng: random.Random) -> bool:
         f"p95 {single.percentile(0.95) * 1000:.1f} ms, {single.count} requests, {single.errors} errors; "
         f"target >= {HTTP_TARGET})\n"
         f"  bulk, 1,000/request: {bulk_rate:7.0f} entries/s  ({len(batches) - 1} requests, {bulk_errors} errors; "
-        f"target >= {BULK_TARGET})"
+        f"target >= {BULK_TARGET})\n"
+        f"  as multiples of this run's floor ({floor_rate:.0f}/s): single {single_rate / floor_rate:.2f}x "
+        f"(the issue's {HTTP_TARGET}/s was {HTTP_TARGET / ISSUE_FLOOR:.2f}x its floor), bulk "
+        f"{bulk_rate / floor_rate:.2f}x ({BULK_TARGET}/s was {BULK_TARGET / ISSUE_FLOOR:.2f}x)"
     )
     return single_rate < HTTP_TARGET or bulk_rate < BULK_TARGET or single.errors > 0 or bulk_errors > 0
 
