@@ -134,8 +134,7 @@ class JournalEntryOutput(serializers.Serializer):
             "posted_by": username(entry, "posted_by"),
             "created_at": iso_datetime(entry.created_at, tz),
             "created_by": username(entry, "created_by"),
-            # An entry just written (not read back) is new: nothing has flagged it.
-            "quarantined": False if entry._state.adding else quarantine_flag(entry, ENTRY_LABEL),
+            "quarantined": quarantine_flag(entry, ENTRY_LABEL),
         }
 
 

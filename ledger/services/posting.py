@@ -265,6 +265,7 @@ def _posted_record(*, company: Company, entry: EntryToPost, user: User | None, n
     record._state.fields_cache.update(
         company=company, created_by=user, posted_by=user, reversal_of=entry.reversal_of
     )
+    record.quarantined = False  # just written: no integrity run has flagged it (sofinance.quarantine)
     return record
 
 

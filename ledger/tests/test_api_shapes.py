@@ -69,3 +69,28 @@ def test_a_page_of_entries_costs_the_same_queries_however_many_lines_it_shows(
         books.accounts.get(code="6100").name,
         books.accounts.get(code="1000").name,
     ]
+
+
+def test_posting_an_entry_over_the_api_costs_its_round_trips_and_no_read_back(
+    make_member, django_assert_num_queries
+):
+    # given: a member posting one entry (the per-process caches warm)
+    books = company_with_chart()
+    _poster, client = make_member(books)
+    url = f"/api/v1/companies/{books.pk}/journal-entries"
+
+    def body(amount):
+        return {
+            "date": "2026-01-05",
+            "post": True,
+            "lines": [{"account": "6100", "debit": amount}, {"account": "1000", "credit": amount}],
+        }
+
+    client.post(url, body("1.00"), format="json")
+    # then: the membership, the two posting round trips inside BEGIN ... COMMIT, and nothing
+    # read back (the answer is built from what was written; a new entry is quarantined by no one)
+    with django_assert_num_queries(5) as queries:
+        response = client.post(url, body("2.00"), format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["quarantined"] is False
+    assert not any("quarantine" in query["sql"] for query in queries.captured_queries)
