@@ -211,20 +211,18 @@ def _run_journal(job: ImportJob, *, by: User | None, inline: bool) -> None:
     journal = parse_journal_file(data, format=job.format)
     job.row_count = journal.row_count
     _set_progress(job, 10, publish=not inline)
-    prepared, summary = journal_file_validate(
-        company=company,
-        journal=journal,
-        progress=lambda p: _set_progress(job, 10 + p * 30 // 100, publish=not inline),
-    )
-    _set_progress(job, 40, publish=not inline)
-    if not job.dry_run:
+    if job.dry_run:
+        _, summary = journal_file_validate(
+            company=company,
+            journal=journal,
+            progress=lambda p: _set_progress(job, 10 + p * 90 // 100, publish=not inline),
+        )
+    else:
         summary = journal_file_post(
             company=company,
             journal=journal,
-            prepared=prepared,
-            summary=summary,
             by=by,
-            progress=lambda p: _set_progress(job, 40 + p * 60 // 100, publish=not inline),
+            progress=lambda p: _set_progress(job, 10 + p * 90 // 100, publish=not inline),
         )
     job.entry_count = summary.entries
     job.line_count = summary.lines

@@ -5,9 +5,13 @@
 2. Every entry is checked by the ledger's own rules before anything is written (`build_lines`:
    accounts, currencies, rates, precision; `check_balanced`; closed or locked periods): each
    problem is reported by row and column.
-3. Only then are the entries posted, 1,000 per `journal_entries_import` call, all inside one
-   transaction: the whole file or nothing. A dry run stops after step 2 and reports what would
-   be posted.
+3. The entries are posted, 1,000 per `journal_entries_import` call, all inside one transaction:
+   the whole file or nothing.
+
+A dry run runs steps 1 and 2 and reports what would be posted. An import runs step 1 and posts:
+the ledger applies the checks of step 2 to each entry as it posts it, so they run once; only
+when the file has a problem is step 2 run over the whole file, so the refusal lists every
+problem by row and column (and nothing is written).
 """
 
 from __future__ import annotations
@@ -154,53 +158,86 @@ def journal_file_post(
     *,
     company: Company,
     journal: JournalFile,
-    prepared: list[list[LineInput]],
-    summary: JournalImportResult,
     by: User | None,
     progress: Callable[[int], None] | None = None,
 ) -> JournalImportResult:
-    """Post the validated entries in batches of 1,000 through the ledger's bulk path, in one
-    transaction (the caller's): a batch the ledger still refuses (a period closed meanwhile)
-    refuses the whole file, its errors mapped back to rows. One audit event per batch (the
-    ledger's "import", naming its number range)."""
+    """Post the file's entries in batches of 1,000 through the ledger's bulk path, in one
+    transaction (the caller's), all or nothing. One audit event per batch (the ledger's
+    "import", naming its number range).
+
+    The ledger checks every entry as it posts it, by the rules the dry run applies
+    (`journal_file_validate`), so a file is checked once on its way in. When the file has
+    problems (a row that does not parse, an entry the ledger refuses) nothing is written and the
+    whole file is checked, so the refusal lists every problem by row and column, as a dry run's.
+    """
+    if journal.problems:
+        journal_file_validate(company=company, journal=journal)  # refuses, with every problem
     first_number = last_number = None
-    total = len(journal.entries)
-    with transaction.atomic():
-        for offset in range(0, total, MAX_BATCH_ENTRIES):
-            chunk = journal.entries[offset : offset + MAX_BATCH_ENTRIES]
-            inputs = [
-                EntryInput(
-                    date=entry.date, lines=lines, description=entry.description, reference=entry.reference
-                )
-                for entry, lines in zip(chunk, prepared[offset : offset + MAX_BATCH_ENTRIES], strict=True)
-            ]
-            try:
-                result = journal_entries_import(
-                    company=company, entries=inputs, by=by, source=EntrySource.IMPORT, audit_per_entry=False
-                )
-            except ledger_errors.InvalidBatch as exc:
-                problems = Problems()
-                for item in exc.details.get("entries", []):
-                    entry = chunk[item["index"]]
-                    problems.add(entry.first_row, f"Entry {entry.key!r}: {item['message']}")
-                if not problems:
-                    problems.add(None, exc.message)
-                problems.raise_if_any(errors.InvalidImportFile, "journal file")
-            first_number = first_number or result.first_number
-            last_number = result.last_number
-            if progress is not None:
-                progress(min(99, (offset + len(chunk)) * 100 // total))
+    total = ZERO
+    count = len(journal.entries)
+    try:
+        with transaction.atomic():
+            for offset in range(0, count, MAX_BATCH_ENTRIES):
+                chunk = journal.entries[offset : offset + MAX_BATCH_ENTRIES]
+                inputs = [
+                    EntryInput(
+                        date=entry.date,
+                        lines=_line_inputs(entry),
+                        description=entry.description,
+                        reference=entry.reference,
+                    )
+                    for entry in chunk
+                ]
+                try:
+                    result = journal_entries_import(
+                        company=company,
+                        entries=inputs,
+                        by=by,
+                        source=EntrySource.IMPORT,
+                        audit_per_entry=False,
+                    )
+                except ledger_errors.InvalidBatch as exc:
+                    raise _Refused(exc, chunk) from exc
+                first_number = first_number or result.first_number
+                last_number = result.last_number
+                total += result.total
+                if progress is not None:
+                    progress(min(99, (offset + len(chunk)) * 100 // count))
+    except _Refused as refused:
+        # Nothing was written. The whole file's problems, by row and column; should the checks
+        # find none (a period closed meanwhile), the ledger's own refusal, by row.
+        journal_file_validate(company=company, journal=journal)
+        refused.raise_by_row()
     tables_analyze(JournalEntry, JournalLine)
+    dates = [entry.date for entry in journal.entries]
     return JournalImportResult(
-        entries=summary.entries,
-        lines=summary.lines,
-        total_debit=summary.total_debit,
-        total_credit=summary.total_credit,
-        first_date=summary.first_date,
-        last_date=summary.last_date,
+        entries=count,
+        lines=journal.line_count,
+        total_debit=total,
+        total_credit=total,
+        first_date=min(dates),
+        last_date=max(dates),
         first_number=first_number,
         last_number=last_number,
     )
+
+
+class _Refused(Exception):
+    """The ledger refused entries of a batch (`chunk`): carried out of the rolled-back block."""
+
+    def __init__(self, error: ledger_errors.InvalidBatch, chunk: list[JournalFileEntry]) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.chunk = chunk
+
+    def raise_by_row(self) -> None:
+        problems = Problems()
+        for item in self.error.details.get("entries", []):
+            entry = self.chunk[item["index"]]
+            problems.add(entry.first_row, f"Entry {entry.key!r}: {item['message']}")
+        if not problems:
+            problems.add(None, self.error.message)
+        problems.raise_if_any(errors.InvalidImportFile, "journal file")
 
 
 def result_json(result: JournalImportResult, currency: str) -> dict[str, Any]:

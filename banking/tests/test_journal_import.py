@@ -239,6 +239,32 @@ def test_a_running_import_publishes_its_progress_while_it_posts(monkeypatch):
     # when
     done = services.import_job_run(job_id=job.pk)
 
-    # then: 40% once checked, then 40 + 60% of the entries posted so far
-    assert seen == [("running", 40), ("running", 64), ("running", 88)]
+    # then: 10% once read, then 10 + 90% of the entries posted so far (each checked as it posts)
+    assert seen == [("running", 10), ("running", 46), ("running", 82)]
     assert (done.status, done.progress, selectors.job_progress(done)) == (JobStatus.DONE, 100, 100)
+
+
+def test_an_import_checks_each_entry_once_as_the_ledger_posts_it(monkeypatch):
+    # given: a file of three entries, and a count of the ledger's line checks, wherever called
+    from ledger.services import posting
+
+    company = company_with_chart()
+    checked = []
+    for module in (posting, journal_import):
+        real = module.build_lines
+
+        def counted(*, real=real, **kwargs):
+            checked.append(kwargs["date"])
+            return real(**kwargs)
+
+        monkeypatch.setattr(module, "build_lines", counted)
+
+    # when
+    job = run(company, fixture("journal_ok.csv"))
+
+    # then: posted, each entry's lines checked once (a dry run checks them once too)
+    assert (job.status, job.result["entries"], job.result["total_debit"]) == (JobStatus.DONE, 3, "1355.99")
+    assert len(checked) == 3
+    checked.clear()
+    assert run(company, fixture("journal_ok.csv"), dry_run=True).status == JobStatus.DONE
+    assert len(checked) == 3

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from accounts.models import Company, User
 from ledger import errors
@@ -33,6 +34,11 @@ class ImportResult:
     @property
     def last_number(self) -> str | None:
         return self.entries[-1].number if self.entries else None
+
+    @property
+    def total(self) -> Decimal:
+        """The batch's debits, equal to its credits, in the functional currency."""
+        return sum((entry.posted_total for entry in self.entries), Decimal(0))
 
 
 def journal_entries_import(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -52,6 +53,7 @@ from sofinance.money import format_amount
 ENTRY_LABEL = JournalEntry._meta.label_lower
 _ENTRY_ATTNAMES = [f.attname for f in JournalEntry._meta.concrete_fields]
 SOURCES = frozenset(EntrySource.values)
+ZERO = Decimal(0)
 
 
 @dataclass(slots=True)
@@ -185,6 +187,8 @@ def entries_post(
     event per entry ("post"), or with `audit_per_entry` off one for the whole batch ("import").
     `with_lines`: each returned entry carries its stored lines as `posted_lines` (with their
     accounts' code and name), so a caller can show what was posted without reading it back.
+    Every returned entry carries `posted_total`, its debits (= its credits) in the functional
+    currency.
     """
     if dates is None or line_count is None:
         assert not callable(entries)
@@ -266,6 +270,8 @@ def _posted_record(*, company: Company, entry: EntryToPost, user: User | None, n
         company=company, created_by=user, posted_by=user, reversal_of=entry.reversal_of
     )
     record.quarantined = False  # just written: no integrity run has flagged it (sofinance.quarantine)
+    # Its debits (equal to its credits) in the functional currency: a bulk caller's totals.
+    record.posted_total = sum((ln.base_amount for ln in entry.lines if ln.base_amount > 0), ZERO)
     return record
 
 
