@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -34,12 +35,13 @@ class Decision:
 class LocalTokenBuckets:
     """Buckets in this process's memory, guarded by one lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._clock = clock  # seconds, never going back (tests pass a fake one)
 
     def take(self, key: str, *, capacity: int, rate_per_second: float) -> Decision:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             tokens, stamp = self._buckets.get(key, (float(capacity), now))
             tokens = min(float(capacity), tokens + (now - stamp) * rate_per_second)
