@@ -63,6 +63,18 @@ class JournalImportResult:
     first_number: str | None = None
     last_number: str | None = None
 
+    @classmethod
+    def of(cls, journal: JournalFile, **totals_and_numbers: Any) -> JournalImportResult:
+        """The file's counts and date range, with the given totals (and numbers, once posted)."""
+        dates = [entry.date for entry in journal.entries]
+        return cls(
+            entries=len(journal.entries),
+            lines=journal.line_count,
+            first_date=min(dates),
+            last_date=max(dates),
+            **totals_and_numbers,
+        )
+
 
 def _line_inputs(entry: JournalFileEntry) -> list[LineInput]:
     return [
@@ -143,15 +155,7 @@ def journal_file_validate(
             progress(index * 100 // max(count, 1))
     problems.items.sort(key=lambda item: (item["line"] is not None, item["line"] or 0))
     problems.raise_if_any(errors.InvalidImportFile, "journal file")
-    dates = [entry.date for entry in journal.entries]
-    return prepared, JournalImportResult(
-        entries=count,
-        lines=journal.line_count,
-        total_debit=total_debit,
-        total_credit=total_credit,
-        first_date=min(dates),
-        last_date=max(dates),
-    )
+    return prepared, JournalImportResult.of(journal, total_debit=total_debit, total_credit=total_credit)
 
 
 def journal_file_post(
@@ -209,16 +213,8 @@ def journal_file_post(
         journal_file_validate(company=company, journal=journal)
         refused.raise_by_row()
     tables_analyze(JournalEntry, JournalLine)
-    dates = [entry.date for entry in journal.entries]
-    return JournalImportResult(
-        entries=count,
-        lines=journal.line_count,
-        total_debit=total,
-        total_credit=total,
-        first_date=min(dates),
-        last_date=max(dates),
-        first_number=first_number,
-        last_number=last_number,
+    return JournalImportResult.of(
+        journal, total_debit=total, total_credit=total, first_number=first_number, last_number=last_number
     )
 
 

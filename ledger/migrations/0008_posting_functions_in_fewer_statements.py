@@ -42,55 +42,26 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
-WRITE = r"""
-
-CREATE OR REPLACE FUNCTION ledger_posting_write(
-    p_company bigint, p_user bigint, p_now timestamptz,
-    p_lines jsonb, p_entries jsonb, p_daily jsonb, p_monthly jsonb, p_reversals jsonb
-) RETURNS void AS $$
-BEGIN
-    INSERT INTO ledger_journalline (id, company_id, entry_id, line_no, account_id, description, debit, credit,
-                                    currency, amount, fx_rate, base_amount, date, entry_sequence)
-    SELECT (r->>12)::bigint, p_company, (r->>0)::bigint, (r->>1)::smallint, (r->>2)::bigint, r->>3,
-           (r->>4)::numeric, (r->>5)::numeric, r->>6, (r->>7)::numeric, (r->>8)::numeric, (r->>9)::numeric,
-           (r->>10)::date, (r->>11)::bigint
-      FROM jsonb_array_elements(p_lines) AS r;
-
-    INSERT INTO ledger_journalentry (id, company_id, number, sequence, date, description, reference, source,
-                                     status, created_by_id, created_at, updated_at, posted_by_id, posted_at,
-                                     reversal_of_id)
-    SELECT (r->>0)::bigint, p_company, r->>1, (r->>2)::bigint, (r->>3)::date, r->>4, r->>5, r->>6,
-           'posted', p_user, p_now, p_now, p_user, p_now, (r->>7)::bigint
-      FROM jsonb_array_elements(p_entries) WITH ORDINALITY AS t(r, n) ORDER BY n;
-
-    INSERT INTO ledger_dailybalance (company_id, account_id, date, is_closing, debit, credit, amount, line_count)
-    SELECT p_company, (r->>0)::bigint, (r->>1)::date, (r->>2)::boolean, (r->>3)::numeric, (r->>4)::numeric,
-           (r->>5)::numeric, (r->>6)::integer
-      FROM jsonb_array_elements(p_daily) WITH ORDINALITY AS t(r, n) ORDER BY n
-    ON CONFLICT (company_id, account_id, date, is_closing) DO UPDATE SET
-           debit = ledger_dailybalance.debit + excluded.debit,
-           credit = ledger_dailybalance.credit + excluded.credit,
-           amount = ledger_dailybalance.amount + excluded.amount,
-           line_count = ledger_dailybalance.line_count + excluded.line_count;
-
-    INSERT INTO ledger_monthlybalance (company_id, account_id, date, is_closing, debit, credit, amount, line_count)
-    SELECT p_company, (r->>0)::bigint, (r->>1)::date, (r->>2)::boolean, (r->>3)::numeric, (r->>4)::numeric,
-           (r->>5)::numeric, (r->>6)::integer
-      FROM jsonb_array_elements(p_monthly) WITH ORDINALITY AS t(r, n) ORDER BY n
-    ON CONFLICT (company_id, account_id, date, is_closing) DO UPDATE SET
-           debit = ledger_monthlybalance.debit + excluded.debit,
-           credit = ledger_monthlybalance.credit + excluded.credit,
-           amount = ledger_monthlybalance.amount + excluded.amount,
-           line_count = ledger_monthlybalance.line_count + excluded.line_count;
-
+# The write function is 0005's, with the reversal links updated only when there are reversals.
+_REVERSALS_ALWAYS = """
+    UPDATE ledger_journalentry e SET reversed_by_id = (r->>0)::bigint
+      FROM jsonb_array_elements(p_reversals) AS r
+     WHERE e.id = (r->>1)::bigint AND e.reversed_by_id IS NULL;"""
+_REVERSALS_WHEN_ANY = """
     IF jsonb_array_length(p_reversals) > 0 THEN
         UPDATE ledger_journalentry e SET reversed_by_id = (r->>0)::bigint
           FROM jsonb_array_elements(p_reversals) AS r
          WHERE e.id = (r->>1)::bigint AND e.reversed_by_id IS NULL;
-    END IF;
-END;
-$$ LANGUAGE plpgsql;
-"""
+    END IF;"""
+
+
+def _write_function() -> str:
+    original = importlib.import_module("ledger.migrations.0005_posting_functions").FORWARD
+    write = original[original.index("CREATE OR REPLACE FUNCTION ledger_posting_write(") :]
+    if write.count(_REVERSALS_ALWAYS) != 1:
+        raise RuntimeError("migration 0005's write function is not the one this migration changes")
+    return write.replace(_REVERSALS_ALWAYS, _REVERSALS_WHEN_ANY)
+
 
 
 def _sequence(cursor, table: str) -> str:
@@ -110,7 +81,7 @@ def forwards(apps, schema_editor):
         for placeholder, name in sequences.items():
             reserve = reserve.replace(placeholder, name)
         cursor.execute(reserve)
-        cursor.execute(WRITE)
+        cursor.execute(_write_function())
 
 
 def backwards(apps, schema_editor):
