@@ -150,9 +150,10 @@ _PG_WRITE = "ledger_posting_write(%s::bigint, %s::bigint, %s::timestamptz, %s::j
 
 
 def _bucket_rows(increments: dict[BucketKey, BucketTotals]) -> list[list[Any]]:
+    # In key order (the lock order); amounts and dates as their exact text, as the lines.
     return [
-        [account_id, day, is_closing, t.debit, t.credit, t.amount, t.line_count]
-        for (account_id, day, is_closing), t in sorted(increments.items(), key=lambda item: item[0])
+        [account_id, day.isoformat(), is_closing, str(t.debit), str(t.credit), str(t.amount), t.line_count]
+        for (account_id, day, is_closing), t in sorted(increments.items())
     ]
 
 

@@ -25,6 +25,17 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 
 
+def _may_commit(conn) -> bool:
+    """The current transaction is the outermost atomic block's alone: its COMMIT may be sent
+    with the last statements (the block's own commit then finds nothing to do)."""
+    return (
+        conn.in_atomic_block
+        and len(conn.atomic_blocks) == 1
+        and not conn.savepoint_ids
+        and not conn.needs_rollback
+    )
+
+
 class Statement:
     """One statement of a batch; `rows` holds what it returned once the batch has run."""
 
@@ -85,14 +96,7 @@ class StatementBatch:
         conn.ensure_connection()
         conn.validate_no_broken_transaction()
         started = time.monotonic()
-        commit = (
-            last_in_transaction
-            and conn.vendor == "postgresql"
-            and conn.in_atomic_block
-            and len(conn.atomic_blocks) == 1
-            and not conn.savepoint_ids
-            and not conn.needs_rollback
-        )
+        commit = last_in_transaction and conn.vendor == "postgresql" and _may_commit(conn)
         with conn.wrap_database_errors:
             if conn.vendor == "postgresql":
                 self._run_pipelined(commit=commit)
@@ -128,3 +132,100 @@ class StatementBatch:
             for statement in self.statements:
                 cursor.execute(statement.sql, statement.params)
                 statement.rows = cursor.fetchall() if cursor.description is not None else []
+
+
+class StatementPipeline:
+    """Batches sent as they are ready, their results read once at the end (PostgreSQL).
+
+    A writer that prepares its statements in parts (a bulk post validates and encodes entries
+    chunk by chunk) sends each part without waiting for the database: while the server runs
+    part k, Python prepares part k+1, so on two cores the two overlap. `finish()` waits for every
+    part (and, with `last_in_transaction`, sends the COMMIT in the same round trip, as
+    `StatementBatch.run` does). A statement that fails raises Django's DatabaseError, from the
+    `send` or the `finish` that reads its result; nothing sent after it runs. Elsewhere (SQLite)
+    each part runs when it is sent.
+
+        with StatementPipeline() as pipeline:
+            for part in parts:
+                batch = StatementBatch()
+                ...
+                pipeline.send(batch)
+            pipeline.finish(last_in_transaction=True)
+    """
+
+    def __init__(self, using: str = DEFAULT_DB_ALIAS) -> None:
+        self.connection = connections[using]
+        self._pipeline = None
+        self._sent: list[tuple[Statement, Any]] = []
+        self._finished = False
+
+    def __enter__(self) -> StatementPipeline:
+        conn = self.connection
+        conn.ensure_connection()
+        conn.validate_no_broken_transaction()
+        self._started = time.monotonic()
+        if conn.vendor == "postgresql":
+            self._pipeline = conn.connection.pipeline()
+            with conn.wrap_database_errors:
+                self._pipeline.__enter__()
+        return self
+
+    def send(self, batch: StatementBatch) -> None:
+        if self._finished:
+            raise RuntimeError("this pipeline has finished: nothing more can be sent")
+        if self._pipeline is None:
+            batch.run()
+            return
+        import psycopg
+
+        raw = self.connection.connection
+        with self.connection.wrap_database_errors:
+            for statement in batch.statements:
+                cursor = psycopg.Cursor(raw)
+                cursor.execute(statement.sql, statement.params, prepare=True)
+                self._sent.append((statement, cursor))
+        batch.statements = []
+
+    def finish(self, *, last_in_transaction: bool = False) -> None:
+        """Wait for everything sent; then each statement's `rows` holds its result."""
+        self._finished = True
+        if self._pipeline is None:
+            return
+        conn = self.connection
+        pipeline, self._pipeline = self._pipeline, None
+        with conn.wrap_database_errors:
+            try:
+                if last_in_transaction and _may_commit(conn):
+                    conn.connection.execute("COMMIT")  # raises at once an error already read
+            except BaseException as exc:
+                # Leave pipeline mode before the error goes on: the block's rollback needs it.
+                self._close_cursors()
+                pipeline.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            try:
+                pipeline.__exit__(None, None, None)
+            except BaseException:
+                self._close_cursors()
+                raise
+        for statement, cursor in self._sent:
+            result = cursor.pgresult
+            statement.rows = cursor.fetchall() if result is not None and result.nfields else []
+            cursor.close()
+        if conn.queries_logged:
+            elapsed = f"{time.monotonic() - self._started:.3f}"
+            for statement, _cursor in self._sent:
+                conn.queries_log.append({"sql": f"[pipeline] {statement.sql}", "time": elapsed})
+        self._sent = []
+
+    def _close_cursors(self) -> None:
+        for _statement, cursor in self._sent:
+            cursor.close()
+        self._sent = []
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._finished = True
+        if self._pipeline is not None:
+            pipeline, self._pipeline = self._pipeline, None
+            self._close_cursors()
+            with self.connection.wrap_database_errors:
+                pipeline.__exit__(exc_type, exc, tb)

@@ -4,7 +4,9 @@ admin, tasks, commands and other apps (sales, banking) call these functions, nev
 For other apps, the public posting functions are:
 - `journal_entry_create(..., post=True)`: validate and post one entry (in the caller's
   transaction when there is one), returning the posted JournalEntry;
-- `journal_entries_import(...)`: post a batch of entries, all or nothing, errors by index;
+- `journal_entries_import(...)`: post a batch of entries, all or nothing, errors by index
+  (many batches in one transaction: inside `balances_deferred(company)`, which writes their
+  balance buckets once, at its end);
 - `journal_entry_reverse(...)`: correct a posted entry by its reversal.
 
 Modules by job: `lines` (what a line must be), `posting` (how entries enter the books),
@@ -35,7 +37,7 @@ from ledger.services.periods import (
     period_reopen,
     periods_generate,
 )
-from ledger.services.posting import journal_entry_post
+from ledger.services.posting import balances_deferred, journal_entry_post
 from ledger.services.rates import exchange_rate_delete, exchange_rate_set
 from ledger.services.reversal import journal_entry_reverse
 
@@ -48,6 +50,7 @@ __all__ = [
     "PostingLine",
     "RebuildResult",
     "YearClose",
+    "balances_deferred",
     "balances_rebuild",
     "bucket_differences",
     "build_lines",

@@ -12,15 +12,19 @@ an invoice. For N entries (1 or 1,000) it takes two round trips inside one trans
    audit events, and for a reversal the link on the original.
 
 On PostgreSQL each step is one pipelined batch (sofinance.db_batch), so posting an entry costs
-its statements plus three network waits (the two steps and COMMIT). On SQLite the same
-statements run one by one. `journal_entry_post` posts an existing draft the same way, updating
-its rows instead of inserting them.
+its statements plus two network waits (the COMMIT travels with step 2 when the posting owns its
+transaction). Many entries go through step 2 in parts of PART_SIZE, each sent as soon as it is
+checked, without waiting: the database writes one while Python checks the next. On SQLite the
+same statements run one by one. `journal_entry_post` posts an existing draft the same way,
+updating its rows instead of inserting them.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -46,7 +50,7 @@ from ledger.services.lines import (
     check_balanced,
     period_closed_error,
 )
-from sofinance.db_batch import StatementBatch
+from sofinance.db_batch import StatementBatch, StatementPipeline
 from sofinance.errors import APIError, ValidationFailed
 from sofinance.money import format_amount
 
@@ -54,6 +58,10 @@ ENTRY_LABEL = JournalEntry._meta.label_lower
 _ENTRY_ATTNAMES = [f.attname for f in JournalEntry._meta.concrete_fields]
 SOURCES = frozenset(EntrySource.values)
 ZERO = Decimal(0)
+# Entries validated and sent to the database at a time, in a batch: it writes one part while
+# the next is checked.
+PART_SIZE = 250
+_NO_INCREMENTS = BucketIncrements()
 
 
 @dataclass(slots=True)
@@ -166,10 +174,80 @@ def _audit_events(*, company, entries, by, per_entry: bool) -> list[PreparedEven
     return audit_events_build(items, company=company, actor=by)
 
 
+class _DeferredBuckets:
+    """The balance increments of one company's postings in a `balances_deferred` block."""
+
+    def __init__(self, company_id: int, depth: int) -> None:
+        self.company_id = company_id
+        self.depth = depth  # the block's own atomic level: postings directly inside it are deferred
+        self.increments = BucketIncrements()
+
+    def merge(self, increments: BucketIncrements) -> None:
+        for mine, theirs in (
+            (self.increments.daily, increments.daily),
+            (self.increments.monthly, increments.monthly),
+        ):
+            for key, totals in theirs.items():
+                into = mine[key]
+                into.debit += totals.debit
+                into.credit += totals.credit
+                into.amount += totals.amount
+                into.line_count += totals.line_count
+
+
+_deferred: ContextVar[dict[int, _DeferredBuckets] | None] = ContextVar(
+    "ledger_deferred_buckets", default=None
+)
+
+
+def _deferred_buckets(company: Company) -> _DeferredBuckets | None:
+    """The block deferring this company's buckets, when `entries_post` runs directly inside it.
+
+    Only directly: entries_post's own atomic block is then the one level below the block's, so
+    once a posting has returned nothing but the block's own rollback can undo it (and that undoes
+    the increments too). A posting wrapped in another atomic block inside the block (whose
+    rollback could drop the entries but not their increments) writes its buckets at once.
+    """
+    blocks = _deferred.get()
+    block = blocks.get(company.pk) if blocks else None
+    if block is None:
+        return None
+    connection = transaction.get_connection()
+    return block if len(connection.atomic_blocks) == block.depth + 1 else None
+
+
+@contextmanager
+def balances_deferred(company: Company) -> Iterator[None]:
+    """Post many batches of one company's entries in one transaction (an import) and write their
+    balance buckets once, at the end of the block, instead of once per batch.
+
+    An import of 10,000 entries in ten batches otherwise upserts each daily bucket up to ten
+    times in one transaction, whose earlier versions no one can prune before it commits: an
+    eighth of such an import's time, and dead rows in the bucket tables. The block is an atomic
+    block of its own; the buckets are written, in the lock order (after the journal counter the
+    postings took), when it ends without an error. Do not read balances inside it: the buckets
+    are behind the lines until the block ends. Nested blocks for the same company are one block.
+    """
+    blocks = _deferred.get() or {}
+    if company.pk in blocks:
+        yield
+        return
+    with transaction.atomic():
+        block = _DeferredBuckets(company.pk, len(transaction.get_connection().atomic_blocks))
+        token = _deferred.set({**blocks, company.pk: block})
+        try:
+            yield
+        finally:
+            _deferred.reset(token)
+        batch = StatementBatch()
+        block.increments.add_to(batch, company_id=company.pk)
+        batch.run()
+
+
 def entries_post(
     *,
     company: Company,
-    entries: Sequence[EntryToPost] | Callable[[Reservation], Sequence[EntryToPost]],
+    entries: Sequence[EntryToPost] | Callable[[Reservation], Iterable[Sequence[EntryToPost]]],
     by: User | None,
     source: str,
     dates: Sequence[datetime.date] | None = None,
@@ -177,14 +255,18 @@ def entries_post(
     lookup: ChartLookup | None = None,
     audit_per_entry: bool = True,
     with_lines: bool = False,
-) -> list[JournalEntry]:
+) -> PostedEntries:
     """Write validated entries as posted, all or nothing; returns them, in order.
 
     `entries` may be a callable that validates after step 1 (given the reservation), with
     `dates` and `line_count` saying up front how many entries and lines it will return and
     `lookup` the accounts validation needs, read in step 1 too, so validation costs no round
-    trip of its own. A period that refuses an entry's date is a `period_closed` error. One audit
-    event per entry ("post"), or with `audit_per_entry` off one for the whole batch ("import").
+    trip of its own. The callable returns the validated entries in parts, in order: a part is
+    sent to the database once the next one is validated, without waiting for it, so on
+    PostgreSQL the server writes one part while Python checks the next (sofinance.db_batch's
+    StatementPipeline); the balance increments and a batch's audit event go with the last part.
+    A period that refuses an entry's date is a `period_closed` error. One audit event per entry
+    ("post"), or with `audit_per_entry` off one for the whole batch ("import").
     `with_lines`: each returned entry carries its stored lines as `posted_lines` (with their
     accounts' code and name), so a caller can show what was posted without reading it back.
     Every returned entry carries `posted_total`, its debits (= its credits) in the functional
@@ -195,50 +277,139 @@ def entries_post(
         dates = [entry.date for entry in entries]
         line_count = sum(len(entry.lines) for entry in entries)
     if not dates:
-        return []
+        return PostedEntries.none(company)
     user = acting_user(by)
     user_id = user.pk if user is not None else None
+    todo: list[EntryToPost] = []
+    increments = BucketIncrements()
     with transaction.atomic():
         first_step = StatementBatch()
         reservation = Reservation(
             first_step, company_id=company.pk, dates=dates, line_count=line_count, lookup=lookup
         )
         first_step.run()
-        todo = list(entries(reservation) if callable(entries) else entries)
+        entry_ids = iter(reservation.entry_ids())
         line_ids = iter(reservation.line_ids())
-        for entry in todo:
-            entry.source = entry.source or source
-            if entry.source not in SOURCES:
-                raise ValidationFailed(details={"source": [f"{entry.source!r} is not a source."]})
-            period = reservation.blocking_period(entry.date, closing=entry.source == EntrySource.CLOSING)
-            if period is not None:
-                raise period_closed_error(period, entry.date)
-        first = reservation.first_sequence()
-        for entry, entry_id, sequence in zip(
-            todo, reservation.entry_ids(), range(first, first + len(todo)), strict=True
-        ):
-            entry.id, entry.sequence = entry_id, sequence
-            entry.number = journal_number(year=entry.date.year, sequence=sequence)
-            for line in entry.lines:
-                line.id = next(line_ids)
+        sequence = reservation.first_sequence()
         now = timezone.now()
-        increments = BucketIncrements()
-        for entry in todo:
-            increments.add(entry.lines, date=entry.date, is_closing=entry.source == EntrySource.CLOSING)
-        second_step = StatementBatch()
-        write_posted(
-            second_step, company_id=company.pk, entries=todo, increments=increments, user_id=user_id, now=now
-        )
-        events = _audit_events(company=company, entries=todo, by=by, per_entry=audit_per_entry)
-        audit_events_write(events, batch=second_step)
-        second_step.run(last_in_transaction=True)
-    posted = []
-    for entry in todo:
-        record = _posted_record(company=company, entry=entry, user=user, now=now)
-        if with_lines:
-            record.posted_lines = _stored_lines(company, record, entry.lines)
-        posted.append(record)
-    return posted
+        # In a balances_deferred block (and directly in it) the buckets are written at its end.
+        deferred = _deferred_buckets(company)
+
+        def write(part: list[EntryToPost], *, last: bool) -> StatementBatch:
+            batch = StatementBatch()
+            write_posted(
+                batch,
+                company_id=company.pk,
+                entries=part,
+                increments=increments if last and deferred is None else _NO_INCREMENTS,
+                user_id=user_id,
+                now=now,
+            )
+            if audit_per_entry:
+                audit_events_write(
+                    _audit_events(company=company, entries=part, by=by, per_entry=True), batch=batch
+                )
+            elif last:
+                audit_events_write(
+                    _audit_events(company=company, entries=todo, by=by, per_entry=False), batch=batch
+                )
+            return batch
+
+        with StatementPipeline() as pipeline:
+            waiting: list[EntryToPost] | None = None
+            for part in entries(reservation) if callable(entries) else [entries]:
+                part = list(part)
+                for entry in part:
+                    entry.source = entry.source or source
+                    if entry.source not in SOURCES:
+                        raise ValidationFailed(details={"source": [f"{entry.source!r} is not a source."]})
+                    period = reservation.blocking_period(
+                        entry.date, closing=entry.source == EntrySource.CLOSING
+                    )
+                    if period is not None:
+                        raise period_closed_error(period, entry.date)
+                    entry.id, entry.sequence = next(entry_ids), sequence
+                    entry.number = journal_number(year=entry.date.year, sequence=sequence)
+                    sequence += 1
+                    for line in entry.lines:
+                        line.id = next(line_ids)
+                    increments.add(
+                        entry.lines, date=entry.date, is_closing=entry.source == EntrySource.CLOSING
+                    )
+                todo += part
+                if waiting is not None:
+                    pipeline.send(write(waiting, last=False))
+                waiting = part
+            # Every number reserved is used (the journal stays gapless), every id once.
+            if waiting is None or next(entry_ids, None) is not None or next(line_ids, None) is not None:
+                raise RuntimeError("the entries to post are not the entries reserved")
+            pipeline.send(write(waiting, last=True))
+            pipeline.finish(last_in_transaction=True)
+    if deferred is not None:
+        deferred.merge(increments)  # only once written: a refused batch adds nothing
+    return PostedEntries(company=company, entries=todo, user=user, now=now, with_lines=with_lines)
+
+
+class PostedEntries(Sequence[JournalEntry]):
+    """The entries a posting wrote, in order, each built as stored when it is first read.
+
+    An import of 10,000 entries reads only its first and last numbers and its total (kept here
+    without building a record); a bulk request reads every entry.
+    """
+
+    def __init__(
+        self,
+        *,
+        company: Company,
+        entries: list[EntryToPost],
+        user: User | None,
+        now: datetime.datetime | None,
+        with_lines: bool = False,
+    ) -> None:
+        self._company = company
+        self._entries = entries
+        self._user = user
+        self._now = now
+        self._with_lines = with_lines
+        self._records: dict[int, JournalEntry] = {}
+
+    @classmethod
+    def none(cls, company: Company) -> PostedEntries:
+        return cls(company=company, entries=[], user=None, now=None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        for index in range(len(self._entries)):
+            yield self[index]
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        record = self._records.get(index)
+        if record is None:
+            entry = self._entries[index]  # IndexError past the end, as a list
+            record = _posted_record(company=self._company, entry=entry, user=self._user, now=self._now)
+            if self._with_lines:
+                record.posted_lines = _stored_lines(self._company, record, entry.lines)
+            self._records[index] = record
+        return record
+
+    @property
+    def first_number(self) -> str | None:
+        return self._entries[0].number if self._entries else None
+
+    @property
+    def last_number(self) -> str | None:
+        return self._entries[-1].number if self._entries else None
+
+    @property
+    def total(self) -> Decimal:
+        """The entries' debits, equal to their credits, in the functional currency."""
+        return sum((ln.base_amount for e in self._entries for ln in e.lines if ln.base_amount > 0), ZERO)
 
 
 def _posted_record(*, company: Company, entry: EntryToPost, user: User | None, now) -> JournalEntry:
@@ -308,8 +479,10 @@ def entries_post_inputs(
     as_batch: bool = False,
     audit_per_entry: bool = True,
     with_lines: bool = False,
-) -> list[JournalEntry]:
-    """Validate and post entries given as caller input, all or nothing.
+    progress: Callable[[int], None] | None = None,
+) -> PostedEntries:
+    """Validate and post entries given as caller input, all or nothing. `progress` hears how
+    many entries have been checked and sent, after each part.
 
     Not `as_batch` (one entry created and posted): its problem is raised as is. As a batch:
     every refused entry (lines, balance, closed period) is listed in one `invalid_batch` error
@@ -318,33 +491,47 @@ def entries_post_inputs(
     line_inputs = [[LineInput.coerce(line) for line in item.lines] for item in inputs]
     lookup = ChartLookup(company.pk, (line.account for lines in line_inputs for line in lines))
 
-    def validate(reservation: Reservation) -> list[EntryToPost]:
+    def validate(reservation: Reservation) -> Iterator[list[EntryToPost]]:
         accounts = reservation.accounts()
-        validated, refused = [], []
-        for index, (item, lines) in enumerate(zip(inputs, line_inputs, strict=True)):
-            entry_source = item.source or source
-            try:
-                built = build_lines(company=company, date=item.date, lines=lines, accounts=accounts)
-                check_balanced(company=company, lines=built)
-                period = reservation.blocking_period(item.date, closing=entry_source == EntrySource.CLOSING)
-                if period is not None:
-                    raise period_closed_error(period, item.date)
-            except APIError as exc:
-                if not as_batch:
-                    raise
-                refused.append(
-                    {"index": index, "code": str(exc.code), "message": exc.message, "details": exc.details}
+        refused: list[dict[str, Any]] = []
+        for start in range(0, len(inputs), PART_SIZE):
+            validated = []
+            for index in range(start, min(start + PART_SIZE, len(inputs))):
+                item, lines = inputs[index], line_inputs[index]
+                entry_source = item.source or source
+                try:
+                    built = build_lines(company=company, date=item.date, lines=lines, accounts=accounts)
+                    check_balanced(company=company, lines=built)
+                    period = reservation.blocking_period(
+                        item.date, closing=entry_source == EntrySource.CLOSING
+                    )
+                    if period is not None:
+                        raise period_closed_error(period, item.date)
+                except APIError as exc:
+                    if not as_batch:
+                        raise
+                    refused.append(
+                        {
+                            "index": index,
+                            "code": str(exc.code),
+                            "message": exc.message,
+                            "details": exc.details,
+                        }
+                    )
+                    continue
+                validated.append(
+                    EntryToPost(
+                        date=item.date,
+                        lines=built,
+                        description=text(item.description, 500),
+                        reference=text(item.reference, 100),
+                        source=entry_source,
+                    )
                 )
-                continue
-            validated.append(
-                EntryToPost(
-                    date=item.date,
-                    lines=built,
-                    description=text(item.description, 500),
-                    reference=text(item.reference, 100),
-                    source=entry_source,
-                )
-            )
+            if not refused:  # once an entry is refused nothing more is sent: the rest is only checked
+                yield validated
+            if progress is not None:
+                progress(min(start + PART_SIZE, len(inputs)))
         if refused:
             first = refused[0]
             raise errors.InvalidBatch(
@@ -352,7 +539,6 @@ def entries_post_inputs(
                 "entries refused; nothing was posted.)",
                 details={"entries": refused},
             )
-        return validated
 
     return entries_post(
         company=company,
