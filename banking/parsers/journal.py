@@ -103,12 +103,14 @@ def parse_journal_file(data: bytes, *, format: str) -> JournalFile:
 
     entries: dict[str, JournalFileEntry] = {}
     row_count = 0
+    at = _Columns(columns)
+    dates: dict[Any, datetime.date | None] = {}  # a file repeats its dates: each parsed once
     for number, cells in rows:
-        if not any(cell not in (None, "") and str(cell).strip() for cell in cells):
+        if _blank(cells):
             continue
         row_count += 1
         known = len(problems.items)
-        entry = _row(number, cells, columns, entries, problems)
+        entry = _row(number, cells, at, entries, problems, dates)
         if len(problems.items) > known and entry is not None:
             entry.broken = True
     if not entries and not problems:
@@ -173,21 +175,31 @@ def _xlsx_rows(data: bytes, problems: Problems):
     return rows()
 
 
-def _text(cells: list[Any], columns: dict[str, int], name: str) -> str:
-    index = columns.get(name)
-    if index is None or index >= len(cells) or cells[index] is None:
+class _Columns:
+    """Where each known column is in a row (None: the file has no such column)."""
+
+    __slots__ = KNOWN
+
+    def __init__(self, columns: dict[str, int]) -> None:
+        for name in KNOWN:
+            setattr(self, name, columns.get(name))
+
+
+def _blank(cells: list[Any]) -> bool:
+    return not any(cell is not None and cell != "" and str(cell).strip() for cell in cells)
+
+
+def _cell(cells: list[Any], index: int | None) -> Any:
+    return cells[index] if index is not None and index < len(cells) else None
+
+
+def _text(value: Any) -> str:
+    """A cell as text, its runs of whitespace made one space ("" for an empty cell)."""
+    if value is None:
         return ""
-    value = cells[index]
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return " ".join(str(value).split())
-
-
-def _value(cells: list[Any], columns: dict[str, int], name: str) -> Any:
-    index = columns.get(name)
-    if index is None or index >= len(cells):
-        return None
-    return cells[index]
 
 
 def _amount(value: Any, number: int, column: str, problems: Problems) -> Decimal | None:
@@ -219,21 +231,35 @@ def _date(value: Any) -> datetime.date | None:
     return parse_iso_date(str(value).strip()) if value is not None else None
 
 
-def _row(number, cells, columns, entries: dict[str, JournalFileEntry], problems: Problems):
+def _row(
+    number: int,
+    cells: list[Any],
+    at: _Columns,
+    entries: dict[str, JournalFileEntry],
+    problems: Problems,
+    dates: dict[Any, datetime.date | None],
+) -> JournalFileEntry | None:
     """Add the row to its entry (returned), or None when the row names no usable entry."""
-    key = _text(cells, columns, "entry")
+    key = _text(_cell(cells, at.entry))
     if not key:
         problems.add(number, "The entry column is empty.", column="entry")
         return None
-    raw_date = _value(cells, columns, "date")
-    date = _date(raw_date)
+    raw_date = _cell(cells, at.date)
+    try:
+        date = dates[raw_date]
+    except KeyError:
+        date = _date(raw_date)
+        if len(dates) < 10_000:
+            dates[raw_date] = date
+    except TypeError:  # an unhashable cell (never from CSV or XLSX, but not assumed)
+        date = _date(raw_date)
     if date is None:
         problems.add(number, f"{str(raw_date or '')[:40]!r} is not a date (YYYY-MM-DD).", column="date")
-    account = _text(cells, columns, "account")
+    account = _text(_cell(cells, at.account))
     if not account:
         problems.add(number, "The account is empty.", column="account")
-    debit = _amount(_value(cells, columns, "debit"), number, "debit", problems)
-    credit = _amount(_value(cells, columns, "credit"), number, "credit", problems)
+    debit = _amount(_cell(cells, at.debit), number, "debit", problems)
+    credit = _amount(_cell(cells, at.credit), number, "credit", problems)
     if debit is not None and credit is not None:
         problems.add(number, "A line has a debit or a credit, not both.", column="debit")
     elif (
@@ -246,11 +272,11 @@ def _row(number, cells, columns, entries: dict[str, JournalFileEntry], problems:
     ):
         problems.add(number, "A line needs a positive debit or credit.", column="debit")
     fx_rate = None
-    raw_rate = _value(cells, columns, "fx_rate")
+    raw_rate = _cell(cells, at.fx_rate)
     if raw_rate not in (None, ""):
         fx_rate = _amount(raw_rate, number, "fx_rate", problems)
-    reference = _text(cells, columns, "reference")[:100]
-    description = _text(cells, columns, "description")[:500]
+    reference = _text(_cell(cells, at.reference))[:100]
+    description = _text(_cell(cells, at.description))[:500]
     entry = entries.get(key)
     if entry is None:
         if date is None:
@@ -259,7 +285,7 @@ def _row(number, cells, columns, entries: dict[str, JournalFileEntry], problems:
             key=key,
             first_row=number,
             date=date,
-            description=(_text(cells, columns, "entry_description") or description)[:500],
+            description=(_text(_cell(cells, at.entry_description)) or description)[:500],
             reference=reference,
         )
     else:
@@ -282,7 +308,7 @@ def _row(number, cells, columns, entries: dict[str, JournalFileEntry], problems:
             debit=debit,
             credit=credit,
             description=description,
-            currency=_text(cells, columns, "currency").upper() or None,
+            currency=_text(_cell(cells, at.currency)).upper() or None,
             fx_rate=fx_rate,
         )
     )

@@ -34,6 +34,7 @@ from banking.services.statements import (
     statement_store,
     statements_for_bank,
 )
+from sofinance.bulk import collection_paused
 from sofinance.errors import APIError, ValidationFailed
 from sofinance.locks import named_lock
 
@@ -208,22 +209,23 @@ def _run_journal(job: ImportJob, *, by: User | None, inline: bool) -> None:
     finally:
         job.file.close()
     company = job.company
-    journal = parse_journal_file(data, format=job.format)
-    job.row_count = journal.row_count
-    _set_progress(job, 10, publish=not inline)
-    if job.dry_run:
-        _, summary = journal_file_validate(
-            company=company,
-            journal=journal,
-            progress=lambda p: _set_progress(job, 10 + p * 90 // 100, publish=not inline),
-        )
-    else:
-        summary = journal_file_post(
-            company=company,
-            journal=journal,
-            by=by,
-            progress=lambda p: _set_progress(job, 10 + p * 90 // 100, publish=not inline),
-        )
+    with collection_paused():  # a file's rows, lines and entries: no cycles to look for
+        journal = parse_journal_file(data, format=job.format)
+        job.row_count = journal.row_count
+        _set_progress(job, 10, publish=not inline)
+        if job.dry_run:
+            _, summary = journal_file_validate(
+                company=company,
+                journal=journal,
+                progress=lambda p: _set_progress(job, 10 + p * 90 // 100, publish=not inline),
+            )
+        else:
+            summary = journal_file_post(
+                company=company,
+                journal=journal,
+                by=by,
+                progress=lambda p: _set_progress(job, 10 + p * 90 // 100, publish=not inline),
+            )
     job.entry_count = summary.entries
     job.line_count = summary.lines
     job.result = result_json(summary, company.currency)

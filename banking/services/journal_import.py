@@ -30,19 +30,22 @@ from banking.parsers.journal import JournalFile, JournalFileEntry
 from ledger import errors as ledger_errors
 from ledger.models import AccountingPeriod, EntrySource, JournalEntry, JournalLine, PeriodStatus
 from ledger.services import (
-    MAX_BATCH_ENTRIES,
     EntryInput,
     LineInput,
+    balances_deferred,
     build_lines,
     check_balanced,
     journal_entries_import,
 )
 from ledger.services.lines import ChartLookup
-from sofinance.db_maintenance import tables_analyze
+from sofinance.db_maintenance import tables_analyze_grown
 from sofinance.errors import APIError
 from sofinance.money import format_amount
 
 ZERO = Decimal(0)
+# Entries per call of the ledger's bulk path: one reservation and one pipeline of parts each; the
+# entries of a call are held as posted records only when read (an import reads its totals).
+ENTRIES_PER_CALL = 10_000
 FIELD_COLUMNS = {
     "account": "account",
     "debit": "debit",
@@ -165,9 +168,12 @@ def journal_file_post(
     by: User | None,
     progress: Callable[[int], None] | None = None,
 ) -> JournalImportResult:
-    """Post the file's entries in batches of 1,000 through the ledger's bulk path, in one
-    transaction (the caller's), all or nothing. One audit event per batch (the ledger's
-    "import", naming its number range).
+    """Post the file's entries through the ledger's bulk path, ENTRIES_PER_CALL at a time, in
+    one transaction (the caller's), all or nothing. The ledger checks and sends each call's
+    entries in parts (the database writes one while the next is checked) and, in the
+    `balances_deferred` block, writes the balance buckets once, at the end. One audit event per
+    call (the ledger's "import", naming its number range). `progress` hears the share of the
+    file's entries checked and sent.
 
     The ledger checks every entry as it posts it, by the rules the dry run applies
     (`journal_file_validate`), so a file is checked once on its way in. When the file has
@@ -176,13 +182,13 @@ def journal_file_post(
     """
     if journal.problems:
         journal_file_validate(company=company, journal=journal)  # refuses, with every problem
+    count = len(journal.entries)
     first_number = last_number = None
     total = ZERO
-    count = len(journal.entries)
     try:
-        with transaction.atomic():
-            for offset in range(0, count, MAX_BATCH_ENTRIES):
-                chunk = journal.entries[offset : offset + MAX_BATCH_ENTRIES]
+        with transaction.atomic(), balances_deferred(company):
+            for offset in range(0, count, ENTRIES_PER_CALL):
+                chunk = journal.entries[offset : offset + ENTRIES_PER_CALL]
                 inputs = [
                     EntryInput(
                         date=entry.date,
@@ -199,20 +205,23 @@ def journal_file_post(
                         by=by,
                         source=EntrySource.IMPORT,
                         audit_per_entry=False,
+                        max_entries=None,
+                        progress=None
+                        if progress is None
+                        else (lambda done, offset=offset: progress(min(99, (offset + done) * 100 // count))),
                     )
                 except ledger_errors.InvalidBatch as exc:
                     raise _Refused(exc, chunk) from exc
                 first_number = first_number or result.first_number
                 last_number = result.last_number
                 total += result.total
-                if progress is not None:
-                    progress(min(99, (offset + len(chunk)) * 100 // count))
     except _Refused as refused:
         # Nothing was written. The whole file's problems, by row and column; should the checks
         # find none (a period closed meanwhile), the ledger's own refusal, by row.
         journal_file_validate(company=company, journal=journal)
         refused.raise_by_row()
-    tables_analyze(JournalEntry, JournalLine)
+    # The statistics follow the journal once it has grown by autovacuum's measure.
+    tables_analyze_grown({JournalEntry: count, JournalLine: journal.line_count})
     return JournalImportResult.of(
         journal, total_debit=total, total_credit=total, first_number=first_number, last_number=last_number
     )

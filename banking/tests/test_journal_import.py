@@ -16,7 +16,7 @@ from banking.models import ImportJob, JobStatus
 from banking.services import journal_import
 from banking.tests.factories import fixture
 from ledger import errors as ledger_errors
-from ledger.models import AccountingPeriod, JournalEntry, JournalLine
+from ledger.models import AccountingPeriod, DailyBalance, JournalEntry, JournalLine, MonthlyBalance
 from ledger.tests.factories import company_with_chart
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +163,9 @@ def test_an_xlsx_journal_with_date_and_number_cells():
 
 
 def test_a_file_of_many_batches_is_all_or_nothing(monkeypatch):
-    # given: 1,200 entries (two batches) and a ledger that refuses the second batch
+    # given: 1,200 entries (two calls of the ledger's bulk path, at 1,000 a call) and a ledger
+    # that refuses the second call
+    monkeypatch.setattr(journal_import, "ENTRIES_PER_CALL", 1000)
     company = company_with_chart()
     rows = ["entry,date,account,debit,credit"]
     for n in range(1200):
@@ -185,11 +187,14 @@ def test_a_file_of_many_batches_is_all_or_nothing(monkeypatch):
     # when
     job = run(company, "\n".join(rows).encode())
 
-    # then: the first batch was posted and rolled back with the second; the error names its row
+    # then: the first call was posted and rolled back with the second, its balance buckets
+    # (deferred to the end of the import) never written; the error names its row
     assert calls == [1000, 200]
     assert job.status == JobStatus.FAILED
     assert job.errors == [{"line": 2012, "message": "Entry '1005': closed meanwhile"}]
     assert JournalEntry.objects.filter(company=company).count() == 0
+    assert DailyBalance.objects.filter(company=company).count() == 0
+    assert MonthlyBalance.objects.filter(company=company).count() == 0
 
 
 @pytest.mark.parametrize(
@@ -220,26 +225,32 @@ def test_unreadable_files_fail_with_a_clear_error(data, expected):
 
 
 def test_a_running_import_publishes_its_progress_while_it_posts(monkeypatch):
-    # given: a journal of 2,500 entries (three batches), and a look at the progress before each batch
+    # given: a journal of 2,500 entries, and a look at the published progress as the ledger
+    # checks the 1st, the 1,001st and the 2,001st entry (it checks and sends them 250 at a time)
+    from ledger.services import posting
+
     company = company_with_chart()
     rows = ["entry,date,account,debit,credit"]
     for n in range(2500):
         rows += [f"{n},2026-03-01,6100,1.00,", f"{n},2026-03-01,1010,,1.00"]
     job = services.journal_import_job_create(company=company, file="\n".join(rows).encode(), by=None)
     seen = []
-    real = journal_import.journal_entries_import
+    checked = []
+    real = posting.build_lines
 
     def watched(**kwargs):
-        running = ImportJob.objects.get(pk=job.pk)
-        seen.append((running.status, selectors.job_progress(running)))
+        if len(checked) in (0, 1000, 2000):
+            running = ImportJob.objects.get(pk=job.pk)
+            seen.append((running.status, selectors.job_progress(running)))
+        checked.append(1)
         return real(**kwargs)
 
-    monkeypatch.setattr(journal_import, "journal_entries_import", watched)
+    monkeypatch.setattr(posting, "build_lines", watched)
 
     # when
     done = services.import_job_run(job_id=job.pk)
 
-    # then: 10% once read, then 10 + 90% of the entries posted so far (each checked as it posts)
+    # then: 10% once read, then 10 + 90% of the entries checked and sent so far
     assert seen == [("running", 10), ("running", 46), ("running", 82)]
     assert (done.status, done.progress, selectors.job_progress(done)) == (JobStatus.DONE, 100, 100)
 
