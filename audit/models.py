@@ -34,10 +34,21 @@ def time_ordered_uid() -> uuid.UUID:
     As unique and unguessable as a random UUID, but new events' uids sort after older ones, so
     the unique index grows at its right edge instead of touching a random page per event.
     """
-    value = (int(time.time() * 1000) & (2**48 - 1)) << 80 | secrets.randbits(80)
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 9562 variant
-    return uuid.UUID(int=value)
+    return time_ordered_uids(1)[0]
+
+
+def time_ordered_uids(count: int) -> list[uuid.UUID]:
+    """`count` UUIDv7s of this millisecond, their random bits read from the OS in one call (a
+    bulk post signs a thousand events)."""
+    millis = (int(time.time() * 1000) & (2**48 - 1)) << 80
+    randomness = secrets.token_bytes(10 * count)
+    uids = []
+    for offset in range(0, 10 * count, 10):
+        value = millis | int.from_bytes(randomness[offset : offset + 10], "big")
+        value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+        value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 9562 variant
+        uids.append(uuid.UUID(int=value))
+    return uids
 
 
 def chain_key(company_id: int | None) -> str:

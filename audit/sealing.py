@@ -38,8 +38,10 @@ logger = structlog.get_logger("sofinance.audit")
 SEAL_BATCH_SIZE = 1000
 # With a broker, a burst of commits schedules one seal task per chain: the first commit sets
 # this key and queues the task `SEAL_DELAY` seconds later; the task deletes the key before it
-# reads, so a commit that finds the key set is always seen by the queued task. The key expires
-# on its own if the task is lost; the beat schedule (AUDIT_SEAL_INTERVAL) seals what is left.
+# reads, so a commit that finds the key set is always seen by the queued task. The key holds
+# when that task starts: a process that finds it set asks Redis no more until shortly before
+# then (one round trip per worker per countdown, not one per commit). The key expires on its
+# own if the task is lost; the beat schedule (AUDIT_SEAL_INTERVAL) seals what is left.
 SEAL_DEBOUNCE_KEY = "audit:seal-scheduled:{chain}"
 
 
@@ -260,10 +262,17 @@ class InProcessSealer:
 
 in_process_sealer = InProcessSealer()
 
-# With a broker: the monotonic time until which a seal this process queued is still waiting for
-# its countdown. A commit before then is read by that seal (the task reads no earlier than its
-# countdown), so the commit needs no Redis round trip to debounce.
+# With a broker: the monotonic time until which a seal queued for the chain (by this process, or
+# by another one whose queued seal this process has seen) is still waiting for its countdown. A
+# commit before then is read by that seal (the task reads no earlier than its countdown), so the
+# commit needs no Redis round trip to debounce.
 _queued_until: dict[str, float] = {}
+# A seal queued by another process starts by that process's clock: this process stops relying on
+# it this long before its start, for clocks of different hosts that disagree a little.
+SEAL_CLOCK_MARGIN = 0.25
+# The monotonic time until which the chain's queued seal is known to be late (its start has passed
+# and it has not begun): commits meanwhile still ask Redis whether it is queued, not when.
+_late_until: dict[str, float] = {}
 
 
 def _seal_after_commit(chain: str) -> None:
@@ -277,8 +286,20 @@ def _seal_after_commit(chain: str) -> None:
         return
     debounce_key = SEAL_DEBOUNCE_KEY.format(chain=chain)
     try:
-        if not cache.add(debounce_key, 1, timeout=max(60, int(seal_delay() * 10))):
-            return  # a seal of this chain is queued and has not started reading yet
+        # The key holds when the queued seal starts (wall clock: other processes read it).
+        if not cache.add(debounce_key, time.time() + seal_delay(), timeout=max(60, int(seal_delay() * 10))):
+            # A seal of this chain is queued and has not started reading yet. Until shortly
+            # before it starts, this process's commits are read by it: they skip the round trip.
+            if _late_until.get(chain, 0.0) > now:
+                return  # that seal is late (its start has passed): nothing new to learn yet
+            starts = cache.get(debounce_key)
+            if isinstance(starts, float):
+                until = now + (starts - time.time()) - SEAL_CLOCK_MARGIN
+                if until > now:
+                    _queued_until[chain] = until
+                else:  # late (workers busy, or none): ask when it starts again after a delay
+                    _late_until[chain] = now + seal_delay()
+            return
     except RedisError:
         # The cache (Redis, usually the broker's server too) is out of reach: the events stay
         # pending and the beat schedule seals them; the committed write is not an error.

@@ -8,7 +8,6 @@ Signing and hashing live in `audit.signing`, sealing in `audit.sealing`, verific
 from __future__ import annotations
 
 import datetime
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from django.utils import timezone
 
 from audit import context as audit_ctx
 from audit.changes import json_value
-from audit.models import ActorType, AuditEvent, AuditPendingSeal, chain_key, time_ordered_uid
+from audit.models import ActorType, AuditEvent, AuditPendingSeal, chain_key, time_ordered_uids
 from audit.sealing import audit_chain_seal, audit_chains_seal, schedule_seal
 from audit.signing import canonical_content, hmac_key, sign
 from audit.verification import AuditVerification, ChainVerification, verify_audit_chain
@@ -91,9 +90,10 @@ class PreparedEvent:
     ip: str | None
     user_agent: str
     signature: str = ""
+    content: bytes = b""  # what the signature covers (audit.signing.canonical_content)
 
     def as_model(self) -> AuditEvent:
-        return AuditEvent(**{name: getattr(self, name) for name in self.__slots__})
+        return AuditEvent(**{name: getattr(self, name) for name in self.__slots__ if name != "content"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +159,9 @@ def audit_events_build(
     user_agent = (ctx.user_agent or "")[:512]
     key = hmac_key()
     events = []
-    for item in items:
+    for item, uid in zip(items, time_ordered_uids(len(items)), strict=True):
         event = PreparedEvent(
-            uid=time_ordered_uid(),
+            uid=uid,
             created_at=created_at,
             company_id=company_id,
             actor_type=actor_type,
@@ -177,7 +177,8 @@ def audit_events_build(
             ip=ip,
             user_agent=user_agent,
         )
-        event.signature = sign(canonical_content(event), key=key)
+        event.content = canonical_content(event)
+        event.signature = sign(event.content, key=key)
         events.append(event)
     return events
 
@@ -249,9 +250,6 @@ def audit_record(
     return event
 
 
-_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
-
-
 def audit_events_write(events: Sequence[PreparedEvent], *, batch: StatementBatch | None = None) -> None:
     """Record prepared events (`audit_event_build`) in the caller's transaction, with their
     pending seals, and ask for the seal after commit.
@@ -266,28 +264,9 @@ def audit_events_write(events: Sequence[PreparedEvent], *, batch: StatementBatch
             _log_only(event)
         return
     if batch is not None and batch.vendor == "postgresql":
-        rows = [
-            [
-                e.uid,
-                e.created_at.isoformat(),
-                e.company_id,
-                e.actor_type,
-                e.actor_id,
-                e.actor_repr,
-                e.action,
-                e.object_type,
-                e.object_id,
-                e.object_repr,
-                e.changes,
-                e.metadata,
-                e.request_id,
-                e.ip,
-                e.user_agent,
-                e.signature,
-            ]
-            for e in events
-        ]
-        batch.add_call("audit_events_insert(%s::jsonb)", [_json(rows)])  # migration 0005
+        # Each row: the signed content as it was signed (already JSON) and its signature.
+        rows = ",".join(f'[{e.content.decode()},"{e.signature}"]' for e in events)
+        batch.add_call("audit_events_insert_signed(%s::jsonb)", [f"[{rows}]"])  # migration 0008
     else:
         with transaction.atomic(savepoint=False):
             saved = AuditEvent.objects.bulk_create([e.as_model() for e in events])

@@ -279,9 +279,11 @@ def broker_mode(monkeypatch):
     )
     cache.delete(sealing.SEAL_DEBOUNCE_KEY.format(chain="company:530"))
     sealing._queued_until.clear()
+    sealing._late_until.clear()
     yield queued
     cache.delete(sealing.SEAL_DEBOUNCE_KEY.format(chain="company:530"))
     sealing._queued_until.clear()
+    sealing._late_until.clear()
 
 
 def test_with_a_broker_a_burst_of_commits_queues_one_delayed_seal(broker_mode, settings, monkeypatch):
@@ -319,6 +321,65 @@ def test_with_a_broker_commits_during_the_countdown_need_no_redis_round_trip(
     clock[0] += 0.2
     sealing._seal_after_commit("company:530")
     assert len(calls) == 1
+
+
+def test_with_a_broker_another_process_s_queued_seal_spares_this_process_the_round_trips(
+    broker_mode, settings, monkeypatch
+):
+    # given: another process queued the chain's seal (its key says when the seal starts)
+    settings.AUDIT_SEAL_DELAY = 2.0
+    wall, clock = [5000.0], [300.0]
+    monkeypatch.setattr(sealing.time, "time", lambda: wall[0])
+    monkeypatch.setattr(sealing.time, "monotonic", lambda: clock[0])
+    cache.set(sealing.SEAL_DEBOUNCE_KEY.format(chain="company:530"), 5002.0, timeout=60)
+    asked = []
+    real_add, real_get = sealing.cache.add, sealing.cache.get
+    monkeypatch.setattr(sealing.cache, "add", lambda *a, **k: asked.append("add") or real_add(*a, **k))
+    monkeypatch.setattr(sealing.cache, "get", lambda *a, **k: asked.append("get") or real_get(*a, **k))
+    # when: this process commits: it finds the seal queued and learns when it starts
+    sealing._seal_after_commit("company:530")
+    assert (asked, broker_mode) == (["add", "get"], [])
+    # then: its commits until shortly before that start ask Redis nothing
+    asked.clear()
+    for step in (0.5, 1.0, 0.2):  # 1.7 s later: still 0.3 s before the start, beyond the margin
+        wall[0] += step
+        clock[0] += step
+        sealing._seal_after_commit("company:530")
+    assert (asked, broker_mode) == ([], [])
+    # and within the margin of the start (another host's clock may run ahead) Redis decides again
+    wall[0] += 0.1
+    clock[0] += 0.1
+    sealing._seal_after_commit("company:530")
+    assert asked == ["add", "get"]
+
+
+def test_with_a_broker_a_late_seal_costs_one_round_trip_per_commit_as_before(
+    broker_mode, settings, monkeypatch
+):
+    # given: a seal queued by another process whose start has passed (its worker is busy)
+    settings.AUDIT_SEAL_DELAY = 2.0
+    wall, clock = [6000.0], [400.0]
+    monkeypatch.setattr(sealing.time, "time", lambda: wall[0])
+    monkeypatch.setattr(sealing.time, "monotonic", lambda: clock[0])
+    cache.set(sealing.SEAL_DEBOUNCE_KEY.format(chain="company:530"), 5990.0, timeout=60)
+    asked = []
+    real_add, real_get = sealing.cache.add, sealing.cache.get
+    monkeypatch.setattr(sealing.cache, "add", lambda *a, **k: asked.append("add") or real_add(*a, **k))
+    monkeypatch.setattr(sealing.cache, "get", lambda *a, **k: asked.append("get") or real_get(*a, **k))
+    # when: commits in the next two seconds
+    for _ in range(3):
+        sealing._seal_after_commit("company:530")
+        clock[0] += 0.5
+        wall[0] += 0.5
+    # then: each still asks whether a seal is queued (it may start any moment), and when it
+    # starts only once
+    assert (asked, broker_mode) == (["add", "get", "add", "add"], [])
+    # and after the delay it asks when again
+    asked.clear()
+    clock[0] += 0.6
+    wall[0] += 0.6
+    sealing._seal_after_commit("company:530")
+    assert asked == ["add", "get"]
 
 
 def test_with_the_broker_down_the_commit_still_succeeds_and_beat_seals_later(monkeypatch, caplog):
