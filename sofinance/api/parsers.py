@@ -29,10 +29,11 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def json_value_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+def json_value_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH, texts: bool = True) -> str | None:
     """Why a parsed JSON value is refused (too deep, a NUL character), or None when it is fine.
 
-    Iterative, so it cannot itself run out of stack on a hostile value.
+    Iterative, so it cannot itself run out of stack on a hostile value. `texts=False` checks the
+    nesting only (the caller knows no text holds a NUL: see DecimalJSONParser).
     """
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
@@ -43,13 +44,12 @@ def json_value_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> str | 
         elif isinstance(item, dict | list):
             if depth >= max_depth:
                 return f"JSON is nested too deeply (at most {max_depth} levels)."
-            if isinstance(item, dict):
-                for key, child in item.items():
+            children = item.values() if isinstance(item, dict) else item
+            if isinstance(item, dict) and texts:
+                for key in item:
                     if NUL in key:
                         return "Text must not contain NUL (\\u0000) characters."
-                    stack.append((child, depth + 1))
-            else:
-                stack.extend((child, depth + 1) for child in item)
+            stack.extend((child, depth + 1) for child in children if texts or isinstance(child, dict | list))
     return None
 
 
@@ -58,13 +58,15 @@ class DecimalJSONParser(parsers.JSONParser):
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            decoded_stream = codecs.getreader(encoding)(stream)
-            data = json.load(decoded_stream, parse_float=Decimal, parse_constant=_refuse_constant)
+            text = codecs.decode(stream.read(), encoding)
+            data = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
         except RecursionError:
             raise ParseError(f"JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels).") from None
-        except ValueError as exc:  # also UnicodeDecodeError: bytes that are not in `encoding`
+        except (ValueError, LookupError) as exc:  # also UnicodeDecodeError, an unknown encoding
             raise ParseError(f"JSON parse error - {exc}") from exc
-        problem = json_value_problem(data)
+        # The decoder refuses a raw control character in a string, so a NUL can only come from
+        # the escape \u0000: without one in the text, only the nesting needs looking at.
+        problem = json_value_problem(data, texts="\\u0000" in text)
         if problem:
             raise ParseError(problem)
         return data

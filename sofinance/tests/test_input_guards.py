@@ -203,6 +203,16 @@ def test_nul_in_a_json_body_is_400_and_writes_nothing(books, admin):
     assert _events() == events
 
 
+def test_a_raw_nul_byte_in_a_json_string_is_400(books, admin):
+    # The parser looks for NULs in the parsed texts only when the body holds the escape \u0000:
+    # a raw NUL (any raw control character) inside a JSON string is refused by the decoder itself.
+    url = f"/api/v1/companies/{books.pk}/accounts"
+    response = admin.generic("POST", url, b'{"code": "9\x009", "name": "x"}', content_type="application/json")
+    assert assert_error(response, 400, "validation_error")["message"].startswith(
+        "JSON parse error - Invalid control character"
+    )
+
+
 def test_nul_in_a_form_body_is_400(books, admin):
     response = admin.post(f"/api/v1/companies/{books.pk}/accounts", {"code": "9\x009", "name": "x"})
 
