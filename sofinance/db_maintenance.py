@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.apps import apps
 from django.db import DatabaseError, connection, models, transaction
 
 
@@ -35,7 +36,8 @@ def tables_analyze_grown(added: Mapping[type[models.Model], int]) -> list[str]:
     journal of 1,700,000 leaves the statistics as they are (ANALYZE would sample 30,000 rows of it,
     ~0.3 s, for nothing); the first import into a young book, or the tenth of ten such, analyzes.
 
-    Decided now, done once the current transaction commits: an ANALYZE holds its lock until its
+    Decided now, done once the current transaction commits, by a task (`tables_analyze_task`: on
+    a worker with a broker, in this thread without one): an ANALYZE holds its lock until its
     transaction ends (two imports analyzing one table inside their transactions would queue
     behind each other), and a write that rolls back analyzes nothing. Outside a transaction, at
     once. Returns the tables due. Nothing off PostgreSQL.
@@ -59,12 +61,25 @@ def tables_analyze_grown(added: Mapping[type[models.Model], int]) -> list[str]:
         if reltuples < 0 or changed + rows_by_table[tables[i - 1]] > threshold + scale * reltuples
     ]
     if due:
-        chosen = [models_by_table[table] for table in due]
+        labels = [models_by_table[table]._meta.label for table in due]
         if connection.in_atomic_block:
-            transaction.on_commit(lambda: tables_analyze(*chosen), robust=True)
+            transaction.on_commit(lambda: _analyze_later(labels), robust=True)
         else:
-            tables_analyze(*chosen)
+            _analyze_later(labels)
     return sorted(due)
+
+
+def _analyze_later(labels: list[str]) -> None:
+    """A task with a broker (the worker or request that imported is not held up by it; should
+    the broker be down, autovacuum's own pass analyzes), in the calling thread without one."""
+    from sofinance.tasks import tables_analyze_task
+
+    tables_analyze_task.delay(labels)
+
+
+def tables_analyze_labels(labels: list[str]) -> None:
+    """ANALYZE the tables of the models named "app_label.ModelName" (the task's body)."""
+    tables_analyze(*(apps.get_model(label) for label in labels))
 
 
 # Each table's reltuples, changes since its last ANALYZE, and analyze threshold and scale factor:

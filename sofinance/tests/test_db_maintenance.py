@@ -165,3 +165,21 @@ def test_rows_committed_since_the_last_analyze_count_toward_the_threshold():
     analyzed = tables_analyze_grown({Quarantine: 1})
     # then
     assert (analyzed, reltuples(QUARANTINE)) == ([QUARANTINE], ROWS + committed + 1)
+
+
+def test_the_analyze_is_a_task_queued_on_commit(
+    quarantine_analyzed, django_capture_on_commit_callbacks, monkeypatch
+):
+    # given: a broker (the task is queued, not run: the importing worker or request goes on)
+    from sofinance import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.tables_analyze_task, "delay", queued.append)
+    quarantine_flags(ROWS + 1, ROWS)
+    # when: the write's transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        tables_analyze_grown({Quarantine: ROWS})
+    # then: the task names the model; the table is analyzed when a worker runs it
+    assert (queued, reltuples(QUARANTINE)) == ([[Quarantine._meta.label]], ROWS)
+    tasks.tables_analyze_task.run(queued[0])
+    assert reltuples(QUARANTINE) == 2 * ROWS
