@@ -1,4 +1,4 @@
-"""Index operations for migrations that must not rebuild a table.
+"""Operations for migrations: index changes that must not rebuild a table, SQL for PostgreSQL only.
 
 Django's AlterField(db_index=...) rebuilds the whole table on SQLite, and with it drops the
 table's triggers (the ledger's and the audit trail's invariants live in triggers). These drop
@@ -32,3 +32,19 @@ def create_single_column_index(schema_editor, table: str, column: str) -> None:
     quote = schema_editor.quote_name
     name = schema_editor._create_index_name(table, [column])
     schema_editor.execute(f"CREATE INDEX {quote(name)} ON {quote(table)} ({quote(column)})")
+
+
+def postgresql_sql(forward: str, reverse: str):
+    """A migration operation running `forward` (and `reverse` when unapplied) on PostgreSQL only:
+    the functions and triggers SQLite has no equivalent of (there the ORM does the same work)."""
+    from django.db import migrations
+
+    def run(sql: str):
+        def operation(apps, schema_editor):
+            if schema_editor.connection.vendor == "postgresql":
+                with schema_editor.connection.cursor() as cursor:
+                    cursor.execute(sql)
+
+        return operation
+
+    return migrations.RunPython(run(forward), run(reverse))

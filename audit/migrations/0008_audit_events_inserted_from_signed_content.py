@@ -10,6 +10,8 @@ function reads each column from the content by name, so what is stored is what w
 
 from django.db import migrations
 
+from sofinance.migration_ops import postgresql_sql
+
 FORWARD = r"""
 CREATE OR REPLACE FUNCTION audit_events_insert_signed(p_events jsonb) RETURNS void AS $$
 BEGIN
@@ -35,18 +37,7 @@ $$ LANGUAGE plpgsql;
 REVERSE = "DROP FUNCTION IF EXISTS audit_events_insert_signed(jsonb);"
 
 
-def create_function(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(FORWARD)
-
-
-def drop_function(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(REVERSE)
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0007_audit_event_uids_time_ordered")]
 
-    operations = [migrations.RunPython(create_function, drop_function)]
+    operations = [postgresql_sql(FORWARD, REVERSE)]

@@ -286,6 +286,17 @@ def broker_mode(monkeypatch):
     sealing._late_until.clear()
 
 
+def redis_asked(monkeypatch) -> list[str]:
+    """What the sealing asks the cache from now on ("add", "get"), in order."""
+    asked: list[str] = []
+    for name in ("add", "get"):
+        real = getattr(sealing.cache, name)
+        monkeypatch.setattr(
+            sealing.cache, name, lambda *a, _n=name, _r=real, **k: asked.append(_n) or _r(*a, **k)
+        )
+    return asked
+
+
 def test_with_a_broker_a_burst_of_commits_queues_one_delayed_seal(broker_mode, settings, monkeypatch):
     settings.AUDIT_SEAL_DELAY = 2.0
     clock = [1000.0]
@@ -332,10 +343,7 @@ def test_with_a_broker_another_process_s_queued_seal_spares_this_process_the_rou
     monkeypatch.setattr(sealing.time, "time", lambda: wall[0])
     monkeypatch.setattr(sealing.time, "monotonic", lambda: clock[0])
     cache.set(sealing.SEAL_DEBOUNCE_KEY.format(chain="company:530"), 5002.0, timeout=60)
-    asked = []
-    real_add, real_get = sealing.cache.add, sealing.cache.get
-    monkeypatch.setattr(sealing.cache, "add", lambda *a, **k: asked.append("add") or real_add(*a, **k))
-    monkeypatch.setattr(sealing.cache, "get", lambda *a, **k: asked.append("get") or real_get(*a, **k))
+    asked = redis_asked(monkeypatch)
     # when: this process commits: it finds the seal queued and learns when it starts
     sealing._seal_after_commit("company:530")
     assert (asked, broker_mode) == (["add", "get"], [])
@@ -362,10 +370,7 @@ def test_with_a_broker_a_late_seal_costs_one_round_trip_per_commit_as_before(
     monkeypatch.setattr(sealing.time, "time", lambda: wall[0])
     monkeypatch.setattr(sealing.time, "monotonic", lambda: clock[0])
     cache.set(sealing.SEAL_DEBOUNCE_KEY.format(chain="company:530"), 5990.0, timeout=60)
-    asked = []
-    real_add, real_get = sealing.cache.add, sealing.cache.get
-    monkeypatch.setattr(sealing.cache, "add", lambda *a, **k: asked.append("add") or real_add(*a, **k))
-    monkeypatch.setattr(sealing.cache, "get", lambda *a, **k: asked.append("get") or real_get(*a, **k))
+    asked = redis_asked(monkeypatch)
     # when: commits in the next two seconds
     for _ in range(3):
         sealing._seal_after_commit("company:530")

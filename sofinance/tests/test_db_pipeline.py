@@ -12,6 +12,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from sofinance.db_batch import StatementBatch, StatementPipeline
+from sofinance.tests.sessions import second_session
 
 # The advisory locks these tests take are keyed (LOCK_CLASS, the locking session's backend pid):
 # pg_locks shows them as classid = LOCK_CLASS, objid = pid, objsubid = 1.
@@ -79,15 +80,7 @@ def sequence_state(table: str) -> tuple[int, bool]:
 @pytest.fixture
 def other():
     """A second session on the test database, in autocommit: it sees only what is committed."""
-    s = connection.settings_dict
-    with psycopg.connect(
-        host=s["HOST"] or "127.0.0.1",
-        port=s["PORT"] or 5432,
-        user=s["USER"],
-        password=s["PASSWORD"] or None,
-        dbname=s["NAME"],
-        autocommit=True,
-    ) as session:
+    with second_session() as session:
         yield session
 
 

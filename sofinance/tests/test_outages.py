@@ -4,7 +4,6 @@ connection's backend terminated, a lock held past lock_timeout."""
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
@@ -17,6 +16,7 @@ from ledger.models import JournalEntry
 from ledger.tests.factories import company_with_chart
 from sofinance.models import IdempotencyRecord
 from sofinance.outages import outage_error
+from sofinance.tests.sessions import second_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,21 +27,9 @@ BODY = {
 }
 
 
-def other_connection() -> psycopg.Connection:
-    s = connection.settings_dict
-    return psycopg.connect(
-        host=s["HOST"] or "127.0.0.1",
-        port=s["PORT"] or 5432,
-        user=s["USER"],
-        password=s["PASSWORD"] or None,
-        dbname=s["NAME"],
-        autocommit=True,
-    )
-
-
 def terminate_our_backend() -> None:
     pid = connection.connection.info.backend_pid
-    with other_connection() as admin:
+    with second_session() as admin:
         assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0] is True
 
 
@@ -91,7 +79,7 @@ def test_a_lock_held_past_lock_timeout_is_a_503_database_busy_and_writes_nothing
     before = counts(company)
     with connection.cursor() as cursor:
         cursor.execute("SET lock_timeout = '300ms'")
-    with other_connection() as holder, holder.transaction():
+    with second_session() as holder, holder.transaction():
         holder.execute("LOCK TABLE ledger_journalentry IN SHARE ROW EXCLUSIVE MODE")
         response = client.post(url, BODY, format="json", HTTP_IDEMPOTENCY_KEY="busy-1")
     assert response.status_code == 503
