@@ -58,3 +58,35 @@ def test_a_real_worker_purges_expired_idempotency_records(worker):
     log = log_path.read_text()
     assert f"Task {TASK}[{result.id}] received" in log
     producer.close()
+
+
+def test_a_real_worker_analyzes_the_tables_an_import_grew(worker):
+    # given: committed rows the planner does not know of yet (never analyzed since they came)
+    from django.db import connection
+
+    from sofinance.models import Quarantine
+
+    queue, log_path = worker
+    table = Quarantine._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (object_type, object_id, discrepancy_id, opened_at) "
+            "SELECT 'ledger.journalentry', g, g, now() FROM generate_series(1, 500) g"
+        )
+
+    def reltuples() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+            return cursor.fetchone()[0]
+
+    producer = Celery("test-producer", broker=settings.REDIS_URL)
+
+    # when: the task an import's commit queues goes through the broker
+    producer.send_task("sofinance.tasks.tables_analyze", args=[[Quarantine._meta.label]], queue=queue)
+
+    # then: the worker analyzes the table: the planner now counts its rows
+    deadline = time.monotonic() + 30
+    while reltuples() != 500:
+        assert time.monotonic() < deadline, "the worker did not analyze:\n" + log_path.read_text()
+        time.sleep(0.2)
+    producer.close()
