@@ -67,6 +67,14 @@ def flush_statistics() -> None:
     sql("SELECT pg_stat_force_next_flush()")  # done as the session goes idle, before it answers
 
 
+@pytest.fixture(autouse=True)
+def analyze_in_this_thread(monkeypatch):
+    """The ANALYZE task runs where it is queued, whatever mode Celery was left in by other tests."""
+    from sofinance import tasks
+
+    monkeypatch.setattr(tasks.tables_analyze_task, "delay", tasks.tables_analyze_task.run)
+
+
 @pytest.fixture
 def quarantine_analyzed(db):
     """The quarantine table with ROWS rows, just analyzed."""
