@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from banking import tasks
@@ -15,6 +14,7 @@ from banking.models import BankStatementLine, ImportJob, JobStatus
 from banking.services import statement_import_job_create
 from banking.tests.factories import bank_books, fixture
 from jobs import requeue
+from sofinance.tests.caches import clear_own_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def test_an_import_left_queued_is_sent_again_once(monkeypatch):
     # given: an import whose task never reached the broker, queued 20 minutes ago, and a fresh one
     sent: list[int] = []
     monkeypatch.setattr(tasks.import_job_run_task, "delay", lambda job_id: sent.append(job_id))
-    cache.clear()
+    clear_own_cache()
     bank = bank_books()
     stalled = statement_import_job_create(bank_account=bank, file=fixture("camt053_march.xml"), by=None)
     statement_import_job_create(bank_account=bank, file=fixture("ofx_march_1.ofx"), by=None)

@@ -9,7 +9,6 @@ import importlib
 
 import pytest
 from django.apps import apps
-from django.core.cache import cache
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -19,6 +18,7 @@ from jobs.models import ExportJob, IntegrityRun, JobStatus
 from jobs.services import export_request, integrity_run_request
 from jobs.tests.factories import books
 from sofinance.celery import app
+from sofinance.tests.caches import clear_own_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def sent(monkeypatch):
     calls: list[tuple[str, int]] = []
     monkeypatch.setattr(jobs_tasks.export_run, "delay", lambda export_id: calls.append(("export", export_id)))
     monkeypatch.setattr(jobs_tasks.integrity_run, "delay", lambda run_id: calls.append(("run", run_id)))
-    cache.clear()
+    clear_own_cache()
     return calls
 
 
