@@ -328,11 +328,13 @@ def entries_post(
                     )
                     if period is not None:
                         raise period_closed_error(period, entry.date)
-                    entry.id, entry.sequence = next(entry_ids), sequence
+                    entry.id, entry.sequence = next(entry_ids, None), sequence
                     entry.number = journal_number(year=entry.date.year, sequence=sequence)
                     sequence += 1
                     for line in entry.lines:
-                        line.id = next(line_ids)
+                        line.id = next(line_ids, None)
+                    if entry.id is None or any(line.id is None for line in entry.lines):
+                        raise RuntimeError("more entries or lines to post than were reserved")
                     increments.add(
                         entry.lines, date=entry.date, is_closing=entry.source == EntrySource.CLOSING
                     )

@@ -13,7 +13,7 @@ from ledger.models import DailyBalance, JournalEntry, JournalLine, MonthlyBalanc
 from ledger.services import EntryInput, balances_deferred, bucket_differences, journal_entries_import
 from ledger.services import posting as posting_module
 from ledger.services.posting import PART_SIZE
-from ledger.tests.factories import company_with_chart, post_entry
+from ledger.tests.factories import account, company_with_chart, post_entry
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +184,46 @@ def test_another_companys_postings_in_the_block_are_not_deferred():
         journal_entries_import(company=other, entries=entries(5), by=None)
         assert DailyBalance.objects.filter(company=other).exists()
     assert bucket_differences(company_id=other.pk)[0] == []
+
+
+def _to_post(books, day: datetime.date, amount: str) -> posting_module.EntryToPost:
+    lines = []
+    for line_no, (code, sign) in enumerate((("6100", 1), ("1000", -1)), start=1):
+        chart = account(books, code)
+        value = D(amount) * sign
+        lines.append(
+            posting_module.PostingLine(
+                line_no=line_no,
+                account_id=chart.pk,
+                account_code=chart.code,
+                account_currency="",
+                account_name=chart.name,
+                description="",
+                debit=max(value, D(0)),
+                credit=max(-value, D(0)),
+                currency=books.currency,
+                amount=value,
+                fx_rate=D(1),
+                base_amount=value,
+            )
+        )
+    return posting_module.EntryToPost(date=day, lines=lines)
+
+
+@pytest.mark.parametrize("given", [1, 3])
+def test_a_posting_of_other_entries_than_it_reserved_is_refused_and_writes_nothing(given):
+    # given: a reservation for two entries of two lines, and a caller that hands over another count
+    books = company_with_chart()
+    before = written(books)
+    day = datetime.date(2026, 1, 5)
+    # when / then: the journal would have a gap (one entry) or an entry without a number (three)
+    with pytest.raises(RuntimeError, match="reserved"):
+        posting_module.entries_post(
+            company=books,
+            entries=lambda reservation: [[_to_post(books, day, "1.00") for _ in range(given)]],
+            dates=[day, day],
+            line_count=4,
+            by=None,
+            source="manual",
+        )
+    assert written(books) == before
