@@ -292,3 +292,31 @@ def test_the_audit_events_of_every_kind_of_posting_verify_in_the_chain():
     first = posts.order_by("id").first()
     assert first.changes["description"] == {"before": None, "after": "Ünïcode “quotes”"}
     assert first.changes["lines"]["after"][0]["debit"] == "10.00"
+
+
+@pytest.mark.django_db
+def test_the_posting_functions_plan_their_statements_once():
+    # PL/pgSQL re-plans a statement on every call while it prefers custom plans; the posting
+    # functions are pinned to the generic plan (ledger 0009, audit 0009). A later
+    # CREATE OR REPLACE FUNCTION that forgets to restate the setting fails here.
+    assert connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT proname, proconfig FROM pg_proc WHERE proname = ANY(%s)",
+            [
+                [
+                    "ledger_posting_reserve",
+                    "ledger_posting_write",
+                    "ledger_lines_inserted_guard",
+                    "ledger_entries_inserted_guard",
+                    "audit_events_insert_signed",
+                ]
+            ],
+        )
+        settings = dict(cursor.fetchall())
+    assert len(settings) == 5
+    assert all(config == ["plan_cache_mode=force_generic_plan"] for config in settings.values()), settings
+    # (the trigger tests, test_insert_checks.py and test_db_invariants.py, run through them)
+    books = company_with_chart()
+    entry = post_entry(books, JAN5, ("6100", "10.00", "D"), ("1000", "10.00", "C"))
+    assert entry.number == "JE-2026-000001"
