@@ -1,7 +1,7 @@
 """How a posting's two steps reach the database (the steps themselves: ledger/services/posting.py).
 
 On PostgreSQL each step is one call of a function of migrations 0005 and 0008 (`ledger_posting_reserve`,
-`ledger_posting_write`), added to the step's pipelined batch. Elsewhere (SQLite) the same work is
+`ledger_posting_write`), added to the step's batch. Elsewhere (SQLite) the same work is
 done by separate statements and the ORM. Either way: the company's journal counter is taken
 first, the lines are inserted before their entries (inserted already posted), and the balance
 buckets are upserted in (account, date, closing) order, daily before monthly.

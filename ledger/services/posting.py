@@ -11,10 +11,11 @@ an invoice. For N entries (1 or 1,000) it takes two round trips inside one trans
    balance, company, date and sequence, period), the daily and monthly balance upserts, the
    audit events, and for a reversal the link on the original.
 
-On PostgreSQL each step is one pipelined batch (sofinance.db_batch), so posting an entry costs
-its statements plus two network waits (the COMMIT travels with step 2 when the posting owns its
-transaction). Many entries go through step 2 in parts of PART_SIZE, each sent as soon as it is
-checked, without waiting: the database writes one while Python checks the next. On SQLite the
+On PostgreSQL each step is one batch (sofinance.db_batch), so posting an entry costs its
+statements plus two network waits and the BEGIN's (the COMMIT travels with step 2 when the
+posting owns its transaction). Many entries go through step 2 in parts of PART_SIZE, each sent
+as soon as it is checked, without waiting (psycopg's pipeline mode): the database writes one
+while Python checks the next. On SQLite the
 same statements run one by one. `journal_entry_post` posts an existing draft the same way,
 updating its rows instead of inserting them.
 """
@@ -345,8 +346,7 @@ def entries_post(
             # Every number reserved is used (the journal stays gapless), every id once.
             if waiting is None or next(entry_ids, None) is not None or next(line_ids, None) is not None:
                 raise RuntimeError("the entries to post are not the entries reserved")
-            pipeline.send(write(waiting, last=True))
-            pipeline.finish(last_in_transaction=True)
+            pipeline.finish(write(waiting, last=True), last_in_transaction=True)
     if deferred is not None:
         deferred.merge(increments)  # only once written: a refused batch adds nothing
     return PostedEntries(company=company, entries=todo, user=user, now=now, with_lines=with_lines)

@@ -302,3 +302,104 @@ def test_nothing_can_be_sent_once_the_pipeline_has_finished():
         pipeline.finish()
         with pytest.raises(RuntimeError, match="has finished"):
             pipeline.send(batch("SELECT 2"))
+
+
+# --------------------------------------------------------------------------- batches without pipeline mode
+
+
+@pytest.fixture
+def pipeline_mode_entered(monkeypatch):
+    """Records every entry into psycopg's pipeline mode."""
+    entered: list[str] = []
+    original = psycopg.Connection.pipeline
+
+    def recording(self):
+        entered.append("pipeline")
+        return original(self)
+
+    monkeypatch.setattr(psycopg.Connection, "pipeline", recording)
+    return entered
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_with_its_commit_runs_as_one_query_without_pipeline_mode_and_gives_each_statements_rows(
+    scratch, other, pipeline_mode_entered
+):
+    with transaction.atomic():
+        # when: statements returning rows and not, with the COMMIT
+        part = StatementBatch()
+        inserted = part.add(f"INSERT INTO {scratch} (n) VALUES (%s), (%s) RETURNING n", [1, 2])
+        counted = part.add(f"SELECT count(*), %s::text FROM {scratch}", ["two"])
+        nothing = part.add(f"INSERT INTO {scratch} (n) VALUES (%s)", [3])
+        part.run(last_in_transaction=True)
+        # then: another session sees the rows while the block is still open
+        seen_in_the_block = other.execute(f"SELECT n FROM {scratch} ORDER BY n").fetchall()
+    assert (inserted.rows, counted.rows, nothing.rows) == ([(1,), (2,)], [(2, "two")], [])
+    assert seen_in_the_block == [(1,), (2,), (3,)]
+    assert pipeline_mode_entered == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_statement_of_a_batch_run_as_one_query_stops_it_and_the_block_keeps_nothing(
+    scratch, other, pipeline_mode_entered
+):
+    pid = backend_pid()
+    with pytest.raises(IntegrityError) as raised, transaction.atomic():
+        batch(
+            f"INSERT INTO {scratch} (n) VALUES (1)",
+            f"INSERT INTO {scratch} (n) VALUES (-2)",
+            f"SELECT nextval('{scratch}_seq')",
+        ).run(last_in_transaction=True)
+    # then: Django's error; nothing after the failure ran, nothing kept; the session goes on
+    assert type(raised.value.__cause__) is psycopg.errors.CheckViolation
+    assert sequence_state(scratch) == (1, False)
+    assert (other.execute(f"SELECT n FROM {scratch}").fetchall(), backend_pid()) == ([], pid)
+    assert (connection.in_atomic_block, connection.needs_rollback) == (False, False)
+
+
+@pytest.mark.django_db
+def test_values_bound_on_the_client_reach_the_server_exactly(pipeline_mode_entered):
+    # given: values a careless quoting would break, or turn into statements of their own
+    hostile = "O'Brien \\ ' ; COMMIT; DROP TABLE accounts_company; -- é 日本 %s %(x)s $1"
+    document = '{"note": "it\'s \\"quoted\\"", "n": 1.10}'
+    with transaction.atomic():
+        part = StatementBatch()
+        text = part.add("SELECT %s::text, length(%s::text)", [hostile, hostile])
+        json_value = part.add("SELECT (%s::jsonb)->>'note', %s::jsonb->'n'", [document, document])
+        arrays = part.add("SELECT %s::bigint[], %s::text[]", [[1, 2], ["a'b", "c,d"]])
+        part.run()
+    assert text.rows == [(hostile, len(hostile))]
+    assert json_value.rows == [('it\'s "quoted"', "1.10")]
+    assert arrays.rows == [([1, 2], ["a'b", "c,d"])]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM accounts_company")  # still there
+    assert pipeline_mode_entered == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pipeline_given_only_its_last_part_runs_it_as_a_batch_without_pipeline_mode(
+    scratch, other, pipeline_mode_entered
+):
+    with transaction.atomic():
+        with StatementPipeline() as pipeline:
+            last = batch((f"INSERT INTO {scratch} (n) VALUES (%s) RETURNING n", [7]))
+            # when
+            pipeline.finish(last, last_in_transaction=True)
+        seen_in_the_block = other.execute(f"SELECT n FROM {scratch}").fetchall()
+    # then: committed with it, in one query, and the rows are read
+    assert (seen_in_the_block, last.statements, pipeline_mode_entered) == ([(7,)], [], [])
+    with pytest.raises(RuntimeError, match="has finished"):
+        pipeline.send(batch("SELECT 1"))
+
+
+@pytest.mark.django_db
+def test_a_pipeline_enters_pipeline_mode_with_its_first_send_and_finish_sends_the_last_part(
+    pipeline_mode_entered,
+):
+    with transaction.atomic(), StatementPipeline() as pipeline:
+        first = batch(("SELECT %s::int", [1]))
+        pipeline.send(first)
+        last = StatementBatch()
+        read = last.add("SELECT %s::int + 1", [1])
+        pipeline.finish(last)
+    assert (read.rows, pipeline_mode_entered) == ([(2,)], ["pipeline"])
