@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, getcontext
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sofinance.money import (
@@ -17,6 +17,7 @@ from sofinance.money import (
     check_precision,
     check_storable,
     convert,
+    currency_exponent,
     decimal_places,
     integer_digits,
     parse_amount,
@@ -182,3 +183,31 @@ def test_conversion_rounds_once_not_twice():
 )
 def test_every_storable_amount_round_trips_through_its_string(amount):
     assert parse_amount(str(amount) if "E" not in str(amount) else format(amount, "f")) == amount
+
+
+def _precision_by_the_digits(amount: Decimal, currency: str) -> str | None:
+    """check_precision's rule spelled out digit by digit (what it did before its fast path)."""
+    allowed = currency_exponent(currency)
+    if decimal_places(amount) > allowed or decimal_places(amount) > MONEY_DECIMAL_PLACES:
+        return "currency_precision"
+    if integer_digits(amount) > MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES:
+        return "currency_precision"
+    return None
+
+
+@given(
+    # everyday amounts (a few digits, a few places) as well as huge and tiny ones
+    digits=st.one_of(st.integers(min_value=0, max_value=10**7), st.integers(min_value=0, max_value=10**30)),
+    exponent=st.one_of(st.integers(min_value=-6, max_value=3), st.integers(min_value=-30, max_value=20)),
+    negative=st.booleans(),
+    currency=st.sampled_from(["USD", "JPY", "KWD", "XAU", "CLF"]),
+)
+@settings(max_examples=2000, deadline=None)
+def test_check_precision_decides_as_the_digit_by_digit_rule(digits, exponent, negative, currency):
+    amount = Decimal(f"{'-' if negative else ''}{digits}E{exponent}")
+    try:
+        check_precision(amount, currency)
+        decided = None
+    except MoneyError as refused:
+        decided = refused.code
+    assert decided == _precision_by_the_digits(amount, currency), amount
