@@ -23,7 +23,7 @@ from ledger.services.lines import (
     check_balanced,
     check_period_open,
 )
-from ledger.services.posting import acting_user, entries_post_inputs, entry_snapshot, text
+from ledger.services.posting import SOURCES, acting_user, entries_post_inputs, entry_snapshot, text
 from sofinance.errors import ValidationFailed
 
 
@@ -74,7 +74,7 @@ def journal_entry_create(
     event holding its content and number. `with_lines`: the returned entry carries its stored
     lines as `posted_lines`, so the caller can show them without reading them back.
     """
-    if source not in EntrySource.values:
+    if source not in SOURCES:
         raise ValidationFailed(details={"source": [f"{source!r} is not a source."]})
     if post:
         (entry,) = entries_post_inputs(
