@@ -244,6 +244,88 @@ def test_draft_needs_no_number_and_posted_needs_one(books):
         )
 
 
+# --------------------------------------------------------------------------- a line's company is its entry's
+
+
+@pytest.fixture
+def other_books():
+    return company_with_chart(name="Other Ltd")
+
+
+def _line_values(books, entry_id: int, company_id: int, line_no: int = 1) -> list:
+    return [company_id, entry_id, line_no, account(books, "6100").pk]
+
+
+_INSERT_LINE = (
+    "INSERT INTO ledger_journalline (company_id, entry_id, line_no, account_id, description, debit, "
+    "credit, currency, amount, fx_rate, base_amount, date) "
+    "VALUES (%s, %s, %s, %s, '', 10, 0, 'USD', 10, 1, 10, '2026-01-05')"
+)
+
+
+def test_a_line_of_another_company_cannot_join_a_draft(books, other_books):
+    draft = _draft_with_lines(books, ("6100", "10.00"))
+    with refused("entry_inconsistent"):
+        sql(_INSERT_LINE, _line_values(books, draft.pk, other_books.pk, line_no=2))
+    assert JournalLine.objects.filter(entry=draft).count() == 1
+
+
+def test_a_drafts_line_cannot_move_to_another_company_or_to_another_companys_entry(books, other_books):
+    draft = _draft_with_lines(books, ("6100", "10.00"))
+    foreign = _draft_with_lines(other_books, ("6100", "10.00"))
+    line = JournalLine.objects.get(entry=draft)
+    with refused("entry_inconsistent"):
+        sql("UPDATE ledger_journalline SET company_id = %s WHERE id = %s", [other_books.pk, line.pk])
+    with refused("entry_inconsistent"), transaction.atomic():
+        JournalLine.objects.filter(pk=line.pk).update(entry_id=foreign.pk, line_no=9)
+    line.refresh_from_db()
+    assert (line.company_id, line.entry_id) == (books.pk, draft.pk)
+    # within its own entry and company a draft's line still changes
+    sql("UPDATE ledger_journalline SET description = 'rent' WHERE id = %s", [line.pk])
+
+
+def test_an_entry_never_moves_to_another_company(books, other_books):
+    draft = _draft_with_lines(books, ("6100", "10.00"))
+    with refused("entry_inconsistent"):
+        sql("UPDATE ledger_journalentry SET company_id = %s WHERE id = %s", [other_books.pk, draft.pk])
+    assert JournalEntry.objects.get(pk=draft.pk).company_id == books.pk
+
+
+def test_an_entry_inserted_after_lines_of_another_company_is_refused_draft_or_posted(books, other_books):
+    for status, number in (("draft", None), ("posted", "JE-2026-000099")):
+        entry_id = 990_000 + (1 if status == "draft" else 2)
+        with refused("entry_inconsistent"), transaction.atomic(), connection.cursor() as cursor:
+            # lines first (their entry foreign key waits for the COMMIT), then the entry
+            cursor.execute(_INSERT_LINE, _line_values(books, entry_id, other_books.pk))
+            cursor.execute(
+                _INSERT_LINE.replace("10, 0, 'USD', 10, 1, 10", "0, 10, 'USD', -10, 1, -10"),
+                _line_values(books, entry_id, other_books.pk, line_no=2),
+            )
+            cursor.execute(
+                "INSERT INTO ledger_journalentry (id, company_id, number, sequence, date, description, "
+                "reference, source, status, created_at, updated_at, posted_at) VALUES "
+                "(%s, %s, %s, %s, '2026-01-05', '', '', 'manual', %s, now(), now(), "
+                "CASE WHEN %s THEN now() END)",
+                [entry_id, books.pk, number, 99 if number else None, status, bool(number)],
+            )
+    assert not JournalLine.objects.filter(entry_id__gte=990_000).exists()
+
+
+def test_the_line_company_foreign_key_is_gone_and_a_company_with_entries_still_cannot_be_deleted(
+    books, posted
+):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'ledger_journalline'::regclass "
+            "AND confrelid = 'accounts_company'::regclass"
+        )
+        assert cursor.fetchone()[0] == 0
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("DELETE FROM accounts_company WHERE id = %s", [books.pk])
+    assert JournalLine.objects.filter(company_id=books.pk).count() == 2
+
+
 # --------------------------------------------------------------------------- SQLite
 
 
