@@ -16,6 +16,8 @@ them). It is dropped on PostgreSQL (the model says `db_constraint=False`); delet
 is still refused while it has entries, by the entries' foreign key. SQLite keeps its foreign key.
 """
 
+import importlib
+
 from django.db import migrations, models
 
 LINES_INSERTED = r"""
@@ -154,111 +156,30 @@ CREATE TRIGGER ledger_entry_company_guard
     EXECUTE FUNCTION ledger_entry_company_guard();
 """
 
-REVERSE_FUNCTIONS = r"""
-DROP TRIGGER IF EXISTS ledger_entry_company_guard ON ledger_journalentry;
-DROP FUNCTION IF EXISTS ledger_entry_company_guard();
-""" + "\n".join(
-    [
-        r"""CREATE OR REPLACE FUNCTION ledger_line_guard()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-DECLARE
-    entry_status text;
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        -- FOR SHARE waits for a concurrent posting of the entry to finish, then sees it posted.
-        SELECT status INTO entry_status FROM ledger_journalentry WHERE id = OLD.entry_id FOR SHARE;
-        IF entry_status = 'posted' THEN
-            RAISE EXCEPTION 'entry_immutable: lines of posted journal entry % cannot change', OLD.entry_id
-                USING ERRCODE = 'P0001';
-        END IF;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        IF TG_OP = 'INSERT' OR NEW.entry_id <> OLD.entry_id THEN
-            SELECT status INTO entry_status FROM ledger_journalentry WHERE id = NEW.entry_id FOR SHARE;
-            IF entry_status = 'posted' THEN
-                RAISE EXCEPTION 'entry_immutable: lines cannot be added to posted journal entry %', NEW.entry_id
-                    USING ERRCODE = 'P0001';
-            END IF;
-        END IF;
-        RETURN NEW;
-    END IF;
-    RETURN OLD;
-END;
-$function$;""",
-        r"""CREATE OR REPLACE FUNCTION ledger_lines_inserted_guard()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-DECLARE
-    entry record;
-BEGIN
-    -- Every entry the new lines belong to is locked FOR SHARE, drafts too (in id order): a
-    -- concurrent posting of one waits for these lines and then counts them, or, posting first,
-    -- is waited for and seen posted here.
-    FOR entry IN
-        SELECT e.id, e.status FROM ledger_journalentry e
-         WHERE e.id IN (SELECT n.entry_id FROM new_lines n)
-         ORDER BY e.id
-           FOR SHARE OF e
-    LOOP
-        IF entry.status = 'posted' THEN
-            RAISE EXCEPTION 'entry_immutable: lines cannot be added to posted journal entry %', entry.id
-                USING ERRCODE = 'P0001';
-        END IF;
-    END LOOP;
-    RETURN NULL;
-END;
-$function$;""",
-        r"""CREATE OR REPLACE FUNCTION ledger_entries_inserted_guard()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-DECLARE
-    bad record;
-BEGIN
-    SELECT e.id, e.date, c.line_count, c.base_total, c.consistent
-      INTO bad
-      FROM new_entries e
-     CROSS JOIN LATERAL (
-           SELECT count(*) AS line_count, coalesce(sum(l.base_amount), 0) AS base_total,
-                  coalesce(bool_and(l.company_id = e.company_id AND l.date = e.date
-                                    AND l.entry_sequence IS NOT DISTINCT FROM e.sequence), true) AS consistent
-             FROM ledger_journalline l WHERE l.entry_id = e.id
-     ) c
-     WHERE e.status = 'posted'
-       AND (c.line_count < 2 OR c.base_total <> 0 OR NOT c.consistent
-            OR EXISTS (
-                SELECT 1 FROM ledger_accountingperiod p
-                 WHERE p.company_id = e.company_id
-                   AND (p.status = 'locked' OR (p.status = 'closed' AND e.source <> 'closing'))
-                   AND e.date BETWEEN p.start_date AND p.end_date))
-     ORDER BY e.id
-     LIMIT 1;
-    IF bad.id IS NULL THEN
-        RETURN NULL;
-    END IF;
-    IF bad.line_count < 2 THEN
-        RAISE EXCEPTION 'unbalanced_entry: journal entry % needs at least two lines to be posted (has %)',
-            bad.id, bad.line_count USING ERRCODE = 'P0001';
-    END IF;
-    IF bad.base_total <> 0 THEN
-        RAISE EXCEPTION 'unbalanced_entry: journal entry % does not balance (lines sum to %)',
-            bad.id, bad.base_total USING ERRCODE = 'P0001';
-    END IF;
-    IF NOT bad.consistent THEN
-        RAISE EXCEPTION 'entry_inconsistent: lines of journal entry % disagree with its company, date or sequence',
-            bad.id USING ERRCODE = 'P0001';
-    END IF;
-    -- Otherwise its date is in a closed or locked period.
-    RAISE EXCEPTION 'period_closed: % falls in a closed or locked period', bad.date USING ERRCODE = 'P0001';
-END;
-$function$;""",
-        "ALTER FUNCTION ledger_lines_inserted_guard() SET plan_cache_mode = force_generic_plan;",
-        "ALTER FUNCTION ledger_entries_inserted_guard() SET plan_cache_mode = force_generic_plan;",
-    ]
-)
+
+def _function(sql: str, name: str) -> str:
+    """The CREATE OR REPLACE FUNCTION statement of `name` in an earlier migration's SQL."""
+    start = sql.index(f"CREATE OR REPLACE FUNCTION {name}(")
+    end = sql.index("$$ LANGUAGE plpgsql;", start) + len("$$ LANGUAGE plpgsql;")
+    return sql[start:end]
+
+
+def _reverse_sql() -> str:
+    """The functions as migrations 0002 (the line guard), 0007 (the INSERT checks) and 0009 (their
+    plans) left them, without the entry company guard."""
+    triggers = importlib.import_module("ledger.migrations.0002_ledger_invariant_triggers").POSTGRES_FORWARD
+    per_statement = importlib.import_module("ledger.migrations.0007_insert_checks_once_per_statement").FORWARD
+    return "\n".join(
+        [
+            "DROP TRIGGER IF EXISTS ledger_entry_company_guard ON ledger_journalentry;",
+            "DROP FUNCTION IF EXISTS ledger_entry_company_guard();",
+            _function(triggers, "ledger_line_guard"),
+            _function(per_statement, "ledger_lines_inserted_guard"),
+            _function(per_statement, "ledger_entries_inserted_guard"),
+            "ALTER FUNCTION ledger_lines_inserted_guard() SET plan_cache_mode = force_generic_plan;",
+            "ALTER FUNCTION ledger_entries_inserted_guard() SET plan_cache_mode = force_generic_plan;",
+        ]
+    )
 
 
 def _line_company_foreign_keys(schema_editor) -> list[str]:
@@ -288,7 +209,7 @@ def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(REVERSE_FUNCTIONS)
+        cursor.execute(_reverse_sql())
     if not _line_company_foreign_keys(schema_editor):
         line = apps.get_model("ledger", "JournalLine")
         field = line._meta.get_field("company")
