@@ -10,7 +10,7 @@ the check, and let the database round or overflow on the insert.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, localcontext
 from functools import lru_cache
 
 import iso4217
@@ -126,9 +126,26 @@ def integer_digits(amount: Decimal) -> int:
     return max(0, amount.adjusted() + 1)
 
 
+# Wide enough that quantizing an amount the fast paths admit is always exact (a money or rate
+# column holds at most 22 digits).
+_QUANTIZE = Context(prec=60, Emin=MIN_EMIN, Emax=MAX_EMAX)
+
+
+@lru_cache(maxsize=64)
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)
+
+
 def check_storable(amount: Decimal, *, max_digits: int, places: int, what: str = "amount") -> None:
     """Refuse a value that a DECIMAL(max_digits, places) column cannot hold exactly
     (`currency_precision`): the database would round it, or fail on the insert."""
+    # The common case without spelling out the digits, as check_precision below.
+    if (
+        amount.is_finite()
+        and amount.adjusted() < max_digits - places
+        and amount.quantize(_quantum(places), context=_QUANTIZE) == amount
+    ):
+        return
     if decimal_places(amount) > places:
         raise MoneyError(
             f"The {what} {_shown(amount)} has more decimal places than can be stored ({places}).",
@@ -139,10 +156,6 @@ def check_storable(amount: Decimal, *, max_digits: int, places: int, what: str =
             f"The {what} {_shown(amount)} has more digits than can be stored ({max_digits - places} before the point).",
             code="currency_precision",
         )
-
-
-# Wide enough that quantizing an amount the fast path admits is always exact (22 digits at most).
-_QUANTIZE = Context(prec=60)
 
 
 @lru_cache(maxsize=512)

@@ -211,3 +211,32 @@ def test_check_precision_decides_as_the_digit_by_digit_rule(digits, exponent, ne
     except MoneyError as refused:
         decided = refused.code
     assert decided == _precision_by_the_digits(amount, currency), amount
+
+
+@given(
+    digits=st.one_of(st.integers(min_value=0, max_value=10**7), st.integers(min_value=0, max_value=10**30)),
+    exponent=st.one_of(
+        st.integers(min_value=-12, max_value=3),
+        st.integers(min_value=-30, max_value=20),
+        st.sampled_from([-999_999_999, 999_999_999]),
+    ),
+    negative=st.booleans(),
+    column=st.sampled_from(
+        [(MONEY_MAX_DIGITS, MONEY_DECIMAL_PLACES), (RATE_MAX_DIGITS, RATE_DECIMAL_PLACES)]
+    ),
+)
+@settings(max_examples=2000, deadline=None)
+def test_check_storable_decides_as_the_digit_by_digit_rule(digits, exponent, negative, column):
+    max_digits, places = column
+    amount = Decimal(f"{'-' if negative else ''}{digits}E{exponent}")
+    expected = (
+        "currency_precision"
+        if decimal_places(amount) > places or integer_digits(amount) > max_digits - places
+        else None
+    )
+    try:
+        check_storable(amount, max_digits=max_digits, places=places)
+        decided = None
+    except MoneyError as refused:
+        decided = refused.code
+    assert decided == expected, amount
