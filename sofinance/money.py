@@ -131,6 +131,18 @@ def integer_digits(amount: Decimal) -> int:
 _QUANTIZE = Context(prec=60, Emin=MIN_EMIN, Emax=MAX_EMAX)
 
 
+def _exact_within(amount: Decimal, *, before_point: int, quantum: Decimal) -> bool:
+    """The common case of the checks below, decided without spelling out the digits (a
+    10,000-entry import checks 30,000 amounts): a finite amount with fewer than `before_point`
+    digits before the point, equal to itself at `quantum`, has no more places than `quantum`
+    allows. False is no refusal: the caller then judges the digits, and says why it refuses."""
+    return (
+        amount.is_finite()
+        and amount.adjusted() < before_point
+        and amount.quantize(quantum, context=_QUANTIZE) == amount
+    )
+
+
 @lru_cache(maxsize=64)
 def _quantum(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
@@ -139,12 +151,7 @@ def _quantum(places: int) -> Decimal:
 def check_storable(amount: Decimal, *, max_digits: int, places: int, what: str = "amount") -> None:
     """Refuse a value that a DECIMAL(max_digits, places) column cannot hold exactly
     (`currency_precision`): the database would round it, or fail on the insert."""
-    # The common case without spelling out the digits, as check_precision below.
-    if (
-        amount.is_finite()
-        and amount.adjusted() < max_digits - places
-        and amount.quantize(_quantum(places), context=_QUANTIZE) == amount
-    ):
+    if _exact_within(amount, before_point=max_digits - places, quantum=_quantum(places)):
         return
     if decimal_places(amount) > places:
         raise MoneyError(
@@ -167,14 +174,8 @@ def _storable_quantum(currency: str) -> Decimal:
 def check_precision(amount: Decimal, currency: str) -> None:
     """Refuse an amount with more decimals than its currency allows, or than a money column holds
     (never round it)."""
-    # The common case, decided without spelling out the digits (a 10,000-entry import checks
-    # 30,000 amounts): a finite amount with few enough digits before the point, equal to itself
-    # at the last place allowed, has no more places than allowed. Anything else is judged, and
-    # refused with its reason, below.
-    if (
-        amount.is_finite()
-        and amount.adjusted() < MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES
-        and amount.quantize(_storable_quantum(currency), context=_QUANTIZE) == amount
+    if _exact_within(
+        amount, before_point=MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES, quantum=_storable_quantum(currency)
     ):
         return
     allowed = currency_exponent(currency)
