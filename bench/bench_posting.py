@@ -36,7 +36,6 @@ from bench.bootstrap import setup
 
 setup()
 
-import psycopg  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import Account, User  # noqa: E402
@@ -47,6 +46,7 @@ from bench.http_load import request as http_request  # noqa: E402
 from ledger.models import JournalEntry  # noqa: E402
 from ledger.services import journal_entry_create  # noqa: E402
 from sofinance.api.jwt import issue_token_pair  # noqa: E402
+from sofinance.tests.sessions import second_session  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
 ROUND_ENTRIES = int(os.environ.get("BENCH_ROUND_ENTRIES", "500"))
@@ -98,17 +98,6 @@ def floor_lines(lines: list[dict], ids: dict[str, int]) -> list[tuple[int, Decim
     ]
 
 
-def raw_connection() -> psycopg.Connection:
-    s = connection.settings_dict
-    return psycopg.connect(
-        host=s["HOST"] or "127.0.0.1",
-        port=s["PORT"] or 5432,
-        user=s["USER"],
-        password=s["PASSWORD"] or None,
-        dbname=s["NAME"],
-    )
-
-
 def autovacuum_state() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW autovacuum")
@@ -131,7 +120,7 @@ def main() -> int:
         f"cores: {os.cpu_count()}; autovacuum: {autovacuum_state()}; "
         f"journal lines already stored: {JournalEntry.objects.count()} entries"
     )
-    raw = raw_connection()
+    raw = second_session(autocommit=False)
     floor_tables_create(raw)
     floor = FloorPoster(raw, company_id=company.pk, currency=company.currency)
 

@@ -7,8 +7,9 @@ import psycopg
 from django.db import connection
 
 
-def second_session() -> psycopg.Connection:
-    """A new autocommit connection to the database Django's default connection uses."""
+def second_session(*, autocommit: bool = True) -> psycopg.Connection:
+    """A new connection (autocommit unless told otherwise) to the database Django's default
+    connection uses. The benchmarks' raw-psycopg floor uses it too."""
     s = connection.settings_dict
     return psycopg.connect(
         host=s["HOST"] or "127.0.0.1",
@@ -16,5 +17,5 @@ def second_session() -> psycopg.Connection:
         user=s["USER"],
         password=s["PASSWORD"] or None,
         dbname=s["NAME"],
-        autocommit=True,
+        autocommit=autocommit,
     )
