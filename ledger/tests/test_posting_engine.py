@@ -2,6 +2,7 @@
 order against a balance rebuild, the commit sent with the last statements."""
 
 import datetime
+import importlib
 import threading
 import time
 from decimal import Decimal
@@ -12,7 +13,9 @@ from django.db import IntegrityError, connection, connections, transaction
 from ledger import errors
 from ledger.models import DailyBalance, JournalEntry, JournalLine, MonthlyBalance
 from ledger.services import (
+    EntryInput,
     balances_rebuild,
+    journal_entries_import,
     journal_entry_create,
     journal_entry_delete,
     journal_entry_post,
@@ -315,8 +318,74 @@ def test_the_posting_functions_plan_their_statements_once():
         )
         settings = dict(cursor.fetchall())
     assert len(settings) == 5
-    assert all(config == ["plan_cache_mode=force_generic_plan"] for config in settings.values()), settings
+    assert all(config[0] == "plan_cache_mode=force_generic_plan" for config in settings.values()), settings
+    # The INSERT checks also plan key look-ups only (ledger 0011; see the next test).
+    probe = ["enable_seqscan=off", "enable_hashjoin=off", "enable_mergejoin=off"]
+    assert settings["ledger_lines_inserted_guard"][1:] == probe
+    assert settings["ledger_entries_inserted_guard"][1:] == probe
+    assert all(len(config) == 1 for name, config in settings.items() if not name.endswith("_guard"))
     # (the trigger tests, test_insert_checks.py and test_db_invariants.py, run through them)
     books = company_with_chart()
     entry = post_entry(books, JAN5, ("6100", "10.00", "D"), ("1000", "10.00", "C"))
     assert entry.number == "JE-2026-000001"
+
+
+def _journal_seq_scans() -> int:
+    """Sequential scans of the journal tables in this transaction so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(seq_scan), 0) FROM pg_stat_xact_user_tables "
+            "WHERE relname IN ('ledger_journalentry', 'ledger_journalline')"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _post_three(books, start: int) -> None:
+    for day in range(start, start + 3):
+        post_entry(books, datetime.date(2026, 1, day), ("6100", "10.00", "D"), ("1000", "10.00", "C"))
+
+
+@pytest.mark.django_db
+def test_the_insert_checks_never_read_the_whole_journal_whatever_their_plan_was_built_on():
+    # The checks' generic plan is built once per connection, here on a journal of a few pages
+    # (as in a new database, or one autovacuum has not analyzed): with nothing to stop it, the
+    # planner joins the new lines to every entry, a sequential scan kept while the journal grows.
+    assert connection.vendor == "postgresql"
+    books = company_with_chart()
+    with connection.cursor() as cursor:
+        # given: the checks without their planner settings (rolled back with the test), plans afresh
+        for function in ("ledger_lines_inserted_guard()", "ledger_entries_inserted_guard()"):
+            for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
+                cursor.execute(f"ALTER FUNCTION {function} RESET {setting}")
+        cursor.execute("DISCARD PLANS")
+    _post_three(books, 5)
+    before = _journal_seq_scans()
+    _post_three(books, 8)
+    # then: each posting scans the journal (what the settings prevent)
+    assert _journal_seq_scans() - before >= 3
+
+    # given: the settings of migration 0011, plans afresh on the same small journal
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proname, proconfig FROM pg_proc WHERE proname LIKE 'ledger_%%_inserted_guard'")
+        assert all(len(config) == 1 for _name, config in cursor.fetchall())
+    probe_by_key = importlib.import_module("ledger.migrations.0011_insert_checks_probe_by_key")
+    with connection.cursor() as cursor:
+        cursor.execute(probe_by_key.FORWARD)
+        cursor.execute("DISCARD PLANS")
+    _post_three(books, 11)
+    before = _journal_seq_scans()
+    # when: more entries are posted, one by one and as a batch
+    _post_three(books, 14)
+    journal_entries_import(
+        company=books,
+        entries=[
+            EntryInput(
+                date=datetime.date(2026, 1, 20),
+                lines=[{"account": "6100", "debit": "5.00"}, {"account": "1000", "credit": "5.00"}],
+            )
+            for _ in range(300)
+        ],
+        by=None,
+    )
+    # then: not one sequential scan of either journal table
+    assert _journal_seq_scans() - before == 0
