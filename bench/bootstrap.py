@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sofinance_bench"
 
 
-def _ensure_postgres_database(url: str) -> None:
+def _ensure_postgres_database(url: str, *, fresh: bool = False) -> None:
+    """Create the URL's database when missing; `fresh`: drop it first (its name must be one the
+    benchmarks own, see `setup`)."""
     import psycopg
     from psycopg import sql
 
@@ -30,15 +32,33 @@ def _ensure_postgres_database(url: str) -> None:
         autocommit=True,
     )
     with admin:
+        if fresh:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def setup() -> None:
-    """Call before importing anything from Django or the project."""
+def fresh_database_url(url: str, suffix: str) -> str:
+    """The URL of the benchmark's own database: the given database's name plus `_suffix`."""
+    parts = urlparse(url)
+    return parts._replace(path=f"{parts.path.rstrip('/')}_{suffix}").geturl()
+
+
+def setup(*, fresh_database: str | None = None) -> None:
+    """Call before importing anything from Django or the project.
+
+    `fresh_database`: run in a database of the benchmark's own, dropped and created anew (and
+    migrated) on every run, so what earlier runs stored cannot slow this one down: the benchmark
+    database's name (or BENCH_DATABASE_URL's) plus `_<fresh_database>`, e.g.
+    `sofinance_bench_posting`. Only that derived database is ever dropped.
+    """
     sys.path.insert(0, str(ROOT))
     url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if fresh_database:
+        if not url.startswith(("postgres://", "postgresql://")):
+            raise SystemExit("a fresh benchmark database needs PostgreSQL (BENCH_DATABASE_URL)")
+        url = fresh_database_url(url, fresh_database)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sofinance.settings")
     os.environ.setdefault("DEBUG", "1")
@@ -47,7 +67,7 @@ def setup() -> None:
     # API timings go through Django's test client, whose host is "testserver".
     os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
     if url.startswith(("postgres://", "postgresql://")):
-        _ensure_postgres_database(url)
+        _ensure_postgres_database(url, fresh=bool(fresh_database))
     import django
     from django.core.management import call_command
 
