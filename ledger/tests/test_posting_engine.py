@@ -19,6 +19,7 @@ from ledger.services import (
     journal_entry_create,
     journal_entry_delete,
     journal_entry_post,
+    journal_entry_reverse,
     journal_entry_update,
 )
 from ledger.tests.factories import account, company_with_chart, post_entry
@@ -319,11 +320,12 @@ def test_the_posting_functions_plan_their_statements_once():
         settings = dict(cursor.fetchall())
     assert len(settings) == 5
     assert all(config[0] == "plan_cache_mode=force_generic_plan" for config in settings.values()), settings
-    # The INSERT checks also plan key look-ups only (ledger 0011; see the next test).
+    # The ledger's functions also plan key look-ups only (ledger 0011; see the next test).
     probe = ["enable_seqscan=off", "enable_hashjoin=off", "enable_mergejoin=off"]
-    assert settings["ledger_lines_inserted_guard"][1:] == probe
-    assert settings["ledger_entries_inserted_guard"][1:] == probe
-    assert all(len(config) == 1 for name, config in settings.items() if not name.endswith("_guard"))
+    assert {name: config[1:] for name, config in settings.items()} == {
+        **{name: probe for name in settings if name.startswith("ledger_")},
+        "audit_events_insert_signed": [],
+    }
     # (the trigger tests, test_insert_checks.py and test_db_invariants.py, run through them)
     books = company_with_chart()
     entry = post_entry(books, JAN5, ("6100", "10.00", "D"), ("1000", "10.00", "C"))
@@ -340,45 +342,66 @@ def _journal_seq_scans() -> int:
         return int(cursor.fetchone()[0])
 
 
-def _post_three(books, start: int) -> None:
-    for day in range(start, start + 3):
+def _entries_read() -> int:
+    """Journal entries read in this transaction so far, by any scan."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'ledger_journalentry'"
+        )
+        return int(cursor.fetchone()[0])
+
+
+PROBE_FUNCTIONS = [
+    "ledger_posting_reserve(bigint, integer, integer, date, date, bigint[], text[])",
+    "ledger_posting_write(bigint, bigint, timestamptz, jsonb, jsonb, jsonb, jsonb, jsonb)",
+    "ledger_lines_inserted_guard()",
+    "ledger_entries_inserted_guard()",
+]
+
+
+def _post_three(books, start: int) -> list[JournalEntry]:
+    return [
         post_entry(books, datetime.date(2026, 1, day), ("6100", "10.00", "D"), ("1000", "10.00", "C"))
+        for day in range(start, start + 3)
+    ]
 
 
 @pytest.mark.django_db
-def test_the_insert_checks_never_read_the_whole_journal_whatever_their_plan_was_built_on():
-    # The checks' generic plan is built once per connection. Built while the journal looks like a
-    # few pages (a new database, or one autovacuum has not analyzed), the planner finds reading
-    # every entry cheaper than probing the index for each new line, and the connection keeps that
-    # plan while the journal grows. Here the planner is made to believe so whatever this test
-    # database's statistics say: an index page read is priced at 10,000 sequential ones.
+def test_the_posting_functions_never_read_the_whole_journal_whatever_their_plan_was_built_on():
+    # The functions' generic plans are built once per connection. Built while the journal looks
+    # like a few pages (a new database, or one autovacuum has not analyzed), the planner finds
+    # reading every entry cheaper than probing an index for each row of the call, and the
+    # connection keeps that plan while the journal grows. Here the planner is made to believe so
+    # inside the functions whatever this test database's statistics say: an index page read is
+    # priced at 10,000 sequential ones (the rest of the session, the services' own queries, keeps
+    # its costs).
     assert connection.vendor == "postgresql"
     books = company_with_chart()
     with connection.cursor() as cursor:
-        # given: the checks without their planner settings (rolled back with the test), plans afresh
-        for function in ("ledger_lines_inserted_guard()", "ledger_entries_inserted_guard()"):
+        # given: the functions without their planner settings, biased (rolled back with the test)
+        for function in PROBE_FUNCTIONS:
             for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
                 cursor.execute(f"ALTER FUNCTION {function} RESET {setting}")
-        cursor.execute("SET LOCAL random_page_cost = 10000")
+            cursor.execute(f"ALTER FUNCTION {function} SET random_page_cost = 10000")
         cursor.execute("DISCARD PLANS")
-    _post_three(books, 5)
+    posted = _post_three(books, 5)
     before = _journal_seq_scans()
     _post_three(books, 8)
+    journal_entry_reverse(entry=posted[0], by=None)
     # then: each posting scans the journal (what the settings prevent)
-    assert _journal_seq_scans() - before >= 3
+    assert _journal_seq_scans() - before >= 4
 
     # given: the settings of migration 0011, plans afresh, the planner as biased as before
     with connection.cursor() as cursor:
-        cursor.execute("SELECT proname, proconfig FROM pg_proc WHERE proname LIKE 'ledger_%%_inserted_guard'")
-        assert all(len(config) == 1 for _name, config in cursor.fetchall())
-    probe_by_key = importlib.import_module("ledger.migrations.0011_insert_checks_probe_by_key")
+        cursor.execute("SELECT proname, proconfig FROM pg_proc WHERE proname LIKE 'ledger_%%'")
+        assert all(len(config) == 2 for _name, config in cursor.fetchall() if config)
+    probe_by_key = importlib.import_module("ledger.migrations.0011_posting_functions_probe_by_key")
     with connection.cursor() as cursor:
         cursor.execute(probe_by_key.FORWARD)
         cursor.execute("DISCARD PLANS")
-    _post_three(books, 11)
-    before = _journal_seq_scans()
-    # when: more entries are posted, one by one and as a batch
-    _post_three(books, 14)
+    posted = _post_three(books, 11)
+    journal_entry_reverse(entry=posted[0], by=None)
     journal_entries_import(
         company=books,
         entries=[
@@ -390,5 +413,48 @@ def test_the_insert_checks_never_read_the_whole_journal_whatever_their_plan_was_
         ],
         by=None,
     )
-    # then: not one sequential scan of either journal table
-    assert _journal_seq_scans() - before == 0
+    scans, read = _journal_seq_scans(), _entries_read()
+    # when: more entries are posted, one by one and as a batch, and two are reversed
+    _post_three(books, 14)
+    journal_entry_reverse(entry=posted[1], by=None)
+    journal_entry_reverse(entry=posted[2], by=None)
+    journal_entries_import(
+        company=books,
+        entries=[
+            EntryInput(
+                date=datetime.date(2026, 1, 21),
+                lines=[{"account": "6100", "debit": "5.00"}, {"account": "1000", "credit": "5.00"}],
+            )
+            for _ in range(50)
+        ],
+        by=None,
+    )
+    # then: not one sequential scan of either journal table, and of the 300-odd entries only the
+    # few these postings touch are read (the reversed originals, locked and linked)
+    assert _journal_seq_scans() - scans == 0
+    assert _entries_read() - read < 20
+
+
+@pytest.mark.django_db
+def test_a_reversal_link_is_unique_where_set_and_no_index_lists_the_unlinked_entries():
+    assert connection.vendor == "postgresql"
+    books = company_with_chart()
+    original, other = _post_three(books, 5)[:2]
+    # given: no index may serve "every entry without a reversal" (ledger 0012)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for column in ("reversed_by_id", "reversal_of_id"):
+            cursor.execute(f"EXPLAIN SELECT id FROM ledger_journalentry WHERE {column} IS NULL")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Index" not in plan, plan
+            # while a look-up by a link still probes its unique index
+            cursor.execute(f"EXPLAIN SELECT id FROM ledger_journalentry WHERE {column} = %s", [original.pk])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert f"ledger_journalentry_{column}_key" in plan, plan
+    # when/then: an entry is reversed at most once, and reverses at most one entry, in the database
+    draft = JournalEntry.objects.create(company=books, date=JAN5, status="draft", reversal_of=original)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        JournalEntry.objects.create(company=books, date=JAN5, status="draft", reversal_of=original)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        JournalEntry.objects.filter(pk=draft.pk).update(reversed_by=other)
+        JournalEntry.objects.create(company=books, date=JAN5, status="draft", reversed_by=other)
