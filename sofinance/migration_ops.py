@@ -9,16 +9,30 @@ pairs them with a state-only AlterField.
 from __future__ import annotations
 
 
-def single_column_indexes(schema_editor, table: str, column: str) -> list[str]:
-    """Names of the plain (non-unique, non-primary) indexes on exactly `column` of `table`."""
+def _single_column(schema_editor, table: str, column: str) -> dict[str, dict]:
+    """The indexes and constraints on exactly `column` of `table` (not the primary key), by name."""
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         constraints = connection.introspection.get_constraints(cursor, table)
+    return {
+        name: info
+        for name, info in constraints.items()
+        if not info["primary_key"] and info["columns"] == [column]
+    }
+
+
+def single_column_indexes(schema_editor, table: str, column: str) -> list[str]:
+    """Names of the plain (non-unique, non-primary) indexes on exactly `column` of `table`."""
     return [
         name
-        for name, info in constraints.items()
-        if info["index"] and not info["unique"] and not info["primary_key"] and info["columns"] == [column]
+        for name, info in _single_column(schema_editor, table, column).items()
+        if info["index"] and not info["unique"]
     ]
+
+
+def single_column_uniques(schema_editor, table: str, column: str) -> list[str]:
+    """Names of the unique constraints and unique indexes on exactly `column` of `table`."""
+    return [name for name, info in _single_column(schema_editor, table, column).items() if info["unique"]]
 
 
 def drop_single_column_index(schema_editor, table: str, column: str) -> None:

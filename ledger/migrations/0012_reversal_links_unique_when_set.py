@@ -13,19 +13,10 @@ constraints (the model is unchanged).
 
 from django.db import migrations
 
+from sofinance.migration_ops import single_column_uniques
+
 COLUMNS = ("reversal_of_id", "reversed_by_id")
 TABLE = "ledger_journalentry"
-
-
-def _unique_constraints(schema_editor, column: str) -> list[str]:
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, TABLE)
-    return [
-        name
-        for name, info in constraints.items()
-        if info["unique"] and not info["primary_key"] and info["columns"] == [column]
-    ]
 
 
 def _name(column: str) -> str:
@@ -36,7 +27,7 @@ def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for column in COLUMNS:
-        for name in _unique_constraints(schema_editor, column):
+        for name in single_column_uniques(schema_editor, TABLE, column):
             schema_editor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT IF EXISTS "{name}"')
             schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
         schema_editor.execute(

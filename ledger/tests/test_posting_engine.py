@@ -332,24 +332,21 @@ def test_the_posting_functions_plan_their_statements_once():
     assert entry.number == "JE-2026-000001"
 
 
+def _journal_reads() -> tuple[int, int]:
+    """In this transaction so far: sequential scans of the journal tables, and journal entries
+    read by any scan."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(seq_scan), 0), "
+            "coalesce(sum(seq_tup_read + idx_tup_fetch) FILTER (WHERE relname = 'ledger_journalentry'), 0) "
+            "FROM pg_stat_xact_user_tables WHERE relname IN ('ledger_journalentry', 'ledger_journalline')"
+        )
+        scans, entries = cursor.fetchone()
+        return int(scans), int(entries)
+
+
 def _journal_seq_scans() -> int:
-    """Sequential scans of the journal tables in this transaction so far."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(sum(seq_scan), 0) FROM pg_stat_xact_user_tables "
-            "WHERE relname IN ('ledger_journalentry', 'ledger_journalline')"
-        )
-        return int(cursor.fetchone()[0])
-
-
-def _entries_read() -> int:
-    """Journal entries read in this transaction so far, by any scan."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables "
-            "WHERE relname = 'ledger_journalentry'"
-        )
-        return int(cursor.fetchone()[0])
+    return _journal_reads()[0]
 
 
 PROBE_FUNCTIONS = [
@@ -365,6 +362,13 @@ def _post_three(books, start: int) -> list[JournalEntry]:
         post_entry(books, datetime.date(2026, 1, day), ("6100", "10.00", "D"), ("1000", "10.00", "C"))
         for day in range(start, start + 3)
     ]
+
+
+def _import_twos(books, date: datetime.date, count: int) -> None:
+    line_pair = [{"account": "6100", "debit": "5.00"}, {"account": "1000", "credit": "5.00"}]
+    journal_entries_import(
+        company=books, entries=[EntryInput(date=date, lines=line_pair) for _ in range(count)], by=None
+    )
 
 
 @pytest.mark.django_db
@@ -402,37 +406,18 @@ def test_the_posting_functions_never_read_the_whole_journal_whatever_their_plan_
         cursor.execute("DISCARD PLANS")
     posted = _post_three(books, 11)
     journal_entry_reverse(entry=posted[0], by=None)
-    journal_entries_import(
-        company=books,
-        entries=[
-            EntryInput(
-                date=datetime.date(2026, 1, 20),
-                lines=[{"account": "6100", "debit": "5.00"}, {"account": "1000", "credit": "5.00"}],
-            )
-            for _ in range(300)
-        ],
-        by=None,
-    )
-    scans, read = _journal_seq_scans(), _entries_read()
+    _import_twos(books, datetime.date(2026, 1, 20), 300)
+    scans, read = _journal_reads()
     # when: more entries are posted, one by one and as a batch, and two are reversed
     _post_three(books, 14)
     journal_entry_reverse(entry=posted[1], by=None)
     journal_entry_reverse(entry=posted[2], by=None)
-    journal_entries_import(
-        company=books,
-        entries=[
-            EntryInput(
-                date=datetime.date(2026, 1, 21),
-                lines=[{"account": "6100", "debit": "5.00"}, {"account": "1000", "credit": "5.00"}],
-            )
-            for _ in range(50)
-        ],
-        by=None,
-    )
+    _import_twos(books, datetime.date(2026, 1, 21), 50)
     # then: not one sequential scan of either journal table, and of the 300-odd entries only the
     # few these postings touch are read (the reversed originals, locked and linked)
-    assert _journal_seq_scans() - scans == 0
-    assert _entries_read() - read < 20
+    scans_after, read_after = _journal_reads()
+    assert scans_after - scans == 0
+    assert read_after - read < 20
 
 
 @pytest.mark.django_db
