@@ -6,8 +6,9 @@ travel as one query of several statements (client-side binding, psycopg's Client
 COMMIT included. (psycopg's pipeline mode would send them in one round trip too, but costs more
 Python per batch than a round trip on loopback costs waiting: measured on 2 cores, a two-step
 posting's client CPU fell from ~670 to ~400 microseconds without it. It is kept for what it is
-good at, `StatementPipeline`: parts sent while the next is being prepared.) The BEGIN of a
-transaction that has not started yet goes first, on its own. Elsewhere (SQLite) the statements
+good at, `StatementPipeline`: parts sent while the next is being prepared.) A batch that opens
+the transaction carries its BEGIN (psycopg would send it alone first, a round trip of its own),
+and then travels as one query of several statements too. Elsewhere (SQLite) the statements
 run one after another through Django's cursor. Either way they run in order, in the current
 transaction, and a failing statement raises Django's DatabaseError (a trigger's refusal
 included), as any query, and runs nothing after it.
@@ -28,6 +29,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from psycopg.pq import TransactionStatus
+
+_IDLE = TransactionStatus.IDLE
 
 
 def _may_commit(conn) -> bool:
@@ -39,6 +43,42 @@ def _may_commit(conn) -> bool:
         and not conn.savepoint_ids
         and not conn.needs_rollback
     )
+
+
+def _begin_with_batch(raw) -> bytes:
+    """The BEGIN to send in front of a batch that opens the current transaction, else b"".
+
+    Inside a transaction block (Django's autocommit off) psycopg starts the transaction with a
+    BEGIN of its own, sent alone before the first statement and waited for: a round trip, a
+    posting's third. When the batch opens the transaction, its statements carry the BEGIN
+    instead, with psycopg told not to (its autocommit on while the server's transaction is open,
+    which only stops psycopg's BEGIN; `_transaction_mode_restore` turns it off again once the
+    transaction has ended, which Django's block also does when it ends).
+    """
+    if raw.autocommit or raw.pgconn.transaction_status != _IDLE:
+        return b""
+    parts = ["BEGIN"]
+    if raw.isolation_level is not None:
+        parts.append(f"ISOLATION LEVEL {raw.isolation_level.name.replace('_', ' ')}")
+    if raw.read_only is not None:
+        parts.append("READ ONLY" if raw.read_only else "READ WRITE")
+    if raw.deferrable is not None:
+        parts.append("DEFERRABLE" if raw.deferrable else "NOT DEFERRABLE")
+    return " ".join(parts).encode()
+
+
+def _transaction_mode_restore(conn) -> None:
+    """psycopg's autocommit back off once the transaction a merged BEGIN opened has ended, so
+    the next statement of a still-open Django block starts a new transaction as usual."""
+    raw = conn.connection
+    if (
+        raw is not None
+        and not raw.closed
+        and raw.autocommit
+        and not conn.autocommit
+        and raw.pgconn.transaction_status == _IDLE
+    ):
+        raw.autocommit = False
 
 
 class Statement:
@@ -122,6 +162,14 @@ class StatementBatch:
         import psycopg
 
         raw = self.connection.connection
+        begin = _begin_with_batch(raw)
+        if begin:
+            raw.autocommit = True  # psycopg would send its BEGIN alone first: it travels with the batch
+            try:
+                self._run_client_side(raw, commit=commit, begin=begin)
+            finally:
+                _transaction_mode_restore(self.connection)
+            return
         if len(self.statements) == 1 and not commit:
             # Server-side binding (Django's own cursors bind on the client), prepared once per
             # connection: a hot statement is parsed and planned once.
@@ -130,12 +178,27 @@ class StatementBatch:
                 cursor.execute(statement.sql, statement.params, prepare=True)
                 statement.rows = _rows(cursor)
             return
-        # One query of several statements (the simple protocol, so client-side binding): the
-        # server runs them in order and stops at the first error, which raises here.
-        sql = "; ".join([*(statement.sql for statement in self.statements), *(["COMMIT"] if commit else [])])
+        self._run_client_side(raw, commit=commit)
+        if commit:
+            _transaction_mode_restore(self.connection)
+
+    def _run_client_side(self, raw, *, commit: bool, begin: bytes = b"") -> None:
+        """One query of several statements (the simple protocol, so client-side binding): the
+        server runs them in order and stops at the first error, which raises here."""
+        import psycopg
+
+        sql = "; ".join(
+            [
+                *([begin.decode()] if begin else []),
+                *(statement.sql for statement in self.statements),
+                *(["COMMIT"] if commit else []),
+            ]
+        )
         params = [param for statement in self.statements for param in statement.params]
         with psycopg.ClientCursor(raw) as cursor:
             cursor.execute(sql, params)
+            if begin:
+                cursor.nextset()
             for statement in self.statements:
                 statement.rows = _rows(cursor)
                 cursor.nextset()
@@ -233,6 +296,7 @@ class StatementPipeline:
             except BaseException:
                 self._close_cursors()
                 raise
+            _transaction_mode_restore(conn)
         for statement, cursor in self._sent:
             statement.rows = _rows(cursor)
             cursor.close()

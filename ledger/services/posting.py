@@ -12,8 +12,8 @@ an invoice. For N entries (1 or 1,000) it takes two round trips inside one trans
    audit events, and for a reversal the link on the original.
 
 On PostgreSQL each step is one batch (sofinance.db_batch), so posting an entry costs its
-statements plus two network waits and the BEGIN's (the COMMIT travels with step 2 when the
-posting owns its transaction). Many entries go through step 2 in parts of PART_SIZE, each sent
+statements plus two network waits (when the posting owns its transaction, its BEGIN travels with
+step 1 and its COMMIT with step 2). Many entries go through step 2 in parts of PART_SIZE, each sent
 as soon as it is checked, without waiting (psycopg's pipeline mode): the database writes one
 while Python checks the next. On SQLite the
 same statements run one by one. `journal_entry_post` posts an existing draft the same way,

@@ -25,6 +25,7 @@ from ledger.services import (
 from ledger.tests.factories import account, company_with_chart, post_entry
 from sofinance.db_batch import StatementBatch
 from sofinance.permissions import Role
+from sofinance.tests.wire import wire_trace
 
 D = Decimal
 JAN5 = datetime.date(2026, 1, 5)
@@ -231,6 +232,38 @@ def test_the_commit_sent_with_the_last_statements_commits_and_runs_on_commit_cal
             assert cursor.fetchone() == ("posted",)
     finally:
         other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_posted_in_its_own_transaction_costs_two_round_trips():
+    books = company_with_chart(name="Round Trips Ltd")
+    with wire_trace() as wire:
+        entry = post_entry(books, JAN5, ("6100", "5.00", "D"), ("1000", "5.00", "C"))
+    # then: the BEGIN travels with the reservation, the COMMIT with the write; nothing else
+    assert wire.round_trips == 2
+    reserve, write = wire.queries
+    assert reserve.startswith("BEGIN; SELECT last_sequence, entry_ids")
+    assert "ledger_posting_write" in write and write.endswith("; COMMIT")
+    assert JournalEntry.objects.get(pk=entry.pk).status == "posted"
+    assert connection.connection.autocommit is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_posting_in_parts_opens_its_transaction_with_its_first_step_and_commits_whole():
+    books = company_with_chart(name="Parts Ltd")
+    inputs = [
+        EntryInput(
+            date=JAN5, lines=[{"account": "6100", "debit": "1.00"}, {"account": "1000", "credit": "1.00"}]
+        )
+        for _ in range(600)
+    ]
+    with wire_trace() as wire:
+        posted = journal_entries_import(company=books, entries=inputs, by=None)
+    assert wire.queries[0].startswith("BEGIN; SELECT last_sequence")
+    sent_with_a_begin = [rest for side, _kind, rest in wire.messages if side == "F" and "BEGIN" in rest]
+    assert len(sent_with_a_begin) == 1  # no BEGIN of its own, in pipeline mode or not
+    assert JournalEntry.objects.filter(company=books, status="posted").count() == len(posted.entries) == 600
+    assert connection.connection.autocommit is True
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,10 +9,11 @@ import uuid
 
 import psycopg
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 
 from sofinance.db_batch import StatementBatch, StatementPipeline
 from sofinance.tests.sessions import second_session
+from sofinance.tests.wire import wire_trace
 
 # The advisory locks these tests take are keyed (LOCK_CLASS, the locking session's backend pid):
 # pg_locks shows them as classid = LOCK_CLASS, objid = pid, objsubid = 1.
@@ -403,3 +404,99 @@ def test_a_pipeline_enters_pipeline_mode_with_its_first_send_and_finish_sends_th
         read = last.add("SELECT %s::int + 1", [1])
         pipeline.finish(last)
     assert (read.rows, pipeline_mode_entered) == ([(2,)], ["pipeline"])
+
+
+# --------------------------------------------------------------------------- the BEGIN with the batch
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_opens_the_transaction_carries_its_begin_and_commit_in_one_round_trip(scratch, other):
+    with wire_trace() as wire, transaction.atomic():
+        batch((f"INSERT INTO {scratch} (n) VALUES (%s)", [1])).run(last_in_transaction=True)
+    # then: one query, BEGIN ... COMMIT, and nothing sent alone before it
+    assert wire.round_trips == 1
+    assert len(wire.queries) == 1
+    assert wire.queries[0].startswith("BEGIN; INSERT INTO") and wire.queries[0].endswith("; COMMIT")
+    assert other.execute(f"SELECT n FROM {scratch}").fetchall() == [(1,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_follows_a_batch_that_opened_the_transaction_runs_in_that_transaction(scratch, other):
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        batch((f"INSERT INTO {scratch} (n) VALUES (%s)", [1])).run()
+        with connection.cursor() as cursor:  # an ORM statement after it, in the same block
+            cursor.execute(f"INSERT INTO {scratch} (n) VALUES (2)")
+        seen_in_the_block = other.execute(f"SELECT n FROM {scratch}").fetchall()
+        raise Boom
+    # then: neither row was committed on its own; the block's rollback undid both
+    assert seen_in_the_block == []
+    assert rows_in(scratch) == []
+    assert connection.connection.autocommit is True  # outside any block, as Django left it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_batch_committed_the_block_a_later_statement_opens_a_new_transaction_as_always(
+    scratch, other
+):
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        batch((f"INSERT INTO {scratch} (n) VALUES (%s)", [1])).run(last_in_transaction=True)
+        # psycopg is back in transaction mode: the next statement begins a transaction of its own
+        assert connection.connection.autocommit is False
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {scratch} (n) VALUES (2)")
+        raise Boom
+    # then: the first row was committed with the batch; the second went with the rollback
+    assert other.execute(f"SELECT n FROM {scratch} ORDER BY n").fetchall() == [(1,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_refused_by_the_server_after_its_begin_leaves_the_session_as_any_error_does(scratch, other):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        batch(f"INSERT INTO {scratch} (n) VALUES (1)", f"INSERT INTO {scratch} (n) VALUES (-1)").run()
+    assert connection.connection.autocommit is True
+    # the next block begins and commits as usual
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {scratch} (n) VALUES (3)")
+    assert other.execute(f"SELECT n FROM {scratch}").fetchall() == [(3,)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_fails_before_it_is_sent_leaves_psycopg_in_transaction_mode(scratch, other):
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        with pytest.raises(ProgrammingError):  # psycopg cannot send this value
+            batch(("SELECT %s", [object()])).run()
+        assert connection.connection.autocommit is False
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {scratch} (n) VALUES (1)")
+        raise Boom
+    assert other.execute(f"SELECT n FROM {scratch}").fetchall() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_begin_sent_with_a_batch_keeps_the_sessions_isolation_level_and_access_mode(scratch):
+    connection.ensure_connection()
+    raw = connection.connection
+    try:
+        raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with transaction.atomic():
+            part = StatementBatch()
+            shown = part.add("SHOW transaction_isolation")
+            part.run()
+        assert shown.rows == [("repeatable read",)]
+        raw.read_only = True
+        with pytest.raises(InternalError) as raised, transaction.atomic():
+            batch(f"INSERT INTO {scratch} (n) VALUES (1)").run(last_in_transaction=True)
+        assert type(raised.value.__cause__) is psycopg.errors.ReadOnlySqlTransaction
+    finally:
+        raw.isolation_level = None
+        raw.read_only = None
+    assert rows_in(scratch) == []
