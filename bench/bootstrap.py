@@ -2,22 +2,25 @@
 
 Benchmarks run against PostgreSQL (BENCH_DATABASE_URL, else DATABASE_URL, else the local
 `sofinance_bench` database, created when missing) so their figures mean what production sees, and
-in production settings: DEBUG off (with DEBUG on, Django records every query the process sends,
-which alone cost the in-process posting loop ~0.5 ms per entry here), with random secrets for the
-run unless the environment gives some, and plain HTTP on loopback. `BENCH_DEBUG=1` measures the
-development settings instead.
+in production settings: DEBUG off (with DEBUG on, Django records every query the process sends),
+the benchmarks' own fixed secrets unless the environment gives some (fixed: the benchmark database
+keeps what earlier runs signed), plain HTTP on loopback. `BENCH_DEBUG=1` measures the development
+settings instead (and signs with the development key: audit chains written by one setting do
+not verify under the other).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sofinance_bench"
+# The benchmarks' own secrets (local databases only; never a deployment's).
+BENCH_SECRET_KEY = "bench-only-secret-key-for-local-benchmark-databases-0123456789"
+BENCH_JWT_SECRET = "bench:bench-only-jwt-secret-for-local-benchmark-databases-0123"
 
 
 def _ensure_postgres_database(url: str, *, fresh: bool = False) -> None:
@@ -70,8 +73,10 @@ def setup(*, fresh_database: str | None = None) -> None:
         os.environ["DEBUG"] = "1"
     else:
         os.environ["DEBUG"] = "0"
-        os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-        os.environ.setdefault("JWT_SECRET", "bench:" + secrets.token_urlsafe(48))
+        # Fixed, not random: the benchmark database keeps what earlier runs signed (the audit
+        # chains bench_audit_verify checks), and the audit key defaults to SECRET_KEY.
+        os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
+        os.environ.setdefault("JWT_SECRET", BENCH_JWT_SECRET)
         for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
             os.environ.setdefault(name, "0")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
