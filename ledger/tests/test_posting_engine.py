@@ -25,6 +25,7 @@ from ledger.services import (
 from ledger.tests.factories import account, company_with_chart, post_entry
 from sofinance.db_batch import StatementBatch
 from sofinance.permissions import Role
+from sofinance.tests.db_reads import table_reads
 from sofinance.tests.wire import wire_trace
 
 D = Decimal
@@ -368,14 +369,7 @@ def test_the_posting_functions_plan_their_statements_once():
 def _journal_reads() -> tuple[int, int]:
     """In this transaction so far: sequential scans of the journal tables, and journal entries
     read by any scan."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(sum(seq_scan), 0), "
-            "coalesce(sum(seq_tup_read + idx_tup_fetch) FILTER (WHERE relname = 'ledger_journalentry'), 0) "
-            "FROM pg_stat_xact_user_tables WHERE relname IN ('ledger_journalentry', 'ledger_journalline')"
-        )
-        scans, entries = cursor.fetchone()
-        return int(scans), int(entries)
+    return table_reads("ledger_journalentry", "ledger_journalline")[0], table_reads("ledger_journalentry")[1]
 
 
 def _journal_seq_scans() -> int:

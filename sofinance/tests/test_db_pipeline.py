@@ -409,6 +409,10 @@ def test_a_pipeline_enters_pipeline_mode_with_its_first_send_and_finish_sends_th
 # --------------------------------------------------------------------------- the BEGIN with the batch
 
 
+class Boom(Exception):
+    """Raised by a test to roll its block back."""
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_that_opens_the_transaction_carries_its_begin_and_commit_in_one_round_trip(scratch, other):
     with wire_trace() as wire, transaction.atomic():
@@ -422,9 +426,6 @@ def test_a_batch_that_opens_the_transaction_carries_its_begin_and_commit_in_one_
 
 @pytest.mark.django_db(transaction=True)
 def test_what_follows_a_batch_that_opened_the_transaction_runs_in_that_transaction(scratch, other):
-    class Boom(Exception):
-        pass
-
     with pytest.raises(Boom), transaction.atomic():
         batch((f"INSERT INTO {scratch} (n) VALUES (%s)", [1])).run()
         with connection.cursor() as cursor:  # an ORM statement after it, in the same block
@@ -441,9 +442,6 @@ def test_what_follows_a_batch_that_opened_the_transaction_runs_in_that_transacti
 def test_after_a_batch_committed_the_block_a_later_statement_opens_a_new_transaction_as_always(
     scratch, other
 ):
-    class Boom(Exception):
-        pass
-
     with pytest.raises(Boom), transaction.atomic():
         batch((f"INSERT INTO {scratch} (n) VALUES (%s)", [1])).run(last_in_transaction=True)
         # psycopg is back in transaction mode: the next statement begins a transaction of its own
@@ -468,9 +466,6 @@ def test_a_batch_refused_by_the_server_after_its_begin_leaves_the_session_as_any
 
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_that_fails_before_it_is_sent_leaves_psycopg_in_transaction_mode(scratch, other):
-    class Boom(Exception):
-        pass
-
     with pytest.raises(Boom), transaction.atomic():
         with pytest.raises(ProgrammingError):  # psycopg cannot send this value
             batch(("SELECT %s", [object()])).run()
