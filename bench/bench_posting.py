@@ -12,7 +12,8 @@ both sides write into starts empty whatever earlier runs of any benchmark stored
    into tables of the same shape; rounds alternate so both see the same machine. Prints entries/s
    of each and the ratio (target: service >= 40% of the floor).
 2. HTTP, single entries: gunicorn (3 sync workers, DEBUG off, Redis for cache, rate limits and
-   broker) on loopback, 8 client threads on the same machine posting one entry per request
+   broker) and a Celery worker (solo pool: it runs the audit seals the commits schedule, as in a
+   deployment) on loopback, 8 client threads on the same machine posting one entry per request
    (target: >= 400 entries/s).
 3. HTTP, bulk: POST .../journal-entries/bulk with 1,000 entries per request (target: >= 5,000
    entries/s).
@@ -186,7 +187,9 @@ def http_benchmarks(company, user, rng: random.Random, floor_rate: float) -> boo
     ]
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    with GunicornServer(database_url=database_url, extra_env={"REDIS_URL": BENCH_REDIS_URL}) as server:
+    with GunicornServer(
+        database_url=database_url, extra_env={"REDIS_URL": BENCH_REDIS_URL}, celery_worker=True
+    ) as server:
         run_clients(server.port, singles[:200], clients=HTTP_CLIENTS, headers=headers)  # warm the workers
         single = run_clients(server.port, singles[200:], clients=HTTP_CLIENTS, headers=headers)
         http_request("POST", server.port, f"{path}/bulk", batches[0][2], headers)  # warm up
@@ -199,7 +202,7 @@ def http_benchmarks(company, user, rng: random.Random, floor_rate: float) -> boo
     bulk_rate = 1000 * (len(batches) - 1) / seconds
     bulk_errors = sum(1 for status in statuses if status != 201)
     print(
-        f"\nHTTP (gunicorn, 3 sync workers, {HTTP_CLIENTS} client threads on the same {os.cpu_count()} cores):\n"
+        f"\nHTTP (gunicorn, 3 sync workers and a Celery worker, {HTTP_CLIENTS} client threads on the same {os.cpu_count()} cores):\n"
         f"  single entries    : {single_rate:7.0f} entries/s  (p50 {single.p50_ms:.1f} ms, "
         f"p95 {single.percentile(0.95) * 1000:.1f} ms, {single.count} requests, {single.errors} errors; "
         f"target >= {HTTP_TARGET})\n"

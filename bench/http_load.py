@@ -2,7 +2,9 @@
 
 `GunicornServer` starts `gunicorn sofinance.wsgi` (sync workers, as the Dockerfile runs it) with
 production settings (DEBUG off, Redis for the cache, rate limits and the broker) against the
-benchmark database; `run_clients` sends requests from N threads and collects latencies.
+benchmark database, and on request a Celery worker beside it, as a deployment runs one (the
+audit seals the commits schedule are then taken and run, not left queued); `run_clients` sends
+requests from N threads and collects latencies.
 """
 
 from __future__ import annotations
@@ -38,9 +40,12 @@ class GunicornServer:
         workers: int = 3,
         extra_env: dict[str, str] | None = None,
         log_path: Path | None = None,
+        celery_worker: bool = False,
     ) -> None:
         self.port = free_port()
         self.workers = workers
+        self.celery_worker = celery_worker
+        self.worker: subprocess.Popen | None = None
         self.log_path = log_path  # gunicorn's and the workers' stderr (default: a pipe)
         self.env = {
             **os.environ,
@@ -80,6 +85,8 @@ class GunicornServer:
         )
         if self.log_path:
             log.close()
+        if self.celery_worker:
+            self._start_worker()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -92,7 +99,35 @@ class GunicornServer:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not answer /health/live within 60 s")
 
+    def _start_worker(self) -> None:
+        """`celery -A sofinance worker` (solo pool) with the server's environment; waits until ready."""
+        import tempfile
+
+        celery = Path(sys.executable).with_name("celery")
+        self._worker_log = Path(tempfile.mkstemp(prefix="bench-celery-", suffix=".log")[1])
+        with self._worker_log.open("a") as log:
+            self.worker = subprocess.Popen(
+                [str(celery), "-A", "sofinance", "worker", "--pool=solo", "--without-gossip",
+                 "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+                cwd=ROOT,
+                env={**self.env, "LOG_LEVEL": "INFO"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while "ready." not in self._worker_log.read_text():
+            if self.worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not start: {self._worker_log.read_text()[-2000:]}")
+            time.sleep(0.2)
+
     def __exit__(self, *exc) -> None:
+        if self.worker is not None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+            self._worker_log.unlink(missing_ok=True)
         if self.process is not None:
             self.process.terminate()
             try:
