@@ -85,8 +85,16 @@ class GunicornServer:
         )
         if self.log_path:
             log.close()
-        if self.celery_worker:
-            self._start_worker()
+        try:
+            if self.celery_worker:
+                self._start_worker()
+            self._wait_until_live()
+        except BaseException:
+            self.__exit__(None, None, None)  # nothing started is left running
+            raise
+        return self
+
+    def _wait_until_live(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -94,7 +102,7 @@ class GunicornServer:
                 raise RuntimeError(f"gunicorn exited: {output[-2000:]}")
             try:
                 if request("GET", self.port, "/health/live")[0] == 200:
-                    return self
+                    return
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not answer /health/live within 60 s")
