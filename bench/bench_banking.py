@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bootstrap import setup
+from bench.calibration import cpu_probe_ms
 
 setup()
 
@@ -115,7 +116,10 @@ def main() -> int:
     )
 
     data, lines = journal_csv(rng, ENTRIES)
-    print(f"Journal CSV: {ENTRIES} entries, {lines} lines, {len(data) / 1e6:.1f} MB")
+    print(
+        f"Journal CSV: {ENTRIES} entries, {lines} lines, {len(data) / 1e6:.1f} MB; CPU probe {cpu_probe_ms():.1f} ms "
+        "(bench/calibration.py: a fixed Python workload, lower is a faster CPU)"
+    )
     started = time.perf_counter()
     dry = services.import_job_run(
         job_id=services.journal_import_job_create(company=company, file=data, by=user, dry_run=True).pk
@@ -205,6 +209,7 @@ def main() -> int:
         f"Reconciliation report (300 bank lines, {len(report.unmatched_book)} unmatched book lines): "
         f"{(time.perf_counter() - started) * 1000:.0f} ms"
     )
+    print(f"CPU probe at the end: {cpu_probe_ms():.1f} ms")
     return 0
 
 

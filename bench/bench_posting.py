@@ -11,7 +11,7 @@ both sides write into starts empty whatever earlier runs of any benchmark stored
    event, one transaction per entry, one connection) and by the plain psycopg loop of bench/floor.py
    into tables of the same shape; rounds alternate so both see the same machine. Prints entries/s
    of each and the ratio (target: service >= 40% of the floor), and each side's time and CPU per
-   entry (what is not CPU is waiting on PostgreSQL).
+   entry (what is not CPU is waiting on PostgreSQL), with a CPU probe (bench/calibration.py) per round.
 2. HTTP, single entries: gunicorn (3 sync workers, DEBUG off, Redis for cache, rate limits and
    broker) and a Celery worker (solo pool: it runs the audit seals the commits schedule, as in a
    deployment) on loopback, 8 client threads on the same machine posting one entry per request
@@ -49,6 +49,7 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import Account, User  # noqa: E402
 from accounts.services import company_create, user_create  # noqa: E402
+from bench.calibration import cpu_probe_ms  # noqa: E402
 from bench.floor import FloorPoster, floor_tables_create  # noqa: E402
 from bench.http_load import GunicornServer, run_clients, timed  # noqa: E402
 from bench.http_load import request as http_request  # noqa: E402
@@ -127,14 +128,15 @@ def main() -> int:
     print(
         f"database: PostgreSQL {connection.pg_version // 10000}, {connection.settings_dict['NAME']} "
         f"(fresh: created and migrated in {_SETUP_SECONDS:.0f} s; {JournalEntry.objects.count()} entries); "
-        f"cores: {os.cpu_count()}; autovacuum: {autovacuum_state()}"
+        f"cores: {os.cpu_count()}; autovacuum: {autovacuum_state()}; CPU probe {cpu_probe_ms():.1f} ms "
+        "(bench/calibration.py: a fixed Python workload, lower is a faster CPU)"
     )
     raw = second_session(autocommit=False)
     floor_tables_create(raw)
     floor = FloorPoster(raw, company_id=company.pk, currency=company.currency)
 
     rng = random.Random(1)
-    service_rates, floor_rates, service_cpu, floor_cpu = [], [], [], []
+    service_rates, floor_rates, service_cpu, floor_cpu, probes = [], [], [], [], []
     lines_posted = 0
     for round_no in range(ROUNDS):
         bodies = [entry_body(rng) for _ in range(ROUND_ENTRIES)]
@@ -154,8 +156,10 @@ def main() -> int:
         lines_posted += sum(len(lines) for _, lines in bodies)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # autovacuum may be off: what a round fills, it analyzes
+        probes.append(cpu_probe_ms(repeats=3))
         print(
-            f"round {round_no + 1}: service {service_rates[-1]:7.0f} entries/s   floor {floor_rates[-1]:7.0f} entries/s",
+            f"round {round_no + 1}: service {service_rates[-1]:7.0f} entries/s   floor {floor_rates[-1]:7.0f} entries/s"
+            f"   CPU probe {probes[-1]:5.1f} ms",
             flush=True,
         )
     raw.close()
@@ -169,7 +173,8 @@ def main() -> int:
         f"  per entry (medians): service {1000 / service:.2f} ms, of which {statistics.median(service_cpu):.2f} ms "
         f"of this process's CPU; floor {1000 / floor_rate:.2f} ms, {statistics.median(floor_cpu):.2f} ms of CPU\n"
         "  (the rest of each is waiting on PostgreSQL: its statements, triggers and key checks, and the "
-        "COMMIT's WAL flush)"
+        "COMMIT's WAL flush)\n"
+        f"  CPU probe over the rounds: {min(probes):.1f}-{max(probes):.1f} ms"
     )
     failed = ratio < FLOOR_TARGET
     if os.environ.get("BENCH_SKIP_HTTP") != "1":
