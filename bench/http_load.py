@@ -130,18 +130,19 @@ class GunicornServer:
 
     def __exit__(self, *exc) -> None:
         if self.worker is not None:
-            self.worker.terminate()
-            try:
-                self.worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.worker.kill()
+            _stop(self.worker)
             self._worker_log.unlink(missing_ok=True)
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            _stop(self.process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def request(method: str, port: int, path: str, body: object = None, headers: dict | None = None):
