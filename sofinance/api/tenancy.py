@@ -25,7 +25,9 @@ class CompanyScopedMixin:
         name = getattr(self, "action", None)
         if name and name in self.actions:
             return self.actions[name]
-        return self.actions.get(request.method.lower())
+        method = request.method.lower()
+        # HEAD is a GET without the body (Django answers it with the GET handler): the same right.
+        return self.actions.get("get" if method == "head" else method)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication, IsAuthenticated, throttles

@@ -180,3 +180,24 @@ def test_each_role_gets_exactly_what_the_permission_table_gives_it(role):
         if refused_by_tenancy or response.status_code >= 500:
             wrong.append(f"{endpoint} as {role}: {response.status_code} {response.content[:200]!r}")
     assert wrong == []
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.VIEWER])
+def test_head_is_answered_as_the_get_beside_it(role):
+    # HEAD is a GET without its body (HTTP, and the Allow header of every GET endpoint says so):
+    # the same right, the same status, no body.
+    company = CompanyFactory()
+    user = UserFactory()
+    MembershipFactory(user=user, company=company, role=role)
+    client = auth_client(user)
+    gets = [e for e in ENDPOINTS if e.method == "get"]
+    assert len(gets) > 20
+
+    wrong = []
+    for endpoint in gets:
+        url = endpoint.url(company.pk)
+        expected = client.get(url).status_code
+        head = client.head(url)
+        if head.status_code != expected or head.content != b"":
+            wrong.append(f"HEAD {url}: {head.status_code} (GET: {expected}) {head.content[:120]!r}")
+    assert wrong == []
