@@ -258,6 +258,7 @@ class CompanyDetailView(CompanyScopedMixin, GenericAPIView):
         responses={200: s.CompanyOutput},
         examples=examples.COMPANY_UPDATE,
     )
+    @idempotent
     def patch(self, request, company_id):
         data = validated(s.CompanyUpdateInput, request.data, partial=True)
         company = services.company_update(company=self.company, by=request.user, **data)
@@ -391,6 +392,7 @@ class InvitationDetailView(CompanyScopedMixin, GenericAPIView):
         },
         examples=examples.INVITATION_REVOKE,
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         invitation = services.invitation_revoke(invitation=self._invitation(pk), by=request.user)
         return ok(s.InvitationOutput(invitation).data)
@@ -485,6 +487,7 @@ class MemberDetailView(CompanyScopedMixin, GenericAPIView):
         },
         examples=examples.MEMBER_CHANGE,
     )
+    @idempotent
     def patch(self, request, company_id, pk):
         data = validated(s.MemberChangeInput, request.data)
         membership = services.membership_change_role(
@@ -505,6 +508,7 @@ class MemberDetailView(CompanyScopedMixin, GenericAPIView):
         },
         examples=examples.MEMBER_REMOVE,
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         services.membership_remove(membership=self._membership(pk), by=request.user)
         return ok(None)
@@ -653,6 +657,7 @@ class AccountDetailView(CompanyScopedMixin, GenericAPIView):
         },
         examples=examples.ACCOUNT_UPDATE,
     )
+    @idempotent
     def patch(self, request, company_id, pk):
         data = dict(validated(s.AccountUpdateInput, request.data, partial=True))
         if "parent" in data:
@@ -675,6 +680,7 @@ class AccountDetailView(CompanyScopedMixin, GenericAPIView):
         },
         examples=examples.ACCOUNT_DELETE,
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         services.account_delete(account=self._account(pk), by=request.user)
         return ok(None)

@@ -156,6 +156,7 @@ class BankAccountDetailView(_Scoped):
         },
         examples=[request_example("Rename", {"name": "Operating account (HSBC)"})],
     )
+    @idempotent
     def patch(self, request, company_id, pk):
         data = validated(s.BankAccountUpdateInput, request.data, partial=True)
         bank = services.bank_account_update(bank_account=self.bank_account(pk), by=request.user, **data)
@@ -184,6 +185,7 @@ class BankingSettingsView(_Scoped):
         responses={200: s.BankingSettingsOutput},
         examples=examples.BANKING_SETTINGS_UPDATE,
     )
+    @idempotent
     def patch(self, request, company_id):
         data = validated(s.BankingSettingsInput, request.data, partial=True)
         saved = services.banking_settings_update(company=self.company, by=request.user, **data)
@@ -327,6 +329,7 @@ class StatementDetailView(_Scoped):
         },
         examples=examples.STATEMENT_DELETE,
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         services.statement_delete(statement=self.statement(pk), by=request.user)
         return ok(None)
@@ -355,6 +358,7 @@ class StatementReconcileView(_Scoped):
         },
         examples=examples.STATEMENT_RECONCILE,
     )
+    @idempotent
     def post(self, request, company_id, pk):
         statement = self.statement(pk)
         services.statement_reconcile(statement=statement, by=request.user)
@@ -381,6 +385,7 @@ class StatementReopenView(_Scoped):
         },
         examples=examples.STATEMENT_REOPEN,
     )
+    @idempotent
     def post(self, request, company_id, pk):
         data = validated(s.StatementReopenInput, request.data)
         statement = services.statement_reopen(
@@ -448,6 +453,7 @@ class SuggestView(_Scoped):
         responses={200: s.SuggestionsRefreshOutput},
         examples=[envelope_example("Refreshed", {"auto_matched": 3})],
     )
+    @idempotent
     def post(self, request, company_id, pk):
         matched = services.suggestions_refresh(bank_account=self.bank_account(pk))
         return ok({"auto_matched": matched})
@@ -544,6 +550,7 @@ class MatchView(_Scoped):
         },
         examples=examples.LINE_MATCH,
     )
+    @idempotent
     def post(self, request, company_id, pk):
         data = validated(s.MatchInput, request.data)
         line = services.bank_line_match(
@@ -575,6 +582,7 @@ class UnmatchView(_Scoped):
         },
         examples=[envelope_example("Unmatched", examples.LINE)],
     )
+    @idempotent
     def post(self, request, company_id, pk):
         line = services.bank_line_unmatch(bank_line=self.line(pk), by=request.user)
         line = self.line(line.pk)

@@ -169,6 +169,7 @@ class DiscrepancyResolveView(_Scoped):
         },
         examples=examples.DISCREPANCY_RESOLVE,
     )
+    @idempotent
     def post(self, request, company_id, pk):
         data = validated(s.DiscrepancyResolveInput, request.data)
         discrepancy = selectors.discrepancy_get(company=self.company, pk=int(pk))

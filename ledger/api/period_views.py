@@ -206,6 +206,7 @@ class PeriodDetailView(_PeriodMixin, GenericAPIView):
         },
         examples=examples.PERIOD_DELETE,
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         services.period_delete(period=self.period(pk), by=request.user)
         return ok(None)
@@ -229,6 +230,7 @@ class PeriodCloseView(_PeriodMixin, GenericAPIView):
         },
         examples=examples.PERIOD_CLOSE,
     )
+    @idempotent
     def post(self, request, company_id, pk):
         return ok(PeriodOutput(services.period_close(period=self.period(pk), by=request.user)).data)
 
@@ -255,6 +257,7 @@ class PeriodReopenView(_PeriodMixin, GenericAPIView):
         },
         examples=examples.PERIOD_REOPEN,
     )
+    @idempotent
     def post(self, request, company_id, pk):
         data = validated(ReasonInput, request.data or {})
         period = services.period_reopen(period=self.period(pk), reason=data["reason"], by=request.user)
@@ -279,6 +282,7 @@ class PeriodLockView(_PeriodMixin, GenericAPIView):
         },
         examples=examples.PERIOD_LOCK,
     )
+    @idempotent
     def post(self, request, company_id, pk):
         return ok(PeriodOutput(services.period_lock(period=self.period(pk), by=request.user)).data)
 
@@ -366,6 +370,7 @@ class FiscalYearReopenView(CompanyScopedMixin, GenericAPIView):
         },
         examples=examples.YEAR_REOPEN,
     )
+    @idempotent
     def post(self, request, company_id, year):
         data = validated(ReasonInput, request.data or {})
         record = services.fiscal_year_reopen(

@@ -233,6 +233,7 @@ class JournalEntryDetailView(_EntryMixin, GenericAPIView):
         },
         examples=examples.ENTRY_UPDATE,
     )
+    @idempotent
     def patch(self, request, company_id, pk):
         data = validated(s.JournalEntryUpdateInput, request.data, partial=True)
         lines = data.get("lines")
@@ -255,6 +256,7 @@ class JournalEntryDetailView(_EntryMixin, GenericAPIView):
         responses={200: DELETED, 409: refusals("`entry_immutable`: the entry is posted.")},
         examples=examples.ENTRY_DELETE,
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         services.journal_entry_delete(entry=self.entry(pk), by=request.user)
         return ok(None)
@@ -433,6 +435,7 @@ class ExchangeRateDetailView(CompanyScopedMixin, GenericAPIView):
         responses={200: DELETED},
         examples=examples.RATE_DELETE,
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         services.exchange_rate_delete(rate=self.rate(pk), by=request.user)
         return ok(None)

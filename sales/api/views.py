@@ -155,6 +155,7 @@ class CustomerDetailView(_Scoped):
         },
         examples=examples.CUSTOMER_UPDATE,
     )
+    @idempotent
     def patch(self, request, company_id, pk):
         data = validated(s.CustomerUpdateInput, request.data, partial=True)
         customer = services.customer_update(customer=self.customer(pk), by=request.user, **data)
@@ -169,6 +170,7 @@ class CustomerDetailView(_Scoped):
             409: refusals("`conflict` (`details.reason` `in_use`): the customer has invoices or payments."),
         },
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         services.customer_delete(customer=self.customer(pk), by=request.user)
         return ok(None)
@@ -259,6 +261,7 @@ class TaxRateDetailView(_Scoped):
         },
         examples=examples.TAX_RATE_UPDATE,
     )
+    @idempotent
     def patch(self, request, company_id, pk):
         data = validated(s.TaxRateUpdateInput, request.data, partial=True)
         rate = services.tax_rate_update(tax_rate=self.rate(pk), by=request.user, **data)
@@ -275,6 +278,7 @@ class TaxRateDetailView(_Scoped):
             ),
         },
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         services.tax_rate_delete(tax_rate=self.rate(pk), by=request.user)
         return ok(None)
@@ -363,6 +367,7 @@ class ItemDetailView(_Scoped):
             ),
         },
     )
+    @idempotent
     def patch(self, request, company_id, pk):
         data = validated(s.ItemUpdateInput, request.data, partial=True)
         item = services.item_update(item=self.item(pk), by=request.user, **data)
@@ -376,6 +381,7 @@ class ItemDetailView(_Scoped):
             409: refusals("`conflict` (`details.reason` `in_use`): the item is on invoices."),
         },
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         services.item_delete(item=self.item(pk), by=request.user)
         return ok(None)
@@ -406,6 +412,7 @@ class SalesSettingsView(_Scoped):
         responses={200: s.SalesSettingsOutput, 422: refusals("`invalid_account`.")},
         examples=examples.SETTINGS_UPDATE,
     )
+    @idempotent
     def patch(self, request, company_id):
         data = validated(s.SalesSettingsInput, request.data, partial=True)
         current = services.sales_settings_update(company=self.company, by=request.user, **data)
@@ -549,6 +556,7 @@ class InvoiceDetailView(_InvoiceMixin):
         },
         examples=examples.INVOICE_UPDATE,
     )
+    @idempotent
     def patch(self, request, company_id, pk):
         data = validated(s.InvoiceUpdateInput, request.data, partial=True)
         if "lines" in data:
@@ -562,6 +570,7 @@ class InvoiceDetailView(_InvoiceMixin):
         "`invoice_immutable`: void it.",
         responses={200: DELETED, 409: refusals("`invoice_immutable`: the invoice is issued or void.")},
     )
+    @idempotent
     def delete(self, request, company_id, pk):
         services.invoice_delete(invoice=self.invoice(pk), by=request.user)
         return ok(None)

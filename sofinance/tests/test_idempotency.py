@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 from datetime import timedelta
 
@@ -242,3 +243,88 @@ def test_keys_work_on_the_embedded_sqlite_default(tmp_path):
         "stored_status": 201,
         "stored_number": "JE-2026-000001",
     }
+
+
+# --------------------------------------------------------------------------- every write
+
+
+def test_every_write_of_the_api_takes_an_idempotency_key():
+    # DESIGN invariant 7 holds for every request that writes, not only for creations: a client
+    # that retries a close, a match or a PATCH after a lost answer gets the first result back.
+    from sofinance.tests.test_tenancy_matrix import ENDPOINTS
+
+    writes = [e for e in ENDPOINTS if e.method != "get"]
+    assert len(writes) > 50
+    missing = [str(e) for e in writes if not getattr(getattr(e.view, e.method), "idempotent", False)]
+    assert missing == []
+
+
+@pytest.mark.django_db
+def test_a_retried_period_close_returns_the_first_answer_and_writes_nothing():
+    # given: a period of a company the caller administers
+    from accounts.tests.factories import CompanyFactory, MembershipFactory
+    from ledger.models import AccountingPeriod
+    from ledger.services import period_create
+    from sofinance.permissions import Role
+
+    company = CompanyFactory()
+    user = UserFactory()
+    MembershipFactory(user=user, company=company, role=Role.ADMIN)
+    period = period_create(
+        company=company, start_date=datetime.date(2026, 3, 1), end_date=datetime.date(2026, 3, 31), by=user
+    )
+    client = auth_client(user)
+    url = f"/api/v1/companies/{company.pk}/periods/{period.pk}/close"
+    first = assert_success(client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="close-1"))
+    events = AuditEvent.objects.count()
+
+    # when: the answer was lost and the client retries with the same key
+    replay = client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="close-1")
+
+    # then: the first answer, nothing new written; without the key the same retry is a 409
+    assert assert_success(replay)["data"] == first["data"]
+    assert replay["Idempotent-Replayed"] == "true"
+    assert AuditEvent.objects.count() == events
+    assert AccountingPeriod.objects.get(pk=period.pk).status == "closed"
+    assert_error(client.post(url, {}, format="json"), 409, "conflict")
+
+
+@pytest.mark.django_db
+def test_a_retried_delete_and_patch_replay_and_another_body_is_a_conflict():
+    # given
+    from accounts.models import Account
+    from accounts.tests.factories import CompanyFactory, MembershipFactory
+    from sofinance.permissions import Role
+
+    company = CompanyFactory()
+    user = UserFactory()
+    MembershipFactory(user=user, company=company, role=Role.ADMIN)
+    client = auth_client(user)
+    base = f"/api/v1/companies/{company.pk}/accounts"
+    created = assert_success(
+        client.post(base, {"code": "6999", "name": "Sundry", "type": "expense"}, format="json"), 201
+    )
+    url = f"{base}/{created['data']['id']}"
+
+    # when: a PATCH retried, then the same key with another body
+    renamed = client.patch(url, {"name": "Sundry costs"}, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
+    replayed = client.patch(url, {"name": "Sundry costs"}, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
+    other = client.patch(url, {"name": "Other"}, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
+
+    # then
+    assert assert_success(replayed)["data"] == assert_success(renamed)["data"]
+    assert_error(other, 409, "idempotency_conflict")
+    assert Account.objects.get(pk=created["data"]["id"]).name == "Sundry costs"
+
+    # when: a DELETE retried
+    deleted = client.delete(url, HTTP_IDEMPOTENCY_KEY="d-1")
+    events = AuditEvent.objects.count()
+    again = client.delete(url, HTTP_IDEMPOTENCY_KEY="d-1")
+
+    # then: the first answer again (not the 404 a second delete would get), nothing written
+    assert deleted.status_code < 300
+    assert again.status_code == deleted.status_code
+    assert again["Idempotent-Replayed"] == "true"
+    assert AuditEvent.objects.count() == events
+    assert not Account.objects.filter(pk=created["data"]["id"]).exists()
+    assert client.delete(url).status_code == 404
