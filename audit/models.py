@@ -61,7 +61,7 @@ def chain_company_id(chain: str) -> int | None:
     if chain == GLOBAL_CHAIN:
         return None
     prefix, _, value = chain.partition(":")
-    if prefix != "company" or not value.isdigit():
+    if prefix != "company" or not (value.isascii() and value.isdigit()):
         raise ValueError(f"Not an audit chain: {chain!r}")
     return int(value)
 

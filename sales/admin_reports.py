@@ -32,6 +32,7 @@ from sofinance.admin import admin_roles, date_widget, report_company
 from sofinance.admin_menu import Section
 from sofinance.admin_site import may_in_current_company
 from sofinance.display import display_amount as format_amount
+from sofinance.ids import id_from_text
 from sofinance.permissions import Action, role_can
 
 TEMPLATES = "admin/sales/reports"
@@ -218,9 +219,9 @@ class SalesReportPages:
             return {name: format_amount(getattr(row, name), currency) for name in names}
 
         customer = None
-        raw = request.GET.get("customer", "")
-        if raw.isdigit():
-            customer = Customer.objects.filter(company=company, pk=int(raw)).first()
+        customer_id = id_from_text(request.GET.get("customer"))
+        if customer_id is not None:
+            customer = Customer.objects.filter(company=company, pk=customer_id).first()
         items = reports.ar_open_items(company=company, as_of=as_of, customer=customer) if customer else []
         base = {"as_of": as_of.isoformat()}
         return {

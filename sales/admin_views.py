@@ -30,6 +30,7 @@ from sales.models import Customer, Invoice, Payment, PaymentMethod
 from sofinance.admin import admin_can, admin_companies, date_widget
 from sofinance.display import display_amount as format_amount
 from sofinance.errors import APIError
+from sofinance.ids import id_from_text
 from sofinance.permissions import Action
 
 
@@ -253,11 +254,8 @@ class SalesDocumentPages:
         if not companies.exists() or not request.user.has_perm("sales.add_payment"):
             raise PermissionDenied
         source = request.POST if request.method == "POST" else request.GET
-        company = (
-            companies.filter(pk=source.get("company")).first()
-            if str(source.get("company", "")).isdigit()
-            else None
-        )
+        company_id = id_from_text(source.get("company"))
+        company = companies.filter(pk=company_id).first() if company_id is not None else None
         if company is None and companies.count() == 1:
             company = companies.first()
         initial = {"date": timezone.localdate(), "company": company}
@@ -268,9 +266,9 @@ class SalesDocumentPages:
             company=company,
         )
         customer = None
-        raw_customer = source.get("customer", "")
-        if company is not None and str(raw_customer).isdigit():
-            customer = Customer.objects.filter(company=company, pk=int(raw_customer)).first()
+        customer_id = id_from_text(source.get("customer"))
+        if company is not None and customer_id is not None:
+            customer = Customer.objects.filter(company=company, pk=customer_id).first()
         open_invoices = selectors.open_invoices_of(customer=customer) if customer else []
         errors: list[str] = []
         if request.method == "POST" and "_record" in request.POST and form.is_valid():

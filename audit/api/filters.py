@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from audit.models import AuditEvent
+from sofinance.ids import id_from_text
 
 
 class DateOrDateTimeField(forms.Field):
@@ -82,8 +83,8 @@ class AuditEventFilter(django_filters.FilterSet):
         fields = ["object_type", "object_id", "action"]
 
     def filter_actor(self, queryset, name, value):
-        if value.isdigit():
-            return queryset.filter(actor_type="user", actor_id=int(value))
+        if (actor_id := id_from_text(value)) is not None:
+            return queryset.filter(actor_type="user", actor_id=actor_id)
         return queryset.filter(actor_repr=value)
 
 

@@ -23,9 +23,8 @@ from banking.selectors import job_progress
 from sofinance.api.fields import MoneyField as MoneyInput
 from sofinance.api.fields import RateField as RateInput
 from sofinance.api.fields import RawValueField, StrictBooleanField, StrictIntegerField
+from sofinance.ids import MAX_ID  # ids are 64-bit: a larger number names nothing (and must not reach SQL)
 from sofinance.money import format_amount
-
-MAX_ID = 2**63 - 1  # ids are 64-bit
 
 MONEY = {"type": "string", "example": "1250.00", "description": "Decimal string at the currency's places."}
 

@@ -20,6 +20,7 @@ from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE, AccountingPeriod, Jou
 from ledger.selectors import exchange_rate_find, period_blocking
 from sofinance.db_batch import Statement, StatementBatch
 from sofinance.errors import ValidationFailed
+from sofinance.ids import MAX_ID  # ids are 64-bit: a larger number names nothing (and must not reach SQL)
 from sofinance.money import (
     RATE_DECIMAL_PLACES,
     MoneyError,
@@ -157,9 +158,6 @@ class ChartAccount:
 
 
 AccountKey = tuple[str, Any]  # ("id", 42) or ("code", "6100")
-
-
-MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number names no account (and must not reach SQL)
 
 
 def account_key(ref: Any) -> AccountKey | None:

@@ -19,6 +19,7 @@ from sofinance.api.renderers import CSVRenderer, EnvelopeBrowsableAPIRenderer, E
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import csv_response, ok, query_date
 from sofinance.errors import NotFound, ValidationFailed
+from sofinance.ids import id_from_text
 from sofinance.money import format_amount, is_valid_currency
 from sofinance.permissions import Action
 
@@ -98,12 +99,12 @@ class CustomerStatementView(_ReportView):
         responses={200: s.CustomerStatementOutput, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request, company_id):
-        raw = request.query_params.get("customer", "")
-        if not raw.isdigit():
+        customer_id = id_from_text(request.query_params.get("customer"))
+        if customer_id is None:
             raise ValidationFailed(
                 "The query parameter 'customer' (an id) is required.", details={"customer": ["Required."]}
             )
-        customer = selectors.customer_get(company=self.company, pk=int(raw))
+        customer = selectors.customer_get(company=self.company, pk=customer_id)
         if customer is None:
             raise NotFound("No such customer in this company.")
         currency = (request.query_params.get("currency") or customer.currency).upper()

@@ -23,6 +23,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 
 from sofinance.api.fields import parse_iso_date
 from sofinance.errors import ValidationFailed
+from sofinance.ids import MAX_ID
 
 # The widest UTC offset PostgreSQL accepts in a timestamptz literal.
 MAX_UTC_OFFSET = datetime.timedelta(hours=15, minutes=59)
@@ -83,10 +84,6 @@ class StrictDateFilter(django_filters.DateFilter):
     and other scripts' digits)."""
 
     field_class = StrictDateFormField
-
-
-# The largest id a bigint column holds: a larger one names nothing (and must not reach the database).
-MAX_ID = 2**63 - 1
 
 
 class IdFilter(django_filters.Filter):

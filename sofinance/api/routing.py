@@ -7,7 +7,7 @@ import re
 from django.urls import re_path
 
 _CONVERTER = re.compile(r"<(?:(int|str|slug):)?(\w+)>")
-_PATTERNS = {"int": r"\d+", "str": r"[^/]+", "slug": r"[-\w]+", None: r"[^/]+"}
+_PATTERNS = {"int": r"[0-9]+", "str": r"[^/]+", "slug": r"[-a-zA-Z0-9_]+", None: r"[^/]+"}
 
 
 def api_path(route: str, view, name: str | None = None):

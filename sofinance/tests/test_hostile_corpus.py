@@ -149,6 +149,8 @@ HOSTILE_TEXT = [
     "Infinity",
     " 10.00 ",
     "١٠.٠٠",
+    "²",  # str.isdigit() says yes, int() refuses it
+    "１",
     "２０２６-０１-０１",
     "٢٠٢٦-٠١-٠١",
     "9999-12-31",
