@@ -52,6 +52,8 @@ class DateOrDateTimeFilter(django_filters.Filter):
             lookup = "lte" if self.upper else "gte"
             return qs.filter(**{f"{self.field_name}__{lookup}": value})
         if self.upper:  # a date as the upper bound includes the whole day
+            if value == datetime.date.max:  # the calendar's last day: no day after it to stop before
+                return qs
             return qs.filter(**{f"{self.field_name}__lt": _day_start(value + datetime.timedelta(days=1))})
         return qs.filter(**{f"{self.field_name}__gte": _day_start(value)})
 

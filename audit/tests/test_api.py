@@ -112,6 +112,8 @@ def test_sealed_events_show_their_place_in_the_chain(books):
         ("to=2026-03-01", [0]),
         ("to=2026-03-02T12:00:00", [1, 0]),
         ("action=update&from=2026-03-03", [3]),
+        ("to=9999-12-31", [3, 2, 1, 0]),  # the calendar's last day: everything (it was a 500)
+        ("from=0001-01-01&to=9999-12-31", [3, 2, 1, 0]),
     ],
 )
 def test_filters(books, query, expected):

@@ -20,6 +20,8 @@ from ledger import errors
 from ledger.balance_queries import account_totals
 from ledger.calendar import fiscal_year_bounds, month_ranges
 from ledger.models import (
+    FIRST_BOOK_DATE,
+    LAST_BOOK_DATE,
     AccountingPeriod,
     EntrySource,
     FiscalYearClose,
@@ -64,6 +66,16 @@ def _period_repr(period: AccountingPeriod) -> dict:
 # --------------------------------------------------------------------------- fiscal years
 
 
+def _check_book_dates(**days: datetime.date) -> None:
+    """A period lies within the books' dates (the reports select nothing outside them)."""
+    for field, day in days.items():
+        if not FIRST_BOOK_DATE <= day <= LAST_BOOK_DATE:
+            raise ValidationFailed(
+                f"Accounting dates run from {FIRST_BOOK_DATE} to {LAST_BOOK_DATE}.",
+                details={field: [str(day)]},
+            )
+
+
 def _bulk_create_months(company: Company, year: int) -> None:
     """The twelve monthly periods of fiscal year `year` (callers check for overlaps first)."""
     start, end = fiscal_year_bounds(company=company, year=year)
@@ -86,6 +98,7 @@ def period_create(
     """Add an open period. Periods never overlap (409)."""
     if end_date < start_date:
         raise ValidationFailed(details={"end_date": ["The period ends before it starts."]})
+    _check_book_dates(start_date=start_date, end_date=end_date)
     with transaction.atomic():
         _lock_company(company)
         clash = _overlapping(company, start_date, end_date).first()
@@ -109,6 +122,7 @@ def period_create(
 def periods_generate(*, company: Company, year: int, by: User | None) -> list[AccountingPeriod]:
     """Create the twelve monthly periods of fiscal year `year` in one call (409 if any overlaps)."""
     start, end = fiscal_year_bounds(company=company, year=year)
+    _check_book_dates(fiscal_year=start, end_date=end)
     with transaction.atomic():
         _lock_company(company)
         clash = _overlapping(company, start, end).first()

@@ -49,6 +49,7 @@ from ledger.services.lines import (
     build_lines,
     chart_accounts_by_id,
     check_balanced,
+    check_date,
     period_closed_error,
 )
 from sofinance.db_batch import StatementBatch, StatementPipeline
@@ -279,6 +280,10 @@ def entries_post(
         line_count = sum(len(entry.lines) for entry in entries)
     if not dates:
         return PostedEntries.none(company)
+    # Every entry of every door (a reversal's date, a sales document's) within the books' dates:
+    # the reports select nothing outside them.
+    check_date(min(dates))
+    check_date(max(dates))
     user = acting_user(by)
     user_id = user.pk if user is not None else None
     todo: list[EntryToPost] = []

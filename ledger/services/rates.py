@@ -10,7 +10,7 @@ from django.db import transaction
 from accounts.models import Company, User
 from audit.changes import diff, json_value
 from audit.services import audit_record
-from ledger.models import ExchangeRate
+from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE, ExchangeRate
 from sofinance.errors import ValidationFailed
 from sofinance.money import RATE_DECIMAL_PLACES, MoneyError, decimal_places, is_valid_currency, parse_amount
 
@@ -32,6 +32,8 @@ def exchange_rate_set(
             problems[field] = [f"{code!r} is not an ISO 4217 currency."]
     if from_currency == to_currency:
         problems["to_currency"] = ["A rate converts between two different currencies."]
+    if not FIRST_BOOK_DATE <= date <= LAST_BOOK_DATE:
+        problems["date"] = [f"Accounting dates run from {FIRST_BOOK_DATE} to {LAST_BOOK_DATE}."]
     try:
         value = parse_amount(rate)
         if value <= 0 or decimal_places(value) > RATE_DECIMAL_PLACES:

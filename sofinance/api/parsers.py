@@ -4,14 +4,16 @@ JSON numbers with a fraction or an exponent become Decimal, never float; `NaN` a
 literals are refused. Every parser refuses what no field of this application can hold, before any
 view sees it: JSON nested deeper than MAX_JSON_DEPTH (a deep body would otherwise exhaust the
 interpreter's recursion limit in the decoder, the serializers or the audit diff) and NUL
-characters in any key or value (PostgreSQL text cannot store them). Both are 400
-`validation_error`.
+characters in any key or value (PostgreSQL text cannot store them), and unpaired surrogates
+(`"\ud800"`: an escape JSON allows that names no character, which no encoding can write, so an
+answer that repeats it could not be sent). All are 400 `validation_error`.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +25,22 @@ from rest_framework.exceptions import ParseError
 # posting: {"entries": [{"lines": [{"account": ...}]}]}, four levels.
 MAX_JSON_DEPTH = 32
 NUL = "\x00"
+# A UTF-16 surrogate code point: in a decoded str only an unpaired one remains (a pair in JSON,
+# "\ud83d\ude00", decodes to one character).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A JSON escape that may decode to a surrogate: without one, the decoded text holds none.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+NUL_PROBLEM = "Text must not contain NUL (\\u0000) characters."
+SURROGATE_PROBLEM = "Text must be Unicode characters: an unpaired surrogate (\\ud800-\\udfff) is not one."
+
+
+def text_problem(text: str) -> str | None:
+    """Why a text of a request is refused (a NUL, an unpaired surrogate), or None."""
+    if NUL in text:
+        return NUL_PROBLEM
+    if _SURROGATE.search(text):
+        return SURROGATE_PROBLEM
+    return None
 
 
 def _refuse_constant(name: str):
@@ -30,25 +48,26 @@ def _refuse_constant(name: str):
 
 
 def json_value_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH, texts: bool = True) -> str | None:
-    """Why a parsed JSON value is refused (too deep, a NUL character), or None when it is fine.
+    """Why a parsed JSON value is refused (too deep, a NUL character, an unpaired surrogate), or
+    None when it is fine.
 
     Iterative, so it cannot itself run out of stack on a hostile value. `texts=False` checks the
-    nesting only (the caller knows no text holds a NUL: see DecimalJSONParser).
+    nesting only (the caller knows no text holds either: see DecimalJSONParser).
     """
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
-            if NUL in item:
-                return "Text must not contain NUL (\\u0000) characters."
+            if problem := text_problem(item):
+                return problem
         elif isinstance(item, dict | list):
             if depth >= max_depth:
                 return f"JSON is nested too deeply (at most {max_depth} levels)."
             children = item.values() if isinstance(item, dict) else item
             if isinstance(item, dict) and texts:
                 for key in item:
-                    if NUL in key:
-                        return "Text must not contain NUL (\\u0000) characters."
+                    if problem := text_problem(key):
+                        return problem
             stack.extend((child, depth + 1) for child in children if texts or isinstance(child, dict | list))
     return None
 
@@ -65,8 +84,11 @@ class DecimalJSONParser(parsers.JSONParser):
         except (ValueError, LookupError) as exc:  # also UnicodeDecodeError, an unknown encoding
             raise ParseError(f"JSON parse error - {exc}") from exc
         # The decoder refuses a raw control character in a string, so a NUL can only come from
-        # the escape \u0000: without one in the text, only the nesting needs looking at.
-        problem = json_value_problem(data, texts="\\u0000" in text)
+        # the escape \u0000, and a surrogate from an escape \uD800-\uDFFF (or from a charset
+        # whose decoder lets one through, such as UTF-7): without either, only the nesting needs
+        # looking at.
+        texts = "\\u0000" in text or bool(_SURROGATE_ESCAPE.search(text) or _SURROGATE.search(text))
+        problem = json_value_problem(data, texts=texts)
         if problem:
             raise ParseError(problem)
         return data

@@ -177,6 +177,7 @@ HOSTILE_TEXT = [
 ]
 HOSTILE_JSON = [
     *HOSTILE_TEXT,
+    "\ud800",  # an unpaired surrogate: a choice field's error repeating it could not be encoded
     Number("1e-999999999"),
     Number("1e999999"),
     Number("1e400"),

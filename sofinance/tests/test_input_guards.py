@@ -203,6 +203,54 @@ def test_nul_in_a_json_body_is_400_and_writes_nothing(books, admin):
     assert _events() == events
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"code": "QS1", "name": "n", "type": "\\ud800"}',  # a choice field repeats it in its error
+        b'{"code": "QS1", "name": "n\\udfff", "type": "expense"}',
+        b'{"code": "QS1", "name": "n", "type": "expense", "\\uDBFF": 1}',  # in a key
+    ],
+)
+def test_an_unpaired_surrogate_in_a_json_body_is_400_and_writes_nothing(books, admin, body):
+    # JSON's \uD800-\uDFFF escapes name no character unless paired: no encoding can write one,
+    # so an answer that repeats it (a choice field's "is not a valid choice") was a 500.
+    events = _events()
+    url = f"/api/v1/companies/{books.pk}/accounts"
+    accounts = books.accounts.count()
+
+    response = admin.generic("POST", url, body, content_type="application/json")
+
+    error = assert_error(response, 400, "validation_error")
+    assert (
+        error["message"]
+        == "Text must be Unicode characters: an unpaired surrogate (\\ud800-\\udfff) is not one."
+    )
+    assert (books.accounts.count(), _events()) == (accounts, events)
+
+
+def test_a_surrogate_pair_is_one_character_and_a_utf7_surrogate_is_refused(books, admin):
+    url = f"/api/v1/companies/{books.pk}/accounts"
+    paired = admin.generic(
+        "POST",
+        url,
+        b'{"code": "9901", "name": "Fun \\ud83d\\ude00", "type": "expense"}',
+        content_type="application/json",
+    )
+    assert paired.status_code == 201, paired.content
+    assert books.accounts.get(code="9901").name == "Fun \U0001f600"
+    # a charset whose decoder lets a lone surrogate through (UTF-7 "+2AA-" is U+D800)
+    utf7 = admin.generic(
+        "POST",
+        url,
+        b'{"code": "9902", "name": "+2AA-", "type": "expense"}',
+        content_type="application/json; charset=utf-7",
+    )
+    assert assert_error(utf7, 400, "validation_error")["message"].startswith(
+        "Text must be Unicode characters"
+    )
+    assert not books.accounts.filter(code="9902").exists()
+
+
 def test_a_raw_nul_byte_in_a_json_string_is_400(books, admin):
     # The parser looks for NULs in the parsed texts only when the body holds the escape \u0000:
     # a raw NUL (any raw control character) inside a JSON string is refused by the decoder itself.
