@@ -161,7 +161,7 @@ class BankStatementLine(models.Model):
     counterparty = models.CharField(max_length=200, blank=True, default="")
     reference = models.CharField(max_length=200, blank=True, default="")
     description = models.CharField(max_length=500, blank=True, default="")
-    unique_id = models.CharField(max_length=100, blank=True, default="")
+    unique_id = models.CharField(max_length=255, blank=True, default="")
     dedupe_key = models.CharField(max_length=110)
     status = models.CharField(max_length=10, choices=LineStatus.choices, default=LineStatus.UNMATCHED)
     matched_at = models.DateTimeField(null=True, blank=True)

@@ -16,7 +16,14 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from banking.parsers.common import ParsedLine, ParsedStatement, Problems, clean_text, parse_plain_amount
+from banking.parsers.common import (
+    ParsedLine,
+    ParsedStatement,
+    Problems,
+    clean_text,
+    clean_unique_id,
+    parse_plain_amount,
+)
 from sofinance.money import MoneyError
 
 OPENING_CODES = ("OPBD", "PRCD")
@@ -76,6 +83,9 @@ def parse_camt053(data: bytes, *, currency: str) -> list[ParsedStatement]:
     except ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else None
         problems.add(line, f"The file is not well-formed XML: {exc}.")
+        problems.raise_if_any(InvalidStatementFile)
+    except (LookupError, ValueError, UnicodeError) as exc:  # the declaration names an unknown encoding
+        problems.add(1, f"The XML cannot be read: {str(exc)[:120]}.")
         problems.raise_if_any(InvalidStatementFile)
     container = _child(root, "BkToCstmrStmt")
     if _local(root.tag) != "Document" or container is None:
@@ -185,5 +195,5 @@ def _entry(entry: Element, position: int, currency: str | None, problems: Proble
         counterparty=clean_text(counterparty, "counterparty"),
         reference=clean_text(reference, "reference"),
         description=clean_text(unstructured or _text(entry, "AddtlNtryInf"), "description"),
-        unique_id=clean_text(_text(entry, "AcctSvcrRef"), "unique_id"),
+        unique_id=clean_unique_id(_text(entry, "AcctSvcrRef")),
     )

@@ -11,7 +11,10 @@ from typing import Any
 from sofinance.money import MoneyError, check_precision, parse_amount
 
 MAX_PROBLEMS = 200  # a file with more is refused with the first 200 listed
-MAX_TEXT = {"counterparty": 200, "reference": 200, "description": 500, "unique_id": 100}
+MAX_TEXT = {"counterparty": 200, "reference": 200, "description": 500}
+# The bank's id of a line is kept whole (OFX allows FITIDs of 255 characters): two lines whose ids
+# differ only past some cut would be taken for one and the second skipped as a duplicate.
+MAX_UNIQUE_ID_STORED = 255
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,11 @@ class Problems:
 def clean_text(value: Any, kind: str) -> str:
     text = " ".join(str(value or "").replace("\x00", " ").split())
     return text[: MAX_TEXT[kind]]
+
+
+def clean_unique_id(value: Any) -> str:
+    """A line's id from the bank, whole (its runs of whitespace made one space, as always)."""
+    return " ".join(str(value or "").replace("\x00", " ").split())
 
 
 _SPACES = re.compile(r"[\s\u00a0\u202f']")

@@ -23,7 +23,14 @@ import datetime
 import io
 from typing import Any
 
-from banking.parsers.common import ParsedLine, ParsedStatement, Problems, clean_text, parse_statement_amount
+from banking.parsers.common import (
+    ParsedLine,
+    ParsedStatement,
+    Problems,
+    clean_text,
+    clean_unique_id,
+    parse_statement_amount,
+)
 from sofinance.errors import ValidationFailed
 from sofinance.money import MoneyError
 
@@ -270,7 +277,7 @@ def _row(row, number, columns, mapping, currency, problems: Problems, header):
         counterparty=clean_text(_cell(row, columns["counterparty_column"]), "counterparty"),
         reference=clean_text(_cell(row, columns["reference_column"]), "reference"),
         description=clean_text(_cell(row, columns["description_column"]), "description"),
-        unique_id=clean_text(_cell(row, columns["unique_id_column"]), "unique_id"),
+        unique_id=clean_unique_id(_cell(row, columns["unique_id_column"])),
     )
     return line, balance
 

@@ -26,6 +26,7 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from banking.parsers.common import Problems
 from sofinance.api.fields import parse_iso_date
@@ -160,17 +161,35 @@ def _xlsx_rows(data: bytes, problems: Problems):
             problems.add(None, "The XLSX file unpacks to more than 200 MB: refused.")
             return iter(())
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        sheet = workbook.worksheets[0]
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, IndexError, ValueError, OSError) as exc:
         problems.add(
             None, f"The file is not a readable XLSX workbook ({str(exc)[:120] or type(exc).__name__})."
         )
         return iter(())
-    sheet = workbook.worksheets[0]
 
     def rows():
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, list(cells)
-        workbook.close()
+        # openpyxl reads the sheet's XML as the rows are asked for: a broken cell (a date out of
+        # the calendar, "nan" where a number belongs, malformed XML) raises then, mid-file.
+        number = 0
+        try:
+            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, list(cells)
+        except (
+            ParseError,
+            ValueError,
+            TypeError,
+            KeyError,
+            IndexError,
+            OverflowError,
+            zipfile.BadZipFile,
+        ) as exc:
+            problems.add(
+                number + 1,
+                f"The XLSX sheet cannot be read past this row ({str(exc)[:120] or type(exc).__name__}).",
+            )
+        finally:
+            workbook.close()
 
     return rows()
 

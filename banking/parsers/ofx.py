@@ -17,7 +17,14 @@ from xml.etree.ElementTree import Element
 from ofxtools.header import OFXHeaderError
 from ofxtools.Parser import OFXTree, ParseError
 
-from banking.parsers.common import ParsedLine, ParsedStatement, Problems, clean_text, parse_plain_amount
+from banking.parsers.common import (
+    ParsedLine,
+    ParsedStatement,
+    Problems,
+    clean_text,
+    clean_unique_id,
+    parse_plain_amount,
+)
 from sofinance.money import MoneyError
 
 _END = re.compile(rb"</OFX>\s*\Z", re.IGNORECASE)
@@ -97,7 +104,7 @@ def _date(raw: str | None) -> datetime.date | None:
 
 
 def _transaction(element: Element, position: int, currency: str, problems: Problems) -> ParsedLine | None:
-    fitid = clean_text(element.findtext("FITID"), "unique_id")
+    fitid = clean_unique_id(element.findtext("FITID"))
     where = f"transaction {position}" + (f" (FITID {fitid})" if fitid else "")
     ok = True
     date = _date(element.findtext("DTPOSTED"))

@@ -11,12 +11,13 @@ invisible to others until it commits) the progress is published in the cache.
 from __future__ import annotations
 
 import hashlib
+import logging
 from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.models import Company, User
@@ -35,7 +36,7 @@ from banking.services.statements import (
     statements_for_bank,
 )
 from sofinance.bulk import collection_paused
-from sofinance.errors import APIError, ValidationFailed
+from sofinance.errors import APIError, InternalError, ValidationFailed
 from sofinance.locks import named_lock
 
 JOURNAL_FORMATS = ("csv", "xlsx")
@@ -259,6 +260,9 @@ def _finish(job: ImportJob, *, by: User | None) -> None:
     )
 
 
+logger = logging.getLogger(__name__)
+
+
 def _fail(job: ImportJob, error: APIError) -> ImportJob:
     details = error.details if isinstance(error.details, dict) else {}
     ImportJob.objects.filter(pk=job.pk).update(
@@ -328,4 +332,16 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
                 _finish(job, by=by)
         except APIError as exc:
             return _fail(job, exc)
+        except (OperationalError, InterfaceError):
+            raise  # the database went away: the job stays queued, and is run again (jobs-requeue-stalled)
+        except Exception:
+            # A file no check foresaw (or a bug): the job ends failed, rolled back and logged, rather
+            # than "running" for ever and sent again by every sweep.
+            logger.exception("import job %s failed on an unexpected error", job.pk)
+            return _fail(
+                job,
+                InternalError(
+                    "The import failed on an unexpected error; nothing was written. It has been logged."
+                ),
+            )
     return job

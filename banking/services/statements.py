@@ -26,7 +26,7 @@ from banking.models import (
     LineStatus,
     StatementStatus,
 )
-from banking.parsers.common import ParsedLine, ParsedStatement
+from banking.parsers.common import MAX_UNIQUE_ID_STORED, ParsedLine, ParsedStatement
 from sofinance.money import format_amount
 
 ZERO = Decimal(0)
@@ -89,7 +89,12 @@ def dedupe_keys(lines: list[ParsedLine]) -> list[str]:
     keys = []
     for line in lines:
         if line.unique_id:
-            keys.append(f"id:{line.unique_id}")
+            # An id longer than the key's column is kept whole through its hash (ids up to 100
+            # characters keep the key they have always had, so re-imports still find them).
+            if len(line.unique_id) <= 100:
+                keys.append(f"id:{line.unique_id}")
+            else:
+                keys.append("id#" + hashlib.sha256(line.unique_id.encode()).hexdigest())
             continue
         triple = (line.date.isoformat(), format(line.amount.normalize(), "f"), line.reference.strip().lower())
         seen[triple] += 1
@@ -209,7 +214,7 @@ def statement_store(
                 counterparty=line.counterparty,
                 reference=line.reference,
                 description=line.description,
-                unique_id=line.unique_id,
+                unique_id=line.unique_id[:MAX_UNIQUE_ID_STORED],
                 dedupe_key=key,
             )
             for number, (line, key) in enumerate(fresh, start=1)

@@ -162,6 +162,76 @@ def test_an_xlsx_journal_with_date_and_number_cells():
     ]
 
 
+def _xlsx_with_cell(xml_cell: str) -> bytes:
+    """A two-row journal workbook whose D2 cell is the given raw XML (what no spreadsheet writes,
+    but a file can hold): openpyxl reads it only when the row is asked for."""
+    import zipfile
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["entry", "date", "account", "debit", "credit"])
+    sheet.append([1, "2026-04-01", "6100", 9, None])
+    sheet.append([1, "2026-04-01", "1010", None, 9])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<c r="D2" t="n"><v>9</v></c>', xml_cell.encode())
+                assert xml_cell.encode() in data
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ('<c r="D2" t="n"><v>nan</v></c>', "invalid literal for int()"),
+        ('<c r="D2" t="n"><v>inf</v></c>', "invalid literal for int()"),
+        ('<c r="ZZZZZZZ2" t="n"><v>1</v></c>', "is not a valid column name"),
+        ('<c r="D2" t="d"><v>2026-13-45</v></c>', ""),
+    ],
+    ids=["nan", "inf", "bad-reference", "bad-date"],
+)
+def test_an_xlsx_cell_openpyxl_cannot_read_fails_the_job_with_its_row(cell, problem):
+    # openpyxl reads a sheet lazily: these raised mid-iteration, outside the parser's checks, and
+    # the job stayed "running" for ever (sent again by every stalled-jobs sweep)
+    company = company_with_chart()
+    events = AuditEvent.objects.count()
+
+    job = run(company, _xlsx_with_cell(cell))
+
+    assert job.status == JobStatus.FAILED
+    assert job.error_code == "invalid_import_file"
+    assert job.errors[0]["line"] == 2
+    assert job.errors[0]["message"].startswith("The XLSX sheet cannot be read past this row")
+    assert problem in job.errors[0]["message"]
+    assert JournalEntry.objects.filter(company=company).count() == 0
+    assert AuditEvent.objects.count() == events
+
+
+def test_an_unforeseen_error_fails_the_job_rather_than_leaving_it_running(monkeypatch, caplog):
+    # the class guard under the parsers: whatever a file makes fail, the job ends, rolled back
+    from banking.services import jobs
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug nobody foresaw")
+
+    monkeypatch.setattr(jobs, "parse_journal_file", broken)
+    company = company_with_chart()
+
+    job = run(company, b"entry,date,account,debit,credit\n1,2026-04-01,6100,9,\n1,2026-04-01,1010,,9\n")
+
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "internal_error")
+    assert job.error_message.startswith("The import failed on an unexpected error; nothing was written.")
+    assert "a bug nobody foresaw" not in job.error_message  # logged, not shown
+    assert "import job" in caplog.text and "a bug nobody foresaw" in caplog.text
+    assert JournalEntry.objects.filter(company=company).count() == 0
+
+
 def test_a_file_of_many_batches_is_all_or_nothing(monkeypatch):
     # given: 1,200 entries (two calls of the ledger's bulk path, at 1,000 a call) and a ledger
     # that refuses the second call

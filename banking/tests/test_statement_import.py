@@ -234,8 +234,20 @@ def test_a_statement_of_another_account_is_refused():
             {},
             [{"line": None, "message": "The OFX file is truncated: it does not end with </OFX>."}],
         ),
+        (
+            b'<?xml version="1.0" encoding="x-bogus"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>',
+            {},
+            [{"line": 1, "message": "The XML cannot be read: unknown encoding: x-bogus."}],
+        ),
     ],
-    ids=["wrong-columns", "bad-dates-and-amounts", "billion-laughs", "external-entity", "truncated-ofx"],
+    ids=[
+        "wrong-columns",
+        "bad-dates-and-amounts",
+        "billion-laughs",
+        "external-entity",
+        "truncated-ofx",
+        "unknown-xml-encoding",
+    ],
 )
 def test_malformed_files_are_refused_with_errors_by_line_and_nothing_written(name, setup, expected):
     # given
@@ -253,3 +265,21 @@ def test_malformed_files_are_refused_with_errors_by_line_and_nothing_written(nam
     assert banking_rows(bank.company) == before
     assert ImportJob.objects.count() == 0
     assert list((Path(settings.MEDIA_ROOT) / "banking").rglob("*.*")) == []  # the stored file is removed too
+
+
+def test_bank_ids_are_compared_whole_not_cut():
+    # given: two OFX transactions whose FITIDs (OFX allows 255 characters) share their first 100
+    # characters; ids used to be cut there, so the second was skipped as a "duplicate" and lost
+    bank = bank_books()
+    stem = "X" * 100
+    data = fixture("ofx_march_1.ofx").replace(b"<FITID>F-002", b"<FITID>" + stem.encode() + b"-A")
+    data = data.replace(b"<FITID>F-003", b"<FITID>" + stem.encode() + b"-B")
+
+    # when
+    statement = statement_of(upload(bank, data))
+    again = statement_of(upload(bank, data, accept_chain_break=True))
+
+    # then: three lines, each id whole; the same file again adds nothing
+    assert (statement.line_count, statement.duplicates_skipped) == (3, 0)
+    assert sorted(line.unique_id for line in statement.lines.all()) == ["F-001", f"{stem}-A", f"{stem}-B"]
+    assert (again.line_count, again.duplicates_skipped) == (0, 3)
