@@ -17,6 +17,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -24,8 +25,10 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account, Company
+from banking import errors as banking_errors
 from banking import selectors, services
 from banking.models import BankAccount, BankStatement, BankStatementLine, LineStatus, StatementFormat
+from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
 from sofinance.admin import admin_can, admin_companies
@@ -151,6 +154,8 @@ class BankingPages:
                 )
             except ValueError as exc:
                 errors = [str(exc)]
+            except banking_errors.TooManyLinesToWaitFor:
+                return self._queue_upload(request, bank, data)
             except APIError as exc:
                 errors = [exc.message] + [
                     f"Line {e.get('line') or '–'}{' ' + e['column'] if e.get('column') else ''}: {e['message']}"
@@ -171,6 +176,29 @@ class BankingPages:
                 request, f"Upload a statement into {bank.name}", bank=bank, form=form, errors=errors
             ),
         )
+
+    def _queue_upload(self, request: HttpRequest, bank: BankAccount, data: dict) -> HttpResponse:
+        """A file too large to import while the page waits: a worker imports it; the job's page
+        shows its progress and, when it is done, its statements or its errors."""
+        from banking.tasks import import_job_run_task
+
+        job = services.statement_import_job_create(
+            bank_account=bank,
+            file=data["file"],
+            by=request.user,
+            format=data["format"] or None,
+            opening_balance=_money(data["opening_balance"]),
+            closing_balance=_money(data["closing_balance"]),
+            accept_chain_break=data["accept_chain_break"],
+        )
+        transaction.on_commit(lambda: import_job_run_task.delay(job.pk), robust=True)
+        messages.info(
+            request,
+            f"The file is large ({data['file'].size:,} bytes, more than {import_jobs.SYNC_MAX_LINES:,} lines): "
+            "it is being imported in the background. This page shows its status: reload it to follow the "
+            "import; when it is done, its result names the statements.",
+        )
+        return HttpResponseRedirect(reverse("admin:banking_importjob_change", args=[job.pk]))
 
     # ----- statements
 

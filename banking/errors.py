@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from sofinance.errors import Conflict, DomainError
+from sofinance.errors import Conflict, DomainError, ValidationFailed
 
 
 class BankingErrorCode(StrEnum):
@@ -147,3 +147,8 @@ class DuplicateBankLedgerAccount(Conflict):
 class DuplicateBankAccountName(Conflict):
     reason = BankingErrorCode.DUPLICATE_NAME
     default_message = "A bank account of the company already has this name."
+
+
+class TooManyLinesToWaitFor(ValidationFailed):
+    """A statement upload too large to import while its request waits (400 `validation_error`):
+    the file is imported by a worker instead (the API's `async=true`; the admin queues it)."""

@@ -220,7 +220,9 @@ reference) are skipped, so importing the same file again answers **201 with `lin
 The import runs as a job (`data.job`: status, progress, counts). By default it runs at once and
 the answer is **201 with the statement** (the last one when the file held several; all in
 `data.statements`). With `?async=true` the answer is **202 with the job**, run by a Celery worker;
-follow it at `…/import-jobs/{id}` (its `errors` list the problems by line when it fails).
+follow it at `…/import-jobs/{id}` (its `errors` list the problems by line when it fails). A file of
+more than 5,000 lines is imported only that way: without `async=true` it is refused with 400
+`validation_error` (`error.details.file`), before anything is written.
 After an import, matches are suggested for the new lines (and confirmed automatically above the
 company's `auto_confirm_confidence`).
 """

@@ -172,6 +172,13 @@ def _run_statement(job: ImportJob, *, by: User | None, inline: bool) -> None:
         bank, statement_parse(data, format=job.format, currency=bank.currency, csv_mapping=mapping)
     )
     _set_progress(job, 50, publish=not inline)
+    line_total = sum(len(statement.lines) for statement in parsed)
+    if inline and line_total > SYNC_MAX_LINES:
+        raise errors.TooManyLinesToWaitFor(
+            f"The file holds {line_total:,} lines: a file of more than {SYNC_MAX_LINES:,} is imported by a "
+            "worker. Upload it again with async=true and follow the job.",
+            details={"file": [f"{line_total} lines (at most {SYNC_MAX_LINES} at once)."]},
+        )
     options = job.options or {}
     overrides = StatementOverrides(
         opening_balance=Decimal(options["opening_balance"]) if "opening_balance" in options else None,
@@ -261,6 +268,11 @@ def _finish(job: ImportJob, *, by: User | None) -> None:
 
 
 logger = logging.getLogger(__name__)
+
+# The most lines a statement upload imports while its request waits (matching included, a few
+# seconds on a slow machine); a larger file is imported by a worker (`?async=true` on the API),
+# or the request would outlive the web server's timeout.
+SYNC_MAX_LINES = 5_000
 
 
 def _fail(job: ImportJob, error: APIError) -> ImportJob:

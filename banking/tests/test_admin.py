@@ -175,3 +175,29 @@ def test_a_viewer_sees_the_lines_but_cannot_match_or_upload(client, bank):
         403,
     )
     assert "Post and match" not in match_page.content.decode()
+
+
+def test_an_upload_too_large_to_wait_for_is_imported_in_the_background(
+    client_admin, bank, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: a limit of 2 lines for an import the page waits for
+    from banking.models import ImportJob
+    from banking.services import jobs
+
+    monkeypatch.setattr(jobs, "SYNC_MAX_LINES", 2)
+    url = reverse("admin:banking_bankaccount_upload", args=[bank.pk])
+
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_admin.post(
+            url, {"file": SimpleUploadedFile("m.ofx", fixture("ofx_march_1.ofx")), "format": ""}
+        )
+
+    # then: a job is queued (run at once here: no broker in the tests) and its page is shown
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:banking_importjob_change", args=[job.pk])
+    assert (job.status, job.line_count) == ("done", 3)
+    page = client_admin.get(response["Location"])
+    assert "it is being imported in the background" in page.content.decode()
+    assert "more than 2 lines" in page.content.decode()

@@ -403,3 +403,36 @@ def test_lines_are_filtered_by_from_and_to_and_the_old_names_are_refused(bank, c
         "date_to": ["Not a filter of this list: use `to`."],
     }
     assert "from" in assert_error(bad, 400, "validation_error")["details"]
+
+
+def test_a_statement_too_large_to_wait_for_is_400_and_imports_with_async(
+    bank, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: a limit of 2 lines for an import the request waits for (5,000 in production: a
+    # 100,000-line file outlived gunicorn's timeout and the client got its HTML 500)
+    from banking.services import jobs
+
+    monkeypatch.setattr(jobs, "SYNC_MAX_LINES", 2)
+    client = client_for(bank)
+    url = f"{base(bank)}/bank-accounts/{bank.pk}/statements"
+    before = banking_rows(bank.company)
+
+    # when: the 3-line OFX at once, then with async=true
+    refused = upload(client, bank, "ofx_march_1.ofx")
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(
+            f"{url}?async=true",
+            {"file": SimpleUploadedFile("march.ofx", fixture("ofx_march_1.ofx"))},
+            format="multipart",
+        )
+
+    # then
+    error = assert_error(refused, 400, "validation_error")
+    assert error["message"].startswith(
+        "The file holds 3 lines: a file of more than 2 is imported by a worker."
+    )
+    assert error["details"] == {"file": ["3 lines (at most 2 at once)."]}
+    job = assert_success(queued, 202)["data"]
+    assert ImportJob.objects.get(pk=job["id"]).status == "done"
+    assert BankStatementLine.objects.filter(bank_account=bank).count() == 3
+    assert banking_rows(bank.company) != before
