@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.middleware.AuditContextMiddleware",
+    # A database rule's refusal on an admin page: its message and back to the form, not a traceback.
+    "sofinance.admin_errors.AdminRefusalMiddleware",
     # Which database serves a request's reads (does nothing without DATABASE_REPLICA_URL).
     "sofinance.db_router.ReplicaRoutingMiddleware",
     # Turns a locked admin login into the lockout page (the API answers its own 429).

@@ -201,3 +201,33 @@ def test_an_upload_too_large_to_wait_for_is_imported_in_the_background(
     page = client_admin.get(response["Location"])
     assert "it is being imported in the background" in page.content.decode()
     assert "more than 2 lines" in page.content.decode()
+
+
+def test_a_database_refusal_on_an_admin_page_is_its_message_not_a_traceback(client_admin):
+    # given: an entry matched to a line of a reconciled statement, and its reversal dated inside
+    # the statement (the database refuses it: statement_reconciled)
+    from banking import services
+    from banking.tests.test_reconciliation import _matched_march
+
+    _bank, books, statement = _matched_march()
+    services.statement_reconcile(statement=statement, by=None)
+    rent = books["rent"]
+    change = reverse("admin:ledger_journalentry_change", args=[rent.pk])
+    entries = JournalEntry.objects.count()
+
+    # when
+    response = client_admin.post(
+        reverse("admin:ledger_journalentry_reverse", args=[rent.pk]),
+        {"reversal_date": "2026-03-25"},
+        HTTP_REFERER=f"http://testserver{change}",
+    )
+
+    # then: back to the entry with the database's reason; nothing written
+    assert response.status_code == 302
+    assert response["Location"] == f"http://testserver{change}"
+    page = client_admin.get(response["Location"])
+    assert "statement" in page.content.decode() and "reconciled" in page.content.decode()
+    assert 'class="error"' in page.content.decode()
+    rent.refresh_from_db()
+    assert rent.reversed_by_id is None
+    assert JournalEntry.objects.count() == entries
