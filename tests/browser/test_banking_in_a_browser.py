@@ -188,3 +188,74 @@ def test_the_dashboard_shows_the_bank_position_and_the_integrity_checks(browser)
     assert "Invoice entry mismatch" in browser.text("#result_list")
     browser.shot("discrepancies")
     assert_clean(browser)
+
+
+# --------------------------------------------------------------------------- buttons of a record's page
+
+
+def test_a_statements_reconcile_and_reopen_buttons_work_from_its_page(browser):
+    # given a March statement whose lines are matched, and a controller on its page. Its buttons'
+    # forms sat inside the change form, where the browser drops a form: "Mark reconciled" did nothing.
+    from banking.models import BankStatement
+    from banking.tests.test_reconciliation import _matched_march
+
+    bank, _books, statement = _matched_march()
+    staff("ann", a=(bank.company, Role.CONTROLLER))
+    browser.login("ann", PASSWORD)
+    page = f"/admin/banking/bankstatement/{statement.pk}/change/"
+
+    # when she marks it reconciled from its page
+    browser.go(page)
+    browser.click("button[form='reconcile-form']")
+    browser.wait_for("ul.messagelist")
+
+    # then it is reconciled; and reopened with a reason, and reconciled again, from the same page
+    assert BankStatement.objects.get(pk=statement.pk).status == "reconciled"
+    browser.go(page)
+    browser.type("input[form='reopen-form'][name='reason']", "A fee was booked twice")
+    browser.click("button[form='reopen-form']")
+    browser.wait_for("ul.messagelist")
+    assert BankStatement.objects.get(pk=statement.pk).status == "open"
+    browser.go(page)
+    browser.click("button[form='reconcile-form']")
+    browser.wait_for("ul.messagelist")
+    assert BankStatement.objects.get(pk=statement.pk).status == "reconciled"
+    browser.shot("statement_reconciled_from_its_page")
+    assert_clean(browser)
+
+
+def test_a_payments_unallocate_button_unallocates_from_its_page(browser):
+    # given a payment allocated to an invoice. The Unallocate button's form sat inside the payment's
+    # change form: the browser dropped it and the button submitted the payment form (403).
+    import datetime
+
+    from sales import services as sales_services
+    from sales.tests.factories import issued, sales_books
+
+    books = sales_books()
+    invoice = issued(books, books.acme, "2026-03-01", "100.00")
+    payment = sales_services.payment_record(
+        company=books.company, customer=books.acme, date=datetime.date(2026, 3, 5), amount="60.00", by=None
+    )
+    sales_services.payment_allocate(
+        payment=payment,
+        allocations=[{"invoice": invoice, "amount": "60.00"}],
+        by=None,
+        date=datetime.date(2026, 3, 5),
+    )
+    allocation = payment.allocations.get()
+    staff("ann", a=(books.company, Role.ACCOUNTANT))
+    browser.login("ann", PASSWORD)
+
+    # when she unallocates it from the payment's page, dated the 6th
+    browser.go(f"/admin/sales/payment/{payment.pk}/change/")
+    browser.type(f"input[form='unallocate-form-{allocation.pk}']", "2026-03-06")
+    browser.click(f"#unallocate-{allocation.pk}")
+    browser.wait_for("ul.messagelist")
+
+    # then the allocation is undone from that day, and the page says so
+    allocation.refresh_from_db()
+    assert allocation.unallocated_on == datetime.date(2026, 3, 6)
+    assert "403" not in browser.text("body")
+    browser.shot("payment_unallocated_from_its_page")
+    assert_clean(browser)
