@@ -582,12 +582,17 @@ class ComparedIncomeStatement:
 def comparison_range(
     *, date_from: datetime.date, date_to: datetime.date, basis: str
 ) -> tuple[datetime.date, datetime.date]:
-    """The comparative range: `previous_period` (as long, just before) or `previous_year` (the
-    same dates a year earlier; 29 February becomes the 28th)."""
+    """The comparative range: `previous_period`, the period just before (a range of whole months,
+    such as November or a quarter, against as many whole months: October 1-31, not the 30 days
+    before November; any other range against as many days) or `previous_year` (the same dates a
+    year earlier; 29 February becomes the 28th)."""
     if basis == "previous_period":
-        length = date_to - date_from
         end = date_from - ONE_DAY
-        return end - length, end
+        if date_from.day == 1 and (date_to + ONE_DAY).day == 1:
+            months = (date_to.year - date_from.year) * 12 + date_to.month - date_from.month + 1
+            index = date_from.year * 12 + date_from.month - 1 - months
+            return datetime.date(index // 12, index % 12 + 1, 1), end
+        return end - (date_to - date_from), end
 
     def year_before(day: datetime.date) -> datetime.date:
         try:
