@@ -306,10 +306,16 @@ class InvoiceLineForm(ServiceModelForm):
                 self.fields[name].required = False
         line = self.instance
         if line.pk is not None:
-            self.initial["quantity"] = line.quantity.normalize()
-            self.initial["unit_price"] = line.unit_price.normalize()
-            self.initial["discount"] = line.discount.normalize() if line.discount else None
+            # "10", not "10.0000" nor normalize()'s "1E+1" (which the live totals cannot read)
+            self.initial["quantity"] = _plain(line.quantity)
+            self.initial["unit_price"] = _plain(line.unit_price)
+            self.initial["discount"] = _plain(line.discount) if line.discount else None
             self.initial["no_tax"] = line.tax_rate_id is None
+
+
+def _plain(value: Decimal) -> str:
+    """A stored number as a person writes it: no trailing zeros, never an exponent."""
+    return format(value.normalize(), "f")
 
 
 class InvoiceLineFormSet(forms.BaseInlineFormSet):

@@ -150,6 +150,25 @@ def test_a_bad_line_shows_the_services_message_and_writes_nothing(client_admin, 
     assert written(books.company) == before
 
 
+def test_a_saved_drafts_numbers_read_as_written_not_in_exponent_form(client_admin, books):
+    # Decimal("10.0000").normalize() is 1E+1: the saved draft showed "1E+1" and "1.2E+2", and the
+    # live totals (which read plain numbers only) went blank
+    draft = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-10"),
+        lines=[{"item": books.widget.pk, "quantity": "10", "unit_price": "120", "discount": "10"}],
+        by=None,
+    )
+
+    page = client_admin.get(reverse("admin:sales_invoice_change", args=[draft.pk])).content.decode()
+
+    assert 'name="lines-0-quantity" value="10"' in page
+    assert 'name="lines-0-unit_price" value="120"' in page
+    assert 'name="lines-0-discount" value="10"' in page
+    assert "E+" not in page
+
+
 def test_draft_page_has_live_totals_and_issue_and_issued_page_is_read_only(client_admin, books):
     draft = services.invoice_create(
         company=books.company,
