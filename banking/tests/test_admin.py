@@ -82,6 +82,16 @@ def test_a_lines_match_page_matches_by_hand_and_posts_an_entry(client_admin, ban
     fees = bank.company.accounts.get(code="6700")
 
     page = client_admin.get(reverse("admin:banking_bankstatementline_match", args=[transfer.pk]))
+    # the entry's account is chosen, never defaulted to the chart's first account (Cash)
+    unchosen = client_admin.post(
+        reverse("admin:banking_bankstatementline_match", args=[fee.pk]),
+        {"action": "entry", "account": "", "description": "Fee"},
+        follow=True,
+    )
+    assert '<select name="account" required' in page.content.decode()
+    assert '<option value="">Choose the account' in page.content.decode()
+    assert 'class="error"' in unchosen.content.decode()
+    assert JournalEntry.objects.filter(company=bank.company, description="Fee").count() == 0
     manual = client_admin.post(
         reverse("admin:banking_bankstatementline_match", args=[transfer.pk]),
         {"action": "match", "journal_line": [bank_side(books["order_a"]).pk, bank_side(books["order_b"]).pk]},
