@@ -389,7 +389,9 @@ class ImportJobAdmin(_ReadOnly):
 
     def changelist_view(self, request, extra_context=None):
         extra = dict(extra_context or {})
-        extra["journal_import_url"] = reverse("admin:banking_importjob_journal")
+        # the button only for who may import a journal into some company (others got a bare 403)
+        if admin_companies(request, Action.JOURNAL_IMPORT):
+            extra["journal_import_url"] = reverse("admin:banking_importjob_journal")
         return super().changelist_view(request, extra)
 
 

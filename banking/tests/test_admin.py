@@ -241,3 +241,25 @@ def test_a_database_refusal_on_an_admin_page_is_its_message_not_a_traceback(clie
     rent.refresh_from_db()
     assert rent.reversed_by_id is None
     assert JournalEntry.objects.count() == entries
+
+
+def test_the_journal_import_button_is_for_who_may_import_and_a_refusal_is_a_page_of_the_admin(client):
+    # given a clerk of the company (who may not import a journal)
+    from accounts.services import membership_add
+    from accounts.tests.factories import UserFactory
+
+    company = bank_books().company
+    clerk = UserFactory(username="cleo", is_staff=True)
+    membership_add(company=company, user=clerk, role=Role.CLERK, by=None)
+    client.force_login(clerk)
+
+    # when
+    imports = client.get(reverse("admin:banking_importjob_changelist"))
+    refused = client.get(reverse("admin:banking_importjob_journal"))
+
+    # then: no button that leads to a refusal; and the refusal itself is in the admin's frame
+    assert imports.status_code == 200
+    assert reverse("admin:banking_importjob_journal") not in imports.content.decode()
+    assert refused.status_code == 403
+    body = refused.content.decode()
+    assert 'id="forbidden-reason"' in body and 'id="site-name"' in body
