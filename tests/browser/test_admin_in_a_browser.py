@@ -370,7 +370,9 @@ def test_a_clerk_drafts_but_cannot_post(browser):
     assert browser.exists("input[name=_save]")
     assert not browser.exists("#post-entry")
     browser.go(f"/admin/ledger/journalentry/{draft.pk}/post/")
-    assert "403" in browser.driver.title or "Forbidden" in browser.find("body").text
+    assert browser.driver.title.startswith("Not allowed")
+    assert "does not allow" in browser.text("#forbidden-reason")
+    browser.shot("refused_in_the_admin")
     draft.refresh_from_db()
     assert draft.status == EntryStatus.DRAFT
 
