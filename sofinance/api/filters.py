@@ -53,6 +53,18 @@ class FilterBackend(DjangoFilterBackend):
             for name, replacement in getattr(filterset, "renamed_parameters", {}).items()
             if name in request.query_params
         }
+        # django-filter reads a boolean it does not know ("1", "yes") as no filter at all: the
+        # client would get the whole list for a filter it believes it applied.
+        refused.update(
+            {
+                name: ["Write true or false."]
+                for name, declared in filterset.filters.items()
+                if isinstance(declared, django_filters.BooleanFilter)
+                and name in request.query_params
+                and request.query_params[name].lower()
+                not in ("true", "false", "")  # blank: no filter (a form's "unknown")
+            }
+        )
         if refused:
             raise ValidationFailed("The request is invalid.", details=refused)
         if not filterset.is_valid():

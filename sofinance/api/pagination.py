@@ -10,6 +10,7 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
 from sofinance.api.envelope import envelope
+from sofinance.errors import ValidationFailed
 
 PAGINATION_SCHEMA = {
     "type": "object",
@@ -23,7 +24,24 @@ PAGINATION_SCHEMA = {
 PAGE_SIZE_DESCRIPTION = "How many per page: default 50, at most 500."
 
 
-class EnvelopePageNumberPagination(PageNumberPagination):
+class _StrictPageSize:
+    """`page_size` is a whole number (above 500 it is 500); anything else is 400, not the
+    default page silently."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            raise ValidationFailed(
+                "The request is invalid.",
+                details={"page_size": ["A whole number from 1 (at most 500 are sent)."]},
+            )
+        return super().get_page_size(request)
+
+
+class EnvelopePageNumberPagination(_StrictPageSize, PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -50,7 +68,7 @@ class EnvelopePageNumberPagination(PageNumberPagination):
         return schema
 
 
-class EnvelopeCursorPagination(CursorPagination):
+class EnvelopeCursorPagination(_StrictPageSize, CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
