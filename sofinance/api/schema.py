@@ -230,11 +230,18 @@ COMMON_RESPONSES = {
             "request. Nothing was written."
         ),
     ),
+    "NotAcceptable": (
+        "406",
+        _error_response(
+            "`not_acceptable`: the `Accept` header names no type this operation answers with "
+            "(send `application/json`, or leave it out)."
+        ),
+    ),
     "PayloadTooLarge": (
         "413",
         _error_response(
-            "`payload_too_large`: the body is over the size limit (2.5 MiB by default); refused "
-            "before it is read."
+            "`payload_too_large`: the body is over the size limit (2.5 MiB by default), whatever the "
+            "method; refused before it is read."
         ),
     ),
     "UnsupportedMediaType": (
@@ -254,6 +261,14 @@ COMMON_RESPONSES = {
                     "description": "Seconds to wait before the next request.",
                 }
             },
+        ),
+    ),
+    "InternalError": (
+        "500",
+        _error_response(
+            "`internal_error`: the server failed on something it did not foresee; nothing internal is "
+            "disclosed, the request id is logged with the cause. A write was rolled back: send it again "
+            "with the same `Idempotency-Key`."
         ),
     ),
     "ServiceUnavailable": (
@@ -347,7 +362,7 @@ ID_NOUNS = {
     "allocations": "allocation",
     "audit-events": "audit event",
 }
-_NUMBER_GROUP = re.compile(r"\(\?P<(\w+)>\\d\+\)")
+_NUMBER_GROUP = re.compile(r"\(\?P<(\w+)>(?:\\d\+|\[0-9\]\+)\)")  # an id's group: ASCII digits (routing.py)
 
 
 def _singular(collection: str) -> str:
@@ -467,7 +482,9 @@ class AutoSchema(openapi.AutoSchema):
                 parameter["description"] = f"The {_singular(collection)}'s id."
 
     def _add_error_responses(self, responses: dict, *, idempotent: bool) -> None:
-        applicable = ["400", "429", "503"]
+        # What any operation may answer: a malformed request, an Accept it cannot serve, a body over
+        # the limit (refused before routing, whatever the method), the rate limit, a failure, an outage.
+        applicable = ["400", "406", "413", "429", "500", "503"]
         if not self._is_public():
             applicable.append("401")
         roles = self._allowed_roles()
@@ -476,7 +493,7 @@ class AutoSchema(openapi.AutoSchema):
         if roles is not None and len(roles) < len(Role):
             applicable.append("403")
         if self.method in ("POST", "PUT", "PATCH"):
-            applicable += ["413", "415"]
+            applicable.append("415")
         if idempotent:
             if "409" in responses:
                 responses["409"]["description"] = (
