@@ -162,7 +162,7 @@ class MemberChangeInput(serializers.Serializer):
 
 class AccountOutput(serializers.ModelSerializer):
     currency = serializers.SerializerMethodField()
-    normal_balance = serializers.CharField(read_only=True)
+    normal_balance = serializers.ChoiceField(choices=["debit", "credit"], read_only=True)
     is_leaf = serializers.SerializerMethodField()
 
     class Meta:

@@ -64,7 +64,7 @@ class MoneyField(serializers.Field):
         return None if amount is None else format_amount(amount, currency)
 
 
-@extend_schema_field({"type": "string", "nullable": True, "example": "20.00", "description": "Percent."})
+@extend_schema_field({"type": "string", "example": "20.00", "description": "Percent."})
 class PercentField(serializers.Field):
     def __init__(self, **kwargs: Any) -> None:
         kwargs["read_only"] = True

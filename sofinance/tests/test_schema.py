@@ -120,6 +120,26 @@ def test_every_operation_declares_what_any_request_may_answer(schema):
     assert missing == []
 
 
+def test_answers_declare_every_property_they_always_send(schema):
+    # DRF marks a model field with a default optional (a request's notion); in an answer every
+    # property is sent, so a generated client must not make `status` or `number` optional
+    components = schema["components"]["schemas"]
+    assert {"number", "status", "journal_entry"} <= set(components["InvoiceOutput"]["required"])
+    assert {"status", "closed_by"} <= set(components["PeriodOutput"]["required"])
+    assert {"parent", "is_active"} <= set(components["AccountOutput"]["required"])
+    # a property sent only sometimes stays optional
+    assert "account_currency" not in components["TrialBalanceRowOutput"]["required"]
+    # and request bodies keep their own optional fields
+    assert components["AccountCreateInputRequest"]["required"] == ["code", "name", "type"]
+
+
+def test_what_is_never_null_is_not_nullable_and_normal_balance_is_an_enum(schema):
+    components = schema["components"]["schemas"]
+    assert "nullable" not in components["TaxRateOutput"]["properties"]["rate"]
+    assert "nullable" not in components["InvoiceLineOutput"]["properties"]["discount"]
+    assert components["NormalBalanceEnum"]["enum"] == ["debit", "credit"]
+
+
 def test_jwt_bearer_security_is_documented(schema):
     assert schema["components"]["securitySchemes"]["jwtAuth"] == {
         "type": "http",
