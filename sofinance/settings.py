@@ -179,7 +179,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# With DEBUG (the development server, `make run`) connections are not kept by default: runserver
+# serves each request in a new thread, and each thread's kept connection stays open after it,
+# so a PostgreSQL behind `make run` ran out of connections.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Reads on a streaming replica (sofinance/db_router.py): reports and lists when it is healthy and
 # not lagging, never a write nor a read inside a write, nor a user's reads just after their write.

@@ -79,6 +79,27 @@ def test_embedded_defaults_without_any_service(tmp_path):
     assert values["STORAGES"]["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
 
 
+@pytest.mark.parametrize(
+    ("debug", "explicit", "expected"),
+    [("1", None, 0), ("0", None, 60), ("1", "30", 30)],
+)
+def test_connections_are_kept_in_production_not_under_the_development_server(debug, explicit, expected):
+    # runserver serves each request in a thread of its own: kept connections piled up until
+    # PostgreSQL refused more (seen with `make run` on PostgreSQL)
+    env = clean_env(
+        DJANGO_SETTINGS_MODULE="sofinance.settings",
+        DEBUG=debug,
+        DATABASE_URL="postgres://u:p@db.example:5432/books",
+        SECRET_KEY="s" * 50,
+        JWT_SECRET="k:" + "j" * 40,
+        **({"CONN_MAX_AGE": explicit} if explicit else {}),
+    )
+
+    values = settings_of(["DATABASES"], env=env)
+
+    assert values["DATABASES"]["default"]["CONN_MAX_AGE"] == expected
+
+
 def test_redis_url_drives_cache_broker_and_non_eager_tasks():
     env = clean_env(
         DJANGO_SETTINGS_MODULE="sofinance.settings",
