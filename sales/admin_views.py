@@ -159,8 +159,33 @@ class SalesDocumentPages:
 
     # ----- invoices
 
+    def confirm(self, request: HttpRequest, invoice: Invoice, verb: str, effect: str, **extra: Any):
+        """The page that asks before Issue or Void acts (the invoice page's button lands here)."""
+        return TemplateResponse(
+            request,
+            "admin/sales/invoice/action_confirm.html",
+            self.context(
+                request,
+                f"{verb} {invoice}?",
+                invoice=invoice,
+                verb=verb,
+                effect=effect,
+                total=format_amount(invoice.total, invoice.currency),
+                change_url=self.invoice_url(invoice.pk),
+                **extra,
+            ),
+        )
+
     def issue_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         invoice = self.invoice_for(request, pk, Action.INVOICES_ISSUE)
+        if request.POST.get("confirmed") != "yes":
+            return self.confirm(
+                request,
+                invoice,
+                "Issue",
+                "Issuing gives the invoice its number and posts it to the books (receivable, income, "
+                "tax). From then on it never changes: it is corrected by a credit note or voided.",
+            )
         try:
             issued = services.invoice_issue(invoice=invoice, by=request.user)
         except APIError as exc:
@@ -173,6 +198,20 @@ class SalesDocumentPages:
 
     def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         invoice = self.invoice_for(request, pk, Action.INVOICES_VOID)
+        if request.POST.get("confirmed") != "yes":
+            try:
+                void_date = _date(request.POST.get("void_date", ""))
+            except ValueError:
+                messages.error(request, "The void date is not a date (YYYY-MM-DD).")
+                return HttpResponseRedirect(self.invoice_url(pk))
+            return self.confirm(
+                request,
+                invoice,
+                "Void",
+                f"Voiding posts a reversal of {invoice.journal_entry.number if invoice.journal_entry else 'its entry'}: "
+                "the invoice no longer counts as owed, and cannot be issued again.",
+                void_date=(void_date or invoice.date).isoformat(),
+            )
         try:
             voided = services.invoice_void(
                 invoice=invoice, by=request.user, date=_date(request.POST.get("void_date", ""))

@@ -182,7 +182,12 @@ def test_draft_page_has_live_totals_and_issue_and_issued_page_is_read_only(clien
     assert 'id="sales-live-data"' in page and 'id="issue-invoice"' in page
     assert 'name="lines-0-quantity"' in page
 
-    response = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk]))
+    # the Issue button asks first; nothing happens until it is confirmed
+    asked = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk]))
+    assert asked.status_code == 200 and 'id="confirm-issue"' in asked.content.decode()
+    draft.refresh_from_db()
+    assert draft.number is None and draft.journal_entry_id is None
+    response = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk]), {"confirmed": "yes"})
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.number == "INV-2026-000001"
@@ -221,7 +226,16 @@ def test_issue_and_void_actions_report_each_outcome(client_admin, books):
     shown = messages_of(response)
     assert f"Draft invoice #{good.pk}: issued as INV-2026-000001." in shown
     assert f"Draft invoice #{zero.pk}: An invoice is issued for a positive total." in shown
-    void = client_admin.post(reverse("admin:sales_invoice_void", args=[good.pk]), {"void_date": "2026-03-15"})
+    asked = client_admin.post(
+        reverse("admin:sales_invoice_void", args=[good.pk]), {"void_date": "2026-03-15"}
+    )
+    page = asked.content.decode()
+    assert 'id="confirm-void"' in page and 'name="void_date" value="2026-03-15"' in page
+    good.refresh_from_db()
+    assert good.status == InvoiceStatus.ISSUED  # asked, not done
+    void = client_admin.post(
+        reverse("admin:sales_invoice_void", args=[good.pk]), {"void_date": "2026-03-15", "confirmed": "yes"}
+    )
     good.refresh_from_db()
     assert (good.status, good.voided_on) == (InvoiceStatus.VOID, day("2026-03-15"))
     assert any("void, reversed by" in m for m in messages_of(void))

@@ -266,6 +266,9 @@ def test_issue_an_invoice_and_record_its_payment(browser):
 
     # when he issues it and records the customer's payment against it
     browser.click("#issue-invoice")
+    browser.wait_for("#confirm-issue")  # Issue posts to the books: it asks first
+    browser.shot("invoice_issue_confirm")
+    browser.click("#confirm-issue")
     browser.wait_text("ul.messagelist", "Issued as")
     invoice = Invoice.objects.get()
     assert invoice.status == InvoiceStatus.ISSUED
