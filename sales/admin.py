@@ -878,11 +878,15 @@ class CreditNoteAdmin(QuarantineMarkerAdmin, CompanyScopedAdmin):
 class AllocationInline(admin.TabularInline):
     model = Allocation
     fk_name = "payment"
-    fields = ["invoice", "date", "amount", "exchange_difference", "unallocated_on", "fx_entry"]
+    fields = ["invoice", "date", "amount_shown", "exchange_difference", "unallocated_on", "fx_entry"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ["id"]
+
+    @admin.display(description="Amount")
+    def amount_shown(self, obj: Allocation) -> str:
+        return format_amount(obj.amount, obj.invoice.currency)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -22,7 +22,7 @@ from django.db.models import F, Q, Value
 
 from accounts.models import Account, Company
 from ledger.models import JournalEntry
-from sofinance.money import money_field, rate_field, validate_currency_code
+from sofinance.money import format_amount, money_field, rate_field, validate_currency_code
 
 # Quantities and percentages keep up to 4 decimals (0.3333 hours, 12.5%).
 QUANTITY_MAX_DIGITS = 18
@@ -574,7 +574,8 @@ class Allocation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.payment_id} -> {self.invoice_id}: {self.amount}"
+        invoice = self.invoice
+        return f"{format_amount(self.amount, invoice.currency)} of {self.payment} to {invoice}"
 
     @property
     def is_active(self) -> bool:

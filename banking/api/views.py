@@ -635,8 +635,8 @@ class RecordPaymentView(_Scoped):
     @extend_schema(
         summary="Record a customer payment from a bank line",
         description="Accountants and above. Money received on the line is recorded as the customer's payment of an "
-        "open invoice (`invoice`, else the one the line's reference names, e.g. `INV-2026-000042`) through "
-        "the sales payment service, allocated up to what the invoice has due (the rest stays as customer "
+        "open invoice (`invoice`, else the one the line's reference names, e.g. `INV-2026-000042`), as a "
+        "payment recorded in the sales ledger would be, allocated up to what the invoice has due (the rest stays as customer "
         "credit), deposited on the bank's ledger account, and matched. Refused: 422 `invoice_not_found`, "
         "`currency_mismatch`, `period_closed`; 400 for money out.",
         request=s.RecordPaymentInput,

@@ -168,7 +168,8 @@ def _plan(
             )
         if amount > unallocated:
             raise errors.OverAllocation(
-                f"The payment has {format_amount(unallocated, payment.currency)} left to allocate.",
+                f"{format_amount(amount, payment.currency)} is more than the payment has left to allocate "
+                f"({format_amount(unallocated, payment.currency)}).",
                 details={"unallocated": format_amount(unallocated, payment.currency)},
             )
         check_reduction_fits(

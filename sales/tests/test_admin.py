@@ -297,7 +297,7 @@ def test_recording_a_payment_offers_the_customers_open_invoices(client_admin, bo
         reverse("admin:sales_payment_record"), {**form, f"allocate-{second.pk}": "50.01"}
     )
     assert over.status_code == 200
-    assert "The payment has 50.00 left to allocate." in over.content.decode()
+    assert "50.01 is more than the payment has left to allocate (50.00)." in over.content.decode()
     assert written(books.company) == before
     response = client_admin.post(reverse("admin:sales_payment_record"), form)
     assert response.status_code == 302
@@ -328,6 +328,11 @@ def test_allocate_unallocate_and_void_a_payment_in_the_admin(client_admin, books
     assert allocation.date == day("2026-03-05")
     page = client_admin.get(reverse("admin:sales_payment_change", args=[payment.pk])).content.decode()
     assert f'id="unallocate-{allocation.pk}"' in page and 'id="void-payment"' not in page
+    # the allocation reads as an accountant writes it (it was "27 -> 33: 60.0000")
+    assert "60.0000" not in page and " -> " not in page
+    payment.refresh_from_db()
+    invoice.refresh_from_db()
+    assert f"60.00 of {payment} to {invoice}" in page
     client_admin.post(
         reverse("admin:sales_payment_unallocate", args=[payment.pk, allocation.pk]),
         {"unallocate_date": "2026-03-06"},

@@ -54,7 +54,21 @@ def test_main_writes_have_examples_and_document_their_conflicts(schema):
         content = paths[base + path]["post"]["requestBody"]["content"]["application/json"]
         assert content.get("examples"), path
     void = paths[base + "/invoices/{id}/void"]["post"]["responses"]
-    assert set(void) == {"200", "400", "401", "403", "404", "409", "413", "415", "422", "429", "503"}
+    assert set(void) == {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "406",
+        "409",
+        "413",
+        "415",
+        "422",
+        "429",
+        "500",
+        "503",
+    }
     assert void["409"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorEnvelope"
     }
