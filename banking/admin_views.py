@@ -56,6 +56,18 @@ class JournalForm(forms.Form):
     dry_run = forms.BooleanField(required=False, help_text="Check everything and report; post nothing.")
 
 
+def _upload_options(data: dict) -> dict:
+    """The upload form's fields as the import services take them (their money fields raise
+    ValueError when malformed)."""
+    return {
+        "file": data["file"],
+        "format": data["format"] or None,
+        "opening_balance": _money(data["opening_balance"]),
+        "closing_balance": _money(data["closing_balance"]),
+        "accept_chain_break": data["accept_chain_break"],
+    }
+
+
 def _money(raw: str) -> Decimal | None:
     raw = (raw or "").strip()
     if not raw:
@@ -143,15 +155,7 @@ class BankingPages:
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                job = services.statement_upload(
-                    bank_account=bank,
-                    file=data["file"],
-                    by=request.user,
-                    format=data["format"] or None,
-                    opening_balance=_money(data["opening_balance"]),
-                    closing_balance=_money(data["closing_balance"]),
-                    accept_chain_break=data["accept_chain_break"],
-                )
+                job = services.statement_upload(bank_account=bank, by=request.user, **_upload_options(data))
             except ValueError as exc:
                 errors = [str(exc)]
             except banking_errors.TooManyLinesToWaitFor:
@@ -183,13 +187,7 @@ class BankingPages:
         from banking.tasks import import_job_run_task
 
         job = services.statement_import_job_create(
-            bank_account=bank,
-            file=data["file"],
-            by=request.user,
-            format=data["format"] or None,
-            opening_balance=_money(data["opening_balance"]),
-            closing_balance=_money(data["closing_balance"]),
-            accept_chain_break=data["accept_chain_break"],
+            bank_account=bank, by=request.user, **_upload_options(data)
         )
         transaction.on_commit(lambda: import_job_run_task.delay(job.pk), robust=True)
         messages.info(
