@@ -56,6 +56,25 @@ class JournalForm(forms.Form):
     dry_run = forms.BooleanField(required=False, help_text="Check everything and report; post nothing.")
 
 
+def reasons_shown(reasons: list[str]) -> str:
+    """A suggestion's reasons (the API's stable codes: `amount`, `amount_sum`, `date_3d`,
+    `reference`) as an accountant reads them."""
+    words = []
+    for reason in reasons:
+        if reason == "amount":
+            words.append("same amount")
+        elif reason == "amount_sum":
+            words.append("the amounts add up")
+        elif reason == "reference":
+            words.append("reference found")
+        elif reason.startswith("date_") and reason.endswith("d") and reason[5:-1].isdigit():
+            days = int(reason[5:-1])
+            words.append("same day" if days == 0 else f"{days} day{'s' if days != 1 else ''} apart")
+        else:
+            words.append(reason)
+    return ", ".join(words)
+
+
 def _upload_options(data: dict) -> dict:
     """The upload form's fields as the import services take them (their money fields raise
     ValueError when malformed)."""
@@ -276,7 +295,8 @@ class BankingPages:
                 amount=display_amount(line.amount, currency),
                 matched=[details[i] for i in matched if i in details],
                 suggestions=[
-                    (s, [details[i] for i in s.journal_line_ids if i in details]) for s in suggestions
+                    (s, [details[i] for i in s.journal_line_ids if i in details], reasons_shown(s.reasons))
+                    for s in suggestions
                 ],
                 # Closest first: the same amount, then the nearest amounts, then the nearest dates.
                 candidates=sorted(

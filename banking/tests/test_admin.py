@@ -107,6 +107,8 @@ def test_a_lines_match_page_matches_by_hand_and_posts_an_entry(client_admin, ban
     )
 
     assert page.status_code == 200 and books["order_a"].number in page.content.decode()
+    # the reasons in words (the API keeps the codes)
+    assert "date_" not in page.content.decode() and "the amounts add up" in page.content.decode()
     assert manual.status_code == 302 and line(bank, "CAMT-0004").status == LineStatus.MATCHED
     assert entry.status_code == 302 and line(bank, "CAMT-0002").status == LineStatus.MATCHED
     assert JournalEntry.objects.filter(company=bank.company, description="Fee").count() == 1
@@ -263,3 +265,11 @@ def test_the_journal_import_button_is_for_who_may_import_and_a_refusal_is_a_page
     assert refused.status_code == 403
     body = refused.content.decode()
     assert 'id="forbidden-reason"' in body and 'id="site-name"' in body
+
+
+def test_a_suggestions_reasons_read_as_words_not_codes():
+    from banking.admin_views import reasons_shown
+
+    assert reasons_shown(["amount", "date_0d", "reference"]) == "same amount, same day, reference found"
+    assert reasons_shown(["amount_sum", "date_1d"]) == "the amounts add up, 1 day apart"
+    assert reasons_shown(["amount", "date_12d"]) == "same amount, 12 days apart"
