@@ -173,6 +173,8 @@ def switch_company_page(request: HttpRequest, admin_site, company: Company, *, w
 
 # --------------------------------------------------------------------------- writes through services
 
+CONFIRM_LISTED = 200  # rows a bulk action's confirmation page lists (it acts on all it was given)
+
 
 class ServiceRefused(Exception):
     """A service refused an admin write; carries the service's error."""
@@ -260,6 +262,39 @@ class ServiceAdmin(admin.ModelAdmin):
         # The bulk delete would bypass the services (and report success before they answer).
         actions.pop("delete_selected", None)
         return actions
+
+    def confirm_first(
+        self,
+        request,
+        objects: list,
+        *,
+        verb: str,
+        effect: str,
+        describe=str,
+        carry: tuple[str, ...] = (),
+    ) -> TemplateResponse | None:
+        """A list action that puts rows in the books for good asks first, as Django's own bulk
+        delete does: the list's POST shows what will happen to which rows, and nothing else; the
+        page's POST (`post=yes`, the same action and rows, and the action form's `carry` fields)
+        returns None, and the action goes on."""
+        if request.POST.get("post") == "yes":
+            return None
+        shown = objects[:CONFIRM_LISTED]
+        noun = self.opts.verbose_name if len(objects) == 1 else self.opts.verbose_name_plural
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{verb} {len(objects)} {noun}?",
+            "opts": self.opts,
+            "verb": verb,
+            "effect": effect,
+            "rows": [describe(obj) for obj in shown],
+            "more": len(objects) - len(shown),
+            "ids": [obj.pk for obj in objects],
+            "action": request.POST.get("action", ""),
+            "carried": [(name, request.POST.get(name, "")) for name in carry],
+            "changelist_url": request.get_full_path(),
+        }
+        return TemplateResponse(request, "admin/sofinance/action_confirm_selected.html", context)
 
     def report_each(self, request, objects, call, *, success) -> None:
         """Run one service call per object, each in its own transaction, and report each outcome."""

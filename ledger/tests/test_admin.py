@@ -396,9 +396,80 @@ def test_post_to_a_posted_entry_changes_nothing(client_admin, books):
 def changelist_action(client, action, entries):
     return client.post(
         reverse("admin:ledger_journalentry_changelist"),
-        {"action": action, "_selected_action": [str(e.pk) for e in entries]},
+        {"action": action, "_selected_action": [str(e.pk) for e in entries], "post": "yes"},
         follow=True,
     )
+
+
+def hidden_fields(page: str) -> list[tuple[str, str]]:
+    """The hidden inputs of the confirmation form, as a browser would send them back."""
+    return re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
+
+
+@pytest.mark.parametrize(
+    ("action", "post", "verb"),
+    [
+        ("post_drafts", False, "Post"),
+        ("reverse_entries", True, "Reverse"),
+        ("delete_drafts", False, "Delete"),
+    ],
+)
+def test_a_bulk_action_asks_first_and_changes_nothing_until_confirmed(
+    client_admin, books, action, post, verb
+):
+    # given two entries
+    first = entry(
+        books, "2026-01-05", ("1010", "100.00", "D"), ("4000", "100.00", "C"), post=post, description="Sale"
+    )
+    second = entry(
+        books, "2026-01-06", ("6100", "40.00", "D"), ("1010", "40.00", "C"), post=post, description="Fees"
+    )
+    before = list(JournalEntry.objects.order_by("pk").values_list("pk", "status", "number", "reversed_by"))
+    events = AuditEvent.objects.count()
+
+    # when the list's action is chosen (the changelist's own POST, without post=yes)
+    response = client_admin.post(
+        reverse("admin:ledger_journalentry_changelist"),
+        {"action": action, "_selected_action": [str(first.pk), str(second.pk)]},
+    )
+
+    # then a page says what will happen to which entries, and nothing has happened yet
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f"<title>{verb} 2 journal entries?" in page
+    listed = re.findall(r"<li>([^<]*)</li>", page.split('id="confirm-rows"')[1].split("</ul>")[0])
+    assert listed == [
+        f"{first} of 2026-01-05: Sale ({first.get_status_display().lower()})",
+        f"{second} of 2026-01-06: Fees ({second.get_status_display().lower()})",
+    ]
+    assert ("post", "yes") in hidden_fields(page) and ("action", action) in hidden_fields(page)
+    assert (
+        list(JournalEntry.objects.order_by("pk").values_list("pk", "status", "number", "reversed_by"))
+        == before
+    )
+    assert AuditEvent.objects.count() == events
+
+
+def test_the_confirmation_page_sends_back_what_the_action_needs(client_admin, books):
+    # given a posted entry and the confirmation page of reversing it
+    original = entry(books, "2026-01-05", ("1010", "100.00", "D"), ("4000", "100.00", "C"))
+    url = reverse("admin:ledger_journalentry_changelist") + "?status__exact=posted"
+    page = client_admin.post(url, {"action": "reverse_entries", "_selected_action": [str(original.pk)]})
+
+    # when the page's form is sent as it stands, to where it points
+    html = page.content.decode()
+    target = re.search(r'<form method="post" action="([^"]*)"', html).group(1).replace("&amp;", "&")
+    data: dict[str, list[str]] = {}
+    for name, value in hidden_fields(html):
+        data.setdefault(name, []).append(value)
+    response = client_admin.post(target, data, follow=True)
+
+    # then the entry is reversed, once, and the list comes back with its filter
+    assert target == url
+    original.refresh_from_db()
+    assert original.reversed_by is not None
+    assert messages_of(response) == [f"{original}: reversed by {original.reversed_by.number}."]
+    assert response.redirect_chain[-1][0] == url
 
 
 def test_post_action_posts_drafts_and_reports_each_failure(client_admin, books):

@@ -1,6 +1,7 @@
 """Period actions in the admin call the period services and report their answers."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -28,7 +29,7 @@ def books(superuser):
 
 
 def run_action(client, action, periods, **extra):
-    data = {"action": action, "_selected_action": [str(p.pk) for p in periods], **extra}
+    data = {"action": action, "_selected_action": [str(p.pk) for p in periods], "post": "yes", **extra}
     response = client.post(reverse(CHANGELIST), data, follow=True)
     assert response.status_code == 200
     return [str(m) for m in get_messages(response.wsgi_request)]
@@ -79,3 +80,39 @@ def test_an_accountant_sees_periods_but_has_no_period_actions(client, books):
     period = AccountingPeriod.objects.filter(company=books).first()
     run_action(client, "close_periods", [period])
     assert status_of(period) == PeriodStatus.OPEN
+
+
+def test_period_actions_ask_first_and_the_reason_travels_with_the_confirmation(client, superuser, books):
+    client.force_login(superuser)
+    january = AccountingPeriod.objects.get(company=books, start_date=datetime.date(2026, 1, 1))
+    assert run_action(client, "close_periods", [january]) == [f"{january}: closed."]
+
+    # when reopen is chosen from the list, with a reason, but not confirmed yet
+    page = client.post(
+        reverse(CHANGELIST),
+        {"action": "reopen_periods", "_selected_action": [str(january.pk)], "reason": "Late invoice"},
+    ).content.decode()
+
+    # then the page names the period and the reason, and the period is still closed
+    assert "<title>Reopen 1 accounting period?" in page
+    assert f"<li>{january} (closed)</li>" in page
+    assert "“Late invoice”" in page
+    assert status_of(january) == PeriodStatus.CLOSED
+    assert not AuditEvent.objects.filter(action="reopen").exists()
+
+    # when its form is sent back as it stands, the reason goes with it
+    sent = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    assert sent["reason"] == "Late invoice" and sent["post"] == "yes"
+    client.post(reverse(CHANGELIST), {**sent, "_selected_action": [str(january.pk)]})
+    assert status_of(january) == PeriodStatus.OPEN
+    assert AuditEvent.objects.get(action="reopen").metadata == {"reason": "Late invoice"}
+
+
+def test_lock_from_the_list_warns_it_is_for_good(client, superuser, books):
+    client.force_login(superuser)
+    periods = list(AccountingPeriod.objects.filter(company=books).order_by("start_date")[:2])
+    page = client.post(
+        reverse(CHANGELIST), {"action": "lock_periods", "_selected_action": [str(p.pk) for p in periods]}
+    ).content.decode()
+    assert "<title>Lock 2 accounting periods?" in page and "no one can reopen it" in page
+    assert [status_of(p) for p in periods] == [PeriodStatus.OPEN, PeriodStatus.OPEN]

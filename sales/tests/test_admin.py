@@ -218,9 +218,17 @@ def test_issue_and_void_actions_report_each_outcome(client_admin, books):
         lines=[{"description": "Free", "quantity": "1", "unit_price": "0", "tax_rate": None}],
         by=None,
     )
-    response = client_admin.post(
+    # the list's action asks first: it names each invoice, and issues nothing yet
+    asked = client_admin.post(
         reverse("admin:sales_invoice_changelist"),
         {"action": "issue_invoices", "_selected_action": [good.pk, zero.pk]},
+    ).content.decode()
+    assert "<title>Issue 2 invoices?" in asked and 'id="confirm-selected"' in asked
+    assert f"<li>Draft invoice #{good.pk} of 2026-03-10, {books.acme.name}: " in asked
+    assert Invoice.objects.filter(status=InvoiceStatus.DRAFT).count() == 2
+    response = client_admin.post(
+        reverse("admin:sales_invoice_changelist"),
+        {"action": "issue_invoices", "_selected_action": [good.pk, zero.pk], "post": "yes"},
         follow=True,
     )
     shown = messages_of(response)
@@ -233,6 +241,12 @@ def test_issue_and_void_actions_report_each_outcome(client_admin, books):
     assert 'id="confirm-void"' in page and 'name="void_date" value="2026-03-15"' in page
     good.refresh_from_db()
     assert good.status == InvoiceStatus.ISSUED  # asked, not done
+    listed = client_admin.post(
+        reverse("admin:sales_invoice_changelist"), {"action": "void_invoices", "_selected_action": [good.pk]}
+    ).content.decode()
+    assert "<title>Void 1 invoice?" in listed and "INV-2026-000001 of 2026-03-10" in listed
+    good.refresh_from_db()
+    assert good.status == InvoiceStatus.ISSUED  # asked from the list, not done either
     void = client_admin.post(
         reverse("admin:sales_invoice_void", args=[good.pk]), {"void_date": "2026-03-15", "confirmed": "yes"}
     )

@@ -240,6 +240,51 @@ def test_reverse_an_entry_with_a_confirmation(browser):
     assert_clean(browser)
 
 
+def test_reverse_entries_from_the_list_asks_first(browser):
+    # given two posted entries
+    company = books()
+    staff("ann", a=(company, Role.ACCOUNTANT))
+    entries = [
+        journal_entry_create(
+            company=company,
+            date=datetime.date(2026, 1, day),
+            lines=[{"account": "6100", "debit": "750.00"}, {"account": "1010", "credit": "750.00"}],
+            by=None,
+            description=f"Rent {day}",
+            post=True,
+        )
+        for day in (5, 6)
+    ]
+    browser.login("ann", PASSWORD)
+
+    # when she ticks both in the list and runs "Reverse selected entries"
+    browser.go("/admin/ledger/journalentry/")
+    for entry in entries:
+        browser.click(f"input.action-select[value='{entry.pk}']")
+    browser.select("select[name=action]", "Reverse selected entries")
+    browser.click("button[name=index]")
+    browser.wait_for("#confirm-selected")
+
+    # then the page names both entries and what reversing does, and nothing is posted yet
+    assert [row.text for row in browser.find_all("#confirm-rows li")] == [
+        f"{entries[0].number} of 2026-01-05: Rent 5 (posted)",
+        f"{entries[1].number} of 2026-01-06: Rent 6 (posted)",
+    ]
+    assert "cancel out" in browser.text("#confirm-effect")
+    assert JournalEntry.objects.count() == 2
+    browser.shot("bulk_reverse_confirmation")
+    assert_clean(browser)
+
+    # when she confirms
+    browser.click("#confirm-selected")
+    browser.wait_text("ul.messagelist", "reversed by")
+
+    # then each is reversed once, and she is back on the list
+    assert JournalEntry.objects.filter(reversal_of__in=entries).count() == 2
+    assert browser.path == "/admin/ledger/journalentry/"
+    assert_clean(browser)
+
+
 # --------------------------------------------------------------------------- sales
 
 
