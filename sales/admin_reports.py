@@ -167,7 +167,11 @@ class SalesReportPages:
         given = {k: value for k, value in request.GET.items() if value.strip() and k != "company"}
         values = {**defaults, **given}
         form = form_class(values, company=company)
-        shown = build(request, company, form.cleaned_data) if form.is_valid() else {}
+        if not given and not form.is_valid():
+            # Opened from the menu, the page asks for what its defaults cannot choose (a
+            # customer) without saying the user got something wrong.
+            form = form_class(initial=values, company=company)
+        shown = build(request, company, form.cleaned_data) if form.is_bound and form.is_valid() else {}
         context = {
             **self.admin_site.each_context(request),
             "title": title,
@@ -277,6 +281,7 @@ class SalesReportPages:
             "lines": [
                 {
                     "line": line,
+                    "document": reports.StatementKind.LABELS[line.kind],
                     "debit": money(line.debit) if line.debit else "",
                     "credit": money(line.credit) if line.credit else "",
                     "balance": money(line.balance),

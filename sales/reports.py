@@ -301,6 +301,14 @@ class StatementKind:
     PAYMENT = "payment"
     PAYMENT_VOID = "payment_void"
 
+    LABELS = {  # as a statement's reader calls them (the API and CSV keep the codes)
+        INVOICE: "Invoice",
+        INVOICE_VOID: "Invoice voided",
+        CREDIT_NOTE: "Credit note",
+        PAYMENT: "Payment",
+        PAYMENT_VOID: "Payment voided",
+    }
+
 
 _KIND_ORDER = {
     StatementKind.INVOICE: 0,

@@ -5,6 +5,7 @@ unallocation, the report pages, role scoping, and the live totals' arithmetic.""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from decimal import Decimal
@@ -381,6 +382,36 @@ def test_the_ar_aging_page_shows_the_aging_and_a_customers_open_invoices(client_
         + f"?company={books.company.pk}&date_from=2026-01-01&date_to=2026-03-31&group_by=customer"
     ).content.decode()
     assert 'id="summary-net">100.00<' in summary
+
+
+def test_the_customer_statement_opens_asking_for_a_customer_and_names_documents_in_words(client_admin, books):
+    # opened from the menu: the form asks for a customer, without telling the user off
+    page = client_admin.get(reverse("admin:sales_reports_customer_statement")).content.decode()
+    assert 'name="customer"' in page
+    assert "errornote" not in page and "errorlist" not in page
+    assert 'id="customer-statement"' not in page
+
+    # a customer's statement names each document as its reader would
+    invoice = issued(books, books.acme, "2026-03-01", "100.00")
+    services.credit_note_create(
+        invoice=invoice,
+        by=None,
+        date=day("2026-03-02"),
+        lines=[{"invoice_line": invoice.lines.get().pk, "quantity": "0.5"}],
+    )
+    other = issued(books, books.acme, "2026-03-04", "10.00")
+    services.invoice_void(invoice=other, by=None)
+    statement = client_admin.get(
+        reverse("admin:sales_reports_customer_statement")
+        + f"?company={books.company.pk}&customer={books.acme.pk}&date_from=2026-01-01&date_to=2026-03-31"
+    ).content.decode()
+    documents = re.findall(r"<tr><td>2026-03-0\d</td><td>([^<]*)</td>", statement)
+    assert documents == ["Invoice", "Credit note", "Invoice", "Invoice voided"]
+    # and a customer the user forgot to choose, with dates given, is an error
+    asked = client_admin.get(
+        reverse("admin:sales_reports_customer_statement") + "?date_from=2026-01-01&date_to=2026-03-31"
+    ).content.decode()
+    assert "errorlist" in asked
 
 
 def test_staff_see_and_change_only_what_their_role_allows(client, books):
