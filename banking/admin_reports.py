@@ -219,6 +219,7 @@ class BankReportPages:
                 }
                 for item in report.unmatched_book
             ],
+            "cancelled_pairs": report.cancelled_pairs,
             "statement_url": (
                 reverse("admin:banking_bankstatement_change", args=[report.statement.pk])
                 if report.statement is not None

@@ -10,7 +10,8 @@ before it; otherwise each of its sides dated by then is outstanding on its side.
 before the bank account's first statement are in its opening balance, unless matched to a line
 of a statement. `opening_difference` is what the books held on the eve of the first statement
 (less those matched lines) minus its opening balance: a difference from before the bank feed
-began, which no matching can explain.
+began, which no matching can explain. An entry outstanding together with its reversal is left
+out of the book lines (the two cancel out; `cancelled_pairs` names them).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from accounts.models import Company
 from banking import selectors
 from banking.models import BankAccount, BankMatch, BankStatement, BankStatementLine, LineStatus
 from ledger.balance_queries import account_totals
-from ledger.models import JournalLine
+from ledger.models import JournalEntry, JournalLine
 
 ZERO = Decimal(0)
 ONE_DAY = datetime.timedelta(days=1)
@@ -67,6 +68,8 @@ class Reconciliation:
     adjusted_bank_balance: Decimal | None
     difference: Decimal | None
     opening_difference: Decimal
+    # (original, reversal) entry numbers: outstanding together, they cancel out and are not listed
+    cancelled_pairs: list[tuple[str, str]]
 
     @property
     def reconciled(self) -> bool:
@@ -153,6 +156,7 @@ def reconciliation_report(*, bank_account: BankAccount, as_of: datetime.date) ->
             )
         ):
             unmatched_book.append(BookItem(*row))
+    unmatched_book, cancelled = _without_cancelling_pairs(unmatched_book)
     unmatched_bank_total = sum((item.amount for item in unmatched_bank), ZERO)
     unmatched_book_total = sum((item.amount for item in unmatched_book), ZERO)
     opening_difference = ZERO
@@ -177,7 +181,35 @@ def reconciliation_report(*, bank_account: BankAccount, as_of: datetime.date) ->
         adjusted_bank_balance=adjusted,
         difference=difference,
         opening_difference=opening_difference,
+        cancelled_pairs=cancelled,
     )
+
+
+def _without_cancelling_pairs(items: list[BookItem]) -> tuple[list[BookItem], list[tuple[str, str]]]:
+    """Leave out each entry that is outstanding together with its reversal, when their lines on
+    the bank's account add up to zero: the pair explains nothing (a payment entered twice and
+    reversed, say), so listing it is noise. The totals do not change, as the pair sums to zero.
+    Pairs are taken disjoint (a reversal that is itself reversed pairs once), so what is left out
+    always sums to zero. Returns the items kept and the (original, reversal) numbers left out."""
+    by_entry: dict[int, list[BookItem]] = {}
+    for item in items:
+        by_entry.setdefault(item.entry, []).append(item)
+    pairs = (
+        JournalEntry.objects.filter(pk__in=list(by_entry), reversal_of__in=list(by_entry))
+        .order_by("reversal_of_id")
+        .values_list("reversal_of_id", "pk")
+    )
+    left_out: set[int] = set()
+    numbers: list[tuple[str, str]] = []
+    for original, reversal in pairs:
+        if original in left_out or reversal in left_out:
+            continue
+        if sum((item.amount for item in by_entry[original] + by_entry[reversal]), ZERO) == 0:
+            left_out.update((original, reversal))
+            numbers.append((by_entry[original][0].number, by_entry[reversal][0].number))
+    if not left_out:
+        return items, []
+    return [item for item in items if item.entry not in left_out], numbers
 
 
 def changes_since_reconciled(*, statement: BankStatement) -> dict | None:

@@ -683,7 +683,8 @@ class ReconciliationReportView(_Scoped):
         summary="Bank reconciliation report",
         description="As of `as_of` (YYYY-MM-DD): the bank's balance from the statements, the bank lines not in the "
         "books (`unmatched_bank`), the book lines not through the bank (`unmatched_book`: cheques not "
-        "cleared, deposits in transit), the adjusted bank balance (bank − unmatched bank + unmatched book) "
+        "cleared, deposits in transit; an entry outstanding together with its reversal is left out, as the two "
+        "cancel out), the adjusted bank balance (bank − unmatched bank + unmatched book) "
         "and the book balance of the bank's ledger account. `difference` (book − adjusted) is 0.00 when "
         "everything is explained; `opening_difference` is the part of it from before the first statement.",
         parameters=[

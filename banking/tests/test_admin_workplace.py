@@ -31,7 +31,8 @@ from banking.tests.factories import (
     upload,
 )
 from ledger.models import JournalEntry
-from ledger.tests.factories import company_with_chart
+from ledger.services import journal_entry_reverse
+from ledger.tests.factories import company_with_chart, post_entry
 from sofinance import report_pages
 from sofinance.display import display_amount
 from sofinance.permissions import Role
@@ -207,6 +208,24 @@ def test_the_bank_reconciliation_is_a_report_page_with_drill_down(march):
     assert reverse("admin:ledger_journalentry_change", args=[cheque.pk]) in page
     assert 'class="vDateField"' in page and 'value="2026-03-31"' in page  # the admin's date picker
     assert 'id="csv-unavailable"' not in page
+
+
+def test_the_report_page_names_the_entries_it_leaves_out_as_cancelled_by_their_reversal(march):
+    bank, _ = march
+    _, viewer = staff(bank.company, Role.VIEWER)
+    twice = post_entry(bank.company, "2026-03-25", ("6600", "80.00", "D"), ("1010", "80.00", "C"))
+    undo = journal_entry_reverse(entry=twice, by=None)
+
+    page = viewer.get(reverse(REPORT), {"bank_account": bank.pk, "as_of": "2026-03-31"}).content.decode()
+
+    book = re.search(r'<table class="report" id="unmatched-book">.*?</table>', page, re.S).group(0)
+    assert twice.number not in book and undo.number not in book
+    note = re.search(r'<p class="help" id="cancelled-pairs">(.*?)</p>', page, re.S).group(1)
+    assert (
+        " ".join(note.split())
+        == f"Not listed, as each cancels out with its reversal: {twice.number} and {undo.number}."
+    )
+    assert 'id="difference">0.00<' in page
 
 
 def test_the_report_defaults_to_the_first_bank_account_and_its_last_statement(march):

@@ -77,6 +77,46 @@ def test_the_report_equals_the_hand_computed_example():
     assert report.reconciled is True
 
 
+def test_an_entry_outstanding_with_its_reversal_is_left_out_as_they_cancel_out():
+    # given the worked example, plus a supplier payment entered twice and the duplicate reversed,
+    # and a reversal of a reversal (an entry reversed, then the reversal undone)
+    bank, books, _ = _matched_march()
+    twice = post_entry(bank.company, "2026-03-25", ("6600", "80.00", "D"), ("1010", "80.00", "C"))
+    undo = journal_entry_reverse(entry=twice, by=None, date=datetime.date(2026, 3, 26))
+    again = journal_entry_reverse(entry=undo, by=None, date=datetime.date(2026, 3, 27))
+
+    # when
+    report = reconciliation_report(bank_account=bank, as_of=MARCH_31)
+
+    # then the first pair cancels out and is not listed; the third entry is a real outstanding
+    # payment (taken once), and the report still reconciles
+    assert [(i.number, i.amount) for i in report.unmatched_book] == [
+        (again.number, Decimal("-80.00")),
+        (books["cheque"].number, Decimal("-250.00")),
+        (books["deposit"].number, Decimal("120.00")),
+    ]
+    assert report.cancelled_pairs == [(twice.number, undo.number)]
+    assert report.unmatched_book_total == Decimal("-210.00")
+    assert report.difference == Decimal("0.00")
+
+    # as of the day between the entry and its reversal, the entry alone is outstanding
+    report = reconciliation_report(bank_account=bank, as_of=datetime.date(2026, 3, 25))
+    assert twice.number in [i.number for i in report.unmatched_book]
+    assert report.cancelled_pairs == []
+
+
+def test_a_reversal_whose_original_went_through_the_bank_stays_listed():
+    # given a deposit matched to its bank line, then reversed (the cheque bounced)
+    bank, books, _ = _matched_march()
+    bounced = journal_entry_reverse(entry=books["receipt"], by=None, date=datetime.date(2026, 3, 28))
+
+    # then the reversal is outstanding on its own: the bank's bounce line has yet to come
+    report = reconciliation_report(bank_account=bank, as_of=MARCH_31)
+    assert (bounced.number, Decimal("-1500.00")) in [(i.number, i.amount) for i in report.unmatched_book]
+    assert report.cancelled_pairs == []
+    assert report.difference == Decimal("0.00")
+
+
 def test_as_of_mid_month_a_match_dated_later_is_outstanding_on_both_sides():
     bank, _books, _ = _matched_march()
 
