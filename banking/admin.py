@@ -121,17 +121,45 @@ class BankAccountAdmin(ServiceAdmin, CompanyScopedAdmin):
     def active(self, obj: BankAccount) -> bool:
         return obj.is_active
 
+    @staticmethod
+    def account_links(obj: BankAccount, *, may_upload: bool) -> list[tuple[str, str, str]]:
+        """(label, url, id) of the account's pages, in the order of a month's work."""
+        links = [
+            (
+                "Statements",
+                reverse("admin:banking_bankstatement_changelist") + f"?bank_account__id__exact={obj.pk}",
+                "account-statements",
+            ),
+            (
+                "Lines",
+                reverse("admin:banking_bankstatementline_changelist") + f"?bank_account__id__exact={obj.pk}",
+                "account-lines",
+            ),
+            ("Reconciliation", reconciliation_url(obj.pk), "account-reconciliation"),
+        ]
+        if may_upload:
+            upload = reverse("admin:banking_bankaccount_upload", args=[obj.pk])
+            links.insert(0, ("Upload statement", upload, "account-upload"))
+        return links
+
     @admin.display(description="")
     def links(self, obj: BankAccount) -> str:
-        lines = reverse("admin:banking_bankstatementline_changelist") + f"?bank_account__id__exact={obj.pk}"
-        shown = [
-            format_html('<a href="{}">Lines</a>', lines),
-            format_html('<a href="{}">Reconciliation</a>', reconciliation_url(obj.pk)),
-        ]
-        if getattr(obj, "may_upload", False):
-            url = reverse("admin:banking_bankaccount_upload", args=[obj.pk])
-            shown.insert(0, format_html('<a href="{}" class="upload-link">Upload statement</a>', url))
-        return format_html_join(" · ", "{}", ((link,) for link in shown))
+        shown = self.account_links(obj, may_upload=getattr(obj, "may_upload", False))
+        return format_html_join(
+            " · ",
+            '<a href="{}" class="{}">{}</a>',
+            ((url, id_, label) for label, url, id_ in shown if id_ != "account-statements"),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            may_upload = admin_can(request, obj.company_id, Action.BANKING_IMPORT)
+            extra_context = {
+                **(extra_context or {}),
+                "account_links": self.account_links(obj, may_upload=may_upload),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

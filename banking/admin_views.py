@@ -44,6 +44,7 @@ class UploadForm(forms.Form):
     closing_balance = forms.CharField(required=False)
     accept_chain_break = forms.BooleanField(
         required=False,
+        label="Accept a break in the balance chain",
         help_text="The opening balance may differ from the previous statement's closing balance.",
     )
 

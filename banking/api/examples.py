@@ -152,8 +152,8 @@ STATEMENT_UPLOAD = [
         status=422,
         code="balance_chain_broken",
         message="The opening balance 1000.00 does not equal the bank account's balance on 2026-02-28 (990.00, "
-        "from the previous statement). If the gap is real (a missing statement), import again with "
-        "accept_chain_break.",
+        "from the previous statement). If the gap is real (a missing statement), upload it again with "
+        "“Accept a break in the balance chain” ticked (accept_chain_break=true in the API).",
         details={"opening_balance": "1000.00", "expected_opening_balance": "990.00", "difference": "10.00"},
     ),
 ]

@@ -136,7 +136,8 @@ def _balances(bank: BankAccount, parsed: ParsedStatement, overrides: StatementOv
             raise errors.BalanceChainBroken(
                 f"The opening balance {format_amount(opening, currency)} does not equal the bank account's balance "
                 f"on {start - ONE_DAY} ({format_amount(expected, currency)}, from the previous statement). If the "
-                "gap is real (a missing statement), import again with accept_chain_break.",
+                "gap is real (a missing statement), upload it again with “Accept a break in the balance chain” "
+                "ticked (accept_chain_break=true in the API).",
                 details={
                     "opening_balance": format_amount(opening, currency),
                     "expected_opening_balance": format_amount(expected, currency),

@@ -45,6 +45,28 @@ def test_upload_page_imports_and_shows_errors(client_admin, bank):
     assert BankStatement.objects.count() == 1
 
 
+def test_a_balance_chain_break_names_the_upload_pages_checkbox(client_admin, bank):
+    # given a first statement, and a second whose opening balance is 100.00 off its closing
+    upload(bank, "ofx_march_1.ofx")
+    gap = fixture("ofx_march_2.ofx").replace(b"<BALAMT>2656.65", b"<BALAMT>2756.65")
+    url = reverse("admin:banking_bankaccount_upload", args=[bank.pk])
+
+    # when it is uploaded on the page
+    refused = client_admin.post(
+        url, {"file": SimpleUploadedFile("b.ofx", gap), "format": ""}
+    ).content.decode()
+
+    # then the message says which box to tick, and that box is on the page; ticked, it imports
+    assert "upload it again with “Accept a break in the balance chain” ticked" in refused
+    assert '<label for="id_accept_chain_break">Accept a break in the balance chain' in refused
+    assert BankStatement.objects.count() == 1
+    accepted = client_admin.post(
+        url, {"file": SimpleUploadedFile("b.ofx", gap), "format": "", "accept_chain_break": "on"}
+    )
+    assert accepted.status_code == 302
+    assert BankStatement.objects.order_by("-id").first().chain_break == 100
+
+
 def test_the_lines_list_confirms_the_best_suggestions_of_a_month_at_once(client_admin, bank):
     books = march_books(bank.company)
     upload(bank, "camt053_march.xml")

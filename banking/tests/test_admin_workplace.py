@@ -103,6 +103,34 @@ def test_banking_models_are_in_the_banking_section_for_a_viewer_without_change_b
     assert "column-active" in accounts and "is active" not in accounts.lower()  # no raw field names
 
 
+def test_a_bank_accounts_page_leads_to_its_upload_statements_lines_and_reconciliation():
+    bank = bank_books()
+    _, clerk = staff(bank.company, Role.CLERK)
+    _, viewer = staff(bank.company, Role.VIEWER)
+    change = reverse("admin:banking_bankaccount_change", args=[bank.pk])
+
+    def links(client) -> dict[str, str]:
+        page = client.get(change).content.decode()
+        tools = re.search(r'<ul class="object-tools">(.*?)</ul>', page, re.S).group(1)
+        return {
+            id_: url.replace("&amp;", "&")
+            for url, id_ in re.findall(r'<a href="([^"]+)" id="([^"]+)"', tools)
+        }
+
+    shown = links(clerk)
+    assert shown == {
+        "account-upload": reverse("admin:banking_bankaccount_upload", args=[bank.pk]),
+        "account-statements": reverse("admin:banking_bankstatement_changelist")
+        + f"?bank_account__id__exact={bank.pk}",
+        "account-lines": reverse(LINES) + f"?bank_account__id__exact={bank.pk}",
+        "account-reconciliation": reconciliation_url(bank.pk),
+    }
+    for url in shown.values():
+        assert clerk.get(url, follow=True).status_code == 200
+    assert "account-upload" not in links(viewer)  # a viewer uploads nothing
+    assert "account-reconciliation" in links(viewer)
+
+
 def test_an_accountant_adds_bank_accounts_a_clerk_matches_and_neither_sees_beat_schedules():
     bank = bank_books()
     accountant, accountant_client = staff(bank.company, Role.ACCOUNTANT)
