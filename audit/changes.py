@@ -57,3 +57,45 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[st
         if old != new:
             result[key] = {"before": old, "after": new}
     return result
+
+
+SHOWN_CHANGES = 8  # fields an event's summary names before "and N more"
+
+
+def changes_in_words(action: str, changes: dict[str, Any], metadata: dict[str, Any]) -> str:
+    """A line a person reads in an object's history: what changed, from what to what, and the
+    event's details (a reason, the reversal's number), without the JSON. A value set for the
+    first time is named without a before-value; a list is counted (`2 lines`); a field set empty
+    at creation is left out."""
+
+    def shown(value: Any) -> str:
+        if isinstance(value, list):
+            return f"{len(value)} item{'s' if len(value) != 1 else ''}"
+        if isinstance(value, dict):
+            return "…"
+        return "—" if value in (None, "") else str(value)
+
+    parts = []
+    named = 0
+    for name, change in changes.items():
+        if not isinstance(change, dict) or "after" not in change:
+            continue
+        before, after = change.get("before"), change["after"]
+        label = name.replace("_", " ")
+        if isinstance(after, list):
+            text = f"{len(after)} {label}"
+        elif before is None:
+            if after in (None, ""):
+                continue
+            text = f"{label} {shown(after)}"
+        else:
+            text = f"{label} {shown(before)} → {shown(after)}"
+        named += 1
+        if named <= SHOWN_CHANGES:
+            parts.append(text)
+    if named > SHOWN_CHANGES:
+        parts.append(f"and {named - SHOWN_CHANGES} more")
+    for name, value in (metadata or {}).items():
+        if isinstance(value, str | int | float | bool) and value != "":
+            parts.append(f"{name.replace('_', ' ')}: {value}")
+    return "; ".join(parts)

@@ -27,6 +27,13 @@ def audit_events_for_company(*, company_id: int) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(company_id=company_id).select_related("seal").order_by("-id")
 
 
+def audit_events_of_object(*, company_id: int, object_type: str, object_id: str) -> QuerySet[AuditEvent]:
+    """One object's events (`object_type` as `app_label.model`), oldest first: its history."""
+    return AuditEvent.objects.filter(
+        company_id=company_id, object_type=object_type, object_id=object_id
+    ).order_by("created_at", "id")
+
+
 def audit_event_get(*, company_id: int, pk: int) -> AuditEvent | None:
     """One event of the company; another company's event is None, exactly like a missing one."""
     return audit_events_for_company(company_id=company_id).filter(pk=pk).first()

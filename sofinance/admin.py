@@ -16,14 +16,18 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from accounts.models import Company
 from accounts.selectors import membership_roles
+from audit.changes import changes_in_words
+from audit.selectors import audit_events_of_object
 from sofinance.company_context import current_company_id, selectable_companies
 from sofinance.errors import APIError
 from sofinance.permissions import Action, role_can
@@ -117,6 +121,43 @@ class CompanyScopedAdmin(admin.ModelAdmin):
             if elsewhere is not None:
                 return switch_company_page(request, self.admin_site, elsewhere, what=self.opts.verbose_name)
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """An object's History is its audit trail: every write through the services records an
+        event there, where Django's own log sees little. A role that may not read the trail
+        (sofinance.permissions: audit.view) is told so, and who can."""
+        obj = self.get_object(request, unquote(object_id))
+        company_id = self.company_id_of(obj) if obj is not None else None
+        if company_id is None:
+            return super().history_view(request, object_id, extra_context)
+        label = self.opts.label_lower
+        may_read = admin_can(request, company_id, Action.AUDIT_VIEW)
+        events = (
+            audit_events_of_object(company_id=company_id, object_type=label, object_id=str(obj.pk))
+            if may_read
+            else []
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {obj}",
+            "subtitle": None,
+            "opts": self.opts,
+            "object": obj,
+            "may_read_trail": may_read,
+            "events": [
+                {
+                    "event": event,
+                    "what": changes_in_words(event.action, event.changes, event.metadata),
+                    "url": reverse("admin:audit_auditevent_change", args=[event.pk]),
+                }
+                for event in events
+            ],
+            "trail_url": reverse("admin:audit_auditevent_changelist")
+            + "?"
+            + urlencode({"object_type__exact": label, "object_id__exact": obj.pk}),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/sofinance/object_history.html", context)
 
     def other_company_of(self, request, object_id: str) -> Company | None:
         """The other company of the user's (not the current one) that holds row `object_id`."""

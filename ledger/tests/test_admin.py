@@ -8,11 +8,12 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.models import Account, Company
-from accounts.services import account_update, company_create
+from accounts.services import account_update, company_create, membership_add
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
 from ledger.models import (
@@ -24,7 +25,8 @@ from ledger.models import (
     JournalLine,
     PeriodStatus,
 )
-from ledger.services import exchange_rate_set, journal_entry_create
+from ledger.services import exchange_rate_set, journal_entry_create, journal_entry_post, journal_entry_reverse
+from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -470,6 +472,52 @@ def test_the_confirmation_page_sends_back_what_the_action_needs(client_admin, bo
     assert original.reversed_by is not None
     assert messages_of(response) == [f"{original}: reversed by {original.reversed_by.number}."]
     assert response.redirect_chain[-1][0] == url
+
+
+def test_an_entrys_history_is_its_audit_trail(client, books):
+    # given an entry drafted, posted and reversed, and an auditor and a clerk of the company
+    draft = entry(books, "2026-01-05", ("1010", "100.00", "D"), ("4000", "100.00", "C"), post=False)
+    journal_entry_post(entry=draft, posted_by=None)
+    journal_entry_reverse(entry=draft, by=None, description="Entered twice")
+    draft.refresh_from_db()
+    auditor = UserFactory(is_staff=True)
+    clerk = UserFactory(is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename="view_journalentry"))
+    auditor.user_permissions.add(*Permission.objects.filter(codename="view_journalentry"))
+    membership_add(company=books, user=auditor, role=Role.AUDITOR, by=None)
+    membership_add(company=books, user=clerk, role=Role.CLERK, by=None)
+    url = reverse("admin:ledger_journalentry_history", args=[draft.pk])
+
+    # when the auditor opens the entry's History
+    client.force_login(auditor)
+    page = client.get(url).content.decode()
+
+    # then it lists the entry's own events, oldest first, in words, each linked to the trail
+    events = AuditEvent.objects.filter(object_type="ledger.journalentry", object_id=str(draft.pk)).order_by(
+        "id"
+    )
+    rows = re.findall(r"<tr><td class=\"date\">.*?</tr>", page, re.S)
+    assert [re.findall(r"<td>([A-Z][a-z]+)</td>", row)[0] for row in rows] == [
+        e.action.capitalize() for e in events
+    ]
+    assert [e.action for e in events][:2] == ["create", "post"]
+    assert [re.findall(r"<td>([^<]*)</td>", row)[-1] for row in rows] == [
+        "date 2026-01-05; 2 lines; source manual; status draft",
+        "number JE-2026-000001; status draft → posted",
+        f"reversed by {draft.reversed_by_id}; reversal number: JE-2026-000002",
+    ]
+    for event in events:
+        assert reverse("admin:audit_auditevent_change", args=[event.pk]) in page
+    trail = re.search(r'<a href="([^"]+)" id="history-in-trail">', page).group(1).replace("&amp;", "&")
+    listed = client.get(trail).content.decode()
+    assert f"journal entry {draft.pk}" in listed
+    assert f"journal entry {JournalEntry.objects.get(reversal_of=draft).pk}<" not in listed
+
+    # and a clerk, who may not read the trail, is told who can, and sees none of it
+    client.force_login(clerk)
+    own = client.get(url).content.decode()
+    assert 'id="no-trail-access"' in own and "a controller, an auditor or an admin" in own
+    assert 'id="audit-history"' not in own and "status draft → posted" not in own
 
 
 def test_post_action_posts_drafts_and_reports_each_failure(client_admin, books):

@@ -285,6 +285,32 @@ def test_reverse_entries_from_the_list_asks_first(browser):
     assert_clean(browser)
 
 
+def test_an_entrys_history_button_shows_its_audit_trail(browser):
+    # given a posted entry and a controller of its company
+    company = books()
+    staff("cora", a=(company, Role.CONTROLLER))
+    entry = journal_entry_create(
+        company=company,
+        date=datetime.date(2026, 1, 5),
+        lines=[{"account": "6100", "debit": "750.00"}, {"account": "1010", "credit": "750.00"}],
+        by=None,
+        description="Rent",
+        post=True,
+    )
+    browser.login("cora", PASSWORD)
+
+    # when she opens the entry and clicks History
+    browser.go(f"/admin/ledger/journalentry/{entry.pk}/change/")
+    browser.click("a.historylink")
+    browser.wait_for("#audit-history")
+
+    # then the entry's events, in words
+    rows = [row.text for row in browser.find_all("#audit-history tbody tr")]
+    assert len(rows) == 1 and " Post date 2026-01-05; 2 lines; number " in rows[0]
+    browser.shot("entry_history")
+    assert_clean(browser)
+
+
 # --------------------------------------------------------------------------- sales
 
 
