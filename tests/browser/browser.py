@@ -158,7 +158,10 @@ class Browser:
         ]
 
     def fits_width(self) -> bool:
-        """The page needs no horizontal scrolling at the window's width."""
+        """The page needs no horizontal scrolling at the window's width, and neither does any
+        lines table (an inline group scrolls inside the page rather than widening it)."""
         return self.driver.execute_script(
             "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+            " && Array.from(document.querySelectorAll('.inline-group'))"
+            ".every((group) => group.scrollWidth <= group.clientWidth)"
         )

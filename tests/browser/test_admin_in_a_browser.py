@@ -334,6 +334,8 @@ def test_issue_an_invoice_and_record_its_payment(browser):
     assert_clean(browser)
     browser.click("input[name=_continue]")
     browser.wait_for("#issue-invoice")
+    browser.shot("invoice_draft")
+    assert_clean(browser)  # its lines table fits beside the menu, amounts column included
 
     # when he issues it and records the customer's payment against it
     browser.click("#issue-invoice")
