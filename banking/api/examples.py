@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sofinance.api.schema import envelope_example, error_example, request_example
 
+MULTIPART = "multipart/form-data"
+
 BANK_ACCOUNT = {
     "id": 3,
     "name": "Operating account",
@@ -107,6 +109,24 @@ RECONCILED = {
     },
 }
 STATEMENT_UPLOAD = [
+    request_example(
+        "A CAMT.053 file",
+        {"file": "(the file: march-2026.xml)", "format": "camt053"},
+        summary="multipart/form-data: `file` is the statement; `format` may be left out (detected).",
+        media_type=MULTIPART,
+    ),
+    request_example(
+        "A CSV without balances, after a gap",
+        {
+            "file": "(the file: march-2026.csv)",
+            "format": "csv",
+            "opening_balance": "1000.00",
+            "accept_chain_break": "true",
+        },
+        summary="A CSV read with the account's csv_mapping; its opening balance given, a break in the "
+        "balance chain accepted (kept as `chain_break`).",
+        media_type=MULTIPART,
+    ),
     envelope_example("Imported", {**STATEMENT, "statements": [12], "job": JOB}, status=201),
     envelope_example(
         "The same file again",
@@ -262,6 +282,18 @@ LINE_CREATE_ENTRY = [
 ]
 
 JOURNAL_IMPORT = [
+    request_example(
+        "A CSV journal",
+        {"file": "(the file: march-journal.csv)", "format": "csv"},
+        summary="multipart/form-data: `file` holds one row per line, grouped into entries by `entry`.",
+        media_type=MULTIPART,
+    ),
+    request_example(
+        "A dry run of an XLSX journal",
+        {"file": "(the file: march-journal.xlsx)", "format": "xlsx", "dry_run": "true"},
+        summary="Validates every row and reports what would be posted; writes nothing.",
+        media_type=MULTIPART,
+    ),
     envelope_example(
         "Posted",
         {

@@ -28,7 +28,7 @@ from sofinance.api.views import ok, query_date, validated
 from sofinance.errors import NotFound, ValidationFailed
 from sofinance.permissions import Action
 
-MULTIPART = "multipart/form-data"
+MULTIPART = examples.MULTIPART
 
 
 def conflict(text: str) -> OpenApiResponse:

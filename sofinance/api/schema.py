@@ -88,8 +88,10 @@ def error_example(
     )
 
 
-def request_example(name: str, value: Any, *, summary: str | None = None) -> OpenApiExample:
-    return OpenApiExample(name, value=value, summary=summary, request_only=True)
+def request_example(
+    name: str, value: Any, *, summary: str | None = None, media_type: str = "application/json"
+) -> OpenApiExample:
+    return OpenApiExample(name, value=value, summary=summary, request_only=True, media_type=media_type)
 
 
 def refusals(text: str) -> OpenApiResponse:

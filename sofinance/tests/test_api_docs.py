@@ -323,17 +323,16 @@ MAIN_WRITES = [
 @pytest.mark.parametrize(("method", "template", "status"), MAIN_WRITES)
 def test_main_writes_have_request_and_response_examples(method, template, status):
     operation = published_schema()["paths"][template][method]
-    body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-    if body is not None:
-        assert body.get("examples"), "no request example"
+    for content_type, body in operation.get("requestBody", {}).get("content", {}).items():
+        assert body.get("examples"), f"no {content_type} request example"
     response = operation["responses"][status]["content"]["application/json"]
     assert response.get("examples"), f"no {status} response example"
 
 
 def _examples(operation: dict):
-    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-    for name, example in body.get("examples", {}).items():
-        yield f"request {name}", example["value"], body["schema"]
+    for body in operation.get("requestBody", {}).get("content", {}).values():
+        for name, example in body.get("examples", {}).items():
+            yield f"request {name}", example["value"], body["schema"]
     for status, response in operation["responses"].items():
         content = response.get("content", {}).get("application/json", {})
         for name, example in content.get("examples", {}).items():
