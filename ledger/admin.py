@@ -703,69 +703,51 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
     @admin.action(description="Post selected drafts", permissions=["post"])
     def post_drafts(self, request, queryset):
         entries = list(queryset.order_by("date", "id"))
-        page = self.confirm_first(
-            request,
-            entries,
-            verb="Post",
-            effect="Posting puts each draft in the books for good: it takes the next number in its "
-            "year and can afterwards be undone only by a reversal, never edited or deleted. A draft "
-            "the books refuse (unbalanced, in a closed period) stays a draft and is named after.",
-            describe=self._listed,
-        )
-        if page is not None:
-            return page
-        self.report_each(
+        return self.confirm_then_each(
             request,
             entries,
             lambda e: journal_entry_post(
                 entry=self._checked(request, e, Action.JOURNAL_POST), posted_by=request.user
             ),
             success=lambda e, posted: f"{e}: posted as {posted.number}.",
+            verb="Post",
+            effect="Posting puts each draft in the books for good: it takes the next number in its "
+            "year and can afterwards be undone only by a reversal, never edited or deleted. A draft "
+            "the books refuse (unbalanced, in a closed period) stays a draft and is named after.",
+            describe=self._listed,
         )
 
     @admin.action(description="Reverse selected entries", permissions=["reverse"])
     def reverse_entries(self, request, queryset):
         entries = list(queryset.order_by("date", "id"))
-        page = self.confirm_first(
-            request,
-            entries,
-            verb="Reverse",
-            effect="Each posted entry gets a new entry, dated like it, with every line's side "
-            "swapped, so the two cancel out; the original stays as it is, marked reversed. To date "
-            "a reversal otherwise, use Reverse on the entry's own page.",
-            describe=self._listed,
-        )
-        if page is not None:
-            return page
-        self.report_each(
+        return self.confirm_then_each(
             request,
             entries,
             lambda e: journal_entry_reverse(
                 entry=self._checked(request, e, Action.JOURNAL_REVERSE), by=request.user
             ),
             success=lambda e, reversal: f"{e}: reversed by {reversal.number}.",
+            verb="Reverse",
+            effect="Each posted entry gets a new entry, dated like it, with every line's side "
+            "swapped, so the two cancel out; the original stays as it is, marked reversed. To date "
+            "a reversal otherwise, use Reverse on the entry's own page.",
+            describe=self._listed,
         )
 
     @admin.action(description="Delete selected drafts", permissions=["delete"])
     def delete_drafts(self, request, queryset):
         entries = list(queryset.order_by("date", "id"))
-        page = self.confirm_first(
-            request,
-            entries,
-            verb="Delete",
-            effect="Each draft and its lines are deleted (the audit trail keeps that they were). "
-            "Posted entries are never deleted: they are named after, untouched.",
-            describe=self._listed,
-        )
-        if page is not None:
-            return page
-        self.report_each(
+        return self.confirm_then_each(
             request,
             entries,
             lambda e: journal_entry_delete(
                 entry=self._checked(request, e, Action.JOURNAL_DRAFT), by=request.user
             ),
             success=lambda e, _: f"{e}: deleted.",
+            verb="Delete",
+            effect="Each draft and its lines are deleted (the audit trail keeps that they were). "
+            "Posted entries are never deleted: they are named after, untouched.",
+            describe=self._listed,
         )
 
     # ----- Post / Reverse buttons on the change page
@@ -1059,71 +1041,51 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
     def _listed(period: AccountingPeriod) -> str:
         return f"{period} ({period.get_status_display().lower()})"
 
-    def _confirmed(self, request, periods, verb: str, effect: str, carry: tuple[str, ...] = ()):
-        return self.confirm_first(
-            request, periods, verb=verb, effect=effect, describe=self._listed, carry=carry
-        )
-
     @admin.action(description="Close selected periods", permissions=["manage"])
     def close_periods(self, request, queryset):
         periods = list(queryset.order_by("start_date"))
-        page = self._confirmed(
-            request,
-            periods,
-            "Close",
-            "Closing a period refuses every new posting dated in it until it is reopened, with a "
-            "reason, by someone allowed to manage periods.",
-        )
-        if page is not None:
-            return page
-        self.report_each(
+        return self.confirm_then_each(
             request,
             periods,
             lambda p: period_close(period=self._checked(request, p), by=request.user),
             success=lambda p, _: f"{p}: closed.",
+            verb="Close",
+            effect="Closing a period refuses every new posting dated in it until it is reopened, with a "
+            "reason, by someone allowed to manage periods.",
+            describe=self._listed,
         )
 
     @admin.action(description="Reopen selected periods (give a reason)", permissions=["manage"])
     def reopen_periods(self, request, queryset):
         reason = request.POST.get("reason", "")
         periods = list(queryset.order_by("start_date"))
-        page = self._confirmed(
-            request,
-            periods,
-            "Reopen",
-            f"Reopening lets postings dated in each period again; the reason is kept in the audit "
-            f"trail: “{reason}”."
-            if reason.strip()
-            else "Reopening needs a reason, and none was "
-            "given: each period will be refused. Go back and type the reason beside the action.",
-            carry=("reason",),
-        )
-        if page is not None:
-            return page
-        self.report_each(
+        return self.confirm_then_each(
             request,
             periods,
             lambda p: period_reopen(period=self._checked(request, p), reason=reason, by=request.user),
             success=lambda p, _: f"{p}: reopened.",
+            verb="Reopen",
+            effect=f"Reopening lets postings dated in each period again; the reason is kept in the audit "
+            f"trail: “{reason}”."
+            if reason.strip()
+            else "Reopening needs a reason, and none was "
+            "given: each period will be refused. Go back and type the reason beside the action.",
+            describe=self._listed,
+            carry=("reason",),
         )
 
     @admin.action(description="Lock selected periods (for good)", permissions=["manage"])
     def lock_periods(self, request, queryset):
         periods = list(queryset.order_by("start_date"))
-        page = self._confirmed(
-            request,
-            periods,
-            "Lock",
-            "Locking is for good: nothing dated in a locked period is ever posted again, and no one "
-            "can reopen it.",
-        )
-        if page is not None:
-            return page
-        self.report_each(
+        return self.confirm_then_each(
             request,
             periods,
             lambda p: period_lock(period=self._checked(request, p), by=request.user),
             success=lambda p, _: f"{p}: locked.",
+            verb="Lock",
+            effect="Locking is for good: nothing dated in a locked period is ever posted again, and no one "
+            "can reopen it.",
+            describe=self._listed,
         )
 
 

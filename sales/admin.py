@@ -743,47 +743,35 @@ class InvoiceAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin):
     @admin.action(description="Issue selected drafts", permissions=["issue"])
     def issue_invoices(self, request, queryset):
         invoices = list(queryset.select_related("customer").order_by("date", "id"))
-        page = self.confirm_first(
-            request,
-            invoices,
-            verb="Issue",
-            effect="Issuing gives each draft its number and posts it to the books (receivable, "
-            "income, tax). From then on it never changes: it is corrected by a credit note or voided.",
-            describe=self.listed,
-        )
-        if page is not None:
-            return page
-        self.report_each(
+        return self.confirm_then_each(
             request,
             invoices,
             lambda i: services.invoice_issue(
                 invoice=self.checked(request, i, Action.INVOICES_ISSUE), by=request.user
             ),
             success=lambda i, issued: f"{i}: issued as {issued.number}.",
+            verb="Issue",
+            effect="Issuing gives each draft its number and posts it to the books (receivable, "
+            "income, tax). From then on it never changes: it is corrected by a credit note or voided.",
+            describe=self.listed,
         )
 
     @admin.action(description="Void selected invoices (dated like each invoice)", permissions=["void"])
     def void_invoices(self, request, queryset):
         invoices = list(queryset.select_related("customer").order_by("date", "id"))
-        page = self.confirm_first(
-            request,
-            invoices,
-            verb="Void",
-            effect="Voiding posts a reversal of each invoice's entry, dated like the invoice: it no "
-            "longer counts as owed and cannot be issued again. An invoice with payments allocated or "
-            "credit notes is refused and named after. To date a void otherwise, use Void on the "
-            "invoice's own page.",
-            describe=self.listed,
-        )
-        if page is not None:
-            return page
-        self.report_each(
+        return self.confirm_then_each(
             request,
             invoices,
             lambda i: services.invoice_void(
                 invoice=self.checked(request, i, Action.INVOICES_VOID), by=request.user
             ),
             success=lambda i, voided: f"{i}: void, reversed by {voided.void_entry.number}.",
+            verb="Void",
+            effect="Voiding posts a reversal of each invoice's entry, dated like the invoice: it no "
+            "longer counts as owed and cannot be issued again. An invoice with payments allocated or "
+            "credit notes is refused and named after. To date a void otherwise, use Void on the "
+            "invoice's own page.",
+            describe=self.listed,
         )
 
     # ----- pages of one invoice: issue, void, credit, print (sales.admin_views)

@@ -304,21 +304,24 @@ class ServiceAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def confirm_first(
+    def confirm_then_each(
         self,
         request,
         objects: list,
+        call,
         *,
+        success,
         verb: str,
         effect: str,
         describe=str,
         carry: tuple[str, ...] = (),
     ) -> TemplateResponse | None:
         """A list action that puts rows in the books for good asks first, as Django's own bulk
-        delete does: the list's POST shows what will happen to which rows, and nothing else; the
-        page's POST (`post=yes`, the same action and rows, and the action form's `carry` fields)
-        returns None, and the action goes on."""
+        delete does: the list's POST shows what will happen to which rows, and does nothing else;
+        the page's POST (`post=yes`, the same action and rows, and the action form's `carry`
+        fields) runs `call` on each row (`report_each`)."""
         if request.POST.get("post") == "yes":
+            self.report_each(request, objects, call, success=success)
             return None
         shown = objects[:CONFIRM_LISTED]
         noun = self.opts.verbose_name if len(objects) == 1 else self.opts.verbose_name_plural
