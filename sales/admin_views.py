@@ -169,6 +169,8 @@ class SalesDocumentPages:
                 f"{verb} {invoice}?",
                 invoice=invoice,
                 verb=verb,
+                yes=f"Yes, {verb.lower()} it",
+                yes_id=f"confirm-{verb.lower()}",
                 effect=effect,
                 total=format_amount(invoice.total, invoice.currency),
                 change_url=self.invoice_url(invoice.pk),

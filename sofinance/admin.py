@@ -330,6 +330,7 @@ class ServiceAdmin(admin.ModelAdmin):
             "title": f"{verb} {len(objects)} {noun}?",
             "opts": self.opts,
             "verb": verb,
+            "yes": f"Yes, {verb.lower()}",
             "effect": effect,
             "rows": [describe(obj) for obj in shown],
             "more": len(objects) - len(shown),
