@@ -31,7 +31,7 @@ from banking.models import BankAccount, BankStatement, BankStatementLine, LineSt
 from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
-from sofinance.admin import admin_can, admin_companies
+from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed
 from sofinance.display import display_amount
 from sofinance.errors import APIError
 from sofinance.permissions import Action
@@ -244,6 +244,25 @@ class BankingPages:
 
     def delete_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         statement = self._statement(request, pk, Action.BANKING_IMPORT)
+        if not confirmed(request):
+            currency = statement.bank_account.currency
+            return confirm_page(
+                request,
+                self.admin_site,
+                obj=statement,
+                verb="Delete",
+                effect=f"Deleting removes this statement and its {statement.line_count} line(s) for good, "
+                "as if the file had never been uploaded (the audit trail keeps that it was). Upload the "
+                "right file afterwards. A reconciled statement, or one with matched lines, is refused.",
+                facts=[
+                    ("Bank account", str(statement.bank_account)),
+                    ("Dates", f"{statement.start_date} – {statement.end_date}"),
+                    ("Opening", display_amount(statement.opening_balance, currency)),
+                    ("Closing", display_amount(statement.closing_balance, currency)),
+                    ("Lines", str(statement.line_count)),
+                ],
+                back_url=self.statement_url(pk),
+            )
         try:
             services.statement_delete(statement=statement, by=request.user)
         except APIError as exc:

@@ -27,7 +27,7 @@ from accounts.models import Account, AccountType, Company
 from sales import selectors, services
 from sales.documents import invoice_document_html
 from sales.models import Customer, Invoice, Payment, PaymentMethod
-from sofinance.admin import admin_can, admin_companies, date_widget
+from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed, date_widget
 from sofinance.display import display_amount as format_amount
 from sofinance.errors import APIError
 from sofinance.ids import id_from_text
@@ -422,6 +422,25 @@ class SalesDocumentPages:
         allocation = selectors.allocation_get(payment=payment, pk=allocation_id)
         if allocation is None:
             raise PermissionDenied
+        if not confirmed(request):
+            when = request.POST.get("unallocate_date", "").strip()
+            return confirm_page(
+                request,
+                self.admin_site,
+                obj=payment,
+                verb="Unallocate",
+                effect=f"Unallocating gives {format_amount(allocation.amount, payment.currency)} back to "
+                f"{allocation.invoice.number}'s amount due and to the customer's credit on this payment, "
+                f"from {when or 'today'}. The allocation stays on record, marked with that date, so "
+                "reports as of earlier dates still see it.",
+                facts=[
+                    ("Invoice", allocation.invoice.number),
+                    ("Amount", f"{format_amount(allocation.amount, payment.currency)} {payment.currency}"),
+                    ("From", when or "today"),
+                ],
+                carry={"unallocate_date": when},
+                back_url=self.payment_url(pk),
+            )
         try:
             removed = services.allocation_remove(
                 allocation=allocation, by=request.user, date=_date(request.POST.get("unallocate_date", ""))
@@ -440,6 +459,26 @@ class SalesDocumentPages:
 
     def payment_void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         payment = self.payment_for(request, pk, Action.PAYMENTS_RECORD)
+        if not confirmed(request):
+            when = request.POST.get("void_date", "").strip()
+            entry = payment.journal_entry.number if payment.journal_entry_id else "its entry"
+            return confirm_page(
+                request,
+                self.admin_site,
+                obj=payment,
+                verb="Void",
+                effect=f"Voiding posts a reversal of {entry}: the money no longer counts as received "
+                "from the customer, and the payment cannot be allocated again. A payment still "
+                "allocated to invoices is refused: unallocate it first.",
+                facts=[
+                    ("Customer", payment.customer.name),
+                    ("Date", payment.date.isoformat()),
+                    ("Amount", f"{format_amount(payment.amount, payment.currency)} {payment.currency}"),
+                    ("Reversal dated", when or f"{payment.date.isoformat()} (the payment's date)"),
+                ],
+                carry={"void_date": when},
+                back_url=self.payment_url(pk),
+            )
         try:
             voided = services.payment_void(
                 payment=payment, by=request.user, date=_date(request.POST.get("void_date", ""))

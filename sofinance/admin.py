@@ -352,6 +352,44 @@ class ServiceAdmin(admin.ModelAdmin):
                 self.message_user(request, success(obj, result), messages.SUCCESS)
 
 
+def confirmed(request: HttpRequest) -> bool:
+    """The request came from a confirmation page's "Yes" (confirm_page, the invoice's and entry's)."""
+    return request.POST.get("confirmed") == "yes"
+
+
+def confirm_page(
+    request: HttpRequest,
+    admin_site,
+    *,
+    obj: Any,
+    verb: str,
+    effect: str,
+    back_url: str,
+    facts: list[tuple[str, str]] | None = None,
+    carry: dict[str, str] | None = None,
+) -> TemplateResponse:
+    """The page a write on one object asks first on, when the write cannot simply be taken back
+    (void a payment, unallocate, delete a statement): what will happen, the facts it acts on, and
+    "Yes" posting the same request again with `confirmed=yes` and the `carry` values."""
+    return TemplateResponse(
+        request,
+        "admin/sofinance/confirm_one.html",
+        {
+            **admin_site.each_context(request),
+            "title": f"{verb} {obj}?",
+            "opts": obj._meta,
+            "object": obj,
+            "verb": verb,
+            "effect": effect,
+            "facts": facts or [],
+            "carried": list((carry or {}).items()),
+            "back_url": back_url,
+            "yes": f"Yes, {verb.lower()} it",
+            "yes_id": f"confirm-{verb.lower()}",
+        },
+    )
+
+
 def adopt(target: Any, saved: Any) -> None:
     """Make the admin's in-memory object the one the service saved (pk, computed fields)."""
     target.__dict__.update(saved.__dict__)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import Membership
 from accounts.tests.factories import UserFactory
-from banking.models import BankMatch, BankStatement, LineStatus
+from banking.models import BankMatch, BankStatement, BankStatementLine, LineStatus
 from banking.tests.factories import bank_books, bank_side, fixture, line, march_books, upload
 from ledger.models import JournalEntry
 from sofinance.permissions import Role
@@ -166,6 +166,25 @@ def test_the_reconciliation_page_and_reconcile_button(client_admin, bank):
     statement.refresh_from_db()
     assert statement.status == "reconciled"
     assert "stored-position" in statement_page.content.decode()
+
+
+def test_deleting_a_statement_asks_first_then_removes_it_and_its_lines(client_admin, bank):
+    upload(bank, "camt053_march.xml")
+    statement = BankStatement.objects.get()
+    page = client_admin.get(
+        reverse("admin:banking_bankstatement_change", args=[statement.pk])
+    ).content.decode()
+    remove = reverse("admin:banking_bankstatement_remove", args=[statement.pk])
+    assert f'action="{remove}"' in page
+
+    asked = client_admin.post(remove).content.decode()
+
+    assert "<title>Delete " in asked and 'id="confirm-delete"' in asked
+    assert f"its {statement.line_count} line(s) for good" in asked
+    assert BankStatement.objects.count() == 1 and BankStatementLine.objects.count() == statement.line_count
+    done = client_admin.post(remove, {"confirmed": "yes"}, follow=True)
+    assert "deleted with its lines" in done.content.decode()
+    assert BankStatement.objects.count() == 0 and BankStatementLine.objects.count() == 0
 
 
 def test_the_journal_import_page_posts_or_lists_the_errors(client_admin, bank):

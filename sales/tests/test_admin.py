@@ -348,13 +348,21 @@ def test_allocate_unallocate_and_void_a_payment_in_the_admin(client_admin, books
     payment.refresh_from_db()
     invoice.refresh_from_db()
     assert f"60.00 of {payment} to {invoice}" in page
-    client_admin.post(
-        reverse("admin:sales_payment_unallocate", args=[payment.pk, allocation.pk]),
-        {"unallocate_date": "2026-03-06"},
-    )
+    unallocate = reverse("admin:sales_payment_unallocate", args=[payment.pk, allocation.pk])
+    asked = client_admin.post(unallocate, {"unallocate_date": "2026-03-06"}).content.decode()
+    assert "<title>Unallocate " in asked and 'id="confirm-unallocate"' in asked
+    assert 'name="unallocate_date" value="2026-03-06"' in asked and invoice.number in asked
+    allocation.refresh_from_db()
+    assert allocation.unallocated_on is None  # asked, not done
+    client_admin.post(unallocate, {"unallocate_date": "2026-03-06", "confirmed": "yes"})
     allocation.refresh_from_db()
     assert allocation.unallocated_on == day("2026-03-06")
-    client_admin.post(reverse("admin:sales_payment_void", args=[payment.pk]), {"void_date": "2026-03-06"})
+    void = reverse("admin:sales_payment_void", args=[payment.pk])
+    asked = client_admin.post(void, {"void_date": "2026-03-06"}).content.decode()
+    assert "<title>Void " in asked and 'id="confirm-void"' in asked and "posts a reversal of" in asked
+    payment.refresh_from_db()
+    assert payment.status != PaymentStatus.VOID and payment.void_entry_id is None
+    client_admin.post(void, {"void_date": "2026-03-06", "confirmed": "yes"})
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.VOID
 

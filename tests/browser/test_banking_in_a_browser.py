@@ -251,6 +251,12 @@ def test_a_payments_unallocate_button_unallocates_from_its_page(browser):
     browser.go(f"/admin/sales/payment/{payment.pk}/change/")
     browser.type(f"input[form='unallocate-form-{allocation.pk}']", "2026-03-06")
     browser.click(f"#unallocate-{allocation.pk}")
+    browser.wait_for("#confirm-unallocate")  # it asks first, naming the invoice and the date
+    assert "2026-03-06" in browser.text("#content-main") and invoice.number in browser.text("#content-main")
+    allocation.refresh_from_db()
+    assert allocation.unallocated_on is None
+    browser.shot("payment_unallocate_confirmation")
+    browser.click("#confirm-unallocate")
     browser.wait_for("ul.messagelist")
 
     # then the allocation is undone from that day, and the page says so
