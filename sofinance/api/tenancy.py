@@ -11,6 +11,8 @@ from accounts.selectors import membership_get
 from sofinance.errors import MethodNotAllowed, NotFound, PermissionDenied
 from sofinance.permissions import Action, role_can
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 
 class CompanyScopedMixin:
     """Sets `self.company` and `self.membership`, and checks the role for the request.
@@ -53,3 +55,8 @@ class CompanyScopedMixin:
                 f"Your role ({membership.role}) does not allow this action.",
                 details={"role": membership.role, "action": str(action) if action else None},
             )
+        if request.method in BODY_METHODS:
+            # DRF parses a body only when the view reads it: an action that reads none (issue,
+            # post, close, reconcile) would act on a malformed body. Parsing it here refuses any
+            # such body (400 validation_error, as everywhere else) before anything is written.
+            request.data  # noqa: B018

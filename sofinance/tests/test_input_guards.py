@@ -343,3 +343,43 @@ def test_the_docs_page_ignores_a_broken_authorization_header(anonymous):
 
     assert response.status_code == 200
     assert options.status_code == 405
+
+
+# --------------------------------------------------------------------------- bodies an action does not read
+
+
+def test_a_malformed_body_is_refused_even_by_actions_that_read_no_body(books, admin):
+    # given a draft entry, another one, and the year's periods
+    from ledger.models import AccountingPeriod, EntryStatus, PeriodStatus
+    from ledger.services import journal_entry_create, periods_generate
+
+    periods_generate(company=books, year=2026, by=None)
+    lines = [{"account": "6100", "debit": "10.00"}, {"account": "1010", "credit": "10.00"}]
+    draft = journal_entry_create(company=books, date=datetime.date(2026, 1, 5), lines=lines, by=None)
+    other = journal_entry_create(company=books, date=datetime.date(2026, 1, 6), lines=lines, by=None)
+    january = AccountingPeriod.objects.get(company=books, start_date=datetime.date(2026, 1, 1))
+    base = f"/api/v1/companies/{books.pk}"
+    events = _events()
+
+    # when each action is sent a body that is not JSON
+    for method, path in (
+        ("post", f"{base}/journal-entries/{draft.pk}/post"),
+        ("post", f"{base}/periods/{january.pk}/close"),
+        ("post", f"{base}/integrity-runs"),
+        ("delete", f"{base}/journal-entries/{other.pk}"),
+    ):
+        response = getattr(admin, method)(path, data='{"x":', content_type="application/json")
+
+        # then each is refused as a malformed body, and nothing is written
+        assert_error(response, 400, "validation_error")
+    draft.refresh_from_db()
+    january.refresh_from_db()
+    assert (draft.status, january.status) == (EntryStatus.DRAFT, PeriodStatus.OPEN)
+    assert JournalEntry.objects.filter(pk=other.pk).exists()
+    assert _events() == events
+
+    # and with no body at all, the action does what it says
+    posted = admin.post(f"{base}/journal-entries/{draft.pk}/post")
+    assert posted.status_code == 200, posted.content
+    draft.refresh_from_db()
+    assert draft.status == EntryStatus.POSTED
