@@ -1,5 +1,6 @@
 """Writing a table to a file incrementally: CSV (the csv module) or XLSX (openpyxl in write-only
-mode, which streams rows to the file instead of holding a workbook in memory)."""
+mode, which streams rows to the file instead of holding a workbook in memory). Text that would
+run as a formula stays text (sofinance.spreadsheet)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 from openpyxl import Workbook
 
 from jobs.models import ExportFormat
+from sofinance.spreadsheet import csv_row, xlsx_cell
 
 
 class RowWriter(Protocol):
@@ -27,7 +29,7 @@ class CsvRowWriter:
         self._csv.writerow(columns)
 
     def write(self, row: Sequence[Any]) -> None:
-        self._csv.writerow(row)
+        self._csv.writerow(csv_row(row))
 
     def close(self) -> None:
         self._file.close()
@@ -52,7 +54,7 @@ class XlsxRowWriter:
                     values[index] = Decimal(value)
                 except InvalidOperation:
                     pass
-        self._sheet.append(values)
+        self._sheet.append([xlsx_cell(self._sheet, value) for value in values])
 
     def close(self) -> None:
         self._book.save(self._path)

@@ -4,6 +4,7 @@ exports (202, progress, download), roles and tenancy, refusals that write nothin
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import uuid
 
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 from audit.models import AuditEvent
 from jobs.models import Discrepancy, ExportJob, IntegrityRun
 from jobs.tests.factories import books, entry_line_of, quarantined, sql
+from ledger.services import journal_entry_create
 from ledger.tests.factories import account
 from sofinance.models import Quarantine
 from sofinance.permissions import Role
@@ -276,6 +278,45 @@ def test_a_journal_lines_export_as_xlsx_holds_every_posted_line_in_book_order(
         ("2026-01-15", b.manual.number, "1000", "0", "500", "-500"),
     ]
     assert done["row_count"] == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_writes_formula_like_text_as_text(make_member, django_capture_on_commit_callbacks, fmt):
+    # given a posted entry whose description and reference a spreadsheet would run as formulas
+    b = books()
+    _, client = make_member(b.company, Role.ACCOUNTANT)
+    hostile = '=HYPERLINK("http://evil.example","x")'
+    journal_entry_create(
+        company=b.company,
+        date=datetime.date(2026, 2, 3),
+        lines=[{"account": "6100", "debit": "12.50"}, {"account": "1000", "credit": "12.50"}],
+        description=hostile,
+        reference="@SUM(A1)",
+        by=None,
+        post=True,
+    )
+
+    # when the day's journal lines are exported
+    done, _ = _export(
+        client,
+        b.company,
+        {"kind": "journal_lines", "format": fmt, "from": "2026-02-03", "to": "2026-02-03"},
+        django_capture_on_commit_callbacks,
+    )
+    content = _download(client, done["download_url"])
+
+    # then the text is text, and the amounts are still numbers
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(content.decode())))
+        cells = [cell for row in rows[1:] for cell in row]
+        assert "'" + hostile in cells and "'@SUM(A1)" in cells and hostile not in cells
+        assert "-12.50" in cells
+    else:
+        sheet = load_workbook(io.BytesIO(content)).active
+        cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+        texts = [(cell.value, cell.data_type) for cell in cells if cell.value in (hostile, "@SUM(A1)")]
+        assert texts and all(kind == "s" for _, kind in texts)  # strings, not formulas
+        assert not any(cell.data_type == "f" for cell in cells)
 
 
 def test_an_invoices_export_lists_issued_invoices(make_member, django_capture_on_commit_callbacks):

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from sofinance.api.envelope import envelope
 from sofinance.api.fields import RawValueField, parse_iso_date
 from sofinance.errors import ValidationFailed
+from sofinance.spreadsheet import csv_row
 
 __all__ = [
     "RawValueField",
@@ -96,9 +97,10 @@ def query_date(
 
 
 def csv_response(rows: list[list], filename: str):
-    """A CSV download of `rows` (the first row is the header)."""
+    """A CSV download of `rows` (the first row is the header); text that a spreadsheet would run
+    as a formula is written as text (sofinance.spreadsheet)."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows(csv_row(row) for row in rows)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
