@@ -221,7 +221,11 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def _amount(value: Any, number: int, column: str, problems: Problems) -> Decimal | None:
+def _amount(
+    value: Any, number: int, column: str, problems: Problems, *, zero_is_blank: bool = True
+) -> Decimal | None:
+    """A debit, credit or rate cell; blank is None, and so is zero for a debit or credit (the side
+    not used). A rate of zero is kept, for the ledger to refuse."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -239,7 +243,7 @@ def _amount(value: Any, number: int, column: str, problems: Problems) -> Decimal
     if amount < 0:
         problems.add(number, "Amounts are positive; use the other column.", column=column)
         return None
-    return amount if amount != 0 else None
+    return amount if amount != 0 or not zero_is_blank else None
 
 
 def _date(value: Any) -> datetime.date | None:
@@ -293,7 +297,7 @@ def _row(
     fx_rate = None
     raw_rate = _cell(cells, at.fx_rate)
     if raw_rate not in (None, ""):
-        fx_rate = _amount(raw_rate, number, "fx_rate", problems)
+        fx_rate = _amount(raw_rate, number, "fx_rate", problems, zero_is_blank=False)
     reference = _text(_cell(cells, at.reference))[:100]
     description = _text(_cell(cells, at.description))[:500]
     entry = entries.get(key)

@@ -17,6 +17,7 @@ from banking.services import journal_import
 from banking.tests.factories import fixture
 from ledger import errors as ledger_errors
 from ledger.models import AccountingPeriod, DailyBalance, JournalEntry, JournalLine, MonthlyBalance
+from ledger.services import exchange_rate_set
 from ledger.tests.factories import company_with_chart
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +77,33 @@ def test_every_problem_is_listed_by_row_and_column_and_nothing_is_posted():
         {"line": 5, "column": "account", "message": "Account '9999' does not exist."},
         {"line": 6, "column": "debit", "message": "'abc' is not a plain decimal number: write amounts like \"1250.00\" (ASCII digits and one optional point; no exponent or spaces)."},
     ]  # fmt: skip
+    assert JournalEntry.objects.filter(company=company).count() == 0
+
+
+def test_an_exchange_rate_of_zero_is_refused_not_taken_for_the_stored_rate():
+    # given a stored EUR rate, and a file whose rate column says 0
+    company = company_with_chart()
+    exchange_rate_set(
+        company=company,
+        from_currency="EUR",
+        to_currency="USD",
+        date=datetime.date(2026, 1, 1),
+        rate="1.10",
+        by=None,
+    )
+    data = (
+        b"entry,date,account,debit,credit,currency,fx_rate\n"
+        b"FZ,2026-11-20,6100,5.00,,EUR,0\n"
+        b"FZ,2026-11-20,1000,,5.00,EUR,0\n"
+    )
+
+    # when it is imported
+    job = run(company, data)
+
+    # then it fails on each row's rate, and nothing is posted
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "invalid_import_file")
+    assert [(e["line"], e["column"]) for e in job.errors] == [(2, "fx_rate"), (3, "fx_rate")]
+    assert all("positive" in e["message"] for e in job.errors)
     assert JournalEntry.objects.filter(company=company).count() == 0
 
 

@@ -325,7 +325,12 @@ class ExportDownloadView(_ExportScoped):
             raise ExportExpired()
         if not selectors.storage_is_local():
             return HttpResponseRedirect(selectors.export_presigned_url(job))
-        handle = storages["default"].open(job.file_name, "rb")
+        try:
+            handle = storages["default"].open(job.file_name, "rb")
+        except FileNotFoundError:
+            # The row says the file is there, the storage no longer has it (deleted by hand, a
+            # storage moved): as good as expired.
+            raise ExportExpired() from None
         return FileResponse(
             handle,
             as_attachment=True,

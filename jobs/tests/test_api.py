@@ -414,6 +414,22 @@ def test_downloading_before_the_file_exists_or_after_it_expired_is_a_conflict(
     assert AuditEvent.objects.filter(action="purge", object_id=str(job.pk)).count() == 1
 
 
+def test_downloading_an_export_whose_file_is_gone_from_storage_is_expired_not_an_error(
+    make_member, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import storages
+
+    b = books()
+    _, client = make_member(b.company, Role.ADMIN)
+    done, _ = _export(client, b.company, {"kind": "ar_aging"}, django_capture_on_commit_callbacks)
+    job = ExportJob.objects.get(pk=done["id"])
+    storages["default"].delete(job.file_name)  # gone behind the job's back (the row still says it is there)
+
+    late = client.get(f"{base(b.company)}/exports/{job.pk}/download")
+
+    assert late.status_code == 409 and late.json()["error"]["details"]["reason"] == "export_expired"
+
+
 # --------------------------------------------------------------------------- quarantine in the other apps' API
 
 
