@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -59,43 +59,54 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[st
     return result
 
 
-SHOWN_CHANGES = 8  # fields an event's summary names before "and N more"
+SHOWN_CHANGES = 12  # fields an event's summary names before "and N more"
 
 
-def changes_in_words(action: str, changes: dict[str, Any], metadata: dict[str, Any]) -> str:
+def changes_in_words(
+    action: str,
+    changes: dict[str, Any],
+    metadata: dict[str, Any],
+    *,
+    label: Callable[[str], str] | None = None,
+    value: Callable[[str, Any], str] | None = None,
+) -> str:
     """A line a person reads in an object's history: what changed, from what to what, and the
     event's details (a reason, the reversal's number), without the JSON. A value set for the
     first time is named without a before-value; a list is counted (`2 lines`); a field set empty
-    at creation is left out."""
+    at creation is left out. `label` names a field and `value` words a stored value (the caller
+    knows the model: its verbose names, choice labels, what a foreign key's id names)."""
 
-    def shown(value: Any) -> str:
-        if isinstance(value, list):
-            return f"{len(value)} item{'s' if len(value) != 1 else ''}"
-        if isinstance(value, dict):
+    def named(name: str) -> str:
+        return label(name) if label is not None else name.replace("_", " ")
+
+    def shown(name: str, stored: Any) -> str:
+        if isinstance(stored, dict):
             return "…"
-        return "—" if value in (None, "") else str(value)
+        if stored in (None, ""):
+            return "—"
+        return value(name, stored) if value is not None else str(stored)
 
     parts = []
-    named = 0
+    count = 0
     for name, change in changes.items():
         if not isinstance(change, dict) or "after" not in change:
             continue
         before, after = change.get("before"), change["after"]
-        label = name.replace("_", " ")
         if isinstance(after, list):
-            text = f"{len(after)} {label}"
+            noun = named(name)
+            text = f"{len(after)} {noun[:-1] if len(after) == 1 and noun.endswith('s') else noun}"
         elif before is None:
             if after in (None, ""):
                 continue
-            text = f"{label} {shown(after)}"
+            text = f"{named(name)} {shown(name, after)}"
         else:
-            text = f"{label} {shown(before)} → {shown(after)}"
-        named += 1
-        if named <= SHOWN_CHANGES:
+            text = f"{named(name)} {shown(name, before)} → {shown(name, after)}"
+        count += 1
+        if count <= SHOWN_CHANGES:
             parts.append(text)
-    if named > SHOWN_CHANGES:
-        parts.append(f"and {named - SHOWN_CHANGES} more")
-    for name, value in (metadata or {}).items():
-        if isinstance(value, str | int | float | bool) and value != "":
-            parts.append(f"{name.replace('_', ' ')}: {value}")
+    if count > SHOWN_CHANGES:
+        parts.append(f"and {count - SHOWN_CHANGES} more")
+    for name, detail in (metadata or {}).items():
+        if isinstance(detail, str | int | float | bool) and detail != "":
+            parts.append(f"{name.replace('_', ' ')}: {detail}")
     return "; ".join(parts)

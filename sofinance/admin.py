@@ -130,13 +130,16 @@ class CompanyScopedAdmin(admin.ModelAdmin):
         company_id = self.company_id_of(obj) if obj is not None else None
         if company_id is None:
             return super().history_view(request, object_id, extra_context)
-        label = self.opts.label_lower
+        object_type = self.opts.label_lower
         may_read = admin_can(request, company_id, Action.AUDIT_VIEW)
         events = (
-            audit_events_of_object(company_id=company_id, object_type=label, object_id=str(obj.pk))
+            list(
+                audit_events_of_object(company_id=company_id, object_type=object_type, object_id=str(obj.pk))
+            )
             if may_read
             else []
         )
+        field_label, field_value = self.history_words(events)
         context = {
             **self.admin_site.each_context(request),
             "title": f"History: {obj}",
@@ -147,17 +150,51 @@ class CompanyScopedAdmin(admin.ModelAdmin):
             "events": [
                 {
                     "event": event,
-                    "what": changes_in_words(event.action, event.changes, event.metadata),
+                    "what": changes_in_words(
+                        event.action, event.changes, event.metadata, label=field_label, value=field_value
+                    ),
                     "url": reverse("admin:audit_auditevent_change", args=[event.pk]),
                 }
                 for event in events
             ],
             "trail_url": reverse("admin:audit_auditevent_changelist")
             + "?"
-            + urlencode({"object_type__exact": label, "object_id__exact": obj.pk}),
+            + urlencode({"object_type__exact": object_type, "object_id__exact": obj.pk}),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/sofinance/object_history.html", context)
+
+    def history_words(self, events) -> tuple[Any, Any]:
+        """How the model's history names its fields and values: verbose names, choice labels, and
+        what a foreign key's stored id names (an entry's number, a customer's name), read at once."""
+        fields = {field.name: field for field in self.model._meta.concrete_fields}
+        wanted: dict[str, set[Any]] = {}
+        for event in events:
+            for name, change in (event.changes or {}).items():
+                field = fields.get(name)
+                if field is not None and field.is_relation and isinstance(change, dict):
+                    ids = {change.get("before"), change.get("after")} - {None, ""}
+                    wanted.setdefault(name, set()).update(i for i in ids if isinstance(i, int))
+        names: dict[str, dict[Any, str]] = {}
+        for name, ids in wanted.items():
+            related = fields[name].related_model._default_manager.filter(pk__in=ids)
+            names[name] = {row.pk: str(row) for row in related}
+
+        def label(name: str) -> str:
+            field = fields.get(name)
+            return str(field.verbose_name) if field is not None else name.replace("_", " ")
+
+        def value(name: str, stored: Any) -> str:
+            field = fields.get(name)
+            if field is None:
+                return str(stored)
+            if name in names:
+                return names[name].get(stored, f"#{stored}")
+            if field.choices:
+                return str(dict(field.flatchoices).get(stored, stored))
+            return str(stored)
+
+        return label, value
 
     def other_company_of(self, request, object_id: str) -> Company | None:
         """The other company of the user's (not the current one) that holds row `object_id`."""

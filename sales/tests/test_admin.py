@@ -422,6 +422,19 @@ def test_the_customer_statement_opens_asking_for_a_customer_and_names_documents_
     assert "errorlist" in asked
 
 
+def test_an_invoices_history_names_its_customer_and_entries_not_their_ids(client_admin, books):
+    invoice = issued(books, books.acme, "2026-03-01", "100.00")
+    services.invoice_void(invoice=invoice, by=None)
+    invoice.refresh_from_db()
+
+    page = client_admin.get(reverse("admin:sales_invoice_history", args=[invoice.pk])).content.decode()
+
+    rows = " ".join(re.findall(r'<tr><td class="date">.*?</tr>', page, re.S))
+    assert f"customer {books.acme.name}" in rows and f"customer {books.acme.pk};" not in rows
+    assert f"void entry {invoice.void_entry.number}" in rows
+    assert "status Draft" in rows or "status Issued" in rows
+
+
 def test_staff_see_and_change_only_what_their_role_allows(client, books):
     # a clerk of the company: drafts and reads, but neither issues nor records payments
     clerk = UserFactory(is_staff=True)
