@@ -370,8 +370,16 @@ class BankStatementLineAdmin(_ReadOnly):
     @admin.action(description="Confirm the best suggestion of the selected lines")
     def confirm_best_suggestions(self, request, queryset):
         def confirm(line):
+            if line.status == LineStatus.MATCHED:
+                return None
             best = line.suggestions.order_by("rank").first()
-            if line.status == LineStatus.MATCHED or best is None:
+            if best is None:
+                # Said, not skipped in silence: the line is left for a match by hand or an entry.
+                self.message_user(
+                    request,
+                    f"{line}: no suggestion, not matched (open it to match by hand).",
+                    level="warning",
+                )
                 return None
             return services.bank_line_match(bank_line=line, suggestion=best.pk, by=request.user)
 

@@ -22,7 +22,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.views.decorators.http import require_POST
 
 from accounts.models import Account, Company
 from banking import errors as banking_errors
@@ -31,7 +30,7 @@ from banking.models import BankAccount, BankStatement, BankStatementLine, LineSt
 from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
-from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed
+from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed, post_or_back
 from sofinance.display import display_amount
 from sofinance.errors import APIError
 from sofinance.permissions import Action
@@ -116,14 +115,18 @@ class BankingPages:
         return [
             path(
                 "<int:pk>/reconcile/",
-                view(require_POST(self.reconcile_view)),
+                view(post_or_back("admin:banking_bankstatement_change")(self.reconcile_view)),
                 name="banking_bankstatement_reconcile",
             ),
             path(
-                "<int:pk>/reopen/", view(require_POST(self.reopen_view)), name="banking_bankstatement_reopen"
+                "<int:pk>/reopen/",
+                view(post_or_back("admin:banking_bankstatement_change")(self.reopen_view)),
+                name="banking_bankstatement_reopen",
             ),
             path(
-                "<int:pk>/remove/", view(require_POST(self.delete_view)), name="banking_bankstatement_remove"
+                "<int:pk>/remove/",
+                view(post_or_back("admin:banking_bankstatement_change")(self.delete_view)),
+                name="banking_bankstatement_remove",
             ),
         ]
 
@@ -356,6 +359,9 @@ class BankingPages:
                 )
             elif action == "match":
                 ids = [int(v) for v in request.POST.getlist("journal_line")]
+                if not ids:
+                    messages.error(request, "Tick at least one ledger line to match this bank line with.")
+                    return HttpResponseRedirect(here)
                 services.bank_line_match(bank_line=line, journal_lines=ids, by=request.user)
             elif action == "unmatch":
                 services.bank_line_unmatch(bank_line=line, by=request.user)
@@ -374,7 +380,12 @@ class BankingPages:
             messages.error(request, exc.message)
         else:
             line.refresh_from_db(fields=["status"])
-            messages.success(request, f"{line}: {line.get_status_display().lower()}.")
+            if action == "unmatch":
+                # After an unmatch the line's suggestions are refreshed: it may read "suggested".
+                ready = " (a suggestion is ready below)" if line.status == LineStatus.SUGGESTED else ""
+                messages.success(request, f"{line}: unmatched{ready}.")
+            else:
+                messages.success(request, f"{line}: {line.get_status_display().lower()}.")
             if line.status == LineStatus.MATCHED:
                 following = (
                     BankStatementLine.objects.filter(statement_id=line.statement_id)

@@ -21,13 +21,12 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from accounts.models import Account, AccountType, Company
 from sales import selectors, services
 from sales.documents import invoice_document_html
 from sales.models import Customer, Invoice, Payment, PaymentMethod
-from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed, date_widget
+from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed, date_widget, post_or_back
 from sofinance.display import display_amount as format_amount
 from sofinance.errors import APIError
 from sofinance.ids import id_from_text
@@ -95,8 +94,16 @@ class SalesDocumentPages:
     def invoice_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/issue/", view(require_POST(self.issue_view)), name="sales_invoice_issue"),
-            path("<int:pk>/void/", view(require_POST(self.void_view)), name="sales_invoice_void"),
+            path(
+                "<int:pk>/issue/",
+                view(post_or_back("admin:sales_invoice_change")(self.issue_view)),
+                name="sales_invoice_issue",
+            ),
+            path(
+                "<int:pk>/void/",
+                view(post_or_back("admin:sales_invoice_change")(self.void_view)),
+                name="sales_invoice_void",
+            ),
             path("<int:pk>/document/", view(self.document_view), name="sales_invoice_document"),
             path("<int:pk>/credit/", view(self.credit_view), name="sales_invoice_credit"),
         ]
@@ -108,10 +115,14 @@ class SalesDocumentPages:
             path("<int:pk>/allocate/", view(self.allocate_view), name="sales_payment_allocate"),
             path(
                 "<int:pk>/unallocate/<int:allocation_id>/",
-                view(require_POST(self.unallocate_view)),
+                view(post_or_back("admin:sales_payment_change")(self.unallocate_view)),
                 name="sales_payment_unallocate",
             ),
-            path("<int:pk>/void/", view(require_POST(self.payment_void_view)), name="sales_payment_void"),
+            path(
+                "<int:pk>/void/",
+                view(post_or_back("admin:sales_payment_change")(self.payment_void_view)),
+                name="sales_payment_void",
+            ),
         ]
 
     # ----- helpers

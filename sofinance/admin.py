@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -387,6 +388,23 @@ class ServiceAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
             else:
                 self.message_user(request, success(obj, result), messages.SUCCESS)
+
+
+def post_or_back(change_url_name: str):
+    """For a page of one object that acts only on POST (issue, void, unallocate, reconcile): a GET,
+    such as a reload of its confirmation page or a bookmark, goes back to the object's page
+    (`change_url_name`, e.g. "admin:sales_invoice_change") instead of a bare 405."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any):
+            if request.method != "POST":
+                return HttpResponseRedirect(reverse(change_url_name, args=[kwargs["pk"]]))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
 
 
 def confirmed(request: HttpRequest) -> bool:

@@ -160,7 +160,7 @@ STATEMENT_UPLOAD = [
                 {
                     "line": 4,
                     "column": "Booking date",
-                    "message": "'31.02.2026' is not a date written '%d.%m.%Y'.",
+                    "message": "'31.02.2026' is not a date written DD.MM.YYYY.",
                 },
             ],
             "truncated": False,

@@ -240,7 +240,7 @@ def _row(row, number, columns, mapping, currency, problems: Problems, header):
     if date is None:
         problems.add(
             number,
-            f"{raw_date[:40]!r} is not a date written {mapping['date_format']!r}.",
+            f"{raw_date[:40]!r} is not a date written {date_format_shown(mapping['date_format'])}.",
             column=mapping["date_column"],
         )
         ok = False
@@ -280,6 +280,17 @@ def _row(row, number, columns, mapping, currency, problems: Problems, header):
         unique_id=clean_unique_id(_cell(row, columns["unique_id_column"])),
     )
     return line, balance
+
+
+_FORMAT_WORDS = {"%Y": "YYYY", "%y": "YY", "%m": "MM", "%d": "DD", "%b": "Mon", "%B": "Month"}
+
+
+def date_format_shown(date_format: str) -> str:
+    """A mapping's strptime format as a person writes it: `%d.%m.%Y` is `DD.MM.YYYY`."""
+    shown = date_format
+    for code, words in _FORMAT_WORDS.items():
+        shown = shown.replace(code, words)
+    return shown
 
 
 def _date(raw: str, fmt: str) -> datetime.date | None:

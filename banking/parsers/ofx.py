@@ -42,6 +42,13 @@ def parse_ofx(data: bytes, *, currency: str) -> list[ParsedStatement]:
     from banking.errors import InvalidStatementFile
 
     problems = Problems()
+    if not looks_like_ofx(data):
+        problems.add(
+            None,
+            "The file is not OFX (it has no OFX header nor <OFX> element): choose its format, or "
+            "let the format be detected.",
+        )
+        problems.raise_if_any(InvalidStatementFile)
     if not _END.search(data):
         problems.add(None, "The OFX file is truncated: it does not end with </OFX>.")
         problems.raise_if_any(InvalidStatementFile)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -85,6 +86,9 @@ def test_the_lines_list_confirms_the_best_suggestions_of_a_month_at_once(client_
 
     assert listed.status_code == 200 and "96%" in listed.content.decode()
     assert confirmed.status_code == 302
+    shown = [str(m) for m in get_messages(confirmed.wsgi_request)]
+    fee = line(bank, "CAMT-0002")
+    assert f"{fee}: no suggestion, not matched (open it to match by hand)." in shown  # said, not skipped
     assert {u: line(bank, u).status for u in ("CAMT-0001", "CAMT-0002", "CAMT-0003", "CAMT-0004")} == {
         "CAMT-0001": LineStatus.MATCHED,
         "CAMT-0002": LineStatus.UNMATCHED,
@@ -136,6 +140,33 @@ def test_a_lines_match_page_matches_by_hand_and_posts_an_entry(client_admin, ban
     assert JournalEntry.objects.filter(company=bank.company, description="Fee").count() == 1
     assert "add up to -300.00" in wrong.content.decode()
     assert line(bank, "CAMT-0001").status == LineStatus.SUGGESTED
+
+
+def test_the_match_page_says_what_to_do_and_what_happened(client_admin, bank):
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    receipt = line(bank, "CAMT-0001")
+    url = reverse("admin:banking_bankstatementline_match", args=[receipt.pk])
+
+    nothing = client_admin.post(url, {"action": "match"}, follow=True).content.decode()
+    client_admin.post(url, {"action": "match", "journal_line": [bank_side(books["receipt"]).pk]})
+    unmatched = client_admin.post(url, {"action": "unmatch"}, follow=True).content.decode()
+
+    assert "Tick at least one ledger line to match this bank line with." in nothing
+    receipt.refresh_from_db()
+    assert receipt.status == LineStatus.SUGGESTED  # unmatched, its suggestion back
+    assert f"{receipt}: unmatched (a suggestion is ready below)." in unmatched
+
+
+def test_a_page_that_acts_on_post_sends_a_get_back_to_the_objects_page(client_admin, bank):
+    upload(bank, "camt053_march.xml")
+    statement = BankStatement.objects.get()
+
+    for name in ("banking_bankstatement_reconcile", "banking_bankstatement_remove"):
+        response = client_admin.get(reverse(f"admin:{name}", args=[statement.pk]))
+        assert response.status_code == 302
+        assert response["Location"] == reverse("admin:banking_bankstatement_change", args=[statement.pk])
+    assert BankStatement.objects.filter(pk=statement.pk, status="open").exists()
 
 
 def test_the_reconciliation_page_and_reconcile_button(client_admin, bank):

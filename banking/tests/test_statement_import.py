@@ -200,7 +200,7 @@ def test_a_statement_of_another_account_is_refused():
                 {
                     "line": 2,
                     "column": "Booking date",
-                    "message": "'31.02.2026' is not a date written '%d.%m.%Y'.",
+                    "message": "'31.02.2026' is not a date written DD.MM.YYYY.",
                 },
                 {
                     "line": 3,
@@ -283,3 +283,14 @@ def test_bank_ids_are_compared_whole_not_cut():
     assert (statement.line_count, statement.duplicates_skipped) == (3, 0)
     assert sorted(line.unique_id for line in statement.lines.all()) == ["F-001", f"{stem}-A", f"{stem}-B"]
     assert (again.line_count, again.duplicates_skipped) == (0, 3)
+
+
+def test_a_csv_uploaded_as_ofx_is_said_not_to_be_ofx():
+    bank = bank_books()
+    before = banking_rows(bank.company)
+
+    with pytest.raises(errors.InvalidStatementFile) as refused:
+        upload(bank, b"date,amount,reference\n2026-03-01,10.00,A\n", format="ofx")
+
+    assert refused.value.details["errors"][0]["message"].startswith("The file is not OFX")
+    assert banking_rows(bank.company) == before
