@@ -69,6 +69,7 @@ class BankAccountForm(ServiceModelForm):
     class Meta:
         model = BankAccount
         fields = ["company", *BANK_ACCOUNT_FIELDS]
+        labels = {"iban": "IBAN", "csv_mapping": "CSV column mapping"}
         help_texts = {
             "csv_mapping": 'How this bank\'s CSV reads, e.g. {"delimiter": ";", "date_column": "Date", '
             '"date_format": "%d.%m.%Y", "amount_column": "Amount", "decimal_separator": ","}. Empty: '

@@ -31,9 +31,26 @@ from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
 from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed, post_or_back
+from sofinance.company_context import current_company_id
 from sofinance.display import display_amount
 from sofinance.errors import APIError
 from sofinance.permissions import Action
+
+
+def chain_break_shown(exc: APIError, bank: BankAccount) -> str:
+    """The balance-chain refusal as the upload page's user reads it: amounts as the admin writes
+    them, and the box to tick rather than the API's parameter."""
+    details = exc.details if isinstance(exc.details, dict) else {}
+    try:
+        opening = display_amount(Decimal(details["opening_balance"]), bank.currency)
+        expected = display_amount(Decimal(details["expected_opening_balance"]), bank.currency)
+    except (KeyError, TypeError, ArithmeticError):
+        return exc.message
+    return (
+        f"The statement opens at {opening}, but the previous statement closed at {expected}. If the gap "
+        "is real (a statement is missing), tick “Accept a break in the balance chain” and upload again: "
+        "the difference is kept on the statement."
+    )
 
 
 class UploadForm(forms.Form):
@@ -183,6 +200,8 @@ class BankingPages:
                 errors = [str(exc)]
             except banking_errors.TooManyLinesToWaitFor:
                 return self._queue_upload(request, bank, data)
+            except banking_errors.BalanceChainBroken as exc:
+                errors = [chain_break_shown(exc, bank)]
             except APIError as exc:
                 errors = [exc.message] + [
                     f"Line {e.get('line') or '–'}{' ' + e['column'] if e.get('column') else ''}: {e['message']}"
@@ -410,7 +429,10 @@ class BankingPages:
             if not allowed:
                 raise PermissionDenied
             companies = companies.filter(pk__in=allowed)
-        form = JournalForm(request.POST or None, request.FILES or None)
+        # The company the user works in, chosen already (sofinance.company_context).
+        form = JournalForm(
+            request.POST or None, request.FILES or None, initial={"company": current_company_id(request)}
+        )
         form.fields["company"].queryset = companies
         job = None
         errors: list[str] = []

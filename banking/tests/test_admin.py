@@ -58,7 +58,11 @@ def test_a_balance_chain_break_names_the_upload_pages_checkbox(client_admin, ban
     ).content.decode()
 
     # then the message says which box to tick, and that box is on the page; ticked, it imports
-    assert "upload it again with “Accept a break in the balance chain” ticked" in refused
+    assert (
+        "The statement opens at 2,600.00, but the previous statement closed at 2,500.00. If the gap is real "
+        "(a statement is missing), tick “Accept a break in the balance chain” and upload again" in refused
+    )
+    assert "accept_chain_break=true" not in refused  # the API's name is for the API
     assert '<label for="id_accept_chain_break">Accept a break in the balance chain' in refused
     assert BankStatement.objects.count() == 1
     accepted = client_admin.post(
@@ -220,6 +224,8 @@ def test_deleting_a_statement_asks_first_then_removes_it_and_its_lines(client_ad
 
 def test_the_journal_import_page_posts_or_lists_the_errors(client_admin, bank):
     url = reverse("admin:banking_importjob_journal")
+    page = client_admin.get(url).content.decode()
+    assert f'<option value="{bank.company_id}" selected>' in page  # the company worked in, chosen already
 
     bad = client_admin.post(
         url, {"company": bank.company_id, "file": SimpleUploadedFile("j.csv", fixture("journal_bad.csv"))}
