@@ -170,28 +170,31 @@ class SalesDocumentPages:
 
     # ----- invoices
 
-    def confirm(self, request: HttpRequest, invoice: Invoice, verb: str, effect: str, **extra: Any):
+    def confirm(
+        self, request: HttpRequest, invoice: Invoice, verb: str, effect: str, *, void_date: str | None = None
+    ) -> HttpResponse:
         """The page that asks before Issue or Void acts (the invoice page's button lands here)."""
-        return TemplateResponse(
+        facts = [
+            ("Customer", invoice.customer.name),
+            ("Date", invoice.date.isoformat()),
+            ("Total", f"{format_amount(invoice.total, invoice.currency)} {invoice.currency}"),
+        ]
+        if void_date:
+            facts.append(("Reversal dated", void_date))
+        return confirm_page(
             request,
-            "admin/sales/invoice/action_confirm.html",
-            self.context(
-                request,
-                f"{verb} {invoice}?",
-                invoice=invoice,
-                verb=verb,
-                yes=f"Yes, {verb.lower()} it",
-                yes_id=f"confirm-{verb.lower()}",
-                effect=effect,
-                total=format_amount(invoice.total, invoice.currency),
-                change_url=self.invoice_url(invoice.pk),
-                **extra,
-            ),
+            self.admin_site,
+            obj=invoice,
+            verb=verb,
+            effect=effect,
+            facts=facts,
+            carry={"void_date": void_date} if void_date else None,
+            back_url=self.invoice_url(invoice.pk),
         )
 
     def issue_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         invoice = self.invoice_for(request, pk, Action.INVOICES_ISSUE)
-        if request.POST.get("confirmed") != "yes":
+        if not confirmed(request):
             return self.confirm(
                 request,
                 invoice,
@@ -211,7 +214,7 @@ class SalesDocumentPages:
 
     def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         invoice = self.invoice_for(request, pk, Action.INVOICES_VOID)
-        if request.POST.get("confirmed") != "yes":
+        if not confirmed(request):
             try:
                 void_date = _date(request.POST.get("void_date", ""))
             except ValueError:

@@ -375,7 +375,9 @@ class ServiceAdmin(admin.ModelAdmin):
             "ids": [obj.pk for obj in objects],
             "action": request.POST.get("action", ""),
             "carried": [(name, request.POST.get(name, "")) for name in carry],
-            "changelist_url": request.get_full_path(),
+            "form_action": request.get_full_path(),
+            "back_url": request.get_full_path(),
+            "yes_id": "confirm-selected",
         }
         return TemplateResponse(request, "admin/sofinance/action_confirm_selected.html", context)
 
