@@ -99,6 +99,18 @@ def issued(books: SalesBooks, customer: Customer, date: str, *amounts: str, by=N
     )
 
 
+def half_credited(books: SalesBooks, customer: Customer, date: str, amount: str) -> Invoice:
+    """An issued invoice of one line (dated `date`) with a credit note for half of it, the next day."""
+    invoice = issued(books, customer, date, amount)
+    services.credit_note_create(
+        invoice=invoice,
+        by=None,
+        date=day(date) + datetime.timedelta(days=1),
+        lines=[{"invoice_line": invoice.lines.get().pk, "quantity": "0.5"}],
+    )
+    return invoice
+
+
 def entry_lines(entry: JournalEntry) -> list[tuple[str, str, str, str, str]]:
     """(account code, debit, credit, currency, base amount) of each line, in line order."""
     return [

@@ -22,7 +22,7 @@ from audit.models import AuditEvent
 from sales import services
 from sales.amounts import line_amounts
 from sales.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentStatus
-from sales.tests.factories import day, issued, sales_books, written
+from sales.tests.factories import day, half_credited, issued, sales_books, written
 from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
@@ -87,13 +87,7 @@ def invoice_form(books, *lines, date="2026-03-10", initial=0, **fields):
     ],
 )
 def test_pages_render_for_a_superuser(client_admin, books, url_name):
-    invoice = issued(books, books.acme, "2026-03-01", "100.00")
-    services.credit_note_create(
-        invoice=invoice,
-        by=None,
-        date=day("2026-03-02"),
-        lines=[{"invoice_line": invoice.lines.get().pk, "quantity": "0.5"}],
-    )
+    half_credited(books, books.acme, "2026-03-01", "100.00")
     services.payment_record(
         company=books.company, customer=books.acme, date=day("2026-03-03"), amount="20.00", by=None
     )
@@ -400,13 +394,7 @@ def test_the_customer_statement_opens_asking_for_a_customer_and_names_documents_
     assert 'id="customer-statement"' not in page
 
     # a customer's statement names each document as its reader would
-    invoice = issued(books, books.acme, "2026-03-01", "100.00")
-    services.credit_note_create(
-        invoice=invoice,
-        by=None,
-        date=day("2026-03-02"),
-        lines=[{"invoice_line": invoice.lines.get().pk, "quantity": "0.5"}],
-    )
+    half_credited(books, books.acme, "2026-03-01", "100.00")
     other = issued(books, books.acme, "2026-03-04", "10.00")
     services.invoice_void(invoice=other, by=None)
     statement = client_admin.get(
