@@ -77,6 +77,7 @@ class PaymentRecordForm(forms.Form):
                 Account.objects.filter(
                     company=company, type=AccountType.ASSET, is_active=True, children__isnull=True
                 )
+                .exclude(pk__in=selectors.receivables_account_ids(company))
                 .order_by("path")
                 .distinct()
             )

@@ -22,6 +22,7 @@ from ledger import errors as ledger_errors
 from ledger.selectors import exchange_rate_find
 from sales import errors
 from sales.models import SalesSettings
+from sales.selectors import receivables_account_ids
 from sofinance.errors import ValidationFailed
 from sofinance.money import RATE_DECIMAL_PLACES, MoneyError, convert, decimal_places, parse_amount
 
@@ -138,6 +139,10 @@ def account_problem(account: Account, purpose: str) -> str | None:
         return f"Account {account.code} has sub-accounts; use a leaf account."
     if account.type not in ACCOUNT_TYPES_FOR[purpose]:
         return f"Account {account.code} is a {account.type} account; {purpose} needs {_TYPE_WORDS[purpose]}."
+    if purpose == "deposit" and account.pk in receivables_account_ids(account.company):
+        return (
+            f"Account {account.code} holds receivables; a payment is deposited into a bank or cash account."
+        )
     if purpose == "receivables" and account.currency and account.currency != account.company.currency:
         return (
             f"Account {account.code} is kept in {account.currency}; receivables are kept in the "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.models import Company
+from accounts.models import Account, AccountRole, Company
 from sales.models import (
     Allocation,
     CreditNote,
@@ -118,3 +118,19 @@ def open_invoices_of(*, customer: Customer) -> QuerySet[Invoice]:
         .select_related("customer")
         .order_by("due_date", "id")
     )
+
+
+def receivables_account_ids(company: Company) -> set[int]:
+    """The accounts a company keeps receivables in: its `receivables` system account and any
+    customer's own. Never a deposit account: a payment into one would credit what it debits."""
+    ids = set(
+        Customer.objects.filter(company=company, receivables_account__isnull=False).values_list(
+            "receivables_account_id", flat=True
+        )
+    )
+    ids.update(
+        Account.objects.filter(company=company, system_role=AccountRole.RECEIVABLES).values_list(
+            "pk", flat=True
+        )
+    )
+    return ids

@@ -286,6 +286,9 @@ def test_recording_a_payment_offers_the_customers_open_invoices(client_admin, bo
     content = page.content.decode()
     assert f'name="allocate-{first.pk}"' in content and f'name="allocate-{second.pk}"' in content
     assert "999.00" not in content
+    # the deposit account is a bank or cash account, never the receivables it is paid from
+    deposit_choices = set(page.context["form"].fields["account"].queryset.values_list("code", flat=True))
+    assert "1010" in deposit_choices and "1100" not in deposit_choices
     form = {
         "company": books.company.pk,
         "customer": books.acme.pk,

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.services import account_create
 from audit.models import AuditEvent
 from ledger.balance_queries import account_totals
 from ledger.models import EntrySource, JournalEntry
@@ -288,6 +289,7 @@ def test_allocations_must_match_customer_company_and_currency(books):
         ({"currency": "XYZ"}, "validation_error"),
         ({"method": "barter"}, "validation_error"),
         ({"account": "4000"}, "invalid_account"),
+        ({"account": "1100"}, "invalid_account"),  # receivables: Dr 1100 / Cr 1100 is no payment
         ({"currency": "EUR"}, "missing_exchange_rate"),
         ({"customer": "other-company"}, "invalid_customer"),
     ],
@@ -323,6 +325,37 @@ def test_an_invoice_dated_after_the_payment_is_allocated_later(books):
             allocations=[{"invoice": invoice.pk, "amount": "100.00"}],
         )
     assert refused.value.code == "date_out_of_order"
+
+
+def test_a_customers_own_receivables_account_is_no_deposit_account(books):
+    own = account_create(
+        company=books.company, code="1150", name="Receivables, Globex", type="asset", by=None
+    )
+    books.globex.receivables_account = own
+    books.globex.save(update_fields=["receivables_account"])
+    before = written(books.company)
+    with pytest.raises(APIError) as refused:
+        services.payment_record(
+            company=books.company,
+            customer=books.acme,
+            date=day("2026-03-10"),
+            amount="10.00",
+            by=None,
+            account="1150",
+        )
+    assert refused.value.code == "invalid_account"
+    assert "holds receivables" in refused.value.message
+    assert written(books.company) == before
+    # a bank account is still a deposit account
+    paid = services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-10"),
+        amount="10.00",
+        by=None,
+        account="1010",
+    )
+    assert entry_lines(paid.journal_entry)[0][0] == "1010"
 
 
 def test_a_foreign_currency_invoice_paid_at_another_rate_posts_the_exchange_difference(books):
