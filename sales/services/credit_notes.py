@@ -96,26 +96,38 @@ def _requested(
         return [(r, r.quantity) for r in remaining if r.quantity > 0]
     by_id = {r.line.pk: r for r in remaining}
     problems: dict[str, dict[str, list[str]]] = {}
+    first_problem: str | None = None
     chosen: list[tuple[LineRemaining, Decimal]] = []
     seen: set[int] = set()
     too_much: list[str] = []
+
+    def problem(index: int, field: str, message: str, *, named: str) -> None:
+        nonlocal first_problem
+        problems.setdefault(str(index), {}).setdefault(field, []).append(message)
+        first_problem = first_problem or f"{named}, {field.replace('_', ' ')}: {message}"
+
     for index, raw in enumerate(lines):
         given = CreditLineInput.coerce(raw)
         ref = given.invoice_line.pk if isinstance(given.invoice_line, InvoiceLine) else given.invoice_line
         entry = by_id.get(ref) if isinstance(ref, int) and not isinstance(ref, bool) else None
         if entry is None:
-            problems.setdefault(str(index), {}).setdefault("invoice_line", []).append(
-                f"{ref!r} is not a line of this invoice."
+            problem(
+                index,
+                "invoice_line",
+                f"{ref!r} is not a line of this invoice.",
+                named=f"Credit line {index + 1}",
             )
             continue
+        # Named as the invoice names it: the admin's credit page lists the invoice's lines.
+        named = f"Invoice line {entry.line.line_no}"
         if entry.line.pk in seen:
-            problems.setdefault(str(index), {}).setdefault("invoice_line", []).append("Given twice.")
+            problem(index, "invoice_line", "Given twice.", named=named)
             continue
         seen.add(entry.line.pk)
         try:
             quantity = parse_quantity(given.quantity)
         except MoneyError as exc:
-            problems.setdefault(str(index), {}).setdefault("quantity", []).append(str(exc))
+            problem(index, "quantity", str(exc), named=named)
             continue
         if quantity > entry.quantity:
             too_much.append(
@@ -125,7 +137,7 @@ def _requested(
             continue
         chosen.append((entry, quantity))
     if problems:
-        raise ValidationFailed("The credit note's lines are invalid.", details={"lines": problems})
+        raise ValidationFailed(first_problem, details={"lines": problems})
     if too_much:
         raise errors.CreditExceedsRemaining(too_much[0], details={"lines": too_much})
     if not chosen:

@@ -210,19 +210,29 @@ def test_bad_credit_lines_are_refused(books):
     other = invoice_with_tax(books)
     line = invoice.lines.get(line_no=1)
     before = written(books.company)
+    second = invoice.lines.get(line_no=2)
+    foreign = other.lines.get(line_no=1).pk
+    # each refusal's message names the line it is about, as the invoice numbers its lines
     attempts = [
-        ([{"invoice_line": other.lines.get(line_no=1).pk, "quantity": "1"}], "validation_error"),
-        ([{"invoice_line": line.pk, "quantity": "-1"}], "validation_error"),
+        ([{"invoice_line": foreign, "quantity": "1"}], "validation_error", "Credit line 1, invoice line: "),
+        ([{"invoice_line": line.pk, "quantity": "-1"}], "validation_error", "Invoice line 1, quantity: "),
+        (
+            [{"invoice_line": line.pk, "quantity": "1"}, {"invoice_line": second.pk, "quantity": "abc"}],
+            "validation_error",
+            "Invoice line 2, quantity: ",
+        ),
         (
             [{"invoice_line": line.pk, "quantity": "1"}, {"invoice_line": line.pk, "quantity": "1"}],
             "validation_error",
+            "Invoice line 1, invoice line: Given twice.",
         ),
-        ([], "validation_error"),
+        ([], "validation_error", "A credit note needs at least one line."),
     ]
-    for lines, code in attempts:
+    for lines, code, message in attempts:
         with pytest.raises(APIError) as refused:
             services.credit_note_create(invoice=invoice, by=None, lines=lines)
         assert refused.value.code == code
+        assert refused.value.message.startswith(message), refused.value.message
     with pytest.raises(APIError) as early:
         services.credit_note_create(invoice=invoice, by=None, date=day("2026-03-09"))
     assert early.value.code == "date_out_of_order"
