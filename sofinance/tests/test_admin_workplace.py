@@ -348,6 +348,9 @@ def test_report_pages_offer_export_jobs_once_an_exporter_is_registered(two):
     assert 'id="export-form"' not in without
     assert f'data-create-url="/api/v1/companies/{alpha.pk}/exports" data-kind="trial_balance"' in page
     assert 'id="export-csv"' in page and 'id="export-xlsx"' in page
+    # beside the page's own "Download CSV", the export buttons say what they are for
+    assert "For a large report: a file made in the background, kept under" in page
+    assert f'<a href="{reverse("admin:jobs_exportjob_changelist")}">Exports</a>' in page
     params = re.search(r'<script id="export-params" type="application/json">(.*?)</script>', page).group(1)
     assert json.loads(params) == {"as_of": "2026-01-31"}
 
