@@ -316,11 +316,21 @@ class BankingPages:
         details = {
             row["id"]: row
             for row in JournalLine.objects.filter(pk__in=shown | set(matched)).values(
-                "id", "date", amount_field, "description", "entry__number", "entry__reference", "entry_id"
+                "id",
+                "date",
+                amount_field,
+                "description",
+                "entry__description",
+                "entry__number",
+                "entry__reference",
+                "entry_id",
             )
         }
         for row in details.values():
             row["amount_shown"] = display_amount(row[amount_field], currency)
+            # A line without a description of its own is described by its entry (a payment's
+            # bank line, an imported entry's): the accountant recognises the entry by it.
+            row["description"] = row["description"] or row["entry__description"]
         counter_accounts = (
             Account.objects.filter(company_id=line.company_id, is_active=True, children__isnull=True)
             .exclude(pk=bank.account_id)

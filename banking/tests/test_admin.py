@@ -15,6 +15,7 @@ from accounts.tests.factories import UserFactory
 from banking.models import BankMatch, BankStatement, BankStatementLine, LineStatus
 from banking.tests.factories import bank_books, bank_side, fixture, line, march_books, upload
 from ledger.models import JournalEntry
+from ledger.tests.factories import post_entry
 from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
@@ -144,6 +145,31 @@ def test_a_lines_match_page_matches_by_hand_and_posts_an_entry(client_admin, ban
     assert JournalEntry.objects.filter(company=bank.company, description="Fee").count() == 1
     assert "add up to -300.00" in wrong.content.decode()
     assert line(bank, "CAMT-0001").status == LineStatus.SUGGESTED
+
+
+def test_the_match_page_describes_a_line_by_its_entry_when_it_has_no_description_of_its_own(
+    client_admin, bank
+):
+    # given a bank-side line posted without a description, in an entry that has one
+    described = post_entry(
+        bank.company,
+        "2026-03-19",
+        ("1010", "200.00", "D"),
+        ("4000", "200.00", "C"),
+        description="Order 5117, Blue Harbor Cafe",
+    )
+    upload(bank, "camt053_march.xml")
+
+    # when the match page of a bank line near it is opened
+    page = client_admin.get(
+        reverse("admin:banking_bankstatementline_match", args=[line(bank, "CAMT-0004").pk])
+    )
+
+    # then the candidate reads as its entry: "Order 5117, Blue Harbor Cafe", not a blank cell
+    row = next(r for r in page.context["candidates"] if r["entry_id"] == described.pk)
+    assert bank_side(described).description == ""
+    assert row["description"] == "Order 5117, Blue Harbor Cafe"
+    assert "<td>Order 5117, Blue Harbor Cafe</td>" in page.content.decode()
 
 
 def test_the_match_page_says_what_to_do_and_what_happened(client_admin, bank):
