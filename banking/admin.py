@@ -22,7 +22,7 @@ from accounts.models import Account
 from banking import services
 from banking.admin_dashboard import register_panels as register_dashboard_panels
 from banking.admin_links import bank_lines_of_entries
-from banking.admin_reports import BankReportPages, reconciliation_url
+from banking.admin_reports import BankReportPages, reconciliation_url, unreconciled_statement_notes
 from banking.admin_views import BankingPages
 from banking.models import (
     BankAccount,
@@ -33,7 +33,7 @@ from banking.models import (
     LineStatus,
 )
 from banking.services.bank_accounts import BANK_ACCOUNT_FIELDS
-from sofinance import admin_links, admin_menu
+from sofinance import admin_links, admin_menu, close_notes
 from sofinance.admin import (
     CompanyScopedAdmin,
     ServiceAdmin,
@@ -466,6 +466,7 @@ class BankingSettingsAdmin(ServiceAdmin, CompanyScopedAdmin):
 
 register_dashboard_panels()
 admin_links.register_document_resolver(bank_lines_of_entries)
+close_notes.register("banking", unreconciled_statement_notes)
 
 admin_menu.place_model("banking.bankaccount", section=Section.BANKING, order=10, title="Bank accounts")
 admin_menu.place_model("banking.bankstatement", section=Section.BANKING, order=20, title="Statements")

@@ -25,13 +25,14 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from accounts.models import Company
-from banking import reports
+from banking import reports, selectors
 from banking.models import BankAccount, BankStatement, StatementStatus
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from sofinance import admin_menu, report_pages
 from sofinance.admin import admin_can, date_widget, report_company
 from sofinance.admin_menu import Section
 from sofinance.admin_site import may_in_current_company
+from sofinance.close_notes import CloseNote
 from sofinance.display import display_amount
 from sofinance.permissions import Action
 
@@ -86,6 +87,31 @@ def reconciliation_url(bank_account_id: int, as_of: datetime.date | None = None)
     """The report of one bank account (as of its last statement's date unless given)."""
     query = {"bank_account": bank_account_id, **({"as_of": as_of.isoformat()} if as_of else {})}
     return f"{reverse(RECONCILIATION.url_name)}?{urlencode(query)}"
+
+
+def unreconciled_statement_notes(
+    company_id: int, start: datetime.date, end: datetime.date
+) -> list[CloseNote]:
+    """The close pages' notes (sofinance.close_notes): each statement in the dates being closed
+    that is not marked reconciled, with its reconciliation as of its last day."""
+    return [
+        CloseNote(
+            text=(
+                f"{statement.bank_account.name}: the statement {statement.start_date:%Y-%m-%d} – "
+                f"{statement.end_date:%Y-%m-%d} is not reconciled"
+                + (
+                    f" ({statement.unmatched} of {statement.line_total} line{'s' if statement.line_total != 1 else ''} not matched)."
+                    if statement.unmatched
+                    else " (every line is matched; mark it reconciled)."
+                )
+            ),
+            url=reconciliation_url(statement.bank_account_id, statement.end_date),
+            link_text="Reconcile it",
+        )
+        for statement in selectors.statements_unreconciled_between(
+            company_id=company_id, start=start, end=end
+        )
+    ]
 
 
 def last_statement_date(bank: BankAccount) -> datetime.date:

@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import Company
 from banking.models import (
@@ -16,8 +16,10 @@ from banking.models import (
     BankStatement,
     BankStatementLine,
     ImportJob,
+    LineStatus,
     MatchSuggestion,
     Reconciliation,
+    StatementStatus,
 )
 from sofinance.money import MoneySum
 
@@ -148,3 +150,21 @@ def job_progress(job: ImportJob) -> int:
         if isinstance(published, int):
             return max(job.progress, published)
     return job.progress
+
+
+def statements_unreconciled_between(
+    *, company_id: int, start: datetime.date, end: datetime.date
+) -> QuerySet[BankStatement]:
+    """Statements not marked reconciled whose dates overlap `start`–`end`, each with `unmatched`
+    (its lines not matched) and `line_total`, in bank account and date order."""
+    return (
+        BankStatement.objects.filter(
+            company_id=company_id, status=StatementStatus.OPEN, start_date__lte=end, end_date__gte=start
+        )
+        .select_related("bank_account")
+        .annotate(
+            line_total=Count("lines"),
+            unmatched=Count("lines", filter=~Q(lines__status=LineStatus.MATCHED)),
+        )
+        .order_by("bank_account__name", "start_date", "id")
+    )

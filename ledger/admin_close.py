@@ -34,6 +34,7 @@ from ledger.services import (
     periods_generate,
 )
 from sofinance.admin import admin_can
+from sofinance.close_notes import close_notes
 from sofinance.company_context import current_company
 from sofinance.display import display_amount
 from sofinance.errors import APIError
@@ -225,6 +226,11 @@ class ClosePages:
             step=step,
             drafts=self.drafts_between(company, period.start_date, period.end_date),
             posted=self.posted_between(company, period.start_date, period.end_date),
+            # What the apps above the ledger leave unfinished in these dates (a statement not
+            # reconciled): said before closing or locking, not after.
+            notes=close_notes(company_id=company.pk, start=period.start_date, end=period.end_date)
+            if step in ("close", "lock")
+            else [],
             **extra,
         )
 
@@ -294,6 +300,7 @@ class ClosePages:
             open_periods=sum(1 for p in periods if p.status == PeriodStatus.OPEN),
             has_periods=bool(periods),
             drafts=self.drafts_between(company, start, end) if start else 0,
+            notes=close_notes(company_id=company.pk, start=start, end=end) if start else [],
             error=error,
             company=company,
             already_closed=FiscalYearClose.objects.filter(

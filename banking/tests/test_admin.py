@@ -4,6 +4,8 @@ the journal import page, and roles."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
@@ -12,9 +14,11 @@ from django.urls import reverse
 
 from accounts.models import Membership
 from accounts.tests.factories import UserFactory
-from banking.models import BankMatch, BankStatement, BankStatementLine, LineStatus
-from banking.tests.factories import bank_books, bank_side, fixture, line, march_books, upload
-from ledger.models import JournalEntry
+from banking.admin_reports import reconciliation_url
+from banking.models import BankMatch, BankStatement, BankStatementLine, LineStatus, StatementStatus
+from banking.tests.factories import bank_books, bank_side, fixture, line, march_books, statement_of, upload
+from ledger.models import AccountingPeriod, JournalEntry, PeriodStatus
+from ledger.services import periods_generate
 from ledger.tests.factories import post_entry
 from sofinance.permissions import Role
 
@@ -377,3 +381,47 @@ def test_a_suggestions_reasons_read_as_words_not_codes():
     assert reasons_shown(["amount", "date_0d", "reference"]) == "same amount, same day, reference found"
     assert reasons_shown(["amount_sum", "date_1d"]) == "the amounts add up, 1 day apart"
     assert reasons_shown(["amount", "date_12d"]) == "same amount, 12 days apart"
+
+
+def test_closing_a_period_names_the_statements_in_it_not_yet_reconciled(client_admin, bank):
+    # given the periods of 2026, March's statement uploaded and left open, and another
+    # company's open statement of the same month
+    periods_generate(company=bank.company, year=2026, by=None)
+    statement = statement_of(upload(bank, "camt053_march.xml"))
+    other = bank_books(name="Other Co")
+    upload(other, "camt053_march.xml")
+    march, april = (
+        AccountingPeriod.objects.get(company=bank.company, start_date=datetime.date(2026, month, 1))
+        for month in (3, 4)
+    )
+
+    def notes(step: str, period: AccountingPeriod) -> list[str]:
+        page = client_admin.get(reverse(f"admin:ledger_accountingperiod_{step}", args=[period.pk]))
+        assert page.status_code == 200
+        return [note.text for note in page.context["notes"]]
+
+    # when March's close and lock pages are opened, then each names the statement and links its
+    # reconciliation; April's does not
+    expected = (
+        "Operating account: the statement 2026-03-01 – 2026-03-31 is not reconciled "
+        f"({statement.lines.exclude(status=LineStatus.MATCHED).count()} of {statement.line_count} lines not matched)."
+    )
+    assert notes("close", march) == [expected]
+    assert notes("lock", march) == [expected]
+    assert notes("close", april) == []
+    close_page = client_admin.get(
+        reverse("admin:ledger_accountingperiod_close", args=[march.pk])
+    ).content.decode()
+    reconcile = reconciliation_url(bank.pk, datetime.date(2026, 3, 31)).replace("&", "&amp;")
+    assert f'<a href="{reconcile}">Reconcile it</a>' in close_page
+    year = client_admin.get(reverse("admin:ledger_accountingperiod_close_year"), {"fiscal_year": 2026})
+    assert [note.text for note in year.context["notes"]] == [expected]
+
+    # and once the statement is reconciled, nothing is left to say (a warning, never a refusal:
+    # the period closes either way)
+    BankStatement.objects.filter(pk=statement.pk).update(status=StatementStatus.RECONCILED)
+    assert notes("close", march) == []
+    closed = client_admin.post(reverse("admin:ledger_accountingperiod_close", args=[march.pk]))
+    assert closed.status_code == 302
+    march.refresh_from_db()
+    assert march.status == PeriodStatus.CLOSED
