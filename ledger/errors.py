@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from sofinance.errors import Conflict, DomainError, NotFound
+from sofinance.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 
 class LedgerErrorCode(StrEnum):
@@ -95,3 +95,15 @@ class EntryNotFound(NotFound):
 class FiscalYearError(DomainError):
     code = LedgerErrorCode.FISCAL_YEAR_ERROR
     default_message = "The fiscal year cannot be closed or reopened."
+
+
+class BalanceOutOfRange(ValidationFailed):
+    """The lines would carry a stored balance (an account's day or month) past what its column
+    holds (DECIMAL(22,4): 18 digits before the point). A line is below 10^15, so it takes a
+    thousand of the largest lines in one account and month: never a real book, but said plainly.
+    A `validation_error`, as any number the books cannot hold, with `details.reason`."""
+
+    default_message = (
+        "These lines would take an account's balance for a day or a month past the largest amount "
+        "the books hold (18 digits before the point); nothing was posted."
+    )

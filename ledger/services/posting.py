@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import DataError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Company, User
@@ -202,6 +202,21 @@ _deferred: ContextVar[dict[int, _DeferredBuckets] | None] = ContextVar(
 )
 
 
+NUMERIC_OUT_OF_RANGE = "22003"  # PostgreSQL's numeric_value_out_of_range
+
+
+@contextmanager
+def balances_in_range() -> Iterator[None]:
+    """A balance bucket pushed past its column's range (numeric overflow in the bucket upserts:
+    the lines themselves are checked before they are sent) is refused as `BalanceOutOfRange`."""
+    try:
+        yield
+    except DataError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != NUMERIC_OUT_OF_RANGE:
+            raise
+        raise errors.BalanceOutOfRange(details={"reason": "balance_out_of_range"}) from exc
+
+
 def _deferred_buckets(company: Company) -> _DeferredBuckets | None:
     """The block deferring this company's buckets, when `entries_post` runs directly inside it.
 
@@ -243,7 +258,8 @@ def balances_deferred(company: Company) -> Iterator[None]:
             _deferred.reset(token)
         batch = StatementBatch()
         block.increments.add_to(batch, company_id=company.pk)
-        batch.run()
+        with balances_in_range():
+            batch.run()
 
 
 def entries_post(
@@ -288,7 +304,7 @@ def entries_post(
     user_id = user.pk if user is not None else None
     todo: list[EntryToPost] = []
     increments = BucketIncrements()
-    with transaction.atomic():
+    with balances_in_range(), transaction.atomic():
         first_step = StatementBatch()
         reservation = Reservation(
             first_step, company_id=company.pk, dates=dates, line_count=line_count, lookup=lookup
@@ -619,5 +635,6 @@ def journal_entry_post(*, entry: JournalEntry, posted_by: User | None) -> Journa
             ],
             batch=second_step,
         )
-        second_step.run()
+        with balances_in_range():
+            second_step.run()
     return draft

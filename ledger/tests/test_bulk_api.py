@@ -227,3 +227,42 @@ def test_concurrent_batches_get_gapless_numbers_and_exact_balances():
         b.debit for b in DailyBalance.objects.filter(company=books, account=account(books, "6100"))
     )
     assert rent_total == 6000
+
+
+def test_a_balance_past_what_its_bucket_holds_is_refused_in_words_and_writes_nothing(books, accountant):
+    # given one account's day holding two entries of 500 lines of the largest amount each
+    # (999,999,999,999,999,990.00 in all, just under the 10^18 its DECIMAL(22,4) bucket holds)
+    largest = "999999999999999.99"
+
+    def huge(day: int) -> dict:
+        return {
+            "date": f"2026-03-{day:02d}",
+            "lines": [{"account": "6100", "debit": largest}] * 500
+            + [{"account": "1000", "credit": largest}] * 500,
+        }
+
+    assert accountant.post(url(books), {"entries": [huge(5), huge(5)]}, format="json").status_code == 201
+    before = written(books)
+    bucket = DailyBalance.objects.get(
+        company=books, account=account(books, "6100"), date=datetime.date(2026, 3, 5)
+    )
+
+    # when a third such entry is posted on that day, alone or in a batch
+    alone = accountant.post(
+        f"/api/v1/companies/{books.pk}/journal-entries", {**huge(5), "post": True}, format="json"
+    )
+    batch = accountant.post(url(books), {"entries": [rent(6), huge(5)]}, format="json")
+
+    # then each is a validation_error saying what it is, and nothing is written
+    for response in (alone, batch):
+        assert response.status_code == 400, response.json()
+        error = response.json()["error"]
+        assert error["code"] == "validation_error"
+        assert error["details"] == {"reason": "balance_out_of_range"}
+        assert "past the largest amount the books hold" in error["message"]
+    assert written(books) == before
+    bucket_now = DailyBalance.objects.get(pk=bucket.pk)
+    assert (bucket_now.debit, bucket_now.line_count) == (bucket.debit, bucket.line_count)
+    # and the books go on: the account's March is full (its month's bucket too), April posts
+    april = {**rent(1), "date": "2026-04-01"}
+    assert accountant.post(url(books), {"entries": [april]}, format="json").status_code == 201
