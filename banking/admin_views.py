@@ -194,6 +194,17 @@ class BankingPages:
         errors: list[str] = []
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
+            earlier = self._imported_already(bank, data["file"])
+            if earlier is not None:
+                # The API answers a re-upload with an empty statement (DESIGN.md: 201, line_count 0);
+                # on this page the same file twice is a slip, said before anything is written.
+                errors = [
+                    f"This file was imported already, as the statement {earlier.start_date:%Y-%m-%d} – "
+                    f"{earlier.end_date:%Y-%m-%d} ({earlier.line_count} line{'s' if earlier.line_count != 1 else ''}"
+                    f", uploaded {earlier.created_at:%Y-%m-%d}): nothing was imported. An overlapping file "
+                    "(another export of the same dates) is imported, its lines already there skipped."
+                ]
+                return self._upload_page(request, bank, form, errors)
             try:
                 job = services.statement_upload(bank_account=bank, by=request.user, **_upload_options(data))
             except ValueError as exc:
@@ -215,6 +226,9 @@ class BankingPages:
                     f"{job.result.get('auto_matched', 0)} matched automatically.",
                 )
                 return HttpResponseRedirect(self.statement_url(statement_id))
+        return self._upload_page(request, bank, form, errors)
+
+    def _upload_page(self, request: HttpRequest, bank: BankAccount, form, errors: list[str]) -> HttpResponse:
         return TemplateResponse(
             request,
             "admin/banking/upload.html",
@@ -222,6 +236,12 @@ class BankingPages:
                 request, f"Upload a statement into {bank.name}", bank=bank, form=form, errors=errors
             ),
         )
+
+    @staticmethod
+    def _imported_already(bank: BankAccount, upload) -> BankStatement | None:
+        digest = import_jobs.file_hash(upload.read())  # the hash the import stores with the statement
+        upload.seek(0)
+        return selectors.statement_of_file(bank_account=bank, file_hash=digest)
 
     def _queue_upload(self, request: HttpRequest, bank: BankAccount, data: dict) -> HttpResponse:
         """A file too large to import while the page waits: a worker imports it; the job's page

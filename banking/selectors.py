@@ -168,3 +168,8 @@ def statements_unreconciled_between(
         )
         .order_by("bank_account__name", "start_date", "id")
     )
+
+
+def statement_of_file(*, bank_account: BankAccount, file_hash: str) -> BankStatement | None:
+    """The statement of a bank account imported from exactly this file (by its SHA-256), if any."""
+    return BankStatement.objects.filter(bank_account=bank_account, file_hash=file_hash).order_by("id").first()

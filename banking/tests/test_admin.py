@@ -16,7 +16,16 @@ from accounts.models import Membership
 from accounts.tests.factories import UserFactory
 from banking.admin_reports import reconciliation_url
 from banking.models import BankMatch, BankStatement, BankStatementLine, LineStatus, StatementStatus
-from banking.tests.factories import bank_books, bank_side, fixture, line, march_books, statement_of, upload
+from banking.tests.factories import (
+    bank_books,
+    bank_side,
+    banking_rows,
+    fixture,
+    line,
+    march_books,
+    statement_of,
+    upload,
+)
 from ledger.models import AccountingPeriod, JournalEntry, PeriodStatus
 from ledger.services import periods_generate
 from ledger.tests.factories import post_entry
@@ -49,6 +58,34 @@ def test_upload_page_imports_and_shows_errors(client_admin, bank):
     assert bad.status_code == 200
     assert "The XML declares a DTD" in bad.content.decode()
     assert BankStatement.objects.count() == 1
+
+
+def test_the_same_file_uploaded_twice_on_the_page_is_named_and_adds_no_empty_statement(client_admin, bank):
+    url = reverse("admin:banking_bankaccount_upload", args=[bank.pk])
+    first = client_admin.post(
+        url, {"file": SimpleUploadedFile("m.xml", fixture("camt053_march.xml")), "format": ""}
+    )
+    statement = BankStatement.objects.get()
+    before = banking_rows(bank.company)
+
+    again = client_admin.post(
+        url, {"file": SimpleUploadedFile("m2.xml", fixture("camt053_march.xml")), "format": ""}
+    )
+
+    assert first.status_code == 302
+    assert again.status_code == 200
+    assert (
+        f"This file was imported already, as the statement 2026-03-01 – 2026-03-31 ({statement.line_count} lines, "
+        f"uploaded {statement.created_at:%Y-%m-%d}): nothing was imported." in again.content.decode()
+    )
+    assert banking_rows(bank.company) == before  # no empty statement, no job, nothing
+    # an overlapping file (other bytes) still goes through, its known lines skipped
+    overlapping = fixture("camt053_march.xml").replace(b"</Document>", b"</Document>\n")
+    assert (
+        client_admin.post(url, {"file": SimpleUploadedFile("m3.xml", overlapping), "format": ""}).status_code
+        == 302
+    )
+    assert BankStatement.objects.count() == 2
 
 
 def test_a_balance_chain_break_names_the_upload_pages_checkbox(client_admin, bank):
