@@ -333,28 +333,15 @@ def test_a_customers_own_receivables_account_is_no_deposit_account(books):
     )
     books.globex.receivables_account = own
     books.globex.save(update_fields=["receivables_account"])
+    payment = {"company": books.company, "customer": books.acme, "date": day("2026-03-10"), "amount": "10.00"}
     before = written(books.company)
     with pytest.raises(APIError) as refused:
-        services.payment_record(
-            company=books.company,
-            customer=books.acme,
-            date=day("2026-03-10"),
-            amount="10.00",
-            by=None,
-            account="1150",
-        )
+        services.payment_record(**payment, by=None, account="1150")
     assert refused.value.code == "invalid_account"
     assert "holds receivables" in refused.value.message
     assert written(books.company) == before
     # a bank account is still a deposit account
-    paid = services.payment_record(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-10"),
-        amount="10.00",
-        by=None,
-        account="1010",
-    )
+    paid = services.payment_record(**payment, by=None, account="1010")
     assert entry_lines(paid.journal_entry)[0][0] == "1010"
 
 
