@@ -120,6 +120,16 @@ def bank_balance_on(*, bank_account: BankAccount, date: datetime.date) -> Decima
     return base + (moved or ZERO)
 
 
+def bank_lines_total_between(
+    *, bank_account: BankAccount, start: datetime.date, end: datetime.date
+) -> Decimal:
+    """What the bank account's stored lines dated `start`–`end` add up to (whatever statement brought them)."""
+    total = BankStatementLine.objects.filter(
+        bank_account=bank_account, date__gte=start, date__lte=end
+    ).aggregate(total=MoneySum("amount"))["total"]
+    return total or ZERO
+
+
 def previous_statement(*, statement: BankStatement) -> BankStatement | None:
     return (
         BankStatement.objects.filter(

@@ -148,6 +148,38 @@ def _balances(bank: BankAccount, parsed: ParsedStatement, overrides: StatementOv
     return opening, closing, chain_break
 
 
+def _check_overlap(bank: BankAccount, *, start, end, opening: Decimal, closing: Decimal, fresh) -> None:
+    """A statement over dates an imported statement covers must agree with the lines stored for
+    them: opening + every line of the account in its dates (those already imported, which its own
+    copies were skipped as, and its new ones) = closing. A second, different statement of the same
+    days (lines the first did not have, at the same opening) would otherwise be stored beside it,
+    and the bank's balance would no longer add up. Without an overlap this is opening + its lines =
+    closing, checked already. A statement cut within a day (starting where the previous one ended,
+    mid-day) breaks the chain first; accepting the break accepts this too."""
+    stored = selectors.bank_lines_total_between(bank_account=bank, start=start, end=end)
+    if stored == 0:
+        return
+    new = sum((line.amount for line, _ in fresh), ZERO)
+    if opening + stored + new == closing:
+        return
+    currency = bank.currency
+    raise errors.StatementUnbalanced(
+        f"This statement covers {start} – {end}, dates of a statement already imported: opening balance "
+        f"{format_amount(opening, currency)} plus the lines already imported for those dates "
+        f"({format_amount(stored, currency)}) and its new lines ({format_amount(new, currency)}) is "
+        f"{format_amount(opening + stored + new, currency)}, not its closing balance "
+        f"{format_amount(closing, currency)}. Its lines differ from the imported statement's: check that it "
+        "is a complete statement of this bank account (or delete the other statement and import this one).",
+        details={
+            "opening_balance": format_amount(opening, currency),
+            "lines_already_imported": format_amount(stored, currency),
+            "new_lines_total": format_amount(new, currency),
+            "closing_balance": format_amount(closing, currency),
+            "difference": format_amount(closing - opening - stored - new, currency),
+        },
+    )
+
+
 def statement_store(
     *,
     bank_account: BankAccount,
@@ -186,6 +218,8 @@ def statement_store(
             continue
         existing.add(key)  # the same unique id twice in one file: the second is a duplicate
         fresh.append((line, key))
+    if not overrides.accept_chain_break:
+        _check_overlap(bank_account, start=start, end=end, opening=opening, closing=closing, fresh=fresh)
     statement = BankStatement.objects.create(
         company_id=bank_account.company_id,
         bank_account=bank_account,

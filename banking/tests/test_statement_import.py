@@ -164,6 +164,54 @@ def test_a_statement_whose_lines_do_not_add_up_is_refused():
     assert BankStatement.objects.count() == 0
 
 
+def test_a_second_statement_of_the_same_days_with_other_lines_is_refused_unless_the_import_says_so():
+    # given a statement of 10-11 March (opening 50.00, closing 125.00)
+    bank = bank_books()
+    bank_account_update(
+        bank_account=bank,
+        by=None,
+        csv_mapping={"date_column": "Date", "amount_column": "Amount", "reference_column": "Ref"},
+    )
+    upload(
+        bank, b"Date,Ref,Amount\n2026-03-10,A,100.00\n2026-03-11,B,-25.00\n", opening_balance=Decimal("50.00")
+    )
+    before = banking_rows(bank.company)
+
+    # when another file of 10 March, opening at the same 50.00, brings a line the first did not
+    # have and not the one it had (stored beside it, 10 March would end at 151.00, not at 51.00)
+    other = b"Date,Ref,Amount\n2026-03-10,Z,1.00\n"
+    with pytest.raises(errors.StatementUnbalanced) as refused:
+        upload(bank, other, opening_balance=Decimal("50.00"), closing_balance=Decimal("51.00"))
+
+    # then it is refused, saying why, and nothing is written
+    assert refused.value.details == {
+        "opening_balance": "50.00",
+        "lines_already_imported": "100.00",
+        "new_lines_total": "1.00",
+        "closing_balance": "51.00",
+        "difference": "-100.00",
+    }
+    assert "dates of a statement already imported" in refused.value.message
+    assert banking_rows(bank.company) == before
+    # a full re-export of the same days (its lines skipped as duplicates) and a later statement
+    # that repeats the last day both still agree with the books
+    again = b"Date,Ref,Amount\n2026-03-10,A,100.00\n2026-03-11,B,-25.00\n"
+    assert statement_of(upload(bank, again, opening_balance=Decimal("50.00"))).duplicates_skipped == 2
+    later = b"Date,Ref,Amount\n2026-03-11,B,-25.00\n2026-03-12,C,5.00\n"
+    assert statement_of(upload(bank, later)).closing_balance == Decimal("130.00")
+    # and an import that accepts a break in the chain takes it as given
+    taken = statement_of(
+        upload(
+            bank,
+            other,
+            opening_balance=Decimal("50.00"),
+            closing_balance=Decimal("51.00"),
+            accept_chain_break=True,
+        )
+    )
+    assert taken.line_count == 1
+
+
 def test_a_statement_of_another_account_is_refused():
     bank = bank_books()
     other = fixture("camt053_march.xml").replace(b"GB82WEST12345698765432", b"DE89370400440532013000")
