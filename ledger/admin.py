@@ -60,6 +60,8 @@ from ledger.services import (
 from sofinance import admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
+    DecimalFormField,
+    DecimalInput,
     QuarantineMarkerAdmin,
     QuarantineWarningAdmin,
     ServiceAdmin,
@@ -321,8 +323,8 @@ admin.site.register(Account, AccountBalanceAdmin)
 class JournalLineForm(ServiceModelForm):
     """One line as typed: a debit or a credit, optionally a currency and a rate (else stored/1)."""
 
-    debit = forms.DecimalField(required=False, label="Debit")
-    credit = forms.DecimalField(required=False, label="Credit")
+    debit = DecimalFormField(required=False, label="Debit")
+    credit = DecimalFormField(required=False, label="Credit")
     currency = forms.CharField(
         required=False,
         max_length=3,
@@ -330,11 +332,11 @@ class JournalLineForm(ServiceModelForm):
         help_text="Blank: the account's or the company's currency.",
         widget=forms.TextInput(attrs={"placeholder": "auto", "size": 4}),
     )
-    fx_rate = forms.DecimalField(
+    fx_rate = DecimalFormField(
         required=False,
         label="FX rate",
         help_text="Foreign currency only; blank: the stored rate for the date.",
-        widget=forms.NumberInput(attrs={"placeholder": "stored", "step": "any"}),
+        widget=DecimalInput(attrs={"placeholder": "stored"}),
     )
 
     class Meta:

@@ -47,6 +47,7 @@ from sales.services.master_data import CUSTOMER_FIELDS, ITEM_FIELDS, SETTINGS_FI
 from sofinance import admin_links, admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
+    DecimalFormField,
     QuarantineMarkerAdmin,
     QuarantineWarningAdmin,
     ServiceAdmin,
@@ -278,9 +279,9 @@ class SalesSettingsAdmin(_MasterDataAdmin):
 class InvoiceLineForm(ServiceModelForm):
     """One line as typed: an item, or a description and a price; the rest defaults from the item."""
 
-    quantity = forms.DecimalField(required=False)
-    unit_price = forms.DecimalField(required=False, help_text="Blank: the item's price.")
-    discount = forms.DecimalField(required=False, label="Discount %", help_text="Percent.")
+    quantity = DecimalFormField(required=False)
+    unit_price = DecimalFormField(required=False, help_text="Blank: the item's price.")
+    discount = DecimalFormField(required=False, label="Discount %", help_text="Percent.")
     description = forms.CharField(required=False, max_length=500)
     no_tax = forms.BooleanField(
         required=False, label="no tax", help_text="Untaxed even if the item has a rate."
@@ -488,7 +489,7 @@ class InvoiceLineInline(admin.TabularInline):
 class InvoiceForm(ServiceModelForm):
     due_date = forms.DateField(required=False, help_text="Blank: the date plus the customer's terms.")
     currency = forms.CharField(required=False, max_length=3, help_text="Blank: the customer's currency.")
-    fx_rate = forms.DecimalField(
+    fx_rate = DecimalFormField(
         required=False, label="FX rate", help_text="Foreign currency only; blank: the stored rate."
     )
 

@@ -19,6 +19,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -34,6 +35,28 @@ from sofinance.errors import APIError
 from sofinance.permissions import Action, role_can
 
 # --------------------------------------------------------------------------- tenancy
+
+
+class DecimalInput(forms.TextInput):
+    """A number typed as text. A browser's number field (`type=number`) drops what it cannot read
+    as a number in its own locale: "12,50" reached the server as 1250, silently a hundred times
+    the price. As text, what was typed reaches the form, which refuses what is not a plain number."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", "size": 12, **(attrs or {})})
+
+
+class DecimalFormField(forms.DecimalField):
+    """Every decimal typed in the admin: a text input, and a refusal that says how to write it."""
+
+    widget = DecimalInput
+    default_error_messages = {
+        "invalid": "Write a plain number, like 1250.00: a point before the decimals, no thousands "
+        "separators or spaces."
+    }
+
+    def widget_attrs(self, widget):  # no min/max/step: they are for number inputs
+        return {}
 
 
 def admin_roles(request: HttpRequest) -> dict[int, str]:
@@ -83,6 +106,7 @@ class CompanyScopedAdmin(admin.ModelAdmin):
     company_field = "company"
     view_action: Action
     manage_action: Action | None = None
+    formfield_overrides = {models.DecimalField: {"form_class": DecimalFormField}}
 
     def company_id_of(self, obj: Any) -> int | None:
         return getattr(obj, f"{self.company_field}_id", None)

@@ -136,6 +136,30 @@ def test_a_draft_with_inline_lines_is_created_through_the_service(client_admin, 
     assert AuditEvent.objects.filter(object_type="sales.invoice", action="create").count() == 1
 
 
+def test_amounts_are_typed_as_text_and_a_decimal_comma_is_refused_not_read_as_a_larger_number(
+    client_admin, books
+):
+    # A browser's number input drops "12,50"'s comma (1250 reached the server): every decimal of
+    # the admin is a text input, so what was typed reaches the form, which refuses it.
+    for url in (
+        reverse("admin:sales_item_add"),
+        reverse("admin:sales_invoice_add"),
+        reverse("admin:ledger_journalentry_add"),
+        reverse("admin:ledger_exchangerate_add"),
+        reverse("admin:sales_taxrate_add"),
+    ):
+        page = client_admin.get(url).content.decode()
+        assert 'type="number"' not in page, url
+        assert 'inputmode="decimal"' in page, url
+    before = written(books.company)
+    comma = invoice_form(books, {"description": "Gadget", "quantity": "1", "unit_price": "12,50"})
+    refused = client_admin.post(reverse("admin:sales_invoice_add"), comma)
+    assert refused.status_code == 200
+    assert "Write a plain number, like 1250.00" in refused.content.decode()
+    assert written(books.company) == before
+    assert not Invoice.objects.exists()
+
+
 def test_a_bad_line_shows_the_services_message_and_writes_nothing(client_admin, books):
     before = written(books.company)
     data = invoice_form(books, {"description": "x", "quantity": "1", "unit_price": "5.001"})
