@@ -24,7 +24,14 @@ from sales import errors
 from sales.models import SalesSettings
 from sales.selectors import receivables_account_ids
 from sofinance.errors import ValidationFailed
-from sofinance.money import RATE_DECIMAL_PLACES, MoneyError, convert, decimal_places, parse_amount
+from sofinance.money import (
+    RATE_DECIMAL_PLACES,
+    MoneyError,
+    convert,
+    decimal_places,
+    format_amount,
+    parse_amount,
+)
 
 ZERO = Decimal(0)
 DEBIT, CREDIT = "debit", "credit"
@@ -193,6 +200,17 @@ def document_rate(*, company: Company, currency: str, on: datetime.date, given: 
 def base_of(amount: Decimal, rate: Decimal, company: Company) -> Decimal:
     """The functional amount the ledger books for `amount` at `rate` (its own conversion)."""
     return convert(amount, rate, company.currency)
+
+
+def check_rate_carries_value(*, amount: Decimal, currency: str, rate: Decimal, company: Company) -> None:
+    """A document's rate must turn its amount into some value in the company's currency (the
+    ledger refuses a line that converts to zero): said of the document's rate, not of a line."""
+    if amount and not base_of(amount, rate, company):
+        message = (
+            f"At the rate {rate.normalize():f}, {format_amount(amount, currency)} {currency} is "
+            f"{format_amount(ZERO, company.currency)} {company.currency}: check the rate."
+        )
+        raise ValidationFailed(message, details={"fx_rate": [message]})
 
 
 def _line(line: PostingLine, currency: str, rate: Decimal | None) -> dict[str, Any]:

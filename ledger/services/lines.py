@@ -423,6 +423,17 @@ def build_lines(
                 continue
             rate = stored.rate
         base = value if currency == functional else convert(value, rate, functional)
+        if not base:
+            # A typo'd rate (0.0000000001): the line would move its currency and nothing in the books.
+            problems.add(
+                ValidationFailed,
+                index,
+                "fx_rate",
+                f"At the rate {rate.normalize():f}, {format_amount(value, currency)} {currency} is "
+                f"{format_amount(base, functional)} {functional}: a line must carry value in {functional}. "
+                "Check the rate.",
+            )
+            continue
         built.append(
             PostingLine(
                 line_no=index + 1,

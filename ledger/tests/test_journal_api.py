@@ -170,6 +170,25 @@ def test_unbalanced_message_names_both_totals(books, accountant):
     assert error["details"]["difference"] == "10.00"
 
 
+def test_a_rate_that_turns_a_line_into_nothing_is_refused_naming_the_line(books, accountant):
+    # a typo'd rate: 10.00 EUR at 0.0000000001 is 0.00 in the books' currency
+    lines = [
+        {"account": "6100", "debit": "10.00", "currency": "EUR", "fx_rate": "0.0000000001"},
+        {"account": "1000", "credit": "0.01"},
+    ]
+    before = written(books)
+    response = accountant.post(url(books), {**RENT, "lines": lines}, format="json")
+    assert response.status_code == 400, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert (
+        error["message"]
+        == "Line 1: At the rate 0.0000000001, 10.00 EUR is 0.00 USD: a line must carry value in USD. Check the rate."
+    )
+    assert list(error["details"]["lines"]["0"]) == ["fx_rate"]
+    assert written(books) == before
+
+
 def test_json_numbers_are_read_exactly(books, accountant):
     # 0.1 + 0.2 as floats would not equal 0.3; as decimals they do
     raw = (

@@ -39,6 +39,7 @@ from sales.postings import (
     PostingLine,
     account_problem,
     base_of,
+    check_rate_carries_value,
     default_account,
     document_entry_lines,
     document_rate,
@@ -646,6 +647,8 @@ def invoice_issue(*, invoice: Invoice, by: User | None) -> Invoice:
         )
         locked.number, locked.sequence = number, sequence
         revenue_lines, tax_lines = invoice_posting_lines(locked, lines)
+        for line in (*revenue_lines, *tax_lines):
+            check_rate_carries_value(amount=line.amount, currency=locked.currency, rate=rate, company=company)
         total_base = base_of(locked.total, rate, company)
         entry = journal_entry_create(
             company=company,

@@ -41,6 +41,7 @@ from sales.numbering import PAYMENT_SERIES, document_number_next
 from sales.postings import (
     account_resolve,
     base_of,
+    check_rate_carries_value,
     default_account,
     document_rate,
     exchange_difference_lines,
@@ -299,6 +300,7 @@ def payment_record(
         invoice_ids = _invoice_ids(company, inputs)
         invoices = {pk: invoice_locked(pk) for pk in sorted(invoice_ids)}
         rate = document_rate(company=company, currency=currency, on=date, given=given_rate)
+        check_rate_carries_value(amount=value, currency=currency, rate=rate, company=company)
         receivable = receivables_account(company=company, customer=customer)
         sequence, number = document_number_next(company_id=company.pk, series=PAYMENT_SERIES, year=date.year)
         payment = Payment.objects.create(

@@ -472,3 +472,22 @@ def test_a_draft_is_not_voided(books):
     with pytest.raises(APIError) as refused:
         services.invoice_void(invoice=draft, by=None)
     assert refused.value.code == "invoice_not_open"
+
+
+def test_issuing_at_a_rate_that_turns_a_line_into_nothing_is_refused_on_the_rate(books):
+    # 10.00 EUR at 0.0000000001 is 0.00 USD: a typo, said of the invoice's rate, nothing written
+    draft = services.invoice_create(
+        company=books.company,
+        customer=books.euro,
+        date=day("2026-03-10"),
+        fx_rate="0.0000000001",
+        lines=[{"description": "Service", "quantity": "1", "unit_price": "10.00", "account": "4000"}],
+        by=None,
+    )
+    before = written(books.company)
+    with pytest.raises(APIError) as refused:
+        services.invoice_issue(invoice=draft, by=None)
+    assert refused.value.code == "validation_error"
+    assert refused.value.message == "At the rate 0.0000000001, 10.00 EUR is 0.00 USD: check the rate."
+    assert list(refused.value.details) == ["fx_rate"]
+    assert written(books.company) == before

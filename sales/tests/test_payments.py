@@ -291,6 +291,7 @@ def test_allocations_must_match_customer_company_and_currency(books):
         ({"account": "4000"}, "invalid_account"),
         ({"account": "1100"}, "invalid_account"),  # receivables: Dr 1100 / Cr 1100 is no payment
         ({"currency": "EUR"}, "missing_exchange_rate"),
+        ({"currency": "EUR", "fx_rate": "0.0000000001"}, "validation_error"),  # 10 EUR would be 0.00
         ({"customer": "other-company"}, "invalid_customer"),
     ],
 )
