@@ -54,7 +54,7 @@ from sales.services.documents import (
 )
 from sales.services.summary import sales_summary_add
 from sofinance.errors import ValidationFailed
-from sofinance.money import MoneyError, check_precision, format_amount, is_valid_currency
+from sofinance.money import MAX_ABS_AMOUNT, MoneyError, check_precision, format_amount, is_valid_currency
 
 MAX_INVOICE_LINES = 500
 INVOICE_FIELDS = (
@@ -325,6 +325,17 @@ def invoice_lines_build(*, company: Company, currency: str, lines: Sequence[Any]
             tax_percent=tax_percent,
             currency=currency,
         )
+        if amounts.total >= MAX_ABS_AMOUNT:
+            # Each part may be fine and their product not: said of the line, before the ledger
+            # would refuse the journal line it becomes.
+            problems.add(
+                ValidationFailed,
+                index,
+                "quantity",
+                f"Quantity × unit price comes to {format_amount(amounts.total, currency)} {currency} with tax, "
+                f"more than a line may carry (less than {format_amount(MAX_ABS_AMOUNT, currency)}).",
+            )
+            continue
         built.append(
             InvoiceLine(
                 company=company,
@@ -343,6 +354,13 @@ def invoice_lines_build(*, company: Company, currency: str, lines: Sequence[Any]
             )
         )
     problems.raise_if_any()
+    total = sum((line.total for line in built), Decimal(0))
+    if total >= MAX_ABS_AMOUNT:
+        message = (
+            f"The invoice comes to {format_amount(total, currency)} {currency}, more than a document may "
+            f"carry (less than {format_amount(MAX_ABS_AMOUNT, currency)})."
+        )
+        raise ValidationFailed(message, details={"total": [message]})
     return built
 
 

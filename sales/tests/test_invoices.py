@@ -491,3 +491,43 @@ def test_issuing_at_a_rate_that_turns_a_line_into_nothing_is_refused_on_the_rate
     assert refused.value.message == "At the rate 0.0000000001, 10.00 EUR is 0.00 USD: check the rate."
     assert list(refused.value.details) == ["fx_rate"]
     assert written(books.company) == before
+
+
+@pytest.mark.parametrize(
+    ("lines", "message", "where"),
+    [
+        # each part storable, their product not: said of the line and its quantity
+        (
+            [
+                {
+                    "description": "d",
+                    "quantity": "999999999999",
+                    "unit_price": "999999999999.99",
+                    "account": "4000",
+                }
+            ],
+            "Line 1: Quantity × unit price comes to ",
+            ("lines", "0", "quantity"),
+        ),
+        # each line fine, the document not
+        (
+            [{"description": "d", "quantity": "1", "unit_price": "600000000000000.00", "account": "4000"}]
+            * 2,
+            "The invoice comes to 1200000000000000.00 USD, more than a document may carry",
+            ("total",),
+        ),
+    ],
+)
+def test_an_invoice_too_large_for_the_books_is_refused_naming_what_is_too_large(books, lines, message, where):
+    before = written(books.company)
+    with pytest.raises(APIError) as refused:
+        services.invoice_create(
+            company=books.company, customer=books.acme, date=day("2026-03-10"), lines=lines, by=None
+        )
+    assert refused.value.code == "validation_error"
+    assert refused.value.message.startswith(message), refused.value.message
+    found = refused.value.details
+    for key in where:
+        found = found[key]
+    assert len(found) == 1
+    assert written(books.company) == before
