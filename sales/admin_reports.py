@@ -25,7 +25,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from accounts.models import Company
-from sales import reports
+from ledger.admin_reports import ledger_url
+from sales import reports, selectors
 from sales.models import Customer
 from sofinance import admin_menu, report_pages
 from sofinance.admin import admin_roles, date_widget, report_company
@@ -228,7 +229,23 @@ class SalesReportPages:
             customer = Customer.objects.filter(company=company, pk=customer_id).first()
         items = reports.ar_open_items(company=company, as_of=as_of, customer=customer) if customer else []
         base = {"as_of": as_of.isoformat()}
+        # The aging adds up the sales documents; the receivables accounts what was posted to them.
+        # An entry posted to one outside sales (a manual entry, an entry from a bank line) parts
+        # them: said here, with where to look, rather than left for an integrity run to find.
+        held = selectors.receivables_balance(company=company, as_of=as_of)
+        apart = None
+        if held != report.totals.total:
+            accounts = sorted(selectors.receivables_account_ids(company))
+            apart = {
+                "held": format_amount(held, currency),
+                "documents": format_amount(report.totals.total, currency),
+                "difference": format_amount(held - report.totals.total, currency),
+                "ledger_url": ledger_url(accounts[0], as_of.replace(month=1, day=1), as_of)
+                if accounts
+                else None,
+            }
         return {
+            "apart": apart,
             "export_params": {"as_of": as_of.isoformat()},
             "report": report,
             "rows": [

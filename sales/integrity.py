@@ -44,6 +44,7 @@ from sales.models import (
 )
 from sales.postings import base_of
 from sales.reports import ar_aging
+from sales.selectors import receivables_account_ids
 from sofinance.integrity import Finding, RecordRef, lines_from_differences
 from sofinance.money import format_amount, money_from_sum, money_sum_sql
 
@@ -473,36 +474,11 @@ def _links_sql() -> tuple[str, int]:
     return " UNION ALL ".join(parts), len(parts)
 
 
-def receivables_accounts(*, company: Company) -> list[int]:
-    """Every account the company's receivables are kept on: the system account and those of
-    customers, invoices and payments."""
-    from accounts.models import Account
-
-    ids = set(
-        Account.objects.filter(company=company, system_role=AccountRole.RECEIVABLES).values_list(
-            "pk", flat=True
-        )
-    )
-    ids |= set(
-        Customer.objects.filter(company=company, receivables_account__isnull=False).values_list(
-            "receivables_account_id", flat=True
-        )
-    )
-    for model in (Invoice, Payment):
-        ids |= set(
-            model.objects.filter(company=company, receivables_account__isnull=False)
-            .order_by()
-            .values_list("receivables_account_id", flat=True)
-            .distinct()
-        )
-    return sorted(ids)
-
-
 def receivables_findings(*, company: Company, as_of: datetime.date, limit: int) -> tuple[list[Finding], int]:
     """(findings, customers compared): the receivables accounts against the open documents as of
     `as_of`, in total and per customer."""
     currency = company.currency
-    accounts = receivables_accounts(company=company)
+    accounts = sorted(receivables_account_ids(company))
     aging = ar_aging(company=company, as_of=as_of)
     expected_by_customer = {row.customer.id: row.total for row in aging.rows}
     names = {row.customer.id: row.customer.name for row in aging.rows}

@@ -3,9 +3,13 @@ sales/reports.py."""
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Account, AccountRole, Company
+from ledger.balance_queries import account_totals
 from sales.models import (
     Allocation,
     CreditNote,
@@ -121,16 +125,28 @@ def open_invoices_of(*, customer: Customer) -> QuerySet[Invoice]:
 
 
 def receivables_account_ids(company: Company) -> set[int]:
-    """The accounts a company keeps receivables in: its `receivables` system account and any
-    customer's own. Never a deposit account: a payment into one would credit what it debits."""
+    """Every account the company keeps receivables on: its `receivables` system account and those
+    of its customers, invoices and payments. Never a deposit account (a payment into one would
+    credit what it debits); their balance is what the AR aging adds up to."""
     ids = set(
-        Customer.objects.filter(company=company, receivables_account__isnull=False).values_list(
-            "receivables_account_id", flat=True
-        )
-    )
-    ids.update(
         Account.objects.filter(company=company, system_role=AccountRole.RECEIVABLES).values_list(
             "pk", flat=True
         )
     )
+    for model in (Customer, Invoice, Payment):
+        ids |= set(
+            model.objects.filter(company=company, receivables_account__isnull=False)
+            .order_by()
+            .values_list("receivables_account_id", flat=True)
+            .distinct()
+        )
     return ids
+
+
+def receivables_balance(*, company: Company, as_of: datetime.date) -> Decimal:
+    """What the receivables accounts hold at the end of `as_of` (posted, from the balance buckets)."""
+    accounts = sorted(receivables_account_ids(company))
+    if not accounts:
+        return Decimal(0)
+    totals = account_totals(company_id=company.pk, end=as_of, account_ids=accounts)
+    return sum((t.balance for t in totals.values()), Decimal(0))

@@ -19,6 +19,7 @@ from django.urls import reverse
 from accounts.services import membership_add
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
+from ledger.tests.factories import post_entry
 from sales import services
 from sales.amounts import line_amounts
 from sales.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentStatus
@@ -411,6 +412,22 @@ def test_the_ar_aging_page_shows_the_aging_and_a_customers_open_invoices(client_
         + f"?company={books.company.pk}&date_from=2026-01-01&date_to=2026-03-31&group_by=customer"
     ).content.decode()
     assert 'id="summary-net">100.00<' in summary
+
+
+def test_the_ar_aging_page_says_when_receivables_were_posted_outside_sales(client_admin, books):
+    issued(books, books.acme, "2026-01-05", "100.00")
+    url = reverse("admin:sales_reports_ar_aging") + f"?company={books.company.pk}&as_of=2026-03-31"
+    assert 'id="receivables-apart"' not in client_admin.get(url).content.decode()  # they agree
+
+    # a manual entry straight to the receivables account: the books hold 105.00, the invoices 100.00
+    post_entry(books.company, "2026-02-01", ("1100", "5.00", "D"), ("4000", "5.00", "C"))
+    page = client_admin.get(url).content.decode()
+
+    assert (
+        "The receivables in the books come to 105.00 USD on 2026-03-31, but the open invoices less "
+        "unapplied credit come to 100.00: 5.00 was posted to receivables outside sales" in page
+    )
+    assert f"general-ledger/?account={books.account('1100').pk}&amp;date_from=2026-01-01" in page
 
 
 def test_the_customer_statement_opens_asking_for_a_customer_and_names_documents_in_words(client_admin, books):
