@@ -27,6 +27,7 @@ from accounts.models import Account, Company
 from banking import errors as banking_errors
 from banking import selectors, services
 from banking.models import BankAccount, BankStatement, BankStatementLine, LineStatus, StatementFormat
+from banking.parsers.journal import problem_shown
 from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
@@ -489,10 +490,8 @@ class BankingPages:
                         ),
                     )
                 else:
-                    errors = [job.error_message] + [
-                        f"Row {e.get('line') or '–'}{' ' + e['column'] if e.get('column') else ''}: {e['message']}"
-                        for e in job.errors[1:]
-                    ]
+                    # every problem in one wording (the API's `errors`, as the parser words them)
+                    errors = [problem_shown(e) for e in job.errors if e.get("message")] or [job.error_message]
         return TemplateResponse(
             request,
             "admin/banking/journal_import.html",

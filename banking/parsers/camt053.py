@@ -5,6 +5,10 @@ blow-up, XXE, network lookups) before a byte is expanded; the file's size is bou
 UPLOAD_MAX_BYTES before it is read. Namespaces of every camt.053.001.xx version are accepted.
 A file may hold several statements (Stmt), each with several entries (Ntry): booked entries
 become lines, pending ones are skipped. The unique id of an entry is its AcctSvcrRef.
+
+An amount (Amt) is never signed in CAMT: its direction is CdtDbtInd's (DBIT: money out, or a
+balance below zero). A signed amount is refused, not negated a second time, and so is an entry of
+zero (a bank line that moves nothing; the CSV reader refuses one too). A balance may be zero.
 """
 
 from __future__ import annotations
@@ -68,7 +72,8 @@ def _date(element: Element | None) -> datetime.date | None:
 
 def parse_camt053(data: bytes, *, currency: str) -> list[ParsedStatement]:
     """Every statement of the file; refuses (InvalidStatementFile) XML attacks, malformed XML,
-    a document that is not a CAMT.053, and entries without a valid date, amount or direction."""
+    a document that is not a CAMT.053, entries without a valid date, amount or direction,
+    and signed amounts (an entry's or a balance's) or an entry of zero."""
     from banking.errors import InvalidStatementFile
 
     problems = Problems()
@@ -107,7 +112,7 @@ def parse_camt053(data: bytes, *, currency: str) -> list[ParsedStatement]:
             statement.end_date = _date_from_datetime(_text(period, "ToDtTm"))
         for balance in _children(stmt, "Bal"):
             code = _text(balance, "Tp", "CdOrPrtry", "Cd")
-            amount = _signed_amount(balance, fallback, problems, None, "Bal")
+            amount = _signed_amount(balance, fallback, problems, None, f"Bal {code[:10]}".strip())
             if amount is None:
                 continue
             day = _date(_child(balance, "Dt"))
@@ -142,8 +147,9 @@ def _date_from_datetime(raw: str) -> datetime.date | None:
 
 
 def _signed_amount(
-    element: Element, currency: str | None, problems: Problems, position, what
+    element: Element, currency: str | None, problems: Problems, position, what, *, zero_allowed: bool = True
 ) -> Decimal | None:
+    """The element's Amt, signed by its CdtDbtInd (DBIT negative)."""
     amount_element = _child(element, "Amt")
     raw = (amount_element.text or "").strip() if amount_element is not None else ""
     line_currency = (amount_element.get("Ccy") or "").upper() if amount_element is not None else ""
@@ -151,6 +157,17 @@ def _signed_amount(
         amount = parse_plain_amount(raw, currency=line_currency or currency)
     except MoneyError as exc:
         problems.add(position, f"{what}: {exc}", column="Amt")
+        return None
+    if amount.is_signed():  # "-1.00" (or "-0.00"): the sign would be applied twice
+        problems.add(
+            position,
+            f"{what}: the amount {raw[:40]} has a sign; a CAMT.053 amount is never negative "
+            "(CdtDbtInd gives the direction).",
+            column="Amt",
+        )
+        return None
+    if amount == 0 and not zero_allowed:
+        problems.add(position, f"{what}: the amount is zero.", column="Amt")
         return None
     if currency and line_currency and line_currency != currency:
         problems.add(
@@ -168,7 +185,7 @@ def _signed_amount(
 
 def _entry(entry: Element, position: int, currency: str | None, problems: Problems) -> ParsedLine | None:
     where = f"entry {position}"
-    amount = _signed_amount(entry, currency, problems, position, where)
+    amount = _signed_amount(entry, currency, problems, position, where, zero_allowed=False)
     date = _date(_child(entry, "BookgDt"))
     if date is None:
         problems.add(position, f"{where}: BookgDt is not a date (YYYY-MM-DD).", column="BookgDt")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -46,17 +47,26 @@ class ParsedStatement:
 
 
 class Problems:
-    """Problems of a file, each with where it is; `raise_if_any` refuses the file with all of them."""
+    """Problems of a file, each with where it is; `raise_if_any` refuses the file with all of them.
+
+    An item is `{"line", "column"?, "message"}`; a problem of a journal entry as a whole (its
+    balance, its number of lines) has `entry` (the entry's key) instead of a column."""
 
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
         self.truncated = False
+        self.added = 0  # every problem found, the ones past MAX_PROBLEMS included
 
-    def add(self, line: int | None, message: str, *, column: str | None = None) -> None:
+    def add(
+        self, line: int | None, message: str, *, column: str | None = None, entry: str | None = None
+    ) -> None:
+        self.added += 1
         if len(self.items) >= MAX_PROBLEMS:
             self.truncated = True
             return
         item: dict[str, Any] = {"line": line}
+        if entry is not None:
+            item["entry"] = entry
         if column is not None:
             item["column"] = column
         item["message"] = message
@@ -65,16 +75,24 @@ class Problems:
     def __bool__(self) -> bool:
         return bool(self.items)
 
-    def raise_if_any(self, error_class, what: str = "file") -> None:
+    def raise_if_any(
+        self, error_class, what: str = "file", *, shown: Callable[[dict[str, Any]], str] | None = None
+    ) -> None:
+        """Refuse with every problem in `details.errors`; the message is the first problem (in the
+        words of `shown`, else "Line 3: Amount: …") and how many more there are."""
         if not self.items:
             return
         first = self.items[0]
-        where = f"Line {first['line']}: " if first.get("line") is not None else ""
-        column = f"{first['column']}: " if first.get("column") else ""
+        if shown is not None:
+            headline = shown(first)
+        else:
+            where = f"Line {first['line']}: " if first.get("line") is not None else ""
+            column = f"{first['column']}: " if first.get("column") else ""
+            headline = f"{where}{column}{first['message']}"
         more = len(self.items) - 1
         suffix = f" ({more} more problem{'s' if more != 1 else ''}; nothing was written.)" if more else ""
         raise error_class(
-            f"{where}{column}{first['message']}{suffix}",
+            f"{headline}{suffix}",
             details={"errors": self.items, "truncated": self.truncated, "what": what},
         )
 

@@ -11,9 +11,10 @@ A mapping names the header of each column and how values are written:
      "description_column": "Details", "unique_id_column": "Transaction id",
      "balance_column": "Balance", "value_date_column": "Value date"}
 
-Headers are matched ignoring case and surrounding spaces. With a balance column the statement's
-closing balance is the last row's balance and its opening balance the first row's balance less
-its amount (rows in the bank's order).
+Headers are matched ignoring case and surrounding spaces; a header the mapping reads that names
+two columns of the file refuses it (which of them holds the amount?). With a balance column the
+statement's closing balance is the last row's balance and its opening balance the first row's
+balance less its amount (rows in the bank's order).
 """
 
 from __future__ import annotations
@@ -158,7 +159,8 @@ def _decode(data: bytes, encoding: str, problems: Problems) -> str | None:
 
 def parse_csv_statement(data: bytes, *, mapping: dict[str, Any], currency: str) -> ParsedStatement:
     """Rows of a CSV statement; refuses the file (InvalidStatementFile, by line and column) on
-    missing columns, bad dates or amounts, and rows with both or neither of debit and credit."""
+    missing or repeated columns, bad dates or amounts, and rows with both or neither of debit and
+    credit."""
     from banking.errors import InvalidStatementFile
 
     problems = Problems()
@@ -176,14 +178,27 @@ def parse_csv_statement(data: bytes, *, mapping: dict[str, Any], currency: str) 
     if not header:
         problems.add(skip + 1, "The file is empty: a header row is expected.")
         problems.raise_if_any(InvalidStatementFile)
-    positions = {name.strip().lower(): index for index, name in enumerate(header)}
+    positions: dict[str, list[int]] = {}
+    for index, name in enumerate(header):
+        positions.setdefault(name.strip().lower(), []).append(index)
     columns: dict[str, int | None] = {}
+    repeated: set[str] = set()
     for key in COLUMN_KEYS:
         name = mapping.get(key) or ""
         if not name:
             columns[key] = None
             continue
-        index = positions.get(name.lower())
+        found = positions.get(name.lower(), [])
+        index = found[0] if found else None
+        if len(found) > 1 and name.lower() not in repeated:
+            repeated.add(name.lower())
+            numbers = [str(position + 1) for position in found]
+            problems.add(
+                skip + 1,
+                f"The header names the column {name!r} {len(found)} times (columns "
+                f"{', '.join(numbers[:-1])} and {numbers[-1]}): the mapping cannot tell which to read.",
+                column=name,
+            )
         if index is None and key not in OPTIONAL_COLUMNS:
             problems.add(
                 skip + 1,

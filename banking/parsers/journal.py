@@ -13,8 +13,14 @@ Columns (a header row, names in any case; the order is free):
 | `reference` | no | the entry's reference; the same on every row of an entry |
 | `currency`, `fx_rate` | no | a line in another currency, and its rate (else the stored rate) |
 
+A header names each column once (names compared as read: any case, surrounding spaces and a
+byte-order mark ignored); a repeated or unknown column refuses the file.
+
 Every problem is reported with its row (the file's own line number, the header being row 1) and
-column. Nothing here touches the books: the ledger's own rules run in banking.services.journal_import.
+column. A row with a problem marks its entry: the entry still holds all its rows as written
+(`JournalRow.sound` says which are fine), so the checks of an entry as a whole (balance, number
+of lines) are not run on what is left of it. Nothing here touches the books: the ledger's own
+rules run in banking.services.journal_import.
 """
 
 from __future__ import annotations
@@ -47,17 +53,31 @@ class JournalRow:
     description: str
     currency: str | None
     fx_rate: Decimal | None
+    sound: bool = True  # False: the row has problems of its own (reported by row and column)
 
 
 @dataclass
 class JournalFileEntry:
+    """An entry with every row the file gives it. `date` is the first readable date of its rows
+    (on row `date_row`); None only when no row's date can be read, and then the entry is broken."""
+
     key: str
     first_row: int
-    date: datetime.date
+    date: datetime.date | None
+    date_row: int | None
     description: str
     reference: str
     rows: list[JournalRow] = field(default_factory=list)
-    broken: bool = False  # a row of it has a problem: the ledger's checks skip it
+
+    @property
+    def broken(self) -> bool:
+        """A row of it has a problem: the entry is not checked as a whole (balance, line count)."""
+        return not all(row.sound for row in self.rows)
+
+    @property
+    def shown(self) -> str:
+        """How the entry is named in a problem of the entry as a whole: "Entry 3 (rows 7–8)"."""
+        return f"Entry {self.key[:40]} ({rows_shown([row.row for row in self.rows])})"
 
 
 @dataclass
@@ -71,6 +91,36 @@ class JournalFile:
         return sum(len(entry.rows) for entry in self.entries)
 
 
+def rows_shown(numbers: list[int]) -> str:
+    """Row numbers as runs: "row 5", "rows 7–8", "rows 2–3, 9"."""
+    ordered = sorted(set(numbers))
+    if len(ordered) == 1:
+        return f"row {ordered[0]}"
+    runs: list[list[int]] = []
+    for number in ordered:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return "rows " + ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
+
+
+def problem_shown(item: dict[str, Any]) -> str:
+    """One problem of a journal file as a person reads it, the same on every page: "Row 4, date:
+    …" for a row's, the message itself ("Entry 3 (rows 7–8): …") for an entry's as a whole."""
+    if item.get("entry") is not None or item.get("line") is None:
+        return item["message"]
+    column = f", {item['column']}" if item.get("column") else ""
+    return f"Row {item['line']}{column}: {item['message']}"
+
+
+def journal_problems_raise(problems: Problems) -> None:
+    """Refuse the file (`invalid_import_file`) with every problem, if it has any."""
+    from banking.errors import InvalidImportFile
+
+    problems.raise_if_any(InvalidImportFile, "journal file", shown=problem_shown)
+
+
 def journal_format(data: bytes, declared: str | None) -> str:
     if declared:
         return declared
@@ -80,18 +130,31 @@ def journal_format(data: bytes, declared: str | None) -> str:
 def parse_journal_file(data: bytes, *, format: str) -> JournalFile:
     """The file's entries, in the order of their first row, with the problems of its rows
     (`problems`: the caller adds the ledger's and refuses the file with all of them). A file that
-    cannot be read at all, or lacks a required column, is refused here (InvalidImportFile)."""
-    from banking.errors import InvalidImportFile
-
+    cannot be read at all, lacks a required column, or names a column twice or one not known is
+    refused here (InvalidImportFile)."""
     problems = Problems()
     rows = _xlsx_rows(data, problems) if format == "xlsx" else _csv_rows(data, problems)
-    problems.raise_if_any(InvalidImportFile, "journal file")
+    journal_problems_raise(problems)
     header = next(rows, None)
     if header is None:
         problems.add(1, "The file is empty: a header row is expected.")
-        problems.raise_if_any(InvalidImportFile, "journal file")
-    names = [str(cell or "").strip().lower() for cell in header[1]]
-    columns = {name: index for index, name in enumerate(names) if name}
+        journal_problems_raise(problems)
+    names = [_header_name(cell) for cell in header[1]]
+    positions: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        if name:
+            positions.setdefault(name, []).append(index)
+    for name, indexes in positions.items():
+        if len(indexes) > 1:
+            # read by name, the last would win and the others' amounts be dropped unseen
+            numbers = [str(index + 1) for index in indexes]
+            problems.add(
+                1,
+                f"The header names the column {name[:40]!r} {len(indexes)} times (columns "
+                f"{', '.join(numbers[:-1])} and {numbers[-1]}): each column is named once.",
+                column=name[:40],
+            )
+    columns = {name: indexes[0] for name, indexes in positions.items()}
     for name in REQUIRED:
         if name not in columns:
             problems.add(1, f"The header has no {name!r} column.", column=name)
@@ -100,7 +163,7 @@ def parse_journal_file(data: bytes, *, format: str) -> JournalFile:
     unknown = [name for name in columns if name not in KNOWN]
     if unknown:
         problems.add(1, f"Unknown columns: {', '.join(unknown)[:200]} (known: {', '.join(KNOWN)}).")
-    problems.raise_if_any(InvalidImportFile, "journal file")
+    journal_problems_raise(problems)
 
     entries: dict[str, JournalFileEntry] = {}
     row_count = 0
@@ -110,13 +173,13 @@ def parse_journal_file(data: bytes, *, format: str) -> JournalFile:
         if _blank(cells):
             continue
         row_count += 1
-        known = len(problems.items)
+        known = problems.added
         entry = _row(number, cells, at, entries, problems, dates)
-        if len(problems.items) > known and entry is not None:
-            entry.broken = True
+        if problems.added > known and entry is not None:
+            entry.rows[-1].sound = False
     if not entries and not problems:
         problems.add(None, "The file has no journal rows.")
-        problems.raise_if_any(InvalidImportFile, "journal file")
+        journal_problems_raise(problems)
     return JournalFile(entries=list(entries.values()), row_count=row_count, problems=problems)
 
 
@@ -204,6 +267,11 @@ class _Columns:
             setattr(self, name, columns.get(name))
 
 
+def _header_name(cell: Any) -> str:
+    """A header cell as it is compared: any case, no surrounding spaces or byte-order mark."""
+    return str(cell or "").replace("\ufeff", "").strip().lower()
+
+
 def _blank(cells: list[Any]) -> bool:
     return not any(cell is not None and cell != "" and str(cell).strip() for cell in cells)
 
@@ -262,7 +330,8 @@ def _row(
     problems: Problems,
     dates: dict[Any, datetime.date | None],
 ) -> JournalFileEntry | None:
-    """Add the row to its entry (returned), or None when the row names no usable entry."""
+    """Add the row to its entry (returned), or None when the row names no entry. A row whose
+    date cannot be read still belongs to its entry (it is one of the entry's rows in the file)."""
     key = _text(_cell(cells, at.entry))
     if not key:
         problems.add(number, "The entry column is empty.", column="entry")
@@ -302,26 +371,28 @@ def _row(
     description = _text(_cell(cells, at.description))[:500]
     entry = entries.get(key)
     if entry is None:
-        if date is None:
-            return None
         entry = entries[key] = JournalFileEntry(
             key=key,
             first_row=number,
             date=date,
+            date_row=number if date is not None else None,
             description=(_text(_cell(cells, at.entry_description)) or description)[:500],
             reference=reference,
         )
     else:
-        if date is not None and date != entry.date:
+        if date is not None and entry.date is None:
+            entry.date, entry.date_row = date, number
+        elif date is not None and date != entry.date:
             problems.add(
                 number,
-                f"Entry {key!r} is dated {entry.date} on row {entry.first_row}; every row says the same.",
+                f"Entry {key[:40]} is dated {entry.date} on row {entry.date_row}; every row of an entry "
+                "has the same date.",
                 column="date",
             )
         if reference and reference != entry.reference:
             problems.add(
                 number,
-                f"Entry {key!r} has reference {entry.reference!r} on row {entry.first_row}.",
+                f"Entry {key[:40]} has reference {entry.reference!r} on row {entry.first_row}.",
                 column="reference",
             )
     entry.rows.append(

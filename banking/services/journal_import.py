@@ -2,9 +2,12 @@
 
 1. Every row is read and checked (banking.parsers.journal): dates, amounts, one side per line,
    rows of an entry agreeing on date and reference.
-2. Every entry is checked by the ledger's own rules before anything is written (`build_lines`:
-   accounts, currencies, rates, precision; `check_balanced`; closed or locked periods): each
-   problem is reported by row and column.
+2. Every entry is checked by the ledger's own rules before anything is written: each row by
+   `build_lines` (accounts, currencies, rates, precision), reported by row and column; then the
+   entry as a whole (`check_balanced`: two lines at least, debits equal credits; closed or locked
+   periods), reported by entry ("Entry 3 (rows 7–8): …", no column). An entry with a row in
+   error is not checked as a whole: what is left of it would not be the entry the file holds
+   (an entry of two rows, one unreadable, is not an entry of one line).
 3. The entries are posted, 1,000 per `journal_entries_import` call, all inside one transaction:
    the whole file or nothing.
 
@@ -24,14 +27,14 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import Company, User
-from banking import errors
 from banking.parsers.common import Problems
-from banking.parsers.journal import JournalFile, JournalFileEntry
+from banking.parsers.journal import JournalFile, JournalFileEntry, JournalRow, journal_problems_raise
 from ledger import errors as ledger_errors
 from ledger.models import AccountingPeriod, EntrySource, JournalEntry, JournalLine, PeriodStatus
 from ledger.services import (
     EntryInput,
     LineInput,
+    PostingLine,
     balances_deferred,
     build_lines,
     check_balanced,
@@ -69,17 +72,17 @@ class JournalImportResult:
     @classmethod
     def of(cls, journal: JournalFile, **totals_and_numbers: Any) -> JournalImportResult:
         """The file's counts and date range, with the given totals (and numbers, once posted)."""
-        dates = [entry.date for entry in journal.entries]
+        dates = [entry.date for entry in journal.entries if entry.date is not None]
         return cls(
             entries=len(journal.entries),
             lines=journal.line_count,
-            first_date=min(dates),
-            last_date=max(dates),
+            first_date=min(dates, default=None),
+            last_date=max(dates, default=None),
             **totals_and_numbers,
         )
 
 
-def _line_inputs(entry: JournalFileEntry) -> list[LineInput]:
+def _line_inputs(rows: list[JournalRow]) -> list[LineInput]:
     return [
         LineInput(
             account=row.account,
@@ -89,7 +92,7 @@ def _line_inputs(entry: JournalFileEntry) -> list[LineInput]:
             currency=row.currency,
             fx_rate=row.fx_rate,
         )
-        for row in entry.rows
+        for row in rows
     ]
 
 
@@ -106,8 +109,10 @@ def _blocking_periods(company: Company) -> list[tuple]:
 def journal_file_validate(
     *, company: Company, journal: JournalFile, progress: Callable[[int], None] | None = None
 ) -> tuple[list[list[LineInput]], JournalImportResult]:
-    """Check every entry by the ledger's rules; refuse (`invalid_import_file`) with every problem
-    by row and column, nothing written. Returns each entry's lines and what would be posted."""
+    """Check every entry by the ledger's rules; refuse (`invalid_import_file`) with every problem,
+    nothing written: each row's own (by row and column), and each entry's as a whole (balance,
+    number of lines, closed period: by entry) for the entries whose rows are all fine. Returns
+    each entry's lines and what would be posted."""
     problems = journal.problems
     accounts = ChartLookup(
         company.pk, (row.account for entry in journal.entries for row in entry.rows)
@@ -117,48 +122,66 @@ def journal_file_validate(
     total_debit = total_credit = ZERO
     count = len(journal.entries)
     for index, entry in enumerate(journal.entries):
-        inputs = _line_inputs(entry)
-        prepared.append(inputs)
-        if entry.broken:
-            continue
-        try:
-            built = build_lines(company=company, date=entry.date, lines=inputs, accounts=accounts)
-        except APIError as exc:
-            lines = exc.details.get("lines") if isinstance(exc.details, dict) else None
-            if isinstance(lines, dict) and lines:
-                for position, fields in lines.items():
-                    row = entry.rows[int(position)].row
-                    for field_name, messages in fields.items():
-                        for message in messages:
-                            problems.add(row, message, column=FIELD_COLUMNS.get(field_name, field_name))
-            else:
-                problems.add(entry.first_row, f"Entry {entry.key!r}: {exc.message}", column="date")
-            continue
-        try:
-            check_balanced(company=company, lines=built)
-        except ledger_errors.UnbalancedEntry as exc:
-            rows = (
-                f"rows {entry.rows[0].row}-{entry.rows[-1].row}"
-                if len(entry.rows) > 1
-                else f"row {entry.first_row}"
-            )
-            problems.add(entry.first_row, f"Entry {entry.key!r} ({rows}): {exc.message}", column="debit")
-            continue
-        for start, end, status in periods:
-            if start <= entry.date <= end:
-                problems.add(
-                    entry.first_row,
-                    f"Entry {entry.key!r}: {entry.date} falls in the {status} period {start} – {end}.",
-                    column="date",
-                )
-                break
-        total_debit += sum((line.base_amount for line in built if line.base_amount > 0), ZERO)
-        total_credit -= sum((line.base_amount for line in built if line.base_amount < 0), ZERO)
+        prepared.append(_line_inputs(entry.rows))
+        built = _rows_checked(company=company, entry=entry, accounts=accounts, problems=problems)
+        if built is not None:
+            _entry_checked(company=company, entry=entry, built=built, periods=periods, problems=problems)
+            total_debit += sum((line.base_amount for line in built if line.base_amount > 0), ZERO)
+            total_credit -= sum((line.base_amount for line in built if line.base_amount < 0), ZERO)
         if progress is not None and index % 2000 == 0:
             progress(index * 100 // max(count, 1))
     problems.items.sort(key=lambda item: (item["line"] is not None, item["line"] or 0))
-    problems.raise_if_any(errors.InvalidImportFile, "journal file")
+    journal_problems_raise(problems)
     return prepared, JournalImportResult.of(journal, total_debit=total_debit, total_credit=total_credit)
+
+
+def _rows_checked(
+    *, company: Company, entry: JournalFileEntry, accounts: Any, problems: Problems
+) -> list[PostingLine] | None:
+    """The ledger's checks of each line (`build_lines`) on the entry's rows that read well, their
+    problems added by row and column. Returns the built lines when every row of the entry is
+    fine (the entry can be checked as a whole), else None."""
+    rows = [row for row in entry.rows if row.sound]
+    if entry.date is None or not rows:
+        return None
+    try:
+        built = build_lines(company=company, date=entry.date, lines=_line_inputs(rows), accounts=accounts)
+    except APIError as exc:
+        lines = exc.details.get("lines") if isinstance(exc.details, dict) else None
+        if isinstance(lines, dict) and lines:
+            for position, fields in lines.items():
+                row = rows[int(position)].row
+                for field_name, messages in fields.items():
+                    for message in messages:
+                        problems.add(row, message, column=FIELD_COLUMNS.get(field_name, field_name))
+        elif not entry.broken:  # a refusal of the entry itself (its date, its size)
+            problems.add(entry.first_row, f"{entry.shown}: {exc.message}", entry=entry.key)
+        return None
+    return None if entry.broken else built
+
+
+def _entry_checked(
+    *,
+    company: Company,
+    entry: JournalFileEntry,
+    built: list[PostingLine],
+    periods: list[tuple],
+    problems: Problems,
+) -> None:
+    """The checks of an entry as a whole, on all its rows: every problem added, by entry."""
+    assert entry.date is not None  # an entry whose rows are all fine has its date
+    try:
+        check_balanced(company=company, lines=built)
+    except ledger_errors.UnbalancedEntry as exc:
+        problems.add(entry.first_row, f"{entry.shown}: {exc.message}", entry=entry.key)
+    for start, end, status in periods:
+        if start <= entry.date <= end:
+            problems.add(
+                entry.first_row,
+                f"{entry.shown}: {entry.date} falls in the {status} period {start} – {end}.",
+                entry=entry.key,
+            )
+            break
 
 
 def journal_file_post(
@@ -192,7 +215,7 @@ def journal_file_post(
                 inputs = [
                     EntryInput(
                         date=entry.date,
-                        lines=_line_inputs(entry),
+                        lines=_line_inputs(entry.rows),
                         description=entry.description,
                         reference=entry.reference,
                     )
@@ -239,10 +262,10 @@ class _Refused(Exception):
         problems = Problems()
         for item in self.error.details.get("entries", []):
             entry = self.chunk[item["index"]]
-            problems.add(entry.first_row, f"Entry {entry.key!r}: {item['message']}")
+            problems.add(entry.first_row, f"{entry.shown}: {item['message']}", entry=entry.key)
         if not problems:
             problems.add(None, self.error.message)
-        problems.raise_if_any(errors.InvalidImportFile, "journal file")
+        journal_problems_raise(problems)
 
 
 def result_json(result: JournalImportResult, currency: str) -> dict[str, Any]:

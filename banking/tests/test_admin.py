@@ -301,7 +301,7 @@ def test_the_journal_import_page_posts_or_lists_the_errors(client_admin, bank):
         url, {"company": bank.company_id, "file": SimpleUploadedFile("j.csv", fixture("journal_ok.csv"))}
     )
 
-    assert "Row 4 date: " in bad.content.decode()
+    assert "Row 4, date: " in bad.content.decode()
     assert "Posted 3 entries, 7 lines (JE-2026-000001 – JE-2026-000003)." in [
         str(m) for m in good.context["messages"]
     ]

@@ -4,17 +4,21 @@ batches of 1,000 through the ledger's bulk path, the same file posted once."""
 from __future__ import annotations
 
 import datetime
+import html
 import io
+import re
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from openpyxl import Workbook
 
 from audit.models import AuditEvent
 from banking import errors, selectors, services
 from banking.models import ImportJob, JobStatus
 from banking.services import journal_import
-from banking.tests.factories import fixture
+from banking.tests.factories import banking_rows, fixture
 from ledger import errors as ledger_errors
 from ledger.models import AccountingPeriod, DailyBalance, JournalEntry, JournalLine, MonthlyBalance
 from ledger.services import exchange_rate_set
@@ -72,7 +76,7 @@ def test_every_problem_is_listed_by_row_and_column_and_nothing_is_posted():
     assert (job.status, job.error_code) == (JobStatus.FAILED, "invalid_import_file")
     # the rows' own problems and the ledger's (entry 1 does not balance, account 9999 is unknown) together
     assert job.errors == [
-        {"line": 2, "column": "debit", "message": "Entry '1' (rows 2-3): Debits 1200.00 do not equal credits 1100.00."},
+        {"line": 2, "entry": "1", "message": "Entry 1 (rows 2–3): Debits 1200.00 do not equal credits 1100.00."},
         {"line": 4, "column": "date", "message": "'2026-31-03' is not a date (YYYY-MM-DD)."},
         {"line": 5, "column": "account", "message": "Account '9999' does not exist."},
         {"line": 6, "column": "debit", "message": "'abc' is not a plain decimal number: write amounts like \"1250.00\" (ASCII digits and one optional point; no exponent or spaces)."},
@@ -127,14 +131,18 @@ def test_ledger_rules_are_checked_for_every_entry_before_anything_is_posted():
     job = run(company, data)
 
     assert job.status == JobStatus.FAILED
-    assert [(e["line"], e.get("column")) for e in job.errors] == [
-        (2, "debit"),  # A does not balance
-        (4, "account"),  # B: no account 9999
-        (6, "date"),  # C: closed period
-        (8, "debit"),  # D: more decimals than USD
-        (9, "credit"),
+    assert [(e["line"], e.get("entry"), e.get("column")) for e in job.errors] == [
+        (2, "A", None),  # A does not balance: the entry as a whole
+        (4, None, "account"),  # B: no account 9999
+        (6, "C", None),  # C: closed period
+        (8, None, "debit"),  # D: more decimals than USD
+        (9, None, "credit"),
     ]
-    assert job.errors[0]["message"] == "Entry 'A' (rows 2-3): Debits 100.00 do not equal credits 90.00."
+    assert job.errors[0]["message"] == "Entry A (rows 2–3): Debits 100.00 do not equal credits 90.00."
+    assert (
+        job.errors[2]["message"]
+        == "Entry C (rows 6–7): 2026-02-10 falls in the closed period 2026-02-01 – 2026-02-28."
+    )
     assert JournalEntry.objects.filter(company=company).count() == 0
 
 
@@ -289,7 +297,9 @@ def test_a_file_of_many_batches_is_all_or_nothing(monkeypatch):
     # (deferred to the end of the import) never written; the error names its row
     assert calls == [1000, 200]
     assert job.status == JobStatus.FAILED
-    assert job.errors == [{"line": 2012, "message": "Entry '1005': closed meanwhile"}]
+    assert job.errors == [
+        {"line": 2012, "entry": "1005", "message": "Entry 1005 (rows 2012–2013): closed meanwhile"}
+    ]
     assert JournalEntry.objects.filter(company=company).count() == 0
     assert DailyBalance.objects.filter(company=company).count() == 0
     assert MonthlyBalance.objects.filter(company=company).count() == 0
@@ -377,3 +387,154 @@ def test_an_import_checks_each_entry_once_as_the_ledger_posts_it(monkeypatch):
     checked.clear()
     assert run(company, fixture("journal_ok.csv"), dry_run=True).status == JobStatus.DONE
     assert len(checked) == 3
+
+
+def _xlsx(*rows: list) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "column", "positions"),
+    [
+        (
+            b"entry,date,account,debit,debit,credit,description\n"
+            b"1,2026-03-01,6100,10.00,7.00,,Rent\n1,2026-03-01,1010,,,7.00,Rent\n",
+            "debit",
+            "2 times (columns 4 and 5)",
+        ),
+        (  # the same name in other case and spacing, after the file's byte-order mark
+            b"\xef\xbb\xbfEntry,date,account,Debit,credit, DEBIT \n"
+            b"1,2026-03-01,6100,10.00,,7.00\n1,2026-03-01,1010,,7.00,\n",
+            "debit",
+            "2 times (columns 4 and 6)",
+        ),
+        (
+            _xlsx(
+                ["entry", "date", "account", "credit", "debit", "Credit", "credit"],
+                [1, "2026-03-01", "6100", None, 7, None, None],
+                [1, "2026-03-01", "1010", 7, None, 3, 4],
+            ),
+            "credit",
+            "3 times (columns 4, 6 and 7)",
+        ),
+    ],
+    ids=["csv", "case-spaces-bom", "xlsx-three-times"],
+)
+def test_a_header_naming_a_column_twice_is_refused_and_nothing_is_posted(data, column, positions):
+    # given: a header whose repeated column was read by name, the last one winning (Dr 7.00
+    # posted, the 10.00 beside it dropped unseen)
+    company = company_with_chart()
+    before = banking_rows(company)
+
+    # when
+    job = run(company, data)
+
+    # then: refused like an unknown column, naming the column and where it is; only the failed
+    # job is written
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "invalid_import_file")
+    assert job.errors == [
+        {
+            "line": 1,
+            "column": column,
+            "message": f"The header names the column {column!r} {positions}: each column is named once.",
+        }
+    ]
+    jobs_before = before[5]
+    assert banking_rows(company) == (*before[:5], jobs_before + 1, *before[6:])
+    assert JournalLine.objects.filter(company=company).count() == 0
+
+
+# Entry 1 is fine; entry 2's first row (4) has a bad date and amount, its second row (5) is fine;
+# entry 3 does not balance; entry 4 has one line.
+ENTRY_PROBLEMS_FILE = (
+    b"entry,date,account,debit,credit,description\n"
+    b"1,2026-03-01,6100,5.00,,Fine\n"
+    b"1,2026-03-01,1010,,5.00,Fine\n"
+    b"2,2026-31-03,6300,abc,,Paper\n"
+    b"2,2026-03-02,1000,,45.99,Paper\n"
+    b"3,2026-03-03,6300,10.00,,Unbalanced\n"
+    b"3,2026-03-03,1000,,12.00,Unbalanced\n"
+    b"4,2026-03-04,6300,1.00,,Alone\n"
+)
+NOT_PLAIN = (
+    "'abc' is not a plain decimal number: write amounts like \"1250.00\" (ASCII digits and one "
+    "optional point; no exponent or spaces)."
+)
+ENTRY_PROBLEMS = [
+    {"line": 4, "column": "date", "message": "'2026-31-03' is not a date (YYYY-MM-DD)."},
+    {"line": 4, "column": "debit", "message": NOT_PLAIN},
+    {"line": 6, "entry": "3", "message": "Entry 3 (rows 6–7): Debits 10.00 do not equal credits 12.00."},
+    {"line": 8, "entry": "4", "message": "Entry 4 (row 8): An entry needs at least two lines (it has 1)."},
+]
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry-run"])
+def test_rows_are_reported_by_column_and_entries_as_a_whole_only_when_their_rows_are_fine(dry_run):
+    # given
+    company = company_with_chart()
+    before = banking_rows(company)
+
+    # when
+    job = run(company, ENTRY_PROBLEMS_FILE, dry_run=dry_run)
+
+    # then: row 4's own problems; no "entry 2 has 1 line" knock-on (it has rows 4 and 5); the
+    # entries whose rows are all fine checked as a whole, by entry, under no column
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "invalid_import_file")
+    assert job.errors == ENTRY_PROBLEMS
+    assert job.error_message == (
+        "Row 4, date: '2026-31-03' is not a date (YYYY-MM-DD). (3 more problems; nothing was written.)"
+    )
+    assert banking_rows(company) == (*before[:5], before[5] + 1, *before[6:])
+    assert JournalLine.objects.filter(company=company).count() == 0
+
+
+def test_a_row_in_error_still_gets_the_ledgers_checks_of_its_other_rows():
+    # given: entry 2's first row unreadable, its second row on an account that does not exist,
+    # and entry 3's rows apart in the file (an entry's rows need not be adjacent)
+    company = company_with_chart()
+    data = (
+        b"entry,date,account,debit,credit\n"
+        b"2,2026-31-03,6300,45.99,\n"
+        b"3,2026-03-03,6300,10.00,\n"
+        b"2,2026-03-02,9999,,45.99\n"
+        b"3,2026-03-03,1000,,12.00\n"
+    )
+
+    # when
+    job = run(company, data)
+
+    # then
+    assert job.errors == [
+        {"line": 2, "column": "date", "message": "'2026-31-03' is not a date (YYYY-MM-DD)."},
+        {"line": 3, "entry": "3", "message": "Entry 3 (rows 3, 5): Debits 10.00 do not equal credits 12.00."},
+        {"line": 4, "column": "account", "message": "Account '9999' does not exist."},
+    ]
+    assert JournalEntry.objects.filter(company=company).count() == 0
+
+
+def test_the_admin_page_lists_each_problem_once_in_one_wording(client_admin):
+    # given
+    company = company_with_chart()
+    before = banking_rows(company)
+
+    # when
+    page = client_admin.post(
+        reverse("admin:banking_importjob_journal"),
+        {"company": company.pk, "file": SimpleUploadedFile("j.csv", ENTRY_PROBLEMS_FILE)},
+    ).content.decode()
+
+    # then: every problem, once, as the API words it by row and column or by entry
+    listed = re.search(r'<ul class="errorlist" id="journal-errors">(.*?)</ul>', page, re.S).group(1)
+    assert [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", listed, re.S)] == [
+        "Row 4, date: '2026-31-03' is not a date (YYYY-MM-DD).",
+        f"Row 4, debit: {NOT_PLAIN}",
+        "Entry 3 (rows 6–7): Debits 10.00 do not equal credits 12.00.",
+        "Entry 4 (row 8): An entry needs at least two lines (it has 1).",
+    ]
+    assert "Nothing was posted." in page
+    assert banking_rows(company) == (*before[:5], before[5] + 1, *before[6:])

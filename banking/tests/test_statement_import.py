@@ -19,6 +19,22 @@ pytestmark = pytest.mark.django_db
 D = datetime.date
 
 
+def _camt(*changes: tuple[str, str]) -> bytes:
+    """The March CAMT.053 fixture with each (old, new) text replaced once."""
+    data = fixture("camt053_march.xml")
+    for old, new in changes:
+        assert data.count(old.encode()) == 1
+        data = data.replace(old.encode(), new.encode())
+    return data
+
+
+RECEIPT = '<Amt Ccy="USD">1500.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
+FEE = '<Amt Ccy="USD">45.50</Amt><CdtDbtInd>DBIT</CdtDbtInd>'
+OPENING = '<Amt Ccy="USD">1000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
+CLOSING = '<Amt Ccy="USD">2654.50</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
+SIGNED = "has a sign; a CAMT.053 amount is never negative (CdtDbtInd gives the direction)."
+
+
 def _lines(bank):
     return [
         (row.date, row.amount, row.counterparty, row.reference, row.unique_id)
@@ -257,6 +273,39 @@ def test_a_statement_of_another_account_is_refused():
                 },
             ],
         ),
+        (  # the header read by name: the last "amount" would win, the first be dropped unseen
+            b"Booking date;Payee;Reference;Details;Amount; AMOUNT;Balance\n05.03.2026;A;;x;1,00;9,00;1,00\n",
+            {"csv_mapping": EUROPEAN_MAPPING},
+            [
+                {
+                    "line": 1,
+                    "column": "Amount",
+                    "message": "The header names the column 'Amount' 2 times (columns 5 and 6): the mapping "
+                    "cannot tell which to read.",
+                }
+            ],
+        ),
+        (  # money in written "-1500.00 CRDT" (closing made to agree): was booked as money out
+            _camt(
+                (RECEIPT, '<Amt Ccy="USD">-1500.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>'),
+                (CLOSING, '<Amt Ccy="USD">345.50</Amt><CdtDbtInd>DBIT</CdtDbtInd>'),
+            ),
+            {},
+            [{"line": 1, "column": "Amt", "message": f"entry 1: the amount -1500.00 {SIGNED}"}],
+        ),
+        (  # a fee of zero (closing made to agree): a bank line that moves nothing
+            _camt(
+                (FEE, '<Amt Ccy="USD">0.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>'),
+                (CLOSING, '<Amt Ccy="USD">2700.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>'),
+            ),
+            {},
+            [{"line": 2, "column": "Amt", "message": "entry 2: the amount is zero."}],
+        ),
+        (  # an opening of "-1000.00 DBIT": was negated twice and taken for +1000.00
+            _camt((OPENING, '<Amt Ccy="USD">-1000.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>')),
+            {},
+            [{"line": None, "column": "Amt", "message": f"Bal OPBD: the amount -1000.00 {SIGNED}"}],
+        ),
         (
             "xml_billion_laughs.xml",
             {},
@@ -291,6 +340,10 @@ def test_a_statement_of_another_account_is_refused():
     ids=[
         "wrong-columns",
         "bad-dates-and-amounts",
+        "csv-repeated-column",
+        "camt-negative-amount",
+        "camt-zero-entry",
+        "camt-negative-balance",
         "billion-laughs",
         "external-entity",
         "truncated-ofx",
@@ -342,3 +395,32 @@ def test_a_csv_uploaded_as_ofx_is_said_not_to_be_ofx():
 
     assert refused.value.details["errors"][0]["message"].startswith("The file is not OFX")
     assert banking_rows(bank.company) == before
+
+
+def test_a_dbit_balance_is_a_balance_below_zero():
+    # given: a CAMT.053 whose receipt is money out (DBIT) and whose closing is 345.50 DBIT
+    bank = bank_books()
+    camt = _camt(
+        (RECEIPT, '<Amt Ccy="USD">1500.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>'),
+        (CLOSING, '<Amt Ccy="USD">345.50</Amt><CdtDbtInd>DBIT</CdtDbtInd>'),
+    )
+
+    # when
+    statement = statement_of(upload(bank, camt))
+
+    # then
+    assert (statement.opening_balance, statement.closing_balance) == (Decimal("1000.00"), Decimal("-345.50"))
+    assert _lines(bank)[0][:2] == (D(2026, 3, 5), Decimal("-1500.00"))
+
+
+def test_a_repeated_header_the_mapping_does_not_read_is_accepted():
+    # given: two "Notes" columns, neither read by the mapping
+    bank = bank_books()
+    bank_account_update(bank_account=bank, by=None, csv_mapping=EUROPEAN_MAPPING)
+    csv = b"Booking date;Payee;Notes;Reference;Details;Amount;Notes;Balance\n05.03.2026;A;n;;x;-1,00;m;9,00\n"
+
+    # when
+    statement = statement_of(upload(bank, csv))
+
+    # then
+    assert (statement.closing_balance, _lines(bank)[0][1]) == (Decimal("9.00"), Decimal("-1.00"))
