@@ -31,6 +31,7 @@ from banking.parsers.journal import problem_shown
 from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
+from sales.selectors import receivables_account_ids
 from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed, post_or_back
 from sofinance.company_context import current_company_id
 from sofinance.display import display_amount
@@ -355,6 +356,7 @@ class BankingPages:
         counter_accounts = (
             Account.objects.filter(company_id=line.company_id, is_active=True, children__isnull=True)
             .exclude(pk=bank.account_id)
+            .exclude(pk__in=receivables_account_ids(bank.company))  # a customer's money: Record payment
             .order_by("path")
         )
         invoice = services.open_invoice_for_line(line) if line.amount > 0 else None

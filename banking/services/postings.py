@@ -21,6 +21,7 @@ from ledger import errors as ledger_errors
 from ledger.models import JournalLine
 from ledger.services import journal_entry_create
 from sales.models import Invoice, InvoiceStatus
+from sales.selectors import receivables_account_ids
 from sales.services import payment_record
 from sofinance.errors import ValidationFailed
 from sofinance.money import format_amount
@@ -54,6 +55,13 @@ def _counter_account(line: BankStatementLine, ref: Any) -> Account:
     if account.pk == line.bank_account.account_id:
         raise ledger_errors.InvalidAccount(
             "The other side of a bank line's entry is another account than the bank's.",
+            details={"account": [account.code]},
+        )
+    if account.pk in receivables_account_ids(line.bank_account.company):
+        # An entry straight to receivables would part them from the invoices (the AR aging).
+        raise ledger_errors.InvalidAccount(
+            f"Account {account.code} holds receivables: money from a customer is recorded as their "
+            "payment (record the payment from the bank line), which settles their invoices too.",
             details={"account": [account.code]},
         )
     return account

@@ -162,6 +162,9 @@ def test_a_lines_match_page_matches_by_hand_and_posts_an_entry(client_admin, ban
     )
     assert '<select name="account" required' in page.content.decode()
     assert '<option value="">Choose the account' in page.content.decode()
+    # a customer's money is recorded as their payment: receivables are not offered for an entry
+    offered = set(page.context["accounts"].values_list("code", flat=True))
+    assert "6700" in offered and "1100" not in offered and "1010" not in offered
     assert 'class="error"' in unchosen.content.decode()
     assert JournalEntry.objects.filter(company=bank.company, description="Fee").count() == 0
     manual = client_admin.post(

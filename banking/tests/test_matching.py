@@ -177,15 +177,24 @@ def test_create_an_entry_from_a_fee_line_posts_through_the_ledger_and_matches_it
     assert matched.status == LineStatus.MATCHED
 
 
-def test_create_entry_refuses_the_bank_account_itself_and_writes_nothing():
+@pytest.mark.parametrize(
+    ("account", "says"),
+    [
+        ("1010", "another account than the bank's"),
+        # receivables: an entry there would part them from the invoices (the AR aging)
+        ("1100", "Account 1100 holds receivables: money from a customer is recorded as their payment"),
+    ],
+)
+def test_create_entry_refuses_the_bank_account_itself_and_receivables_and_writes_nothing(account, says):
     bank = bank_books()
     upload(bank, "camt053_march.xml")
     before = banking_rows(bank.company)
 
     with pytest.raises(Exception) as refused:
-        services.bank_line_entry_create(bank_line=line(bank, "CAMT-0002"), account="1010", by=None)
+        services.bank_line_entry_create(bank_line=line(bank, "CAMT-0002"), account=account, by=None)
 
     assert refused.value.code == "invalid_account"
+    assert says in refused.value.message
     assert banking_rows(bank.company) == before
 
 
