@@ -216,6 +216,9 @@ class SalesDocumentPages:
     def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         invoice = self.invoice_for(request, pk, Action.INVOICES_VOID)
         if not confirmed(request):
+            refusal = services.invoice_void_refusal(invoice)
+            if refusal is not None:  # said now, not after "Yes"
+                return self.refused(request, refusal, self.invoice_url(pk))
             try:
                 void_date = _date(request.POST.get("void_date", ""))
             except ValueError:

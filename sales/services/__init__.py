@@ -22,6 +22,7 @@ from sales.services.invoices import (
     invoice_lines_build,
     invoice_update,
     invoice_void,
+    invoice_void_refusal,
 )
 from sales.services.master_data import (
     customer_create,
@@ -63,6 +64,7 @@ __all__ = [
     "invoice_lines_remaining",
     "invoice_update",
     "invoice_void",
+    "invoice_void_refusal",
     "item_create",
     "item_delete",
     "item_update",

@@ -53,7 +53,7 @@ from sales.services.documents import (
     invoice_locked,
 )
 from sales.services.summary import sales_summary_add
-from sofinance.errors import ValidationFailed
+from sofinance.errors import APIError, ValidationFailed
 from sofinance.money import MAX_ABS_AMOUNT, MoneyError, check_precision, format_amount, is_valid_currency
 
 MAX_INVOICE_LINES = 500
@@ -726,6 +726,30 @@ def invoice_issue(*, invoice: Invoice, by: User | None) -> Invoice:
 # --------------------------------------------------------------------------- void
 
 
+def invoice_void_refusal(invoice: Invoice) -> APIError | None:
+    """Why the invoice cannot be voided as it stands (None: it can, on a date after its history):
+    void already, a draft, payments allocated, credit notes. A page asks this before it offers
+    to void; `invoice_void` asks it again under the invoice's lock."""
+    if invoice.status == InvoiceStatus.VOID:
+        return errors.AlreadyVoid(f"{invoice} is already void.", details={"invoice": invoice.pk})
+    if invoice.status == InvoiceStatus.DRAFT:
+        return errors.InvoiceNotOpen(
+            f"{invoice} is a draft: delete it instead.",
+            details={"invoice": invoice.pk, "status": invoice.status},
+        )
+    if Allocation.objects.filter(invoice=invoice, unallocated_on__isnull=True).exists():
+        return errors.InvoiceHasAllocations(
+            f"{invoice} has payments allocated; unallocate them before voiding it.",
+            details={"invoice": invoice.pk},
+        )
+    if invoice.credit_notes.exists():
+        return errors.InvoiceHasCreditNotes(
+            f"{invoice} has credit notes; credit what is left instead of voiding it.",
+            details={"invoice": invoice.pk},
+        )
+    return None
+
+
 def invoice_void(*, invoice: Invoice, by: User | None, date: datetime.date | None = None) -> Invoice:
     """Void an issued invoice: post the reversal of its entry, dated like the invoice unless a
     date is given (never before the invoice or anything that happened to it).
@@ -735,23 +759,9 @@ def invoice_void(*, invoice: Invoice, by: User | None, date: datetime.date | Non
     """
     with transaction.atomic():
         locked = invoice_locked(invoice.pk)
-        if locked.status == InvoiceStatus.VOID:
-            raise errors.AlreadyVoid(f"{locked} is already void.", details={"invoice": locked.pk})
-        if locked.status == InvoiceStatus.DRAFT:
-            raise errors.InvoiceNotOpen(
-                f"{locked} is a draft: delete it instead.",
-                details={"invoice": locked.pk, "status": locked.status},
-            )
-        if Allocation.objects.filter(invoice=locked, unallocated_on__isnull=True).exists():
-            raise errors.InvoiceHasAllocations(
-                f"{locked} has payments allocated; unallocate them before voiding it.",
-                details={"invoice": locked.pk},
-            )
-        if locked.credit_notes.exists():
-            raise errors.InvoiceHasCreditNotes(
-                f"{locked} has credit notes; credit what is left instead of voiding it.",
-                details={"invoice": locked.pk},
-            )
+        refusal = invoice_void_refusal(locked)
+        if refusal is not None:
+            raise refusal
         previous_status = locked.status
         void_date = check_book_date(date) if date is not None else locked.date
         latest = timeline.last_event_date(invoice_history(locked))

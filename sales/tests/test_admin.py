@@ -414,6 +414,30 @@ def test_the_ar_aging_page_shows_the_aging_and_a_customers_open_invoices(client_
     assert 'id="summary-net">100.00<' in summary
 
 
+def test_void_says_at_once_why_it_cannot_be_done_instead_of_asking_first(client_admin, books):
+    # given an invoice with a payment allocated to it
+    invoice = issued(books, books.acme, "2026-03-01", "100.00")
+    services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-05"),
+        amount="40.00",
+        by=None,
+        allocations=[{"invoice": invoice.pk, "amount": "40.00"}],
+    )
+
+    # when Void is clicked
+    response = client_admin.post(reverse("admin:sales_invoice_void", args=[invoice.pk]), {"void_date": ""})
+
+    # then no confirmation page offers a void that would be refused: the invoice page says why
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:sales_invoice_change", args=[invoice.pk]
+    )
+    assert f"{invoice} has payments allocated; unallocate them before voiding it." in messages_of(response)
+    invoice.refresh_from_db()
+    assert invoice.status != InvoiceStatus.VOID
+
+
 def test_the_ar_aging_page_says_when_receivables_were_posted_outside_sales(client_admin, books):
     issued(books, books.acme, "2026-01-05", "100.00")
     url = reverse("admin:sales_reports_ar_aging") + f"?company={books.company.pk}&as_of=2026-03-31"
