@@ -112,6 +112,31 @@ class ClosePages:
         ).count()
 
     @staticmethod
+    def year_to_close(company: Company) -> int:
+        """The year the close page opens on: the earliest year with posted entries that is not
+        closed, up to the last year that has ended; else the current year."""
+        today = timezone.localdate()
+        current = fiscal_year_of(company=company, day=today)
+        first = (
+            JournalEntry.objects.filter(company=company, status=EntryStatus.POSTED)
+            .order_by("date")
+            .values_list("date", flat=True)
+            .first()
+        )
+        if first is None:
+            return current
+        closed = {
+            fiscal_year_of(company=company, day=start)
+            for start in FiscalYearClose.objects.filter(
+                company=company, reopened_at__isnull=True
+            ).values_list("start_date", flat=True)
+        }
+        for year in range(fiscal_year_of(company=company, day=first), current):
+            if year not in closed:
+                return year
+        return current
+
+    @staticmethod
     def default_year(company: Company) -> int:
         """The first fiscal year from the current one that has no periods yet."""
         year = fiscal_year_of(company=company, day=timezone.localdate())
@@ -239,9 +264,9 @@ class ClosePages:
     def close_year_view(self, request: HttpRequest) -> HttpResponse:
         company = self.company(request)
         source = request.POST if request.method == "POST" else request.GET
-        last_ended = fiscal_year_of(company=company, day=timezone.localdate()) - 1
-        form = YearForm(source if "fiscal_year" in source else None, initial={"fiscal_year": last_ended})
-        year = form.cleaned_data["fiscal_year"] if form.is_bound and form.is_valid() else last_ended
+        suggested = self.year_to_close(company)
+        form = YearForm(source if "fiscal_year" in source else None, initial={"fiscal_year": suggested})
+        year = form.cleaned_data["fiscal_year"] if form.is_bound and form.is_valid() else suggested
         error = None
         if request.method == "POST" and form.is_valid():
             try:
@@ -303,6 +328,7 @@ class ClosePages:
             notes=close_notes(company_id=company.pk, start=start, end=end) if start else [],
             error=error,
             company=company,
+            not_ended=end is not None and end >= timezone.localdate(),
             already_closed=FiscalYearClose.objects.filter(
                 company=company, start_date=start, reopened_at__isnull=True
             ).exists()

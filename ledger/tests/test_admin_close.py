@@ -145,3 +145,29 @@ def test_an_accountant_may_not_manage_periods(books):
     assert [r.status_code for r in responses] == [403] * 4
     assert AccountingPeriod.objects.count() == 12
     assert AccountingPeriod.objects.get(pk=period.pk).status == PeriodStatus.OPEN
+
+
+def test_the_year_close_page_opens_on_the_first_year_left_to_close_and_says_when_it_has_not_ended(
+    books, controller, monkeypatch
+):
+    # today is 2026-06-15: fiscal 2025 has ended (the books' entries are in it), 2026 has not
+    monkeypatch.setattr("ledger.admin_close.timezone.localdate", lambda: datetime.date(2026, 6, 15))
+    first = controller.get(url("close_year"))
+    assert first.context["year"] == 2025  # not an empty year before the books began
+    assert 'id="year-not-ended"' not in first.content.decode()
+
+    controller.post(url("close_year"), {"fiscal_year": "2025"})
+    then = controller.get(url("close_year"))
+
+    assert then.context["year"] == 2026
+    assert (
+        "Fiscal year 2026 has not ended yet (it ends on 2026-12-31): closing it now stops postings "
+        "to its remaining days" in then.content.decode()
+    )
+
+
+def test_the_year_close_page_of_books_that_began_this_year_opens_on_this_year(monkeypatch):
+    company = company_with_chart(name="New Co")
+    post_entry(company, "2026-02-01", ("1010", "10.00", "D"), ("4000", "10.00", "C"))
+    monkeypatch.setattr("ledger.admin_close.timezone.localdate", lambda: datetime.date(2026, 6, 15))
+    assert member(company, Role.CONTROLLER).get(url("close_year")).context["year"] == 2026
