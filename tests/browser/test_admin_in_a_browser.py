@@ -22,6 +22,7 @@ from jobs.models import ExportJob
 from ledger import reports as ledger_reports
 from ledger.models import AccountingPeriod, EntryStatus, JournalEntry, PeriodStatus
 from ledger.services import journal_entry_create
+from ledger.tests.factories import post_entry
 from sales.demo import sales_demo_create
 from sales.models import Invoice, InvoiceStatus, Payment
 from sales.tests.factories import sales_books
@@ -101,8 +102,13 @@ def test_log_in_see_the_dashboard_and_switch_company(browser):
 
 
 def test_reports_drill_down_from_the_trial_balance_to_an_entry(browser):
-    # given the demo's books
+    # given the demo's books, one of whose entries has a long description without a space
     demo = demo_books()
+    unbroken = "Wire-" + "0123456789" * 30
+    last_month = timezone.localdate().replace(day=1) - datetime.timedelta(
+        days=3
+    )  # open, and in the ledger shown
+    post_entry(demo, last_month, ("1010", "1.00", "D"), ("4900", "1.00", "C"), description=unbroken)
     staff("alice", a=(demo, Role.ADMIN))
     browser.login("alice", PASSWORD)
 
@@ -144,6 +150,16 @@ def test_reports_drill_down_from_the_trial_balance_to_an_entry(browser):
     browser.click("#general-ledger a.entry-link")
     browser.wait_for("#journalentry_form")
     assert number in browser.text("div.field-number_explained")
+    assert_clean(browser)
+    # and a description without a space wraps inside its column, not past the screen
+    other_income = demo.accounts.get(code="4900")
+    browser.go(
+        f"/admin/accounts/account/reports/general-ledger/?account={other_income.pk}"
+        f"&date_from={last_month.replace(day=1)}&date_to={last_month}"
+    )
+    browser.wait_for("#general-ledger")
+    assert unbroken in browser.text("#general-ledger")
+    browser.shot("general_ledger_long_description")
     assert_clean(browser)
 
 
