@@ -211,7 +211,11 @@ class BankReportPages:
             "currency": currency,
             "summary": [
                 ("statement-balance", "Bank balance (statements)", money(report.statement_balance)),
-                ("unmatched-bank-total", "− bank lines not in the books", money(report.unmatched_bank_total)),
+                (
+                    "unmatched-bank-total",
+                    "− bank lines not matched to the books",
+                    money(report.unmatched_bank_total),
+                ),
                 (
                     "unmatched-book-total",
                     "+ book lines not through the bank",

@@ -28,6 +28,7 @@ from banking import errors as banking_errors
 from banking import selectors, services
 from banking.models import BankAccount, BankStatement, BankStatementLine, LineStatus, StatementFormat
 from banking.parsers.journal import problem_shown
+from banking.reports import reconciliation_report
 from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
@@ -266,6 +267,36 @@ class BankingPages:
 
     def reconcile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         statement = self._statement(request, pk, Action.BANKING_RECONCILE)
+        if not confirmed(request):
+            # Reconciling freezes the statement: asked first, with the position it will store.
+            bank = statement.bank_account
+            currency = bank.currency
+            position = reconciliation_report(bank_account=bank, as_of=statement.end_date)
+            unmatched = statement.lines.exclude(status=LineStatus.MATCHED).count()
+            return confirm_page(
+                request,
+                self.admin_site,
+                obj=statement,
+                verb="Reconcile",
+                effect="Marking the statement reconciled stores its reconciled position and freezes it: its "
+                "lines can no longer be matched or unmatched, and the entries matched to them no longer "
+                "changed or reversed into its dates, until a controller reopens it with a reason. It is "
+                "refused while the adjusted bank balance and the books differ.",
+                facts=[
+                    ("Bank account", str(bank)),
+                    ("Dates", f"{statement.start_date} – {statement.end_date}"),
+                    ("Bank balance", display_amount(position.statement_balance, currency)),
+                    ("Book balance", display_amount(position.book_balance, currency)),
+                    (
+                        "Difference, after the items not matched",
+                        display_amount(position.difference, currency)
+                        if position.difference is not None
+                        else "—",
+                    ),
+                    ("Lines not matched", str(unmatched)),
+                ],
+                back_url=self.statement_url(pk),
+            )
         try:
             services.statement_reconcile(statement=statement, by=request.user)
         except APIError as exc:

@@ -261,12 +261,23 @@ def test_the_reconciliation_page_and_reconcile_button(client_admin, bank):
         reverse("admin:banking_bankaccount_reconciliation", args=[bank.pk]) + "?as_of=2026-03-31",
         follow=True,  # the bank account's link opens the bank reconciliation report page for it
     )
-    reconciled = client_admin.post(reverse("admin:banking_bankstatement_reconcile", args=[statement.pk]))
+    asked = client_admin.post(reverse("admin:banking_bankstatement_reconcile", args=[statement.pk]))
+    statement.refresh_from_db()
+    assert statement.status == "open"  # asked first: what it freezes and the position it stores
+    reconciled = client_admin.post(
+        reverse("admin:banking_bankstatement_reconcile", args=[statement.pk]), {"confirmed": "yes"}
+    )
     statement_page = client_admin.get(reverse("admin:banking_bankstatement_change", args=[statement.pk]))
 
     text = page.content.decode()
     assert page.status_code == 200
     assert "2,654.50" in text and "2,570.00" in text and "✔ Reconciled:" in text
+    question = asked.content.decode()
+    assert 'id="confirm-reconcile"' in question and "freezes it" in question
+    assert (
+        "<dt>Difference, after the items not matched</dt><dd>0.00</dd>" in question
+        and "<dt>Lines not matched</dt><dd>1</dd>" in question
+    )
     assert reconciled.status_code == 302
     statement.refresh_from_db()
     assert statement.status == "reconciled"

@@ -204,9 +204,14 @@ def test_a_statements_reconcile_and_reopen_buttons_work_from_its_page(browser):
     browser.login("ann", PASSWORD)
     page = f"/admin/banking/bankstatement/{statement.pk}/change/"
 
-    # when she marks it reconciled from its page
+    # when she marks it reconciled from its page, and confirms on the page that asks first
     browser.go(page)
     browser.click("button[form='reconcile-form']")
+    browser.wait_for("#confirm-reconcile")
+    assert "freezes it" in browser.text("#content")
+    assert BankStatement.objects.get(pk=statement.pk).status == "open"  # asked, not done
+    browser.shot("statement_reconcile_asks_first")
+    browser.click("#confirm-reconcile")
     browser.wait_for("ul.messagelist")
 
     # then it is reconciled; and reopened with a reason, and reconciled again, from the same page
@@ -218,6 +223,7 @@ def test_a_statements_reconcile_and_reopen_buttons_work_from_its_page(browser):
     assert BankStatement.objects.get(pk=statement.pk).status == "open"
     browser.go(page)
     browser.click("button[form='reconcile-form']")
+    browser.click("#confirm-reconcile")
     browser.wait_for("ul.messagelist")
     assert BankStatement.objects.get(pk=statement.pk).status == "reconciled"
     browser.shot("statement_reconciled_from_its_page")
