@@ -467,6 +467,18 @@ class BankingPages:
                 # After an unmatch the line's suggestions are refreshed: it may read "suggested".
                 ready = " (a suggestion is ready below)" if line.status == LineStatus.SUGGESTED else ""
                 messages.success(request, f"{line}: unmatched{ready}.")
+            elif line.status == LineStatus.MATCHED:
+                # Named, so the accountant can find what was written (the entry, the payment).
+                entries = selectors.entries_matched_to(bank_line=line)
+                numbers = ", ".join(number for number, _ in entries)
+                if action == "entry":
+                    done = f"posted as {numbers} and matched"
+                elif action == "payment":
+                    payments = ", ".join(reference for _, reference in entries if reference)
+                    done = f"recorded as payment {payments} ({numbers}) and matched"
+                else:
+                    done = f"matched to {numbers}"
+                messages.success(request, f"{line}: {done}.")
             else:
                 messages.success(request, f"{line}: {line.get_status_display().lower()}.")
             if line.status == LineStatus.MATCHED:

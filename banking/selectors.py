@@ -183,3 +183,13 @@ def statements_unreconciled_between(
 def statement_of_file(*, bank_account: BankAccount, file_hash: str) -> BankStatement | None:
     """The statement of a bank account imported from exactly this file (by its SHA-256), if any."""
     return BankStatement.objects.filter(bank_account=bank_account, file_hash=file_hash).order_by("id").first()
+
+
+def entries_matched_to(*, bank_line: BankStatementLine) -> list[tuple[str, str]]:
+    """(number, reference) of the journal entries a bank line is matched to, in number order."""
+    return list(
+        BankMatch.objects.filter(bank_line=bank_line)
+        .order_by("journal_line__entry__sequence")
+        .values_list("journal_line__entry__number", "journal_line__entry__reference")
+        .distinct()
+    )

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from accounts.models import Membership
 from accounts.tests.factories import UserFactory
+from banking import services
 from banking.admin_reports import reconciliation_url
 from banking.models import BankMatch, BankStatement, BankStatementLine, LineStatus, StatementStatus
 from banking.tests.factories import (
@@ -29,6 +30,8 @@ from banking.tests.factories import (
 from ledger.models import AccountingPeriod, JournalEntry, PeriodStatus
 from ledger.services import periods_generate
 from ledger.tests.factories import post_entry
+from sales.models import Payment
+from sales.tests.factories import issued, sales_books
 from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
@@ -186,7 +189,14 @@ def test_a_lines_match_page_matches_by_hand_and_posts_an_entry(client_admin, ban
     assert "date_" not in page.content.decode() and "the amounts add up" in page.content.decode()
     assert manual.status_code == 302 and line(bank, "CAMT-0004").status == LineStatus.MATCHED
     assert entry.status_code == 302 and line(bank, "CAMT-0002").status == LineStatus.MATCHED
-    assert JournalEntry.objects.filter(company=bank.company, description="Fee").count() == 1
+    fee_entry = JournalEntry.objects.get(company=bank.company, description="Fee")
+    # each message names what was written or matched, so it can be found
+    assert f"{line(bank, 'CAMT-0002')}: posted as {fee_entry.number} and matched." in [
+        str(m) for m in get_messages(entry.wsgi_request)
+    ]
+    assert f"{line(bank, 'CAMT-0004')}: matched to {books['order_a'].number}, {books['order_b'].number}." in [
+        str(m) for m in get_messages(manual.wsgi_request)
+    ]
     assert "add up to -300.00" in wrong.content.decode()
     assert line(bank, "CAMT-0001").status == LineStatus.SUGGESTED
 
@@ -476,3 +486,24 @@ def test_closing_a_period_names_the_statements_in_it_not_yet_reconciled(client_a
     assert closed.status_code == 302
     march.refresh_from_db()
     assert march.status == PeriodStatus.CLOSED
+
+
+def test_recording_a_payment_from_a_bank_line_names_the_payment_and_its_entry(client_admin):
+    # given an issued invoice INV-2026-000001 and the bank's receipt naming it
+    books = sales_books(name="Trading Co")
+    issued(books, books.acme, "2026-03-01", "1500.00")
+    bank = services.bank_account_create(company=books.company, by=None, name="Main", account="1010")
+    upload(bank, "camt053_march.xml")
+    receipt = line(bank, "CAMT-0001")
+
+    # when the page's "Record the payment" is used
+    done = client_admin.post(
+        reverse("admin:banking_bankstatementline_match", args=[receipt.pk]), {"action": "payment"}
+    )
+
+    # then the message names the payment and the entry it posted
+    payment = Payment.objects.get(company=books.company)
+    assert (
+        f"{receipt}: recorded as payment {payment.number} ({payment.journal_entry.number}) and matched."
+        in [str(m) for m in get_messages(done.wsgi_request)]
+    )
