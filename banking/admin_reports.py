@@ -29,7 +29,7 @@ from banking import reports, selectors
 from banking.models import BankAccount, BankStatement, StatementStatus
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from sofinance import admin_menu, report_pages
-from sofinance.admin import admin_can, date_widget, report_company
+from sofinance.admin import DateFormField, admin_can, date_widget, report_company
 from sofinance.admin_menu import Section
 from sofinance.admin_site import may_in_current_company
 from sofinance.close_notes import CloseNote
@@ -68,7 +68,7 @@ class ReconciliationForm(forms.Form):
         empty_label=None,
         error_messages={"invalid_choice": "Choose a bank account of the selected company."},
     )
-    as_of = forms.DateField(label="As of", input_formats=["%Y-%m-%d"], widget=date_widget())
+    as_of = DateFormField(label="As of", input_formats=["%Y-%m-%d"], widget=date_widget())
 
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -47,7 +47,7 @@ from ledger.calendar import fiscal_year_bounds, fiscal_year_of
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from ledger.reports import LedgerCursor
 from sofinance import admin_menu, report_pages
-from sofinance.admin import admin_roles, date_widget, report_company
+from sofinance.admin import DateFormField, admin_roles, date_widget, report_company
 from sofinance.admin_links import DocumentLink, documents_of_entries
 from sofinance.admin_menu import Section
 from sofinance.admin_site import may_in_current_company
@@ -116,7 +116,7 @@ _DATE_RANGE_MESSAGE = f"Enter a date between {MIN_DATE.isoformat()} and {MAX_DAT
 
 
 def _date_field(label: str) -> forms.DateField:
-    return forms.DateField(
+    return DateFormField(
         label=label,
         input_formats=["%Y-%m-%d"],
         widget=date_widget(),

@@ -47,6 +47,7 @@ from sales.services.master_data import CUSTOMER_FIELDS, ITEM_FIELDS, SETTINGS_FI
 from sofinance import admin_links, admin_menu
 from sofinance.admin import (
     CompanyScopedAdmin,
+    DateFormField,
     DecimalFormField,
     QuarantineMarkerAdmin,
     QuarantineWarningAdmin,
@@ -487,7 +488,7 @@ class InvoiceLineInline(admin.TabularInline):
 
 
 class InvoiceForm(ServiceModelForm):
-    due_date = forms.DateField(required=False, help_text="Blank: the date plus the customer's terms.")
+    due_date = DateFormField(required=False, help_text="Blank: the date plus the customer's terms.")
     currency = forms.CharField(required=False, max_length=3, help_text="Blank: the customer's currency.")
     fx_rate = DecimalFormField(
         required=False, label="FX rate", help_text="Foreign currency only; blank: the stored rate."

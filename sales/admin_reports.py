@@ -29,7 +29,7 @@ from ledger.admin_reports import ledger_url
 from sales import reports, selectors
 from sales.models import Customer
 from sofinance import admin_menu, report_pages
-from sofinance.admin import admin_roles, date_widget, report_company
+from sofinance.admin import DateFormField, admin_roles, date_widget, report_company
 from sofinance.admin_menu import Section
 from sofinance.admin_site import may_in_current_company
 from sofinance.display import display_amount as format_amount
@@ -80,7 +80,7 @@ for _page in SALES_REPORTS:
 
 
 def _date_field(label: str, required: bool = True) -> forms.DateField:
-    return forms.DateField(
+    return DateFormField(
         label=label,
         required=required,
         input_formats=["%Y-%m-%d"],

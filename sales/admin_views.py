@@ -26,7 +26,15 @@ from accounts.models import Account, AccountType, Company
 from sales import selectors, services
 from sales.documents import invoice_document_html
 from sales.models import Customer, Invoice, Payment, PaymentMethod
-from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed, date_widget, post_or_back
+from sofinance.admin import (
+    DateFormField,
+    admin_can,
+    admin_companies,
+    confirm_page,
+    confirmed,
+    date_widget,
+    post_or_back,
+)
 from sofinance.display import display_amount as format_amount
 from sofinance.errors import APIError
 from sofinance.ids import id_from_text
@@ -53,7 +61,7 @@ class PaymentRecordForm(forms.Form):
 
     company = forms.ModelChoiceField(queryset=Company.objects.none())
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), required=False)
-    date = forms.DateField(widget=date_widget())
+    date = DateFormField(widget=date_widget())
     amount = forms.CharField(max_length=30, help_text="In the payment's currency, e.g. 1250.00.")
     currency = forms.CharField(max_length=3, required=False, help_text="Blank: the customer's currency.")
     fx_rate = forms.CharField(

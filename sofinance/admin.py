@@ -59,6 +59,12 @@ class DecimalFormField(forms.DecimalField):
         return {}
 
 
+class DateFormField(forms.DateField):
+    """Every date typed in the admin: one format (sofinance.formats), named when it is not met."""
+
+    default_error_messages = {"invalid": "Enter a valid date, as YYYY-MM-DD (e.g. 2026-03-31)."}
+
+
 def admin_roles(request: HttpRequest) -> dict[int, str]:
     """{company_id: role} of the requesting user, read once per request."""
     roles = getattr(request, "_sofinance_admin_roles", None)
@@ -106,7 +112,10 @@ class CompanyScopedAdmin(admin.ModelAdmin):
     company_field = "company"
     view_action: Action
     manage_action: Action | None = None
-    formfield_overrides = {models.DecimalField: {"form_class": DecimalFormField}}
+    formfield_overrides = {
+        models.DecimalField: {"form_class": DecimalFormField},
+        models.DateField: {"form_class": DateFormField},
+    }
 
     def company_id_of(self, obj: Any) -> int | None:
         return getattr(obj, f"{self.company_field}_id", None)

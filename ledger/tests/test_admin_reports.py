@@ -460,15 +460,19 @@ def test_dates_default_to_today_and_to_the_current_fiscal_year(client_admin, sup
 @pytest.mark.parametrize(
     ("name", "params", "message"),
     [
-        ("trial_balance", {"as_of": "2026-02-30"}, "Enter a valid date."),
-        ("balance_sheet", {"as_of": "31/01/2026"}, "Enter a valid date."),
+        ("trial_balance", {"as_of": "2026-02-30"}, "Enter a valid date, as YYYY-MM-DD (e.g. 2026-03-31)."),
+        ("balance_sheet", {"as_of": "31/01/2026"}, "Enter a valid date, as YYYY-MM-DD (e.g. 2026-03-31)."),
         ("trial_balance", {"as_of": "9999-12-31"}, "Enter a date between 1900-01-01 and 9998-12-31."),
         (
             "income_statement",
             {"date_from": "2026-03-01", "date_to": "2026-01-31"},
             "The end date is before the start date.",
         ),
-        ("income_statement", {"date_from": "yesterday"}, "Enter a valid date."),
+        (
+            "income_statement",
+            {"date_from": "yesterday"},
+            "Enter a valid date, as YYYY-MM-DD (e.g. 2026-03-31).",
+        ),
         (
             "general_ledger",
             {"account": "1000", "date_from": "0001-01-01"},

@@ -159,6 +159,15 @@ def test_amounts_are_typed_as_text_and_a_decimal_comma_is_refused_not_read_as_a_
     assert "Write a plain number, like 1250.00" in refused.content.decode()
     assert written(books.company) == before
     assert not Invoice.objects.exists()
+    # a date in another order is refused naming the one format, never read as month/day
+    for typed, url in (
+        (invoice_form(books, {"description": "Gadget", "quantity": "1", "unit_price": "12.50"}, date="31/03/2026"),
+         reverse("admin:sales_invoice_add")),
+        ({"company": books.company.pk, "as_of": "31/03/2026"}, reverse("admin:sales_reports_ar_aging")),
+    ):  # fmt: skip
+        page = client_admin.post(url, typed) if "lines-TOTAL_FORMS" in typed else client_admin.get(url, typed)
+        assert "Enter a valid date, as YYYY-MM-DD (e.g. 2026-03-31)." in page.content.decode(), url
+    assert not Invoice.objects.exists()
 
 
 def test_a_bad_line_shows_the_services_message_and_writes_nothing(client_admin, books):
