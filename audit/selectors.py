@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from audit.models import AuditEvent, AuditSeal, chain_company_id, chain_key
 from audit.signing import CONTENT_FIELDS
@@ -27,11 +27,14 @@ def audit_events_for_company(*, company_id: int) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(company_id=company_id).select_related("seal").order_by("-id")
 
 
-def audit_events_of_object(*, company_id: int, object_type: str, object_id: str) -> QuerySet[AuditEvent]:
-    """One object's events (`object_type` as `app_label.model`), oldest first: its history."""
-    return AuditEvent.objects.filter(
-        company_id=company_id, object_type=object_type, object_id=object_id
-    ).order_by("created_at", "id")
+def audit_events_of_objects(*, company_id: int, objects: list[tuple[str, list[str]]]) -> QuerySet[AuditEvent]:
+    """The events of several objects ((`object_type`, [ids]) each), oldest first: an object's
+    history together with that of the records that act on it (an invoice's credit notes)."""
+    match = Q(pk__in=[])
+    for object_type, ids in objects:
+        if ids:
+            match |= Q(object_type=object_type, object_id__in=ids)
+    return AuditEvent.objects.filter(match, company_id=company_id).order_by("created_at", "id")
 
 
 def audit_event_get(*, company_id: int, pk: int) -> AuditEvent | None:

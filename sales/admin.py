@@ -778,6 +778,22 @@ class InvoiceAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin):
 
     # ----- pages of one invoice: issue, void, credit, print (sales.admin_views)
 
+    def history_related(self, obj: Invoice) -> list[tuple[str, list[str]]]:
+        """An invoice's History shows its credit notes and the payments allocated to it (their
+        allocations and unallocations are events of the payment)."""
+        return [
+            (CreditNote._meta.label_lower, [str(pk) for pk in obj.credit_notes.values_list("pk", flat=True)]),
+            (
+                Payment._meta.label_lower,
+                [
+                    str(pk)
+                    for pk in Allocation.objects.filter(invoice=obj)
+                    .values_list("payment_id", flat=True)
+                    .distinct()
+                ],
+            ),
+        ]
+
     def get_urls(self):
         return [*SalesDocumentPages(self.admin_site, self).invoice_urls(), *super().get_urls()]
 

@@ -16,6 +16,7 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist
@@ -29,7 +30,7 @@ from django.utils.http import urlencode
 from accounts.models import Company
 from accounts.selectors import membership_roles
 from audit.changes import changes_in_words
-from audit.selectors import audit_events_of_object
+from audit.selectors import audit_events_of_objects
 from sofinance.company_context import current_company_id, selectable_companies
 from sofinance.errors import APIError
 from sofinance.permissions import Action, role_can
@@ -166,14 +167,25 @@ class CompanyScopedAdmin(admin.ModelAdmin):
             return super().history_view(request, object_id, extra_context)
         object_type = self.opts.label_lower
         may_read = admin_can(request, company_id, Action.AUDIT_VIEW)
-        events = (
-            list(
-                audit_events_of_object(company_id=company_id, object_type=object_type, object_id=str(obj.pk))
-            )
-            if may_read
-            else []
-        )
-        field_label, field_value = self.history_words(events)
+        objects = [(object_type, [str(obj.pk)]), *self.history_related(obj)]
+        events = list(audit_events_of_objects(company_id=company_id, objects=objects)) if may_read else []
+        words: dict[str, tuple[Any, Any]] = {}  # per model: its events name its own fields
+
+        def in_words(event) -> str:
+            if event.object_type not in words:
+                model = self.model if event.object_type == object_type else apps.get_model(event.object_type)
+                words[event.object_type] = self.history_words(
+                    [e for e in events if e.object_type == event.object_type], model=model
+                )
+            label, value = words[event.object_type]
+            return changes_in_words(event.action, event.changes, event.metadata, label=label, value=value)
+
+        def about(event) -> str:
+            """What a related record's event is about ("Credit note CN-2026-000002"); "" for the object's own."""
+            if event.object_type == object_type and event.object_id == str(obj.pk):
+                return ""
+            return f"{apps.get_model(event.object_type)._meta.verbose_name.capitalize()} {event.object_repr}"
+
         context = {
             **self.admin_site.each_context(request),
             "title": f"History: {obj}",
@@ -184,9 +196,8 @@ class CompanyScopedAdmin(admin.ModelAdmin):
             "events": [
                 {
                     "event": event,
-                    "what": changes_in_words(
-                        event.action, event.changes, event.metadata, label=field_label, value=field_value
-                    ),
+                    "about": about(event),
+                    "what": in_words(event),
                     "url": reverse("admin:audit_auditevent_change", args=[event.pk]),
                 }
                 for event in events
@@ -198,10 +209,16 @@ class CompanyScopedAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/sofinance/object_history.html", context)
 
-    def history_words(self, events) -> tuple[Any, Any]:
-        """How the model's history names its fields and values: verbose names, choice labels, and
-        what a foreign key's stored id names (an entry's number, a customer's name), read at once."""
-        fields = {field.name: field for field in self.model._meta.concrete_fields}
+    def history_related(self, obj: Any) -> list[tuple[str, list[str]]]:
+        """Records whose events belong in `obj`'s History too ((`app_label.model`, [ids]) each):
+        an invoice's credit notes and the payments allocated to it, say. None by default."""
+        return []
+
+    def history_words(self, events, model=None) -> tuple[Any, Any]:
+        """How a model's history (this admin's, unless `model`) names its fields and values: verbose
+        names, choice labels, and what a foreign key's stored id names (an entry's number, a
+        customer's name), read at once."""
+        fields = {field.name: field for field in (model or self.model)._meta.concrete_fields}
         wanted: dict[str, set[Any]] = {}
         for event in events:
             for name, change in (event.changes or {}).items():

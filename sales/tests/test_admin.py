@@ -500,6 +500,40 @@ def test_an_invoices_history_names_its_customer_and_entries_not_their_ids(client
     assert "status Draft" in rows or "status Issued" in rows
 
 
+def test_an_invoices_history_shows_its_credit_notes_and_the_payments_allocated_to_it(client_admin, books):
+    # given an invoice partly credited, paid, unallocated and paid again; and another invoice's payment
+    invoice = issued(books, books.acme, "2026-03-01", "100.00", "50.00")
+    credit = services.credit_note_create(
+        invoice=invoice,
+        by=None,
+        date=day("2026-03-02"),
+        lines=[{"invoice_line": invoice.lines.get(line_no=2).pk, "quantity": "1"}],
+    )
+    payment = services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-05"),
+        amount="60.00",
+        by=None,
+        allocations=[{"invoice": invoice.pk, "amount": "60.00"}],
+    )
+    allocation = payment.allocations.get()
+    services.allocation_remove(allocation=allocation, by=None, date=day("2026-03-06"))
+    other = issued(books, books.globex, "2026-03-01", "10.00")
+    services.payment_record(
+        company=books.company, customer=books.globex, date=day("2026-03-05"), amount="10.00", by=None,
+        allocations=[{"invoice": other.pk, "amount": "10.00"}],
+    )  # fmt: skip
+
+    # when its History is opened
+    page = client_admin.get(reverse("admin:sales_invoice_history", args=[invoice.pk])).content.decode()
+
+    # then it shows the invoice's own events and those of its credit note and its payment, in order
+    abouts = re.findall(r'<span class="quiet history-about">([^<]+)</span>', page)
+    assert abouts == [f"Credit note {credit}", f"Payment {payment}", f"Payment {payment}"], abouts
+    assert other.number not in page  # another invoice's payment is not this invoice's history
+
+
 def test_staff_see_and_change_only_what_their_role_allows(client, books):
     # a clerk of the company: drafts and reads, but neither issues nor records payments
     clerk = UserFactory(is_staff=True)
