@@ -120,9 +120,17 @@ def _balances(bank: BankAccount, parsed: ParsedStatement, overrides: StatementOv
         closing = opening + total
     currency = bank.currency
     if opening + total != closing:
+        # A mistyped opening balance shows here first: say what the chain expected.
+        hint = (
+            f" The bank account's balance on {start - ONE_DAY} is {format_amount(expected, currency)}, from the "
+            "previous statement: is the opening balance right?"
+            if expected is not None and opening != expected
+            else ""
+        )
         raise errors.StatementUnbalanced(
             f"Opening balance {format_amount(opening, currency)} plus the lines ({format_amount(total, currency)}) "
-            f"is {format_amount(opening + total, currency)}, not the closing balance {format_amount(closing, currency)}.",
+            f"is {format_amount(opening + total, currency)}, not the closing balance {format_amount(closing, currency)}."
+            + hint,
             details={
                 "opening_balance": format_amount(opening, currency),
                 "lines_total": format_amount(total, currency),

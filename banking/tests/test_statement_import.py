@@ -145,6 +145,14 @@ def test_a_debit_credit_csv_needs_an_opening_balance_on_the_first_statement_then
     second = statement_of(upload(bank, april))
     assert (first.opening_balance, first.closing_balance) == (Decimal("50.00"), Decimal("125.00"))
     assert (second.opening_balance, second.closing_balance) == (Decimal("125.00"), Decimal("115.00"))
+    # a mistyped opening balance is refused saying what the chain expected
+    may = b"Date,Ref,Out,In\n2026-05-04,D,5.00,\n"
+    with pytest.raises(errors.StatementUnbalanced) as refused:
+        upload(bank, may, opening_balance=Decimal("151.00"), closing_balance=Decimal("110.00"))
+    assert refused.value.message.endswith(
+        "The bank account's balance on 2026-05-03 is 115.00, from the previous statement: is the opening "
+        "balance right?"
+    )
 
 
 def test_an_opening_balance_that_does_not_chain_is_refused_unless_the_import_says_so():
