@@ -19,6 +19,8 @@ class LedgerErrorCode(StrEnum):
     FISCAL_YEAR_ERROR = "fiscal_year_error"
     # reasons of a 409 `conflict`
     PERIOD_LOCKED = "period_locked"
+    PERIOD_NOT_OPEN = "period_not_open"
+    PERIOD_NOT_CLOSED = "period_not_closed"
     PERIOD_OVERLAP = "period_overlap"
     ALREADY_REVERSED = "already_reversed"
     ENTRY_NOT_POSTED = "entry_not_posted"
@@ -64,6 +66,20 @@ class InvalidBatch(DomainError):
 class PeriodLocked(Conflict):
     reason = LedgerErrorCode.PERIOD_LOCKED
     default_message = "The period is locked and cannot change."
+
+
+class PeriodNotOpen(Conflict):
+    """Closing or deleting a period that is already closed (a locked one is `PeriodLocked`)."""
+
+    reason = LedgerErrorCode.PERIOD_NOT_OPEN
+    default_message = "The period is not open."
+
+
+class PeriodNotClosed(Conflict):
+    """Reopening a period that is open."""
+
+    reason = LedgerErrorCode.PERIOD_NOT_CLOSED
+    default_message = "The period is not closed."
 
 
 class PeriodOverlap(Conflict):

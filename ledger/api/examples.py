@@ -216,11 +216,18 @@ PERIODS_GENERATE = [
 PERIOD_CLOSE = [
     envelope_example("Closed", CLOSED_PERIOD),
     error_example(
+        "Already closed",
+        status=409,
+        code="conflict",
+        message="The period is closed, not open.",
+        details={"status": "closed", "reason": "period_not_open"},
+    ),
+    error_example(
         "Locked",
         status=409,
         code="conflict",
         message="The period is locked, not open.",
-        details={"reason": "period_locked", "status": "locked"},
+        details={"status": "locked", "reason": "period_locked"},
     ),
 ]
 PERIOD_REOPEN = [

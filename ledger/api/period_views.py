@@ -198,11 +198,15 @@ class PeriodDetailView(_PeriodMixin, GenericAPIView):
         summary="Delete an accounting period",
         description=(
             "Delete an open period (its dates are then covered by no period, so open). A closed "
-            "or locked period is 409 `conflict` (`details.reason` `period_locked`): reopen it first."
+            "period is 409 `conflict` (`details.reason` `period_not_open`): reopen it first; a "
+            "locked one (`period_locked`) stays for good."
         ),
         responses={
             200: DELETED,
-            409: refusals("`conflict` (`details.reason` `period_locked`): the period is not open."),
+            409: refusals(
+                "`conflict`: the period is closed (`details.reason` `period_not_open`) or locked "
+                "(`period_locked`); `details.status` is its status."
+            ),
         },
         examples=examples.PERIOD_DELETE,
     )
@@ -221,12 +225,16 @@ class PeriodCloseView(_PeriodMixin, GenericAPIView):
         description=(
             "Close an open period: nothing can be posted, changed or reversed into its dates any "
             "more (422 `period_closed` for those writes) until it is reopened. No body. A period "
-            "that is not open is 409 `conflict` (`details.reason` `period_locked`)."
+            "that is not open is 409 `conflict`: `details.reason` `period_not_open` when it is "
+            "already closed, `period_locked` when it is locked."
         ),
         request=None,
         responses={
             200: PeriodOutput,
-            409: refusals("`conflict` (`details.reason` `period_locked`): the period is not open."),
+            409: refusals(
+                "`conflict`: the period is already closed (`details.reason` `period_not_open`) or "
+                "locked (`period_locked`); `details.status` is its status."
+            ),
         },
         examples=examples.PERIOD_CLOSE,
     )
@@ -243,16 +251,16 @@ class PeriodReopenView(_PeriodMixin, GenericAPIView):
         summary="Reopen a closed period",
         description=(
             "Open a closed period again, with a `reason` (required: 400 without one; it is kept in "
-            "the audit trail). Refused with 409 `conflict`: a locked period or one that is not "
-            "closed (`details.reason` `period_locked`), or a period of a closed fiscal year "
-            "(`details.reason` `fiscal_year_closed`: reopen the year instead)."
+            "the audit trail). Refused with 409 `conflict`: a locked period (`details.reason` "
+            "`period_locked`), an open one (`period_not_closed`), or a period of a closed fiscal "
+            "year (`fiscal_year_closed`: reopen the year instead)."
         ),
         request=ReasonInput,
         responses={
             200: PeriodOutput,
             409: refusals(
-                "`conflict`: locked or not closed (`details.reason` `period_locked`), or in a closed "
-                "fiscal year (`fiscal_year_closed`)."
+                "`conflict`: locked (`details.reason` `period_locked`), open (`period_not_closed`), "
+                "or in a closed fiscal year (`fiscal_year_closed`)."
             ),
         },
         examples=examples.PERIOD_REOPEN,

@@ -156,15 +156,20 @@ def _closed_year_covering(period: AccountingPeriod) -> FiscalYearClose | None:
     ).first()
 
 
+def _not_open(period: AccountingPeriod, message: str) -> errors.PeriodLocked | errors.PeriodNotOpen:
+    """The refusal of an action only an open period allows, its reason true to the status:
+    `period_locked` for a locked period (it never changes again), else `period_not_open`."""
+    error = errors.PeriodLocked if period.status == PeriodStatus.LOCKED else errors.PeriodNotOpen
+    return error(message, details={"status": period.status})
+
+
 def period_close(*, period: AccountingPeriod, by: User | None) -> AccountingPeriod:
     """Close an open period: nothing can be posted, reversed or edited into it until reopened."""
     with transaction.atomic():
         _lock_postings(period.company_id)
         period = _locked_period(period)
         if period.status != PeriodStatus.OPEN:
-            raise errors.PeriodLocked(
-                f"The period is {period.status}, not open.", details={"status": period.status}
-            )
+            raise _not_open(period, f"The period is {period.status}, not open.")
         period.status = PeriodStatus.CLOSED
         period.closed_at = timezone.now()
         period.closed_by = acting_user(by)
@@ -193,7 +198,9 @@ def period_reopen(*, period: AccountingPeriod, reason: str, by: User | None) -> 
                 "A locked period cannot be reopened.", details={"status": period.status}
             )
         if period.status != PeriodStatus.CLOSED:
-            raise errors.PeriodLocked("The period is not closed.", details={"status": period.status})
+            raise errors.PeriodNotClosed(
+                f"The period is {period.status}, not closed.", details={"status": period.status}
+            )
         closed_year = _closed_year_covering(period)
         if closed_year is not None:
             raise errors.PeriodLocked(
@@ -243,9 +250,7 @@ def period_delete(*, period: AccountingPeriod, by: User | None) -> None:
     with transaction.atomic():
         period = _locked_period(period)
         if period.status != PeriodStatus.OPEN:
-            raise errors.PeriodLocked(
-                f"A {period.status} period cannot be deleted.", details={"status": period.status}
-            )
+            raise _not_open(period, f"A {period.status} period cannot be deleted.")
         audit_record(
             action="delete",
             company=period.company_id,
