@@ -22,9 +22,8 @@ from drf_spectacular.utils import OpenApiExample
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.exceptions import ValidationError as FieldErrors
 
-from ledger import errors
 from ledger.models import EntrySource
-from ledger.services import MAX_BATCH_ENTRIES, EntryInput
+from ledger.services import MAX_BATCH_ENTRIES, EntryInput, RefusedInput
 from sofinance.api.exceptions import to_api_error
 from sofinance.api.fields import parse_iso_date
 from sofinance.errors import APIError, ValidationFailed
@@ -147,11 +146,12 @@ def entry_input_parse(data: Any, *, posting: bool = False) -> tuple[EntryInput |
     return entry, bool(post), {}
 
 
-def bulk_input_parse(data: Any) -> list[EntryInput]:
+def bulk_input_parse(data: Any) -> list[EntryInput | RefusedInput]:
     """`{"entries": [<entry body>, ...]}` with 1 to MAX_BATCH_ENTRIES entries, each posted.
 
-    A body of the wrong shape is a 400 validation_error; entries of the wrong shape are listed by
-    index in one 422 invalid_batch, as the services list the entries they refuse.
+    A body of the wrong shape is a 400 validation_error. An entry of the wrong shape becomes a
+    `RefusedInput` in its place: the service lists it by index among the entries it refuses
+    (accounts, balance, periods), in one 422 invalid_batch, so one answer names them all.
     """
     if not isinstance(data, dict) or "entries" not in data:
         raise ValidationFailed(details={"entries": ["This field is required."]})
@@ -163,23 +163,10 @@ def bulk_input_parse(data: Any) -> list[EntryInput]:
             f"A bulk request holds at most {MAX_BATCH_ENTRIES} entries (this one has {len(raw)}).",
             details={"entries": [f"At most {MAX_BATCH_ENTRIES} entries."]},
         )
-    entries, refused = [], []
-    for index, body in enumerate(raw):
+    entries: list[EntryInput | RefusedInput] = []
+    for body in raw:
         entry, _post, problems = entry_input_parse(body, posting=True)
-        if problems:
-            error = problems_error(problems)
-            refused.append(
-                {"index": index, "code": str(error.code), "message": error.message, "details": error.details}
-            )
-        else:
-            entries.append(entry)
-    if refused:
-        first = refused[0]
-        raise errors.InvalidBatch(
-            f"Entry {first['index'] + 1}: {first['message']} ({len(refused)} of {len(raw)} entries "
-            "refused; nothing was posted.)",
-            details={"entries": refused},
-        )
+        entries.append(RefusedInput(problems_error(problems)) if problems else entry)
     return entries
 
 

@@ -37,7 +37,7 @@ from ledger.services.periods import (
     period_reopen,
     periods_generate,
 )
-from ledger.services.posting import balances_deferred, journal_entry_post
+from ledger.services.posting import RefusedInput, balances_deferred, journal_entry_post
 from ledger.services.rates import exchange_rate_delete, exchange_rate_set
 from ledger.services.reversal import journal_entry_reverse
 
@@ -49,6 +49,7 @@ __all__ = [
     "LineInput",
     "PostingLine",
     "RebuildResult",
+    "RefusedInput",
     "YearClose",
     "balances_deferred",
     "balances_rebuild",

@@ -14,7 +14,7 @@ from accounts.models import Company, User
 from ledger import errors
 from ledger.models import EntrySource
 from ledger.services.lines import EntryInput
-from ledger.services.posting import PostedEntries, entries_post_inputs
+from ledger.services.posting import PostedEntries, RefusedInput, entries_post_inputs
 
 MAX_BATCH_ENTRIES = 1000
 
@@ -44,7 +44,7 @@ class ImportResult:
 def journal_entries_import(
     *,
     company: Company,
-    entries: Sequence[EntryInput],
+    entries: Sequence[EntryInput | RefusedInput],
     by: User | None,
     source: str = EntrySource.IMPORT,
     audit_per_entry: bool = True,
@@ -54,7 +54,8 @@ def journal_entries_import(
     """Validate and post a batch of entries in one transaction, all or nothing.
 
     Numbers follow the batch's order. A refused batch raises `invalid_batch` listing every
-    refused entry by index (a closed period names its entry too) and writes nothing.
+    refused entry by index (a closed period names its entry too, and so does an entry the caller
+    could not read, given as a `RefusedInput` in its place) and writes nothing.
     One audit event per entry; with `audit_per_entry` off (synthetic books) one for the batch,
     naming its number range. `max_entries` bounds a batch (None: the caller batches itself).
     A large batch is checked and sent in parts, the database writing one while the next is

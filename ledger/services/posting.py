@@ -493,10 +493,32 @@ def _stored_lines(company: Company, entry: JournalEntry, lines: Sequence[Posting
 # --------------------------------------------------------------------------- from caller input
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedInput:
+    """An entry of a batch that its caller could not read (not an object, no date, lines of the
+    wrong shape), with the error it gets. It takes its place in the batch so that the batch's one
+    `invalid_batch` error lists it among the entries the ledger refuses, by its index."""
+
+    error: APIError
+
+
+def _refusal(index: int, error: APIError) -> dict[str, Any]:
+    return {"index": index, "code": str(error.code), "message": error.message, "details": error.details}
+
+
+def _batch_refused(refused: list[dict[str, Any]], count: int) -> errors.InvalidBatch:
+    first = refused[0]
+    return errors.InvalidBatch(
+        f"Entry {first['index'] + 1}: {first['message']} ({len(refused)} of {count} "
+        "entries refused; nothing was posted.)",
+        details={"entries": refused},
+    )
+
+
 def entries_post_inputs(
     *,
     company: Company,
-    inputs: Sequence[EntryInput],
+    inputs: Sequence[EntryInput | RefusedInput],
     by: User | None,
     source: str,
     as_batch: bool = False,
@@ -508,10 +530,20 @@ def entries_post_inputs(
     many entries have been checked and sent, after each part.
 
     Not `as_batch` (one entry created and posted): its problem is raised as is. As a batch:
-    every refused entry (lines, balance, closed period) is listed in one `invalid_batch` error
-    (`details.entries`: index, code, message, details) and nothing is written.
+    every refused entry (its shape, as a `RefusedInput` the caller could not read; lines,
+    balance, closed period) is listed in one `invalid_batch` error (`details.entries`: index,
+    code, message, details, in index order) and nothing is written.
     """
-    line_inputs = [[LineInput.coerce(line) for line in item.lines] for item in inputs]
+    readable = [item for item in inputs if not isinstance(item, RefusedInput)]
+    if inputs and not readable:  # every entry refused by its caller: nothing for the ledger to check
+        unread = [item for item in inputs if isinstance(item, RefusedInput)]
+        if not as_batch:
+            raise unread[0].error
+        raise _batch_refused([_refusal(index, item.error) for index, item in enumerate(unread)], len(inputs))
+    line_inputs = [
+        [LineInput.coerce(line) for line in item.lines] if not isinstance(item, RefusedInput) else []
+        for item in inputs
+    ]
     lookup = ChartLookup(company.pk, (line.account for lines in line_inputs for line in lines))
 
     def validate(reservation: Reservation) -> Iterator[list[EntryToPost]]:
@@ -521,6 +553,11 @@ def entries_post_inputs(
             validated = []
             for index in range(start, min(start + PART_SIZE, len(inputs))):
                 item, lines = inputs[index], line_inputs[index]
+                if isinstance(item, RefusedInput):
+                    if not as_batch:
+                        raise item.error
+                    refused.append(_refusal(index, item.error))
+                    continue
                 entry_source = item.source or source
                 try:
                     built = build_lines(company=company, date=item.date, lines=lines, accounts=accounts)
@@ -533,14 +570,7 @@ def entries_post_inputs(
                 except APIError as exc:
                     if not as_batch:
                         raise
-                    refused.append(
-                        {
-                            "index": index,
-                            "code": str(exc.code),
-                            "message": exc.message,
-                            "details": exc.details,
-                        }
-                    )
+                    refused.append(_refusal(index, exc))
                     continue
                 validated.append(
                     EntryToPost(
@@ -556,17 +586,12 @@ def entries_post_inputs(
             if progress is not None:
                 progress(min(start + PART_SIZE, len(inputs)))
         if refused:
-            first = refused[0]
-            raise errors.InvalidBatch(
-                f"Entry {first['index'] + 1}: {first['message']} ({len(refused)} of {len(inputs)} "
-                "entries refused; nothing was posted.)",
-                details={"entries": refused},
-            )
+            raise _batch_refused(refused, len(inputs))
 
     return entries_post(
         company=company,
         entries=validate,
-        dates=[item.date for item in inputs],
+        dates=[item.date for item in readable],
         line_count=sum(len(lines) for lines in line_inputs),
         lookup=lookup,
         with_lines=with_lines,

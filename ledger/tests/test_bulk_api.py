@@ -133,14 +133,20 @@ def test_every_refused_entry_is_listed_with_its_own_code(books, accountant):
     response = accountant.post(url(books), {"entries": batch}, format="json")
     assert response.status_code == 422, response.json()
     listed = response.json()["error"]["details"]["entries"]
-    # shape problems are found before anything is read, so they are listed on their own
-    assert [(e["index"], e["code"]) for e in listed] == [(3, "validation_error"), (4, "validation_error")]
-    assert listed[0]["details"] == {
+    # entries of the wrong shape are listed among the ledger's own refusals, in index order
+    assert [(e["index"], e["code"]) for e in listed] == [
+        (1, "invalid_account"),
+        (2, "period_closed"),
+        (3, "validation_error"),
+        (4, "validation_error"),
+        (5, "currency_precision"),
+    ]
+    assert listed[2]["details"] == {
         "post": ["Every entry of a bulk request is posted; drop `post` or set it to true."]
     }
-    assert listed[1]["details"] == {"date": ["Must be a date written YYYY-MM-DD, e.g. 2026-03-31."]}
+    assert listed[3]["details"] == {"date": ["Must be a date written YYYY-MM-DD, e.g. 2026-03-31."]}
     assert written(books) == before
-    # with the shapes fixed, the ledger's own refusals are listed
+    # with the shapes fixed, the ledger's own refusals are listed alone
     batch[3], batch[4] = rent(4), rent(5)
     response = accountant.post(url(books), {"entries": batch}, format="json")
     listed = response.json()["error"]["details"]["entries"]
@@ -149,6 +155,89 @@ def test_every_refused_entry_is_listed_with_its_own_code(books, accountant):
         (2, "period_closed"),
         (5, "currency_precision"),
     ]
+    assert written(books) == before
+
+
+MALFORMED = {
+    "not an object": "str",
+    "a list": [rent(1)],
+    "no date": {key: value for key, value in rent(1).items() if key != "date"},
+    "lines not a list": {**rent(1), "lines": "6100"},
+    "a line not an object": {**rent(1), "lines": ["6100", {"account": "1000", "credit": "1.00"}]},
+}
+
+
+@pytest.mark.parametrize("malformed", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_entry_is_one_refused_entry_among_the_others(books, accountant, malformed):
+    # given: a closed February; an entry that posts, one unbalanced, one in February, one to an
+    # unknown account, and one the API cannot read
+    AccountingPeriod.objects.create(
+        company=books,
+        start_date=datetime.date(2026, 2, 1),
+        end_date=datetime.date(2026, 2, 28),
+        status=PeriodStatus.CLOSED,
+    )
+    before = written(books)
+    batch = [
+        rent(1),
+        {**rent(2), "lines": [{"account": "6100", "debit": "10.00"}, {"account": "1000", "credit": "9.00"}]},
+        {**rent(3), "date": "2026-02-10"},
+        {**rent(4), "lines": [{"account": "nope", "debit": "1.00"}, {"account": "1000", "credit": "1.00"}]},
+        malformed,
+    ]
+
+    # when
+    response = accountant.post(url(books), {"entries": batch}, format="json")
+
+    # then: every refused entry is named, with its own code, and nothing was posted
+    assert response.status_code == 422, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "invalid_batch"
+    assert [(e["index"], e["code"]) for e in error["details"]["entries"]] == [
+        (1, "unbalanced_entry"),
+        (2, "period_closed"),
+        (3, "invalid_account"),
+        (4, "validation_error"),
+    ]
+    assert all(set(e) == {"index", "code", "message", "details"} for e in error["details"]["entries"])
+    assert error["details"]["entries"][3]["details"] != {}
+    assert error["message"].startswith("Entry 2: Debits 10.00 do not equal credits 9.00.")
+    assert error["message"].endswith("(4 of 5 entries refused; nothing was posted.)")
+    assert written(books) == before
+
+
+def test_a_batch_of_malformed_entries_only_lists_each_and_writes_nothing(books, accountant):
+    before = written(books)
+
+    response = accountant.post(url(books), {"entries": ["str", 7, {"lines": []}]}, format="json")
+
+    assert response.status_code == 422, response.json()
+    error = response.json()["error"]
+    assert [(e["index"], e["code"]) for e in error["details"]["entries"]] == [
+        (0, "validation_error"),
+        (1, "validation_error"),
+        (2, "validation_error"),
+    ]
+    assert error["details"]["entries"][2]["details"]["date"] == ["This field is required."]
+    assert error["message"].endswith("(3 of 3 entries refused; nothing was posted.)")
+    assert written(books) == before
+
+
+def test_a_malformed_entry_past_the_first_part_is_listed_with_the_refusals_before_it(books, accountant):
+    # given: a thousand entries (four parts), one unbalanced in the first part, one malformed in the last
+    before = written(books)
+    batch = [rent(1 + i % 28, reference=f"B-{i}") for i in range(1000)]
+    batch[10] = {
+        **rent(5),
+        "lines": [{"account": "6100", "debit": "1.00"}, {"account": "1000", "credit": "2.00"}],
+    }
+    batch[900] = {**rent(6), "date": None}
+
+    response = accountant.post(url(books), {"entries": batch}, format="json")
+
+    assert response.status_code == 422, response.json()
+    listed = response.json()["error"]["details"]["entries"]
+    assert [(e["index"], e["code"]) for e in listed] == [(10, "unbalanced_entry"), (900, "validation_error")]
     assert written(books) == before
 
 
