@@ -2,15 +2,28 @@
 
 Page numbers for short lists (members, accounts); keyset cursors for lists that grow without
 bound (journal entries, audit events), so page 10,000 costs what page 1 costs.
+
+A cursor is opaque to clients, but it is their input: one edited, truncated or made up is read
+strictly (base64, its three fields, its position parsed as the ordering field's type) and
+answered with `invalid_cursor()`, the documented 404, before anything reaches the database.
 """
 
 from __future__ import annotations
 
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+import base64
+import datetime
+import re
+from urllib import parse
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
 from sofinance.api.envelope import envelope
-from sofinance.errors import ValidationFailed
+from sofinance.api.filters import datetime_value_problem
+from sofinance.errors import NotFound, ValidationFailed
 
 PAGINATION_SCHEMA = {
     "type": "object",
@@ -68,16 +81,84 @@ class EnvelopePageNumberPagination(_StrictPageSize, PageNumberPagination):
         return schema
 
 
+CURSOR_DESCRIPTION = (
+    "Where the page starts: an opaque value, taken from the links in `meta.pagination` (never "
+    "built by hand); one the API did not give is 404 `not_found` (`Invalid cursor.`)."
+)
+
+
+def invalid_cursor() -> NotFound:
+    """The one answer to a cursor the API did not give, on every paginated list."""
+    return NotFound("Invalid cursor.", details={"cursor": ["Take it from the links in `meta.pagination`."]})
+
+
+# The fields of DRF's cursor (before base64): o = offset, r = reversed (1), p = position.
+_CURSOR_FIELDS = frozenset({"o", "r", "p"})
+_OFFSET = re.compile(r"[0-9]{1,9}")
+
+
+def cursor_read(encoded: str, *, offset_cutoff: int) -> Cursor:
+    """DRF's cursor, read strictly: base64 (nothing skipped), each field at most once, an offset
+    of ASCII digits (above the cutoff it is the cutoff, as DRF reads it), `r` 0 or 1, a position
+    without NUL. Anything else raises `invalid_cursor()`."""
+    try:
+        text = base64.b64decode(encoded.encode("ascii"), validate=True).decode("ascii")
+        pairs = parse.parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+    except ValueError:  # not ASCII, not base64, not a query string
+        raise invalid_cursor() from None
+    fields = dict(pairs)
+    offset, reverse, position = fields.get("o", "0"), fields.get("r", "0"), fields.get("p")
+    if (
+        len(fields) != len(pairs)
+        or not fields.keys() <= _CURSOR_FIELDS
+        or not _OFFSET.fullmatch(offset)
+        or reverse not in ("0", "1")
+        or (position is not None and "\x00" in position)
+    ):
+        raise invalid_cursor()
+    return Cursor(offset=min(int(offset), offset_cutoff), reverse=reverse == "1", position=position)
+
+
+def cursor_position(model: type[models.Model], ordering: str, position: str) -> str:
+    """The position of a cursor read as the ordering field's type (a date, a date-time with its
+    offset, a whole number within the column's range, a name within its length...), written as
+    DRF writes a row's position; anything else raises `invalid_cursor()`."""
+    try:
+        field = model._meta.get_field(ordering.lstrip("-"))
+    except FieldDoesNotExist:  # an annotation: compared as the text it is
+        return position
+    try:
+        value = field.to_python(position)
+        field.run_validators(value)
+    except (DjangoValidationError, ValueError, TypeError):
+        raise invalid_cursor() from None
+    if value is None or (
+        isinstance(value, datetime.datetime) and (value.tzinfo is None or datetime_value_problem(value))
+    ):
+        raise invalid_cursor()
+    return str(value)
+
+
 class EnvelopeCursorPagination(_StrictPageSize, CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = "-id"
-    cursor_query_description = (
-        "Where the page starts: an opaque value, taken from the links in `meta.pagination` (never "
-        "built by hand)."
-    )
+    cursor_query_description = CURSOR_DESCRIPTION
     page_size_query_description = PAGE_SIZE_DESCRIPTION
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.model = queryset.model  # the cursor's position is read as its ordering field's type
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        if not encoded:  # blank: the first page, as a blank filter filters nothing
+            return None
+        cursor = cursor_read(encoded, offset_cutoff=self.offset_cutoff)
+        if cursor.position is None:
+            return cursor
+        return cursor._replace(position=cursor_position(self.model, self.ordering[0], cursor.position))
 
     def get_paginated_response(self, data):
         return Response(
