@@ -316,11 +316,14 @@ AUDIT_ANCHOR_LOCK_MODE = env("AUDIT_ANCHOR_LOCK_MODE", default="GOVERNANCE")
 if AUDIT_ANCHOR_LOCK_MODE not in ("GOVERNANCE", "COMPLIANCE"):
     raise SystemExit("SOFinance cannot start: AUDIT_ANCHOR_LOCK_MODE must be GOVERNANCE or COMPLIANCE.")
 
+# JSON only (and the CSV downloads the report views add); the browsable API, HTML pages of the
+# API that the schema does not document, is a development aid served only with DEBUG.
+API_RENDERER_CLASSES = ["sofinance.api.renderers.EnvelopeJSONRenderer"]
+if DEBUG:
+    API_RENDERER_CLASSES.append("sofinance.api.renderers.EnvelopeBrowsableAPIRenderer")
+
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": [
-        "sofinance.api.renderers.EnvelopeJSONRenderer",
-        "sofinance.api.renderers.EnvelopeBrowsableAPIRenderer",
-    ],
+    "DEFAULT_RENDERER_CLASSES": API_RENDERER_CLASSES,
     "DEFAULT_PARSER_CLASSES": [
         "sofinance.api.parsers.DecimalJSONParser",
         "sofinance.api.parsers.FormParser",

@@ -24,8 +24,8 @@ from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.schema import DELETED, envelope_example, refusals, request_example
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok, query_date, validated
-from sofinance.errors import NotFound, ValidationFailed
+from sofinance.api.views import ok, query_bool, query_date, validated
+from sofinance.errors import NotFound
 from sofinance.permissions import Action
 
 MULTIPART = examples.MULTIPART
@@ -292,9 +292,7 @@ class StatementListView(_Scoped):
             "closing_balance": data.get("closing_balance"),
             "accept_chain_break": data.get("accept_chain_break") == "true",
         }
-        if request.query_params.get("async", "false") not in ("true", "false"):
-            raise ValidationFailed("The request is invalid.", details={"async": ["Write true or false."]})
-        if request.query_params.get("async") == "true":
+        if query_bool(request, "async"):
             job = services.statement_import_job_create(
                 bank_account=self.bank, file=data["file"], by=request.user, **options
             )

@@ -10,6 +10,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
+from rest_framework.settings import api_settings
 
 from accounts.models import Account
 from ledger import reports
@@ -25,10 +26,12 @@ from ledger.report_tables import (
     trial_balance_rows,
 )
 from ledger.reports import LedgerCursor
-from sofinance.api.renderers import CSVRenderer, EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
+from sofinance.api.pagination import CURSOR_DESCRIPTION, invalid_cursor
+from sofinance.api.renderers import CSVRenderer
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import csv_response, ok, query_date
+from sofinance.api.views import csv_response, ok, query_bool, query_date
 from sofinance.errors import NotFound, ValidationFailed
+from sofinance.ids import MAX_ID, id_from_text
 from sofinance.money import format_amount
 from sofinance.permissions import Action
 
@@ -52,7 +55,8 @@ def _account(ref: reports.AccountRef) -> dict:
 
 
 class _ReportView(CompanyScopedMixin, GenericAPIView):
-    renderer_classes = [EnvelopeJSONRenderer, EnvelopeBrowsableAPIRenderer, CSVRenderer]
+    # The API's renderers (the browsable API only with DEBUG: settings.py), and CSV downloads.
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     actions = {"get": Action.REPORTS_VIEW}
 
     def money(self, amount: Decimal | None) -> str | None:
@@ -60,6 +64,19 @@ class _ReportView(CompanyScopedMixin, GenericAPIView):
 
     def wants_csv(self) -> bool:
         return getattr(self.request.accepted_renderer, "format", None) == "csv"
+
+
+def _ledger_cursor(token: str) -> LedgerCursor:
+    """The general ledger's cursor, exactly as its links write it (anything else, even the same
+    position written another way, is the platform's invalid cursor), its sequence and line id
+    within a bigint, so nothing malformed reaches the database."""
+    try:
+        cursor = LedgerCursor.decode(token)
+    except ValueError:  # not base64, not text, not its four fields
+        raise invalid_cursor() from None
+    if cursor.encode() != token or not (0 <= cursor.sequence <= MAX_ID and 0 < cursor.line_id <= MAX_ID):
+        raise invalid_cursor()
+    return cursor
 
 
 class TrialBalanceView(_ReportView):
@@ -88,7 +105,7 @@ class TrialBalanceView(_ReportView):
     )
     def get(self, request, company_id):
         as_of = _date_param(request, "as_of", default=datetime.date.today())
-        include_zero = request.query_params.get("include_zero", "").lower() in ("1", "true", "yes")
+        include_zero = query_bool(request, "include_zero")
         report = reports.trial_balance(company=self.company, as_of=as_of, include_zero=include_zero)
         if self.wants_csv():
             rows = [TRIAL_BALANCE_HEADER, *trial_balance_rows(report)]
@@ -261,9 +278,7 @@ class GeneralLedgerView(_ReportView):
             OpenApiParameter(
                 "page_size", int, description=f"Lines per page (default 50, at most {MAX_GL_PAGE})."
             ),
-            OpenApiParameter(
-                "cursor", str, description="Where the page starts: take it from `meta.pagination`."
-            ),
+            OpenApiParameter("cursor", str, description=CURSOR_DESCRIPTION),
             FORMAT,
         ],
     )
@@ -279,12 +294,8 @@ class GeneralLedgerView(_ReportView):
             page_size = max(1, min(MAX_GL_PAGE, int(request.query_params.get("page_size", 50))))
         except ValueError:
             raise ValidationFailed(details={"page_size": ["A whole number."]}) from None
-        cursor = None
-        if request.query_params.get("cursor"):
-            try:
-                cursor = LedgerCursor.decode(request.query_params["cursor"])
-            except (ValueError, UnicodeDecodeError):
-                raise NotFound("Invalid cursor.") from None
+        token = request.query_params.get("cursor")
+        cursor = _ledger_cursor(token) if token else None
         report = reports.general_ledger(
             company=self.company,
             account=account,
@@ -357,15 +368,15 @@ class GeneralLedgerView(_ReportView):
         queryset = Account.objects.filter(company=self.company)
         account = None
         if params.get("account_id"):
-            if params["account_id"].isdigit():
-                account = queryset.filter(pk=int(params["account_id"])).first()
+            if (account_id := id_from_text(params["account_id"])) is not None:
+                account = queryset.filter(pk=account_id).first()
         elif params.get("account_code"):
             account = queryset.filter(code=params["account_code"]).first()
         elif params.get("account"):
             ref = params["account"]
             account = queryset.filter(code=ref).first()
-            if account is None and ref.isdigit():
-                account = queryset.filter(pk=int(ref)).first()
+            if account is None and (account_id := id_from_text(ref)) is not None:
+                account = queryset.filter(pk=account_id).first()
         else:
             raise ValidationFailed(
                 "The query parameter 'account' is required.", details={"account": ["Required."]}

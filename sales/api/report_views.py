@@ -11,11 +11,12 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
+from rest_framework.settings import api_settings
 
 from sales import reports, selectors
 from sales.api import serializers as s
 from sales.report_tables import AR_AGING_HEADER, ar_aging_rows
-from sofinance.api.renderers import CSVRenderer, EnvelopeBrowsableAPIRenderer, EnvelopeJSONRenderer
+from sofinance.api.renderers import CSVRenderer
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import csv_response, ok, query_date
 from sofinance.errors import NotFound, ValidationFailed
@@ -27,7 +28,8 @@ FORMAT = OpenApiParameter("format", str, enum=["json", "csv"], description="`csv
 
 
 class _ReportView(CompanyScopedMixin, GenericAPIView):
-    renderer_classes = [EnvelopeJSONRenderer, EnvelopeBrowsableAPIRenderer, CSVRenderer]
+    # The API's renderers (the browsable API only with DEBUG: settings.py), and CSV downloads.
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     actions = {"get": Action.REPORTS_VIEW}
     pagination_class = None
     filter_backends: list = []

@@ -36,7 +36,7 @@ from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.schema import DELETED, refusals
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok, validated
+from sofinance.api.views import ok, query_bool, validated
 from sofinance.errors import NotFound, PermissionDenied
 from sofinance.permissions import Action, role_can
 
@@ -179,34 +179,35 @@ class CustomerDetailView(_Scoped):
 # --------------------------------------------------------------------------- tax rates
 
 
+class TaxRateFilter(django_filters.FilterSet):
+    is_active = django_filters.BooleanFilter(
+        help_text="`true`: rates usable on new lines; `false`: deactivated ones."
+    )
+
+    class Meta:
+        model = TaxRate
+        fields = ["is_active"]
+
+
 class TaxRateListView(_Scoped):
     serializer_class = s.TaxRateOutput
     pagination_class = ByNamePagination
-    filterset_class = None
+    filterset_class = TaxRateFilter
     actions = {"get": Action.SALES_VIEW, "post": Action.TAX_RATES_MANAGE}
 
     def get_queryset(self):
         if self.fake():
             return TaxRate.objects.none()
-        rates = selectors.tax_rates_for_company(company=self.company)
-        active = self.request.query_params.get("is_active")
-        if active in ("true", "false"):
-            rates = rates.filter(is_active=active == "true")
-        return rates
+        return selectors.tax_rates_for_company(company=self.company)
 
     @extend_schema(
         operation_id="companies_tax_rates_list",
         summary="List tax rates",
         description="The company's sales tax rates by name (`?is_active=true` for the usable ones).",
-        parameters=[
-            OpenApiParameter(
-                "is_active", bool, description="`true`: rates usable on new lines; `false`: deactivated ones."
-            )
-        ],
         responses={200: s.TaxRateOutput(many=True)},
     )
     def get(self, request, company_id):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.TaxRateOutput(page, many=True).data)
 
     @extend_schema(
@@ -901,7 +902,7 @@ class AllocationListView(_PaymentMixin):
         responses={200: s.AllocationOutput(many=True)},
     )
     def get(self, request, company_id, pk):
-        include = request.query_params.get("include_removed", "").lower() in ("1", "true", "yes")
+        include = query_bool(request, "include_removed")
         allocations = selectors.allocations_of_payment(payment=self.payment(pk), include_removed=include)
         return ok(s.AllocationOutput(allocations, many=True, context=self.context()).data)
 

@@ -40,6 +40,17 @@ def parse_iso_date(value: object) -> datetime.date | None:
         return None
 
 
+# A boolean query parameter is written `true` or `false` (any case); "1", "yes" or "on" are refused
+# with this message, naming the parameter, rather than read as one or the other.
+QUERY_BOOLEANS = {"true": True, "false": False}
+QUERY_BOOLEAN_REFUSAL = "Write true or false."
+
+
+def parse_query_boolean(value: str) -> bool | None:
+    """`true` or `false` in any case, else None."""
+    return QUERY_BOOLEANS.get(value.lower())
+
+
 class StrictBooleanField(serializers.BooleanField):
     """JSON `true` or `false`, nothing else (not "true", 1 or "yes")."""
 

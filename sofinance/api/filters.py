@@ -21,7 +21,7 @@ from django import forms
 from django_filters import utils
 from django_filters.rest_framework import DjangoFilterBackend
 
-from sofinance.api.fields import parse_iso_date
+from sofinance.api.fields import QUERY_BOOLEAN_REFUSAL, parse_iso_date, parse_query_boolean
 from sofinance.errors import ValidationFailed
 from sofinance.ids import MAX_ID
 
@@ -53,20 +53,21 @@ class FilterBackend(DjangoFilterBackend):
             for name, replacement in getattr(filterset, "renamed_parameters", {}).items()
             if name in request.query_params
         }
-        # django-filter reads a boolean it does not know ("1", "yes") as no filter at all: the
-        # client would get the whole list for a filter it believes it applied.
-        refused.update(
-            {
-                name: ["Write true or false."]
-                for name, declared in filterset.filters.items()
-                if isinstance(declared, django_filters.BooleanFilter)
-                and name in request.query_params
-                and request.query_params[name].lower()
-                not in ("true", "false", "")  # blank: no filter (a form's "unknown")
-            }
-        )
+        # django-filter reads a boolean it does not know ("1", "yes", and even "TRUE") as no
+        # filter at all: the client would get the whole list for a filter it believes it applied.
+        booleans = {
+            name: parse_query_boolean(request.query_params[name])
+            for name, declared in filterset.filters.items()
+            if isinstance(declared, django_filters.BooleanFilter)
+            and request.query_params.get(name)  # blank: no filter (a form's "unknown")
+        }
+        refused.update({name: [QUERY_BOOLEAN_REFUSAL] for name, value in booleans.items() if value is None})
         if refused:
             raise ValidationFailed("The request is invalid.", details=refused)
+        if booleans:  # the value as read here, in the one spelling every boolean widget reads
+            filterset.data = filterset.data.copy()
+            for name, value in booleans.items():
+                filterset.data[name] = "true" if value else "false"
         if not filterset.is_valid():
             raise utils.translate_validation(filterset.errors)
         problems = {

@@ -222,7 +222,8 @@ COMMON_RESPONSES = {
         "404",
         _error_response(
             "`not_found`: the company is not one of yours, or an id names nothing in it (an id of "
-            "another company's object answers exactly the same), or a page or cursor is past the list."
+            "another company's object answers exactly the same), or a page is past the list, or a "
+            "`cursor` is not one the API gave (`Invalid cursor.`, `error.details.cursor`)."
         ),
     ),
     "IdempotencyConflict": (

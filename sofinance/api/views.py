@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from sofinance.api.envelope import envelope
-from sofinance.api.fields import RawValueField, parse_iso_date
+from sofinance.api.fields import QUERY_BOOLEAN_REFUSAL, RawValueField, parse_iso_date, parse_query_boolean
 from sofinance.errors import ValidationFailed
 from sofinance.spreadsheet import csv_row
 
@@ -22,6 +22,7 @@ __all__ = [
     "iso_datetime",
     "ok",
     "parse_object_ref",
+    "query_bool",
     "query_date",
     "validated",
 ]
@@ -93,6 +94,19 @@ def query_date(
         raise ValidationFailed(f"{raw[:40]!r} is not a date (YYYY-MM-DD).", details={name: ["Invalid date."]})
     if not first <= value <= last:
         raise ValidationFailed(f"Dates run from {first} to {last}.", details={name: ["Out of range."]})
+    return value
+
+
+def query_bool(request, name: str, *, default: bool = False) -> bool:
+    """A boolean query parameter, as the filters read theirs: `true` or `false` in any case;
+    missing or blank is `default`. Anything else ("1", "yes", "on") is a validation_error naming
+    the parameter: a client must never get another answer than the one it believes it asked for."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    value = parse_query_boolean(raw)
+    if value is None:
+        raise ValidationFailed("The request is invalid.", details={name: [QUERY_BOOLEAN_REFUSAL]})
     return value
 
 

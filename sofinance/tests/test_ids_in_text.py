@@ -6,6 +6,7 @@ could not read what `isdigit()` had let through."""
 from __future__ import annotations
 
 import datetime
+import logging
 
 import pytest
 from django.urls import reverse
@@ -74,6 +75,19 @@ def test_an_id_query_parameter_in_other_digits_is_refused_not_a_500(value):
     assert_error(response, 400, "validation_error")
     # the audit trail's actor filter reads a non-id as a name: an empty list, not a 500
     assert assert_success(client.get(f"{base}/audit-events", {"actor": value}))["data"] == []
+
+
+@pytest.mark.parametrize("value", ["²", "١", "9" * 30])
+@pytest.mark.parametrize("name", ["account_id", "account"])
+def test_the_general_ledger_reads_an_account_id_in_other_digits_as_no_account(caplog, name, value):
+    owner = UserFactory()
+    company = company_with_chart(owner=owner)
+    caplog.set_level(logging.WARNING)
+
+    response = auth_client(owner).get(f"/api/v1/companies/{company.pk}/reports/general-ledger", {name: value})
+
+    assert assert_error(response, 404, "not_found")["message"] == "No such account in this company."
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.parametrize("value", ["²", "١", "9" * 30])

@@ -162,3 +162,63 @@ def test_sentry_is_on_only_with_a_dsn():
     assert on["active"] is True
     assert {"django", "celery"} <= set(on["integrations"])
     assert (on["environment"], on["pii"]) == ("staging", False)
+
+
+_RENDERERS_SCRIPT = """
+import django, json
+django.setup()
+from django.test import Client
+from rest_framework.views import APIView
+from ledger.api.report_views import TrialBalanceView
+from sales.api.report_views import ArAgingView
+
+client = Client()
+
+def answer(url, **headers):
+    response = client.get(url, secure=True, HTTP_HOST="books.example.com", **headers)
+    return [response.status_code, response["Content-Type"].split(";")[0]]
+
+print(json.dumps({
+    "api": [r.__name__ for r in APIView.renderer_classes],
+    "reports": [[r.__name__ for r in view.renderer_classes] for view in (TrialBalanceView, ArAgingView)],
+    "list as api": answer("/api/v1/companies/1/accounts?format=api"),
+    "report as api": answer("/api/v1/companies/1/reports/trial-balance?format=api"),
+    "list for a browser": answer("/api/v1/companies/1/accounts", HTTP_ACCEPT="text/html"),
+}))
+"""
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+def test_the_browsable_api_is_served_only_with_debug(tmp_path, debug):
+    # given: production settings, DEBUG off (the HTML pages of the API are not in the schema), or on
+    env = {**_production_env(tmp_path), "DEBUG": debug}
+
+    # when: anonymous requests (the format is chosen before anyone is authenticated)
+    result = subprocess.run(
+        [sys.executable, "-c", _RENDERERS_SCRIPT],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # then
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    if debug == "0":
+        assert seen == {
+            "api": ["EnvelopeJSONRenderer"],
+            "reports": [["EnvelopeJSONRenderer", "CSVRenderer"]] * 2,
+            "list as api": [404, "application/json"],
+            "report as api": [404, "application/json"],
+            "list for a browser": [406, "application/json"],
+        }
+    else:
+        assert seen == {
+            "api": ["EnvelopeJSONRenderer", "EnvelopeBrowsableAPIRenderer"],
+            "reports": [["EnvelopeJSONRenderer", "EnvelopeBrowsableAPIRenderer", "CSVRenderer"]] * 2,
+            "list as api": [401, "text/html"],
+            "report as api": [401, "text/html"],
+            "list for a browser": [401, "text/html"],
+        }

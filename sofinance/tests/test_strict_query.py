@@ -10,6 +10,7 @@ from accounts.tests.factories import UserFactory
 from banking.tests.factories import bank_books, banking_rows, fixture
 from conftest import auth_client
 from ledger.tests.factories import company_with_chart
+from sofinance.permissions import Role
 from sofinance.tests.asserts import assert_error, assert_success
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +70,101 @@ def test_an_upload_with_async_neither_true_nor_false_is_400_and_writes_nothing(m
 
     assert assert_error(response, 400, "validation_error")["details"] == {"async": ["Write true or false."]}
     assert banking_rows(bank.company) == before
+
+
+# --------------------------------------------------------------------------- every boolean parameter
+
+# Every boolean query parameter of the API: (operation path, with the company's ids filled in by
+# the test, and its other required parameters; the parameter). A test below keeps this list
+# equal to the schema's.
+BOOLEAN_PARAMETERS = [
+    ("/accounts", "is_active"),
+    ("/customers", "is_active"),
+    ("/items", "is_active"),
+    ("/tax-rates", "is_active"),
+    ("/invoices", "overdue"),
+    ("/payments", "unallocated"),
+    ("/payments/{payment}/allocations", "include_removed"),
+    ("/reports/trial-balance?as_of=2026-12-31", "include_zero"),
+]
+# Read by a write, tested above with the upload it belongs to.
+BOOLEAN_PARAMETERS_OF_WRITES = [("post", "/bank-accounts/{id}/statements", "async")]
+
+
+@pytest.fixture
+def sales(make_member):
+    from sales import services
+    from sales.tests.factories import day, sales_books
+
+    books = sales_books()
+    payment = services.payment_record(
+        company=books.company, customer=books.acme, date=day("2026-03-10"), amount="100.00", by=None
+    )
+    _, client = make_member(books.company, Role.ADMIN)
+    return books, payment, client
+
+
+def _url(books, payment, path: str) -> str:
+    return f"/api/v1/companies/{books.company.pk}{path.format(payment=payment.pk)}"
+
+
+def test_the_boolean_parameters_tested_are_every_boolean_parameter_of_the_schema():
+    from sofinance.tests.openapi_contract import published_schema
+
+    documented = {
+        (method, path.removeprefix("/api/v1/companies/{company_id}"), parameter["name"])
+        for path, operations in published_schema()["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query" and parameter.get("schema", {}).get("type") == "boolean"
+    }
+    tested = {
+        ("get", path.split("?")[0].replace("{payment}", "{id}"), name) for path, name in BOOLEAN_PARAMETERS
+    }
+    assert documented == tested | set(BOOLEAN_PARAMETERS_OF_WRITES)
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "abc", "0", "on", "no"])
+@pytest.mark.parametrize(("path", "name"), BOOLEAN_PARAMETERS, ids=[name for _, name in BOOLEAN_PARAMETERS])
+def test_every_boolean_parameter_that_is_not_true_or_false_is_400_naming_it(sales, path, name, value):
+    books, payment, client = sales
+    joiner = "&" if "?" in path else "?"
+
+    response = client.get(f"{_url(books, payment, path)}{joiner}{name}={value}")
+
+    error = assert_error(response, 400, "validation_error")
+    assert error["details"] == {name: ["Write true or false."]}
+
+
+@pytest.mark.parametrize("value", ["true", "false", "TRUE", "False", ""])
+@pytest.mark.parametrize(("path", "name"), BOOLEAN_PARAMETERS, ids=[name for _, name in BOOLEAN_PARAMETERS])
+def test_every_boolean_parameter_takes_true_and_false_in_any_case(sales, path, name, value):
+    books, payment, client = sales
+    joiner = "&" if "?" in path else "?"
+    assert_success(client.get(f"{_url(books, payment, path)}{joiner}{name}={value}"))
+
+
+def test_tax_rates_filter_on_is_active(sales):
+    from sales import services
+
+    books, payment, client = sales
+    services.tax_rate_update(tax_rate=books.reduced, by=None, is_active=False)
+    url = _url(books, payment, "/tax-rates")
+
+    def names(query: str) -> list[str]:
+        return [rate["name"] for rate in assert_success(client.get(f"{url}{query}"))["data"]]
+
+    assert names("?is_active=false") == ["VAT 5%"]
+    assert names("?is_active=TRUE") == ["VAT 20%"]
+    assert names("") == ["VAT 20%", "VAT 5%"]
+
+
+def test_the_trial_balance_lists_zero_balances_only_with_include_zero_true(sales):
+    books, payment, client = sales
+    url = _url(books, payment, "/reports/trial-balance?as_of=2026-12-31")
+
+    def rows(query: str) -> int:
+        return len(assert_success(client.get(f"{url}{query}"))["data"]["rows"])
+
+    assert rows("&include_zero=true") > rows("&include_zero=false") == rows("") == 2
