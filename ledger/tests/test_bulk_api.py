@@ -46,6 +46,15 @@ def accountant(books, make_member):
     return make_member(books, Role.ACCOUNTANT)[1]
 
 
+def closed_february(books) -> AccountingPeriod:
+    return AccountingPeriod.objects.create(
+        company=books,
+        start_date=datetime.date(2026, 2, 1),
+        end_date=datetime.date(2026, 2, 28),
+        status=PeriodStatus.CLOSED,
+    )
+
+
 def written(company) -> tuple[int, ...]:
     counter = NumberSequence.objects.filter(company=company, series="journal").first()
     return (
@@ -115,12 +124,7 @@ def test_one_bad_entry_among_a_thousand_writes_nothing_and_is_named_by_index(boo
 
 
 def test_every_refused_entry_is_listed_with_its_own_code(books, accountant):
-    AccountingPeriod.objects.create(
-        company=books,
-        start_date=datetime.date(2026, 2, 1),
-        end_date=datetime.date(2026, 2, 28),
-        status=PeriodStatus.CLOSED,
-    )
+    closed_february(books)
     before = written(books)
     batch = [
         rent(1),
@@ -171,12 +175,7 @@ MALFORMED = {
 def test_a_malformed_entry_is_one_refused_entry_among_the_others(books, accountant, malformed):
     # given: a closed February; an entry that posts, one unbalanced, one in February, one to an
     # unknown account, and one the API cannot read
-    AccountingPeriod.objects.create(
-        company=books,
-        start_date=datetime.date(2026, 2, 1),
-        end_date=datetime.date(2026, 2, 28),
-        status=PeriodStatus.CLOSED,
-    )
+    closed_february(books)
     before = written(books)
     batch = [
         rent(1),
