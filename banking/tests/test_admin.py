@@ -223,7 +223,7 @@ def test_the_match_page_describes_a_line_by_its_entry_when_it_has_no_description
     row = next(r for r in page.context["candidates"] if r["entry_id"] == described.pk)
     assert bank_side(described).description == ""
     assert row["description"] == "Order 5117, Blue Harbor Cafe"
-    assert "<td>Order 5117, Blue Harbor Cafe</td>" in page.content.decode()
+    assert '<td class="text">Order 5117, Blue Harbor Cafe</td>' in page.content.decode()
 
 
 def test_the_match_page_says_what_to_do_and_what_happened(client_admin, bank):
