@@ -144,6 +144,11 @@ class EnvelopeCursorPagination(_StrictPageSize, CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = "-id"
+    # Rows sharing a position (entries of one date) are paged by an offset past the last
+    # position. DRF caps that offset at 1,000 by default, and a list with more rows of one
+    # position than that served the same page again (an import's 1,600 entries of one day). The
+    # offset is read in an index's order, so a large one costs a scan of that many index entries.
+    offset_cutoff = 1_000_000
     cursor_query_description = CURSOR_DESCRIPTION
     page_size_query_description = PAGE_SIZE_DESCRIPTION
 

@@ -191,3 +191,25 @@ def test_the_links_the_api_gives_walk_every_list_to_its_end(books):
         assert follow(client, f"{url}{'&' if '?' in url else '?'}page_size=1") == [r["id"] for r in rows], (
             path
         )
+
+
+def test_more_rows_on_one_date_than_the_offset_limit_still_page_through_once_each(books):
+    # given 1,600 entries of one date (an import's opening entries): past DRF's default offset
+    # cut-off (1,000), pages of one position repeated and rows went missing
+    from ledger.services import EntryInput, journal_entries_import
+
+    bank, client = books
+    lines = [{"account": "6100", "debit": "1.00"}, {"account": "1000", "credit": "1.00"}]
+    for _ in range(2):
+        journal_entries_import(
+            company=bank.company,
+            entries=[EntryInput(date=day("2026-03-05"), lines=lines) for _ in range(800)],
+            by=None,
+            max_entries=None,
+        )
+
+    # when the entries are read 500 a page by the API's own links
+    ids = follow(client, f"/api/v1/companies/{bank.company_id}/journal-entries?page_size=500")
+
+    # then every entry comes once
+    assert len(ids) == 1600 and len(set(ids)) == 1600
