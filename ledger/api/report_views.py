@@ -290,10 +290,13 @@ class GeneralLedgerView(_ReportView):
             raise ValidationFailed("`to` is before `from`.", details={"to": ["Must not be before from."]})
         if self.wants_csv():
             return self._csv(account, date_from, date_to)
-        try:
-            page_size = max(1, min(MAX_GL_PAGE, int(request.query_params.get("page_size", 50))))
-        except ValueError:
-            raise ValidationFailed(details={"page_size": ["A whole number."]}) from None
+        raw = request.query_params.get("page_size") or "50"
+        if not (raw.isascii() and raw.isdigit() and int(raw) > 0):  # as every list: -5 is no page size
+            raise ValidationFailed(
+                "The request is invalid.",
+                details={"page_size": [f"A whole number from 1 (at most {MAX_GL_PAGE} are sent)."]},
+            )
+        page_size = min(MAX_GL_PAGE, int(raw))
         token = request.query_params.get("cursor")
         cursor = _ledger_cursor(token) if token else None
         report = reports.general_ledger(
