@@ -47,6 +47,15 @@ def sequence_next(*, company_id: int, series: str) -> int:
     return sequence_reserve(company_id=company_id, series=series, count=1)
 
 
+def sequence_peek(*, company_id: int, series: str) -> int:
+    """The number the series would give next, read without a lock (a page says it ahead; the
+    write takes the number under the counter's lock, which another writer may take first)."""
+    last = NumberSequence.objects.filter(company_id=company_id, series=series).values_list(
+        "last_value", flat=True
+    )
+    return (last.first() or 0) + 1
+
+
 def sequence_lock(*, company_id: int, series: str = JOURNAL_SERIES) -> None:
     """Hold the counter row without taking a number: postings of the company wait until the
     caller's transaction ends (closing a period, rebuilding balances)."""

@@ -41,6 +41,15 @@ def exchange_rates_for_company(*, company: Company) -> QuerySet[ExchangeRate]:
     )
 
 
+def period_covering(*, company: Company, on: datetime.date) -> AccountingPeriod | None:
+    """The period covering `on`, whatever its status (None: no period covers it, and it is open)."""
+    return (
+        AccountingPeriod.objects.filter(company=company, start_date__lte=on, end_date__gte=on)
+        .order_by("start_date")
+        .first()
+    )
+
+
 def period_blocking(*, company: Company, on: datetime.date) -> AccountingPeriod | None:
     """The closed or locked period covering `on`, if any (a date no period covers is open)."""
     return (

@@ -23,9 +23,12 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from accounts.models import Account, AccountType, Company
+from ledger.models import PeriodStatus
+from ledger.selectors import period_covering
 from sales import selectors, services
 from sales.documents import invoice_document_html
 from sales.models import Customer, Invoice, Payment, PaymentMethod
+from sales.numbering import INVOICE_SERIES, document_number_ahead
 from sofinance.admin import (
     DateFormField,
     admin_can,
@@ -180,13 +183,21 @@ class SalesDocumentPages:
     # ----- invoices
 
     def confirm(
-        self, request: HttpRequest, invoice: Invoice, verb: str, effect: str, *, void_date: str | None = None
+        self,
+        request: HttpRequest,
+        invoice: Invoice,
+        verb: str,
+        effect: str,
+        *,
+        void_date: str | None = None,
+        extra: list[tuple[str, str]] | None = None,
     ) -> HttpResponse:
         """The page that asks before Issue or Void acts (the invoice page's button lands here)."""
         facts = [
             ("Customer", invoice.customer.name),
             ("Date", invoice.date.isoformat()),
             ("Total", f"{format_amount(invoice.total, invoice.currency)} {invoice.currency}"),
+            *(extra or []),
         ]
         if void_date:
             facts.append(("Reversal dated", void_date))
@@ -210,6 +221,7 @@ class SalesDocumentPages:
                 "Issue",
                 "Issuing gives the invoice its number and posts it to the books (receivable, income, "
                 "tax). From then on it never changes: it is corrected by a credit note or voided.",
+                extra=self.issue_facts(invoice),
             )
         try:
             issued = services.invoice_issue(invoice=invoice, by=request.user)
@@ -220,6 +232,23 @@ class SalesDocumentPages:
             f"Issued as {issued.number}, posted as {issued.journal_entry.number}.",
             self.invoice_url(pk),
         )
+
+    @staticmethod
+    def issue_facts(invoice: Invoice) -> list[tuple[str, str]]:
+        """The number the invoice will get and the period it posts into, said before issuing."""
+        number = document_number_ahead(
+            company_id=invoice.company_id, series=INVOICE_SERIES, year=invoice.date.year
+        )
+        period = period_covering(company=invoice.company, on=invoice.date)
+        if period is None:
+            where = "no period covers the date: it is open"
+        elif period.status == PeriodStatus.OPEN:
+            where = f"{period.name or period} (open)"
+        else:
+            where = (
+                f"{period.name or period} ({period.get_status_display().lower()}: issuing will be refused)"
+            )
+        return [("Number", f"{number} (the next, unless another invoice is issued first)"), ("Period", where)]
 
     def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         invoice = self.invoice_for(request, pk, Action.INVOICES_VOID)

@@ -11,7 +11,7 @@ entry's balance buckets, the reverse of every other poster's order).
 
 from __future__ import annotations
 
-from ledger.numbering import sequence_next
+from ledger.numbering import sequence_next, sequence_peek
 
 INVOICE_SERIES = "invoice"
 CREDIT_NOTE_SERIES = "credit_note"
@@ -29,3 +29,10 @@ def document_number_next(*, company_id: int, series: str, year: int) -> tuple[in
     """The next (sequence, number) of the series, inside the caller's transaction."""
     sequence = sequence_next(company_id=company_id, series=series)
     return sequence, document_number(series=series, year=year, sequence=sequence)
+
+
+def document_number_ahead(*, company_id: int, series: str, year: int) -> str:
+    """The number the series would give next (said ahead on a confirmation page; not reserved)."""
+    return document_number(
+        series=series, year=year, sequence=sequence_peek(company_id=company_id, series=series)
+    )

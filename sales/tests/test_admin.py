@@ -19,6 +19,8 @@ from django.urls import reverse
 from accounts.services import membership_add
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
+from ledger.models import AccountingPeriod
+from ledger.services import period_close, periods_generate
 from ledger.tests.factories import post_entry
 from sales import services
 from sales.amounts import line_amounts
@@ -214,6 +216,13 @@ def test_draft_page_has_live_totals_and_issue_and_issued_page_is_read_only(clien
     # the Issue button asks first; nothing happens until it is confirmed
     asked = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk]))
     assert asked.status_code == 200 and 'id="confirm-issue"' in asked.content.decode()
+    # it says the number the invoice will get and the period it posts into
+    question = asked.content.decode()
+    assert (
+        "<dt>Number</dt><dd>INV-2026-000001 (the next, unless another invoice is issued first)</dd>"
+        in question
+    )
+    assert "<dt>Period</dt><dd>no period covers the date: it is open</dd>" in question
     draft.refresh_from_db()
     assert draft.number is None and draft.journal_entry_id is None
     response = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk]), {"confirmed": "yes"})
@@ -421,6 +430,21 @@ def test_the_ar_aging_page_shows_the_aging_and_a_customers_open_invoices(client_
         + f"?company={books.company.pk}&date_from=2026-01-01&date_to=2026-03-31&group_by=customer"
     ).content.decode()
     assert 'id="summary-net">100.00<' in summary
+
+
+def test_issue_asks_first_naming_a_closed_period_it_would_be_refused_in(client_admin, books):
+    periods_generate(company=books.company, year=2026, by=None)
+    march = AccountingPeriod.objects.get(company=books.company, start_date=day("2026-03-01"))
+    period_close(period=march, by=None)
+    draft = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-10"),
+        lines=[{"item": books.widget.pk, "quantity": "1"}],
+        by=None,
+    )
+    question = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk])).content.decode()
+    assert f"<dt>Period</dt><dd>{march.name} (closed: issuing will be refused)</dd>" in question
 
 
 def test_void_says_at_once_why_it_cannot_be_done_instead_of_asking_first(client_admin, books):
