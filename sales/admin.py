@@ -1017,6 +1017,8 @@ class PaymentAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin):
             posted = obj.status == PaymentStatus.POSTED
             context["can_allocate"] = may and posted and obj.unallocated > 0
             context["can_void_payment"] = may and posted and obj.amount_allocated == 0
+            # Void is offered once nothing is allocated: said, so its absence is not a puzzle.
+            context["void_after_unallocating"] = may and posted and obj.amount_allocated != 0
             context["active_allocations"] = (
                 list(
                     obj.allocations.filter(unallocated_on__isnull=True)
