@@ -99,6 +99,28 @@ def issued(books: SalesBooks, customer: Customer, date: str, *amounts: str, by=N
     )
 
 
+def widget_draft(books: SalesBooks, date: str = "2026-03-10", quantity: str = "1") -> Invoice:
+    """A draft invoice to Acme of `quantity` widgets (the item's price and tax)."""
+    return services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day(date),
+        lines=[{"item": books.widget.pk, "quantity": quantity}],
+        by=None,
+    )
+
+
+def closed_march(books: SalesBooks):
+    """The company's 2026 periods, March closed; returns March."""
+    from ledger.models import AccountingPeriod
+    from ledger.services import period_close, periods_generate
+
+    periods_generate(company=books.company, year=2026, by=None)
+    march = AccountingPeriod.objects.get(company=books.company, start_date=day("2026-03-01"))
+    period_close(period=march, by=None)
+    return march
+
+
 def half_credited(books: SalesBooks, customer: Customer, date: str, amount: str) -> Invoice:
     """An issued invoice of one line (dated `date`) with a credit note for half of it, the next day."""
     invoice = issued(books, customer, date, amount)

@@ -19,13 +19,11 @@ from django.urls import reverse
 from accounts.services import membership_add
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
-from ledger.models import AccountingPeriod
-from ledger.services import period_close, periods_generate
 from ledger.tests.factories import post_entry
 from sales import services
 from sales.amounts import line_amounts
 from sales.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentStatus
-from sales.tests.factories import day, half_credited, issued, sales_books, written
+from sales.tests.factories import closed_march, day, half_credited, issued, sales_books, widget_draft, written
 from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
@@ -201,13 +199,7 @@ def test_a_saved_drafts_numbers_read_as_written_not_in_exponent_form(client_admi
 
 
 def test_draft_page_has_live_totals_and_issue_and_issued_page_is_read_only(client_admin, books):
-    draft = services.invoice_create(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-10"),
-        lines=[{"item": books.widget.pk, "quantity": "2"}],
-        by=None,
-    )
+    draft = widget_draft(books, quantity="2")
     page = client_admin.get(reverse("admin:sales_invoice_change", args=[draft.pk])).content.decode()
     assert 'id="live-totals"' in page and "sales/invoice_live_totals.js" in page
     assert 'id="sales-live-data"' in page and 'id="issue-invoice"' in page
@@ -434,16 +426,8 @@ def test_the_ar_aging_page_shows_the_aging_and_a_customers_open_invoices(client_
 
 
 def test_issue_asks_first_naming_a_closed_period_it_would_be_refused_in(client_admin, books):
-    periods_generate(company=books.company, year=2026, by=None)
-    march = AccountingPeriod.objects.get(company=books.company, start_date=day("2026-03-01"))
-    period_close(period=march, by=None)
-    draft = services.invoice_create(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-10"),
-        lines=[{"item": books.widget.pk, "quantity": "1"}],
-        by=None,
-    )
+    march = closed_march(books)
+    draft = widget_draft(books)
     question = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk])).content.decode()
     assert f"<dt>Period</dt><dd>{march.name} (closed: issuing will be refused)</dd>" in question
 

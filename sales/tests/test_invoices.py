@@ -9,10 +9,9 @@ import pytest
 from accounts.services import account_update
 from audit.models import AuditEvent
 from ledger.models import EntrySource, EntryStatus, JournalEntry
-from ledger.services import period_close, periods_generate
 from sales import services
 from sales.models import DailySalesSummary, Invoice, InvoiceStatus
-from sales.tests.factories import day, entry_lines, issued, sales_books, written
+from sales.tests.factories import closed_march, day, entry_lines, issued, sales_books, widget_draft, written
 from sofinance.errors import APIError
 
 pytestmark = pytest.mark.django_db
@@ -367,18 +366,8 @@ def test_a_zero_invoice_is_not_issued(books):
 
 
 def test_issuing_into_a_closed_period_is_refused_and_gives_the_number_back(books):
-    periods_generate(company=books.company, year=2026, by=None)
-    from ledger.models import AccountingPeriod
-
-    march = AccountingPeriod.objects.get(company=books.company, start_date=day("2026-03-01"))
-    period_close(period=march, by=None)
-    draft = services.invoice_create(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-10"),
-        lines=[{"item": books.widget.pk, "quantity": "1"}],
-        by=None,
-    )
+    closed_march(books)
+    draft = widget_draft(books)
     before = written(books.company)
     with pytest.raises(APIError) as refused:
         services.invoice_issue(invoice=draft, by=None)
