@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 
 from accounts.models import MONTHS, Company, Membership, User
 from sofinance import admin_menu
@@ -19,9 +20,38 @@ from sofinance.permissions import Action, role_can
 # --------------------------------------------------------------------------- users, companies
 
 
+class UserAddForm(AdminUserCreationForm):
+    """Adding a user asks for the email too: the model requires one, unique (the change form
+    refused to save a user added without it, and a second such user collided on the blank)."""
+
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email", "first_name", "last_name")
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "is_active"]
+    add_form = UserAddForm
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+                "description": "Give the user a role in a company on the company's page (Members) or on the "
+                "Members list; staff status lets them use this admin.",
+            },
+        ),
+    )
 
 
 class MembershipInline(admin.TabularInline):

@@ -247,3 +247,39 @@ def test_member_sees_only_their_companies_accounts_and_cannot_add_without_the_ro
     assert "Other Co" not in content
     assert foreign.status_code == 302  # "does not exist": another company's account does not leak
     assert add.status_code == 403
+
+
+def test_adding_a_user_asks_for_the_email_the_model_requires(client_admin):
+    from accounts.models import User
+
+    url = reverse("admin:accounts_user_add")
+    form = {"username": "bea", "first_name": "Bea", "last_name": "Ortiz", "usable_password": "false"}
+    page = client_admin.get(url).content.decode()
+    assert 'name="email"' in page
+
+    # without it: said on the form (it was saved blank, then the change form refused the user,
+    # and a second user added without one collided with the first)
+    missing = client_admin.post(url, form)
+    assert missing.status_code == 200 and not User.objects.filter(username="bea").exists()
+    assert missing.context["adminform"].form.errors["email"]
+
+    # with it: added, and the user's page saves as it is (staff ticked)
+    added = client_admin.post(url, {**form, "email": "bea@example.com"})
+    user = User.objects.get(username="bea")
+    assert added.status_code == 302 and user.email == "bea@example.com" and user.first_name == "Bea"
+    change = client_admin.post(
+        reverse("admin:accounts_user_change", args=[user.pk]),
+        {
+            "username": "bea",
+            "email": "bea@example.com",
+            "first_name": "Bea",
+            "last_name": "Ortiz",
+            "is_active": "on",
+            "is_staff": "on",
+            "date_joined_0": "2026-12-01",
+            "date_joined_1": "10:00:00",
+        },
+    )
+    assert change.status_code == 302, change.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert user.is_staff
