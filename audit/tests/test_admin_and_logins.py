@@ -164,6 +164,7 @@ def test_a_user_added_in_the_admin_is_recorded_with_the_password_masked(root_cli
         reverse("admin:accounts_user_add"),
         {
             "username": "newbie",
+            "email": "newbie@example.com",  # asked for when a user is added (the model requires one)
             "usable_password": "true",
             "password1": "N3w-secret-Pa55!",
             "password2": "N3w-secret-Pa55!",
