@@ -41,7 +41,7 @@ from ledger.models import (
     JournalLine,
     PeriodStatus,
 )
-from ledger.selectors import account_balances_rolled_up, period_blocking
+from ledger.selectors import account_balances_rolled_up, period_blocking, period_reopenings
 from ledger.services import (
     build_lines,
     check_balanced,
@@ -984,7 +984,9 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
     manage_action = Action.PERIODS_MANAGE
     action_form = PeriodActionForm
     actions = ["close_periods", "reopen_periods", "lock_periods"]
-    list_display = ["name", "start_date", "end_date", "status", "closed_at", "closed_by", "next_steps"]
+    list_display = [
+        "name", "start_date", "end_date", "status", "closed_at", "closed_by", "last_reopened", "next_steps",
+    ]  # fmt: skip
     list_filter = ["status"]
     list_select_related = ["company", "closed_by"]
     date_hierarchy = "start_date"
@@ -1018,9 +1020,49 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
 
     def get_changelist_instance(self, request):
         self._request = request  # next_steps checks the role of the user who is looking
-        return super().get_changelist_instance(request)
+        changelist = super().get_changelist_instance(request)
+        # Each listed period's reopenings, read at once (the reasons live in the audit trail).
+        by_company: dict[int, list[int]] = {}
+        for period in changelist.result_list:
+            by_company.setdefault(period.company_id, []).append(period.pk)
+        self._reopenings = {}
+        for company_id, ids in by_company.items():
+            self._reopenings.update(period_reopenings(company_id=company_id, period_ids=ids))
+        return changelist
 
-    readonly_fields = ["company", "name", "start_date", "end_date", "status", "closed_at", "closed_by"]
+    @admin.display(description="Last reopened")
+    def last_reopened(self, obj: AccountingPeriod) -> str:
+        reopenings = getattr(self, "_reopenings", {}).get(obj.pk)
+        if not reopenings:
+            return ""
+        latest = reopenings[0]
+        return format_html(
+            '<span class="reopened">{} by {}: {}</span>',
+            timezone.localtime(latest.at).strftime("%Y-%m-%d %H:%M"),
+            latest.by or "the system",
+            latest.reason,
+        )
+
+    @admin.display(description="Reopened")
+    def reopenings(self, obj: AccountingPeriod) -> str:
+        found = period_reopenings(company_id=obj.company_id, period_ids=[obj.pk]).get(obj.pk)
+        if not found:
+            return "Never"
+        return format_html(
+            '<ul class="reopenings">{}</ul>',
+            format_html_join(
+                "",
+                "<li>{} by {}: {}</li>",
+                (
+                    (timezone.localtime(r.at).strftime("%Y-%m-%d %H:%M"), r.by or "the system", r.reason)
+                    for r in found
+                ),
+            ),
+        )
+
+    readonly_fields = [
+        "company", "name", "start_date", "end_date", "status", "closed_at", "closed_by", "reopenings",
+    ]  # fmt: skip
 
     def has_add_permission(self, request):
         return False

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import F, QuerySet
 
 from accounts.models import Account, Company
+from audit.selectors import audit_events_of_objects
 from ledger.balance_queries import AccountTotals, account_totals, roll_up
 from ledger.models import (
     AccountingPeriod,
@@ -62,6 +63,30 @@ def period_blocking(*, company: Company, on: datetime.date) -> AccountingPeriod 
         .order_by("start_date")
         .first()
     )
+
+
+class Reopening(NamedTuple):
+    """A period's reopening as the audit trail keeps it."""
+
+    at: datetime.datetime
+    by: str
+    reason: str
+
+
+def period_reopenings(*, company_id: int, period_ids: Sequence[int]) -> dict[int, list[Reopening]]:
+    """Each period's reopenings, latest first (periods never reopened are absent). The reason a
+    period was reopened lives in its audit event, the one record of it."""
+    found: dict[int, list[Reopening]] = {}
+    events = audit_events_of_objects(
+        company_id=company_id,
+        objects=[(AccountingPeriod._meta.label_lower, [str(pk) for pk in period_ids])],
+    ).filter(action="reopen")
+    for event in events.order_by("-created_at", "-id"):
+        reason = (event.metadata or {}).get("reason")
+        found.setdefault(int(event.object_id), []).append(
+            Reopening(at=event.created_at, by=event.actor_repr or "", reason=str(reason or ""))
+        )
+    return found
 
 
 class EntryLineRow(NamedTuple):

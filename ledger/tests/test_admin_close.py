@@ -97,6 +97,38 @@ def test_close_reopen_with_a_reason_and_lock_a_period(books, controller):
     assert "A locked period cannot be reopened." in refused.content.decode()
 
 
+def test_the_period_list_and_page_show_why_a_period_was_reopened(books, controller):
+    controller.post(url("generate"), {"fiscal_year": "2025"})
+    march = AccountingPeriod.objects.get(company=books, start_date=datetime.date(2025, 3, 1))
+    april = AccountingPeriod.objects.get(company=books, start_date=datetime.date(2025, 4, 1))
+    for reason in ("Late supplier bill", "Bank fee missed"):
+        controller.post(url("close", march.pk))
+        controller.post(url("reopen", march.pk), {"reason": reason})
+
+    # the list names the latest reason beside March, nothing beside April (never reopened)
+    listing = controller.get(reverse("admin:ledger_accountingperiod_changelist")).content.decode()
+    cells = dict(
+        re.findall(
+            r'<a href="/admin/ledger/accountingperiod/(\d+)/change/[^>]*>.*?</a>.*?'
+            r'<td class="field-last_reopened">(.*?)</td>',
+            listing,
+            re.S,
+        )
+    )
+    assert re.fullmatch(
+        r'<span class="reopened">\d{4}-\d\d-\d\d \d\d:\d\d by .+: Bank fee missed</span>',
+        cells[str(march.pk)],
+    )
+    assert cells[str(april.pk)] == "-"  # the admin's empty value
+
+    # the period's page lists every reopening, latest first
+    page = controller.get(reverse("admin:ledger_accountingperiod_change", args=[march.pk])).content.decode()
+    reasons = re.findall(r"<li>\d{4}-\d\d-\d\d \d\d:\d\d by [^<]+: ([^<]+)</li>", page)
+    assert reasons == ["Bank fee missed", "Late supplier bill"]
+    april_page = controller.get(reverse("admin:ledger_accountingperiod_change", args=[april.pk]))
+    assert "Never" in april_page.content.decode()
+
+
 def test_closing_the_fiscal_year_shows_the_closing_entry_then_posts_it(books, controller):
     # when the page is opened
     page = controller.get(url("close_year"), {"fiscal_year": "2025"}).content.decode()
