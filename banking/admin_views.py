@@ -37,6 +37,7 @@ from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed,
 from sofinance.company_context import current_company_id
 from sofinance.display import display_amount
 from sofinance.errors import APIError
+from sofinance.money import currency_exponent
 from sofinance.permissions import Action
 
 
@@ -381,6 +382,7 @@ class BankingPages:
         }
         for row in details.values():
             row["amount_shown"] = display_amount(row[amount_field], currency)
+            row["amount_raw"] = format(row[amount_field], "f")  # the running total's (match_total.js)
             # A line without a description of its own is described by its entry (a payment's
             # bank line, an imported entry's): the accountant recognises the entry by it.
             row["description"] = row["description"] or row["entry__description"]
@@ -399,6 +401,7 @@ class BankingPages:
                 f"Bank line {line.date} {display_amount(line.amount, currency)} {currency}",
                 line=line,
                 amount=display_amount(line.amount, currency),
+                places=currency_exponent(currency),
                 matched=[details[i] for i in matched if i in details],
                 suggestions=[
                     (s, [details[i] for i in s.journal_line_ids if i in details], reasons_shown(s.reasons))

@@ -1,0 +1,54 @@
+"""Matching a bank line by hand in headless Chromium: the ticked ledger lines' running total
+against the bank line (static/banking/match_total.js), then the match. Screenshot in
+artifacts/screenshots/: bank_line_match_by_hand.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from banking.models import LineStatus
+from banking.tests.factories import bank_books, bank_side, line, march_books, upload
+from sofinance.permissions import Role
+from tests.browser.test_admin_in_a_browser import PASSWORD, assert_clean, staff
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_ticking_ledger_lines_shows_their_total_against_the_bank_line(browser):
+    # given the March books and the bank's statement: one transfer of 500.00 paying two deposits
+    bank = bank_books()
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    transfer = line(bank, "CAMT-0004")
+    order_a, order_b = bank_side(books["order_a"]), bank_side(books["order_b"])
+    staff("ann", a=(bank.company, Role.ACCOUNTANT))
+    browser.login("ann", PASSWORD)
+
+    # when she opens the line's match page, nothing is ticked yet
+    browser.go(f"/admin/banking/bankstatementline/{transfer.pk}/match/")
+    browser.wait_for("#manual-match")
+    browser.wait_text("#ticked-total", "Tick the ledger lines")
+
+    # then ticking the 200.00 deposit says what is missing
+    browser.click(f"#manual-match input[value='{order_a.pk}']")
+    browser.wait_text(
+        "#ticked-total", "Ticked: 1 line, 200.00; the bank line is 500.00, a difference of 300.00."
+    )
+    assert "unbalanced" in browser.find("#ticked-total").get_attribute("class")
+
+    # and ticking the 300.00 one too makes them equal
+    browser.click(f"#manual-match input[value='{order_b.pk}']")
+    browser.wait_text("#ticked-total", "Ticked: 2 lines, 500.00; equal to the bank line.")
+    assert "balanced" in browser.find("#ticked-total").get_attribute("class").split()
+    browser.shot("bank_line_match_by_hand")
+    assert_clean(browser)
+
+    # and the match is made with both
+    browser.click("#manual-match input[type=submit]")
+    browser.wait_for("ul.messagelist")
+    transfer.refresh_from_db()
+    assert transfer.status == LineStatus.MATCHED
+    assert sorted(transfer.matches.values_list("journal_line_id", flat=True)) == sorted(
+        [order_a.pk, order_b.pk]
+    )
