@@ -127,7 +127,8 @@ class SummaryForm(_CompanyForm):
     date_from = _date_field("From")
     date_to = _date_field("To")
     group_by = forms.ChoiceField(
-        choices=[(c, c.capitalize()) for c in reports.SummaryGrouping.CHOICES], label="Group by"
+        choices=[(c, c.replace("_", " ").capitalize()) for c in reports.SummaryGrouping.CHOICES],
+        label="Group by",
     )
 
 
@@ -348,6 +349,7 @@ class SalesReportPages:
 
         return {
             "report": report,
+            "group_label": report.group_by.replace("_", " "),
             "rows": [shown(row) for row in report.rows],
             "totals": shown(report.totals),
             "csv_url": self.csv_url(

@@ -49,9 +49,10 @@ from sales.models import (
     InvoiceStatus,
     Item,
     Payment,
+    TaxRate,
 )
 from sofinance.db_router import read_connection
-from sofinance.money import money_from_sum
+from sofinance.money import convert, money_from_sum
 
 ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=22, decimal_places=4)
@@ -439,12 +440,13 @@ class SummaryGrouping:
     MONTH = "month"
     CUSTOMER = "customer"
     ITEM = "item"
-    CHOICES = (DAY, MONTH, CUSTOMER, ITEM)
+    TAX_RATE = "tax_rate"
+    CHOICES = (DAY, MONTH, CUSTOMER, ITEM, TAX_RATE)
 
 
 @dataclass(frozen=True)
 class SalesSummaryRow:
-    key: str  # the day or month (YYYY-MM-DD / YYYY-MM), the customer's or item's id ("" for no item)
+    key: str  # the day or month (YYYY-MM-DD / YYYY-MM), the customer's, item's or tax rate's id ("" for none)
     label: str
     invoice_count: int
     credit_note_count: int
@@ -624,16 +626,84 @@ def _by_item(company: Company, date_from: datetime.date, date_to: datetime.date)
     return sorted(rows, key=lambda r: (r.key == "", r.label.lower(), r.key))
 
 
+def _by_tax_rate(company: Company, date_from: datetime.date, date_to: datetime.date) -> list[SalesSummaryRow]:
+    """Per tax rate: what a sales tax (VAT) return asks, the taxable sales and the tax on them.
+
+    A document's lines at one rate are summed in its currency and converted once at its rate,
+    as its posting converts them: a rate's tax is exactly what the documents credited to its
+    account. (Its net is converted per document and rate, where the posting converts per revenue
+    account: in a foreign currency it may differ from the other groupings' net by a cent a
+    document.)"""
+    currency = company.currency
+    tallies: dict[int | None, _Tally] = defaultdict(_Tally)
+
+    def add(rows, *, sign: int, kind: str) -> None:
+        counted: dict[int | None, set[int]] = defaultdict(set)
+        for row in rows:
+            rate = row["document_rate"] if currency != row["document_currency"] else Decimal(1)
+            doc_currency = row["document_currency"]
+            tally = tallies[row["rate_id"]]
+            tally.net += sign * convert(money(row["net"], doc_currency), rate, currency)
+            tally.tax += sign * convert(money(row["tax"], doc_currency), rate, currency)
+            counted[row["rate_id"]].add(row["document_id"])
+        for rate_id, documents in counted.items():
+            setattr(tallies[rate_id], kind, getattr(tallies[rate_id], kind) + len(documents))
+
+    def per_document(queryset, document: str, rate_path: str):
+        return (
+            queryset.order_by()
+            .values(
+                document_id=F(f"{document}_id"),
+                document_rate=F(f"{document}__fx_rate"),
+                document_currency=F(f"{document}__currency"),
+                rate_id=F(rate_path),
+            )
+            .annotate(net=Sum("net"), tax=Sum("tax"))
+        )
+
+    lines = InvoiceLine.objects.filter(company=company).exclude(invoice__status=InvoiceStatus.DRAFT)
+    add(per_document(lines.filter(invoice__date__range=(date_from, date_to)), "invoice", "tax_rate_id"),
+        sign=1, kind="invoices")  # fmt: skip
+    add(per_document(lines.filter(invoice__voided_on__range=(date_from, date_to)), "invoice", "tax_rate_id"),
+        sign=-1, kind="voids")  # fmt: skip
+    credit_lines = CreditNoteLine.objects.filter(
+        company=company, credit_note__date__range=(date_from, date_to)
+    )
+    add(per_document(credit_lines, "credit_note", "invoice_line__tax_rate_id"), sign=-1, kind="credits")
+    rates = {rate.pk: rate for rate in TaxRate.objects.filter(pk__in=[pk for pk in tallies if pk])}
+    rows = [
+        SalesSummaryRow(
+            "" if pk is None else str(pk),
+            "(lines without a tax rate)" if pk is None else str(rates[pk]),
+            t.invoices,
+            t.credits,
+            t.voids,
+            t.net,
+            t.tax,
+        )
+        for pk, t in tallies.items()
+    ]
+
+    def order(row: SalesSummaryRow) -> tuple:  # the highest rate first, as a return lists them
+        rate = rates.get(int(row.key)) if row.key else None
+        return (rate is None, -(rate.rate if rate else ZERO), row.label.lower(), row.key)
+
+    return sorted(rows, key=order)
+
+
 def sales_summary(
     *, company: Company, date_from: datetime.date, date_to: datetime.date, group_by: str = SummaryGrouping.DAY
 ) -> SalesSummary:
     """Net sales (invoiced, less credited and voided) and tax over a range, in the functional
-    currency, by day or month (from the stored daily summary) or by customer or item (from the
-    documents). Invoices count on their date, credit notes on theirs, voids on the void date."""
+    currency, by day or month (from the stored daily summary) or by customer, item or tax rate
+    (from the documents). Invoices count on their date, credit notes on theirs, voids on the
+    void date."""
     if group_by in (SummaryGrouping.DAY, SummaryGrouping.MONTH):
         rows = _from_daily(company, date_from, date_to, monthly=group_by == SummaryGrouping.MONTH)
     elif group_by == SummaryGrouping.CUSTOMER:
         rows = _by_customer(company, date_from, date_to)
+    elif group_by == SummaryGrouping.TAX_RATE:
+        rows = _by_tax_rate(company, date_from, date_to)
     else:
         rows = _by_item(company, date_from, date_to)
     totals = SalesSummaryRow(

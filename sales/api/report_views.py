@@ -153,9 +153,12 @@ class SalesSummaryView(_ReportView):
         summary="Sales summary",
         description="Net sales (invoiced, less credited and voided) and tax over `from`..`to` (default: "
         "this year to today), in the company's currency, `group_by` `day` (default) or `month` (from "
-        "the stored daily summary, kept by every posting) or `customer` or `item` (from the "
+        "the stored daily summary, kept by every posting) or `customer`, `item` or `tax_rate` (from the "
         "documents). Invoices count on their date, credit notes on theirs, voids on the void date. "
-        "By item, foreign-currency lines are converted line by line at their invoice's rate.",
+        "By item, foreign-currency lines are converted line by line at their invoice's rate. By "
+        "`tax_rate` (a sales tax or VAT return: the taxable sales and the tax per rate, a row for "
+        "lines without a rate), a document's lines at one rate are converted together at its rate, "
+        "as its posting does: each rate's `tax` is exactly what the documents moved on its account.",
         parameters=[
             OpenApiParameter(
                 "from", OpenApiTypes.DATE, description="First day (default: 1 January of `to`'s year)."
@@ -165,7 +168,7 @@ class SalesSummaryView(_ReportView):
                 "group_by",
                 str,
                 enum=list(reports.SummaryGrouping.CHOICES),
-                description="One row per `day` (default), `month`, `customer` or `item`.",
+                description="One row per `day` (default), `month`, `customer`, `item` or `tax_rate`.",
             ),
             FORMAT,
         ],

@@ -25,6 +25,7 @@ from sales.models import (
     SalesSettings,
     TaxRate,
 )
+from sales.reports import SummaryGrouping
 from sofinance.api.fields import (
     DecimalValueField,
     StrictBooleanField,
@@ -666,7 +667,8 @@ class CustomerStatementOutput(serializers.Serializer):
 
 class SummaryRowOutput(serializers.Serializer):
     key = serializers.CharField(
-        help_text="The day, month (YYYY-MM), customer id or item id ('' for no item)."
+        help_text="The day, month (YYYY-MM), customer id, item id ('' for no item) or tax rate id ('' for "
+        "lines without a rate)."
     )
     label = serializers.CharField()
     invoice_count = StrictIntegerField()
@@ -683,7 +685,7 @@ class SummaryRowOutput(serializers.Serializer):
 
 class SalesSummaryOutput(serializers.Serializer):
     currency = serializers.CharField()
-    group_by = serializers.ChoiceField(choices=["day", "month", "customer", "item"])
+    group_by = serializers.ChoiceField(choices=list(SummaryGrouping.CHOICES))
     rows = SummaryRowOutput(many=True)
     totals = SummaryRowOutput()
 

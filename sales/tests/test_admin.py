@@ -423,6 +423,12 @@ def test_the_ar_aging_page_shows_the_aging_and_a_customers_open_invoices(client_
         + f"?company={books.company.pk}&date_from=2026-01-01&date_to=2026-03-31&group_by=customer"
     ).content.decode()
     assert 'id="summary-net">100.00<' in summary
+    by_rate = client_admin.get(
+        reverse("admin:sales_reports_sales_summary")
+        + f"?company={books.company.pk}&date_from=2026-01-01&date_to=2026-03-31&group_by=tax_rate"
+    ).content.decode()
+    assert '<th scope="col">Tax rate</th>' in by_rate and 'id="tax-rate-note"' in by_rate
+    assert "<td>(lines without a tax rate)</td>" in by_rate and 'id="summary-net">100.00<' in by_rate
 
 
 def test_issue_asks_first_naming_a_closed_period_it_would_be_refused_in(client_admin, books):

@@ -529,6 +529,28 @@ def test_customer_statement_and_sales_summary_reports(books, accountant):
     assert body(accountant.get(url(books, "reports/sales-summary?from=2026-03-01&to=2026-02-01")), 400)
 
 
+def test_the_sales_summary_by_tax_rate_over_the_api(books, accountant):
+    services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-01"),
+        lines=[{"item": books.consulting.pk, "quantity": "2"}, {"item": books.widget.pk, "quantity": "10"}],
+        by=None,
+        issue=True,
+    )
+    query = "reports/sales-summary?from=2026-03-01&to=2026-03-31&group_by=tax_rate"
+    summary = body(accountant.get(url(books, query)))["data"]
+    assert summary["group_by"] == "tax_rate"
+    assert [(r["key"], r["label"], r["net"], r["tax"], r["total"]) for r in summary["rows"]] == [
+        (str(books.standard.pk), "VAT 20% (20%)", "300.00", "60.00", "360.00"),
+        (str(books.reduced.pk), "VAT 5% (5%)", "123.50", "6.18", "129.68"),
+    ]
+    assert (summary["totals"]["net"], summary["totals"]["tax"]) == ("423.50", "66.18")
+    csv = accountant.get(url(books, query + "&format=csv")).content.decode().splitlines()
+    assert csv[0].startswith("tax_rate,label,")
+    assert csv[1] == f"{books.standard.pk},VAT 20% (20%),1,0,0,300.00,60.00,360.00,"
+
+
 def test_the_printable_invoice(books, accountant):
     services.sales_settings_update(
         company=books.company,

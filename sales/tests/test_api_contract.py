@@ -292,6 +292,7 @@ def test_every_sales_operation_answers_as_documented(make_member):
         200,
     )
     check(viewer.get(f"{reports}/sales-summary", {"group_by": "month", "format": "csv"}), 200)
+    check(viewer.get(f"{reports}/sales-summary", {"group_by": "tax_rate"}), 200)
     check(viewer.get(f"{reports}/sales-summary", {"group_by": "week"}), 400)
 
     # then: every sales operation was checked, and every kind of refusal

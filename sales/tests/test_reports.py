@@ -243,3 +243,77 @@ def test_the_stored_summary_is_rebuilt_from_the_documents(books):
         company=books.company, date_from=day("2026-01-01"), date_to=day("2026-12-31")
     )
     assert again.differences == []
+
+
+def test_sales_summary_by_tax_rate_is_a_sales_tax_return_equal_to_the_tax_account():
+    # given March's documents, by hand: (net, tax) per rate, 20 % standard, 5 % reduced
+    books = sales_books()
+    eur_rate(books, "2026-03-10", "1.0857")
+
+    def invoice(customer, date, lines, **kwargs):
+        return services.invoice_create(
+            company=books.company,
+            customer=customer,
+            date=day(date),
+            lines=lines,
+            by=None,
+            issue=True,
+            **kwargs,
+        )
+
+    hours = {"item": books.consulting.pk}
+    # A, 1 March: 2 hours (300.00, 60.00), 10 widgets (123.50, 6.175 -> 6.18), an untaxed 40.00
+    a = invoice(
+        books.acme,
+        "2026-03-01",
+        [
+            {**hours, "quantity": "2"},
+            {"item": books.widget.pk, "quantity": "10"},
+            {
+                "description": "Delivery",
+                "quantity": "1",
+                "unit_price": "40.00",
+                "tax_rate": None,
+                "account": "4000",
+            },
+        ],
+    )
+    # B, 10 March, in EUR at 1.0857: 3 hours, EUR 450.00 and 90.00 -> 488.57 and 97.71
+    invoice(books.euro, "2026-03-10", [{**hours, "quantity": "3", "unit_price": "150.00"}])
+    # C, 15 March: one widget (12.35, 0.62), voided on 25 March: nets out in March
+    c = invoice(books.globex, "2026-03-15", [{"item": books.widget.pk, "quantity": "1"}])
+    services.invoice_void(invoice=c, by=None, date=day("2026-03-25"))
+    # D, 27 February: one hour, voided on 2 March: March takes back (150.00, 30.00)
+    d = invoice(books.globex, "2026-02-27", [{**hours, "quantity": "1"}])
+    services.invoice_void(invoice=d, by=None, date=day("2026-03-02"))
+    # a credit note on A, 20 March: one hour (150.00, 30.00)
+    services.credit_note_create(
+        invoice=a,
+        by=None,
+        date=day("2026-03-20"),
+        lines=[{"invoice_line": a.lines.get(line_no=1).pk, "quantity": "1"}],
+    )
+
+    # when
+    report = sales_summary(
+        company=books.company, date_from=day("2026-03-01"), date_to=day("2026-03-31"), group_by="tax_rate"
+    )
+
+    # then one row per rate and one for the untaxed line, with the documents counted
+    assert [
+        (r.key, r.label, r.invoice_count, r.credit_note_count, r.void_count, r.net, r.tax)
+        for r in report.rows
+    ] == [
+        (str(books.standard.pk), "VAT 20% (20%)", 2, 1, 1, D("488.57"), D("97.71")),
+        (str(books.reduced.pk), "VAT 5% (5%)", 2, 0, 1, D("123.50"), D("6.18")),
+        ("", "(lines without a tax rate)", 1, 0, 0, D("40.00"), D("0.00")),
+    ]
+    # and the tax is exactly what March's documents moved on the tax account (2200)
+    tax_account = books.account("2200").pk
+    march = account_totals(company_id=books.company.pk, start=day("2026-03-01"), end=day("2026-03-31"))
+    assert report.totals.tax == D("103.89") == -march[tax_account].balance
+    # and the same report by customer nets the same sales
+    by_customer = sales_summary(
+        company=books.company, date_from=day("2026-03-01"), date_to=day("2026-03-31"), group_by="customer"
+    )
+    assert (by_customer.totals.net, by_customer.totals.tax) == (report.totals.net, report.totals.tax)
