@@ -691,6 +691,18 @@ def _by_tax_rate(company: Company, date_from: datetime.date, date_to: datetime.d
     return sorted(rows, key=order)
 
 
+def _document_counts(
+    company: Company, date_from: datetime.date, date_to: datetime.date
+) -> tuple[int, int, int]:
+    """How many invoices are dated in the range, credit notes dated in it, invoices voided in it."""
+    issued = Invoice.objects.filter(company=company).exclude(status=InvoiceStatus.DRAFT)
+    return (
+        issued.filter(date__range=(date_from, date_to)).count(),
+        CreditNote.objects.filter(company=company, date__range=(date_from, date_to)).count(),
+        issued.filter(voided_on__range=(date_from, date_to)).count(),
+    )
+
+
 def sales_summary(
     *, company: Company, date_from: datetime.date, date_to: datetime.date, group_by: str = SummaryGrouping.DAY
 ) -> SalesSummary:
@@ -706,12 +718,22 @@ def sales_summary(
         rows = _by_tax_rate(company, date_from, date_to)
     else:
         rows = _by_item(company, date_from, date_to)
+    counts = (
+        (
+            sum(r.invoice_count for r in rows),
+            sum(r.credit_note_count for r in rows),
+            sum(r.void_count for r in rows),
+        )
+        if group_by in (SummaryGrouping.DAY, SummaryGrouping.MONTH, SummaryGrouping.CUSTOMER)
+        # A document with lines of several items or rates is on several rows: counted once here.
+        else _document_counts(company, date_from, date_to)
+    )
     totals = SalesSummaryRow(
         key="",
         label="Total",
-        invoice_count=sum(r.invoice_count for r in rows),
-        credit_note_count=sum(r.credit_note_count for r in rows),
-        void_count=sum(r.void_count for r in rows),
+        invoice_count=counts[0],
+        credit_note_count=counts[1],
+        void_count=counts[2],
         net=sum((r.net for r in rows), ZERO),
         tax=sum((r.tax for r in rows), ZERO),
         quantity=None,

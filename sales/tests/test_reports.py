@@ -312,6 +312,12 @@ def test_sales_summary_by_tax_rate_is_a_sales_tax_return_equal_to_the_tax_accoun
     tax_account = books.account("2200").pk
     march = account_totals(company_id=books.company.pk, start=day("2026-03-01"), end=day("2026-03-31"))
     assert report.totals.tax == D("103.89") == -march[tax_account].balance
+    # and the totals count each document once (A is on three rows): A, B, C; the credit; C, D
+    assert (report.totals.invoice_count, report.totals.credit_note_count, report.totals.void_count) == (
+        3,
+        1,
+        2,
+    )
     # and the same report by customer nets the same sales
     by_customer = sales_summary(
         company=books.company, date_from=day("2026-03-01"), date_to=day("2026-03-31"), group_by="customer"
