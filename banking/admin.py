@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.db.models import Value
 from django.urls import reverse
@@ -21,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.models import Account
 from banking import services
 from banking.admin_dashboard import register_panels as register_dashboard_panels
+from banking.admin_forms import CSV_FIELDSET_LINES, BankAccountForm, csv_mapping_in_words
 from banking.admin_links import bank_lines_of_entries
 from banking.admin_reports import BankReportPages, reconciliation_url, unreconciled_statement_notes
 from banking.admin_views import BankingPages
@@ -61,22 +61,6 @@ class _ReadOnly(CompanyScopedAdmin):
         return False
 
 
-class BankAccountForm(ServiceModelForm):
-    currency = forms.CharField(
-        required=False, max_length=3, help_text="Blank: the ledger account's currency."
-    )
-
-    class Meta:
-        model = BankAccount
-        fields = ["company", *BANK_ACCOUNT_FIELDS]
-        labels = {"iban": "IBAN", "csv_mapping": "CSV column mapping"}
-        help_texts = {
-            "csv_mapping": 'How this bank\'s CSV reads, e.g. {"delimiter": ";", "date_column": "Date", '
-            '"date_format": "%d.%m.%Y", "amount_column": "Amount", "decimal_separator": ","}. Empty: '
-            "date, amount, counterparty, reference, description columns, YYYY-MM-DD dates."
-        }
-
-
 class ActiveFilter(admin.SimpleListFilter):
     title = "in use"
     parameter_name = "active"
@@ -100,9 +84,30 @@ class BankAccountAdmin(ServiceAdmin, CompanyScopedAdmin):
     list_select_related = ["company", "account"]
     search_fields = ["name", "iban", "number"]
     ordering = ["company", "name"]
+    change_form_template = "banking/admin/bank_account_form.html"
 
     def get_readonly_fields(self, request, obj=None):
         return ["company"] if obj is not None else []
+
+    def get_fieldsets(self, request, obj=None):
+        account = ["company", "name", "account", "currency", "iban", "number", "is_active"]
+        if obj is not None and not self.has_change_permission(request, obj):
+            csv = {"fields": ["csv_mapping_in_words"]}  # a role that reads: the mapping in words
+        else:
+            # Folded while nothing is set; open on a refused save (Django opens a fieldset only
+            # when a field of its own, not of a multi-field line, has an error).
+            folded = request.method == "GET" and not (obj is not None and obj.csv_mapping)
+            csv = {
+                "fields": CSV_FIELDSET_LINES,
+                "classes": ["csv-mapping", *(["collapse"] if folded else [])],
+                "description": "How this bank's CSV statements read. Columns are named by their header "
+                "in the file (capitals and spaces around it do not matter).",
+            }
+        return [(None, {"fields": account}), ("CSV statements", csv)]
+
+    @admin.display(description="How the file reads")
+    def csv_mapping_in_words(self, obj: BankAccount) -> str:
+        return csv_mapping_in_words(obj.csv_mapping)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Account:
@@ -165,8 +170,11 @@ class BankAccountAdmin(ServiceAdmin, CompanyScopedAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         with self.refusal_as_form_error():
+            mapping = form.csv_mapping_to_save()  # None: the CSV fields say what is saved
             if change:
                 changes = {name: data.get(name) for name in form.changed_data if name in BANK_ACCOUNT_FIELDS}
+                if mapping is not None:
+                    changes["csv_mapping"] = mapping
                 saved = (
                     services.bank_account_update(bank_account=obj, by=request.user, **changes)
                     if changes
@@ -174,6 +182,8 @@ class BankAccountAdmin(ServiceAdmin, CompanyScopedAdmin):
                 )
             else:
                 values = {name: data.get(name) for name in BANK_ACCOUNT_FIELDS if name in data}
+                if mapping is not None:
+                    values["csv_mapping"] = mapping
                 saved = services.bank_account_create(company=data["company"], by=request.user, **values)
         adopt(obj, saved)
 

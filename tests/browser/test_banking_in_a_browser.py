@@ -271,3 +271,44 @@ def test_a_payments_unallocate_button_unallocates_from_its_page(browser):
     assert "403" not in browser.text("body")
     browser.shot("payment_unallocated_from_its_page")
     assert_clean(browser)
+
+
+# --------------------------------------------------------------------------- a bank account's CSV mapping
+
+
+def test_a_bank_accounts_csv_columns_are_filled_in_as_fields_and_saved(browser):
+    # given a bank account with no CSV mapping yet, and an accountant on its page
+    from banking.models import BankAccount
+    from banking.parsers.csv_statement import csv_mapping_clean
+    from banking.tests.factories import EUROPEAN_MAPPING, bank_books
+
+    bank = bank_books()
+    staff("ann", a=(bank.company, Role.ACCOUNTANT))
+    browser.login("ann", PASSWORD)
+    browser.go(f"/admin/banking/bankaccount/{bank.pk}/change/")
+
+    # when she opens "CSV statements" and says how her bank's file reads
+    browser.click("fieldset.csv-mapping summary")
+    browser.select("#id_delimiter", "Semicolon ( ; )")
+    browser.type("#id_date_column", "Booking date")
+    assert not browser.find("#id_date_format_1").is_displayed()  # typed in only for "Other format…"
+    browser.select("#id_date_format_0", "Other format…")
+    assert browser.find("#id_date_format_1").is_displayed()
+    browser.select("#id_date_format_0", "31.03.2026 (DD.MM.YYYY)")
+    browser.type("#id_amount_column", "Amount")
+    browser.select("#id_decimal_separator", "Comma: 1234,56")
+    browser.select("#id_thousands_separator", "Point: 1.234,56")
+    browser.type("#id_counterparty_column", "Payee")
+    browser.type("#id_reference_column", "Reference")
+    browser.type("#id_description_column", "Details")
+    browser.type("#id_balance_column", "Balance")
+    browser.click("input[name=_continue]")
+    browser.wait_for("ul.messagelist")
+
+    # then the mapping is saved as the API saves it, and the page shows it again in its fields
+    assert BankAccount.objects.get(pk=bank.pk).csv_mapping == csv_mapping_clean(EUROPEAN_MAPPING)
+    assert browser.find("#id_date_column").get_attribute("value") == "Booking date"
+    assert browser.find("#id_date_format_0").get_attribute("value") == "%d.%m.%Y"
+    assert browser.find("#id_amounts_0").is_selected()
+    browser.shot("csv_mapping")
+    assert_clean(browser)
