@@ -1,11 +1,14 @@
 """Pagination whose links travel in `meta.pagination` of the envelope.
 
 Page numbers for short lists (members, accounts); keyset cursors for lists that grow without
-bound (journal entries, audit events), so page 10,000 costs what page 1 costs.
+bound (journal entries, audit events), so page 10,000 costs what page 1 costs: a cursor holds the
+values of every ordering field of the row the page starts after (the last one the unique `id`),
+and the page is read with no offset, however many rows share a date.
 
 A cursor is opaque to clients, but it is their input: one edited, truncated or made up is read
-strictly (base64, its three fields, its position parsed as the ordering field's type) and
-answered with `invalid_cursor()`, the documented 404, before anything reaches the database.
+strictly (base64, its fields, each value of its position parsed as its column's type, written
+exactly as the API writes it) and answered with `invalid_cursor()`, the documented 404, before
+anything reaches the database.
 """
 
 from __future__ import annotations
@@ -13,17 +16,23 @@ from __future__ import annotations
 import base64
 import datetime
 import re
+from typing import NamedTuple
 from urllib import parse
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
+from django.db.models import F, Func, Q, Value
+from django.db.models.fields import AutoFieldMixin
+from django.db.models.lookups import GreaterThan, LessThan
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from sofinance.api.envelope import envelope
 from sofinance.api.filters import datetime_value_problem
 from sofinance.errors import NotFound, ValidationFailed
+from sofinance.ids import MAX_ID
 
 PAGINATION_SCHEMA = {
     "type": "object",
@@ -92,78 +101,223 @@ def invalid_cursor() -> NotFound:
     return NotFound("Invalid cursor.", details={"cursor": ["Take it from the links in `meta.pagination`."]})
 
 
-# The fields of DRF's cursor (before base64): o = offset, r = reversed (1), p = position.
-_CURSOR_FIELDS = frozenset({"o", "r", "p"})
-_OFFSET = re.compile(r"[0-9]{1,9}")
+class KeysetCursor(NamedTuple):
+    """Where a page starts: after (`reverse`: before) the row whose ordering values are
+    `position`, one value per field of the list's ordering; reversed with no position, the end
+    of the list (the link back from an empty page past the last row)."""
+
+    reverse: bool
+    position: tuple | None
 
 
-def cursor_read(encoded: str, *, offset_cutoff: int) -> Cursor:
-    """DRF's cursor, read strictly: base64 (nothing skipped), each field at most once, an offset
-    of ASCII digits (above the cutoff it is the cutoff, as DRF reads it), `r` 0 or 1, a position
-    without NUL. Anything else raises `invalid_cursor()`."""
+# The fields of a cursor (before base64): r = reversed ("1", only when it is), then p = the
+# boundary row's value of each ordering field, in the ordering's order.
+_CURSOR_FIELDS = frozenset({"r", "p"})
+
+
+def cursor_write(cursor: KeysetCursor) -> str:
+    """The cursor as its links carry it: base64 of `r=1&p=…&p=…`."""
+    pairs = [("r", "1")] if cursor.reverse else []
+    pairs += [("p", str(value)) for value in cursor.position or ()]
+    return base64.b64encode(parse.urlencode(pairs).encode("ascii")).decode("ascii")
+
+
+def cursor_read(encoded: str, *, arity: int) -> tuple[bool, tuple[str, ...] | None]:
+    """A cursor's direction and the text of its position's `arity` values (None: none, the end
+    of the list, reversed only), read strictly: base64 (nothing skipped), a query string of UTF-8,
+    `r` at most once and only `1`, `p` exactly `arity` times, no NUL. Anything else raises
+    `invalid_cursor()`."""
     try:
         text = base64.b64decode(encoded.encode("ascii"), validate=True).decode("ascii")
-        pairs = parse.parse_qsl(text, keep_blank_values=True, strict_parsing=True)
-    except ValueError:  # not ASCII, not base64, not a query string
+        pairs = parse.parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict")
+    except ValueError:  # not ASCII, not base64, not a query string, not UTF-8
         raise invalid_cursor() from None
-    fields = dict(pairs)
-    offset, reverse, position = fields.get("o", "0"), fields.get("r", "0"), fields.get("p")
+    names = [name for name, _ in pairs]
+    reverse = [value for name, value in pairs if name == "r"]
+    position = tuple(value for name, value in pairs if name == "p")
     if (
-        len(fields) != len(pairs)
-        or not fields.keys() <= _CURSOR_FIELDS
-        or not _OFFSET.fullmatch(offset)
-        or reverse not in ("0", "1")
-        or (position is not None and "\x00" in position)
+        not set(names) <= _CURSOR_FIELDS
+        or reverse not in ([], ["1"])
+        or len(position) not in ((arity, 0) if reverse else (arity,))
+        or any("\x00" in value for value in position)
     ):
         raise invalid_cursor()
-    return Cursor(offset=min(int(offset), offset_cutoff), reverse=reverse == "1", position=position)
+    return bool(reverse), position or None
 
 
-def cursor_position(model: type[models.Model], ordering: str, position: str) -> str:
-    """The position of a cursor read as the ordering field's type (a date, a date-time with its
-    offset, a whole number within the column's range, a name within its length...), written as
-    DRF writes a row's position; anything else raises `invalid_cursor()`."""
+def cursor_value(field: models.Field, text: str):
+    """One value of a cursor's position read as its column's type (a date, a date-time with its
+    offset, an id from 1 within a bigint, a name within its length...); anything else raises
+    `invalid_cursor()`."""
     try:
-        field = model._meta.get_field(ordering.lstrip("-"))
-    except FieldDoesNotExist:  # an annotation: compared as the text it is
-        return position
-    try:
-        value = field.to_python(position)
+        value = field.to_python(text)
         field.run_validators(value)
-    except (DjangoValidationError, ValueError, TypeError):
+    except (DjangoValidationError, ValueError, TypeError, OverflowError):
         raise invalid_cursor() from None
-    if value is None or (
-        isinstance(value, datetime.datetime) and (value.tzinfo is None or datetime_value_problem(value))
+    if (
+        value is None
+        or (isinstance(field, AutoFieldMixin) and not 0 < value <= MAX_ID)
+        or (isinstance(value, datetime.datetime) and (value.tzinfo is None or datetime_value_problem(value)))
     ):
         raise invalid_cursor()
-    return str(value)
+    return value
+
+
+_ORDERING_FIELD = re.compile(r"-?[A-Za-z_][A-Za-z0-9_]*")
+
+
+def keyset_ordering(ordering) -> tuple[str, ...]:
+    """The ordering as a tuple, refused (AssertionError, when the class is made) unless it can be
+    a keyset: plain field names, each once, the last the unique `id` (so every row has a position
+    of its own and no page needs an offset)."""
+    fields = (ordering,) if isinstance(ordering, str) else tuple(ordering)
+    names = [field.removeprefix("-") for field in fields]
+    assert fields and all(
+        isinstance(f, str) and _ORDERING_FIELD.fullmatch(f) and "__" not in f for f in fields
+    ), f"A cursor's ordering is field names, '-' for descending, no lookups: {ordering!r}."
+    assert len(set(names)) == len(names), f"A cursor's ordering names each field once: {ordering!r}."
+    assert names[-1] in ("id", "pk"), (
+        f"A cursor's ordering ends with the unique `id`, so every row has a position: {ordering!r}."
+    )
+    return fields
+
+
+def keyset_fields(model: type[models.Model], ordering: tuple[str, ...]) -> tuple[models.Field, ...]:
+    """The model's column behind each ordering field, refused (AssertionError) unless a keyset can
+    page by it: a column of the model itself (an annotation's or a relation's values cannot be
+    read back strictly from a cursor), never NULL (`(date, id) < (d, i)` would skip the rows whose
+    date is NULL)."""
+    fields = []
+    for name in (field.removeprefix("-") for field in ordering):
+        try:
+            field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        except FieldDoesNotExist:
+            raise AssertionError(
+                f"A cursor pages by columns of {model.__name__}: `{name}` is not one (an annotation?)."
+            ) from None
+        assert field.concrete and not field.is_relation, (
+            f"A cursor pages by columns of {model.__name__}: `{name}` is a relation."
+        )
+        assert not field.null, (
+            f"A cursor cannot page by `{model.__name__}.{name}`: it may be NULL, and NULL compares to nothing."
+        )
+        fields.append(field)
+    return tuple(fields)
+
+
+def reversed_ordering(ordering: tuple[str, ...]) -> tuple[str, ...]:
+    """Each field the other way: the order a previous page is read in."""
+    return tuple(field.removeprefix("-") if field.startswith("-") else f"-{field}" for field in ordering)
+
+
+class _Row(Func):
+    """`(a, b, …)`: SQL's row value, compared field by field, left to right."""
+
+    template = "(%(expressions)s)"
+    output_field = models.Field()
+
+
+def keyset_after(ordering: tuple[str, ...], fields: tuple[models.Field, ...], position: tuple) -> Q:
+    """The rows after `position` in `ordering` (each field ascending, or descending with '-').
+
+    All fields one way (every list's ordering): a row comparison, `(date, id) < (d, i)`, which
+    PostgreSQL (and SQLite) read as the start of a range of the `(…, date, id)` index, so the page
+    costs what the first page costs. Its expansion `date < d OR (date = d AND id < i)` returns the
+    same rows, but PostgreSQL reads it from the start of date `d` and filters out, one by one,
+    every row of that date already paged (as an OFFSET would). Mixed directions (`("date", "-id")`) have no row
+    comparison: there the expansion, generalised to N fields, with the first field's bound
+    (`date >= d`) on its own for the index.
+    """
+    names = [field.removeprefix("-") for field in ordering]
+    if len(ordering) == 1:
+        return Q(**{f"{names[0]}__{'lt' if ordering[0].startswith('-') else 'gt'}": position[0]})
+    directions = {field.startswith("-") for field in ordering}
+    if len(directions) == 1:
+        compare = LessThan if directions == {True} else GreaterThan
+        values = (Value(value, output_field=field) for value, field in zip(position, fields, strict=True))
+        return Q(compare(_Row(*map(F, names)), _Row(*values)))
+    after, equal = Q(), {}
+    for field, name, value in zip(ordering, names, position, strict=True):
+        after |= Q(**equal, **{f"{name}__{'lt' if field.startswith('-') else 'gt'}": value})
+        equal[name] = value
+    bound = {f"{names[0]}__{'lte' if ordering[0].startswith('-') else 'gte'}": position[0]}
+    return Q(**bound) & after
 
 
 class EnvelopeCursorPagination(_StrictPageSize, CursorPagination):
+    """A keyset on the whole ordering: a page's links carry the values of every ordering field of
+    its last (next) or first (previous) row, and the page after is the rows after that row
+    (`keyset_after`), the first `page_size` of them: no offset, so a page deep in a run of one
+    date costs what the first page costs, whatever the number of rows sharing a date."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = "-id"
-    # Rows sharing a position (entries of one date) are paged by an offset past the last
-    # position. DRF caps that offset at 1,000 by default, and a list with more rows of one
-    # position than that served the same page again (an import's 1,600 entries of one day). The
-    # offset is read in an index's order, so a large one costs a scan of that many index entries.
-    offset_cutoff = 1_000_000
     cursor_query_description = CURSOR_DESCRIPTION
     page_size_query_description = PAGE_SIZE_DESCRIPTION
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        keyset_ordering(cls.ordering)
+
+    def get_ordering(self, request, queryset, view):
+        return keyset_ordering(super().get_ordering(request, queryset, view))
+
     def paginate_queryset(self, queryset, request, view=None):
-        self.model = queryset.model  # the cursor's position is read as its ordering field's type
-        return super().paginate_queryset(queryset, request, view)
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.ordering = self.get_ordering(request, queryset, view)
+        self.fields = keyset_fields(queryset.model, self.ordering)
+        self.cursor = self.decode_cursor(request)
+        reverse = self.cursor is not None and self.cursor.reverse
+        ordering = reversed_ordering(self.ordering) if reverse else self.ordering
+        queryset = queryset.order_by(*ordering)
+        position = self.cursor and self.cursor.position
+        if position is not None:
+            queryset = queryset.filter(keyset_after(ordering, self.fields, position))
+        rows = list(queryset[: self.page_size + 1])  # one more: is there a page beyond?
+        self.page = rows[: self.page_size]
+        beyond = len(rows) > self.page_size
+        if reverse:  # read backwards from the cursor (or the end); shown in the list's order
+            self.page.reverse()
+            self.has_next, self.has_previous = position is not None, beyond
+        else:
+            self.has_next, self.has_previous = beyond, self.cursor is not None
+        self.display_page_controls = self.has_previous or self.has_next
+        return self.page
 
     def decode_cursor(self, request):
         encoded = request.query_params.get(self.cursor_query_param)
         if not encoded:  # blank: the first page, as a blank filter filters nothing
             return None
-        cursor = cursor_read(encoded, offset_cutoff=self.offset_cutoff)
-        if cursor.position is None:
-            return cursor
-        return cursor._replace(position=cursor_position(self.model, self.ordering[0], cursor.position))
+        reverse, texts = cursor_read(encoded, arity=len(self.fields))
+        cursor = KeysetCursor(reverse, texts and tuple(map(cursor_value, self.fields, texts)))
+        if cursor_write(cursor) != encoded:  # the same position written otherwise: not ours
+            raise invalid_cursor()
+        return cursor
+
+    def encode_cursor(self, cursor: KeysetCursor) -> str:
+        return replace_query_param(self.base_url, self.cursor_query_param, cursor_write(cursor))
+
+    def position_of(self, row) -> tuple:
+        names = [field.removeprefix("-") for field in self.ordering]
+        return tuple(row[name] if isinstance(row, dict) else getattr(row, name) for name in names)
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        if not self.page:  # nothing before the cursor's row (gone since): the list from its start
+            return remove_query_param(self.base_url, self.cursor_query_param)
+        return self.encode_cursor(KeysetCursor(reverse=False, position=self.position_of(self.page[-1])))
+
+    def get_previous_link(self):
+        if not self.has_previous:
+            return None
+        if not self.page:  # nothing after the cursor's row (gone since): the list's last page
+            return self.encode_cursor(KeysetCursor(reverse=True, position=None))
+        return self.encode_cursor(KeysetCursor(reverse=True, position=self.position_of(self.page[0])))
 
     def get_paginated_response(self, data):
         return Response(
