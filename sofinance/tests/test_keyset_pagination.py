@@ -254,15 +254,21 @@ def test_customers_of_one_name_page_in_name_order_forwards_and_back(books):
     assert [len(page["data"]) for page in pages] == [2, 2, 2, 2]
 
 
-def test_a_page_after_the_last_row_is_empty_with_a_link_back_to_the_last_rows(books):
-    # given four entries, read 3 a page, and the link to the page after the third
+@pytest.fixture
+def four_entries(books):
+    """Four entries of one date and a paginator class reading 3 a page."""
     bank, _ = books
     entries = [EntryInput(date=day("2026-03-05"), lines=LINES) for _ in range(4)]
     journal_entries_import(
         company=bank.company, entries=entries, by=None, max_entries=None, audit_per_entry=False
     )
     everything = JournalEntry.objects.filter(company=bank.company)
-    paginator_class = type("Paginator", (EnvelopeCursorPagination,), {"page_size": 3})
+    return everything, type("Paginator", (EnvelopeCursorPagination,), {"page_size": 3})
+
+
+def test_a_page_after_the_last_row_is_empty_with_a_link_back_to_the_last_rows(four_entries):
+    # given four entries, read 3 a page, and the link to the page after the third
+    everything, paginator_class = four_entries
 
     def read(queryset, url):
         paginator = paginator_class()
@@ -282,15 +288,9 @@ def test_a_page_after_the_last_row_is_empty_with_a_link_back_to_the_last_rows(bo
     assert back == first_page and previous_link is None and next_link is None
 
 
-def test_a_page_before_the_first_row_is_empty_with_a_link_to_the_first_page(books):
+def test_a_page_before_the_first_row_is_empty_with_a_link_to_the_first_page(four_entries):
     # given four entries, the second page of 3, and its link back to the page before its row
-    bank, _ = books
-    entries = [EntryInput(date=day("2026-03-05"), lines=LINES) for _ in range(4)]
-    journal_entries_import(
-        company=bank.company, entries=entries, by=None, max_entries=None, audit_per_entry=False
-    )
-    everything = JournalEntry.objects.filter(company=bank.company)
-    paginator_class = type("Paginator", (EnvelopeCursorPagination,), {"page_size": 3})
+    everything, paginator_class = four_entries
     paginator = paginator_class()
     paginator.paginate_queryset(everything, Request(APIRequestFactory().get("/entries")))
     second = paginator_class()
