@@ -10,11 +10,16 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.urls import reverse
+from django.utils.html import format_html
 
+from accounts import selectors
+from accounts.admin_members import MemberPages, person, role_label, when
 from accounts.models import MONTHS, Company, Membership, User
 from sofinance import admin_menu
 from sofinance.admin import CompanyScopedAdmin, admin_can, admin_roles
 from sofinance.admin_menu import Section
+from sofinance.company_context import current_company
 from sofinance.permissions import Action, role_can
 
 # --------------------------------------------------------------------------- users, companies
@@ -123,14 +128,70 @@ class CompanyAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(CompanyScopedAdmin):
-    """The members of the current company, for roles that may see them (members.view); only
-    superusers change memberships here (company admins invite and manage members in the API)."""
+    """The members of the current company, for roles that may see them (members.view), with the
+    company's pending invitations. A role allowing members.manage (company admins) changes roles,
+    removes members, invites and revokes on the pages of accounts.admin_members, each calling a
+    service; superusers also keep Django's generic forms here."""
 
     view_action = Action.MEMBERS_VIEW
-    list_display = ["user", "company", "role", "created_at"]
+    list_display = ["user", "member_name", "member_email", "company", "role", "member_since"]
     list_filter = ["role"]
-    search_fields = ["user__username", "user__email", "company__name"]
+    list_select_related = ["user", "company"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name", "company__name"]
     autocomplete_fields = ["user", "company"]
+
+    def get_urls(self):
+        return [*MemberPages(self.admin_site, self).urls(), *super().get_urls()]
+
+    def may_manage(self, request) -> bool:
+        company = current_company(request)
+        return company is not None and admin_can(request, company.pk, Action.MEMBERS_MANAGE)
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return [*shown, "member_actions"] if self.may_manage(request) else shown
+
+    def changelist_view(self, request, extra_context=None):
+        company = current_company(request)
+        context = {"title": f"Members of {company.name}" if company is not None else "Members"}
+        if company is not None and admin_can(request, company.pk, Action.MEMBERS_VIEW):
+            may_manage = self.may_manage(request)
+            context["may_manage_members"] = may_manage
+            context["pending_invitations"] = [
+                {
+                    "invitation": invitation,
+                    "role": role_label(invitation.role),
+                    "invited_by": person(invitation.invited_by) if invitation.invited_by else "—",
+                    "sent": when(invitation.created_at),
+                    "expires": when(invitation.expires_at),
+                    "revoke_url": reverse("admin:accounts_membership_revoke_invitation", args=[invitation.pk])
+                    if may_manage
+                    else None,
+                }
+                for invitation in selectors.company_invitations(company=company)
+            ]
+        return super().changelist_view(request, {**context, **(extra_context or {})})
+
+    @admin.display(description="name", ordering="user__last_name")
+    def member_name(self, obj: Membership) -> str:
+        return obj.user.get_full_name() or "—"
+
+    @admin.display(description="email", ordering="user__email")
+    def member_email(self, obj: Membership) -> str:
+        return obj.user.email
+
+    @admin.display(description="member since", ordering="created_at")
+    def member_since(self, obj: Membership) -> str:
+        return when(obj.created_at)
+
+    @admin.display(description="")
+    def member_actions(self, obj: Membership) -> str:
+        return format_html(
+            '<a href="{}" class="member-change-role">Change role…</a> '
+            '<a href="{}" class="member-remove">Remove…</a>',
+            reverse("admin:accounts_membership_change_role", args=[obj.pk]),
+            reverse("admin:accounts_membership_remove", args=[obj.pk]),
+        )
 
     def has_add_permission(self, request):
         return request.user.is_superuser

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -123,3 +125,19 @@ def membership_roles(*, user_id: int | None) -> dict[int, str]:
     if user_id is None:
         return {}
     return dict(Membership.objects.filter(user_id=user_id).values_list("company_id", "role"))
+
+
+def invitation_token_hash(token: str) -> str:
+    """What an invitation stores of its token (the token itself is only in the email)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation a link's token names (only its hash is stored); None for an unknown token."""
+    if not token:
+        return None
+    return (
+        Invitation.objects.select_related("company", "invited_by")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )

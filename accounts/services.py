@@ -5,7 +5,6 @@ Each service runs in one transaction and records its audit event inside it.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from typing import Any
@@ -35,6 +34,7 @@ from accounts.models import (
     User,
     UserPreference,
 )
+from accounts.selectors import invitation_token_hash
 from audit.changes import diff, snapshot
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -296,10 +296,6 @@ def membership_add(*, company: Company, user: User, role: str, by: User | None) 
 INVITATION_FIELDS = ("email", "role", "status", "expires_at")
 
 
-def invitation_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _lock_company(company: Company) -> None:
     """Serialise the membership changes of one company (invitations and their checks)."""
     list(Company.objects.select_for_update().filter(pk=company.pk))
@@ -421,6 +417,31 @@ def _pending_invitation(token: str) -> Invitation:
     if invitation.expires_at <= timezone.now():
         raise errors.InvitationNotPending("This invitation has expired; ask for a new one.")
     return invitation
+
+
+def user_staff_grant(*, user: User, by: User | None, reason: str) -> User:
+    """Let `user` log in to the admin (is_staff), never as a superuser; recorded with `reason`.
+    A user who is staff already is left as is, and nothing is recorded.
+
+    The flag opens the admin's door and nothing more: what a staff member sees and changes there
+    is their role's, company by company (accounts.backends.RolePermissionBackend, the company-
+    scoped admin pages). Granted when a person accepts an invitation on the admin's accept page
+    (accounts.admin_members); accepting through the API leaves it as it is."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.is_staff:
+            return locked
+        locked.is_staff = True
+        locked.save(update_fields=["is_staff"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            obj=locked,
+            actor=by,
+            changes={"is_staff": {"before": False, "after": True}},
+            metadata={"reason": reason},
+        )
+    user.is_staff = True
+    return locked
 
 
 def invitation_accept(*, token: str, user: User) -> Membership:

@@ -413,8 +413,13 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="SOFinance <no-reply@loca
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 INVITATION_TTL = timedelta(hours=env.int("INVITATION_TTL_HOURS", default=7 * 24))
 # A page of your front end that accepts invitations: the email links to it with ?token=…
-# Empty: the email gives the token and the API call that accepts it.
+# Empty: the email links to the admin's accept page (under SITE_URL) and gives the token and the
+# API call that accepts it.
 INVITATION_ACCEPT_URL = env("INVITATION_ACCEPT_URL", default="")
+# Where people reach this deployment (scheme and host, e.g. https://books.example.com): the base of
+# links in emails, which are sent without a request to take the host from (the invitation's link
+# to the admin's accept page).
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
 # --------------------------------------------------------------------------- security
 # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client (and skip the

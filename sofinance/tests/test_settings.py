@@ -18,6 +18,7 @@ def _production_env(tmp_path) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(64),
         JWT_SECRET=f"2026a:{secrets.token_urlsafe(48)},2025b:{secrets.token_urlsafe(48)}",
         ALLOWED_HOSTS="books.example.com",
+        SITE_URL="https://books.example.com",
         DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
     )
 
@@ -33,6 +34,31 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     # then
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("site_url", "accept_url", "warned"),
+    [
+        (None, "", True),  # the default, http://localhost:8000
+        ("http://127.0.0.1:8000", "", True),
+        ("books.example.com", "", True),  # no scheme: no link
+        (None, "https://app.example.com/join", False),  # the front end accepts: SITE_URL unused
+    ],
+)
+def test_check_deploy_warns_when_invitation_links_would_point_at_this_machine(
+    tmp_path, site_url, accept_url, warned
+):
+    env = _production_env(tmp_path)
+    env.pop("SITE_URL")
+    if site_url is not None:
+        env["SITE_URL"] = site_url
+    env["INVITATION_ACCEPT_URL"] = accept_url
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert (result.returncode != 0) is warned, result.stdout + result.stderr
+    assert ("accounts.W001" in result.stdout + result.stderr) is warned
 
 
 @pytest.mark.parametrize(
