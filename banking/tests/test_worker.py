@@ -44,7 +44,7 @@ def test_a_real_worker_imports_a_statement_and_a_redelivery_does_nothing_twice(w
     queue, log_path = worker
     bank = bank_books()
     job = services.statement_import_job_create(bank_account=bank, file=fixture("camt053_march.xml"), by=None)
-    producer = Celery("test-producer", broker=settings.REDIS_URL)
+    producer = Celery("test-producer", broker=settings.REDIS_URL, set_as_current=False)
 
     # when: the task goes through the broker, twice (a redelivered message)
     producer.send_task(TASK, args=[job.pk], queue=queue)

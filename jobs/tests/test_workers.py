@@ -49,7 +49,12 @@ def wait_for(condition, *, timeout: float, log: Path, what: str, every: float = 
 
 @contextmanager
 def tasks_through(queue: str) -> Iterator[None]:
-    """Tasks this process sends go through the broker to `queue` (not eagerly in-process)."""
+    """Tasks this process sends go through the broker to `queue` (not eagerly in-process).
+
+    The project's app is made the current one: the jobs' tasks are shared tasks, sent through
+    whichever app is current, and a Celery app made by an earlier test of this process (a
+    producer) became current and sent them to its own default queue, where no worker listened."""
+    app.set_current()
     saved = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager = False
     app.conf.task_default_queue = queue
@@ -128,7 +133,7 @@ def test_a_worker_killed_mid_export_leaves_the_job_to_be_retried_and_completed_w
     lines = JournalLine.objects.filter(company=b.company, entry_sequence__isnull=False).count()
     job = export_request(company=b.company, by=None, kind="journal_lines", fmt="xlsx", enqueue=False)
     queue, log = f"test-{uuid.uuid4().hex}", tmp_path / "worker.log"
-    producer = Celery("test-producer", broker=settings.REDIS_URL)
+    producer = Celery("test-producer", broker=settings.REDIS_URL, set_as_current=False)
 
     # when: the first worker takes the task and is killed (SIGKILL) while it writes
     with worker(queue, log) as first:
@@ -178,7 +183,7 @@ def test_two_concurrent_runs_of_one_company_do_not_write_twice(tmp_path):
     runs = [integrity_run_request(company=b.company, by=None, enqueue=False) for _ in range(2)]
     queue = f"test-{uuid.uuid4().hex}"
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
-    producer = Celery("test-producer", broker=settings.REDIS_URL)
+    producer = Celery("test-producer", broker=settings.REDIS_URL, set_as_current=False)
 
     with worker(queue, logs[0]), worker(queue, logs[1]):
         with named_lock(f"integrity:{b.company.pk}", wait=0):

@@ -37,7 +37,7 @@ def test_a_worker_holding_an_unacknowledged_task_survives_a_broker_restart(tmp_p
     redis = RedisServer(tmp_path / "redis")
     redis.start()
     queue, log = new_queue(), tmp_path / "worker.log"
-    producer = Celery("test-producer", broker=redis.url(1))
+    producer = Celery("test-producer", broker=redis.url(1), set_as_current=False)
     held, following = f"held-{uuid.uuid4().hex}", f"next-{uuid.uuid4().hex}"
     try:
         with celery_worker(

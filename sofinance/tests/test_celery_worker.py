@@ -44,7 +44,7 @@ def test_a_real_worker_purges_expired_idempotency_records(worker):
     now = timezone.now()
     expired = _record("expired", now - timedelta(minutes=1))
     live = _record("live", now + timedelta(hours=1))
-    producer = Celery("test-producer", broker=settings.REDIS_URL)
+    producer = Celery("test-producer", broker=settings.REDIS_URL, set_as_current=False)
 
     # when: the task goes through the broker, not in-process
     result = producer.send_task(TASK, queue=queue)
@@ -79,7 +79,7 @@ def test_a_real_worker_analyzes_the_tables_an_import_grew(worker):
             cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
             return cursor.fetchone()[0]
 
-    producer = Celery("test-producer", broker=settings.REDIS_URL)
+    producer = Celery("test-producer", broker=settings.REDIS_URL, set_as_current=False)
 
     # when: the task an import's commit queues goes through the broker
     producer.send_task("sofinance.tasks.tables_analyze", args=[[Quarantine._meta.label]], queue=queue)
