@@ -367,6 +367,7 @@ SPECTACULAR_SETTINGS = {
         "BankStatementStatusEnum": "banking.models.StatementStatus",
         "BankStatementFormatEnum": "banking.models.StatementFormat",
         "JournalFileFormatEnum": ["csv", "xlsx"],
+        "EntryInputSourceEnum": ["manual", "import"],
         "TrueFalseEnum": ["true", "false"],
         "JobStatusEnum": "jobs.models.JobStatus",
         "DiscrepancyStatusEnum": "jobs.models.DiscrepancyStatus",

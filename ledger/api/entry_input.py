@@ -26,6 +26,7 @@ from ledger.models import EntrySource
 from ledger.services import MAX_BATCH_ENTRIES, EntryInput, RefusedInput
 from sofinance.api.exceptions import to_api_error
 from sofinance.api.fields import parse_iso_date
+from sofinance.api.views import UNKNOWN_FIELD
 from sofinance.errors import APIError, ValidationFailed
 from sofinance.money import (
     MONEY_DECIMAL_PLACES,
@@ -79,10 +80,18 @@ def _text(data: dict, field: str, limit: int, problems: Problems, *, nullable: b
     return value
 
 
+def _unknown(data: dict, known: tuple[str, ...], problems: Problems) -> None:
+    """A key the body does not take is refused, not dropped (sofinance.api.views.unknown_fields)."""
+    for key in data:
+        if key not in known:
+            problems[key] = _problem(UNKNOWN_FIELD)
+
+
 def _line(data: Any) -> tuple[dict[str, Any], Problems]:
     problems: Problems = {}
     if not isinstance(data, dict):
         return {}, {"non_field_errors": _problem("Invalid data. Expected a dictionary.")}
+    _unknown(data, LINE_FIELDS, problems)
     if "account" not in data:
         problems["account"] = _problem("This field is required.", "required")
     line = {
@@ -104,6 +113,7 @@ def entry_input_parse(data: Any, *, posting: bool = False) -> tuple[EntryInput |
     if not isinstance(data, dict):
         return None, False, {"non_field_errors": _problem("Invalid data. Expected a dictionary.")}
     problems: Problems = {}
+    _unknown(data, ENTRY_FIELDS, problems)
     date = parse_iso_date(data.get("date"))
     if "date" not in data:
         problems["date"] = _problem("This field is required.", "required")
@@ -155,6 +165,8 @@ def bulk_input_parse(data: Any) -> list[EntryInput | RefusedInput]:
     """
     if not isinstance(data, dict) or "entries" not in data:
         raise ValidationFailed(details={"entries": ["This field is required."]})
+    if unknown := [key for key in data if key != "entries"]:
+        raise ValidationFailed(details={key: [UNKNOWN_FIELD] for key in unknown})
     raw = data["entries"]
     if not isinstance(raw, list) or not raw:
         raise ValidationFailed(details={"entries": ["A non-empty list of journal entries is required."]})

@@ -184,10 +184,19 @@ class JournalEntryCreateInput(serializers.Serializer):
     )
 
 
-class JournalEntryBulkInput(serializers.Serializer):
-    entries = JournalEntryCreateInput(
-        many=True, help_text="1 to 1,000 journal-entry bodies, posted in this order."
+class BulkEntryInput(JournalEntryCreateInput):
+    """A journal-entry body as for a single post, every one posted: `post` is true by default
+    here (a generated client sends the documented default, and false is refused)."""
+
+    post = StrictBooleanField(
+        required=False,
+        default=True,
+        help_text="Always posted: omit it or send `true` (`false` is refused; drafts are made one by one).",
     )
+
+
+class JournalEntryBulkInput(serializers.Serializer):
+    entries = BulkEntryInput(many=True, help_text="1 to 1,000 journal-entry bodies, posted in this order.")
 
 
 class PostedEntryOutput(serializers.Serializer):

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from sofinance.api.envelope import envelope
@@ -24,6 +25,7 @@ __all__ = [
     "parse_object_ref",
     "query_bool",
     "query_date",
+    "unknown_fields",
     "validated",
 ]
 
@@ -33,11 +35,59 @@ def ok(data: Any = None, *, status: int = 200, meta: dict[str, Any] | None = Non
     return Response(envelope(data, meta=meta), status=status)
 
 
+UNKNOWN_FIELD = (
+    "Unknown field: this operation does not take it (see its request body in the API documentation)."
+)
+
+
+def unknown_fields(serializer: serializers.BaseSerializer, data: Any) -> Any:
+    """What `data` holds that `serializer` does not take, as DRF lays out errors ({field: [message]},
+    a nested object's under its field, a list's item by item), or None when there is none.
+
+    DRF drops a key it does not know: a typo (`"posted": true`, `"paymentTerms": 60`) would be
+    answered 201 and do something else than asked. Read-only fields are not taken either."""
+    if isinstance(serializer, serializers.ListSerializer):
+        if not isinstance(data, list):
+            return None
+        found = [unknown_fields(serializer.child, item) or {} for item in data]
+        return found if any(found) else None
+    if not isinstance(serializer, serializers.Serializer) or not hasattr(data, "keys"):
+        return None
+    fields = {name: field for name, field in serializer.fields.items() if not field.read_only}
+    found: dict[str, Any] = {}
+    for key in data:
+        field = fields.get(key)
+        if field is None:
+            found[key] = [UNKNOWN_FIELD]
+        elif isinstance(field, serializers.BaseSerializer):
+            nested = unknown_fields(field, data[key])
+            if nested:
+                found[key] = nested
+    return found or None
+
+
 def validated(serializer_class, data, **kwargs) -> dict[str, Any]:
-    """Parse request data with an input serializer; a bad shape raises validation_error (400)."""
+    """Parse request data with an input serializer; a bad shape raises validation_error (400),
+    and so does a field the serializer does not take (`unknown_fields`), nested ones included."""
     serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    unknown = unknown_fields(serializer, data)
+    if not unknown:
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+    # Said together with what else is wrong, so one answer names every problem.
+    errors = serializer.errors if not serializer.is_valid() else {}
+    raise serializers.ValidationError(_merged(dict(errors) if isinstance(errors, dict) else {}, unknown))
+
+
+def _merged(errors: Any, unknown: Any) -> Any:
+    if isinstance(errors, dict) and isinstance(unknown, dict):
+        merged = dict(errors)
+        for key, value in unknown.items():
+            merged[key] = _merged(merged[key], value) if key in merged else value
+        return merged
+    if isinstance(errors, list) and isinstance(unknown, list) and len(errors) == len(unknown):
+        return [_merged(e, u) for e, u in zip(errors, unknown, strict=True)]
+    return errors
 
 
 def iso_datetime(value: datetime.datetime | None, tz: datetime.tzinfo | None = None) -> str | None:
