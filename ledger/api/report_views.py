@@ -259,7 +259,8 @@ class GeneralLedgerView(_ReportView):
             "`lines` are paginated (keyset cursor: follow `meta.pagination.next`, `page_size` up "
             f"to {MAX_GL_PAGE}); the opening and closing balances and the totals always cover the "
             "whole range, whatever the page. `?format=csv` downloads every line at once.\n\n"
-            "Refused: 400 without an account or with a malformed date, or `to` before `from`; 404 "
+            "Refused: 400 without an account, for a parent account (lines are posted to its "
+            "accounts: the message names them), with a malformed date, or `to` before `from`; 404 "
             "for an account that is not the company's, or a malformed cursor."
         ),
         responses={200: rs.GeneralLedgerOutput, CSV: OpenApiTypes.STR},
@@ -386,6 +387,14 @@ class GeneralLedgerView(_ReportView):
             )
         if account is None:
             raise NotFound("No such account in this company.")
+        children = list(account.children.order_by("code").values_list("code", flat=True))
+        if children:  # no line is ever posted to a parent: its ledger would read as empty
+            listed = ", ".join(children[:10]) + (", …" if len(children) > 10 else "")
+            message = (
+                f"{account.code} {account.name} is a parent account: lines are posted to its accounts "
+                f"({listed}). Ask for one of them, or read its total in the trial balance."
+            )
+            raise ValidationFailed(message, details={"account": [message]})
         return account
 
     def _link(self, cursor: LedgerCursor | None) -> str | None:

@@ -13,7 +13,7 @@ from ledger.api import examples
 from ledger.api import serializers as s
 from ledger.api.entry_input import BULK_EXAMPLES, bulk_input_parse, entry_input_parse, problems_error
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
-from sofinance.api.filters import DateRangeFilterSet
+from sofinance.api.filters import DateRangeFilterSet, IdFilter
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.schema import DELETED, refusals
@@ -40,12 +40,30 @@ class JournalEntryFilter(DateRangeFilterSet):
     number = django_filters.CharFilter(help_text="The entry with this number, e.g. `JE-2026-000042`.")
     account = django_filters.CharFilter(
         method="filter_account",
-        help_text="Entries with a line on this account, given by its id or its code (digits match either).",
+        help_text="Entries with a line on this account, given by its id or its code (digits match "
+        "either: `account=40` finds the lines of account id 40 and of code 40). Use `account_id` or "
+        "`account_code` to name one account only.",
+    )
+    account_id = IdFilter(
+        field_name="lines__account",
+        method="filter_account_id",
+        help_text="Entries with a line on the account of this id.",
+    )
+    account_code = django_filters.CharFilter(
+        method="filter_account_code", help_text="Entries with a line on the account of this code."
     )
 
     class Meta:
         model = JournalEntry
         fields = ["status", "source", "reference", "number"]
+
+    def filter_account_id(self, queryset, name, value):
+        lines = JournalLine.objects.filter(entry=OuterRef("pk"), account_id=value)
+        return queryset.filter(Exists(lines))
+
+    def filter_account_code(self, queryset, name, value):
+        lines = JournalLine.objects.filter(entry=OuterRef("pk"), account__code=value)
+        return queryset.filter(Exists(lines))
 
     def filter_account(self, queryset, name, value):
         lines = JournalLine.objects.filter(entry=OuterRef("pk"))

@@ -264,6 +264,11 @@ def test_list_filters_and_cursor_pagination(books, accountant):
     assert refs("?status=draft") == ["C"]
     assert refs("?account=6100") == ["C", "A"]
     assert refs(f"?account={account(books, '1010').pk}") == ["C"]
+    assert refs(f"?account_id={account(books, '1010').pk}") == ["C"]
+    assert refs("?account_code=6100") == ["C", "A"]
+    # one account only, where `account=<digits>` matches an id and a code at once
+    assert refs(f"?account_code={account(books, '1010').pk}") == []
+    assert accountant.get(url(books) + "?account_id=0").status_code == 400
     assert refs("?reference=B") == ["B"]
     assert refs("?source=manual&status=posted") == ["B", "A"]
     # pages of one, followed through meta.pagination.next

@@ -378,6 +378,12 @@ def test_report_parameter_errors(december, viewer):
     assert missing.status_code == 400
     unknown = viewer.get(report_url(december, "general-ledger") + "?account=9999")
     assert unknown.status_code == 404
+    # a parent account has no lines of its own: its ledger would read as an empty 0.00
+    parent = viewer.get(report_url(december, "general-ledger") + "?account_code=10")
+    assert (parent.status_code, parent.json()["error"]["code"]) == (400, "validation_error")
+    assert parent.json()["error"]["message"].startswith(
+        "10 Current assets is a parent account: lines are posted to its accounts (1000, 1010, 1020,"
+    )
 
 
 def test_a_refused_csv_request_keeps_its_code_and_message(december, viewer, make_member, api_client):
