@@ -17,7 +17,7 @@ TOKEN_PAIR = {"access": ACCESS, "refresh": REFRESH, "token_type": "Bearer", "exp
 COMPANY = {
     "id": 7,
     "name": "Books Ltd",
-    "currency": "EUR",
+    "currency": "USD",
     "fiscal_year_start": 1,
     "role": "admin",
     "created_at": "2026-01-05T10:00:00Z",
@@ -69,7 +69,7 @@ ME = [
 COMPANY_CREATE = [
     request_example(
         "A company with the standard chart",
-        {"name": "Books Ltd", "currency": "EUR", "fiscal_year_start": 1, "chart_template": "small_business"},
+        {"name": "Books Ltd", "currency": "USD", "fiscal_year_start": 1, "chart_template": "small_business"},
     ),
     envelope_example("Created", COMPANY, status=201),
 ]
@@ -193,15 +193,15 @@ MEMBER_REMOVE = [
 
 ACCOUNT = {
     "id": 118,
-    "code": "6110",
-    "name": "Storage rent",
+    "code": "6310",
+    "name": "Printer supplies",
     "type": "expense",
     "parent": 112,
     "currency": None,
     "is_active": True,
     "normal_balance": "debit",
     "system_role": "",
-    "description": "Self-storage units for stock.",
+    "description": "Toner and paper.",
     "depth": 1,
     "is_leaf": True,
     "created_at": "2026-02-10T14:03:11Z",
@@ -212,16 +212,16 @@ ACCOUNT_CREATE = [
     request_example(
         "A sub-account",
         {
-            "code": "6110",
-            "name": "Storage rent",
+            "code": "6310",
+            "name": "Printer supplies",
             "type": "expense",
-            "parent": "6100",
-            "description": "Self-storage units for stock.",
+            "parent": "6300",
+            "description": "Toner and paper.",
         },
     ),
     request_example(
-        "A US dollar bank account",
-        {"code": "1020", "name": "Bank (USD)", "type": "asset", "currency": "USD"},
+        "A euro bank account",
+        {"code": "1030", "name": "Bank (EUR)", "type": "asset", "currency": "EUR"},
     ),
     envelope_example("Created", ACCOUNT, status=201),
     error_example(
@@ -229,7 +229,7 @@ ACCOUNT_CREATE = [
         status=409,
         code="conflict",
         message="An account with this code already exists.",
-        details={"reason": "duplicate_code", "code": "6110"},
+        details={"reason": "duplicate_code", "code": "6310"},
     ),
     error_example(
         "Parent of another type",
@@ -242,7 +242,7 @@ ACCOUNT_CREATE = [
 
 ACCOUNT_UPDATE = [
     request_example("Deactivate", {"is_active": False}),
-    request_example("Rename and re-code", {"code": "6120", "name": "Storage and archive rent"}),
+    request_example("Rename and re-code", {"code": "6320", "name": "Printer and copier supplies"}),
     envelope_example("Changed", {**ACCOUNT, "is_active": False, "updated_at": "2026-03-01T08:30:00Z"}),
 ]
 

@@ -83,7 +83,7 @@ ENTRY_CREATE = [
             "description": "Hotel, Berlin",
             "lines": [
                 {"account": "6900", "debit": "240.00", "currency": "EUR"},
-                {"account": 1010, "credit": "240.00", "currency": "EUR", "fx_rate": "1.0850"},
+                {"account": "1010", "credit": "240.00", "currency": "EUR"},
             ],
         },
     ),
