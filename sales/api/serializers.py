@@ -300,6 +300,14 @@ class InvoiceOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Invoice
+        extra_kwargs = {
+            "status": {
+                "help_text": "`draft` (not in the books), `issued` (nothing paid yet), `partially_paid`, "
+                "`paid` (nothing is due any more: settled by payments, by credit notes, or both; read "
+                "`amount_paid` and `amount_credited` to tell a paid invoice from a cancelled one), "
+                "`void` (reversed)."
+            }
+        }
         fields = [
             "id",
             "number",
