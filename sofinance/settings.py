@@ -322,13 +322,15 @@ API_RENDERER_CLASSES = ["sofinance.api.renderers.EnvelopeJSONRenderer"]
 if DEBUG:
     API_RENDERER_CLASSES.append("sofinance.api.renderers.EnvelopeBrowsableAPIRenderer")
 
+# The API takes JSON (the uploads name their multipart parser themselves); forms only for the
+# browsable API's, with DEBUG. A form sent to a JSON operation is 415, as the schema says.
+API_PARSER_CLASSES = ["sofinance.api.parsers.DecimalJSONParser"]
+if DEBUG:
+    API_PARSER_CLASSES += ["sofinance.api.parsers.FormParser", "sofinance.api.parsers.MultiPartParser"]
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": API_RENDERER_CLASSES,
-    "DEFAULT_PARSER_CLASSES": [
-        "sofinance.api.parsers.DecimalJSONParser",
-        "sofinance.api.parsers.FormParser",
-        "sofinance.api.parsers.MultiPartParser",
-    ],
+    "DEFAULT_PARSER_CLASSES": API_PARSER_CLASSES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "sofinance.api.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -22,6 +22,7 @@ from ledger.models import JournalLine
 from sofinance.api.filters import DateRangeFilterSet, IdFilter
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
+from sofinance.api.parsers import MultiPartParser
 from sofinance.api.schema import DELETED, envelope_example, refusals, request_example
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, query_bool, query_date, validated
@@ -229,6 +230,7 @@ company's `auto_confirm_confidence`).
 
 
 class StatementListView(_Scoped):
+    parser_classes = [MultiPartParser]  # the upload; its other methods take no body
     serializer_class = s.StatementOutput
     pagination_class = ByDatePagination
     filterset_class = None
@@ -768,6 +770,7 @@ broker) the job has already finished in the answer.
 
 
 class JournalImportView(_Scoped):
+    parser_classes = [MultiPartParser]  # the upload; its other methods take no body
     serializer_class = s.ImportJobOutput
     actions = {"post": Action.JOURNAL_IMPORT}
 

@@ -195,6 +195,8 @@ import django, json
 django.setup()
 from django.test import Client
 from rest_framework.views import APIView
+from django.conf import settings
+from banking.api.views import JournalImportView, StatementListView
 from ledger.api.report_views import TrialBalanceView
 from sales.api.report_views import ArAgingView
 
@@ -210,12 +212,20 @@ print(json.dumps({
     "list as api": answer("/api/v1/companies/1/accounts?format=api"),
     "report as api": answer("/api/v1/companies/1/reports/trial-balance?format=api"),
     "list for a browser": answer("/api/v1/companies/1/accounts", HTTP_ACCEPT="text/html"),
+    "parsers": [p.__name__ for p in APIView.parser_classes],
+    "upload parsers": [[p.__name__ for p in v.parser_classes] for v in (StatementListView, JournalImportView)],
+    # a form to a JSON operation (the login takes anyone's body): refused before it is read
+    "form login": None if settings.DEBUG else [
+        (r := client.post("/api/v1/auth/token", {"username": "a", "password": "b"}, secure=True,
+                          HTTP_HOST="books.example.com")).status_code,
+        r.json()["error"]["code"],
+    ],
 }))
 """
 
 
 @pytest.mark.parametrize("debug", ["0", "1"])
-def test_the_browsable_api_is_served_only_with_debug(tmp_path, debug):
+def test_the_browsable_api_and_its_forms_are_served_only_with_debug(tmp_path, debug):
     # given: production settings, DEBUG off (the HTML pages of the API are not in the schema), or on
     env = {**_production_env(tmp_path), "DEBUG": debug}
 
@@ -239,6 +249,9 @@ def test_the_browsable_api_is_served_only_with_debug(tmp_path, debug):
             "list as api": [404, "application/json"],
             "report as api": [404, "application/json"],
             "list for a browser": [406, "application/json"],
+            "parsers": ["DecimalJSONParser"],
+            "upload parsers": [["MultiPartParser"]] * 2,
+            "form login": [415, "unsupported_media_type"],
         }
     else:
         assert seen == {
@@ -247,4 +260,7 @@ def test_the_browsable_api_is_served_only_with_debug(tmp_path, debug):
             "list as api": [401, "text/html"],
             "report as api": [401, "text/html"],
             "list for a browser": [401, "text/html"],
+            "parsers": ["DecimalJSONParser", "FormParser", "MultiPartParser"],  # the browsable API's forms
+            "upload parsers": [["MultiPartParser"]] * 2,
+            "form login": None,
         }
