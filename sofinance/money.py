@@ -52,8 +52,13 @@ def currency_exponent(code: str) -> int:
     return MONEY_DECIMAL_PLACES if exponent is None else int(exponent)
 
 
+# ISO 4217's codes for "no currency" and for testing: not money anyone keeps books in (an entry
+# in XXX was accepted). Funds and metals (XAU, XDR...) stay: gold holdings are kept in XAU.
+NOT_CURRENCIES = frozenset({"XXX", "XTS"})
+
+
 def is_valid_currency(code: object) -> bool:
-    if not isinstance(code, str) or len(code) != 3 or not code.isupper():
+    if not isinstance(code, str) or len(code) != 3 or not code.isupper() or code in NOT_CURRENCIES:
         return False
     try:
         currency_exponent(code)

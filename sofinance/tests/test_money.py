@@ -20,6 +20,7 @@ from sofinance.money import (
     currency_exponent,
     decimal_places,
     integer_digits,
+    is_valid_currency,
     parse_amount,
     parse_rate,
 )
@@ -240,3 +241,20 @@ def test_check_storable_decides_as_the_digit_by_digit_rule(digits, exponent, neg
     except MoneyError as refused:
         decided = refused.code
     assert decided == expected, amount
+
+
+@pytest.mark.parametrize(
+    ("code", "valid"),
+    [
+        ("USD", True),
+        ("XOF", True),
+        ("XAU", True),
+        ("XXX", False),
+        ("XTS", False),
+        ("usd", False),
+        ("ZZZ", False),
+    ],
+)
+def test_no_currency_and_the_testing_code_are_not_currencies(code, valid):
+    # XXX ("no currency") was taken for an entry; XOF (CFA franc) and XAU (gold) are kept in books
+    assert is_valid_currency(code) is valid
