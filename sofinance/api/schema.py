@@ -378,6 +378,13 @@ def _singular(collection: str) -> str:
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's schema, with what every operation of a kind shares (module docstring)."""
 
+    def get_auth(self) -> list[dict]:
+        # An operation anyone may call without credentials (logging in, refreshing) has no security
+        # requirement: drf-spectacular writes `[{}]` ("none, optionally"), which client generators
+        # read as needing a token client to log in with.
+        auths = super().get_auth()
+        return [] if auths == [{}] else auths
+
     def get_description(self) -> str:
         # Reached only when the view gave no `extend_schema(description=...)`.
         warn(
