@@ -25,6 +25,7 @@ from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.lookups import GreaterThan, LessThan
+from rest_framework.exceptions import NotFound as DRFNotFound
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -69,6 +70,21 @@ class EnvelopePageNumberPagination(_StrictPageSize, PageNumberPagination):
     max_page_size = 500
     page_query_description = "The page to read, from 1 (`meta.pagination.next` links to the next one)."
     page_size_query_description = PAGE_SIZE_DESCRIPTION
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # `page` as strictly as `page_size`: a page that is not a whole number from 1 is 400 (DRF
+        # answered "Not found."); one past the last page is 404 saying how many there are.
+        raw = request.query_params.get(self.page_query_param)
+        if raw and raw != "last" and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            raise ValidationFailed("The request is invalid.", details={"page": ["A whole number from 1."]})
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except DRFNotFound:
+            count = self.django_paginator_class(queryset, self.get_page_size(request)).num_pages
+            raise NotFound(
+                f"There is no page {raw}: the list has {count} page{'s' if count != 1 else ''}.",
+                details={"page": [f"From 1 to {count}."]},
+            ) from None
 
     def get_paginated_response(self, data):
         return Response(

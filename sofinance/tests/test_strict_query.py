@@ -49,6 +49,20 @@ def test_a_page_size_that_is_not_a_whole_number_is_400(books, path, value):
     assert list(error["details"]) == ["page_size"]
 
 
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "1.5", "١", "1e3"])
+def test_a_page_that_is_not_a_whole_number_from_1_is_400(books, value):
+    base, client = books
+    error = assert_error(client.get(f"{base}/accounts?page={value}"), 400, "validation_error")
+    assert error["details"] == {"page": ["A whole number from 1."]}
+
+
+def test_a_page_past_the_last_is_404_saying_how_many_there_are(books):
+    base, client = books
+    assert_success(client.get(f"{base}/accounts?page=last"))  # DRF's name for the last page
+    error = assert_error(client.get(f"{base}/accounts?page=99&page_size=500"), 404, "not_found")
+    assert error["message"] == "There is no page 99: the list has 1 page."
+
+
 def test_a_page_size_over_the_most_sends_the_most(books):
     base, client = books
     assert_success(client.get(f"{base}/accounts?page_size=100000"))
