@@ -12,9 +12,10 @@ from sofinance.errors import ValidationFailed
 def fiscal_year_bounds(*, company: Company, year: int) -> tuple[datetime.date, datetime.date]:
     """Fiscal year `year` starts on the first day of the company's start month in `year`."""
     if not FIRST_BOOK_DATE.year <= year < LAST_BOOK_DATE.year:
+        message = f"Fiscal years run from {FIRST_BOOK_DATE.year} to {LAST_BOOK_DATE.year - 1}."
         raise ValidationFailed(
-            f"Fiscal years run from {FIRST_BOOK_DATE.year} to {LAST_BOOK_DATE.year - 1}.",
-            details={"fiscal_year": [str(year)]},
+            message,
+            details={"fiscal_year": [message]},
         )
     start = datetime.date(year, company.fiscal_year_start, 1)
     end = datetime.date(year + 1, company.fiscal_year_start, 1) - datetime.timedelta(days=1)

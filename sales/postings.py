@@ -179,9 +179,8 @@ def document_rate(*, company: Company, currency: str, on: datetime.date, given: 
     rate, else the latest stored rate on or before `on` (`missing_exchange_rate` when none)."""
     if currency == company.currency:
         if given is not None and given != 1:
-            raise ValidationFailed(
-                "A document in the company's currency has rate 1.", details={"fx_rate": [str(given)]}
-            )
+            message = "A document in the company's currency has rate 1."
+            raise ValidationFailed(message, details={"fx_rate": [message]})
         return Decimal(1)
     if given is not None:
         return given

@@ -72,9 +72,8 @@ def _settled(company: Company, values: dict[str, Any], existing: BankAccount | N
             (account.currency if account else "") or company.currency
         )
         if not is_valid_currency(currency):
-            raise ValidationFailed(
-                f"{currency!r} is not an ISO 4217 currency.", details={"currency": [currency]}
-            )
+            message = f"{currency!r} is not an ISO 4217 currency."
+            raise ValidationFailed(message, details={"currency": [message]})
         settled["currency"] = currency
     currency = settled.get("currency") or existing.currency
     if account is not None and (account.currency or company.currency) != currency:
@@ -188,14 +187,16 @@ def banking_settings_update(*, company: Company, by: User | None, **changes: Any
     if "date_window_days" in changes and (
         isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 90
     ):
-        raise ValidationFailed("date_window_days is 0 to 90.", details={"date_window_days": [str(window)]})
+        message = "date_window_days is a whole number of days from 0 to 90."
+        raise ValidationFailed(message, details={"date_window_days": [message]})
     confidence = changes.get("auto_confirm_confidence")
     if confidence is not None and (
         isinstance(confidence, bool) or not isinstance(confidence, int) or not 1 <= confidence <= 100
     ):
+        message = "auto_confirm_confidence is a whole number from 1 to 100, or null."
         raise ValidationFailed(
-            "auto_confirm_confidence is 1 to 100, or null.",
-            details={"auto_confirm_confidence": [str(confidence)]},
+            message,
+            details={"auto_confirm_confidence": [message]},
         )
     with transaction.atomic():
         current, _ = BankingSettings.objects.select_for_update().get_or_create(company=company)

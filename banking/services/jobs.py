@@ -81,7 +81,8 @@ def statement_import_job_create(
     """A queued job importing a statement file into a bank account (the format given, or
     detected). The file is stored; nothing else is written until the job runs."""
     if format not in (None, "", *StatementFormat.values):
-        raise ValidationFailed(f"{format!r} is not a statement format.", details={"format": [str(format)]})
+        message = f"{format!r} is not a statement format (csv, ofx or camt053)."
+        raise ValidationFailed(message, details={"format": [message]})
     if not bank_account.is_active:
         raise errors.InvalidBankAccount(f"{bank_account.name} is inactive.")
     data, name = _read(file)
@@ -112,7 +113,8 @@ def journal_import_job_create(
     once: a second upload is refused (409 `duplicate_import`) unless the first one failed or was
     a dry run."""
     if format not in (None, "", *JOURNAL_FORMATS):
-        raise ValidationFailed(f"{format!r} is not csv or xlsx.", details={"format": [str(format)]})
+        message = f"{format!r} is not csv or xlsx."
+        raise ValidationFailed(message, details={"format": [message]})
     data, name = _read(file)
     digest = file_hash(data)
     if not dry_run:

@@ -248,9 +248,8 @@ def _match(
     ids = []
     for ref in journal_line_ids:
         if isinstance(ref, bool) or not isinstance(ref, int) or not 0 < ref < 2**63:
-            raise errors.MatchRefused(
-                "Ledger lines are given by id.", details={"journal_lines": [str(ref)[:40]]}
-            )
+            message = f"Ledger lines are given by id ({str(ref)[:40]!r} is not one)."
+            raise errors.MatchRefused(message, details={"journal_lines": [message]})
         ids.append(ref)
     if not ids or len(set(ids)) != len(ids):
         raise errors.MatchRefused(
@@ -267,9 +266,10 @@ def _match(
     for pk in ids:
         row = found.get(pk)
         if row is None or row["account_id"] != bank.account_id or row["entry_sequence"] is None:
+            message = f"Ledger line {pk} is not a posted line of account {bank.account.code} ({bank.name}'s ledger account)."
             raise errors.MatchWrongAccount(
-                f"Ledger line {pk} is not a posted line of account {bank.account.code} ({bank.name}'s ledger account).",
-                details={"journal_lines": [pk]},
+                message,
+                details={"journal_lines": [message]},
             )
     taken = list(
         BankMatch.objects.filter(journal_line_id__in=ids).values_list("journal_line_id", "bank_line_id")
@@ -355,9 +355,10 @@ def bank_line_match(
             )
             chosen = MatchSuggestion.objects.filter(bank_line=line, pk=suggestion).first() if valid else None
             if chosen is None:
+                message = f"Suggestion {suggestion} is not one of this line's (suggestions change as lines are matched)."
                 raise errors.MatchRefused(
-                    f"Suggestion {suggestion} is not one of this line's (suggestions change as lines are matched).",
-                    details={"suggestion": [str(suggestion)]},
+                    message,
+                    details={"suggestion": [message]},
                 )
             journal_lines, confidence = list(chosen.journal_line_ids), chosen.confidence
         return _match(line, list(journal_lines or []), by=by, confidence=confidence)

@@ -48,21 +48,26 @@ def _counter_account(line: BankStatementLine, ref: Any) -> Account:
     elif isinstance(ref, str) and ref.strip():
         account = accounts.filter(code=ref.strip()).first()
     if account is None:
+        message = f"Account {getattr(ref, 'pk', ref)!r} does not exist in this company."
         raise ledger_errors.InvalidAccount(
-            f"Account {getattr(ref, 'pk', ref)!r} does not exist in this company.",
-            details={"account": [str(ref)]},
+            message,
+            details={"account": [message]},
         )
     if account.pk == line.bank_account.account_id:
+        message = "The other side of a bank line's entry is another account than the bank's."
         raise ledger_errors.InvalidAccount(
-            "The other side of a bank line's entry is another account than the bank's.",
-            details={"account": [account.code]},
+            message,
+            details={"account": [message]},
         )
     if account.pk in receivables_account_ids(line.bank_account.company):
         # An entry straight to receivables would part them from the invoices (the AR aging).
-        raise ledger_errors.InvalidAccount(
+        message = (
             f"Account {account.code} holds receivables: money from a customer is recorded as their "
-            "payment (record the payment from the bank line), which settles their invoices too.",
-            details={"account": [account.code]},
+            "payment (record the payment from the bank line), which settles their invoices too."
+        )
+        raise ledger_errors.InvalidAccount(
+            message,
+            details={"account": [message]},
         )
     return account
 
@@ -145,15 +150,15 @@ def bank_line_payment_record(
         line = _unmatched_open(bank_line)
         bank = line.bank_account
         if line.amount <= 0:
+            message = "Only money received (a positive amount) is recorded as a customer payment."
             raise ValidationFailed(
-                "Only money received (a positive amount) is recorded as a customer payment.",
-                details={"amount": [str(line.amount)]},
+                message,
+                details={"amount": [message]},
             )
         if invoice is not None:
             if isinstance(invoice, bool) or not isinstance(invoice, int):
-                raise ValidationFailed(
-                    "The invoice is given by id.", details={"invoice": [str(invoice)[:40]]}
-                )
+                message = f"The invoice is given by id ({str(invoice)[:40]!r} is not one)."
+                raise ValidationFailed(message, details={"invoice": [message]})
             found = (
                 Invoice.objects.filter(company_id=line.company_id, pk=invoice, status__in=OPEN_INVOICE)
                 .select_related("customer")

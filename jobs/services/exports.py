@@ -172,10 +172,12 @@ def export_request(
     the kind is not made in (Beancount only as `beancount`, the others as `csv` or `xlsx`), a
     parameter the kind does not take or lacks, a bad date, an unknown account (`invalid_account`)."""
     if kind not in ExportKind.values:
-        raise ValidationFailed(f"{kind!r} is not a kind of export.", details={"kind": [str(kind)]})
+        message = f"{kind!r} is not a kind of export."
+        raise ValidationFailed(message, details={"kind": [message]})
     fmt = fmt or export_format_default(kind)
     if fmt not in ExportFormat.values:
-        raise ValidationFailed(f"{fmt!r} is not an export format.", details={"format": [str(fmt)]})
+        message = f"{fmt!r} is not an export format."
+        raise ValidationFailed(message, details={"format": [message]})
     if (kind == ExportKind.BEANCOUNT) != (fmt == ExportFormat.BEANCOUNT):
         message = (
             "A Beancount ledger is made in the `beancount` format."

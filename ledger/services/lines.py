@@ -319,9 +319,8 @@ def _fx_rate(value: Any, index: int, problems: LineProblems) -> Decimal | None:
 
 def check_date(date: datetime.date) -> None:
     if not FIRST_BOOK_DATE <= date <= LAST_BOOK_DATE:
-        raise ValidationFailed(
-            f"Accounting dates run from {FIRST_BOOK_DATE} to {LAST_BOOK_DATE}.", details={"date": [str(date)]}
-        )
+        message = f"Accounting dates run from {FIRST_BOOK_DATE} to {LAST_BOOK_DATE}."
+        raise ValidationFailed(message, details={"date": [message]})
 
 
 def build_lines(

@@ -111,9 +111,8 @@ class CustomerStatementView(_ReportView):
             raise NotFound("No such customer in this company.")
         currency = (request.query_params.get("currency") or customer.currency).upper()
         if not is_valid_currency(currency):
-            raise ValidationFailed(
-                f"{currency!r} is not an ISO 4217 currency.", details={"currency": [currency]}
-            )
+            message = f"{currency!r} is not an ISO 4217 currency."
+            raise ValidationFailed(message, details={"currency": [message]})
         date_from, date_to = self.range()
         report = reports.customer_statement(
             company=self.company, customer=customer, date_from=date_from, date_to=date_to, currency=currency
@@ -177,9 +176,10 @@ class SalesSummaryView(_ReportView):
     def get(self, request, company_id):
         group_by = request.query_params.get("group_by") or reports.SummaryGrouping.DAY
         if group_by not in reports.SummaryGrouping.CHOICES:
+            message = f"group_by is one of {', '.join(reports.SummaryGrouping.CHOICES)}."
             raise ValidationFailed(
-                f"group_by is one of {', '.join(reports.SummaryGrouping.CHOICES)}.",
-                details={"group_by": [group_by]},
+                message,
+                details={"group_by": [message]},
             )
         date_from, date_to = self.range()
         report = reports.sales_summary(

@@ -171,9 +171,8 @@ def invoice_lines_build(*, company: Company, currency: str, lines: Sequence[Any]
             "An invoice needs at least one line.", details={"lines": ["At least one line."]}
         )
     if len(inputs) > MAX_INVOICE_LINES:
-        raise ValidationFailed(
-            f"An invoice has at most {MAX_INVOICE_LINES} lines.", details={"lines": [str(len(inputs))]}
-        )
+        message = f"An invoice has at most {MAX_INVOICE_LINES} lines (this one has {len(inputs)})."
+        raise ValidationFailed(message, details={"lines": [message]})
     items = {
         item.pk: item
         for item in Item.objects.filter(
@@ -377,19 +376,22 @@ def customer_resolve(*, company: Company, ref: Any, active: bool = True) -> Cust
             Customer.objects.filter(company=company, pk=ref).select_related("receivables_account").first()
         )
     if customer is None:
+        message = f"Customer {getattr(ref, 'pk', ref)!r} does not exist in this company."
         raise errors.InvalidCustomer(
-            f"Customer {getattr(ref, 'pk', ref)!r} does not exist in this company.",
-            details={"customer": [str(getattr(ref, "pk", ref))]},
+            message,
+            details={"customer": [message]},
         )
     if active and not customer.is_active:
-        raise errors.InvalidCustomer(f"{customer.name} is inactive.", details={"customer": [customer.name]})
+        message = f"{customer.name} is inactive."
+        raise errors.InvalidCustomer(message, details={"customer": [message]})
     return customer
 
 
 def _currency(value: Any, default: str) -> str:
     currency = (value or default).strip().upper() if isinstance(value or default, str) else ""
     if not is_valid_currency(currency):
-        raise ValidationFailed(f"{value!r} is not an ISO 4217 currency.", details={"currency": [str(value)]})
+        message = f"{value!r} is not an ISO 4217 currency."
+        raise ValidationFailed(message, details={"currency": [message]})
     return currency
 
 
@@ -399,9 +401,8 @@ def _due_date(date: datetime.date, due_date: datetime.date | None, customer: Cus
         return min(due, datetime.date(9998, 12, 31))
     check_book_date(due_date, "due_date")
     if due_date < date:
-        raise ValidationFailed(
-            "The due date is before the invoice date.", details={"due_date": [str(due_date)]}
-        )
+        message = f"The due date {due_date} is before the invoice date {date}."
+        raise ValidationFailed(message, details={"due_date": [message]})
     return due_date
 
 
@@ -469,9 +470,8 @@ def invoice_create(
     currency = _currency(currency, customer.currency)
     rate = parse_rate(fx_rate)
     if rate is not None and currency == company.currency and rate != 1:
-        raise ValidationFailed(
-            "An invoice in the company's currency has rate 1.", details={"fx_rate": [str(rate)]}
-        )
+        message = "An invoice in the company's currency has rate 1."
+        raise ValidationFailed(message, details={"fx_rate": [message]})
     due = _due_date(date, due_date, customer)
     built = invoice_lines_build(company=company, currency=currency, lines=lines)
     with transaction.atomic():
@@ -539,9 +539,10 @@ def invoice_update(*, invoice: Invoice, by: User | None, **changes: Any) -> Invo
             locked.fx_rate = parse_rate(changes["fx_rate"])
         if locked.currency == company.currency:
             if locked.fx_rate not in (None, Decimal(1)):
+                message = "An invoice in the company's currency has rate 1."
                 raise ValidationFailed(
-                    "An invoice in the company's currency has rate 1.",
-                    details={"fx_rate": [str(locked.fx_rate)]},
+                    message,
+                    details={"fx_rate": [message]},
                 )
             locked.fx_rate = None
         if "due_date" in changes and changes["due_date"] is not None:
@@ -591,9 +592,8 @@ def invoice_delete(*, invoice: Invoice, by: User | None) -> None:
 def _revalidate(invoice: Invoice, lines: list[InvoiceLine]) -> None:
     """What may have changed since the draft was saved: the customer or a tax rate deactivated."""
     if not invoice.customer.is_active:
-        raise errors.InvalidCustomer(
-            f"{invoice.customer.name} is inactive.", details={"customer": [invoice.customer_id]}
-        )
+        message = f"{invoice.customer.name} is inactive."
+        raise errors.InvalidCustomer(message, details={"customer": [message]})
     if not lines:
         raise ValidationFailed(
             "An invoice needs at least one line.", details={"lines": ["At least one line."]}
@@ -605,9 +605,8 @@ def _revalidate(invoice: Invoice, lines: list[InvoiceLine]) -> None:
                 details={"lines": {str(index): {"tax_rate": [line.tax_rate.name]}}},
             )
     if invoice.total <= 0:
-        raise ValidationFailed(
-            "An invoice is issued for a positive total.", details={"total": [str(invoice.total)]}
-        )
+        message = "An invoice is issued for a positive total."
+        raise ValidationFailed(message, details={"total": [message]})
 
 
 def invoice_posting_lines(

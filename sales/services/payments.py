@@ -281,10 +281,12 @@ def payment_record(
     check_book_date(date)
     currency = (currency or customer.currency or "").strip().upper()
     if not is_valid_currency(currency):
-        raise ValidationFailed(f"{currency!r} is not an ISO 4217 currency.", details={"currency": [currency]})
+        message = f"{currency!r} is not an ISO 4217 currency."
+        raise ValidationFailed(message, details={"currency": [message]})
     value = _amount(amount, currency, "amount")
     if method not in PaymentMethod.values:
-        raise ValidationFailed(f"{method!r} is not a payment method.", details={"method": [str(method)]})
+        message = f"{method!r} is not a payment method."
+        raise ValidationFailed(message, details={"method": [message]})
     given_rate = parse_rate(fx_rate)
     deposit = (
         default_account(company=company, role=AccountRole.BANK, label="bank")

@@ -194,4 +194,26 @@ class Contract:
         body = json.loads(response.content)
         where = f"{request.method} {request.path} -> {response.status_code}"
         self.validate(body, schema, where=where)
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict) and error.get("code") == "validation_error":
+            check_field_messages(error.get("details"), where=where)
         return body
+
+
+def check_field_messages(details: Any, *, where: str, path: str = "details") -> None:
+    """A refused field says why, in words: `{"customer": ["Customer 99999 does not exist ..."]}`,
+    not the refused value (`{"customer": ["99999"]}`), which a client's form would show as its
+    error. Lists of messages are checked wherever they nest (lines, items)."""
+    if isinstance(details, dict):
+        for key, value in details.items():
+            check_field_messages(value, where=where, path=f"{path}.{key}")
+    elif isinstance(details, list):
+        for index, item in enumerate(details):
+            if isinstance(item, str):
+                text = item.strip()
+                if " " not in text and not (text[:1].isupper() and text.endswith(".")):  # "Required."
+                    raise ContractError(
+                        f"{where}: {path}[{index}] is {item!r}, a value where a message belongs"
+                    )
+            else:
+                check_field_messages(item, where=where, path=f"{path}[{index}]")
