@@ -126,7 +126,21 @@ def parse_statement_amount(
         negative, text = True, text[:-1].strip()
     if text.startswith("+"):
         text = text[1:]
-    if thousands_separator:
+    if thousands_separator and thousands_separator in text:
+        # Grouped by threes, or the amount is written in the other style: with a decimal comma,
+        # "87.45" would lose its point and read 8745.00 (a hundred times the payment).
+        whole = text.split(decimal_separator, 1)[0].strip()
+        first, *rest = whole.split(thousands_separator)
+        first = first.strip().removeprefix("-").strip()
+        if not (
+            first.isascii() and first.isdigit() and len(first) <= 3
+            and all(len(g) == 3 and g.isascii() and g.isdigit() for g in rest)
+        ):  # fmt: skip
+            raise MoneyError(
+                f"{raw!r} is not an amount written with {decimal_separator!r} for decimals and "
+                f"{thousands_separator!r} between thousands (e.g. 1{thousands_separator}234{decimal_separator}56).",
+                code="validation_error",
+            )
         text = text.replace(thousands_separator, "")
     text = _SPACES.sub("", text)
     if decimal_separator != ".":
