@@ -13,6 +13,7 @@ from banking import errors
 from banking.models import BankAccount, BankingSettings, BankStatement
 from banking.parsers.csv_statement import csv_mapping_clean
 from ledger import errors as ledger_errors
+from sales.selectors import receivables_account_ids
 from sofinance.errors import Conflict, ValidationFailed
 from sofinance.money import is_valid_currency
 
@@ -31,16 +32,22 @@ def ledger_account_resolve(*, company: Company, ref: Any, field: str = "account"
     elif isinstance(ref, str) and ref.strip():
         account = queryset.filter(code=ref.strip()).first()
     if account is None:
-        raise ledger_errors.InvalidAccount(
-            f"Account {getattr(ref, 'pk', ref)!r} does not exist in this company.",
-            details={field: [str(ref)]},
-        )
+        message = f"Account {getattr(ref, 'pk', ref)!r} does not exist in this company."
+        raise ledger_errors.InvalidAccount(message, details={field: [message]})
     if not account.is_active or account.children.exists():
         problem = f"Account {account.code} is {'inactive' if not account.is_active else 'a parent account'}."
         raise ledger_errors.InvalidAccount(problem, details={field: [problem]})
     if account.type not in (AccountType.ASSET, AccountType.LIABILITY):
         problem = (
             f"Account {account.code} is a {account.type} account; a bank is an asset or liability account."
+        )
+        raise ledger_errors.InvalidAccount(problem, details={field: [problem]})
+    if account.pk in receivables_account_ids(company):
+        # A bank line's entry would post to receivables without an invoice or payment: the AR
+        # aging and the receivables account would part.
+        problem = (
+            f"Account {account.code} holds receivables: a bank account is kept on a bank, cash, "
+            "overdraft or card account."
         )
         raise ledger_errors.InvalidAccount(problem, details={field: [problem]})
     return account

@@ -371,6 +371,25 @@ def test_create_a_bank_account_and_its_csv_mapping(bank, client_for):
     assert bank.iban == IBAN
 
 
+def test_a_bank_account_on_the_receivables_account_is_refused_and_writes_nothing(bank, client_for):
+    # a bank line's entry would post to receivables without an invoice or a payment
+    client = client_for(bank)
+    before = banking_rows(bank.company)
+
+    refused = client.post(
+        f"{base(bank)}/bank-accounts", {"name": "Customers", "account": "1100"}, format="json"
+    )
+    moved = client.patch(f"{base(bank)}/bank-accounts/{bank.pk}", {"account": "1100"}, format="json")
+
+    for response in (refused, moved):
+        error = assert_error(response, 422, "invalid_account")
+        assert error["details"] == {"account": [error["message"]]}
+        assert error["message"].startswith("Account 1100 holds receivables")
+    assert banking_rows(bank.company) == before
+    bank.refresh_from_db()
+    assert bank.account.code == "1010"
+
+
 def test_an_upload_over_upload_max_bytes_is_413_and_writes_nothing(bank, client_for, settings):
     client = client_for(bank)
     settings.UPLOAD_MAX_BYTES = 1000
