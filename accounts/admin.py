@@ -16,8 +16,9 @@ from django.utils.html import format_html
 from accounts import selectors
 from accounts.admin_members import MemberPages, person, role_label, when
 from accounts.models import MONTHS, Company, Membership, User
+from accounts.services import membership_add
 from sofinance import admin_menu
-from sofinance.admin import CompanyScopedAdmin, admin_can, admin_roles
+from sofinance.admin import CompanyScopedAdmin, ServiceAdmin, admin_can, admin_roles
 from sofinance.admin_menu import Section
 from sofinance.company_context import current_company
 from sofinance.permissions import Action, role_can
@@ -60,9 +61,22 @@ class UserAdmin(DjangoUserAdmin):
 
 
 class MembershipInline(admin.TabularInline):
+    """The company's members, read only: roles change and members go on the Members pages
+    (accounts.admin_members), through the services that keep at least one admin."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class CompanyForm(forms.ModelForm):
@@ -127,11 +141,13 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(CompanyScopedAdmin):
+class MembershipAdmin(ServiceAdmin, CompanyScopedAdmin):
     """The members of the current company, for roles that may see them (members.view), with the
     company's pending invitations. A role allowing members.manage (company admins) changes roles,
     removes members, invites and revokes on the pages of accounts.admin_members, each calling a
-    service; superusers also keep Django's generic forms here."""
+    service. Nobody changes or deletes a membership through Django's generic forms (they skipped
+    the rule that a company keeps an admin); a superuser adds one with the generic form, saved
+    through `membership_add`."""
 
     view_action = Action.MEMBERS_VIEW
     list_display = ["user", "member_name", "member_email", "company", "role", "member_since"]
@@ -197,10 +213,15 @@ class MembershipAdmin(CompanyScopedAdmin):
         return request.user.is_superuser
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return False
+
+    def save_model(self, request, obj, form, change):
+        with self.refusal_as_form_error():
+            saved = membership_add(company=obj.company, user=obj.user, role=obj.role, by=request.user)
+        obj.pk, obj.created_at = saved.pk, saved.created_at
 
 
 admin_menu.place_model("accounts.company", section=Section.SETTINGS, order=10, title="Company")

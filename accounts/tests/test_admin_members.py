@@ -300,12 +300,51 @@ def test_a_member_of_another_company_cannot_touch_its_memberships(
     assert written() == before
 
 
-def test_a_superuser_keeps_the_generic_forms_and_gets_the_pages(client_admin, acme):
-    bob = membership_of(acme, "bob")
-    assert client_admin.get(reverse("admin:accounts_membership_add")).status_code == 200
-    assert client_admin.get(reverse("admin:accounts_membership_change", args=[bob.pk])).status_code == 200
+def test_a_superuser_cannot_remove_the_last_admin_through_the_generic_forms(client_admin, acme):
+    # given: Ada, Acme's only admin; the generic change form and the bulk delete skipped the rule
+    ada, bob = membership_of(acme, "ada"), membership_of(acme, "bob")
+    before = written()
+
+    # when the superuser tries to make Ada a viewer, delete her, bulk-delete her, or edit the inline
+    demoted = client_admin.post(
+        reverse("admin:accounts_membership_change", args=[ada.pk]),
+        {"user": ada.user_id, "company": acme.pk, "role": Role.VIEWER},
+    )
+    deleted = client_admin.post(reverse("admin:accounts_membership_delete", args=[ada.pk]), {"post": "yes"})
+    bulk = client_admin.post(
+        reverse(MEMBERS), {"action": "delete_selected", "_selected_action": [ada.pk], "post": "yes"}
+    )
+
+    # then nothing changed: roles change and members go on the pages that ask the services
+    assert (demoted.status_code, deleted.status_code) == (403, 403)
+    assert bulk.status_code in (200, 302)
+    assert Membership.objects.get(pk=ada.pk).role == Role.ADMIN
+    assert written() == before
+    company_page = client_admin.get(reverse("admin:accounts_company_change", args=[acme.pk])).content.decode()
+    assert 'name="memberships-0-role"' not in company_page  # the inline is read only
     content = client_admin.get(reverse(MEMBERS)).content.decode()
     assert url("change_role", bob.pk) in content and 'id="invite-someone"' in content
+    assert 'value="delete_selected"' not in content
+
+
+def test_a_superuser_adds_a_member_with_the_generic_form_through_the_service(client_admin, acme):
+    newcomer = UserFactory(username="nia")
+    events = AuditEvent.objects.filter(company_id=acme.pk, action="create").count()
+
+    added = client_admin.post(
+        reverse("admin:accounts_membership_add"),
+        {"user": newcomer.pk, "company": acme.pk, "role": Role.CLERK},
+    )
+    again = client_admin.post(
+        reverse("admin:accounts_membership_add"),
+        {"user": newcomer.pk, "company": acme.pk, "role": Role.ADMIN},
+    )
+
+    assert added.status_code == 302
+    assert Membership.objects.get(company=acme, user=newcomer).role == Role.CLERK
+    assert AuditEvent.objects.filter(company_id=acme.pk, action="create").count() == events + 1
+    assert again.status_code == 200 and "already a member" in again.content.decode()
+    assert Membership.objects.filter(company=acme, user=newcomer).count() == 1
 
 
 # --------------------------------------------------------------------------- invitations
