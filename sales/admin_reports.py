@@ -347,8 +347,25 @@ class SalesReportPages:
                 "quantity": "" if row.quantity is None else format(row.quantity.normalize(), "f"),
             }
 
+        tax_accounts = None
+        if report.group_by == reports.SummaryGrouping.TAX_RATE:
+            # A return is filed from these figures: what else moved the tax accounts is said here
+            # (cash sales posted as journal entries, payments to the tax authority), with where to look.
+            accounts, moved = selectors.tax_accounts_movement(
+                company=company, date_from=data["date_from"], date_to=data["date_to"]
+            )
+            if accounts:
+                other = moved - report.totals.tax
+                tax_accounts = {
+                    "names": ", ".join(f"{a.code} {a.name}" for a in accounts),
+                    "moved": format_amount(moved, company.currency),
+                    "documents": format_amount(report.totals.tax, company.currency),
+                    "other": format_amount(other, company.currency) if other else None,
+                    "ledger_url": ledger_url(accounts[0].pk, data["date_from"], data["date_to"]),
+                }
         return {
             "report": report,
+            "tax_accounts": tax_accounts,
             "group_label": report.group_by.replace("_", " "),
             "rows": [shown(row) for row in report.rows],
             "totals": shown(report.totals),

@@ -143,6 +143,24 @@ def receivables_account_ids(company: Company) -> set[int]:
     return ids
 
 
+def tax_accounts_movement(
+    *, company: Company, date_from: datetime.date, date_to: datetime.date
+) -> tuple[list[Account], Decimal]:
+    """The accounts the company's tax rates credit, and what was posted to them over the range
+    (credits less debits: the tax owed the range added), from the balance buckets."""
+    accounts = list(
+        Account.objects.filter(pk__in=TaxRate.objects.filter(company=company).values("account_id")).order_by(
+            "code"
+        )
+    )
+    if not accounts:
+        return [], Decimal(0)
+    totals = account_totals(
+        company_id=company.pk, start=date_from, end=date_to, account_ids=[a.pk for a in accounts]
+    )
+    return accounts, -sum((t.balance for t in totals.values()), Decimal(0))
+
+
 def receivables_balance(*, company: Company, as_of: datetime.date) -> Decimal:
     """What the receivables accounts hold at the end of `as_of` (posted, from the balance buckets)."""
     accounts = sorted(receivables_account_ids(company))

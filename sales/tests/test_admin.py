@@ -675,3 +675,40 @@ def test_entry_running_totals_convert_and_format_like_the_server():
         for amount, rate, places in cases
     ]
     assert json.loads(result.stdout) == expected
+
+
+def test_the_tax_rate_summary_says_what_else_moved_the_tax_accounts(client_admin, books):
+    # given an invoice of 2 consulting hours (tax 60.00 on 2200) and a cash sale posted as a
+    # journal entry with its tax (12.00 on 2200)
+    services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-02"),
+        lines=[{"item": books.consulting.pk, "quantity": "2"}],
+        by=None,
+        issue=True,
+    )
+    page_url = (
+        reverse("admin:sales_reports_sales_summary")
+        + f"?company={books.company.pk}&date_from=2026-03-01&date_to=2026-03-31&group_by=tax_rate"
+    )
+    alone = client_admin.get(page_url).content.decode()
+    post_entry(
+        books.company, "2026-03-05", ("1000", "72.00", "D"), ("4000", "60.00", "C"), ("2200", "12.00", "C")
+    )
+
+    # when
+    page = client_admin.get(page_url).content.decode()
+
+    # then: the note reconciles the tax account's movement to the documents' tax
+    assert re.search(
+        r'id="tax-accounts">The tax accounts \(2200 [^)]*\) moved 60\.00 USD .*: 60\.00 from the documents below, nothing else\.',
+        alone,
+    )
+    note = re.search(r'<p class="status-note" id="tax-accounts">(.*?)</p>', page, re.S).group(1)
+    assert (
+        "moved 72.00 USD over these dates: 60.00 from the documents below, and 12.00 from other entries"
+        in note
+    )
+    link = re.search(r'<a href="([^"]+)">See the tax account\'s ledger</a>', note).group(1)
+    assert "general-ledger/?" in link and "2026-03-01" in link and "2026-03-31" in link
