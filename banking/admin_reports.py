@@ -13,6 +13,7 @@ always), as every report page (sofinance.admin.report_company). Thin: a GET form
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from django.utils import timezone
 from accounts.models import Company
 from banking import reports, selectors
 from banking.models import BankAccount, BankStatement, StatementStatus
+from banking.reports import BookItem
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from sofinance import admin_menu, report_pages
 from sofinance.admin import DateFormField, admin_can, date_widget, report_company
@@ -205,10 +207,26 @@ class BankReportPages:
             .first()
         )
         ledger_account = bank.account
+        # An unmatched bank line and an unmatched book line of the same amount are most likely one
+        # payment not matched yet; a bank line with no such partner is a charge or interest not in
+        # the books, or a payment of several book lines. "Reconciled" arithmetic holds either way:
+        # said apart, so a month is not closed with a fee missing from the books (paired greedily,
+        # each book line once).
+        partners: dict[int, BookItem] = {}
+        free = list(report.unmatched_book)
+        for item in report.unmatched_bank:
+            partner = next((b for b in free if b.amount == item.amount), None)
+            if partner is not None:
+                partners[item.id] = partner
+                free.remove(partner)
+        not_in_books = [item for item in report.unmatched_bank if item.id not in partners]
         return {
             "bank": bank,
             "report": report,
             "currency": currency,
+            "same_amount_count": len(partners),
+            "not_in_books_count": len(not_in_books),
+            "not_in_books_total": money(sum((item.amount for item in not_in_books), Decimal(0))),
             "summary": [
                 ("statement-balance", "Bank balance (statements)", money(report.statement_balance)),
                 (
@@ -238,6 +256,7 @@ class BankReportPages:
                     "amount": money(item.amount),
                     "status": item.status.capitalize(),
                     "url": reverse("admin:banking_bankstatementline_match", args=[item.id]),
+                    "partner": partners[item.id].number if item.id in partners else None,
                 }
                 for item in report.unmatched_bank
             ],

@@ -268,12 +268,25 @@ class BankingPages:
 
     def reconcile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         statement = self._statement(request, pk, Action.BANKING_RECONCILE)
-        if not confirmed(request):
+        unmatched = statement.lines.exclude(status=LineStatus.MATCHED).count()
+        # Bank lines not matched to the books (a charge not yet booked, a receipt not yet matched)
+        # are frozen with the statement: carrying them is said in so many words, not let through.
+        carried = not unmatched or request.POST.get("carry_bank_lines") == "yes"
+        if confirmed(request) and not carried:
+            messages.error(request, "Tick the box to carry the bank lines not matched, or match them first.")
+        if not confirmed(request) or not carried:
             # Reconciling freezes the statement: asked first, with the position it will store.
             bank = statement.bank_account
             currency = bank.currency
             position = reconciliation_report(bank_account=bank, as_of=statement.end_date)
-            unmatched = statement.lines.exclude(status=LineStatus.MATCHED).count()
+            acknowledge = None
+            if unmatched:
+                acknowledge = (
+                    "carry_bank_lines",
+                    f"I carry the {unmatched} bank line{'s' if unmatched != 1 else ''} not matched to the books "
+                    "as reconciling items: they are frozen with the statement, and a charge or interest among "
+                    "them stays out of the books until it is reopened.",
+                )
             return confirm_page(
                 request,
                 self.admin_site,
@@ -297,6 +310,7 @@ class BankingPages:
                     ("Lines not matched", str(unmatched)),
                 ],
                 back_url=self.statement_url(pk),
+                acknowledge=acknowledge,
             )
         try:
             services.statement_reconcile(statement=statement, by=request.user)

@@ -474,10 +474,12 @@ def confirm_page(
     back_url: str,
     facts: list[tuple[str, str]] | None = None,
     carry: dict[str, str] | None = None,
+    acknowledge: tuple[str, str] | None = None,
 ) -> TemplateResponse:
     """The page a write on one object asks first on, when the write cannot simply be taken back
     (void a payment, unallocate, delete a statement): what will happen, the facts it acts on, and
-    "Yes" posting the same request again with `confirmed=yes` and the `carry` values."""
+    "Yes" posting the same request again with `confirmed=yes` and the `carry` values.
+    `acknowledge` (name, words): a box to tick before "Yes" (sent as name=yes; the view checks it)."""
     return TemplateResponse(
         request,
         "admin/sofinance/confirm_one.html",
@@ -493,6 +495,7 @@ def confirm_page(
             "back_url": back_url,
             "yes": f"Yes, {verb.lower()} it",
             "yes_id": f"confirm-{verb.lower()}",
+            "acknowledge": acknowledge,
         },
     )
 

@@ -5,6 +5,7 @@ the journal import page, and roles."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -274,20 +275,38 @@ def test_the_reconciliation_page_and_reconcile_button(client_admin, bank):
     asked = client_admin.post(reverse("admin:banking_bankstatement_reconcile", args=[statement.pk]))
     statement.refresh_from_db()
     assert statement.status == "open"  # asked first: what it freezes and the position it stores
-    reconciled = client_admin.post(
+    # the bank fee is not in the books: "Yes" alone does not freeze it out of them
+    unticked = client_admin.post(
         reverse("admin:banking_bankstatement_reconcile", args=[statement.pk]), {"confirmed": "yes"}
+    )
+    statement.refresh_from_db()
+    assert unticked.status_code == 200 and statement.status == "open"
+    reconciled = client_admin.post(
+        reverse("admin:banking_bankstatement_reconcile", args=[statement.pk]),
+        {"confirmed": "yes", "carry_bank_lines": "yes"},
     )
     statement_page = client_admin.get(reverse("admin:banking_bankstatement_change", args=[statement.pk]))
 
     text = page.content.decode()
     assert page.status_code == 200
-    assert "2,654.50" in text and "2,570.00" in text and "✔ Reconciled:" in text
+    assert "2,654.50" in text and "2,570.00" in text
+    # the balances agree, but the fee (45.50) is said to be missing from the books, not "reconciled"
+    status = re.search(r'<p class="status-note" id="reconciled-status">\s*(.*?)</p>', text, re.S).group(1)
+    assert (
+        "but 1 bank line is not matched to the books: 1 with no book line of the same amount ((45.50)"
+        in status
+    )
+    assert '<small class="not-in-books">no book line of this amount</small>' in text
     question = asked.content.decode()
     assert 'id="confirm-reconcile"' in question and "freezes it" in question
     assert (
         "<dt>Difference, after the items not matched</dt><dd>0.00</dd>" in question
         and "<dt>Lines not matched</dt><dd>1</dd>" in question
     )
+    assert (
+        'name="carry_bank_lines" value="yes" id="acknowledge" required> I carry the 1 bank line' in question
+    )
+    assert "Tick the box to carry" in unticked.content.decode()
     assert reconciled.status_code == 302
     statement.refresh_from_db()
     assert statement.status == "reconciled"
@@ -507,3 +526,25 @@ def test_recording_a_payment_from_a_bank_line_names_the_payment_and_its_entry(cl
         f"{receipt}: recorded as payment {payment.number} ({payment.journal_entry.number}) and matched."
         in [str(m) for m in get_messages(done.wsgi_request)]
     )
+
+
+def test_an_unmatched_bank_line_with_a_book_line_of_the_same_amount_is_pointed_out(client_admin, bank):
+    # given the March statement with the rent not matched: on the bank and in the books, 300.00 out
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    client_admin.post(
+        reverse("admin:banking_bankstatementline_match", args=[line(bank, "CAMT-0001").pk]),
+        {"action": "match", "journal_line": [bank_side(books["receipt"]).pk]},
+    )
+
+    # when
+    page = client_admin.get(
+        reverse("admin:banking_bankaccount_reconciliation", args=[bank.pk]) + "?as_of=2026-03-31", follow=True
+    ).content.decode()
+
+    # then the rent's bank line names the entry of the same amount; the fee and the transfer have none
+    rent = books["rent"].number
+    assert f'<small class="same-amount">same amount as {rent}</small>' in page
+    status = re.search(r'id="reconciled-status">\s*(.*?)</p>', page, re.S).group(1)
+    assert "with a book line of the same amount (most likely the same payment" in status
+    assert "2 with no book line of the same amount (454.50" in status  # the fee, and 500.00 paying two

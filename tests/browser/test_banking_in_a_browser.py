@@ -194,7 +194,7 @@ def test_the_dashboard_shows_the_bank_position_and_the_integrity_checks(browser)
 
 
 def test_a_statements_reconcile_and_reopen_buttons_work_from_its_page(browser):
-    # given a March statement whose lines are matched, and a controller on its page. Its buttons'
+    # given a March statement whose lines are matched but the bank fee's, and a controller on its page. Its buttons'
     # forms sat inside the change form, where the browser drops a form: "Mark reconciled" did nothing.
     from banking.models import BankStatement
     from banking.tests.test_reconciliation import _matched_march
@@ -211,6 +211,10 @@ def test_a_statements_reconcile_and_reopen_buttons_work_from_its_page(browser):
     assert "freezes it" in browser.text("#content")
     assert BankStatement.objects.get(pk=statement.pk).status == "open"  # asked, not done
     browser.shot("statement_reconcile_asks_first")
+    # the bank fee is not matched to the books: "Yes" does nothing until she carries it in words
+    browser.click("#confirm-reconcile")
+    assert BankStatement.objects.get(pk=statement.pk).status == "open"
+    browser.click("#acknowledge")
     browser.click("#confirm-reconcile")
     browser.wait_for("ul.messagelist")
 
@@ -223,6 +227,7 @@ def test_a_statements_reconcile_and_reopen_buttons_work_from_its_page(browser):
     assert BankStatement.objects.get(pk=statement.pk).status == "open"
     browser.go(page)
     browser.click("button[form='reconcile-form']")
+    browser.wait_for("#acknowledge").click()
     browser.click("#confirm-reconcile")
     browser.wait_for("ul.messagelist")
     assert BankStatement.objects.get(pk=statement.pk).status == "reconciled"
