@@ -984,9 +984,7 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
     manage_action = Action.PERIODS_MANAGE
     action_form = PeriodActionForm
     actions = ["close_periods", "reopen_periods", "lock_periods"]
-    list_display = [
-        "name", "start_date", "end_date", "status", "closed_at", "closed_by", "last_reopened", "next_steps",
-    ]  # fmt: skip
+    list_display = ["name", "start_date", "end_date", "status", "closed", "last_reopened", "next_steps"]
     list_filter = ["status"]
     list_select_related = ["company", "closed_by"]
     date_hierarchy = "start_date"
@@ -1029,6 +1027,13 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
         for company_id, ids in by_company.items():
             self._reopenings.update(period_reopenings(company_id=company_id, period_ids=ids))
         return changelist
+
+    @admin.display(description="Closed", ordering="closed_at")
+    def closed(self, obj: AccountingPeriod) -> str:
+        if obj.closed_at is None:
+            return ""
+        by = f" by {obj.closed_by}" if obj.closed_by_id else ""
+        return f"{timezone.localtime(obj.closed_at):%Y-%m-%d %H:%M}{by}"
 
     @admin.display(description="Last reopened")
     def last_reopened(self, obj: AccountingPeriod) -> str:

@@ -414,6 +414,25 @@ def test_generate_the_periods_and_close_a_month(browser):
     browser.shot("periods")
     assert_clean(browser)
 
+    # and when she reopens it with a reason, the list says why, and still fits the screen
+    browser.click(f"#reopen-{first.pk}")
+    browser.wait_for("#confirm-reopen")
+    browser.type(
+        "#content-main [name='reason']",
+        "A late supplier invoice for the office cleaning of the month arrived",
+    )
+    browser.click("#confirm-reopen")
+    browser.wait_text("ul.messagelist", "reopened")
+    assert "A late supplier invoice" in browser.text(
+        f"#result_list tr:has(#close-{first.pk}) td.field-last_reopened"
+    )
+    browser.shot("periods_reopened")
+    assert_clean(browser)
+    # the list's own box does not scroll sideways either (its Lock… buttons were cut off)
+    assert browser.driver.execute_script(
+        "const box = document.querySelector('.results'); return box.scrollWidth <= box.clientWidth"
+    )
+
 
 # --------------------------------------------------------------------------- roles
 
