@@ -45,6 +45,7 @@ from accounts.services import (
     invitation_accept_with_signup,
     invitation_create,
     invitation_revoke,
+    last_admin_refusal,
     membership_change_role,
     membership_remove,
     user_staff_grant,
@@ -319,8 +320,10 @@ class MemberPages:
                 role_options=role_options(form),
             )
         role = form.cleaned_data["role"]
-        error = None
-        if request.method == "POST" and confirmed(request):
+        # The last admin's demotion is said at once, not after "Yes" (the service asks again).
+        refusal = last_admin_refusal(membership, role=role)
+        error = refusal.message if refusal is not None else None
+        if error is None and request.method == "POST" and confirmed(request):
             try:
                 membership_change_role(membership=membership, role=role, by=request.user)
             except APIError as exc:
@@ -336,7 +339,7 @@ class MemberPages:
             ("New role", f"{role_label(role)}: {role_summary(role)}"),
         ]
         if loss:
-            facts.append(("No longer", f"may not {_joined(loss)}"))
+            facts.append(("No longer", f"may {_joined(loss)}"))
         return self.render(
             request,
             "confirm.html",
@@ -363,8 +366,9 @@ class MemberPages:
     def remove_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         membership = self.membership(request, pk)
         user, company = membership.user, membership.company
-        error = None
-        if request.method == "POST" and confirmed(request):
+        refusal = last_admin_refusal(membership)
+        error = refusal.message if refusal is not None else None
+        if error is None and request.method == "POST" and confirmed(request):
             try:
                 membership_remove(membership=membership, by=request.user)
             except APIError as exc:

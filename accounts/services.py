@@ -38,6 +38,7 @@ from accounts.selectors import invitation_token_hash
 from audit.changes import diff, snapshot
 from audit.models import AuditAction
 from audit.services import audit_record
+from sofinance.errors import APIError
 from sofinance.money import is_valid_currency
 from sofinance.permissions import Role
 
@@ -477,6 +478,15 @@ def invitation_accept_with_signup(*, token: str, username: str, password: str) -
     return membership
 
 
+def last_admin_refusal(membership: Membership, *, role: str | None = None) -> APIError | None:
+    """Why taking `membership`'s admin role away (a new `role`, or None: removing it) is refused
+    as things stand: the company's last admin. A page asks this before it offers "Yes"; the
+    services ask again under the admin rows' lock."""
+    if membership.role == Role.ADMIN and role != Role.ADMIN and _admin_count(membership.company) <= 1:
+        return errors.MembershipConflict("A company must keep at least one admin.")
+    return None
+
+
 def membership_change_role(*, membership: Membership, role: str, by: User | None) -> Membership:
     """Change a member's role; a company always keeps at least one admin."""
     if role not in Role.values:
@@ -491,8 +501,8 @@ def membership_change_role(*, membership: Membership, role: str, by: User | None
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if membership.role == role:
             return membership
-        if membership.role == Role.ADMIN and _admin_count(membership.company) <= 1:
-            raise errors.MembershipConflict("A company must keep at least one admin.")
+        if (refusal := last_admin_refusal(membership, role=role)) is not None:
+            raise refusal
         before = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
@@ -515,8 +525,8 @@ def membership_remove(*, membership: Membership, by: User | None) -> None:
             .order_by("pk")
         )
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
-        if membership.role == Role.ADMIN and _admin_count(membership.company) <= 1:
-            raise errors.MembershipConflict("A company must keep at least one admin.")
+        if (refusal := last_admin_refusal(membership)) is not None:
+            raise refusal
         audit_record(
             action="delete",
             company=membership.company_id,

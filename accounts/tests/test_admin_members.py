@@ -128,6 +128,13 @@ def test_an_admin_changes_a_clerks_role_through_the_service(as_ada, acme):
     assert messages_of(response) == ["Bob Smith is now Controller of Acme Ltd."]
 
 
+def test_a_demotion_says_what_the_member_may_no_longer_do_without_a_double_negative(as_ada, acme):
+    cy = membership_of(acme, "cy")  # a controller, made a viewer
+    page = as_ada.get(url("change_role", cy.pk), {"role": Role.VIEWER}).content.decode()
+    fact = re.search(r"<dt>No longer</dt>\s*<dd>(.*?)</dd>", page, re.S).group(1)
+    assert fact.startswith("may ") and "may not" not in fact
+
+
 def test_choosing_the_role_a_member_has_already_asks_again(as_ada, acme):
     bob = membership_of(acme, "bob")
     before = written()
@@ -153,6 +160,17 @@ def test_demoting_the_last_admin_is_refused_on_the_page_and_nothing_changes(as_a
     assert written() == before
     ada.refresh_from_db()
     assert ada.role == Role.ADMIN
+
+
+def test_the_last_admins_demotion_or_removal_is_said_at_once_with_no_yes_to_press(as_ada, acme):
+    ada = membership_of(acme, "ada")
+    for page in (
+        as_ada.get(url("change_role", ada.pk), {"role": Role.CLERK}),
+        as_ada.get(url("remove", ada.pk)),
+    ):
+        content = page.content.decode()
+        assert '<p class="errornote" id="refused">A company must keep at least one admin.</p>' in content
+        assert 'id="confirm-change-role"' not in content and 'id="confirm-remove"' not in content
 
 
 def test_removing_the_last_admin_is_refused_on_the_page_and_nothing_changes(as_ada, acme):

@@ -57,7 +57,7 @@ def test_the_invitation_email_carries_the_token(books, mailoutbox, django_captur
     assert message.to == ["dana@example.com"]
     assert message.subject == "You are invited to join Books Ltd on SOFinance"
     assert message.from_email == "SOFinance <no-reply@localhost>"
-    assert "Ada Byron invites you to join Books Ltd on SOFinance as accountant." in message.body
+    assert "Ada Byron invites you to join Books Ltd on SOFinance as Accountant." in message.body
     assert 'POST /api/v1/invitations/accept   {"token": "' in message.body
     token = token_of(message)
     invitation = Invitation.objects.get()
