@@ -10,11 +10,10 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.models import Company, Membership, User
-from accounts.tests.factories import PASSWORD, CompanyFactory, MembershipFactory, UserFactory
+from accounts.tests.factories import PASSWORD, CompanyFactory, UserFactory
 from audit.admin_site import AuditedAdminSite, AuditedModelAdminMixin
 from audit.models import AuditEvent
 from audit.tests.helpers import record_events
-from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -55,24 +54,15 @@ def _company_form(company: Company, **overrides) -> dict[str, str]:
 def test_changing_a_company_in_the_admin_records_before_and_after(root, root_client):
     # given
     company = CompanyFactory(name="Acme Ltd", currency="USD")
-    clerk = UserFactory(username="clerk1")
-    # when: the name changes and a member is added through the inline
+    # when: the name changes (memberships change on the Members pages, through their services)
     response = root_client.post(
         reverse("admin:accounts_company_change", args=[company.pk]),
-        _company_form(
-            company,
-            name="Acme Renamed",
-            **{
-                "memberships-TOTAL_FORMS": "1",
-                "memberships-0-user": str(clerk.pk),
-                "memberships-0-role": Role.CLERK,
-            },
-        ),
+        _company_form(company, name="Acme Renamed"),
         HTTP_X_REQUEST_ID="admin-req-1",
     )
     # then
     assert response.status_code == 302
-    company_event, membership_event = events_after_login()
+    (company_event,) = events_after_login()
     assert (company_event.action, company_event.company_id, company_event.object_type) == (
         "update",
         company.pk,
@@ -86,14 +76,6 @@ def test_changing_a_company_in_the_admin_records_before_and_after(root, root_cli
     )
     assert company_event.metadata == {"via": "admin"}
     assert (company_event.request_id, company_event.ip) == ("admin-req-1", "127.0.0.1")
-    membership = Membership.objects.get(company=company, user=clerk)
-    assert (membership_event.action, membership_event.company_id, membership_event.object_id) == (
-        "create",
-        company.pk,
-        str(membership.pk),
-    )
-    assert membership_event.changes["role"] == {"before": None, "after": "clerk"}
-    assert membership_event.changes["user"] == {"before": None, "after": clerk.pk}
 
 
 def test_saving_without_changes_records_nothing(root_client):
@@ -106,31 +88,27 @@ def test_saving_without_changes_records_nothing(root_client):
 
 
 def test_deleting_in_the_admin_records_what_was_deleted(root, root_client):
-    # given
+    # given a company with nothing in it (a generic admin delete: memberships go through services)
     company = CompanyFactory(name="Acme Ltd")
-    membership = MembershipFactory(company=company, role=Role.VIEWER)
     # when
-    response = root_client.post(
-        reverse("admin:accounts_membership_delete", args=[membership.pk]), {"post": "yes"}
-    )
+    response = root_client.post(reverse("admin:accounts_company_delete", args=[company.pk]), {"post": "yes"})
     # then
     assert response.status_code == 302
-    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert not Company.objects.filter(pk=company.pk).exists()
     (event,) = events_after_login()
     assert (event.action, event.company_id, event.object_id, event.actor_repr) == (
         "delete",
         company.pk,
-        str(membership.pk),
+        str(company.pk),
         "root",
     )
-    assert event.changes["role"] == {"before": "viewer", "after": None}
+    assert event.changes["name"] == {"before": "Acme Ltd", "after": None}
 
 
 def test_bulk_delete_in_the_admin_records_each_object(root_client):
-    company = CompanyFactory()
-    first, second = MembershipFactory(company=company), MembershipFactory(company=company)
+    first, second = CompanyFactory(), CompanyFactory()
     response = root_client.post(
-        reverse("admin:accounts_membership_changelist"),
+        reverse("admin:accounts_company_changelist"),
         {"action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"},
     )
     assert response.status_code == 302
