@@ -18,7 +18,7 @@ from accounts.admin_members import MemberPages, person, role_label, when
 from accounts.models import MONTHS, Company, Membership, User
 from accounts.services import membership_add
 from sofinance import admin_menu
-from sofinance.admin import CompanyScopedAdmin, ServiceAdmin, admin_can, admin_roles
+from sofinance.admin import CompanyScopedAdmin, ReadOnlyInline, ServiceAdmin, admin_can, admin_roles
 from sofinance.admin_menu import Section
 from sofinance.company_context import current_company
 from sofinance.permissions import Action, role_can
@@ -60,23 +60,13 @@ class UserAdmin(DjangoUserAdmin):
     )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
     """The company's members, read only: roles change and members go on the Members pages
     (accounts.admin_members), through the services that keep at least one admin."""
 
     model = Membership
-    extra = 0
     fields = ["user", "role", "created_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CompanyForm(forms.ModelForm):

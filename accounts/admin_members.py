@@ -50,7 +50,7 @@ from accounts.services import (
     membership_remove,
     user_staff_grant,
 )
-from sofinance.admin import admin_can, apply_service_error, confirmed
+from sofinance.admin import AdminPages, admin_can, apply_service_error, confirmed
 from sofinance.company_context import company_switch, current_company
 from sofinance.errors import APIError
 from sofinance.permissions import PERMISSIONS, Action, Role
@@ -240,12 +240,8 @@ class SignupForm(forms.Form):
 # --------------------------------------------------------------------------- pages
 
 
-class MemberPages:
+class MemberPages(AdminPages):
     """The pages of the Members list (mounted by MembershipAdmin)."""
-
-    def __init__(self, admin_site, model_admin) -> None:
-        self.admin_site = admin_site
-        self.model_admin = model_admin
 
     def urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view

@@ -33,7 +33,7 @@ from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
 from sales.selectors import receivables_account_ids
-from sofinance.admin import admin_can, admin_companies, confirm_page, confirmed, post_or_back
+from sofinance.admin import AdminPages, admin_can, admin_companies, confirm_page, confirmed, post_or_back
 from sofinance.company_context import current_company_id
 from sofinance.display import display_amount
 from sofinance.errors import APIError
@@ -118,11 +118,7 @@ def _money(raw: str) -> Decimal | None:
         raise ValueError(f"{raw!r} is not an amount.") from None
 
 
-class BankingPages:
-    def __init__(self, admin_site, model_admin) -> None:
-        self.admin_site = admin_site
-        self.model_admin = model_admin
-
+class BankingPages(AdminPages):
     # ----- urls
 
     def bank_account_urls(self) -> list[URLPattern]:

@@ -33,7 +33,7 @@ from ledger.services import (
     period_reopen,
     periods_generate,
 )
-from sofinance.admin import admin_can
+from sofinance.admin import AdminPages, admin_can
 from sofinance.close_notes import close_notes
 from sofinance.company_context import current_company
 from sofinance.display import display_amount
@@ -57,11 +57,7 @@ class YearReasonForm(YearForm, ReasonForm):
     pass
 
 
-class ClosePages:
-    def __init__(self, admin_site, model_admin) -> None:
-        self.admin_site = admin_site
-        self.model_admin = model_admin
-
+class ClosePages(AdminPages):
     def urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [

@@ -51,6 +51,7 @@ from sofinance.admin import (
     DecimalFormField,
     QuarantineMarkerAdmin,
     QuarantineWarningAdmin,
+    ReadOnlyInline,
     ServiceAdmin,
     ServiceModelForm,
     admin_can,
@@ -851,18 +852,10 @@ def live_totals_data(request) -> dict[str, Any]:
 # --------------------------------------------------------------------------- credit notes
 
 
-class CreditNoteLineInline(admin.TabularInline):
+class CreditNoteLineInline(ReadOnlyInline):
     model = CreditNoteLine
     fields = ["line_no", "invoice_line", "quantity", "net", "tax", "total"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CreditNote)
@@ -913,24 +906,16 @@ class CreditNoteAdmin(QuarantineMarkerAdmin, CompanyScopedAdmin):
 # --------------------------------------------------------------------------- payments
 
 
-class AllocationInline(admin.TabularInline):
+class AllocationInline(ReadOnlyInline):
     model = Allocation
     fk_name = "payment"
     fields = ["invoice", "date", "amount_shown", "exchange_difference", "unallocated_on", "fx_entry"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ["id"]
 
     @admin.display(description="Amount")
     def amount_shown(self, obj: Allocation) -> str:
         return format_amount(obj.amount, obj.invoice.currency)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="exchange difference")
     def exchange_difference(self, obj: Allocation) -> str:

@@ -30,6 +30,7 @@ from sales.documents import invoice_document_html
 from sales.models import Customer, Invoice, Payment, PaymentMethod
 from sales.numbering import INVOICE_SERIES, document_number_ahead
 from sofinance.admin import (
+    AdminPages,
     DateFormField,
     admin_can,
     admin_companies,
@@ -94,12 +95,8 @@ class PaymentRecordForm(forms.Form):
             )
 
 
-class SalesDocumentPages:
+class SalesDocumentPages(AdminPages):
     """The pages of one invoice (mounted by InvoiceAdmin) and of payments (by PaymentAdmin)."""
-
-    def __init__(self, admin_site, model_admin) -> None:
-        self.admin_site = admin_site
-        self.model_admin = model_admin
 
     # ----- urls
 

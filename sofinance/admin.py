@@ -337,6 +337,32 @@ class ServiceModelForm(forms.ModelForm):
             self._update_errors(exc)
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown on their parent's page and changed only through the parent's services (a
+    credit note's lines, a payment's allocations, a company's members)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AdminPages:
+    """Admin pages that are not a model form (confirmations, reports of one model), mounted by a
+    ModelAdmin's get_urls: `urls()` lists them."""
+
+    def __init__(self, admin_site, model_admin) -> None:
+        self.admin_site = admin_site
+        self.model_admin = model_admin
+
+
 class ServiceAdmin(admin.ModelAdmin):
     """Admin whose writes call services (which audit themselves: no generic admin audit)."""
 
