@@ -12,20 +12,12 @@ from django.utils.html import format_html
 
 from audit.models import AuditChainHead, AuditEvent
 from audit.signing import CONTENT_FIELDS
+from sofinance.admin import NoWrites
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(NoWrites, admin.ModelAdmin):
     audit_admin_changes = False  # nothing here can change
     actions = None
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SealedFilter(admin.SimpleListFilter):

@@ -337,12 +337,8 @@ class ServiceModelForm(forms.ModelForm):
             self._update_errors(exc)
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """Rows shown on their parent's page and changed only through the parent's services (a
-    credit note's lines, a payment's allocations, a company's members)."""
-
-    extra = 0
-    can_delete = False
+class NoWrites:
+    """An admin or inline through which nothing is added, changed or deleted."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -352,6 +348,14 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyInline(NoWrites, admin.TabularInline):
+    """Rows shown on their parent's page and changed only through the parent's services (a
+    credit note's lines, a payment's allocations, a company's members)."""
+
+    extra = 0
+    can_delete = False
 
 
 class AdminPages:
