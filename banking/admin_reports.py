@@ -28,7 +28,6 @@ from django.utils import timezone
 from accounts.models import Company
 from banking import reports, selectors
 from banking.models import BankAccount, BankStatement, StatementStatus
-from banking.reports import BookItem
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from sofinance import admin_menu, report_pages
 from sofinance.admin import DateFormField, admin_can, date_widget, report_company
@@ -207,18 +206,7 @@ class BankReportPages:
             .first()
         )
         ledger_account = bank.account
-        # An unmatched bank line and an unmatched book line of the same amount are most likely one
-        # payment not matched yet; a bank line with no such partner is a charge or interest not in
-        # the books, or a payment of several book lines. "Reconciled" arithmetic holds either way:
-        # said apart, so a month is not closed with a fee missing from the books (paired greedily,
-        # each book line once).
-        partners: dict[int, BookItem] = {}
-        free = list(report.unmatched_book)
-        for item in report.unmatched_bank:
-            partner = next((b for b in free if b.amount == item.amount), None)
-            if partner is not None:
-                partners[item.id] = partner
-                free.remove(partner)
+        partners = reports.same_amount_partners(report)
         not_in_books = [item for item in report.unmatched_bank if item.id not in partners]
         return {
             "bank": bank,

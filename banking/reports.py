@@ -76,6 +76,23 @@ class Reconciliation:
         return self.difference == 0
 
 
+def same_amount_partners(report: Reconciliation) -> dict[int, BookItem]:
+    """Each unmatched bank line's unmatched book line of the same amount, by the bank line's id.
+
+    Such a pair is most likely one payment not matched yet; a bank line with no partner is a
+    charge or interest not in the books, or a payment of several book lines. The report's
+    arithmetic holds either way: this says them apart, so a month is not closed with a fee missing
+    from the books. Paired greedily in date order, each book line once."""
+    partners: dict[int, BookItem] = {}
+    free = list(report.unmatched_book)
+    for item in report.unmatched_bank:
+        partner = next((book for book in free if book.amount == item.amount), None)
+        if partner is not None:
+            partners[item.id] = partner
+            free.remove(partner)
+    return partners
+
+
 def book_balance(bank: BankAccount, as_of: datetime.date) -> Decimal:
     """The ledger account's balance at the end of `as_of` (in its own currency when it is kept in
     one), from the stored balances."""

@@ -11,7 +11,7 @@ from django.db import DatabaseError, transaction
 
 from banking import errors, services
 from banking.models import BankMatch, Reconciliation, StatementStatus
-from banking.reports import changes_since_reconciled, reconciliation_report
+from banking.reports import changes_since_reconciled, reconciliation_report, same_amount_partners
 from banking.tests.factories import (
     bank_books,
     bank_side,
@@ -226,3 +226,22 @@ def test_statements_reconcile_in_order_and_reopen_latest_first():
     assert reopened.status == StatementStatus.OPEN
     assert Reconciliation.objects.get(statement=second).reopen_reason == "Fee matched wrongly"
     services.bank_line_unmatch(bank_line=line(bank, "F-005"), by=None)
+
+
+def test_an_unmatched_bank_line_is_paired_with_a_book_line_of_the_same_amount_only():
+    # given March with only the receipt matched: the rent (300.00 out) on both sides, the fee
+    # (45.50) on the bank only, the transfer of 500.00 paying two book lines of 200.00 and 300.00
+    bank = bank_books()
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    services.bank_line_match(
+        bank_line=line(bank, "CAMT-0001"), journal_lines=[bank_side(books["receipt"]).pk], by=None
+    )
+
+    # when
+    partners = same_amount_partners(reconciliation_report(bank_account=bank, as_of=MARCH_31))
+
+    # then only the rent pairs: the fee has no book line, the transfer no single one
+    assert {line_id: book.id for line_id, book in partners.items()} == {
+        line(bank, "CAMT-0003").pk: bank_side(books["rent"]).pk
+    }

@@ -1,6 +1,7 @@
 """Members in headless Chromium: a company's admin invites someone from the Members page, the
 invitee follows the email's link and signs up, and the admin changes a member's role after reading
-what it will allow. Screenshots: members, invite, change_role_choose, change_role, accept_invitation (artifacts/screenshots/).
+what it will allow. Screenshots (artifacts/screenshots/): members, invite, change_role_choose,
+change_role, accept_invitation.
 """
 
 from __future__ import annotations
