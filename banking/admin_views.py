@@ -374,7 +374,15 @@ class BankingPages(AdminPages):
         suggestions = selectors.suggestions_of(bank_line=line)
         window = selectors.banking_settings_for(company=bank.company).date_window_days
         span = datetime.timedelta(days=max(window, 31))
-        candidates = candidates_for(bank, line.date - span, line.date + span)
+        reconciled = line.statement.is_reconciled
+        # A line a reconciled statement left unmatched is carried: matched to, or posted as, what
+        # is dated after the last reconciled day (banking.services.matching).
+        through = selectors.reconciled_through(bank_account_id=bank.pk) if reconciled else None
+        carried = reconciled and line.status != LineStatus.MATCHED
+        if carried:
+            candidates = [c for c in candidates_for(bank, through, through + span) if c.date > through]
+        else:
+            candidates = candidates_for(bank, line.date - span, line.date + span)
         shown = {c.id for c in candidates} | {i for s in suggestions for i in s.journal_line_ids}
         matched = [m.journal_line_id for m in line.matches.all()]
         details = {
@@ -428,7 +436,14 @@ class BankingPages(AdminPages):
                 accounts=counter_accounts,
                 invoice=invoice,
                 invoice_due=display_amount(invoice.amount_due, invoice.currency) if invoice else "",
-                reconciled=line.statement.is_reconciled,
+                reconciled=reconciled,
+                carried=carried,
+                through=through,
+                # what is posted for the line: its own date, a carried line's the day after
+                post_date=(through + datetime.timedelta(days=1)) if carried else line.date,
+                # a match is undone while it counts in no reconciled position
+                unmatchable=not reconciled
+                or bool(matched and all(details[i]["date"] > through for i in matched if i in details)),
                 can_match=admin_can(request, line.company_id, Action.BANKING_MATCH),
                 can_post=admin_can(request, line.company_id, Action.BANKING_POST),
                 can_pay=admin_can(request, line.company_id, Action.PAYMENTS_RECORD),
@@ -448,6 +463,13 @@ class BankingPages(AdminPages):
             messages.error(request, "Unknown action.")
             return HttpResponseRedirect(here)
         self._allowed(request, line.company_id, needed)
+        date = None
+        if action in ("entry", "payment") and request.POST.get("date"):
+            try:
+                date = datetime.date.fromisoformat(request.POST["date"])
+            except ValueError:
+                messages.error(request, "Enter a valid date, as YYYY-MM-DD.")
+                return HttpResponseRedirect(here)
         try:
             if action == "confirm":
                 services.bank_line_match(
@@ -467,9 +489,10 @@ class BankingPages(AdminPages):
                     account=int(request.POST.get("account") or 0),
                     by=request.user,
                     description=request.POST.get("description", ""),
+                    date=date,
                 )
             else:
-                services.bank_line_payment_record(bank_line=line, by=request.user)
+                services.bank_line_payment_record(bank_line=line, by=request.user, date=date)
         except (KeyError, ValueError):
             messages.error(request, "The form was incomplete.")
         except APIError as exc:

@@ -56,6 +56,19 @@ def statements_for_company(*, company: Company) -> QuerySet[BankStatement]:
     )
 
 
+def reconciled_through(*, bank_account_id: int) -> datetime.date | None:
+    """The last day of the bank account's latest reconciled statement (None before any).
+
+    A line of a reconciled statement left unmatched (a carried item) is matched only to ledger
+    lines dated after it: such a match counts in no stored reconciled position."""
+    return (
+        BankStatement.objects.filter(bank_account_id=bank_account_id, status=StatementStatus.RECONCILED)
+        .order_by("-end_date")
+        .values_list("end_date", flat=True)
+        .first()
+    )
+
+
 def statement_get(*, company: Company, pk: int) -> BankStatement | None:
     return statements_for_company(company=company).filter(pk=pk).first()
 

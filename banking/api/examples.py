@@ -267,6 +267,10 @@ FEE_LINE = {
 }
 LINE_CREATE_ENTRY = [
     request_example("A bank fee", {"account": "6700", "description": "Card fees"}),
+    request_example(
+        "A fee carried from a reconciled month, posted after it",
+        {"account": "6700", "description": "March card fees", "date": "2026-04-01"},
+    ),
     envelope_example(
         "Posted and matched",
         {**FEE_LINE, "status": "matched", "matches": [90420], "matched_at": "2026-04-01T09:15:00Z"},

@@ -22,7 +22,7 @@ from banking.reports import changes_since_reconciled
 from banking.selectors import job_progress
 from sofinance.api.fields import MoneyField as MoneyInput
 from sofinance.api.fields import RateField as RateInput
-from sofinance.api.fields import RawValueField, StrictBooleanField, StrictIntegerField
+from sofinance.api.fields import RawValueField, StrictBooleanField, StrictDateField, StrictIntegerField
 from sofinance.ids import MAX_ID  # ids are 64-bit: a larger number names nothing (and must not reach SQL)
 from sofinance.money import format_amount
 
@@ -268,14 +268,23 @@ class MatchInput(serializers.Serializer):
     )
 
 
+CARRIED_DATE_HELP = (
+    "The date to post on; the line's own date when left out. A line left unmatched by a reconciled "
+    "statement (a carried item) is posted after the bank account's last reconciled day (409 "
+    "`statement_reconciled` otherwise), so the reconciled position stays as stored."
+)
+
+
 class CreateEntryInput(serializers.Serializer):
     account = RawValueField(help_text="The other side of the entry (e.g. 6700 bank fees): an id or a code.")
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     fx_rate = RateInput(required=False, allow_null=True)
+    date = StrictDateField(required=False, allow_null=True, help_text=CARRIED_DATE_HELP)
 
 
 class RecordPaymentInput(serializers.Serializer):
     invoice = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
+    date = StrictDateField(required=False, allow_null=True, help_text=CARRIED_DATE_HELP)
 
 
 class RecordedPaymentOutput(serializers.Serializer):

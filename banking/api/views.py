@@ -450,9 +450,11 @@ class SuggestView(_Scoped):
 
     @extend_schema(
         summary="Work out match suggestions again",
-        description="Recomputes the suggestions of every unmatched line of the bank account (of statements not "
-        "reconciled), e.g. after entries were posted, and confirms those at or above the company's "
-        "`auto_confirm_confidence`. Returns how many lines were matched automatically.",
+        description="Recomputes the suggestions of every unmatched line of the bank account, e.g. after entries were "
+        "posted, and confirms those at or above the company's `auto_confirm_confidence`. Lines left "
+        "unmatched by a reconciled statement (carried items) are suggested ledger lines dated after the "
+        "last reconciled day and are never confirmed automatically. Returns how many lines were matched "
+        "automatically.",
         request=None,
         responses={200: s.SuggestionsRefreshOutput},
         examples=[envelope_example("Refreshed", {"auto_matched": 3})],
@@ -538,14 +540,18 @@ class MatchView(_Scoped):
         summary="Match a bank line",
         description="Match the line to ledger lines (`journal_lines`: ids of posted lines on the bank's ledger "
         "account, adding up to the line's amount; one or several), or confirm one of its suggestions "
-        "(`suggestion`). Refused: 422 `match_refused` (amounts do not add up), 422 `match_wrong_account`, "
-        "409 `conflict` reason `already_matched`, 409 `statement_reconciled`.",
+        "(`suggestion`). A line left unmatched by a reconciled statement (a carried item, e.g. a fee "
+        "booked the next month) is matched only to ledger lines dated after the bank account's last "
+        "reconciled day: the reconciled position stays as stored. Refused: 422 `match_refused` (amounts "
+        "do not add up), 422 `match_wrong_account`, 409 `conflict` reason `already_matched`, 409 "
+        "`statement_reconciled` (with `details.reconciled_through`, the last reconciled day).",
         request=s.MatchInput,
         responses={
             200: s.BankLineOutput,
             409: conflict(
                 "`conflict` with `details.reason` `already_matched` (the bank line, or a ledger line, is "
-                "matched already), or `statement_reconciled` (reopen the statement first)."
+                "matched already), or `statement_reconciled` (a ledger line dated on or before the last "
+                "reconciled day: date it later, or reopen the statement first)."
             ),
             422: refused(
                 "`match_refused` (the amounts do not add up, or not a suggestion of the line), "
@@ -573,9 +579,10 @@ class UnmatchView(_Scoped):
 
     @extend_schema(
         summary="Unmatch a bank line",
-        description="Removes the line's match (its suggestions are worked out again). Refused once the statement "
-        "is reconciled (409 `statement_reconciled`: a controller reopens it first) and for a line not "
-        "matched (409 reason `not_matched`).",
+        description="Removes the line's match (its suggestions are worked out again). Refused while the match counts "
+        "in a reconciled position (409 `statement_reconciled`: a controller reopens the statement first; a "
+        "carried line's match to ledger lines dated after the last reconciled day can be undone) and for a "
+        "line not matched (409 reason `not_matched`).",
         request=None,
         responses={
             200: s.BankLineOutput,
@@ -600,9 +607,12 @@ class CreateEntryView(_Scoped):
     @extend_schema(
         summary="Create an entry from a bank line",
         description="Accountants and above. For a line not in the books yet (bank fees, interest): posts the bank's "
-        "ledger account against `account`, dated the line, for its amount, through the ledger (its "
-        "rules apply: `invalid_account`, `period_closed`, `missing_exchange_rate`…), and matches it. A "
-        "foreign-currency bank account may give `fx_rate` (else the stored rate).",
+        "ledger account against `account`, dated the line (or `date`), for its amount, through the ledger "
+        "(its rules apply: `invalid_account`, `period_closed`, `missing_exchange_rate`…), and matches it. A "
+        "foreign-currency bank account may give `fx_rate` (else the stored rate). A line left unmatched by "
+        "a reconciled statement (a carried item: the fee nobody booked before the month was reconciled) "
+        "is posted with a `date` after the bank account's last reconciled day (409 `statement_reconciled` "
+        "otherwise).",
         request=s.CreateEntryInput,
         responses={
             201: s.BankLineOutput,
@@ -623,6 +633,7 @@ class CreateEntryView(_Scoped):
             by=request.user,
             description=data.get("description") or "",
             fx_rate=data.get("fx_rate"),
+            date=data.get("date"),
         )
         line = self.line(line.pk)
         return ok(s.BankLineOutput(line, context=self.ctx(line.bank_account.currency)).data, status=201)
@@ -637,8 +648,9 @@ class RecordPaymentView(_Scoped):
         description="Accountants and above. Money received on the line is recorded as the customer's payment of an "
         "open invoice (`invoice`, else the one the line's reference names, e.g. `INV-2026-000042`), as a "
         "payment recorded in the sales ledger would be, allocated up to what the invoice has due (the rest stays as customer "
-        "credit), deposited on the bank's ledger account, and matched. Refused: 422 `invoice_not_found`, "
-        "`currency_mismatch`, `period_closed`; 400 for money out.",
+        "credit), deposited on the bank's ledger account, dated the line (or `date`; a carried line of a "
+        "reconciled statement after the last reconciled day), and matched. Refused: 422 `invoice_not_found`, "
+        "`currency_mismatch`, `period_closed`; 400 for money out; 409 `statement_reconciled`.",
         request=s.RecordPaymentInput,
         responses={
             201: s.RecordedPaymentOutput,
@@ -651,7 +663,7 @@ class RecordPaymentView(_Scoped):
     def post(self, request, company_id, pk):
         data = validated(s.RecordPaymentInput, request.data)
         line = services.bank_line_payment_record(
-            bank_line=self.line(pk), by=request.user, invoice=data.get("invoice")
+            bank_line=self.line(pk), by=request.user, invoice=data.get("invoice"), date=data.get("date")
         )
         payment = line.recorded_payment
         allocation = next(iter(payment.allocations.order_by("id")), None)

@@ -12,7 +12,14 @@ transfer paying several entries). Suggestions score each candidate 0-100:
 - the reference: 20 when the entry's reference or number appears in the bank line's reference,
   counterparty or description, or the bank reference in the entry's texts.
 
-Lock order: the bank line's row, then the ledger lines' matches (unique per ledger line).
+A line of a reconciled statement left unmatched (a carried item: a fee missing from the books at
+the month's end, a payment recorded late) is matched, and unmatched, only with ledger lines dated
+after the bank account's last reconciled day: such a match counts in no stored reconciled
+position (the report dates a match by both of its sides). Its suggestions are looked for there.
+
+Lock order: the bank account's row (in share mode), the bank line's row, then the ledger lines'
+matches (unique per ledger line). Uploading, reconciling and reopening lock the bank account for
+update first, so a match waits for them and they for it.
 """
 
 from __future__ import annotations
@@ -33,17 +40,19 @@ from banking import errors, selectors
 from banking.models import (
     BankAccount,
     BankMatch,
+    BankStatement,
     BankStatementLine,
     LineStatus,
     MatchSuggestion,
     StatementStatus,
 )
-from banking.services.statements import line_status_refresh
+from banking.services.statements import bank_account_shared, line_status_refresh
 from ledger.models import JournalLine
 from sofinance.money import format_amount
 
 MAX_SUGGESTIONS = 5
 MAX_GROUP_CANDIDATES = 25
+CARRIED_DAYS = 31  # a carried line's candidates: the month after the last reconciled day (and the window)
 AMOUNT_SCORE, GROUP_SCORE, DATE_SCORE, REFERENCE_SCORE = 50, 40, 30, 20
 _NON_ALNUM = re.compile(r"[^0-9a-z]")
 
@@ -128,9 +137,17 @@ def _score(line: BankStatementLine, group: Sequence[Candidate], window: int, bas
     return Proposal(tuple(c.id for c in group), min(confidence, 100), reasons, distance)
 
 
-def proposals_for(line: BankStatementLine, candidates: Sequence[Candidate], window: int) -> list[Proposal]:
-    """The best few ways to match `line` among `candidates` (already within the date window)."""
-    near = [c for c in candidates if abs((c.date - line.date).days) <= window]
+def proposals_for(
+    line: BankStatementLine, candidates: Sequence[Candidate], window: int, *, carried_after=None
+) -> list[Proposal]:
+    """The best few ways to match `line` among `candidates` (already within the date window).
+
+    A carried line (`carried_after`: the last reconciled day) is matched only to ledger lines
+    dated after that day, within a month and the date window of it."""
+    if carried_after is None:
+        near = [c for c in candidates if abs((c.date - line.date).days) <= window]
+    else:
+        near = [c for c in candidates if 0 < (c.date - carried_after).days <= CARRIED_DAYS + window]
     proposals = [_score(line, [c], window, AMOUNT_SCORE) for c in near if c.amount == line.amount]
     same_direction = [c for c in near if c.amount * line.amount > 0 and abs(c.amount) < abs(line.amount)]
     same_direction.sort(key=lambda c: (abs((c.date - line.date).days), c.id))
@@ -145,20 +162,23 @@ def proposals_for(line: BankStatementLine, candidates: Sequence[Candidate], wind
 
 
 def suggestions_refresh(
-    *, bank_account: BankAccount, lines: Sequence[BankStatementLine] | None = None
+    *,
+    bank_account: BankAccount,
+    lines: Sequence[BankStatementLine] | None = None,
+    auto_confirm: bool = True,
 ) -> int:
     """Work out the suggestions of the bank account's unmatched lines (or of `lines`) again, then
     auto-confirm what the company's confidence allows. Returns how many lines got matched.
 
-    Lines of reconciled statements are left alone. Runs in the caller's transaction, or its own."""
+    Carried lines (left unmatched by a reconciled statement) get suggestions dated after the last
+    reconciled day and are never confirmed automatically: a person decides what settles a line
+    from a month already reconciled. Runs in the caller's transaction, or its own."""
     settings = selectors.banking_settings_for(company=bank_account.company)
     window = settings.date_window_days
     with transaction.atomic():
         if lines is None:
             lines = list(
-                BankStatementLine.objects.filter(
-                    bank_account=bank_account, statement__status=StatementStatus.OPEN
-                )
+                BankStatementLine.objects.filter(bank_account=bank_account)
                 .exclude(status=LineStatus.MATCHED)
                 .order_by("date", "id")
             )
@@ -166,17 +186,28 @@ def suggestions_refresh(
             lines = [line for line in lines if line.status != LineStatus.MATCHED]
         if not lines:
             return 0
+        through = selectors.reconciled_through(bank_account_id=bank_account.pk)
+        reconciled = set(
+            BankStatement.objects.filter(
+                bank_account=bank_account, status=StatementStatus.RECONCILED
+            ).values_list("id", flat=True)
+        )
+        carried = {line.pk for line in lines if line.statement_id in reconciled}
         ids = [line.pk for line in lines]
         MatchSuggestion.objects.filter(bank_line_id__in=ids).delete()
         start = min(line.date for line in lines)
-        end = max(line.date for line in lines)
+        end = max(
+            through + timedelta(days=CARRIED_DAYS) if line.pk in carried else line.date for line in lines
+        )
         candidates = candidates_for(
             bank_account, start - timedelta(days=window), end + timedelta(days=window)
         )
         suggestions = []
         best: dict[int, list[Proposal]] = {}
         for line in lines:
-            proposals = proposals_for(line, candidates, window)
+            proposals = proposals_for(
+                line, candidates, window, carried_after=through if line.pk in carried else None
+            )
             best[line.pk] = proposals
             suggestions += [
                 MatchSuggestion(
@@ -191,7 +222,10 @@ def suggestions_refresh(
             ]
         MatchSuggestion.objects.bulk_create(suggestions)
         line_status_refresh(ids)
-        return _auto_confirm(bank_account, lines, best, settings.auto_confirm_confidence)
+        if not auto_confirm:
+            return 0
+        ordinary = [line for line in lines if line.pk not in carried]
+        return _auto_confirm(bank_account, ordinary, best, settings.auto_confirm_confidence)
 
 
 def _auto_confirm(bank_account, lines, best: dict[int, list[Proposal]], threshold: int | None) -> int:
@@ -220,6 +254,7 @@ def _auto_confirm(bank_account, lines, best: dict[int, list[Proposal]], threshol
 
 
 def bank_line_locked(bank_line: BankStatementLine) -> BankStatementLine:
+    bank_account_shared(bank_line.bank_account_id)
     return (
         BankStatementLine.objects.select_for_update(of=("self",))
         .select_related("statement", "bank_account", "bank_account__account", "bank_account__company")
@@ -227,12 +262,30 @@ def bank_line_locked(bank_line: BankStatementLine) -> BankStatementLine:
     )
 
 
-def check_open(line: BankStatementLine) -> None:
-    if line.statement.status == StatementStatus.RECONCILED:
-        raise errors.StatementReconciled(
-            f"The line belongs to the reconciled statement {line.statement}; reopen it first.",
-            details={"statement": line.statement_id},
+def check_outside_reconciled(line: BankStatementLine, dates: Iterable, *, unmatching: bool = False) -> None:
+    """A line of a reconciled statement is matched, or unmatched, only with ledger lines dated
+    after the bank account's last reconciled day (409 `statement_reconciled` otherwise): such a
+    match changes no stored reconciled position. Lines of open statements pass."""
+    if line.statement.status != StatementStatus.RECONCILED:
+        return
+    through = selectors.reconciled_through(bank_account_id=line.bank_account_id)
+    dates = list(dates)
+    if dates and all(date > through for date in dates):
+        return
+    if unmatching:
+        message = (
+            f"The match counts in the reconciled position of {line.bank_account.name} on {through:%Y-%m-%d}: "
+            f"reopen the statement {line.statement} first."
         )
+    else:
+        message = (
+            f"The line belongs to the reconciled statement {line.statement}: it is matched only to ledger "
+            f"lines dated after {through:%Y-%m-%d}, the last reconciled day (date what is posted for it "
+            "after that day), or the statement is reopened first."
+        )
+    raise errors.StatementReconciled(
+        message, details={"statement": line.statement_id, "reconciled_through": through.isoformat()}
+    )
 
 
 def _match(
@@ -243,7 +296,7 @@ def _match(
     confidence: int | None,
     automatic: bool = False,
 ) -> BankStatementLine:
-    """Match a locked, open, unmatched bank line to ledger lines (checked here)."""
+    """Match a locked, unmatched bank line to ledger lines (checked here)."""
     bank = line.bank_account
     ids = []
     for ref in journal_line_ids:
@@ -271,6 +324,7 @@ def _match(
                 message,
                 details={"journal_lines": [message]},
             )
+    check_outside_reconciled(line, (found[pk]["date"] for pk in ids))
     taken = list(
         BankMatch.objects.filter(journal_line_id__in=ids).values_list("journal_line_id", "bank_line_id")
     )
@@ -307,9 +361,7 @@ def _match(
     line.save(update_fields=["status", "matched_at", "matched_by", "match_confidence"])
     MatchSuggestion.objects.filter(bank_line=line).delete()
     stale = list(
-        MatchSuggestion.objects.filter(
-            bank_line__bank_account_id=bank.pk, bank_line__statement__status=StatementStatus.OPEN
-        )
+        MatchSuggestion.objects.filter(bank_line__bank_account_id=bank.pk)
         .exclude(bank_line=line)
         .values_list("id", "bank_line_id", "journal_line_ids")
     )
@@ -340,12 +392,12 @@ def bank_line_match(
 ) -> BankStatementLine:
     """Match a bank line to ledger lines (given by id, or by confirming one of its suggestions).
 
-    Refused: a reconciled statement (`statement_reconciled`), a line already matched or a ledger
+    Refused: a line of a reconciled statement, unless every ledger line is dated after the last
+    reconciled day (`statement_reconciled`), a line already matched or a ledger
     line matched elsewhere (409 `already_matched`), a ledger line that is not a posted line of the
     bank's ledger account (`match_wrong_account`), amounts that do not add up (`match_refused`)."""
     with transaction.atomic():
         line = bank_line_locked(bank_line)
-        check_open(line)
         if line.status == LineStatus.MATCHED:
             raise errors.AlreadyMatched("The bank line is already matched; unmatch it first.")
         confidence = None
@@ -365,17 +417,20 @@ def bank_line_match(
 
 
 def bank_line_unmatch(*, bank_line: BankStatementLine, by: User | None) -> BankStatementLine:
-    """Undo a match (while the statement is not reconciled); suggestions are worked out again."""
+    """Undo a match (while it counts in no reconciled position: the statement is open, or the
+    match is a carried line's, dated after the last reconciled day); suggestions are worked out
+    again."""
     with transaction.atomic():
         line = bank_line_locked(bank_line)
-        check_open(line)
-        ids = list(
+        matched = list(
             BankMatch.objects.filter(bank_line=line)
             .order_by("journal_line_id")
-            .values_list("journal_line_id", flat=True)
+            .values_list("journal_line_id", "journal_line__date")
         )
-        if not ids:
+        if not matched:
             raise errors.NotMatched()
+        check_outside_reconciled(line, (date for _, date in matched), unmatching=True)
+        ids = [pk for pk, _ in matched]
         BankMatch.objects.filter(bank_line=line).delete()
         line.status = LineStatus.UNMATCHED
         line.matched_at = None
@@ -392,25 +447,7 @@ def bank_line_unmatch(*, bank_line: BankStatementLine, by: User | None) -> BankS
                 "matches": {"before": ids, "after": []},
             },
         )
-        settings = selectors.banking_settings_for(company=line.bank_account.company)
-        window = settings.date_window_days
-        candidates = candidates_for(
-            line.bank_account, line.date - timedelta(days=window), line.date + timedelta(days=window)
-        )
-        MatchSuggestion.objects.bulk_create(
-            [
-                MatchSuggestion(
-                    company_id=line.company_id,
-                    bank_line=line,
-                    journal_line_ids=list(p.line_ids),
-                    confidence=p.confidence,
-                    reasons=p.reasons,
-                    rank=rank,
-                )
-                for rank, p in enumerate(proposals_for(line, candidates, window), start=1)
-            ]
-        )
-        line_status_refresh([line.pk])
+        suggestions_refresh(bank_account=line.bank_account, lines=[line], auto_confirm=False)
         line.refresh_from_db(fields=["status"])
     return line
 

@@ -1,12 +1,15 @@
 """What a bank line can put in the books: an entry of its own (bank fees, interest) posted through
 the ledger, or a customer's payment of an open invoice recorded through the sales payment service.
 Either way the bank side of what was posted is matched to the line in the same transaction.
+Dated the line, or the date given: a line left unmatched by a reconciled statement (a carried
+item) is posted after the last reconciled day (banking.services.matching).
 
 Lock order: the bank line, then the sales documents (payment, invoices), then the ledger's.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from decimal import Decimal
 from typing import Any
@@ -16,7 +19,7 @@ from django.db import transaction
 from accounts.models import Account, User
 from banking import errors
 from banking.models import BankStatementLine, LineStatus
-from banking.services.matching import bank_line_locked, check_open, match_lines_of_entry
+from banking.services.matching import bank_line_locked, check_outside_reconciled, match_lines_of_entry
 from ledger import errors as ledger_errors
 from ledger.models import JournalLine
 from ledger.services import journal_entry_create
@@ -30,12 +33,20 @@ INVOICE_NUMBER = re.compile(r"INV[\s\-_/]*(\d{4})[\s\-_/]*(\d{1,6})", re.IGNOREC
 OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 
 
-def _unmatched_open(bank_line: BankStatementLine) -> BankStatementLine:
+def _unmatched(
+    bank_line: BankStatementLine, date: datetime.date | None
+) -> tuple[BankStatementLine, datetime.date]:
+    """The locked, unmatched line and the date to post on (the line's unless given), checked
+    against the reconciled statements before anything is posted."""
     line = bank_line_locked(bank_line)
-    check_open(line)
     if line.status == LineStatus.MATCHED:
         raise errors.AlreadyMatched("The bank line is already matched; unmatch it first.")
-    return line
+    if date is not None and not isinstance(date, datetime.date):
+        message = "Enter a valid date, as YYYY-MM-DD."
+        raise ValidationFailed(message, details={"date": [message]})
+    posted_on = date or line.date
+    check_outside_reconciled(line, [posted_on])
+    return line, posted_on
 
 
 def _counter_account(line: BankStatementLine, ref: Any) -> Account:
@@ -79,13 +90,14 @@ def bank_line_entry_create(
     by: User | None,
     description: str = "",
     fx_rate: Any = None,
+    date: datetime.date | None = None,
 ) -> BankStatementLine:
     """Post an entry for a bank line that is not in the books yet (fees, interest, a standing
-    order) and match it: the bank's ledger account against `account`, dated the line, for its
-    amount, through the ledger's posting function (its rules apply: open period, active leaf
-    account, currency and rate). The line's reference becomes the entry's."""
+    order) and match it: the bank's ledger account against `account`, dated the line (or `date`),
+    for its amount, through the ledger's posting function (its rules apply: open period, active
+    leaf account, currency and rate). The line's reference becomes the entry's."""
     with transaction.atomic():
-        line = _unmatched_open(bank_line)
+        line, posted_on = _unmatched(bank_line, date)
         bank = line.bank_account
         counter = _counter_account(line, account)
         side, other = ("debit", "credit") if line.amount > 0 else ("credit", "debit")
@@ -102,7 +114,7 @@ def bank_line_entry_create(
         ]  # fmt: skip
         entry = journal_entry_create(
             company=bank.company,
-            date=line.date,
+            date=posted_on,
             lines=lines,
             by=by,
             description=(text or f"Bank line {line.pk}")[:500],
@@ -138,16 +150,21 @@ def open_invoice_for_line(bank_line: BankStatementLine) -> Invoice | None:
 
 
 def bank_line_payment_record(
-    *, bank_line: BankStatementLine, by: User | None, invoice: int | None = None
+    *,
+    bank_line: BankStatementLine,
+    by: User | None,
+    invoice: int | None = None,
+    date: datetime.date | None = None,
 ) -> BankStatementLine:
     """Record money received on the bank line as the customer's payment of an open invoice (the
     one given, else the one its reference names) through the sales payment service, allocated to
-    the invoice up to what it has due (the rest stays as customer credit), and match it.
+    the invoice up to what it has due (the rest stays as customer credit), dated the line (or
+    `date`), and match it.
 
     Refused: money out (`validation_error`), no open invoice found or given (`invoice_not_found`),
     and whatever the payment service refuses (another currency, a closed period...)."""
     with transaction.atomic():
-        line = _unmatched_open(bank_line)
+        line, posted_on = _unmatched(bank_line, date)
         bank = line.bank_account
         if line.amount <= 0:
             message = "Only money received (a positive amount) is recorded as a customer payment."
@@ -181,7 +198,7 @@ def bank_line_payment_record(
         payment = payment_record(
             company=bank.company,
             customer=found.customer,
-            date=line.date,
+            date=posted_on,
             amount=line.amount,
             by=by,
             currency=bank.currency,

@@ -3,20 +3,31 @@
 Statements are reconciled in date order: each one only after the earlier statements of its bank
 account. Reconciling stores the report as of the statement's last day (bank balance, book
 balance, the unmatched items on each side); the statement, its lines and their matches are then
-frozen (the database refuses changes, banking/migrations/0002) until a controller reopens it,
-latest first, with a reason.
+frozen (the database refuses changes, banking/migrations/0002 and 0005) until a controller
+reopens it, latest first, with a reason. Its unmatched lines are carried: each may still be
+matched to what is posted after the last reconciled day (a fee booked the next month), which
+changes no stored position; their suggestions are looked for there from then on.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 from audit.services import audit_record
 from banking import errors
-from banking.models import BankAccount, BankStatement, Reconciliation, StatementStatus
+from banking.models import (
+    BankAccount,
+    BankStatement,
+    BankStatementLine,
+    LineStatus,
+    Reconciliation,
+    StatementStatus,
+)
 from banking.reports import reconciliation_report
+from banking.services.matching import suggestions_refresh
 from sofinance.errors import ValidationFailed
 from sofinance.money import format_amount
 
@@ -101,6 +112,12 @@ def statement_reconcile(*, statement: BankStatement, by: User | None) -> Reconci
                 "reconciliation": reconciliation.pk,
             },
         )
+        # The carried lines (this statement's and earlier ones' still unmatched) look for their
+        # match after the new last reconciled day.
+        carried = BankStatementLine.objects.filter(
+            bank_account_id=locked.bank_account_id, statement__status=StatementStatus.RECONCILED
+        ).exclude(status=LineStatus.MATCHED)
+        suggestions_refresh(bank_account=locked.bank_account, lines=list(carried), auto_confirm=False)
     return reconciliation
 
 
@@ -145,4 +162,12 @@ def statement_reopen(*, statement: BankStatement, by: User | None, reason: str) 
             changes={"status": {"before": StatementStatus.RECONCILED, "after": StatementStatus.OPEN}},
             metadata={"reason": reason},
         )
+        # Its unmatched lines are ordinary again (suggestions around their own dates), and the
+        # lines carried by earlier statements look for their match after an earlier day.
+        unmatched = (
+            BankStatementLine.objects.filter(bank_account_id=locked.bank_account_id)
+            .filter(Q(statement=locked) | Q(statement__status=StatementStatus.RECONCILED))
+            .exclude(status=LineStatus.MATCHED)
+        )
+        suggestions_refresh(bank_account=locked.bank_account, lines=list(unmatched), auto_confirm=False)
     return locked

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import User
 from audit.services import audit_record
@@ -288,6 +288,15 @@ def statement_store(
     return statement, lines
 
 
+def bank_account_shared(bank_account_id: int) -> None:
+    """Lock the bank account's row in share mode (PostgreSQL; SQLite writes one at a time): a
+    match waits for a statement being uploaded, reconciled or reopened, which lock it for update,
+    and lets other matches run."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM banking_bankaccount WHERE id = %s FOR SHARE", [bank_account_id])
+
+
 def bank_account_locked(bank_account: BankAccount) -> BankAccount:
     return (
         BankAccount.objects.select_for_update().select_related("company", "account").get(pk=bank_account.pk)
@@ -323,9 +332,7 @@ def line_status_refresh(line_ids: list[int]) -> None:
     """Set suggested/unmatched from whether unmatched lines have suggestions left."""
     if not line_ids:
         return
-    lines = BankStatementLine.objects.filter(pk__in=line_ids, statement__status=StatementStatus.OPEN).exclude(
-        status=LineStatus.MATCHED
-    )
+    lines = BankStatementLine.objects.filter(pk__in=line_ids).exclude(status=LineStatus.MATCHED)
     lines.filter(suggestions__isnull=False).exclude(status=LineStatus.SUGGESTED).update(
         status=LineStatus.SUGGESTED
     )

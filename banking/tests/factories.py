@@ -98,6 +98,31 @@ def march_books(company: Company):
     }
 
 
+def march_matched():
+    """March's statement and books with the receipt, the rent and the transfer matched, as in
+    docs/banking.md's worked example: the bank fee (45.50, CAMT-0002) is on the bank only, the
+    cheque and the deposit in the books only. Returns the bank account, the books, the statement."""
+    bank = bank_books()
+    books = march_books(bank.company)
+    march = statement_of(upload(bank, "camt053_march.xml"))
+    for unique_id, entries in (
+        ("CAMT-0001", ["receipt"]),
+        ("CAMT-0003", ["rent"]),
+        ("CAMT-0004", ["order_a", "order_b"]),
+    ):
+        services.bank_line_match(
+            bank_line=line(bank, unique_id), journal_lines=[bank_side(books[e]).pk for e in entries], by=None
+        )
+    return bank, books, march
+
+
+def march_reconciled():
+    """March matched (march_matched) and reconciled: its bank fee is carried, unmatched. Returns
+    the bank account, the books, the statement and its stored reconciliation."""
+    bank, books, march = march_matched()
+    return bank, books, march, services.statement_reconcile(statement=march, by=None)
+
+
 def banking_rows(company: Company) -> tuple[int, ...]:
     """Row counts of everything a banking write could touch (a refused write changes none)."""
     return (

@@ -25,6 +25,7 @@ from banking.tests.factories import (
     fixture,
     line,
     march_books,
+    march_reconciled,
     statement_of,
     upload,
 )
@@ -406,11 +407,7 @@ def test_an_upload_too_large_to_wait_for_is_imported_in_the_background(
 def test_a_database_refusal_on_an_admin_page_is_its_message_not_a_traceback(client_admin):
     # given: an entry matched to a line of a reconciled statement, and its reversal dated inside
     # the statement (the database refuses it: statement_reconciled)
-    from banking import services
-    from banking.tests.test_reconciliation import _matched_march
-
-    _bank, books, statement = _matched_march()
-    services.statement_reconcile(statement=statement, by=None)
+    _bank, books, _statement, _stored = march_reconciled()
     rent = books["rent"]
     change = reverse("admin:ledger_journalentry_change", args=[rent.pk])
     entries = JournalEntry.objects.count()
@@ -548,3 +545,62 @@ def test_an_unmatched_bank_line_with_a_book_line_of_the_same_amount_is_pointed_o
     status = re.search(r'id="reconciled-status">\s*(.*?)</p>', page, re.S).group(1)
     assert "with a book line of the same amount (most likely the same payment" in status
     assert "2 with no book line of the same amount (454.50" in status  # the fee, and 500.00 paying two
+
+
+def test_a_carried_lines_page_offers_what_is_dated_after_the_reconciled_month(client_admin):
+    # given March reconciled with its bank fee carried, the fee booked twice by mistake: once
+    # back-dated into March, once on April 2
+    bank, _books, _march, _stored = march_reconciled()
+    fee = line(bank, "CAMT-0002")
+    back_dated = post_entry(bank.company, "2026-03-31", ("6700", "45.50", "D"), ("1010", "45.50", "C"))
+    booked = post_entry(bank.company, "2026-04-02", ("6700", "45.50", "D"), ("1010", "45.50", "C"))
+    url = reverse("admin:banking_bankstatementline_match", args=[fee.pk])
+
+    # when the accountant opens the fee's page
+    page = client_admin.get(url)
+
+    # then it says the line is carried and offers only the April booking, and an entry dated April 1
+    html = page.content.decode()
+    assert 'id="carried"' in html and "after 2026-03-31, the last reconciled day" in html
+    assert [row["id"] for row in page.context["candidates"]] == [bank_side(booked).pk]
+    assert 'name="date" value="2026-04-01"' in html
+    # a March line sent anyway is refused in words, nothing matched
+    refused = client_admin.post(
+        url, {"action": "match", "journal_line": [bank_side(back_dated).pk]}, follow=True
+    )
+    assert "dated after 2026-03-31" in refused.content.decode()
+    assert line(bank, "CAMT-0002").status != LineStatus.MATCHED
+    # the April booking is matched, and the carried match can be undone (unlike March's own)
+    client_admin.post(url, {"action": "match", "journal_line": [bank_side(booked).pk]})
+    assert line(bank, "CAMT-0002").status == LineStatus.MATCHED
+    assert 'value="unmatch"' in client_admin.get(url).content.decode()
+    rent_page = client_admin.get(
+        reverse("admin:banking_bankstatementline_match", args=[line(bank, "CAMT-0003").pk])
+    )
+    assert 'value="unmatch"' not in rent_page.content.decode()
+    assert "a controller reopens the statement to undo it" in rent_page.content.decode()
+
+
+def test_an_entry_for_a_carried_line_is_posted_on_the_date_given_on_its_page(client_admin):
+    bank, _books, _march, _stored = march_reconciled()
+    fee = line(bank, "CAMT-0002")
+    fees = bank.company.accounts.get(code="6700")
+    url = reverse("admin:banking_bankstatementline_match", args=[fee.pk])
+
+    inside = client_admin.post(
+        url, {"action": "entry", "account": fees.pk, "date": "2026-03-31"}, follow=True
+    )
+    garbled = client_admin.post(
+        url, {"action": "entry", "account": fees.pk, "date": "31/04/2026"}, follow=True
+    )
+    assert "dated after 2026-03-31" in inside.content.decode()
+    assert "Enter a valid date, as YYYY-MM-DD." in garbled.content.decode()
+    assert not JournalEntry.objects.filter(company=bank.company, lines__account=fees).exists()
+
+    client_admin.post(
+        url, {"action": "entry", "account": fees.pk, "date": "2026-04-01", "description": "March fee"}
+    )
+
+    entry = JournalEntry.objects.get(company=bank.company, description="March fee")
+    assert entry.date == datetime.date(2026, 4, 1)
+    assert line(bank, "CAMT-0002").status == LineStatus.MATCHED

@@ -8,7 +8,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from banking.models import BankStatement, BankStatementLine, ImportJob
-from banking.tests.factories import IBAN, bank_books, bank_side, banking_rows, fixture, line, march_books
+from banking.tests.factories import (
+    IBAN,
+    bank_books,
+    bank_side,
+    banking_rows,
+    fixture,
+    line,
+    march_books,
+    march_reconciled,
+)
 from ledger.models import JournalEntry
 from sofinance.permissions import Role
 from sofinance.tests.asserts import assert_error, assert_success
@@ -455,3 +464,33 @@ def test_a_statement_too_large_to_wait_for_is_400_and_imports_with_async(
     assert ImportJob.objects.get(pk=job["id"]).status == "done"
     assert BankStatementLine.objects.filter(bank_account=bank).count() == 3
     assert banking_rows(bank.company) != before
+
+
+def test_a_carried_line_is_posted_with_a_date_after_the_reconciled_month(client_for):
+    # given March reconciled with its bank fee carried (not in the books)
+    bank, _books, _march, stored = march_reconciled()
+    client = client_for(bank)
+    fee = line(bank, "CAMT-0002")
+    url = f"{base(bank)}/bank-lines/{fee.pk}/create-entry"
+    before = banking_rows(bank.company)
+
+    # when it is posted on its own date, on the last reconciled day, or on no real date
+    undated = client.post(url, {"account": "6700"}, format="json")
+    inside = client.post(url, {"account": "6700", "date": "2026-03-31"}, format="json")
+    garbled = client.post(url, {"account": "6700", "date": "2026-02-30"}, format="json")
+
+    # then each is refused and nothing is written
+    for response in (undated, inside):
+        error = assert_error(response, 409, "statement_reconciled")
+        assert error["details"]["reconciled_through"] == "2026-03-31"
+    assert "date" in assert_error(garbled, 400, "validation_error")["details"]
+    assert banking_rows(bank.company) == before
+
+    # and dated April 1 it is posted there and matched, March's stored position untouched
+    data = assert_success(client.post(url, {"account": "6700", "date": "2026-04-01"}, format="json"), 201)[
+        "data"
+    ]
+    assert data["status"] == "matched"
+    assert JournalEntry.objects.get(lines__bank_match__bank_line=fee).date.isoformat() == "2026-04-01"
+    march = assert_success(client.get(f"{base(bank)}/bank-statements/{stored.statement_id}"))["data"]
+    assert march["reconciliation"]["changed_since_reconciled"] is False

@@ -18,6 +18,7 @@ from banking.tests.factories import (
     banking_rows,
     line,
     march_books,
+    march_matched,
     statement_of,
     upload,
 )
@@ -29,24 +30,9 @@ pytestmark = pytest.mark.django_db
 MARCH_31 = datetime.date(2026, 3, 31)
 
 
-def _matched_march():
-    bank = bank_books()
-    books = march_books(bank.company)
-    statement = statement_of(upload(bank, "camt053_march.xml"))
-    for unique_id, entries in (
-        ("CAMT-0001", ["receipt"]),
-        ("CAMT-0003", ["rent"]),
-        ("CAMT-0004", ["order_a", "order_b"]),
-    ):
-        services.bank_line_match(
-            bank_line=line(bank, unique_id), journal_lines=[bank_side(books[e]).pk for e in entries], by=None
-        )
-    return bank, books, statement
-
-
 def test_the_report_equals_the_hand_computed_example():
     # given: see docs/banking.md, "A worked example"
-    bank, books, _ = _matched_march()
+    bank, books, _ = march_matched()
 
     # when
     report = reconciliation_report(bank_account=bank, as_of=MARCH_31)
@@ -80,7 +66,7 @@ def test_the_report_equals_the_hand_computed_example():
 def test_an_entry_outstanding_with_its_reversal_is_left_out_as_they_cancel_out():
     # given the worked example, plus a supplier payment entered twice and the duplicate reversed,
     # and a reversal of a reversal (an entry reversed, then the reversal undone)
-    bank, books, _ = _matched_march()
+    bank, books, _ = march_matched()
     twice = post_entry(bank.company, "2026-03-25", ("6600", "80.00", "D"), ("1010", "80.00", "C"))
     undo = journal_entry_reverse(entry=twice, by=None, date=datetime.date(2026, 3, 26))
     again = journal_entry_reverse(entry=undo, by=None, date=datetime.date(2026, 3, 27))
@@ -107,7 +93,7 @@ def test_an_entry_outstanding_with_its_reversal_is_left_out_as_they_cancel_out()
 
 def test_a_reversal_whose_original_went_through_the_bank_stays_listed():
     # given a deposit matched to its bank line, then reversed (the cheque bounced)
-    bank, books, _ = _matched_march()
+    bank, books, _ = march_matched()
     bounced = journal_entry_reverse(entry=books["receipt"], by=None, date=datetime.date(2026, 3, 28))
 
     # then the reversal is outstanding on its own: the bank's bounce line has yet to come
@@ -118,7 +104,7 @@ def test_a_reversal_whose_original_went_through_the_bank_stays_listed():
 
 
 def test_as_of_mid_month_a_match_dated_later_is_outstanding_on_both_sides():
-    bank, _books, _ = _matched_march()
+    bank, _books, _ = march_matched()
 
     report = reconciliation_report(bank_account=bank, as_of=datetime.date(2026, 3, 19))
 
@@ -131,7 +117,7 @@ def test_as_of_mid_month_a_match_dated_later_is_outstanding_on_both_sides():
 
 
 def test_a_difference_from_before_the_first_statement_is_shown_and_refuses_reconciliation():
-    bank, _books, statement = _matched_march()
+    bank, _books, statement = march_matched()
     post_entry(bank.company, "2026-02-27", ("1010", "10.00", "D"), ("3000", "10.00", "C"))
     before = banking_rows(bank.company)
 
@@ -146,7 +132,7 @@ def test_a_difference_from_before_the_first_statement_is_shown_and_refuses_recon
 
 def test_reconciling_stores_the_position_and_freezes_the_statement():
     # given
-    bank, _books, statement = _matched_march()
+    bank, _books, statement = march_matched()
 
     # when
     stored = services.statement_reconcile(statement=statement, by=None)
@@ -173,7 +159,7 @@ def test_reconciling_stores_the_position_and_freezes_the_statement():
 
 
 def test_a_matched_entry_is_not_reversed_into_a_reconciled_statement_but_may_be_after_it():
-    _bank, books, statement = _matched_march()
+    _bank, books, statement = march_matched()
     services.statement_reconcile(statement=statement, by=None)
 
     with pytest.raises(DatabaseError) as refused, transaction.atomic():
@@ -188,7 +174,7 @@ def test_a_matched_entry_is_not_reversed_into_a_reconciled_statement_but_may_be_
 
 
 def test_a_back_dated_posting_after_reconciliation_is_flagged():
-    bank, _books, statement = _matched_march()
+    bank, _books, statement = march_matched()
     services.statement_reconcile(statement=statement, by=None)
     late = post_entry(bank.company, "2026-03-15", ("6300", "20.00", "D"), ("1010", "20.00", "C"))
 

@@ -1,14 +1,18 @@
 """Matching a bank line by hand in headless Chromium: the ticked ledger lines' running total
-against the bank line (static/banking/match_total.js), then the match. Screenshot in
-artifacts/screenshots/: bank_line_match_by_hand.
+against the bank line (static/banking/match_total.js), then the match; a line carried from a
+reconciled month posted after it. Screenshots in artifacts/screenshots/: bank_line_match_by_hand,
+bank_line_carried.
 """
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from banking.models import LineStatus
-from banking.tests.factories import bank_books, bank_side, line, march_books, upload
+from banking.tests.factories import bank_books, bank_side, line, march_books, march_reconciled, upload
+from ledger.models import JournalEntry
 from sofinance.permissions import Role
 from tests.browser.test_admin_in_a_browser import PASSWORD, assert_clean, staff
 
@@ -52,3 +56,30 @@ def test_ticking_ledger_lines_shows_their_total_against_the_bank_line(browser):
     assert sorted(transfer.matches.values_list("journal_line_id", flat=True)) == sorted(
         [order_a.pk, order_b.pk]
     )
+
+
+def test_a_fee_carried_from_a_reconciled_month_is_posted_after_it(browser):
+    # given March reconciled with its bank fee not in the books
+    bank, _books, _march, _stored = march_reconciled()
+    fee = line(bank, "CAMT-0002")
+    staff("ann", a=(bank.company, Role.ACCOUNTANT))
+    browser.login("ann", PASSWORD)
+
+    # when she opens the fee's page, it says it is carried and dates the entry after March
+    browser.go(f"/admin/banking/bankstatementline/{fee.pk}/match/")
+    browser.wait_for("#carried")
+    assert "after 2026-03-31, the last reconciled day" in browser.text("#carried")
+    assert browser.find("#create-entry input[name=date]").get_attribute("value") == "2026-04-01"
+    browser.select("#create-entry select[name=account]", "6700 Bank fees")
+    browser.type("#create-entry input[name=description]", "March card fees")
+    browser.shot("bank_line_carried")
+    assert_clean(browser)
+    browser.click("#create-entry input[type=submit]")
+
+    # then the fee is posted on April 1 and matched
+    browser.wait_for("ul.messagelist")
+    assert "posted as" in browser.text("ul.messagelist")
+    fee.refresh_from_db()
+    assert fee.status == LineStatus.MATCHED
+    entry = JournalEntry.objects.get(company=bank.company, description="March card fees")
+    assert entry.date == datetime.date(2026, 4, 1)

@@ -197,9 +197,9 @@ def test_a_statements_reconcile_and_reopen_buttons_work_from_its_page(browser):
     # given a March statement whose lines are matched but the bank fee's, and a controller on its page. Its buttons'
     # forms sat inside the change form, where the browser drops a form: "Mark reconciled" did nothing.
     from banking.models import BankStatement
-    from banking.tests.test_reconciliation import _matched_march
+    from banking.tests.factories import march_matched
 
-    bank, _books, statement = _matched_march()
+    bank, _books, statement = march_matched()
     staff("ann", a=(bank.company, Role.CONTROLLER))
     browser.login("ann", PASSWORD)
     page = f"/admin/banking/bankstatement/{statement.pk}/change/"
