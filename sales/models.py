@@ -138,7 +138,11 @@ class Customer(models.Model):
                 condition=Q(payment_terms_days__lte=MAX_PAYMENT_TERMS_DAYS), name="customer_terms_bounded"
             ),
         ]
-        indexes = [models.Index(fields=["company", "name", "id"], name="customer_company_name_idx")]
+        indexes = [
+            models.Index(fields=["company", "name", "id"], name="customer_company_name_idx"),
+            # `updated_since` (syncing): what changed lately, read as an index range
+            models.Index(fields=["company", "updated_at"], name="customer_company_updated_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -290,6 +294,7 @@ class Invoice(models.Model):
             models.Index(fields=["company", "date", "id"], name="invoice_company_date_idx"),
             models.Index(fields=["company", "customer", "date"], name="invoice_customer_date_idx"),
             models.Index(fields=["company", "status", "due_date"], name="invoice_status_due_idx"),
+            models.Index(fields=["company", "updated_at"], name="invoice_company_updated_idx"),
             # Reports as of a date read only what was not settled before it.
             models.Index(
                 fields=["company", "settled_on", "date"],
@@ -515,6 +520,7 @@ class Payment(models.Model):
             models.Index(fields=["company", "date", "id"], name="payment_company_date_idx"),
             models.Index(fields=["company", "customer", "date"], name="payment_customer_date_idx"),
             models.Index(fields=["company", "exhausted_on", "date"], name="payment_open_asof_idx"),
+            models.Index(fields=["company", "updated_at"], name="payment_company_updated_idx"),
         ]
 
     def __str__(self) -> str:

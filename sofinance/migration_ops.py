@@ -62,3 +62,30 @@ def postgresql_sql(forward: str, reverse: str):
         return operation
 
     return migrations.RunPython(run(forward), run(reverse))
+
+
+def vendor_sql(
+    *,
+    postgresql: tuple[str, str],
+    sqlite: tuple[list[str], list[str]],
+):
+    """A migration operation running SQL written for each database: `postgresql` is (forward,
+    reverse), one script each; `sqlite` is (forward, reverse), lists of statements (SQLite runs one
+    statement at a time). Another database is refused: the invariants would be missing."""
+    from django.db import migrations
+
+    def run(direction: int):
+        def operation(apps, schema_editor):
+            vendor = schema_editor.connection.vendor
+            if vendor == "postgresql":
+                with schema_editor.connection.cursor() as cursor:
+                    cursor.execute(postgresql[direction])
+            elif vendor == "sqlite":
+                for statement in sqlite[direction]:
+                    schema_editor.execute(statement)
+            else:
+                raise RuntimeError(f"No SQL for database vendor {vendor!r}.")
+
+        return operation
+
+    return migrations.RunPython(run(0), run(1))

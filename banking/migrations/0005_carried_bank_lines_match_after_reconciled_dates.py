@@ -23,6 +23,8 @@ import importlib
 
 from django.db import migrations
 
+from sofinance.migration_ops import vendor_sql
+
 _V2 = importlib.import_module("banking.migrations.0002_banking_invariant_triggers")
 
 POSTGRES_FORWARD = r"""
@@ -169,31 +171,15 @@ def _sqlite_v2() -> list[str]:
     ]
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(POSTGRES_FORWARD)
-    elif vendor == "sqlite":
-        for name in SQLITE_REPLACED:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def reverse(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(POSTGRES_REVERSE)
-    elif vendor == "sqlite":
-        for name in SQLITE_REPLACED:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        for statement in _sqlite_v2():
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("banking", "0004_bank_line_unique_id_whole")]
 
-    operations = [migrations.RunPython(forward, reverse)]
+    operations = [
+        vendor_sql(
+            postgresql=(POSTGRES_FORWARD, POSTGRES_REVERSE),
+            sqlite=(
+                [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_REPLACED] + SQLITE_FORWARD,
+                [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_REPLACED] + _sqlite_v2(),
+            ),
+        )
+    ]

@@ -31,7 +31,7 @@ from sales.models import (
     PaymentStatus,
     TaxRate,
 )
-from sofinance.api.filters import DateRangeFilterSet, IdFilter
+from sofinance.api.filters import DateRangeFilterSet, IdFilter, updated_since_filter
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.schema import DELETED, refusals
@@ -73,6 +73,7 @@ class CustomerFilter(django_filters.FilterSet):
     )
     is_active = django_filters.BooleanFilter(help_text="`true`: active customers; `false`: deactivated ones.")
     currency = django_filters.CharFilter(help_text="Customers invoiced in this currency (ISO 4217).")
+    updated_since = updated_since_filter("customers")
 
     class Meta:
         model = Customer
@@ -183,6 +184,7 @@ class TaxRateFilter(django_filters.FilterSet):
     is_active = django_filters.BooleanFilter(
         help_text="`true`: rates usable on new lines; `false`: deactivated ones."
     )
+    updated_since = updated_since_filter("tax rates")
 
     class Meta:
         model = TaxRate
@@ -293,6 +295,7 @@ class ItemFilter(django_filters.FilterSet):
         field_name="name", lookup_expr="icontains", help_text="Items whose name contains this (any case)."
     )
     is_active = django_filters.BooleanFilter(help_text="`true`: items on sale; `false`: deactivated ones.")
+    updated_since = updated_since_filter("items")
 
     class Meta:
         model = Item
@@ -438,6 +441,7 @@ class InvoiceFilter(DateRangeFilterSet):
         method="filter_overdue",
         help_text="`true`: issued or partly paid and past their due date; `false`: the others.",
     )
+    updated_since = updated_since_filter("invoices")
 
     class Meta:
         model = Invoice
@@ -757,6 +761,7 @@ class PaymentFilter(DateRangeFilterSet):
     status = django_filters.ChoiceFilter(choices=PaymentStatus.choices, help_text="`posted` or `void`.")
     number = django_filters.CharFilter(help_text="The payment with this number, e.g. `PAY-2026-000017`.")
     reference = django_filters.CharFilter(help_text="Payments whose `reference` is exactly this.")
+    updated_since = updated_since_filter("payments")
     unallocated = django_filters.BooleanFilter(
         method="filter_unallocated",
         help_text="`true`: posted payments with customer credit left to allocate; `false`: the others.",

@@ -260,6 +260,10 @@ SQLITE_SCRIPT = textwrap.dedent(
             results.append(str(exc).split(":")[0])
     services.allocation_remove(allocation=allocation, by=None, date=day("2026-03-13"))
     results.append("unallocated")
+    # the raw update of the standard rate above was stamped by the database (sales 0003)
+    from sales.models import TaxRate
+    stamped = TaxRate.objects.get(pk=books.standard.pk).updated_at > books.standard.updated_at
+    results.append("stamped" if stamped else "not stamped")
     print("RESULTS", ",".join(results))
     """
 )
@@ -294,4 +298,5 @@ def test_sqlite_triggers_enforce_the_same_invariants(tmp_path: Path):
         "tax_rate_in_use",
         "allowed",
         "unallocated",
+        "stamped",
     ]

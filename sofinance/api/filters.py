@@ -18,6 +18,8 @@ import datetime
 
 import django_filters
 from django import forms
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django_filters import utils
 from django_filters.rest_framework import DjangoFilterBackend
 
@@ -109,6 +111,64 @@ class IdFilter(django_filters.Filter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+class DateOrDateTimeField(forms.Field):
+    """A date ("2026-03-31") or a date-time ("2026-03-31T12:00:00Z"); no zone means UTC."""
+
+    default_error_messages = {"invalid": "Enter a date (YYYY-MM-DD) or an ISO 8601 date-time."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        try:
+            # A bare date is a date (fromisoformat would read it as midnight, losing "whole day").
+            parsed = parse_date(text) if len(text) == 10 else parse_datetime(text)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if isinstance(parsed, datetime.datetime) and timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, datetime.UTC)
+        return parsed
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+
+
+class DateOrDateTimeFilter(django_filters.Filter):
+    field_class = DateOrDateTimeField
+
+    def __init__(self, *args, upper: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.upper = upper
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        if isinstance(value, datetime.datetime):
+            lookup = "lte" if self.upper else "gte"
+            return qs.filter(**{f"{self.field_name}__{lookup}": value})
+        if self.upper:  # a date as the upper bound includes the whole day
+            if value == datetime.date.max:  # the calendar's last day: no day after it to stop before
+                return qs
+            return qs.filter(**{f"{self.field_name}__lt": _day_start(value + datetime.timedelta(days=1))})
+        return qs.filter(**{f"{self.field_name}__gte": _day_start(value)})
+
+
+UPDATED_SINCE_HELP = (
+    "Only the {things} created or changed at or after this ISO 8601 date-time (no zone: UTC) or "
+    "day (YYYY-MM-DD: from its start, UTC), for keeping a copy in sync. Every change stamps "
+    "`updated_at` with the time its transaction began, and is seen once it commits: ask from a "
+    "little before your previous sync began (a minute) and expect to meet some {things} again."
+)
+
+
+def updated_since_filter(things: str) -> DateOrDateTimeFilter:
+    """`updated_since` on `updated_at`, which the database stamps on every change (sales 0003)."""
+    return DateOrDateTimeFilter(field_name="updated_at", help_text=UPDATED_SINCE_HELP.format(things=things))
 
 
 class DateRangeFilterSet(django_filters.FilterSet):

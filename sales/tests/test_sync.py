@@ -1,0 +1,95 @@
+"""Keeping a copy in sync: `updated_since` on the lists of customers, items, tax rates, invoices and
+payments, on `updated_at`, which the database stamps on every change whatever writes it
+(sales migration 0003)."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from sales import services
+from sales.models import Customer, Invoice, Item, Payment, TaxRate
+from sales.tests.factories import day, issued, sales_books
+from sofinance.permissions import Role
+from sofinance.tests.asserts import assert_error, assert_success
+
+# Every change is stamped with its transaction's start: these tests commit as they go.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _ids(client, books, resource: str, since: str) -> list[int]:
+    response = client.get(f"/api/v1/companies/{books.company.pk}/{resource}", {"updated_since": since})
+    return sorted(row["id"] for row in assert_success(response)["data"])
+
+
+def _mark() -> str:
+    time.sleep(0.01)  # past every stamp committed so far
+    mark = timezone.now()
+    time.sleep(0.01)
+    return mark.isoformat()
+
+
+def test_updated_since_lists_what_changed_after_the_moment_however_it_was_written(make_member):
+    # given: books with two customers' invoices, a payment, items and tax rates, all from before
+    books = sales_books()
+    client = make_member(books.company, Role.VIEWER)[1]
+    paid_later = issued(books, books.acme, "2026-03-02", "100.00")
+    untouched = issued(books, books.globex, "2026-03-03", "50.00")
+    earlier = services.payment_record(
+        company=books.company, customer=books.globex, date=day("2026-03-04"), amount="10.00", by=None
+    )
+    mark = _mark()
+
+    # when: a payment settles the first invoice (its status, paid amount and balance change), a
+    # customer is renamed by its service, and an item and a tax rate are changed by raw SQL, as
+    # no service writes them (a stamp that relied on the code's `update_fields` would miss these)
+    payment = services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-20"),
+        amount="100.00",
+        by=None,
+        allocations=[{"invoice": paid_later.pk, "amount": "100.00"}],
+    )
+    services.customer_update(customer=books.globex, by=None, name="Globex Corporation")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE sales_item SET name = 'Widget, blue' WHERE id = %s", [books.widget.pk])
+        cursor.execute("UPDATE sales_taxrate SET name = 'VAT 5 %%' WHERE id = %s", [books.reduced.pk])
+
+    # then: each list names exactly what changed after the mark
+    assert _ids(client, books, "invoices", mark) == [paid_later.pk]
+    assert _ids(client, books, "payments", mark) == [payment.pk]
+    assert books.globex.pk in _ids(client, books, "customers", mark)
+    assert _ids(client, books, "items", mark) == [books.widget.pk]
+    assert _ids(client, books, "tax-rates", mark) == [books.reduced.pk]
+    # and from before everything, every row again
+    assert _ids(client, books, "invoices", "2000-01-01") == sorted([paid_later.pk, untouched.pk])
+    assert earlier.pk in _ids(client, books, "payments", "2000-01-01")
+    # the stamps are the database's, later than the mark, on the rows themselves
+    stamps = {
+        "invoice": Invoice.objects.get(pk=paid_later.pk).updated_at,
+        "item": Item.objects.get(pk=books.widget.pk).updated_at,
+        "tax rate": TaxRate.objects.get(pk=books.reduced.pk).updated_at,
+        "payment": Payment.objects.get(pk=payment.pk).updated_at,
+        "customer": Customer.objects.get(pk=books.globex.pk).updated_at,
+    }
+    assert all(stamp > datetime.datetime.fromisoformat(mark) for stamp in stamps.values()), stamps
+
+
+def test_updated_since_takes_a_date_or_a_date_time_and_refuses_anything_else(make_member):
+    books = sales_books()
+    client = make_member(books.company, Role.VIEWER)[1]
+    issued(books, books.acme, "2026-03-02", "100.00")
+    base = f"/api/v1/companies/{books.company.pk}/invoices"
+
+    today = timezone.now().date().isoformat()
+    assert len(assert_success(client.get(base, {"updated_since": today}))["data"]) == 1
+    assert len(assert_success(client.get(base, {"updated_since": "2999-01-01T00:00:00+02:00"}))["data"]) == 0
+    for bad in ("yesterday", "2026-02-30", "2026-03-01T25:00:00Z", "2026-03-01T10:00:00+18:00"):
+        error = assert_error(client.get(base, {"updated_since": bad}), 400, "validation_error")
+        (message,) = error["details"]["updated_since"]
+        assert bad not in message  # the reason, in words, not the value
