@@ -901,8 +901,10 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
         except ValueError:
             self.message_user(request, f"{raw_date!r} is not a date (YYYY-MM-DD).", messages.ERROR)
             return HttpResponseRedirect(self._change_url(entry.pk))
+        # what the new entry says it is, the reason included ("Customer paid twice", say)
+        description = " ".join((request.POST.get("reversal_description") or "").split())[:500]
         try:
-            reversal = journal_entry_reverse(entry=entry, by=request.user, date=date)
+            reversal = journal_entry_reverse(entry=entry, by=request.user, date=date, description=description)
         except APIError as exc:
             self.message_user(request, f"{entry}: {exc.message}", messages.ERROR)
             return HttpResponseRedirect(self._change_url(entry.pk))

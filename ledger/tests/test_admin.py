@@ -644,6 +644,27 @@ def test_reverse_button_uses_the_given_date_and_reports_a_closed_period(client_a
     assert reversal.date == datetime.date(2026, 2, 1)
     assert accepted.redirect_chain == [(reverse("admin:ledger_journalentry_change", args=[reversal.pk]), 302)]
     assert messages_of(accepted) == ["JE-2026-000001: reversed by JE-2026-000002."]
+    # described "Reversal of …" unless the page says otherwise
+    assert reversal.description == "Reversal of JE-2026-000001"
+
+
+def test_the_reverse_page_says_why_in_the_new_entrys_description(client_admin, books):
+    original = entry(books, "2026-01-05", ("1010", "100.00", "D"), ("4000", "100.00", "C"))
+    url = reverse("admin:ledger_journalentry_reverse", args=[original.pk])
+
+    page = client_admin.get(url)
+    client_admin.post(
+        url,
+        {
+            "reversal_date": "2026-01-06",
+            "reversal_description": "  Reversal of JE-2026-000001:   invoiced twice ",
+        },
+    )
+
+    assert 'name="reversal_description"' in page.content.decode()
+    assert 'value="Reversal of JE-2026-000001"' in page.content.decode()
+    reversal = JournalEntry.objects.get(reversal_of=original)
+    assert reversal.description == "Reversal of JE-2026-000001: invoiced twice"
 
 
 # --------------------------------------------------------------------------- chart with balances

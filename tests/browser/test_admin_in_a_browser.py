@@ -244,13 +244,15 @@ def test_reverse_an_entry_with_a_confirmation(browser):
     assert JournalEntry.objects.count() == 1
     browser.shot("reverse_confirmation")
     browser.type("#id_reversal_date", "2026-01-31")
+    browser.type("#id_reversal_description", f"Reversal of {entry.number}: rent paid twice")
     browser.click("#confirm-reverse")
     browser.wait_text("ul.messagelist", "reversed by")
 
-    # then the reversal is posted on the chosen date and linked both ways
+    # then the reversal is posted on the chosen date, saying why, and linked both ways
     entry.refresh_from_db()
     reversal = entry.reversed_by
     assert (reversal.date, reversal.reversal_of_id) == (datetime.date(2026, 1, 31), entry.pk)
+    assert reversal.description == f"Reversal of {entry.number}: rent paid twice"
     assert f"reversed by {reversal.number}" in browser.text("ul.messagelist")
     assert browser.path == f"/admin/ledger/journalentry/{reversal.pk}/change/"
     assert_clean(browser)
