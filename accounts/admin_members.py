@@ -214,6 +214,15 @@ class InviteForm(forms.Form):
 
 
 class SignupForm(forms.Form):
+    first_name = forms.CharField(
+        label="First name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
     username = forms.CharField(
         label="Username", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"})
     )
@@ -493,6 +502,8 @@ class MemberPages(AdminPages):
                             token=token,
                             username=signup.cleaned_data["username"],
                             password=signup.cleaned_data["password1"],
+                            first_name=signup.cleaned_data["first_name"],
+                            last_name=signup.cleaned_data["last_name"],
                         ),
                         log_in=True,
                     )

@@ -456,8 +456,11 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     return membership
 
 
-def invitation_accept_with_signup(*, token: str, username: str, password: str) -> Membership:
-    """Accept an invitation by creating the invitee's account (with the invited address).
+def invitation_accept_with_signup(
+    *, token: str, username: str, password: str, first_name: str = "", last_name: str = ""
+) -> Membership:
+    """Accept an invitation by creating the invitee's account (with the invited address and the
+    name they give: colleagues see members by name).
 
     The password must pass the configured validators. An address that already has an account
     is refused: its owner logs in and accepts.
@@ -469,10 +472,22 @@ def invitation_accept_with_signup(*, token: str, username: str, password: str) -
                 "An account with this email address exists: log in and accept the invitation."
             )
         try:
-            validate_password(password, user=User(username=username, email=invitation.email))
+            validate_password(
+                password,
+                user=User(
+                    username=username, email=invitation.email, first_name=first_name, last_name=last_name
+                ),
+            )
         except DjangoValidationError as exc:
             raise errors.InvalidCompany(details={"password": exc.messages}) from exc
-        user = user_create(username=username, email=invitation.email, password=password, by=None)
+        user = user_create(
+            username=username,
+            email=invitation.email,
+            password=password,
+            by=None,
+            first_name=" ".join((first_name or "").split())[:150],
+            last_name=" ".join((last_name or "").split())[:150],
+        )
         membership = membership_add(company=invitation.company, user=user, role=invitation.role, by=user)
         _invitation_set_status(invitation, InvitationStatus.ACCEPTED, by=user)
     return membership

@@ -149,6 +149,15 @@ class InvitationAcceptInput(serializers.Serializer):
         style={"input_type": "password"},
         help_text="Only without a login: the new account's password.",
     )
+    first_name = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        help_text="Only without a login: the new account's first name (members are listed by name).",
+    )
+    last_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, help_text="Only without a login: the last name."
+    )
 
 
 class InvitationAcceptOutput(serializers.Serializer):

@@ -444,7 +444,11 @@ class InvitationAcceptView(GenericAPIView):
             status = 200
         elif data.get("username") and data.get("password"):
             membership = services.invitation_accept_with_signup(
-                token=data["token"], username=data["username"], password=data["password"]
+                token=data["token"],
+                username=data["username"],
+                password=data["password"],
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
             )
             status = 201
         else:

@@ -478,18 +478,21 @@ def test_a_visitor_accepts_by_signing_up_and_works_in_that_company_only(
         {
             "token": token,
             "step": "signup",
+            "first_name": " Dana ",
+            "last_name": "Reyes",
             "username": "dana",
             "password1": STRONG_PASSWORD,
             "password2": STRONG_PASSWORD,
         },
     )
 
-    # then an account with the invited address, the role, the admin (staff, not superuser)
+    # then an account with the invited address and name, the role, the admin (staff, not superuser)
     assert page.status_code == 200
     assert 'id="signup-form"' in page.content.decode() and 'id="login-form"' in page.content.decode()
     assert response.status_code == 302
     assert response.url == reverse("admin:index")
     dana = get_user_model().objects.get(username="dana")
+    assert (dana.first_name, dana.last_name) == ("Dana", "Reyes")
     assert (dana.email, dana.is_staff, dana.is_superuser, dana.check_password(STRONG_PASSWORD)) == (
         "dana@example.com",
         True,
@@ -516,20 +519,39 @@ def test_a_refused_sign_up_shows_why_and_writes_nothing(client, acme, django_cap
     before = written()
     short = client.post(
         reverse(ACCEPT),
-        {"token": token, "step": "signup", "username": "dana", "password1": "abc", "password2": "abc"},
+        {
+            "token": token,
+            "step": "signup",
+            "first_name": "Dana",
+            "username": "dana",
+            "password1": "abc",
+            "password2": "abc",
+        },
+    )
+    nameless = client.post(
+        reverse(ACCEPT),
+        {
+            "token": token,
+            "step": "signup",
+            "username": "dana",
+            "password1": STRONG_PASSWORD,
+            "password2": STRONG_PASSWORD,
+        },
     )
     taken = client.post(
         reverse(ACCEPT),
         {
             "token": token,
             "step": "signup",
+            "first_name": "Bob",
             "username": "bob",
             "password1": STRONG_PASSWORD,
             "password2": STRONG_PASSWORD,
         },
     )
-    assert short.status_code == taken.status_code == 200
+    assert short.status_code == taken.status_code == nameless.status_code == 200
     assert "This password is too short." in short.content.decode()
+    assert "This field is required." in nameless.content.decode()
     assert "A user with this username or email already exists." in taken.content.decode()
     assert written() == before
     assert "_auth_user_id" not in client.session

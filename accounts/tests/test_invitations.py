@@ -141,7 +141,13 @@ def test_an_invitee_without_an_account_creates_one_by_accepting(
     # when
     response = APIClient().post(
         ACCEPT_URL,
-        {"token": token_of(mailoutbox[0]), "username": "newcomer", "password": STRONG_PASSWORD},
+        {
+            "token": token_of(mailoutbox[0]),
+            "username": "newcomer",
+            "password": STRONG_PASSWORD,
+            "first_name": "Nia",
+            "last_name": "Okafor",
+        },
         format="json",
     )
 
@@ -149,6 +155,7 @@ def test_an_invitee_without_an_account_creates_one_by_accepting(
     data = assert_success(response, 201)["data"]
     user = get_user_model().objects.get(username="newcomer")
     assert (user.email, user.check_password(STRONG_PASSWORD)) == ("newcomer@example.com", True)
+    assert (data["user"]["first_name"], data["user"]["last_name"]) == ("Nia", "Okafor")
     assert data["user"]["id"] == user.pk
     assert Membership.objects.get(company=company, user=user).role == "viewer"
     login = APIClient().post(

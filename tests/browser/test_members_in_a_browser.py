@@ -70,6 +70,8 @@ def test_an_admin_invites_someone_who_signs_up_from_the_email(browser, settings)
     assert "as Accountant" in browser.text("#invitation-offer")
     browser.shot("accept_invitation")
     assert_clean(browser)
+    browser.type("#id_first_name", "Dana")
+    browser.type("#id_last_name", "Reyes")
     browser.type("#id_username", "dana")
     browser.type("#id_password1", STRONG_PASSWORD)
     browser.type("#id_password2", STRONG_PASSWORD)
@@ -80,6 +82,7 @@ def test_an_admin_invites_someone_who_signs_up_from_the_email(browser, settings)
     assert "Welcome to Acme Ltd: you are Accountant" in browser.text(".messagelist")
     assert browser.text("#current-role") == "Accountant"
     assert Membership.objects.get(user__username="dana").company == company
+    assert Membership.objects.get(user__username="dana").user.get_full_name() == "Dana Reyes"
     assert Invitation.objects.get().status == "accepted"
     assert_clean(browser)
 
