@@ -34,6 +34,9 @@ class BankAccount(models.Model):
     csv_mapping = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The newest ledger line (by id) on the ledger account when the suggestions were last worked
+    # out on schedule: a later one makes them stale (banking.services.matching.stale_suggestions_refresh).
+    suggestions_mark = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["company_id", "name"]

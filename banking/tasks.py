@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from audit.context import system_actor
-from banking.services import import_job_run
+from banking.services import import_job_run, stale_suggestions_refresh
 from sofinance.locks import LockBusy
 
 
@@ -27,3 +27,12 @@ def import_job_run_task(job_id: int) -> dict:
     if job is None:
         return {"job": job_id, "status": "missing"}
     return {"job": job.pk, "status": job.status, "progress": job.progress}
+
+
+@shared_task(name="banking.tasks.stale_suggestions_refresh_task", acks_late=True)
+def stale_suggestions_refresh_task() -> dict:
+    """On schedule: suggestions worked out again where the books moved since (the service says
+    which); idempotent, a missed or repeated run only delays or repeats a refresh."""
+    with system_actor("task:banking.stale_suggestions_refresh"):
+        refreshed = stale_suggestions_refresh()
+    return {"refreshed": len(refreshed), "auto_matched": sum(refreshed.values())}

@@ -19,7 +19,12 @@ from banking.services.jobs import (
     statement_import_job_create,
     statement_upload,
 )
-from banking.services.matching import bank_line_match, bank_line_unmatch, suggestions_refresh
+from banking.services.matching import (
+    bank_line_match,
+    bank_line_unmatch,
+    stale_suggestions_refresh,
+    suggestions_refresh,
+)
 from banking.services.postings import bank_line_entry_create, bank_line_payment_record, open_invoice_for_line
 from banking.services.reconciliation import statement_reconcile, statement_reopen
 from banking.services.statements import statement_delete
@@ -36,6 +41,7 @@ __all__ = [
     "import_job_run",
     "journal_import_job_create",
     "open_invoice_for_line",
+    "stale_suggestions_refresh",
     "statement_delete",
     "statement_import_job_create",
     "statement_reconcile",

@@ -228,6 +228,38 @@ def suggestions_refresh(
         return _auto_confirm(bank_account, ordinary, best, settings.auto_confirm_confidence)
 
 
+def stale_suggestions_refresh() -> dict[int, int]:
+    """Work the suggestions out again for every bank account with lines not matched whose ledger
+    account got lines since they were last worked out here (an entry posted in the ledger, a
+    payment recorded in sales), and auto-confirm what the companies allow; beat runs it every few
+    minutes. Returns {bank account id: lines matched automatically} for those refreshed. A bank
+    account busy meanwhile (an upload, a reconciliation, a refresh) is left for the next run."""
+    waiting = (
+        BankStatementLine.objects.exclude(status=LineStatus.MATCHED)
+        .order_by("bank_account_id")
+        .values_list("bank_account_id", flat=True)
+        .distinct()
+    )
+    refreshed: dict[int, int] = {}
+    for bank in BankAccount.objects.filter(pk__in=list(waiting)).select_related("company", "account"):
+        newest = (
+            JournalLine.objects.filter(
+                company_id=bank.company_id, account_id=bank.account_id, id__gt=bank.suggestions_mark or 0
+            )
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        if newest is None:
+            continue
+        with transaction.atomic():
+            if not BankAccount.objects.select_for_update(skip_locked=True).filter(pk=bank.pk).exists():
+                continue
+            refreshed[bank.pk] = suggestions_refresh(bank_account=bank)
+            BankAccount.objects.filter(pk=bank.pk).update(suggestions_mark=newest)
+    return refreshed
+
+
 def _auto_confirm(bank_account, lines, best: dict[int, list[Proposal]], threshold: int | None) -> int:
     """Confirm each line's best suggestion when it reaches the company's confidence and stands
     alone at the top (a tie is left to a person), each ledger line used once."""

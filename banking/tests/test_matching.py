@@ -4,6 +4,7 @@ unmatch, an entry created from a line, a payment recorded from a line."""
 from __future__ import annotations
 
 import datetime
+import importlib
 from decimal import Decimal
 
 import pytest
@@ -233,3 +234,60 @@ def test_record_payment_without_an_open_invoice_is_refused():
         services.bank_line_payment_record(bank_line=line(bank, "CAMT-0001"), by=None)
 
     assert banking_rows(bank.company) == before
+
+
+def test_suggestions_follow_entries_posted_later_on_the_schedule():
+    # given the March statement uploaded before any of its books were posted: nothing to suggest
+    bank = bank_books()
+    upload(bank, "camt053_march.xml")
+    fee = line(bank, "CAMT-0002")
+    assert _suggested(fee) == []
+    services.stale_suggestions_refresh()  # the first run marks where the books stand
+    assert services.stale_suggestions_refresh() == {}
+
+    # when the fee is booked in the ledger (not from its bank line), and the schedule runs
+    booked = post_entry(bank.company, "2026-03-06", ("6700", "45.50", "D"), ("1010", "45.50", "C"))
+    refreshed = services.stale_suggestions_refresh()
+
+    # then the fee's line is offered it, and a run with nothing new on the bank's account does nothing
+    assert refreshed == {bank.pk: 0}
+    assert [journal_lines for journal_lines, _, _ in _suggested(fee)] == [[bank_side(booked).pk]]
+    assert line(bank, "CAMT-0002").status == LineStatus.SUGGESTED
+    post_entry(bank.company, "2026-03-07", ("6100", "10.00", "D"), ("3000", "10.00", "C"))
+    assert services.stale_suggestions_refresh() == {}
+
+
+def test_the_scheduled_refresh_confirms_what_the_company_allows_and_its_task_reports_it():
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
+    from banking.tasks import stale_suggestions_refresh_task
+    from sofinance.celery import app
+
+    bank = bank_books()
+    upload(bank, "camt053_march.xml")
+    services.stale_suggestions_refresh()
+    services.banking_settings_update(company=bank.company, by=None, auto_confirm_confidence=80)
+    post_entry(
+        bank.company, "2026-03-12", ("6100", "300.00", "D"), ("1010", "300.00", "C"), reference="RENT-MAR"
+    )
+
+    result = stale_suggestions_refresh_task()
+
+    assert result == {"refreshed": 1, "auto_matched": 1}
+    assert line(bank, "CAMT-0003").status == LineStatus.MATCHED
+    # beat runs it every 5 minutes: a schedule banking's migration creates (the admin's to edit;
+    # created again here, as a transactional test elsewhere may have flushed the table)
+    schedule_migration = importlib.import_module(
+        "banking.migrations.0006_stale_suggestions_refreshed_on_schedule"
+    )
+    PeriodicTask.objects.filter(name=schedule_migration.NAME).delete()
+    schedule_migration.create_schedule(apps, None)
+    schedule = PeriodicTask.objects.get(name="banking-refresh-stale-suggestions")
+    assert (schedule.task, schedule.interval.every, schedule.enabled) == (
+        "banking.tasks.stale_suggestions_refresh_task",
+        300,
+        True,
+    )
+    app.loader.import_default_modules()
+    assert schedule.task in app.tasks
