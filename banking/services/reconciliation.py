@@ -53,10 +53,10 @@ def statement_reconcile(*, statement: BankStatement, by: User | None) -> Reconci
         )
         if locked.status == StatementStatus.RECONCILED:
             raise errors.StatementReconciled("The statement is already reconciled.")
+        # In date order; statements of the same last day (a file uploaded twice) in upload order.
         earlier = (
             BankStatement.objects.filter(bank_account_id=locked.bank_account_id, status=StatementStatus.OPEN)
-            .exclude(pk=locked.pk)
-            .filter(end_date__lt=locked.end_date)
+            .filter(Q(end_date__lt=locked.end_date) | Q(end_date=locked.end_date, pk__lt=locked.pk))
             .order_by("end_date", "id")
             .first()
         )
@@ -140,8 +140,8 @@ def statement_reopen(*, statement: BankStatement, by: User | None, reason: str) 
             BankStatement.objects.filter(
                 bank_account_id=locked.bank_account_id, status=StatementStatus.RECONCILED
             )
-            .filter(end_date__gt=locked.end_date)
-            .order_by("-end_date")
+            .filter(Q(end_date__gt=locked.end_date) | Q(end_date=locked.end_date, pk__gt=locked.pk))
+            .order_by("-end_date", "-id")
             .first()
         )
         if later is not None:

@@ -24,6 +24,7 @@ from banking.models import (
     BankStatement,
     BankStatementLine,
     LineStatus,
+    Reconciliation,
     StatementStatus,
 )
 from banking.parsers.common import MAX_UNIQUE_ID_STORED, ParsedLine, ParsedStatement
@@ -305,7 +306,9 @@ def bank_account_locked(bank_account: BankAccount) -> BankAccount:
 
 def statement_delete(*, statement: BankStatement, by: User | None) -> None:
     """Delete an imported statement and its lines (a wrong file): only when it is not reconciled
-    and none of its lines is matched."""
+    and none of its lines is matched. A statement reconciled once and reopened goes with the
+    positions stored when it was reconciled (each marked reopened); the audit trail keeps their
+    reconcile and reopen events, with the figures."""
     with transaction.atomic():
         locked = BankStatement.objects.select_for_update().select_related("bank_account").get(pk=statement.pk)
         if locked.status == StatementStatus.RECONCILED:
@@ -325,6 +328,7 @@ def statement_delete(*, statement: BankStatement, by: User | None) -> None:
             actor=by,
             changes={key: {"before": value, "after": None} for key, value in snapshot.items()},
         )
+        Reconciliation.objects.filter(statement=locked, reopened_at__isnull=False).delete()
         locked.delete()
 
 

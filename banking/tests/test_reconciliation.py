@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, transaction
 
+from audit.models import AuditEvent
 from banking import errors, services
-from banking.models import BankMatch, Reconciliation, StatementStatus
+from banking.models import BankMatch, BankStatement, LineStatus, Reconciliation, StatementStatus
 from banking.reports import changes_since_reconciled, reconciliation_report, same_amount_partners
 from banking.tests.factories import (
     bank_books,
@@ -231,3 +232,38 @@ def test_an_unmatched_bank_line_is_paired_with_a_book_line_of_the_same_amount_on
     assert {line_id: book.id for line_id, book in partners.items()} == {
         line(bank, "CAMT-0003").pk: bank_side(books["rent"]).pk
     }
+
+
+def test_a_statement_reconciled_once_and_reopened_can_be_deleted_with_its_stored_positions():
+    # given a statement reconciled, then reopened (the wrong file, say): its matches undone
+    _bank, _books, statement = march_matched()
+    services.statement_reconcile(statement=statement, by=None)
+    services.statement_reopen(statement=statement, by=None, reason="The wrong account's file")
+    for matched in statement.lines.filter(status=LineStatus.MATCHED):
+        services.bank_line_unmatch(bank_line=matched, by=None)
+
+    # when
+    services.statement_delete(statement=statement, by=None)
+
+    # then the statement and its reopened position are gone; the audit trail keeps the story
+    assert not BankStatement.objects.filter(pk=statement.pk).exists()
+    assert not Reconciliation.objects.filter(statement_id=statement.pk).exists()
+    actions = AuditEvent.objects.filter(object_type="banking.bankstatement", object_id=str(statement.pk))
+    assert {"reconcile", "reopen", "delete"} <= set(actions.values_list("action", flat=True))
+
+
+def test_the_same_file_uploaded_twice_reconciles_and_reopens_in_upload_order():
+    # given March uploaded twice: the second statement, of the same dates, holds no line
+    bank, _books, first = march_matched()
+    second = statement_of(upload(bank, "camt053_march.xml"))
+    assert (second.end_date, second.line_count) == (first.end_date, 0)
+
+    # when / then: the second is not reconciled before the first, nor the first reopened before it
+    with pytest.raises(errors.PreviousNotReconciled):
+        services.statement_reconcile(statement=second, by=None)
+    services.statement_reconcile(statement=first, by=None)
+    services.statement_reconcile(statement=second, by=None)
+    with pytest.raises(errors.LaterStatementReconciled):
+        services.statement_reopen(statement=first, by=None, reason="check")
+    services.statement_reopen(statement=second, by=None, reason="the duplicate")
+    services.statement_reopen(statement=first, by=None, reason="check")

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -84,6 +85,12 @@ def to_api_error(exc: Exception) -> errors.APIError:
     outage = outage_error(exc)
     if outage is not None:
         return outage
+    if isinstance(exc, (ProtectedError, RestrictedError)):
+        # A delete that other records still refer to: the service should have said so first.
+        _report_gap(exc)
+        return errors.Conflict(
+            "Other records refer to this one, so it is not deleted.", details={"reason": "in_use"}
+        )
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return errors.ValidationFailed("The request is invalid.", details=details)

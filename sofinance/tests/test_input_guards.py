@@ -105,6 +105,16 @@ def test_request_data_too_big_raised_inside_a_view_is_413():
     assert to_api_error(RequestDataTooBig("too big")).code == "payload_too_large"
 
 
+def test_a_delete_other_records_still_refer_to_is_409_not_500():
+    # A service should refuse such a delete in its own words first; a delete that reaches the
+    # database's protection anyway is a conflict, not an internal error.
+    from django.db.models import ProtectedError, RestrictedError
+
+    for exc in (ProtectedError("protected", set()), RestrictedError("restricted", set())):
+        error = to_api_error(exc)
+        assert (error.status_code, error.code, error.details) == (409, "conflict", {"reason": "in_use"})
+
+
 # --------------------------------------------------------------------------- JSON nesting
 
 
