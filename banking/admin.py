@@ -10,6 +10,7 @@ the best suggestion of every selected line at once. The custom pages are in bank
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
@@ -32,7 +33,9 @@ from banking.models import (
     ImportJob,
     LineStatus,
 )
+from banking.reports import changes_since_reconciled
 from banking.services.bank_accounts import BANK_ACCOUNT_FIELDS
+from ledger.models import JournalLine
 from sofinance import admin_links, admin_menu, close_notes
 from sofinance.admin import (
     CompanyScopedAdmin,
@@ -243,7 +246,29 @@ class BankStatementAdmin(_ReadOnly):
         extra: dict[str, Any] = dict(extra_context or {})
         if statement is not None:
             stored = statement.reconciliations.filter(reopened_at__isnull=True).first()
+            currency = statement.bank_account.currency
+            changes = changes_since_reconciled(statement=statement) if stored is not None else None
+            moved = None
+            if changes is not None and changes["changed"]:
+                moved = {
+                    "book_balance_now": display_amount(changes["book_balance_now"], currency),
+                    "entries": list(
+                        JournalLine.objects.filter(pk__in=changes["lines_posted_since"])
+                        .order_by("date", "id")
+                        .values("entry_id", "entry__number", "date")
+                    ),
+                }
+
+            def items(rows):
+                return [{**row, "amount": display_amount(Decimal(row["amount"]), currency)} for row in rows]
+
             extra.update(
+                moved=moved,
+                carried_items=items(stored.unmatched_bank_lines) if stored is not None else [],
+                outstanding_items=items(stored.unmatched_book_lines) if stored is not None else [],
+                earlier=statement.reconciliations.filter(reopened_at__isnull=False)
+                .select_related("reconciled_by", "reopened_by")
+                .order_by("-reconciled_at"),
                 can_reconcile=admin_can(request, statement.company_id, Action.BANKING_RECONCILE),
                 can_reopen=admin_can(request, statement.company_id, Action.BANKING_REOPEN),
                 can_delete_statement=admin_can(request, statement.company_id, Action.BANKING_IMPORT),

@@ -45,6 +45,13 @@ def bank_position_context(request: HttpRequest, company: Company) -> dict[str, A
                 "gap": display_amount(gap, currency) if gap else "",
                 "unmatched": position.unmatched_lines,
                 "reconciled": statement is not None and statement.is_reconciled,
+                # entries posted since into its dates: the stored position no longer holds
+                "moved": statement is not None
+                and statement.is_reconciled
+                and bool((reports.changes_since_reconciled(statement=statement) or {}).get("changed")),
+                "statement_url": reverse("admin:banking_bankstatement_change", args=[statement.pk])
+                if statement is not None
+                else "",
                 "report_url": reconciliation_url(bank.pk, statement.end_date if statement else None),
                 "lines_url": f"{lines}?bank_account__id__exact={bank.pk}&matched=no",
                 "upload_url": reverse("admin:banking_bankaccount_upload", args=[bank.pk]),

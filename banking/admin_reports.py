@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from accounts.models import Company
 from banking import reports, selectors
-from banking.models import BankAccount, BankStatement, StatementStatus
+from banking.models import BankAccount, BankStatement, LineStatus, StatementStatus
 from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE
 from sofinance import admin_menu, report_pages
 from sofinance.admin import DateFormField, admin_can, date_widget, report_company
@@ -207,7 +207,12 @@ class BankReportPages:
         )
         ledger_account = bank.account
         partners = reports.same_amount_partners(report)
-        not_in_books = [item for item in report.unmatched_bank if item.id not in partners]
+        later = [item for item in report.unmatched_bank if item.status == LineStatus.MATCHED]
+        not_in_books = [
+            item
+            for item in report.unmatched_bank
+            if item.id not in partners and item.status != LineStatus.MATCHED
+        ]
         return {
             "bank": bank,
             "report": report,
@@ -215,6 +220,7 @@ class BankReportPages:
             "same_amount_count": len(partners),
             "not_in_books_count": len(not_in_books),
             "not_in_books_total": money(sum((item.amount for item in not_in_books), Decimal(0))),
+            "matched_later_count": len(later),
             "summary": [
                 ("statement-balance", "Bank balance (statements)", money(report.statement_balance)),
                 (
@@ -243,6 +249,7 @@ class BankReportPages:
                     "item": item,
                     "amount": money(item.amount),
                     "status": item.status.capitalize(),
+                    "matched_later": item.status == LineStatus.MATCHED,
                     "url": reverse("admin:banking_bankstatementline_match", args=[item.id]),
                     "partner": partners[item.id].number if item.id in partners else None,
                 }

@@ -28,7 +28,7 @@ from banking import errors as banking_errors
 from banking import selectors, services
 from banking.models import BankAccount, BankStatement, BankStatementLine, LineStatus, StatementFormat
 from banking.parsers.journal import problem_shown
-from banking.reports import reconciliation_report
+from banking.reports import reconciliation_report, same_amount_partners
 from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
@@ -266,7 +266,7 @@ class BankingPages(AdminPages):
         statement = self._statement(request, pk, Action.BANKING_RECONCILE)
         unmatched = statement.lines.exclude(status=LineStatus.MATCHED).count()
         # Bank lines not matched to the books (a charge not yet booked, a receipt not yet matched)
-        # are frozen with the statement: carrying them is said in so many words, not let through.
+        # are carried past the statement: said in so many words, not let through.
         carried = not unmatched or request.POST.get("carry_bank_lines") == "yes"
         if confirmed(request) and not carried:
             messages.error(request, "Tick the box to carry the bank lines not matched, or match them first.")
@@ -276,12 +276,22 @@ class BankingPages(AdminPages):
             currency = bank.currency
             position = reconciliation_report(bank_account=bank, as_of=statement.end_date)
             acknowledge = None
+            partners = same_amount_partners(position)
             if unmatched:
+                lines = f"{unmatched} bank line{'s' if unmatched != 1 else ''}"
+                same = ""
+                if partners:
+                    numbers = sorted({p.number for p in partners.values()})
+                    same = (
+                        f" {len(partners)} of them have a book line of the same amount in these dates "
+                        f"({', '.join(numbers[:5])}{', …' if len(numbers) > 5 else ''}): most likely the same "
+                        "payments, not matched yet. Carried, they are matched only by reopening the statement, "
+                        "and posting them again would count them twice: match them first."
+                    )
                 acknowledge = (
                     "carry_bank_lines",
-                    f"I carry the {unmatched} bank line{'s' if unmatched != 1 else ''} not matched to the books "
-                    "as reconciling items: they are frozen with the statement, and a charge or interest among "
-                    "them stays out of the books until it is reopened.",
+                    f"I carry the {lines} not matched to the books as reconciling items: each can still be "
+                    f"posted, or matched to an entry, dated after {statement.end_date}.{same}",
                 )
             return confirm_page(
                 request,
@@ -289,9 +299,10 @@ class BankingPages(AdminPages):
                 obj=statement,
                 verb="Reconcile",
                 effect="Marking the statement reconciled stores its reconciled position and freezes it: its "
-                "lines can no longer be matched or unmatched, and the entries matched to them no longer "
-                "changed or reversed into its dates, until a controller reopens it with a reason. It is "
-                "refused while the adjusted bank balance and the books differ.",
+                "matches can no longer be undone, and the entries matched to its lines no longer reversed "
+                "into its dates, until a controller reopens it with a reason; its lines not matched are "
+                "carried (each matched later only to what is dated after the statement). It is refused "
+                "while the adjusted bank balance and the books differ.",
                 facts=[
                     ("Bank account", str(bank)),
                     ("Dates", f"{statement.start_date} – {statement.end_date}"),
@@ -304,6 +315,16 @@ class BankingPages(AdminPages):
                         else "—",
                     ),
                     ("Lines not matched", str(unmatched)),
+                    *(
+                        [
+                            (
+                                "Of them, with a book line of the same amount",
+                                f"{len(partners)}: match them first",
+                            )
+                        ]
+                        if partners
+                        else []
+                    ),
                 ],
                 back_url=self.statement_url(pk),
                 acknowledge=acknowledge,
@@ -379,8 +400,11 @@ class BankingPages(AdminPages):
         # is dated after the last reconciled day (banking.services.matching).
         through = selectors.reconciled_through(bank_account_id=bank.pk) if reconciled else None
         carried = reconciled and line.status != LineStatus.MATCHED
+        in_books = []
         if carried:
             candidates = [c for c in candidates_for(bank, through, through + span) if c.date > through]
+            # Already in the books, inside the reconciled dates: matched only by reopening.
+            in_books = selectors.reconciled_book_partners(bank_line=line, through=through)
         else:
             candidates = candidates_for(bank, line.date - span, line.date + span)
         shown = {c.id for c in candidates} | {i for s in suggestions for i in s.journal_line_ids}
@@ -439,6 +463,7 @@ class BankingPages(AdminPages):
                 reconciled=reconciled,
                 carried=carried,
                 through=through,
+                in_books=in_books,
                 # what is posted for the line: its own date, a carried line's the day after
                 post_date=(through + datetime.timedelta(days=1)) if carried else line.date,
                 # a match is undone while it counts in no reconciled position
@@ -463,6 +488,21 @@ class BankingPages(AdminPages):
             messages.error(request, "Unknown action.")
             return HttpResponseRedirect(here)
         self._allowed(request, line.company_id, needed)
+        if action in ("entry", "payment") and request.POST.get("not_in_books") != "yes":
+            through = (
+                selectors.reconciled_through(bank_account_id=line.bank_account_id)
+                if line.statement.is_reconciled
+                else None
+            )
+            partners = selectors.reconciled_book_partners(bank_line=line, through=through) if through else []
+            if partners:
+                numbers = ", ".join(p["entry__number"] for p in partners)
+                messages.error(
+                    request,
+                    f"{numbers} already holds this amount in the reconciled dates: most likely this payment. "
+                    "Reopen the statement to match it, or tick the box to post a new entry anyway.",
+                )
+                return HttpResponseRedirect(here)
         date = None
         if action in ("entry", "payment") and request.POST.get("date"):
             try:

@@ -86,6 +86,8 @@ def same_amount_partners(report: Reconciliation) -> dict[int, BookItem]:
     partners: dict[int, BookItem] = {}
     free = list(report.unmatched_book)
     for item in report.unmatched_bank:
+        if item.status == LineStatus.MATCHED:
+            continue  # matched since, to what is dated after the report's date: a timing item
         partner = next((book for book in free if book.amount == item.amount), None)
         if partner is not None:
             partners[item.id] = partner

@@ -21,6 +21,7 @@ from banking.models import (
     Reconciliation,
     StatementStatus,
 )
+from ledger.models import JournalLine
 from sofinance.money import MoneySum
 
 ZERO = Decimal(0)
@@ -66,6 +67,26 @@ def reconciled_through(*, bank_account_id: int) -> datetime.date | None:
         .order_by("-end_date")
         .values_list("end_date", flat=True)
         .first()
+    )
+
+
+def reconciled_book_partners(*, bank_line: BankStatementLine, through: datetime.date) -> list[dict]:
+    """The posted ledger lines of a carried bank line's amount, on its bank's ledger account, not
+    matched and dated on or before the last reconciled day (`through`): most likely the same
+    payment, already in the books. Matching one changes a reconciled position, so it is matched
+    only after reopening; posting the bank line again would count it twice. Oldest first, a few."""
+    bank = bank_line.bank_account
+    return list(
+        JournalLine.objects.filter(
+            company_id=bank.company_id,
+            account_id=bank.account_id,
+            entry_sequence__isnull=False,
+            date__lte=through,
+            bank_match__isnull=True,
+            **{bank.ledger_amount_field: bank_line.amount},
+        )
+        .order_by("date", "id")
+        .values("id", "date", "entry__number", "entry_id")[:5]
     )
 
 

@@ -604,3 +604,106 @@ def test_an_entry_for_a_carried_line_is_posted_on_the_date_given_on_its_page(cli
     entry = JournalEntry.objects.get(company=bank.company, description="March fee")
     assert entry.date == datetime.date(2026, 4, 1)
     assert line(bank, "CAMT-0002").status == LineStatus.MATCHED
+
+
+def _march_reconciled_with_the_receipt_left(bank):
+    """March reconciled with the receipt (1,500.00 on both sides) and the fee left unmatched."""
+    books = march_books(bank.company)
+    statement = statement_of(upload(bank, "camt053_march.xml"))
+    for unique_id, names in (("CAMT-0003", ["rent"]), ("CAMT-0004", ["order_a", "order_b"])):
+        services.bank_line_match(
+            bank_line=line(bank, unique_id), journal_lines=[bank_side(books[n]).pk for n in names], by=None
+        )
+    return books, statement
+
+
+def test_reconciling_with_a_bank_line_whose_payment_is_in_the_books_says_so_first(client_admin, bank):
+    books, statement = _march_reconciled_with_the_receipt_left(bank)
+    url = reverse("admin:banking_bankstatement_reconcile", args=[statement.pk])
+
+    question = client_admin.post(url).content.decode()
+
+    # the receipt's book entry has its amount: named, "match them first", before anything is stored
+    assert "<dt>Of them, with a book line of the same amount</dt><dd>1: match them first</dd>" in question
+    assert (
+        f"1 of them have a book line of the same amount in these dates ({books['receipt'].number})"
+        in question
+    )
+    assert "posting them again would count them twice" in question
+    assert "frozen with the statement, and a charge" not in question  # carried, not frozen out of the books
+
+
+def test_a_carried_line_already_in_the_books_says_so_and_is_not_posted_again_unasked(client_admin, bank):
+    # given March reconciled with the receipt carried although its entry is in March's books
+    books, statement = _march_reconciled_with_the_receipt_left(bank)
+    services.statement_reconcile(statement=statement, by=None)
+    receipt = line(bank, "CAMT-0001")
+    url = reverse("admin:banking_bankstatementline_match", args=[receipt.pk])
+    entries = JournalEntry.objects.filter(company=bank.company).count()
+
+    # when the accountant opens the line, then posts it without ticking the box
+    page = client_admin.get(url).content.decode()
+    refused = client_admin.post(
+        url,
+        {"action": "entry", "account": bank.company.accounts.get(code="4000").pk, "date": "2026-04-01"},
+        follow=True,
+    )
+
+    # then the page names the entry already in the books, and nothing is posted
+    assert 'id="in-books-already"' in page and books["receipt"].number in page
+    assert 'name="not_in_books" value="yes" required' in page
+    assert (
+        f"{books['receipt'].number} already holds this amount in the reconciled dates"
+        in refused.content.decode()
+    )
+    assert JournalEntry.objects.filter(company=bank.company).count() == entries
+    # ticked ("it is not that entry"), it is posted after the reconciled month
+    client_admin.post(
+        url,
+        {
+            "action": "entry",
+            "account": bank.company.accounts.get(code="4000").pk,
+            "date": "2026-04-01",
+            "not_in_books": "yes",
+        },
+    )
+    assert JournalEntry.objects.filter(company=bank.company).count() == entries + 1
+
+
+def test_the_statement_page_and_the_dashboard_say_when_the_books_moved_since_reconciled(client_admin):
+    # given March reconciled, reopened once (with a reason) and reconciled again, then a charge
+    # back-dated into it
+    bank, _books, statement, _stored = march_reconciled()
+    services.statement_reopen(statement=statement, by=None, reason="Rent matched to the wrong line")
+    services.statement_reconcile(statement=statement, by=None)
+    late = post_entry(bank.company, "2026-03-20", ("6700", "20.00", "D"), ("1010", "20.00", "C"))
+
+    page = client_admin.get(
+        reverse("admin:banking_bankstatement_change", args=[statement.pk])
+    ).content.decode()
+    index = client_admin.get(reverse("admin:index")).content.decode()
+
+    # then the page says the books moved, by which entry; lists the stored items; and keeps the
+    # earlier reconciliation with its reason
+    moved = re.search(r'<p id="changed-since".*?</p>', page, re.S).group(0)
+    assert "is now 2,550.00 (stored 2,570.00)" in moved and late.number in moved
+    items = re.search(r'<table id="stored-items".*?</table>', page, re.S).group(0)
+    assert "Bank line not in the books" in items and "(45.50)" in items and "(250.00)" in items
+    assert "“Rent matched to the wrong line”" in page
+    panel = re.search(r'<section[^>]*id="panel-bank-position".*?</section>', index, re.S).group(0)
+    assert "reconciled, but the books moved since" in panel
+
+
+def test_the_report_calls_a_carried_line_matched_since_a_timing_item(client_admin):
+    bank, _books, _statement, _stored = march_reconciled()
+    fee = line(bank, "CAMT-0002")
+    services.bank_line_entry_create(bank_line=fee, account="6700", by=None, date=datetime.date(2026, 4, 1))
+
+    page = client_admin.get(
+        reverse("admin:banking_bankaccount_reconciliation", args=[bank.pk]) + "?as_of=2026-03-31", follow=True
+    ).content.decode()
+
+    assert '<small class="matched-later">to an entry dated after 2026-03-31</small>' in page
+    assert "no book line of this amount" not in page
+    assert "matched since, to entries dated after it (timing)" in page
+    assert "Reconcile once only real timing items are left" not in page

@@ -13,6 +13,7 @@ import pytest
 from banking.models import LineStatus
 from banking.tests.factories import bank_books, bank_side, line, march_books, march_reconciled, upload
 from ledger.models import JournalEntry
+from ledger.tests.factories import post_entry
 from sofinance.permissions import Role
 from tests.browser.test_admin_in_a_browser import PASSWORD, assert_clean, staff
 
@@ -83,3 +84,21 @@ def test_a_fee_carried_from_a_reconciled_month_is_posted_after_it(browser):
     assert fee.status == LineStatus.MATCHED
     entry = JournalEntry.objects.get(company=bank.company, description="March card fees")
     assert entry.date == datetime.date(2026, 4, 1)
+
+
+def test_a_reconciled_statement_shows_its_stored_items_and_when_the_books_moved(browser):
+    # given March reconciled, and a charge posted afterwards dated inside it
+    bank, _books, march, _stored = march_reconciled()
+    post_entry(bank.company, "2026-03-20", ("6700", "20.00", "D"), ("1010", "20.00", "C"))
+    staff("ann", a=(bank.company, Role.ACCOUNTANT))
+    browser.login("ann", PASSWORD)
+
+    # when she opens the statement
+    browser.go(f"/admin/banking/bankstatement/{march.pk}/change/")
+    browser.wait_for("#changed-since")
+
+    # then it says the books moved since, by which entry, and lists the items it stored
+    assert "is now 2,550.00 (stored 2,570.00)" in browser.text("#changed-since")
+    assert "Bank line not in the books" in browser.text("#stored-items")
+    browser.shot("statement_books_moved")
+    assert_clean(browser)
