@@ -550,8 +550,9 @@ class MatchView(_Scoped):
             200: s.BankLineOutput,
             409: conflict(
                 "`conflict` with `details.reason` `already_matched` (the bank line, or a ledger line, is "
-                "matched already), or `statement_reconciled` (a ledger line dated on or before the last "
-                "reconciled day: date it later, or reopen the statement first)."
+                "matched already), or the code `statement_reconciled` with `details.reconciled_through` and "
+                "`details.journal_lines` (the ledger lines dated on or before the last reconciled day: match "
+                "later ones, or reopen the statement first)."
             ),
             422: refused(
                 "`match_refused` (the amounts do not add up, or not a suggestion of the line), "
@@ -616,7 +617,11 @@ class CreateEntryView(_Scoped):
         request=s.CreateEntryInput,
         responses={
             201: s.BankLineOutput,
-            409: conflict("`conflict` with `details.reason` `already_matched`, or `statement_reconciled`."),
+            409: conflict(
+                "`conflict` with `details.reason` `already_matched` (the line is matched already), or the code "
+                "`statement_reconciled` with `details.statement` and `details.reconciled_through` (a carried "
+                "line posted on or before the last reconciled day: give a later `date`)."
+            ),
             422: refused(
                 "the ledger's rules, `invalid_account`, `period_closed`, `missing_exchange_rate`, "
                 "`currency_precision`."
@@ -654,7 +659,11 @@ class RecordPaymentView(_Scoped):
         request=s.RecordPaymentInput,
         responses={
             201: s.RecordedPaymentOutput,
-            409: conflict("`conflict` with `details.reason` `already_matched`, or `statement_reconciled`."),
+            409: conflict(
+                "`conflict` with `details.reason` `already_matched` (the line is matched already), or the code "
+                "`statement_reconciled` with `details.statement` and `details.reconciled_through` (a carried "
+                "line recorded on or before the last reconciled day: give a later `date`)."
+            ),
             422: refused("`invoice_not_found`, `currency_mismatch`, `period_closed`."),
         },
         examples=examples.LINE_RECORD_PAYMENT,

@@ -294,15 +294,20 @@ def bank_line_locked(bank_line: BankStatementLine) -> BankStatementLine:
     )
 
 
-def check_outside_reconciled(line: BankStatementLine, dates: Iterable, *, unmatching: bool = False) -> None:
+def check_outside_reconciled(
+    line: BankStatementLine, dated: Iterable[tuple[int | None, object]], *, unmatching: bool = False
+) -> None:
     """A line of a reconciled statement is matched, or unmatched, only with ledger lines dated
-    after the bank account's last reconciled day (409 `statement_reconciled` otherwise): such a
-    match changes no stored reconciled position. Lines of open statements pass."""
+    after the bank account's last reconciled day (409 `statement_reconciled` otherwise, with
+    `reconciled_through` and the ledger lines dated too early): such a match changes no stored
+    reconciled position. `dated`: (ledger line id, or None for one about to be posted, date).
+    Lines of open statements pass."""
     if line.statement.status != StatementStatus.RECONCILED:
         return
     through = selectors.reconciled_through(bank_account_id=line.bank_account_id)
-    dates = list(dates)
-    if dates and all(date > through for date in dates):
+    dated = list(dated)
+    early = [pk for pk, date in dated if date <= through]
+    if dated and not early:
         return
     if unmatching:
         message = (
@@ -315,9 +320,10 @@ def check_outside_reconciled(line: BankStatementLine, dates: Iterable, *, unmatc
             f"lines dated after {through:%Y-%m-%d}, the last reconciled day (date what is posted for it "
             "after that day), or the statement is reopened first."
         )
-    raise errors.StatementReconciled(
-        message, details={"statement": line.statement_id, "reconciled_through": through.isoformat()}
-    )
+    details = {"statement": line.statement_id, "reconciled_through": through.isoformat()}
+    if any(pk is not None for pk in early):
+        details["journal_lines"] = [pk for pk in early if pk is not None]
+    raise errors.StatementReconciled(message, details=details)
 
 
 def _match(
@@ -356,7 +362,7 @@ def _match(
                 message,
                 details={"journal_lines": [message]},
             )
-    check_outside_reconciled(line, (found[pk]["date"] for pk in ids))
+    check_outside_reconciled(line, ((pk, found[pk]["date"]) for pk in ids))
     taken = list(
         BankMatch.objects.filter(journal_line_id__in=ids).values_list("journal_line_id", "bank_line_id")
     )
@@ -461,7 +467,7 @@ def bank_line_unmatch(*, bank_line: BankStatementLine, by: User | None) -> BankS
         )
         if not matched:
             raise errors.NotMatched()
-        check_outside_reconciled(line, (date for _, date in matched), unmatching=True)
+        check_outside_reconciled(line, matched, unmatching=True)
         ids = [pk for pk, _ in matched]
         BankMatch.objects.filter(bank_line=line).delete()
         line.status = LineStatus.UNMATCHED

@@ -45,7 +45,7 @@ def _unmatched(
         message = "Enter a valid date, as YYYY-MM-DD."
         raise ValidationFailed(message, details={"date": [message]})
     posted_on = date or line.date
-    check_outside_reconciled(line, [posted_on])
+    check_outside_reconciled(line, [(None, posted_on)])
     return line, posted_on
 
 

@@ -107,7 +107,11 @@ def test_a_carried_line_is_refused_a_ledger_line_from_the_reconciled_dates_and_n
     # when / then: the March line is refused, naming the last reconciled day
     with pytest.raises(errors.StatementReconciled) as refused:
         services.bank_line_match(bank_line=fee, journal_lines=[bank_side(back_dated).pk], by=None)
-    assert refused.value.details == {"statement": fee.statement_id, "reconciled_through": "2026-03-31"}
+    assert refused.value.details == {
+        "statement": fee.statement_id,
+        "reconciled_through": "2026-03-31",
+        "journal_lines": [bank_side(back_dated).pk],
+    }
     assert "after 2026-03-31" in refused.value.message
     assert banking_rows(bank.company) == before
     fee.refresh_from_db()

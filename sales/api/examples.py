@@ -357,6 +357,7 @@ PAYMENT = {
     "void_entry": None,
     "voided_on": None,
     "created_at": "2026-04-15T09:45:00Z",
+    "updated_at": "2026-04-15T09:45:00Z",
 }
 PAYMENT_CREATE = [
     request_example(

@@ -279,7 +279,11 @@ class InvoiceLineOutput(serializers.ModelSerializer):
 
 
 class InvoiceOutput(serializers.ModelSerializer):
-    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    customer_name = serializers.CharField(
+        source="customer.name",
+        read_only=True,
+        help_text="The customer's name now: a rename changes the customer (its `updated_at`), not this document's.",
+    )
     fx_rate = RateField()
     lines = InvoiceLineOutput(many=True, read_only=True)
     subtotal = MoneyField(currency_attr="currency")
@@ -514,7 +518,11 @@ class AllocationOutput(serializers.ModelSerializer):
 
 
 class PaymentOutput(serializers.ModelSerializer):
-    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    customer_name = serializers.CharField(
+        source="customer.name",
+        read_only=True,
+        help_text="The customer's name now: a rename changes the customer (its `updated_at`), not this document's.",
+    )
     amount = MoneyField(currency_attr="currency")
     fx_rate = RateField()
     amount_base = MoneyField()
@@ -552,6 +560,7 @@ class PaymentOutput(serializers.ModelSerializer):
             "void_entry",
             "voided_on",
             "created_at",
+            "updated_at",
             "quarantined",
         ]
 
