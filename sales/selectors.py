@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Account, AccountRole, Company
+from audit.models import AuditEvent
+from audit.selectors import audit_events_for_company
 from ledger.balance_queries import account_totals
 from sales.models import (
     Allocation,
@@ -168,3 +170,21 @@ def receivables_balance(*, company: Company, as_of: datetime.date) -> Decimal:
         return Decimal(0)
     totals = account_totals(company_id=company.pk, end=as_of, account_ids=accounts)
     return sum((t.balance for t in totals.values()), Decimal(0))
+
+
+# What a sync copies and the API may delete (payments and issued documents are voided, never
+# deleted), by the audit trail's object type.
+DELETABLE_TYPES = {
+    "sales.customer": "customer",
+    "sales.item": "item",
+    "sales.taxrate": "tax_rate",
+    "sales.invoice": "invoice",
+}
+
+
+def deletions_for_company(*, company_id: int) -> QuerySet[AuditEvent]:
+    """The deletions of customers, items, tax rates and draft invoices, from the audit trail
+    (every delete through any door records one, in its transaction): what a synced copy removes."""
+    return audit_events_for_company(company_id=company_id).filter(
+        action="delete", object_type__in=list(DELETABLE_TYPES)
+    )

@@ -711,3 +711,19 @@ class SalesSummaryOutput(serializers.Serializer):
         fields["from"] = StrictDateField(source="date_from")
         fields["to"] = StrictDateField(source="date_to")
         return fields
+
+
+class DeletionOutput(serializers.Serializer):
+    type = serializers.SerializerMethodField(
+        help_text="`customer`, `item`, `tax_rate` or `invoice` (a draft)."
+    )
+    id = serializers.SerializerMethodField(help_text="The id the deleted record had.")
+    deleted_at = serializers.DateTimeField(source="created_at")
+
+    def get_type(self, event) -> str:
+        from sales.selectors import DELETABLE_TYPES
+
+        return DELETABLE_TYPES[event.object_type]
+
+    def get_id(self, event) -> int:
+        return int(event.object_id)

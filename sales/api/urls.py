@@ -19,6 +19,7 @@ urlpatterns = [
     api_path(f"{C}/credit-notes", views.CreditNoteListView.as_view(), name="credit-note-list"),
     api_path(f"{C}/credit-notes/<int:pk>", views.CreditNoteDetailView.as_view(), name="credit-note-detail"),
     api_path(f"{C}/payments", views.PaymentListView.as_view(), name="payment-list"),
+    api_path(f"{C}/sales-deletions", views.DeletionListView.as_view(), name="sales-deletion-list"),
     api_path(f"{C}/payments/<int:pk>", views.PaymentDetailView.as_view(), name="payment-detail"),
     api_path(f"{C}/payments/<int:pk>/void", views.PaymentVoidView.as_view(), name="payment-void"),
     api_path(

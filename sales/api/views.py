@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 
+from audit.models import AuditEvent
 from sales import selectors, services
 from sales.api import examples
 from sales.api import serializers as s
@@ -31,7 +32,7 @@ from sales.models import (
     PaymentStatus,
     TaxRate,
 )
-from sofinance.api.filters import DateRangeFilterSet, IdFilter, updated_since_filter
+from sofinance.api.filters import DateOrDateTimeFilter, DateRangeFilterSet, IdFilter, updated_since_filter
 from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.schema import DELETED, refusals
@@ -969,3 +970,52 @@ class AllocationRemoveView(_PaymentMixin):
         allocation = self.found(selectors.allocation_get(payment=payment, pk=int(allocation_id)))
         services.allocation_remove(allocation=allocation, by=request.user, date=data.get("date"))
         return self.render_payment(payment)
+
+
+# --------------------------------------------------------------------------- syncing: deletions
+
+
+class DeletionFilter(django_filters.FilterSet):
+    since = DateOrDateTimeFilter(
+        field_name="created_at",
+        help_text="Only deletions at or after this ISO 8601 date-time (no zone: UTC) or day (YYYY-MM-DD, "
+        "from its start, UTC): the `updated_since` of your sync.",
+    )
+    type = django_filters.ChoiceFilter(
+        choices=[(name, name) for name in selectors.DELETABLE_TYPES.values()],
+        method="filter_type",
+        help_text="Only deletions of this kind of record.",
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields: list[str] = []
+
+    def filter_type(self, queryset, name, value):
+        labels = [label for label, kind in selectors.DELETABLE_TYPES.items() if kind == value]
+        return queryset.filter(object_type__in=labels)
+
+
+class DeletionListView(_Scoped):
+    serializer_class = s.DeletionOutput
+    pagination_class = EnvelopeCursorPagination
+    filterset_class = DeletionFilter
+    actions = {"get": Action.SALES_VIEW}
+
+    def get_queryset(self):
+        if self.fake():
+            return AuditEvent.objects.none()
+        return selectors.deletions_for_company(company_id=self.company.pk)
+
+    @extend_schema(
+        operation_id="companies_sales_deletions_list",
+        summary="List deleted sales records",
+        description="What a synced copy removes: every customer, item, tax rate and draft invoice deleted, "
+        "newest first, a page at a time (keyset cursor), with the id it had and when. Ask with `since` "
+        "set as for `updated_since` on the lists (a little before your previous sync began). Payments and "
+        "issued documents are never deleted: they are voided, which their lists show with `updated_since`.",
+        responses={200: s.DeletionOutput(many=True)},
+    )
+    def get(self, request, company_id):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.DeletionOutput(page, many=True).data)

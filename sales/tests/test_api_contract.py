@@ -295,8 +295,13 @@ def test_every_sales_operation_answers_as_documented(make_member):
     check(viewer.get(f"{reports}/sales-summary", {"group_by": "tax_rate"}), 200)
     check(viewer.get(f"{reports}/sales-summary", {"group_by": "week"}), 400)
 
+    # syncing: what was deleted (the tax rate and the item above)
+    deleted = check(viewer.get(f"{base}/sales-deletions", {"since": "2000-01-01"}), 200)
+    assert {row["type"] for row in deleted["data"]} >= {"tax_rate", "item"}
+    check(viewer.get(f"{base}/sales-deletions", {"since": "yesterday"}), 400)
+
     # then: every sales operation was checked, and every kind of refusal
     expected = contract.operations_of("sales")
-    assert len(expected) == 38
+    assert len(expected) == 39
     assert expected - contract.checked_operations() == set()
     assert {"400", "403", "404", "409", "422"} <= contract.checked_statuses()

@@ -93,3 +93,39 @@ def test_updated_since_takes_a_date_or_a_date_time_and_refuses_anything_else(mak
         error = assert_error(client.get(base, {"updated_since": bad}), 400, "validation_error")
         (message,) = error["details"]["updated_since"]
         assert bad not in message  # the reason, in words, not the value
+
+
+def test_deleted_sales_records_are_listed_for_a_synced_copy_to_remove(make_member):
+    # given a customer, an item and a draft invoice, then a mark, then their deletion over the API
+    books = sales_books()
+    admin = make_member(books.company, Role.ADMIN)[1]
+    viewer = make_member(books.company, Role.VIEWER)[1]
+    base = f"/api/v1/companies/{books.company.pk}"
+    gone = services.customer_create(company=books.company, name="Short-lived Ltd", by=None)
+    draft = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-10"),
+        lines=[{"item": books.widget.pk, "quantity": "1"}],
+        by=None,
+    )
+    services.customer_delete(
+        customer=services.customer_create(company=books.company, name="Old", by=None), by=None
+    )
+    mark = _mark()
+    assert_success(admin.delete(f"{base}/customers/{gone.pk}"))
+    assert_success(admin.delete(f"{base}/invoices/{draft.pk}"))
+
+    # when a sync asks what was deleted since the mark (a viewer may)
+    since = assert_success(viewer.get(f"{base}/sales-deletions", {"since": mark}))["data"]
+    invoices_only = assert_success(viewer.get(f"{base}/sales-deletions", {"since": mark, "type": "invoice"}))[
+        "data"
+    ]
+
+    # then exactly those two, newest first, with the ids they had
+    assert [(row["type"], row["id"]) for row in since] == [("invoice", draft.pk), ("customer", gone.pk)]
+    moment = datetime.datetime.fromisoformat(mark)
+    assert all(datetime.datetime.fromisoformat(row["deleted_at"]) >= moment for row in since)
+    assert [(row["type"], row["id"]) for row in invoices_only] == [("invoice", draft.pk)]
+    assert_error(viewer.get(f"{base}/sales-deletions", {"since": "last week"}), 400, "validation_error")
+    assert_error(viewer.get(f"{base}/sales-deletions", {"type": "payment"}), 400, "validation_error")

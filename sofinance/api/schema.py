@@ -335,6 +335,7 @@ TAGS = {
     "invoices": "Invoices",
     "credit-notes": "Credit notes",
     "payments": "Payments",
+    "sales-deletions": "Syncing",
     "audit-events": "Audit trail",
     "bank-accounts": "Banking",
     "bank-statements": "Banking",
