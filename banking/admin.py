@@ -326,6 +326,7 @@ class BankStatementLineAdmin(_ReadOnly):
         "amount_shown",
         "counterparty",
         "reference",
+        "description_shown",
         "status",
         "best_suggestion",
         "match_link",
@@ -363,6 +364,12 @@ class BankStatementLineAdmin(_ReadOnly):
         if not admin_can(request, current_company_id(request), Action.BANKING_MATCH):
             return {}  # viewers and auditors read the lines; matching is not theirs
         return actions
+
+    @admin.display(description="description")
+    def description_shown(self, obj: BankStatementLine) -> str:
+        # the bank's own words tell a fee from interest when counterparty and reference are blank
+        text = obj.description or ""
+        return text if len(text) <= 40 else text[:39] + "…"
 
     @admin.display(description="amount", ordering="amount")
     def amount_shown(self, obj: BankStatementLine) -> str:

@@ -145,7 +145,8 @@ def account_problem(account: Account, purpose: str) -> str | None:
     if has_children:
         return f"Account {account.code} has sub-accounts; use a leaf account."
     if account.type not in ACCOUNT_TYPES_FOR[purpose]:
-        return f"Account {account.code} is a {account.type} account; {purpose} needs {_TYPE_WORDS[purpose]}."
+        article = "an" if account.type[:1] in "aeiou" else "a"
+        return f"Account {account.code} is {article} {account.type} account; {purpose} needs {_TYPE_WORDS[purpose]}."
     if purpose == "deposit" and account.pk in receivables_account_ids(account.company):
         return (
             f"Account {account.code} holds receivables; a payment is deposited into a bank or cash account."

@@ -73,7 +73,10 @@ class CustomerFilter(django_filters.FilterSet):
         method="filter_search", help_text="Customers whose name, email or tax id contains this (any case)."
     )
     is_active = django_filters.BooleanFilter(help_text="`true`: active customers; `false`: deactivated ones.")
-    currency = django_filters.CharFilter(help_text="Customers invoiced in this currency (ISO 4217).")
+    currency = django_filters.CharFilter(
+        method=lambda queryset, name, value: queryset.filter(currency=value.strip().upper()),
+        help_text="Customers invoiced in this currency (ISO 4217, any case).",
+    )
     updated_since = updated_since_filter("customers")
 
     class Meta:
@@ -437,7 +440,10 @@ class InvoiceFilter(DateRangeFilterSet):
     customer = IdFilter(field_name="customer", help_text="The customer's id.")
     number = django_filters.CharFilter(help_text="The invoice with this number, e.g. `INV-2026-000042`.")
     reference = django_filters.CharFilter(help_text="Invoices whose `reference` is exactly this.")
-    currency = django_filters.CharFilter(help_text="Invoices in this currency (ISO 4217).")
+    currency = django_filters.CharFilter(
+        method=lambda queryset, name, value: queryset.filter(currency=value.strip().upper()),
+        help_text="Invoices in this currency (ISO 4217, any case).",
+    )
     overdue = django_filters.BooleanFilter(
         method="filter_overdue",
         help_text="`true`: issued or partly paid and past their due date; `false`: the others.",

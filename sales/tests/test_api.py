@@ -659,3 +659,10 @@ def test_tax_rates_items_customers_and_settings_crud(books, accountant):
     assert Decimal(body(accountant.get(url(books, f"items/{item['id']}")))["data"]["unit_price"]) == Decimal(
         "2.5"
     )
+
+
+def test_the_currency_filters_read_any_case(books, make_member):
+    client = make_member(books.company, Role.VIEWER)[1]
+    for query in ("EUR", "eur", " Eur "):
+        customers = body(client.get(url(books, "customers"), {"currency": query}))["data"]
+        assert [row["name"] for row in customers] == ["Euro GmbH"], query
