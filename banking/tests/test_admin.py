@@ -707,3 +707,14 @@ def test_the_report_calls_a_carried_line_matched_since_a_timing_item(client_admi
     assert "no book line of this amount" not in page
     assert "matched since, to entries dated after it (timing)" in page
     assert "Reconcile once only real timing items are left" not in page
+
+
+def test_the_report_past_the_last_statement_says_the_bank_is_not_known_after_it(client_admin):
+    bank, _books, _statement, _stored = march_reconciled()
+    url = reverse("admin:banking_bankaccount_reconciliation", args=[bank.pk])
+
+    after = client_admin.get(url + "?as_of=2026-04-02", follow=True).content.decode()
+    on = client_admin.get(url + "?as_of=2026-03-31", follow=True).content.decode()
+
+    assert 'id="beyond-statements"' in after and "The last statement ends 2026-03-31" in after
+    assert 'id="beyond-statements"' not in on
