@@ -41,6 +41,7 @@ CURSOR_LISTS = {
     "/journal-entries": "date",
     "/payments": "date",
     "/reports/general-ledger": "ledger",
+    "/sales-deletions": "id",
     "/tax-rates": "name",
 }
 
