@@ -89,3 +89,25 @@ def vendor_sql(
         return operation
 
     return migrations.RunPython(run(0), run(1))
+
+
+def interval_schedule(*, name: str, task: str, seconds: int, description: str):
+    """A migration operation creating a django-celery-beat schedule running `task` every
+    `seconds`: created once, then the admin's to edit (one already there under `name` is left as
+    it is); reversing removes it. The migration depends on django_celery_beat's."""
+    from django.db import migrations
+
+    def create(apps, schema_editor):
+        IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+        if PeriodicTask.objects.filter(name=name).exists():
+            return
+        interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")
+        PeriodicTask.objects.create(
+            name=name, task=task, interval=interval, enabled=True, description=description
+        )
+
+    def remove(apps, schema_editor):
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
+
+    return migrations.RunPython(create, remove)

@@ -10,29 +10,21 @@ would drop the bank account's trigger).
 
 from django.db import migrations, models
 
+from sofinance.migration_ops import interval_schedule
+
 NAME = "banking-refresh-stale-suggestions"
 
 
-def create_schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    if PeriodicTask.objects.filter(name=NAME).exists():
-        return
-    interval, _ = IntervalSchedule.objects.get_or_create(every=300, period="seconds")
-    PeriodicTask.objects.create(
-        name=NAME,
-        task="banking.tasks.stale_suggestions_refresh_task",
-        interval=interval,
-        enabled=True,
-        description=(
-            "Work bank lines' match suggestions out again where entries were posted on the bank's "
-            "ledger account since (and confirm those the company's confidence allows)."
-        ),
-    )
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+SCHEDULE = interval_schedule(
+    name=NAME,
+    task="banking.tasks.stale_suggestions_refresh_task",
+    seconds=300,
+    description=(
+        "Work bank lines' match suggestions out again where entries were posted on the bank's "
+        "ledger account since (and confirm those the company's confidence allows)."
+    ),
+)
+create_schedule, remove_schedule = SCHEDULE.code, SCHEDULE.reverse_code
 
 
 class Migration(migrations.Migration):
@@ -47,5 +39,5 @@ class Migration(migrations.Migration):
             name="suggestions_mark",
             field=models.BigIntegerField(blank=True, editable=False, null=True),
         ),
-        migrations.RunPython(create_schedule, remove_schedule),
+        SCHEDULE,
     ]
