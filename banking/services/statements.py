@@ -28,7 +28,8 @@ from banking.models import (
     StatementStatus,
 )
 from banking.parsers.common import MAX_UNIQUE_ID_STORED, ParsedLine, ParsedStatement
-from sofinance.money import format_amount
+from ledger import errors as ledger_errors
+from sofinance.money import MoneyError, check_precision, format_amount
 
 ZERO = Decimal(0)
 ONE_DAY = datetime.timedelta(days=1)
@@ -104,7 +105,29 @@ def dedupe_keys(lines: list[ParsedLine]) -> list[str]:
     return keys
 
 
+def _check_balance_precision(amount: Decimal | None, currency: str, column: str, given: bool) -> None:
+    """A balance with more places than the bank account's currency allows is refused
+    (`currency_precision`), never rounded: the column would round it silently, and the chain,
+    the statement's sum and the reconciliation would all read the rounded figure."""
+    if amount is None:
+        return
+    try:
+        check_precision(amount, currency)
+    except MoneyError as exc:
+        where = "given" if given else "in the file"
+        message = f"The {column.replace('_', ' ')} {where}: {exc}"
+        raise ledger_errors.CurrencyPrecision(
+            message, details={"errors": [{"line": None, "column": column, "message": message}]}
+        ) from exc
+
+
 def _balances(bank: BankAccount, parsed: ParsedStatement, overrides: StatementOverrides, start, end):
+    for column, given, in_file in (
+        ("opening_balance", overrides.opening_balance, parsed.opening_balance),
+        ("closing_balance", overrides.closing_balance, parsed.closing_balance),
+    ):
+        _check_balance_precision(given, bank.currency, column, given=True)
+        _check_balance_precision(in_file, bank.currency, column, given=False)
     total = sum((line.amount for line in parsed.lines), ZERO)
     opening = overrides.opening_balance if overrides.opening_balance is not None else parsed.opening_balance
     closing = overrides.closing_balance if overrides.closing_balance is not None else parsed.closing_balance

@@ -87,6 +87,26 @@ def test_a_malformed_upload_is_422_with_errors_by_line_and_writes_nothing(bank, 
     assert banking_rows(bank.company) == before
 
 
+@pytest.mark.parametrize("field", ["opening_balance", "closing_balance"])
+def test_a_balance_given_with_more_places_than_the_currency_is_refused_never_rounded(bank, client_for, field):
+    client = client_for(bank)
+    before = banking_rows(bank.company)
+    stated = {"opening_balance": "1000.004", "closing_balance": "2654.505"}[field]
+
+    error = assert_error(
+        upload(client, bank, "camt053_march.xml", **{field: stated}, accept_chain_break="true"),
+        422,
+        "currency_precision",
+    )
+
+    assert error["details"]["errors"] == [
+        {"line": None, "column": field, "message": error["message"]},
+    ]
+    assert stated in error["message"] and "USD allows (2)" in error["message"]
+    assert banking_rows(bank.company) == before  # no statement, no line, no job
+    assert not BankStatement.objects.exists()
+
+
 def test_async_upload_answers_202_with_the_job(bank, client_for, django_capture_on_commit_callbacks):
     client = client_for(bank)
 
@@ -494,3 +514,4 @@ def test_a_carried_line_is_posted_with_a_date_after_the_reconciled_month(client_
     assert JournalEntry.objects.get(lines__bank_match__bank_line=fee).date.isoformat() == "2026-04-01"
     march = assert_success(client.get(f"{base(bank)}/bank-statements/{stored.statement_id}"))["data"]
     assert march["reconciliation"]["changed_since_reconciled"] is False
+
