@@ -22,7 +22,7 @@ from banking.reports import changes_since_reconciled
 from banking.selectors import job_progress
 from sofinance.api.fields import MoneyField as MoneyInput
 from sofinance.api.fields import RateField as RateInput
-from sofinance.api.fields import RawValueField, StrictBooleanField, StrictDateField, StrictIntegerField
+from sofinance.api.fields import ReferenceField, StrictBooleanField, StrictDateField, StrictIntegerField
 from sofinance.ids import MAX_ID  # ids are 64-bit: a larger number names nothing (and must not reach SQL)
 from sofinance.money import format_amount
 
@@ -55,7 +55,7 @@ class CsvMappingField(serializers.JSONField):
 
 class BankAccountInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    account = RawValueField(help_text="The ledger account: its id (JSON number) or code (string).")
+    account = ReferenceField(help_text="The ledger account: its id (JSON number) or code (string).")
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
     iban = serializers.CharField(max_length=50, required=False, allow_blank=True)
     number = serializers.CharField(max_length=50, required=False, allow_blank=True)
@@ -65,7 +65,7 @@ class BankAccountInput(serializers.Serializer):
 
 class BankAccountUpdateInput(BankAccountInput):
     name = serializers.CharField(max_length=200, required=False)
-    account = RawValueField(required=False)
+    account = ReferenceField(required=False)
 
 
 class BankAccountOutput(serializers.ModelSerializer):
@@ -276,7 +276,7 @@ CARRIED_DATE_HELP = (
 
 
 class CreateEntryInput(serializers.Serializer):
-    account = RawValueField(help_text="The other side of the entry (e.g. 6700 bank fees): an id or a code.")
+    account = ReferenceField(help_text="The other side of the entry (e.g. 6700 bank fees): an id or a code.")
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     fx_rate = RateInput(required=False, allow_null=True)
     date = StrictDateField(required=False, allow_null=True, help_text=CARRIED_DATE_HELP)

@@ -515,3 +515,29 @@ def test_a_carried_line_is_posted_with_a_date_after_the_reconciled_month(client_
     march = assert_success(client.get(f"{base(bank)}/bank-statements/{stored.statement_id}"))["data"]
     assert march["reconciliation"]["changed_since_reconciled"] is False
 
+
+@pytest.mark.parametrize(
+    "account", [[6700], {"code": "6700"}, True, ""], ids=["list", "object", "true", "empty"]
+)
+def test_an_account_that_is_neither_an_id_nor_a_code_is_400_and_writes_nothing(bank, client_for, account):
+    # given a fee line to post, and a bank account to create
+    client = client_for(bank)
+    upload(client, bank, "camt053_march.xml")
+    fee = line(bank, "CAMT-0002")
+    before = banking_rows(bank.company)
+    entries = JournalEntry.objects.count()
+
+    # when the other side of its entry, or the new bank account's ledger account, is not an id or a code
+    created = client.post(
+        f"{base(bank)}/bank-lines/{fee.pk}/create-entry", {"account": account}, format="json"
+    )
+    opened = client.post(
+        f"{base(bank)}/bank-accounts", {"name": "Savings", "account": account}, format="json"
+    )
+
+    # then both are the body's mistake (400, naming the field), not "no such account" (422)
+    for response in (created, opened):
+        error = assert_error(response, 400, "validation_error")
+        assert error["details"]["account"] == ["An id (a JSON number) or a code (a JSON string) is required."]
+    assert banking_rows(bank.company) == before
+    assert JournalEntry.objects.count() == entries

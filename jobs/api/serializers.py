@@ -17,7 +17,7 @@ from jobs.models import (
     Trigger,
 )
 from jobs.services import KIND_PARAMETERS
-from sofinance.api.fields import RawValueField, StrictDateField
+from sofinance.api.fields import RawValueField, ReferenceField, StrictDateField
 from sofinance.api.views import iso_datetime
 from sofinance.money import format_amount
 
@@ -163,7 +163,7 @@ class ExportCreateInput(serializers.Serializer):
     as_of = StrictDateField(
         required=False, help_text="trial_balance, balance_sheet, ar_aging: the report's date (default today)."
     )
-    account = RawValueField(
+    account = ReferenceField(
         required=False, help_text="general_ledger (required), journal_lines (optional): account id or code."
     )
 

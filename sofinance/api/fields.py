@@ -175,7 +175,16 @@ class RawValueField(serializers.Field):
     }
 )
 class ReferenceField(RawValueField):
-    """An object named by its id or its code, passed through for the service to resolve."""
+    """An object named by its id or its code, passed through for the service to resolve. Anything
+    else (a list, an object, true, "") is the body's mistake: 400 `validation_error`, not a 422
+    saying that no such object exists."""
+
+    default_error_messages = {"invalid": "An id (a JSON number) or a code (a JSON string) is required."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, (int, str)) or data == "":
+            self.fail("invalid")
+        return data
 
 
 @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}], "example": "2.5"})
