@@ -247,8 +247,15 @@ def _cell(row: list[str], index: int | None) -> str:
 
 def _row(row, number, columns, mapping, currency, problems: Problems, header):
     ok = True
-    if columns["date_column"] is not None and columns["date_column"] >= len(row):
-        problems.add(number, f"The row has {len(row)} columns; the header has {len(header)}.")
+    # Every row has the header's columns (trailing unnamed ones aside): a short row would read its
+    # missing cells as blank, a long one has a separator inside an unquoted text, and either may
+    # read an amount from the wrong column.
+    width = len(header)
+    while width and not header[width - 1].strip():
+        width -= 1
+    if len(row) < width or any(cell.strip() for cell in row[width:]):
+        hint = " (a separator inside a text that is not quoted?)" if len(row) > width else ""
+        problems.add(number, f"The row has {len(row)} columns; the header has {width}{hint}.")
         return None
     raw_date = _cell(row, columns["date_column"])
     date = _date(raw_date, mapping["date_format"])

@@ -281,6 +281,19 @@ def test_a_statement_of_another_account_is_refused():
                 },
             ],
         ),
+        (  # a short row (its balance and the rest missing) and a long one (a ";" in an unquoted
+            # text): each read its cells from the wrong columns or as blank; a trailing ";" is fine
+            b"Booking date;Payee;Reference;Details;Amount;Balance;\n"
+            b"05.03.2026;A;;x;1,00;1,00;\n05.03.2026;B;;y;2,00\n06.03.2026;C;;Fee; monthly;-1,00;0,00\n",
+            {"csv_mapping": EUROPEAN_MAPPING},
+            [
+                {"line": 3, "message": "The row has 5 columns; the header has 6."},
+                {
+                    "line": 4,
+                    "message": "The row has 7 columns; the header has 6 (a separator inside a text that is not quoted?).",
+                },
+            ],
+        ),
         (  # the header read by name: the last "amount" would win, the first be dropped unseen
             b"Booking date;Payee;Reference;Details;Amount; AMOUNT;Balance\n05.03.2026;A;;x;1,00;9,00;1,00\n",
             {"csv_mapping": EUROPEAN_MAPPING},
@@ -348,6 +361,7 @@ def test_a_statement_of_another_account_is_refused():
     ids=[
         "wrong-columns",
         "bad-dates-and-amounts",
+        "csv-rows-short-and-long",
         "csv-repeated-column",
         "camt-negative-amount",
         "camt-zero-entry",
