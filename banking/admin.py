@@ -311,6 +311,21 @@ class MatchedFilter(admin.SimpleListFilter):
         return queryset
 
 
+# How many lines (or refusals) a bulk action's message names before it says "and N more".
+MESSAGES_LISTED = 10
+
+
+def _count(lines: list) -> str:
+    return f"{len(lines)} line{'s' if len(lines) > 1 else ''}"
+
+
+def _listed(lines: list) -> str:
+    """The first lines of a bulk action's outcome, by date, amount and counterparty."""
+    shown = "; ".join(str(line) for line in lines[:MESSAGES_LISTED])
+    more = len(lines) - MESSAGES_LISTED
+    return f"{shown}; and {more} more" if more > 0 else shown
+
+
 @admin.register(BankStatementLine)
 class BankStatementLineAdmin(_ReadOnly):
     """The lines of a month: filter what is left to match, confirm the best suggestions at once,
@@ -327,8 +342,7 @@ class BankStatementLineAdmin(_ReadOnly):
         "counterparty",
         "reference",
         "description_shown",
-        "status",
-        "best_suggestion",
+        "match_state",
         "match_link",
     ]
     list_filter = [
@@ -375,14 +389,23 @@ class BankStatementLineAdmin(_ReadOnly):
     def amount_shown(self, obj: BankStatementLine) -> str:
         return display_amount(obj.amount, obj.bank_account.currency)
 
-    @admin.display(description="best suggestion")
-    def best_suggestion(self, obj: BankStatementLine) -> str:
+    @admin.display(description="status", ordering="status")
+    def match_state(self, obj: BankStatementLine) -> str:
+        """The line's state and, while it is not matched, its best suggestion under it: one
+        column, so that the month's table fits beside the menu and the filters."""
+        state = obj.get_status_display()
         suggestions = list(obj.suggestions.all())
         if not suggestions or obj.status == LineStatus.MATCHED:
-            return "—"
+            return state
         best = min(suggestions, key=lambda s: s.rank)
         count = len(best.journal_line_ids)
-        return f"{best.confidence}% ({count} ledger line{'s' if count > 1 else ''})"
+        return format_html(
+            '{}<br><span class="best-suggestion">best: {}%, {} ledger line{}</span>',
+            state,
+            best.confidence,
+            count,
+            "s" if count > 1 else "",
+        )
 
     @admin.display(description="")
     def match_link(self, obj: BankStatementLine) -> str:
@@ -393,22 +416,37 @@ class BankStatementLineAdmin(_ReadOnly):
         match = format_html('<a href="{}" class="line-match">Match…</a>', url)
         if not getattr(obj, "may_post", False):
             return match
-        return format_html('{} · <a href="{}#create-entry" class="line-entry">Entry…</a>', match, url)
+        # one under the other: the column stays narrow enough for the month to fit beside the menu
+        return format_html('{}<br><a href="{}#create-entry" class="line-entry">Entry…</a>', match, url)
 
-    def _each(self, request, queryset, call, success):
+    def _each(self, request, queryset, call, done: str) -> None:
+        """Run `call` on each selected line the user may match; say what happened in one message
+        per outcome (a month's confirmation is one line of text, not 300 banners): the lines
+        done, then each refusal (a line `call` passes over, returning None, is not counted)."""
         allowed = [
             line
             for line in queryset.order_by("date", "id")
             if admin_can(request, line.company_id, Action.BANKING_MATCH)
         ]
+        finished: list[BankStatementLine] = []
+        refused: list[str] = []
         for line in allowed:
             try:
                 result = call(line)
             except APIError as exc:
-                self.message_user(request, f"{line}: {exc.message}", level="error")
+                refused.append(f"{line}: {exc.message}")
             else:
                 if result is not None:
-                    self.message_user(request, success(line), level="success")
+                    finished.append(line)
+        if finished:
+            self.message_user(request, f"{_count(finished)} {done}: {_listed(finished)}.", level="success")
+        for text in refused[:MESSAGES_LISTED]:
+            self.message_user(request, text, level="error")
+        if len(refused) > MESSAGES_LISTED:
+            more = len(refused) - MESSAGES_LISTED
+            self.message_user(
+                request, f"… and {more} more line{'s' if more > 1 else ''} refused.", level="error"
+            )
 
     @admin.action(description="Confirm the best suggestion of the selected lines")
     def confirm_best_suggestions(self, request, queryset):
@@ -418,15 +456,19 @@ class BankStatementLineAdmin(_ReadOnly):
             best = line.suggestions.order_by("rank").first()
             if best is None:
                 # Said, not skipped in silence: the line is left for a match by hand or an entry.
-                self.message_user(
-                    request,
-                    f"{line}: no suggestion, not matched (open it to match by hand).",
-                    level="warning",
-                )
+                unsuggested.append(line)
                 return None
             return services.bank_line_match(bank_line=line, suggestion=best.pk, by=request.user)
 
-        self._each(request, queryset, confirm, lambda line: f"{line}: matched.")
+        unsuggested: list[BankStatementLine] = []
+        self._each(request, queryset, confirm, "matched")
+        if unsuggested:
+            self.message_user(
+                request,
+                f"{_count(unsuggested)} with no suggestion, not matched (open each to match it by hand "
+                f"or post its entry): {_listed(unsuggested)}.",
+                level="warning",
+            )
 
     @admin.action(description="Unmatch the selected lines")
     def unmatch_selected(self, request, queryset):
@@ -435,7 +477,7 @@ class BankStatementLineAdmin(_ReadOnly):
                 return None
             return services.bank_line_unmatch(bank_line=line, by=request.user)
 
-        self._each(request, queryset, unmatch, lambda line: f"{line}: unmatched.")
+        self._each(request, queryset, unmatch, "unmatched")
 
     def get_urls(self):
         return [*BankingPages(self.admin_site, self).line_urls(), *super().get_urls()]

@@ -139,7 +139,12 @@ def test_the_lines_list_confirms_the_best_suggestions_of_a_month_at_once(client_
     assert confirmed.status_code == 302
     shown = [str(m) for m in get_messages(confirmed.wsgi_request)]
     fee = line(bank, "CAMT-0002")
-    assert f"{fee}: no suggestion, not matched (open it to match by hand)." in shown  # said, not skipped
+    matched = [line(bank, u) for u in ("CAMT-0001", "CAMT-0003", "CAMT-0004")]
+    # one message per outcome, not one per line: the lines matched, and the one left (said, not skipped)
+    assert shown == [
+        f"3 lines matched: {'; '.join(str(m) for m in matched)}.",
+        f"1 line with no suggestion, not matched (open each to match it by hand or post its entry): {fee}.",
+    ]
     assert {u: line(bank, u).status for u in ("CAMT-0001", "CAMT-0002", "CAMT-0003", "CAMT-0004")} == {
         "CAMT-0001": LineStatus.MATCHED,
         "CAMT-0002": LineStatus.UNMATCHED,

@@ -159,9 +159,10 @@ class Browser:
 
     def fits_width(self) -> bool:
         """The page needs no horizontal scrolling at the window's width, and neither does any
-        lines table (an inline group scrolls inside the page rather than widening it)."""
+        lines table (an inline group scrolls inside the page rather than widening it) nor a
+        list's results (a change list scrolls in its box: its last columns, a row's links, hide)."""
         return self.driver.execute_script(
             "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-            " && Array.from(document.querySelectorAll('.inline-group'))"
-            ".every((group) => group.scrollWidth <= group.clientWidth)"
+            " && Array.from(document.querySelectorAll('.inline-group, #changelist .results'))"
+            ".every((box) => box.scrollWidth <= box.clientWidth)"
         )

@@ -144,6 +144,34 @@ def test_a_clerk_matches_but_posts_no_entry_and_a_viewer_only_reads(browser):
 # --------------------------------------------------------------------------- dashboard
 
 
+def test_the_demo_months_bank_lines_and_bank_ledger_fit_a_laptop_screen_beside_the_menu(browser):
+    # given the demo's books and last month's statement, partly matched, on a 1400 px screen
+    demo = demo_books()
+    banking_demo_create(company=demo, by=None)
+    staff("ann", a=(demo, Role.ACCOUNTANT))
+    browser.driver.set_window_size(1400, 900)
+    browser.login("ann", PASSWORD)
+    bank = demo.accounts.get(code="1010")
+    month = BankStatementLine.objects.filter(company=demo).order_by("date")
+    first, last = month.first().date.replace(day=1), month.last().date
+
+    # when she opens the bank lines, and the bank account's ledger for the month
+    browser.go("/admin/banking/bankstatementline/")
+    browser.wait_for("#result_list")
+
+    # then every row's links are on screen (the list's box does not scroll sideways) ...
+    assert rows(browser) == month.count()
+    assert browser.exists("#result_list a.line-entry")  # lines left to post or match
+    assert_clean(browser)
+    # ... and so is the ledger's running balance (a document's label wraps instead)
+    browser.go(
+        f"/admin/accounts/account/reports/general-ledger/?account={bank.pk}&date_from={first}&date_to={last}"
+    )
+    browser.wait_for("#general-ledger")
+    assert "Bank line" in browser.text("#general-ledger")
+    assert_clean(browser)
+
+
 def test_the_dashboard_shows_the_bank_position_and_the_integrity_checks(browser):
     # given the demo's books and bank statement, and an integrity run that found an invoice's
     # revenue moved to another account behind the services' back
