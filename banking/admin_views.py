@@ -461,6 +461,7 @@ class BankingPages(AdminPages):
                 invoice=invoice,
                 invoice_due=display_amount(invoice.amount_due, invoice.currency) if invoice else "",
                 reconciled=reconciled,
+                statement_url=self.statement_url(line.statement_id),
                 carried=carried,
                 through=through,
                 in_books=in_books,
@@ -566,10 +567,24 @@ class BankingPages(AdminPages):
                     .order_by("date", "id")
                     .first()
                 )
+                if following is None:  # the open lines dated before this one, then
+                    following = (
+                        BankStatementLine.objects.filter(statement_id=line.statement_id)
+                        .exclude(status=LineStatus.MATCHED)
+                        .order_by("date", "id")
+                        .first()
+                    )
                 if following is not None:
                     return HttpResponseRedirect(
                         reverse("admin:banking_bankstatementline_match", args=[following.pk])
                     )
+                if not line.statement.is_reconciled:
+                    # The statement's last line: what is left is to reconcile it, on its own page.
+                    messages.info(
+                        request,
+                        f"Every line of {line.statement} is matched: check its position and reconcile it here.",
+                    )
+                    return HttpResponseRedirect(self.statement_url(line.statement_id))
         return HttpResponseRedirect(here)
 
     # ----- journal import

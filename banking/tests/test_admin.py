@@ -692,6 +692,9 @@ def test_the_statement_page_and_the_dashboard_say_when_the_books_moved_since_rec
     # earlier reconciliation with its reason
     moved = re.search(r'<p id="changed-since".*?</p>', page, re.S).group(0)
     assert "is now 2,550.00 (stored 2,570.00)" in moved and late.number in moved
+    # and what to do about it: nothing for money not yet through the bank, else reverse or reopen
+    assert "a deposit in transit, a cheque not cleared) needs nothing" in " ".join(moved.split())
+    assert "reversed after them, or a controller reopens the statement" in " ".join(moved.split())
     items = re.search(r'<table id="stored-items".*?</table>', page, re.S).group(0)
     assert "Bank line not in the books" in items and "(45.50)" in items and "(250.00)" in items
     assert "“Rent matched to the wrong line”" in page
@@ -723,3 +726,73 @@ def test_the_report_past_the_last_statement_says_the_bank_is_not_known_after_it(
 
     assert 'id="beyond-statements"' in after and "The last statement ends 2026-03-31" in after
     assert 'id="beyond-statements"' not in on
+
+
+def test_a_matched_lines_page_links_its_entry_and_its_statement(client_admin, bank):
+    # given March's receipt matched to its ledger line
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    receipt = line(bank, "CAMT-0001")
+    services.bank_line_match(bank_line=receipt, journal_lines=[bank_side(books["receipt"]).pk], by=None)
+
+    # when its page is opened
+    page = client_admin.get(
+        reverse("admin:banking_bankstatementline_match", args=[receipt.pk])
+    ).content.decode()
+
+    # then the entry it is matched to opens from it, and so do its statement and the lines left
+    entry_url = reverse("admin:ledger_journalentry_change", args=[books["receipt"].pk])
+    assert f'<a href="{entry_url}" class="entry-link">{books["receipt"].number}</a>' in page
+    statement_url = reverse("admin:banking_bankstatement_change", args=[receipt.statement_id])
+    assert f'<a href="{statement_url}" id="statement-link">' in page
+    assert f"?statement__id__exact={receipt.statement_id}&amp;matched=no" in page
+
+
+def test_matching_the_statements_last_open_line_leads_to_the_statement_to_reconcile(client_admin, bank):
+    # given March with every line matched but the last one (the transfer) and one before it (the fee)
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    for unique_id, book in (("CAMT-0001", "receipt"), ("CAMT-0003", "rent")):
+        services.bank_line_match(
+            bank_line=line(bank, unique_id), journal_lines=[bank_side(books[book]).pk], by=None
+        )
+    transfer, fee = line(bank, "CAMT-0004"), line(bank, "CAMT-0002")
+    fees = bank.company.accounts.get(code="6700")
+
+    # when the transfer (the last by date) is matched, the page moves back to the fee left open before it
+    to_fee = client_admin.post(
+        reverse("admin:banking_bankstatementline_match", args=[transfer.pk]),
+        {"action": "match", "journal_line": [bank_side(books["order_a"]).pk, bank_side(books["order_b"]).pk]},
+    )
+    # and when the fee is posted, nothing is left: the statement's page, to reconcile it
+    to_statement = client_admin.post(
+        reverse("admin:banking_bankstatementline_match", args=[fee.pk]),
+        {"action": "entry", "account": fees.pk, "description": "Fee"},
+    )
+
+    assert to_fee["Location"] == reverse("admin:banking_bankstatementline_match", args=[fee.pk])
+    statement = BankStatement.objects.get()
+    assert to_statement["Location"] == reverse("admin:banking_bankstatement_change", args=[statement.pk])
+    assert f"Every line of {statement} is matched: check its position and reconcile it here." in [
+        str(m) for m in get_messages(to_statement.wsgi_request)
+    ]
+
+
+def test_a_line_whose_reference_names_an_open_invoice_offers_its_payment_first(client_admin):
+    # given an issued invoice and the bank's receipt naming it
+    books = sales_books(name="Trading Co")
+    issued(books, books.acme, "2026-03-01", "1500.00")
+    bank = services.bank_account_create(company=books.company, by=None, name="Main", account="1010")
+    upload(bank, "camt053_march.xml")
+    receipt = line(bank, "CAMT-0001")
+
+    # when its page is opened
+    page = client_admin.get(
+        reverse("admin:banking_bankstatementline_match", args=[receipt.pk])
+    ).content.decode()
+
+    # then the payment of the invoice it names comes before the suggestions and the manual match
+    assert "Customer payment: the reference names INV-2026-000001" in page
+    assert (
+        page.index('id="record-payment"') < page.index('id="suggestions"') < page.index('id="manual-match"')
+    )
