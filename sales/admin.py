@@ -20,7 +20,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import Account
 from sales import services
@@ -652,7 +652,17 @@ class InvoiceAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin):
 
     @admin.display(description="credited")
     def credited_shown(self, obj: Invoice) -> str:
-        return self._money(obj, obj.amount_credited)
+        """The amount credited, and each credit note that credits it (opens from here)."""
+        amount = self._money(obj, obj.amount_credited)
+        notes = list(obj.credit_notes.order_by("date", "id").values_list("pk", "number"))
+        if not notes:
+            return amount
+        links = format_html_join(
+            ", ",
+            '<a href="{}" class="credit-note-link">{}</a>',
+            ((reverse("admin:sales_creditnote_change", args=[pk]), number) for pk, number in notes),
+        )
+        return format_html("{} ({})", amount, links)
 
     @admin.display(description="paid")
     def paid_shown(self, obj: Invoice) -> str:

@@ -712,3 +712,25 @@ def test_the_tax_rate_summary_says_what_else_moved_the_tax_accounts(client_admin
     )
     link = re.search(r'<a href="([^"]+)">See the tax account\'s ledger</a>', note).group(1)
     assert "general-ledger/?" in link and "2026-03-01" in link and "2026-03-31" in link
+
+
+def test_an_invoices_page_links_the_credit_notes_that_credit_it(client_admin, books):
+    # given an invoice credited twice, one line each
+    invoice = issued(books, books.acme, "2026-03-01", "100.00", "50.00")
+    credits = [
+        services.credit_note_create(
+            invoice=invoice,
+            by=None,
+            date=day(f"2026-03-0{n + 2}"),
+            lines=[{"invoice_line": invoice.lines.get(line_no=n).pk, "quantity": "1"}],
+        )
+        for n in (1, 2)
+    ]
+
+    # when its page is opened
+    page = client_admin.get(reverse("admin:sales_invoice_change", args=[invoice.pk])).content.decode()
+
+    # then "credited" names each credit note, and each opens from there
+    for credit in credits:
+        url = reverse("admin:sales_creditnote_change", args=[credit.pk])
+        assert f'<a href="{url}" class="credit-note-link">{credit.number}</a>' in page
