@@ -3,9 +3,10 @@
 `banking_demo_create` opens a bank account on the demo's operating account (1010) and imports a
 CSV statement of the last complete month built from what the books hold there: most movements
 reach the bank a day or two after they were booked, the bank adds its fees and interest that the
-books do not hold yet, and the last days' payments are still on their way. Suggestions are worked
-out and about half are confirmed, so the admin opens on a month half done: lines to confirm, a fee
-and interest to post, a reconciliation report with items on both sides. Deterministic for a given
+books do not hold yet, a customer's transfer pays an open invoice whose payment is not recorded
+yet, and the last days' payments are still on their way. Suggestions are worked out and about
+half are confirmed, so the admin opens on a month half done: lines to confirm, a fee and interest
+to post, a payment to record, a reconciliation report with items on both sides. Deterministic for a given
 "today"; everything goes through the services.
 """
 
@@ -21,6 +22,7 @@ from banking import services
 from banking.models import BankAccount, BankStatementLine, LineStatus
 from banking.reports import book_balance
 from ledger.models import JournalLine
+from sales.models import Invoice, InvoiceStatus
 
 DEMO_BANK_NAME = "Operating account"
 DEMO_IBAN = "GB33BUKB20201555555555"
@@ -31,6 +33,32 @@ DEMO_MAPPING = {"date_column": "date", "amount_column": "amount", "counterparty_
 def _month_before(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     end = today.replace(day=1) - datetime.timedelta(days=1)
     return end.replace(day=1), end
+
+
+def _receipt_not_recorded(company: Company, start: datetime.date, end: datetime.date) -> str | None:
+    """A statement row for a customer's transfer that pays an open invoice, named by its number,
+    that the books do not hold yet: the payment the accountant records from the bank line. The
+    oldest invoice not paid at all, issued before the month's last week (None when there is none)."""
+    invoice = next(
+        (
+            invoice
+            for invoice in Invoice.objects.filter(
+                company=company,
+                status=InvoiceStatus.ISSUED,  # nothing paid yet: the transfer pays it all
+                currency=company.currency,
+                date__lte=end - datetime.timedelta(days=7),
+            )
+            .select_related("customer")
+            .order_by("date", "id")
+            if invoice.amount_due > 0
+        ),
+        None,
+    )
+    if invoice is None:
+        return None
+    received = min(max(invoice.date + datetime.timedelta(days=10), start), end - datetime.timedelta(days=2))
+    customer = invoice.customer.name.replace(",", " ")
+    return f"{received.isoformat()},{invoice.amount_due},{customer},{invoice.number},Payment {invoice.number}"
 
 
 def banking_demo_create(*, company: Company, by: User | None) -> BankAccount | None:
@@ -64,6 +92,9 @@ def banking_demo_create(*, company: Company, by: User | None) -> BankAccount | N
         rows.append(f"{cleared.isoformat()},{line.base_amount},,{line.entry.reference},{text}")
     rows.append(f"{(start + datetime.timedelta(days=14)).isoformat()},-12.50,Bank,,Card terminal fee")
     rows.append(f"{end.isoformat()},3.17,Bank,,Interest")
+    paid = _receipt_not_recorded(company, start, end)
+    if paid is not None:
+        rows.append(paid)
     opening = book_balance(bank, start - datetime.timedelta(days=1))
     with transaction.atomic():
         job = services.statement_import_job_create(

@@ -12,8 +12,10 @@ from django.core.management import call_command
 
 from banking.models import BankAccount, BankStatement, LineStatus
 from banking.reports import reconciliation_report
+from banking.services import bank_line_payment_record, open_invoice_for_line
 from ledger.models import AccountingPeriod, EntryStatus, JournalEntry, PeriodStatus
 from ledger.services import journal_entry_post
+from sales.models import InvoiceStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +46,17 @@ def test_the_demo_bank_account_holds_last_month_partly_matched_and_reconciling(m
     assert statement.line_count == len(statuses) > 10
     assert report.difference == Decimal("0.00") and report.unmatched_book and report.unmatched_bank
     assert f"{len(statuses)} lines, {statuses.count(LineStatus.MATCHED)} matched" in output.getvalue()
+
+    # and a customer's transfer names an open invoice whose payment is not in the books yet:
+    # recorded from the bank line, it is matched and the invoice's due falls by its amount
+    receipt = next(line for line in bank.lines.all() if open_invoice_for_line(line) is not None)
+    invoice = open_invoice_for_line(receipt)
+    assert receipt.amount == invoice.amount_due and receipt.status != LineStatus.MATCHED
+    assert invoice.date <= receipt.date and invoice.status == InvoiceStatus.ISSUED
+    bank_line_payment_record(bank_line=receipt, by=None)
+    invoice.refresh_from_db()
+    receipt.refresh_from_db()
+    assert (invoice.amount_due, receipt.status) == (Decimal("0.00"), LineStatus.MATCHED)
 
     call_command("demo_setup", stdout=io.StringIO())
     assert (BankAccount.objects.count(), BankStatement.objects.count()) == (1, 1)
