@@ -392,7 +392,6 @@ class JournalLineFormSet(forms.BaseInlineFormSet):
         try:
             built = build_lines(company=entry.company, date=entry.date, lines=self.service_lines)
             check_balanced(company=entry.company, lines=built)
-            check_period_open(company=entry.company, date=entry.date)
         except APIError as exc:
             per_line = exc.details.get("lines")
             if isinstance(per_line, dict):
@@ -495,6 +494,19 @@ class JournalEntryForm(ServiceModelForm):
     class Meta:
         model = JournalEntry
         fields = ["company", "date", "description", "reference"]
+
+    def clean(self):
+        """A date in a closed or locked period is said at the date, where it is corrected (the
+        lines' checks run in their formset; the service checks the period again as it writes)."""
+        cleaned = super().clean()
+        company = cleaned.get("company") or (self.instance.company if self.instance.company_id else None)
+        date = cleaned.get("date")
+        if company is not None and date is not None:
+            try:
+                check_period_open(company=company, date=date)
+            except APIError as exc:
+                self.add_error("date", exc.message)
+        return cleaned
 
 
 _ENTRY_TOTAL = DecimalField(max_digits=22, decimal_places=4)

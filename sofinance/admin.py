@@ -314,7 +314,11 @@ class ServiceRefused(Exception):
 
 
 def apply_service_error(form: forms.BaseForm, error: APIError) -> None:
-    """Show a service error on a form: its message at the top, per-field details on their fields."""
+    """Show a service error on a form: its message at the top, per-field details on their fields.
+    A date in a closed period is said at the form's date field, where it is corrected."""
+    if error.code == "period_closed" and "date" in form.fields:
+        form.add_error("date", error.message)
+        return
     form.add_error(None, error.message)
     for field, problems in error.details.items():
         if field in form.fields and isinstance(problems, list):

@@ -70,7 +70,7 @@ PERIOD_CLOSED = error_example(
     "Closed period",
     status=422,
     code="period_closed",
-    message="2026-03-31 falls in the closed period 2026-03-01 – 2026-03-31.",
+    message="2026-03-31 falls in the closed period 2026-03-01 – 2026-03-31. A controller reopens the period to post there, or date it in an open period.",
     details={"date": "2026-03-31", "period": 27, "status": "closed"},
 )
 

@@ -16,7 +16,14 @@ from typing import Any
 
 from accounts.models import Account, Company
 from ledger import errors
-from ledger.models import FIRST_BOOK_DATE, LAST_BOOK_DATE, AccountingPeriod, JournalEntry, JournalLine
+from ledger.models import (
+    FIRST_BOOK_DATE,
+    LAST_BOOK_DATE,
+    AccountingPeriod,
+    JournalEntry,
+    JournalLine,
+    PeriodStatus,
+)
 from ledger.selectors import exchange_rate_find, period_blocking
 from sofinance.db_batch import Statement, StatementBatch
 from sofinance.errors import ValidationFailed
@@ -480,8 +487,13 @@ def period_closed_error(period: AccountingPeriod | tuple, date: datetime.date) -
     if isinstance(period, AccountingPeriod):
         period = (period.pk, period.status, period.start_date, period.end_date)
     pk, status, start, end = period
+    then = (
+        "A locked period is never reopened: date it in an open period."
+        if status == PeriodStatus.LOCKED
+        else "A controller reopens the period to post there, or date it in an open period."
+    )
     return errors.PeriodClosed(
-        f"{date} falls in the {status} period {start} – {end}.",
+        f"{date} falls in the {status} period {start} – {end}. {then}",
         details={"date": date.isoformat(), "period": pk, "status": status},
     )
 

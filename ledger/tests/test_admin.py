@@ -283,6 +283,11 @@ def test_entry_in_a_closed_period_is_refused(client_admin, books):
     # then
     assert response.status_code == 200
     assert "2026-03-31 falls in the closed period 2026-03-01 – 2026-03-31." in response.content.decode()
+    # said at the date, where it is corrected, with what to do
+    assert response.context["adminform"].form.errors["date"] == [
+        "2026-03-31 falls in the closed period 2026-03-01 – 2026-03-31. "
+        "A controller reopens the period to post there, or date it in an open period."
+    ]
     assert JournalEntry.objects.count() == 0
 
 
@@ -639,6 +644,7 @@ def test_reverse_button_uses_the_given_date_and_reports_a_closed_period(client_a
     # then
     assert messages_of(refused) == [
         "JE-2026-000001: 2026-01-05 falls in the closed period 2026-01-01 – 2026-01-31."
+        " A controller reopens the period to post there, or date it in an open period."
     ]
     reversal = JournalEntry.objects.get(reversal_of=original)
     assert reversal.date == datetime.date(2026, 2, 1)

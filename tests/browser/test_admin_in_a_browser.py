@@ -166,6 +166,37 @@ def test_reports_drill_down_from_the_trial_balance_to_an_entry(browser):
 # --------------------------------------------------------------------------- journal entries
 
 
+def test_an_entry_dated_in_a_closed_month_is_refused_at_its_date(browser):
+    # given an accountant, and last month closed
+    company = books()
+    staff("ann", a=(company, Role.ACCOUNTANT))
+    end = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    AccountingPeriod.objects.create(
+        company=company, start_date=end.replace(day=1), end_date=end, status=PeriodStatus.CLOSED
+    )
+    browser.login("ann", PASSWORD)
+
+    # when she saves a balanced entry dated in it
+    browser.go("/admin/ledger/journalentry/add/")
+    browser.type("#id_date", end.isoformat())
+    browser.type("#id_description", "Accrued rent")
+    browser.select2("#id_lines-0-account", "6100")
+    browser.type("#id_lines-0-debit", "100.00")
+    browser.select2("#id_lines-1-account", "1010")
+    browser.type("#id_lines-1-credit", "100.00")
+    browser.click("input[name=_continue]")
+    browser.wait_for(".errornote")
+
+    # then the refusal stands at the date, says what to do, and nothing is written
+    said = browser.text(".field-date .errorlist")
+    assert f"{end} falls in the closed period {end.replace(day=1)} – {end}." in said
+    assert "A controller reopens the period to post there" in said
+    assert not browser.exists(".inline-group .errorlist.nonform")
+    browser.shot("journal_entry_closed_period")
+    assert_clean(browser)
+    assert JournalEntry.objects.count() == 0
+
+
 def test_enter_and_post_a_balanced_entry_after_an_unbalanced_one_is_refused(browser):
     # given an accountant
     company = books()
