@@ -40,6 +40,7 @@ class BankItem:
     counterparty: str
     reference: str
     status: str
+    description: str = ""  # the bank's own words: a fee or interest has no counterparty or reference
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,9 @@ def reconciliation_report(*, bank_account: BankAccount, as_of: datetime.date) ->
             cleared_book.update(journal_line_id for journal_line_id, _ in members)
 
     unmatched_bank = [
-        BankItem(line.pk, line.date, line.amount, line.counterparty, line.reference, line.status)
+        BankItem(
+            line.pk, line.date, line.amount, line.counterparty, line.reference, line.status, line.description
+        )
         for line in bank_lines
         if line.pk not in cleared_bank
     ]

@@ -369,6 +369,7 @@ class BankItemOutput(serializers.Serializer):
     counterparty = serializers.CharField()
     reference = serializers.CharField()
     status = serializers.CharField()
+    description = serializers.CharField(help_text="The bank's own words for the line.")
 
 
 class BookItemOutput(serializers.Serializer):

@@ -296,6 +296,9 @@ def test_the_reconciliation_page_and_reconcile_button(client_admin, bank):
     text = page.content.decode()
     assert page.status_code == 200
     assert "2,654.50" in text and "2,570.00" in text
+    # the unmatched fee reads as the bank wrote it
+    unmatched = re.search(r'<table class="report" id="unmatched-bank">.*?</table>', text, re.S).group(0)
+    assert '<td class="text">Account maintenance fee</td>' in unmatched
     # the balances agree, but the fee (45.50) is said to be missing from the books, not "reconciled"
     status = re.search(r'<p class="status-note" id="reconciled-status">\s*(.*?)</p>', text, re.S).group(1)
     assert (

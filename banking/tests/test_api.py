@@ -248,6 +248,10 @@ def test_the_reconciliation_report_reconcile_and_reopen(bank, client_for, make_m
         "adjusted_bank_balance": "2570.00", "book_balance": "2570.00", "difference": "0.00", "reconciled": True,
     }  # fmt: skip
     assert [i["amount"] for i in report["unmatched_book"]] == ["-250.00", "120.00"]
+    # the fee left unmatched reads as the bank wrote it (it has no counterparty or reference)
+    assert [(i["amount"], i["counterparty"], i["description"]) for i in report["unmatched_bank"]] == [
+        ("-45.50", "", "Account maintenance fee")
+    ]
     assert reconciled["status"] == "reconciled"
     assert {k: reconciled["reconciliation"][k] for k in ("as_of", "book_balance", "changed_since_reconciled")} == {
         "as_of": "2026-03-31", "book_balance": "2570.00", "changed_since_reconciled": False,
