@@ -55,7 +55,15 @@ def parse_ofx(data: bytes, *, currency: str) -> list[ParsedStatement]:
     tree = OFXTree()
     try:
         tree.parse(io.BytesIO(data))
-    except (ParseError, OFXHeaderError, ValueError, UnicodeDecodeError, KeyError, IndexError) as exc:
+    except OFXHeaderError:
+        # (the library's message quotes the file's first lines back: said in words instead)
+        problems.add(
+            None,
+            "The OFX header is malformed: an OFX 1 file starts with OFXHEADER:100 and its fields, one per "
+            "line (DATA, VERSION, ENCODING, CHARSET...); an OFX 2 file with an <?xml?> and an <?OFX?> line.",
+        )
+        problems.raise_if_any(InvalidStatementFile)
+    except (ParseError, ValueError, UnicodeDecodeError, KeyError, IndexError) as exc:
         problems.add(None, f"The file is not readable OFX: {str(exc)[:200] or type(exc).__name__}.")
         problems.raise_if_any(InvalidStatementFile)
     root = tree.getroot()

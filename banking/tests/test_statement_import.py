@@ -347,6 +347,18 @@ def test_a_statement_of_another_account_is_refused():
                 }
             ],
         ),
+        (  # said in words, not by quoting the file's first lines back
+            b"OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\n<OFX><BANKMSGSRSV1></BANKMSGSRSV1></OFX>",
+            {},
+            [
+                {
+                    "line": None,
+                    "message": "The OFX header is malformed: an OFX 1 file starts with OFXHEADER:100 and its "
+                    "fields, one per line (DATA, VERSION, ENCODING, CHARSET...); an OFX 2 file with an <?xml?> "
+                    "and an <?OFX?> line.",
+                }
+            ],
+        ),
         (
             "ofx_truncated.ofx",
             {},
@@ -368,6 +380,7 @@ def test_a_statement_of_another_account_is_refused():
         "camt-negative-balance",
         "billion-laughs",
         "external-entity",
+        "ofx-bad-header",
         "truncated-ofx",
         "unknown-xml-encoding",
     ],
