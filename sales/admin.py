@@ -425,7 +425,11 @@ class InvoiceLineInline(admin.TabularInline):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         allowed = admin_companies(request, Action.INVOICES_DRAFT)
         if db_field.name == "account":
-            kwargs["queryset"] = scoped_accounts(request, Action.INVOICES_DRAFT).filter(is_active=True)
+            # accounts a line can post to: active leaves (a header is refused when issued)
+            kwargs["queryset"] = scoped_accounts(request, Action.INVOICES_DRAFT).filter(
+                is_active=True, children__isnull=True
+            )
+            kwargs["empty_label"] = "from item"  # its revenue account (no item: the sales default)
         elif db_field.name == "tax_rate":
             rates = (
                 TaxRate.objects.filter(is_active=True)
@@ -433,6 +437,8 @@ class InvoiceLineInline(admin.TabularInline):
                 .order_by("company_id", "name")
             )
             kwargs["queryset"] = rates.filter(company_id__in=allowed)
+            # blank is the item's own rate, not "no tax" (that is the box beside it)
+            kwargs["empty_label"] = "from item"
         elif db_field.name == "item":
             items = (
                 Item.objects.filter(is_active=True).select_related("company").order_by("company_id", "name")

@@ -734,3 +734,21 @@ def test_an_invoices_page_links_the_credit_notes_that_credit_it(client_admin, bo
     for credit in credits:
         url = reverse("admin:sales_creditnote_change", args=[credit.pk])
         assert f'<a href="{url}" class="credit-note-link">{credit.number}</a>' in page
+
+
+def test_an_invoice_lines_account_and_tax_rate_say_what_blank_means_and_offer_only_leaves(
+    client_admin, books
+):
+    # given a chart with header accounts (e.g. "4 Revenue" above 4000)
+    headers = set(books.company.accounts.filter(children__isnull=False).values_list("pk", flat=True))
+    assert headers
+
+    # when a new invoice's form is opened
+    page = client_admin.get(reverse("admin:sales_invoice_add"))
+    line_form = page.context["inline_admin_formsets"][0].formset.forms[0]
+
+    # then a line's account offers only accounts it can post to, and blank says what it means
+    offered = set(line_form.fields["account"].queryset.values_list("pk", flat=True))
+    assert offered and not offered & headers
+    assert line_form.fields["account"].empty_label == "from item"
+    assert line_form.fields["tax_rate"].empty_label == "from item"
