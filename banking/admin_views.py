@@ -33,7 +33,15 @@ from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
 from sales.selectors import receivables_account_ids
-from sofinance.admin import AdminPages, admin_can, admin_companies, confirm_page, confirmed, post_or_back
+from sofinance.admin import (
+    AdminPages,
+    admin_can,
+    admin_companies,
+    confirm_page,
+    confirmed,
+    date_widget,
+    post_or_back,
+)
 from sofinance.company_context import current_company_id
 from sofinance.display import display_amount
 from sofinance.errors import APIError
@@ -435,6 +443,7 @@ class BankingPages(AdminPages):
             .order_by("path")
         )
         invoice = services.open_invoice_for_line(line) if line.amount > 0 else None
+        post_date = (through + datetime.timedelta(days=1)) if carried else line.date
         return TemplateResponse(
             request,
             "admin/banking/match.html",
@@ -466,7 +475,15 @@ class BankingPages(AdminPages):
                 through=through,
                 in_books=in_books,
                 # what is posted for the line: its own date, a carried line's the day after
-                post_date=(through + datetime.timedelta(days=1)) if carried else line.date,
+                post_date=post_date,
+                # the admin's one date input (YYYY-MM-DD text and its calendar), not the browser's
+                # own, which shows the date in the browser's locale (11/15/2026)
+                entry_date_input=date_widget().render(
+                    "date", post_date, attrs={"id": "id_entry_date", "required": True}
+                ),
+                payment_date_input=date_widget().render(
+                    "date", post_date, attrs={"id": "id_payment_date", "required": True}
+                ),
                 # a match is undone while it counts in no reconciled position
                 unmatchable=not reconciled
                 or bool(matched and all(details[i]["date"] > through for i in matched if i in details)),
