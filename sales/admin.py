@@ -311,7 +311,9 @@ class InvoiceLineForm(ServiceModelForm):
         if line.pk is not None:
             # "10", not "10.0000" nor normalize()'s "1E+1" (which the live totals cannot read)
             self.initial["quantity"] = _plain(line.quantity)
-            self.initial["unit_price"] = _plain(line.unit_price)
+            self.initial["unit_price"] = _price(
+                line.unit_price, line.invoice.currency if line.invoice_id else ""
+            )
             self.initial["discount"] = _plain(line.discount) if line.discount else None
             self.initial["no_tax"] = line.tax_rate_id is None
 
@@ -319,6 +321,15 @@ class InvoiceLineForm(ServiceModelForm):
 def _plain(value: Decimal) -> str:
     """A stored number as a person writes it: no trailing zeros, never an exponent."""
     return format(value.normalize(), "f")
+
+
+def _price(value: Decimal, currency: str) -> str:
+    """A stored price as a person writes it: the currency's places at least ("150.00", not "150"),
+    more when it has them ("12.345"); never an exponent."""
+    plain = _plain(value)
+    places = len(plain.partition(".")[2])
+    wanted = max(places, currency_exponent(currency)) if currency else places
+    return format(value.quantize(Decimal(1).scaleb(-wanted)), "f")
 
 
 class InvoiceLineFormSet(forms.BaseInlineFormSet):

@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountType, Company
 from ledger.models import PeriodStatus
 from ledger.selectors import period_covering
+from ledger.services import check_period_open
 from sales import selectors, services
 from sales.documents import invoice_document_html
 from sales.models import Customer, Invoice, Payment, PaymentMethod
@@ -212,6 +213,10 @@ class SalesDocumentPages(AdminPages):
     def issue_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         invoice = self.invoice_for(request, pk, Action.INVOICES_ISSUE)
         if not confirmed(request):
+            try:  # a date in a closed period is said now, not after "Yes"
+                check_period_open(company=invoice.company, date=invoice.date)
+            except APIError as exc:
+                return self.refused(request, exc, self.invoice_url(pk))
             return self.confirm(
                 request,
                 invoice,

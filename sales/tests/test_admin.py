@@ -193,7 +193,7 @@ def test_a_saved_drafts_numbers_read_as_written_not_in_exponent_form(client_admi
     page = client_admin.get(reverse("admin:sales_invoice_change", args=[draft.pk])).content.decode()
 
     assert 'name="lines-0-quantity" value="10"' in page
-    assert 'name="lines-0-unit_price" value="120"' in page
+    assert 'name="lines-0-unit_price" value="120.00"' in page  # a price reads in the currency's places
     assert 'name="lines-0-discount" value="10"' in page
     assert "E+" not in page
 
@@ -431,11 +431,23 @@ def test_the_ar_aging_page_shows_the_aging_and_a_customers_open_invoices(client_
     assert "<td>(lines without a tax rate)</td>" in by_rate and 'id="summary-net">100.00<' in by_rate
 
 
-def test_issue_asks_first_naming_a_closed_period_it_would_be_refused_in(client_admin, books):
+def test_issue_in_a_closed_period_is_refused_at_once_instead_of_asking_first(client_admin, books):
+    # given a draft dated in a closed March
     march = closed_march(books)
     draft = widget_draft(books)
-    question = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk])).content.decode()
-    assert f"<dt>Period</dt><dd>{march.name} (closed: issuing will be refused)</dd>" in question
+
+    # when Issue is clicked
+    answer = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk]))
+
+    # then no "Yes, issue it" to click only to be refused: back to the invoice, saying why and what to do
+    assert answer.status_code == 302 and answer["Location"] == reverse(
+        "admin:sales_invoice_change", args=[draft.pk]
+    )
+    said = [str(m) for m in get_messages(answer.wsgi_request)]
+    assert len(said) == 1 and f"falls in the closed period {march.start_date} – {march.end_date}." in said[0]
+    assert "A controller reopens the period" in said[0]
+    draft.refresh_from_db()
+    assert draft.status == "draft"
 
 
 def test_void_says_at_once_why_it_cannot_be_done_instead_of_asking_first(client_admin, books):
