@@ -29,7 +29,7 @@ from ledger.services import check_period_open
 from sales import selectors, services
 from sales.documents import invoice_document_html
 from sales.models import Customer, Invoice, Payment, PaymentMethod
-from sales.numbering import INVOICE_SERIES, document_number_ahead
+from sales.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, document_number_ahead
 from sofinance.admin import (
     AdminPages,
     DateFormField,
@@ -302,12 +302,14 @@ class SalesDocumentPages(AdminPages):
                 if raw and raw != "0":
                     lines.append({"invoice_line": entry.line.pk, "quantity": raw})
             try:
+                date = _date(values["date"])
+                if not confirmed(request):
+                    # What it would credit, asked before anything is written (a credit note,
+                    # like an issued invoice, is never changed afterwards).
+                    plan = services.credit_note_plan(invoice=invoice, lines=lines)
+                    return self._credit_confirmation(request, invoice, plan, date, values, lines)
                 credit = services.credit_note_create(
-                    invoice=invoice,
-                    by=request.user,
-                    date=_date(values["date"]),
-                    reason=values["reason"],
-                    lines=lines,
+                    invoice=invoice, by=request.user, date=date, reason=values["reason"], lines=lines
                 )
             except ValueError:
                 errors.append("The date is not a date (YYYY-MM-DD).")
@@ -340,6 +342,48 @@ class SalesDocumentPages(AdminPages):
             amount_due=format_amount(invoice.amount_due, invoice.currency),
         )
         return TemplateResponse(request, "admin/sales/invoice/credit.html", context)
+
+    def _credit_confirmation(self, request, invoice, plan, date, values, lines) -> HttpResponse:
+        """The credit note as it would be posted: each line credited, the totals, its number and
+        what the invoice still has due after it; "Yes" sends the same form again, confirmed."""
+        currency = invoice.currency
+        on = date or max(invoice.date, timezone.localdate())
+        number = document_number_ahead(company_id=invoice.company_id, series=CREDIT_NOTE_SERIES, year=on.year)
+        facts = [
+            (
+                f"Line {entry.line.line_no}",
+                f"{entry.line.description or entry.line.item or ''}: {format(quantity.normalize(), 'f')} "
+                f"credited, {format_amount(amounts.net, currency)} net + {format_amount(amounts.tax, currency)} tax",
+            )
+            for entry, quantity, amounts in plan.lines
+        ]
+        facts += [
+            ("Subtotal", f"{format_amount(plan.subtotal, currency)} {currency}"),
+            ("Tax", f"{format_amount(plan.tax_total, currency)} {currency}"),
+            ("Total", f"{format_amount(plan.total, currency)} {currency}"),
+            (
+                "Due on the invoice after it",
+                f"{format_amount(plan.amount_due - plan.total, currency)} {currency}",
+            ),
+            ("Number", f"{number} (the next, unless another credit note is made first)"),
+            ("Dated", on.isoformat()),
+        ]
+        if values["reason"]:
+            facts.append(("Reason", values["reason"]))
+        carry = {"date": values["date"], "reason": values["reason"]}
+        carry.update({f"quantity-{line['invoice_line']}": line["quantity"] for line in lines})
+        return confirm_page(
+            request,
+            self.admin_site,
+            obj=invoice,
+            verb="Credit",
+            effect="The credit note posts the mirror of what it credits (revenue and tax back, receivables down) "
+            "and reduces what the invoice has due. Like the invoice, it never changes afterwards: a mistake "
+            "is corrected by another document.",
+            facts=facts,
+            carry=carry,
+            back_url=reverse("admin:sales_invoice_credit", args=[invoice.pk]),
+        )
 
     # ----- payments
 

@@ -11,7 +11,13 @@ document's number, then the ledger's posting (which takes its own locks last). E
 one journal entry.
 """
 
-from sales.services.credit_notes import CreditLineInput, credit_note_create, invoice_lines_remaining
+from sales.services.credit_notes import (
+    CreditLineInput,
+    CreditPlan,
+    credit_note_create,
+    credit_note_plan,
+    invoice_lines_remaining,
+)
 from sales.services.invoices import (
     UNSET,
     InvoiceLineInput,
@@ -50,9 +56,11 @@ __all__ = [
     "UNSET",
     "AllocationInput",
     "CreditLineInput",
+    "CreditPlan",
     "InvoiceLineInput",
     "allocation_remove",
     "credit_note_create",
+    "credit_note_plan",
     "customer_create",
     "customer_delete",
     "customer_resolve",

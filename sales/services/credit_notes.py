@@ -147,6 +147,60 @@ def _requested(
     return chosen
 
 
+@dataclass(frozen=True)
+class CreditPlan:
+    """What a credit note of `lines` would credit: each invoice line with the quantity and the
+    amounts (net, tax), and the totals, as `credit_note_create` posts them."""
+
+    lines: list[tuple[LineRemaining, Decimal, Any]]
+    subtotal: Decimal
+    tax_total: Decimal
+    total: Decimal
+    amount_due: Decimal
+
+
+def credit_note_plan(*, invoice: Invoice, lines: Sequence[Any] | None = None) -> CreditPlan:
+    """The amounts a credit note of `lines` would post (nothing is written), refused as
+    `credit_note_create` refuses them: a line not of the invoice or given twice, a bad quantity
+    (`validation_error`), more than a line has left or than the invoice has due
+    (`credit_exceeds_remaining`), nothing credited. The admin shows it before asking "Yes"."""
+    chosen = _requested(invoice_lines_remaining(invoice), lines)
+    amounts = [
+        (
+            entry,
+            quantity,
+            credited_amounts(
+                quantity=quantity,
+                line_quantity=entry.line.quantity,
+                line_unit_price=entry.line.unit_price,
+                line_discount=entry.line.discount,
+                line_tax_percent=entry.line.tax_percent,
+                remaining_quantity=entry.quantity,
+                remaining_net=entry.net,
+                remaining_tax=entry.tax,
+                currency=invoice.currency,
+            ),
+        )
+        for entry, quantity in chosen
+    ]
+    subtotal = sum((a.net for _, _, a in amounts), ZERO)
+    tax_total = sum((a.tax for _, _, a in amounts), ZERO)
+    total = subtotal + tax_total
+    if total <= 0:
+        raise ValidationFailed("The credit note would credit nothing.", details={"total": ["0"]})
+    due = invoice.total - invoice.amount_credited - invoice.amount_paid
+    if total > due:
+        raise errors.CreditExceedsRemaining(
+            f"The credit note ({format_amount(total, invoice.currency)}) exceeds what {invoice} has due "
+            f"({format_amount(due, invoice.currency)}).",
+            details={
+                "total": format_amount(total, invoice.currency),
+                "amount_due": format_amount(due, invoice.currency),
+            },
+        )
+    return CreditPlan(lines=amounts, subtotal=subtotal, tax_total=tax_total, total=total, amount_due=due)
+
+
 def credit_note_create(
     *,
     invoice: Invoice,
@@ -175,40 +229,14 @@ def credit_note_create(
                 f"A credit note cannot be dated before its invoice ({locked.date}).",
                 details={"date": credit_date.isoformat(), "invoice_date": locked.date.isoformat()},
             )
-        chosen = _requested(invoice_lines_remaining(locked), lines)
-        amounts = [
-            (
-                entry,
-                quantity,
-                credited_amounts(
-                    quantity=quantity,
-                    line_quantity=entry.line.quantity,
-                    line_unit_price=entry.line.unit_price,
-                    line_discount=entry.line.discount,
-                    line_tax_percent=entry.line.tax_percent,
-                    remaining_quantity=entry.quantity,
-                    remaining_net=entry.net,
-                    remaining_tax=entry.tax,
-                    currency=locked.currency,
-                ),
-            )
-            for entry, quantity in chosen
-        ]
-        subtotal = sum((a.net for _, _, a in amounts), ZERO)
-        tax_total = sum((a.tax for _, _, a in amounts), ZERO)
-        total = subtotal + tax_total
-        if total <= 0:
-            raise ValidationFailed("The credit note would credit nothing.", details={"total": ["0"]})
-        due = locked.total - locked.amount_credited - locked.amount_paid
-        if total > due:
-            raise errors.CreditExceedsRemaining(
-                f"The credit note ({format_amount(total, locked.currency)}) exceeds what {locked} has due "
-                f"({format_amount(due, locked.currency)}).",
-                details={
-                    "total": format_amount(total, locked.currency),
-                    "amount_due": format_amount(due, locked.currency),
-                },
-            )
+        planned = credit_note_plan(invoice=locked, lines=lines)
+        amounts, subtotal, tax_total, total = (
+            planned.lines,
+            planned.subtotal,
+            planned.tax_total,
+            planned.total,
+        )
+        due = planned.amount_due
         check_reduction_fits(
             invoice_history(locked),
             date=credit_date,

@@ -290,14 +290,28 @@ def test_crediting_from_the_invoice_page(client_admin, books):
     first, second = invoice.lines.order_by("line_no")
     page = client_admin.get(reverse("admin:sales_invoice_credit", args=[invoice.pk])).content.decode()
     assert f'name="quantity-{first.pk}" value="1"' in page
+    form = {
+        "date": "2026-03-05",
+        "reason": "Returned",
+        f"quantity-{first.pk}": "0",
+        f"quantity-{second.pk}": "1",
+    }
+    # asked first: what it credits, its totals, its number and what is left due, and nothing written
+    asked = client_admin.post(reverse("admin:sales_invoice_credit", args=[invoice.pk]), form)
+    question = asked.content.decode()
+    assert asked.status_code == 200 and 'id="confirm-credit"' in question
+    for fact in (
+        "<dt>Line 2</dt><dd>Goods 2: 1 credited, 40.00 net + 0.00 tax</dd>",
+        "<dt>Total</dt><dd>40.00 USD</dd>",
+        "<dt>Due on the invoice after it</dt><dd>100.00 USD</dd>",
+        "<dt>Number</dt><dd>CN-2026-000001 (the next, unless another credit note is made first)</dd>",
+        "<dt>Reason</dt><dd>Returned</dd>",
+    ):
+        assert fact in question, fact
+    assert "Line 1" not in question  # a line credited 0 is not part of it
+    assert not CreditNote.objects.exists()
     response = client_admin.post(
-        reverse("admin:sales_invoice_credit", args=[invoice.pk]),
-        {
-            "date": "2026-03-05",
-            "reason": "Returned",
-            f"quantity-{first.pk}": "0",
-            f"quantity-{second.pk}": "1",
-        },
+        reverse("admin:sales_invoice_credit", args=[invoice.pk]), {**form, "confirmed": "yes"}
     )
     assert response.status_code == 302
     credit = CreditNote.objects.get()
