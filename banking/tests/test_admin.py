@@ -305,6 +305,7 @@ def test_the_reconciliation_page_and_reconcile_button(client_admin, bank):
         "but 1 bank line is not matched to the books: 1 with no book line of the same amount ((45.50)"
         in status
     )
+    assert status.startswith("⚠") and "✔" not in status  # a warning, not a tick, while lines are left
     assert '<small class="not-in-books">no book line of this amount</small>' in text
     question = asked.content.decode()
     assert 'id="confirm-reconcile"' in question and "freezes it" in question
