@@ -513,13 +513,19 @@ def test_closing_a_period_names_the_statements_in_it_not_yet_reconciled(client_a
     assert march.status == PeriodStatus.CLOSED
 
 
-def test_recording_a_payment_from_a_bank_line_names_the_payment_and_its_entry(client_admin):
-    # given an issued invoice INV-2026-000001 and the bank's receipt naming it
+def receipt_naming_an_invoice():
+    """Sales books with an issued invoice INV-2026-000001 (1,500.00) and March's CAMT statement,
+    whose receipt CAMT-0001 names it: (books, that bank line)."""
     books = sales_books(name="Trading Co")
     issued(books, books.acme, "2026-03-01", "1500.00")
     bank = services.bank_account_create(company=books.company, by=None, name="Main", account="1010")
     upload(bank, "camt053_march.xml")
-    receipt = line(bank, "CAMT-0001")
+    return books, line(bank, "CAMT-0001")
+
+
+def test_recording_a_payment_from_a_bank_line_names_the_payment_and_its_entry(client_admin):
+    # given an issued invoice INV-2026-000001 and the bank's receipt naming it
+    books, receipt = receipt_naming_an_invoice()
 
     # when the page's "Record the payment" is used
     done = client_admin.post(
@@ -784,11 +790,7 @@ def test_matching_the_statements_last_open_line_leads_to_the_statement_to_reconc
 
 def test_a_line_whose_reference_names_an_open_invoice_offers_its_payment_first(client_admin):
     # given an issued invoice and the bank's receipt naming it
-    books = sales_books(name="Trading Co")
-    issued(books, books.acme, "2026-03-01", "1500.00")
-    bank = services.bank_account_create(company=books.company, by=None, name="Main", account="1010")
-    upload(bank, "camt053_march.xml")
-    receipt = line(bank, "CAMT-0001")
+    _books, receipt = receipt_naming_an_invoice()
 
     # when its page is opened
     page = client_admin.get(
