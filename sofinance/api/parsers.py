@@ -1,7 +1,7 @@
 """Request body parsers: exact numbers, bounded nesting, no NUL characters.
 
 JSON numbers with a fraction or an exponent become Decimal, never float; `NaN` and `Infinity`
-literals are refused. Every parser refuses what no field of this application can hold, before any
+literals are refused, and so is an object naming a key twice. Every parser refuses what no field of this application can hold, before any
 view sees it: JSON nested deeper than MAX_JSON_DEPTH (a deep body would otherwise exhaust the
 interpreter's recursion limit in the decoder, the serializers or the audit diff) and NUL
 characters in any key or value (PostgreSQL text cannot store them), and unpaired surrogates
@@ -47,6 +47,22 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+class DuplicateKey(ValueError):
+    """A JSON object names a key twice: which value was meant is the client's to say."""
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members; a key given twice is refused rather than the last one kept silently
+    (`{"date": "2026-03-01", "date": "2026-03-31"}` would post on the 31st). About a microsecond
+    an object: the bulk path's 1,000 entries cost ~2 ms."""
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise DuplicateKey(f"The JSON object gives the key {twice[:60]!r} twice: each key is given once.")
+    return members
+
+
 def json_value_problem(value: Any, *, max_depth: int = MAX_JSON_DEPTH, texts: bool = True) -> str | None:
     """Why a parsed JSON value is refused (too deep, a NUL character, an unpaired surrogate), or
     None when it is fine.
@@ -78,9 +94,16 @@ class DecimalJSONParser(parsers.JSONParser):
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = codecs.decode(stream.read(), encoding)
-            data = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+            data = json.loads(
+                text,
+                parse_float=Decimal,
+                parse_constant=_refuse_constant,
+                object_pairs_hook=_object_without_duplicates,
+            )
         except RecursionError:
             raise ParseError(f"JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels).") from None
+        except DuplicateKey as exc:
+            raise ParseError(str(exc)) from None
         except (ValueError, LookupError) as exc:  # also UnicodeDecodeError, an unknown encoding
             raise ParseError(f"JSON parse error - {exc}") from exc
         # The decoder refuses a raw control character in a string, so a NUL can only come from

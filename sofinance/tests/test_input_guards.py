@@ -393,3 +393,28 @@ def test_a_malformed_body_is_refused_even_by_actions_that_read_no_body(books, ad
     assert posted.status_code == 200, posted.content
     draft.refresh_from_db()
     assert draft.status == EntryStatus.POSTED
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        (b'{"date": "2026-03-01", "date": "2026-03-31", "lines": []}', "date"),
+        (  # in a nested object: a line's debit given twice
+            b'{"date": "2026-03-31", "lines": [{"account": "6100", "debit": "10.00", "debit": "1000.00"},'
+            b' {"account": "1000", "credit": "10.00"}]}',
+            "debit",
+        ),
+    ],
+)
+def test_a_json_object_naming_a_key_twice_is_400_and_writes_nothing(books, admin, body, key):
+    # the last value silently won: a body's second "date" posted on another day than the first said
+    events = _events()
+
+    response = admin.generic(
+        "POST", f"/api/v1/companies/{books.pk}/journal-entries", body, content_type="application/json"
+    )
+
+    error = assert_error(response, 400, "validation_error")
+    assert error["message"] == f"The JSON object gives the key {key!r} twice: each key is given once."
+    assert JournalEntry.objects.filter(company=books).count() == 0
+    assert _events() == events
