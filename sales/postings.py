@@ -25,6 +25,7 @@ from sales.models import SalesSettings
 from sales.selectors import receivables_account_ids
 from sofinance.errors import ValidationFailed
 from sofinance.money import (
+    MAX_ABS_AMOUNT,
     RATE_DECIMAL_PLACES,
     MoneyError,
     convert,
@@ -203,12 +204,23 @@ def base_of(amount: Decimal, rate: Decimal, company: Company) -> Decimal:
 
 
 def check_rate_carries_value(*, amount: Decimal, currency: str, rate: Decimal, company: Company) -> None:
-    """A document's rate must turn its amount into some value in the company's currency (the
-    ledger refuses a line that converts to zero): said of the document's rate, not of a line."""
-    if amount and not base_of(amount, rate, company):
+    """A document's rate must turn its amount into some value in the company's currency, and into
+    no more than the books hold (the ledger refuses a line that converts to zero or to an absurd
+    amount): said of the document's rate, not of a line."""
+    if not amount:
+        return
+    base = base_of(amount, rate, company)
+    if not base:
         message = (
             f"At the rate {rate.normalize():f}, {format_amount(amount, currency)} {currency} is "
             f"{format_amount(ZERO, company.currency)} {company.currency}: check the rate."
+        )
+        raise ValidationFailed(message, details={"fx_rate": [message]})
+    if base.copy_abs() >= MAX_ABS_AMOUNT:
+        message = (
+            f"At the rate {rate.normalize():f}, {format_amount(amount, currency)} {currency} is "
+            f"{format_amount(base, company.currency)} {company.currency}, more than the books hold "
+            f"(amounts stay under {MAX_ABS_AMOUNT:,.0f}): check the rate."
         )
         raise ValidationFailed(message, details={"fx_rate": [message]})
 

@@ -29,6 +29,7 @@ from sofinance.db_batch import Statement, StatementBatch
 from sofinance.errors import ValidationFailed
 from sofinance.ids import MAX_ID  # ids are 64-bit: a larger number names nothing (and must not reach SQL)
 from sofinance.money import (
+    MAX_ABS_AMOUNT,
     RATE_DECIMAL_PLACES,
     MoneyError,
     check_precision,
@@ -438,6 +439,17 @@ def build_lines(
                 f"At the rate {rate.normalize():f}, {format_amount(value, currency)} {currency} is "
                 f"{format_amount(base, functional)} {functional}: a line must carry value in {functional}. "
                 "Check the rate.",
+            )
+            continue
+        if base.copy_abs() >= MAX_ABS_AMOUNT:
+            # The other typo (a rate of 99999999999999): the line would book an absurd amount.
+            problems.add(
+                ValidationFailed,
+                index,
+                "fx_rate",
+                f"At the rate {rate.normalize():f}, {format_amount(value, currency)} {currency} is "
+                f"{format_amount(base, functional)} {functional}, more than the books hold (amounts stay "
+                f"under {MAX_ABS_AMOUNT:,.0f}). Check the rate.",
             )
             continue
         built.append(

@@ -189,6 +189,25 @@ def test_a_rate_that_turns_a_line_into_nothing_is_refused_naming_the_line(books,
     assert written(books) == before
 
 
+def test_a_rate_that_turns_a_line_into_an_absurd_amount_is_refused_naming_the_line(books, accountant):
+    # the other typo: 40.00 EUR at 99999999999999 would book 3,999,999,999,999,960.00 USD
+    lines = [
+        {"account": "6100", "debit": "40.00", "currency": "EUR", "fx_rate": "99999999999999"},
+        {"account": "1000", "credit": "1.00"},
+    ]
+    before = written(books)
+    response = accountant.post(url(books), {**RENT, "lines": lines}, format="json")
+    assert response.status_code == 400, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["message"] == (
+        "Line 1: At the rate 99999999999999, 40.00 EUR is 3999999999999960.00 USD, more than the books "
+        "hold (amounts stay under 1,000,000,000,000,000). Check the rate."
+    )
+    assert "fx_rate" in error["details"]["lines"]["0"]
+    assert written(books) == before
+
+
 def test_json_numbers_are_read_exactly(books, accountant):
     # 0.1 + 0.2 as floats would not equal 0.3; as decimals they do
     raw = (

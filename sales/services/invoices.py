@@ -666,6 +666,8 @@ def invoice_issue(*, invoice: Invoice, by: User | None) -> Invoice:
         revenue_lines, tax_lines = invoice_posting_lines(locked, lines)
         for line in (*revenue_lines, *tax_lines):
             check_rate_carries_value(amount=line.amount, currency=locked.currency, rate=rate, company=company)
+        # the receivable is the whole total: the largest amount the rate converts
+        check_rate_carries_value(amount=locked.total, currency=locked.currency, rate=rate, company=company)
         total_base = base_of(locked.total, rate, company)
         entry = journal_entry_create(
             company=company,

@@ -482,6 +482,28 @@ def test_issuing_at_a_rate_that_turns_a_line_into_nothing_is_refused_on_the_rate
     assert written(books.company) == before
 
 
+def test_issuing_at_a_rate_that_turns_the_invoice_into_an_absurd_amount_is_refused_on_the_rate(books):
+    # 40.00 EUR at 99999999999999 would be 3,999,999,999,999,960.00 USD of receivables
+    draft = services.invoice_create(
+        company=books.company,
+        customer=books.euro,
+        date=day("2026-03-10"),
+        fx_rate="99999999999999",
+        lines=[{"description": "Service", "quantity": "1", "unit_price": "40.00", "account": "4000"}],
+        by=None,
+    )
+    before = written(books.company)
+    with pytest.raises(APIError) as refused:
+        services.invoice_issue(invoice=draft, by=None)
+    assert refused.value.code == "validation_error"
+    assert refused.value.message == (
+        "At the rate 99999999999999, 40.00 EUR is 3999999999999960.00 USD, more than the books hold "
+        "(amounts stay under 1,000,000,000,000,000): check the rate."
+    )
+    assert list(refused.value.details) == ["fx_rate"]
+    assert written(books.company) == before
+
+
 @pytest.mark.parametrize(
     ("lines", "message", "where"),
     [

@@ -556,3 +556,22 @@ def test_voiding_a_payment_whose_entry_carried_exchange_differences_posts_back_t
     totals = account_totals(company_id=books.company.pk, end=day("2026-12-31"))
     assert totals[books.account("4950").pk].balance == 0
     assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.VOID
+
+
+def test_a_payment_at_a_rate_that_turns_it_into_an_absurd_amount_is_refused_on_the_rate(books):
+    # 40.00 EUR at 99999999999999 would put 3,999,999,999,999,960.00 USD in the bank
+    before = written(books.company)
+    with pytest.raises(APIError) as refused:
+        services.payment_record(
+            company=books.company,
+            customer=books.euro,
+            date=day("2026-03-13"),
+            amount="40.00",
+            currency="EUR",
+            fx_rate="99999999999999",
+            by=None,
+        )
+    assert refused.value.code == "validation_error"
+    assert "3999999999999960.00 USD, more than the books hold" in refused.value.message
+    assert list(refused.value.details) == ["fx_rate"]
+    assert written(books.company) == before
