@@ -26,7 +26,7 @@ from sofinance.api.parsers import MultiPartParser
 from sofinance.api.schema import DELETED, envelope_example, refusals, request_example
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import ok, query_bool, query_date, validated
-from sofinance.errors import NotFound
+from sofinance.errors import NotFound, ValidationFailed
 from sofinance.permissions import Action
 
 MULTIPART = examples.MULTIPART
@@ -780,7 +780,7 @@ and optionally `description`, `entry_description`, `reference`, `currency`, `fx_
 All or nothing: every row is checked first, then every entry by the ledger's rules (accounts,
 balance, precision, closed periods); any problem fails the job with **every** problem listed by
 row and column (`errors`), nothing posted. Then the entries are posted (source `import`, gapless
-numbers in file order) through the ledger's bulk path, 1,000 per batch, in one transaction.
+numbers in file order) through the ledger's bulk path, 250 entries at a time, in one transaction.
 `dry_run=true` stops after the checks and reports what would be posted (`result`). The same file
 (by content) is posted once: uploading it again is 409 reason `duplicate_import` (a failed or
 dry-run upload does not count).
@@ -799,6 +799,14 @@ class JournalImportView(_Scoped):
         operation_id="companies_journal_imports_create",
         summary="Import a journal file (CSV or XLSX)",
         description=JOURNAL_IMPORT_DESCRIPTION,
+        parameters=[
+            OpenApiParameter(
+                "dry_run",
+                OpenApiTypes.BOOL,
+                description="`true`: check the file and report what would be posted, posting nothing. "
+                "The same as the form field `dry_run`; given both ways, they must agree.",
+            ),
+        ],
         request={MULTIPART: s.JournalImportInput},
         examples=examples.JOURNAL_IMPORT,
         responses={
@@ -812,12 +820,23 @@ class JournalImportView(_Scoped):
     @idempotent
     def post(self, request, company_id):
         data = validated(s.JournalImportInput, request.data)
+        # `dry_run` as a form field or as a query parameter (as `async` is on the statement upload):
+        # a client that asked for a dry run in either place never gets its file posted.
+        dry_run = data.get("dry_run") == "true"
+        if request.query_params.get("dry_run") not in (None, ""):
+            asked = query_bool(request, "dry_run")
+            if data.get("dry_run") and asked != dry_run:
+                raise ValidationFailed(
+                    "The request is invalid.",
+                    details={"dry_run": ["Given as a form field and a query parameter that disagree."]},
+                )
+            dry_run = asked
         job = services.journal_import_job_create(
             company=self.company,
             file=data["file"],
             by=request.user,
             format=data.get("format") or None,
-            dry_run=data.get("dry_run") == "true",
+            dry_run=dry_run,
         )
         transaction.on_commit(lambda: import_job_run_task.delay(job.pk), robust=True)
         if transaction.get_connection().in_atomic_block:

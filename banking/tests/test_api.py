@@ -317,6 +317,35 @@ def test_journal_import_answers_202_with_the_job(bank, client_for, django_captur
     assert JournalEntry.objects.filter(company=bank.company).count() == 3
 
 
+def test_a_journal_import_asked_as_a_dry_run_in_the_query_posts_nothing(
+    bank, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(bank)
+    url = f"{base(bank)}/journal-imports"
+
+    def send(query="", **form):
+        return client.post(
+            url + query,
+            {"file": SimpleUploadedFile("journal.csv", fixture("journal_ok.csv")), **form},
+            format="multipart",
+        )
+
+    # when a dry run is asked for as a query parameter (as async is on the statement upload)
+    with django_capture_on_commit_callbacks(execute=True):
+        dry = send("?dry_run=true")
+    # and when the form and the query disagree, or the query is not a boolean
+    disagree = send("?dry_run=false", dry_run="true")
+    garbled = send("?dry_run=yes")
+
+    # then the dry run checks and posts nothing (the file was posted for real before)
+    job = assert_success(dry, 202)["data"]
+    assert job["dry_run"] is True
+    assert JournalEntry.objects.filter(company=bank.company).count() == 0
+    for refused in (disagree, garbled):
+        assert "dry_run" in assert_error(refused, 400, "validation_error")["details"]
+    assert ImportJob.objects.filter(company=bank.company).count() == 1  # only the dry run's
+
+
 @pytest.mark.parametrize(
     ("role", "method", "path", "status"),
     [
