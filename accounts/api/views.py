@@ -20,7 +20,7 @@ from sofinance.api.idempotency import idempotent
 from sofinance.api.jwt import REFRESH, InvalidToken, decode_token, issue_token_pair
 from sofinance.api.schema import DELETED, refusals
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok, parse_object_ref, validated
+from sofinance.api.views import no_body, ok, parse_object_ref, validated
 from sofinance.errors import NotAuthenticated, NotFound, ValidationFailed
 from sofinance.permissions import Action
 
@@ -393,6 +393,7 @@ class InvitationDetailView(CompanyScopedMixin, GenericAPIView):
         examples=examples.INVITATION_REVOKE,
     )
     @idempotent
+    @no_body
     def delete(self, request, company_id, pk):
         invitation = services.invitation_revoke(invitation=self._invitation(pk), by=request.user)
         return ok(s.InvitationOutput(invitation).data)
@@ -513,6 +514,7 @@ class MemberDetailView(CompanyScopedMixin, GenericAPIView):
         examples=examples.MEMBER_REMOVE,
     )
     @idempotent
+    @no_body
     def delete(self, request, company_id, pk):
         services.membership_remove(membership=self._membership(pk), by=request.user)
         return ok(None)
@@ -685,6 +687,7 @@ class AccountDetailView(CompanyScopedMixin, GenericAPIView):
         examples=examples.ACCOUNT_DELETE,
     )
     @idempotent
+    @no_body
     def delete(self, request, company_id, pk):
         services.account_delete(account=self._account(pk), by=request.user)
         return ok(None)

@@ -25,7 +25,7 @@ from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.parsers import MultiPartParser
 from sofinance.api.schema import DELETED, envelope_example, refusals, request_example
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok, query_bool, query_date, validated
+from sofinance.api.views import no_body, ok, query_bool, query_date, validated
 from sofinance.errors import NotFound, ValidationFailed
 from sofinance.permissions import Action
 
@@ -334,6 +334,7 @@ class StatementDetailView(_Scoped):
         examples=examples.STATEMENT_DELETE,
     )
     @idempotent
+    @no_body
     def delete(self, request, company_id, pk):
         services.statement_delete(statement=self.statement(pk), by=request.user)
         return ok(None)
@@ -363,6 +364,7 @@ class StatementReconcileView(_Scoped):
         examples=examples.STATEMENT_RECONCILE,
     )
     @idempotent
+    @no_body
     def post(self, request, company_id, pk):
         statement = self.statement(pk)
         services.statement_reconcile(statement=statement, by=request.user)
@@ -460,6 +462,7 @@ class SuggestView(_Scoped):
         examples=[envelope_example("Refreshed", {"auto_matched": 3})],
     )
     @idempotent
+    @no_body
     def post(self, request, company_id, pk):
         matched = services.suggestions_refresh(bank_account=self.bank_account(pk))
         return ok({"auto_matched": matched})
@@ -595,6 +598,7 @@ class UnmatchView(_Scoped):
         examples=[envelope_example("Unmatched", examples.LINE)],
     )
     @idempotent
+    @no_body
     def post(self, request, company_id, pk):
         line = services.bank_line_unmatch(bank_line=self.line(pk), by=request.user)
         line = self.line(line.pk)

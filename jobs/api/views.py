@@ -22,7 +22,7 @@ from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.schema import refusals
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok, validated
+from sofinance.api.views import no_body, ok, validated
 from sofinance.errors import NotFound, PermissionDenied
 from sofinance.permissions import Action
 
@@ -84,6 +84,7 @@ class IntegrityRunListView(_Scoped):
         examples=examples.RUN_CREATE,
     )
     @idempotent
+    @no_body
     def post(self, request, company_id):
         run = services.integrity_run_request(company=self.company, by=request.user, trigger=Trigger.API)
         return ok(s.IntegrityRunOutput(run).data, status=202)

@@ -15,7 +15,7 @@ from sofinance.api.fields import StrictDateField, StrictIntegerField
 from sofinance.api.idempotency import idempotent
 from sofinance.api.schema import DELETED, refusals
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok, validated
+from sofinance.api.views import no_body, ok, validated
 from sofinance.errors import NotFound
 from sofinance.permissions import Action
 
@@ -239,6 +239,7 @@ class PeriodCloseView(_PeriodMixin, GenericAPIView):
         examples=examples.PERIOD_CLOSE,
     )
     @idempotent
+    @no_body
     def post(self, request, company_id, pk):
         return ok(PeriodOutput(services.period_close(period=self.period(pk), by=request.user)).data)
 
@@ -291,6 +292,7 @@ class PeriodLockView(_PeriodMixin, GenericAPIView):
         examples=examples.PERIOD_LOCK,
     )
     @idempotent
+    @no_body
     def post(self, request, company_id, pk):
         return ok(PeriodOutput(services.period_lock(period=self.period(pk), by=request.user)).data)
 
@@ -347,6 +349,7 @@ class FiscalYearCloseView(CompanyScopedMixin, GenericAPIView):
         examples=examples.YEAR_CLOSE_EXAMPLES,
     )
     @idempotent
+    @no_body
     def post(self, request, company_id, year):
         result = services.fiscal_year_close(company=self.company, year=int(year), by=request.user)
         record = result.record

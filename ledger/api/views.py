@@ -18,7 +18,7 @@ from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.schema import DELETED, refusals
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok, validated
+from sofinance.api.views import no_body, ok, validated
 from sofinance.errors import NotFound, PermissionDenied
 from sofinance.permissions import Action, role_can
 
@@ -275,6 +275,7 @@ class JournalEntryDetailView(_EntryMixin, GenericAPIView):
         examples=examples.ENTRY_DELETE,
     )
     @idempotent
+    @no_body
     def delete(self, request, company_id, pk):
         services.journal_entry_delete(entry=self.entry(pk), by=request.user)
         return ok(None)
@@ -304,6 +305,7 @@ class JournalEntryPostView(_EntryMixin, GenericAPIView):
         examples=examples.ENTRY_POST,
     )
     @idempotent
+    @no_body
     def post(self, request, company_id, pk):
         entry = services.journal_entry_post(entry=self.entry(pk), posted_by=request.user)
         return self.render_entry(entry)
@@ -454,6 +456,7 @@ class ExchangeRateDetailView(CompanyScopedMixin, GenericAPIView):
         examples=examples.RATE_DELETE,
     )
     @idempotent
+    @no_body
     def delete(self, request, company_id, pk):
         services.exchange_rate_delete(rate=self.rate(pk), by=request.user)
         return ok(None)

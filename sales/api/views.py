@@ -37,7 +37,7 @@ from sofinance.api.idempotency import idempotent
 from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.schema import DELETED, refusals
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import ok, query_bool, validated
+from sofinance.api.views import no_body, ok, query_bool, validated
 from sofinance.errors import NotFound, PermissionDenied
 from sofinance.permissions import Action, role_can
 
@@ -176,6 +176,7 @@ class CustomerDetailView(_Scoped):
         },
     )
     @idempotent
+    @no_body
     def delete(self, request, company_id, pk):
         services.customer_delete(customer=self.customer(pk), by=request.user)
         return ok(None)
@@ -286,6 +287,7 @@ class TaxRateDetailView(_Scoped):
         },
     )
     @idempotent
+    @no_body
     def delete(self, request, company_id, pk):
         services.tax_rate_delete(tax_rate=self.rate(pk), by=request.user)
         return ok(None)
@@ -390,6 +392,7 @@ class ItemDetailView(_Scoped):
         },
     )
     @idempotent
+    @no_body
     def delete(self, request, company_id, pk):
         services.item_delete(item=self.item(pk), by=request.user)
         return ok(None)
@@ -583,6 +586,7 @@ class InvoiceDetailView(_InvoiceMixin):
         responses={200: DELETED, 409: refusals("`invoice_immutable`: the invoice is issued or void.")},
     )
     @idempotent
+    @no_body
     def delete(self, request, company_id, pk):
         services.invoice_delete(invoice=self.invoice(pk), by=request.user)
         return ok(None)
@@ -612,6 +616,7 @@ class InvoiceIssueView(_InvoiceMixin):
         examples=examples.INVOICE_ISSUE,
     )
     @idempotent
+    @no_body
     def post(self, request, company_id, pk):
         invoice = services.invoice_issue(invoice=self.invoice(pk), by=request.user)
         return self.render_invoice(invoice)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 from typing import Any
 
@@ -21,6 +22,7 @@ __all__ = [
     "RawValueField",
     "csv_response",
     "iso_datetime",
+    "no_body",
     "ok",
     "parse_object_ref",
     "query_bool",
@@ -64,6 +66,25 @@ def unknown_fields(serializer: serializers.BaseSerializer, data: Any) -> Any:
             if nested:
                 found[key] = nested
     return found or None
+
+
+def no_body(handler):
+    """Mark a write that takes no body (post an entry, close a period, delete a draft): a field
+    sent to it is refused (400 `validation_error`, "Unknown field"), as `validated` refuses a field
+    an operation does not take, instead of being ignored while the write goes ahead (a typo'd
+    option on an irreversible lock). An empty body, `{}`, is fine."""
+
+    @functools.wraps(handler)
+    def wrapper(self, request, *args, **kwargs):
+        data = request.data
+        if hasattr(data, "keys"):
+            if data:
+                raise serializers.ValidationError({key: [UNKNOWN_FIELD] for key in data})
+        elif data not in (None, "", [], ()):
+            raise serializers.ValidationError({"body": ["This operation takes no body."]})
+        return handler(self, request, *args, **kwargs)
+
+    return wrapper
 
 
 def validated(serializer_class, data, **kwargs) -> dict[str, Any]:

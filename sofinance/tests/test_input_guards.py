@@ -395,6 +395,44 @@ def test_a_malformed_body_is_refused_even_by_actions_that_read_no_body(books, ad
     assert draft.status == EntryStatus.POSTED
 
 
+def test_a_field_sent_to_an_action_that_takes_no_body_is_refused_and_writes_nothing(books, admin):
+    # given a draft entry, another one, and the year's periods
+    from ledger.models import AccountingPeriod, EntryStatus, PeriodStatus
+    from ledger.services import journal_entry_create, periods_generate
+
+    periods_generate(company=books, year=2026, by=None)
+    lines = [{"account": "6100", "debit": "10.00"}, {"account": "1010", "credit": "10.00"}]
+    draft = journal_entry_create(company=books, date=datetime.date(2026, 1, 5), lines=lines, by=None)
+    other = journal_entry_create(company=books, date=datetime.date(2026, 1, 6), lines=lines, by=None)
+    january = AccountingPeriod.objects.get(company=books, start_date=datetime.date(2026, 1, 1))
+    base = f"/api/v1/companies/{books.pk}"
+    events = _events()
+
+    # when each is sent a field it does not take (a typo'd option on an irreversible lock, say)
+    for method, path in (
+        ("post", f"{base}/journal-entries/{draft.pk}/post"),
+        ("post", f"{base}/periods/{january.pk}/lock"),
+        ("post", f"{base}/periods/{january.pk}/close"),
+        ("post", f"{base}/integrity-runs"),
+        ("delete", f"{base}/journal-entries/{other.pk}"),
+    ):
+        response = getattr(admin, method)(path, {"foo": 1}, format="json")
+
+        # then it is refused naming the field, as every other operation refuses one
+        assert assert_error(response, 400, "validation_error")["details"] == {
+            "foo": ["Unknown field: this operation does not take it (see its request body in the API documentation)."]
+        }, path
+    draft.refresh_from_db()
+    january.refresh_from_db()
+    assert (draft.status, january.status) == (EntryStatus.DRAFT, PeriodStatus.OPEN)
+    assert JournalEntry.objects.filter(pk=other.pk).exists()
+    assert _events() == events
+
+    # and with an empty object, the action does what it says
+    locked = admin.post(f"{base}/periods/{january.pk}/lock", {}, format="json")
+    assert locked.status_code == 200, locked.content
+
+
 @pytest.mark.parametrize(
     ("body", "key"),
     [
