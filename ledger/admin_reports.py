@@ -644,7 +644,8 @@ class ReportPages:
 
         documents = documents_of_entries(line.entry_id for line in report.lines) if may_open_entries else {}
         return {
-            "export_params": {"account": str(account.pk), "from": query["date_from"], "to": query["date_to"]},
+            # the account by its code: the exports API reads a string as a code (an id is a JSON number)
+            "export_params": {"account": account.code, "from": query["date_from"], "to": query["date_to"]},
             "report": report,
             "own_currency": own_currency,
             "opening_balance": money(report.opening_balance),

@@ -420,7 +420,9 @@ def test_a_field_sent_to_an_action_that_takes_no_body_is_refused_and_writes_noth
 
         # then it is refused naming the field, as every other operation refuses one
         assert assert_error(response, 400, "validation_error")["details"] == {
-            "foo": ["Unknown field: this operation does not take it (see its request body in the API documentation)."]
+            "foo": [
+                "Unknown field: this operation does not take it (see its request body in the API documentation)."
+            ]
         }, path
     draft.refresh_from_db()
     january.refresh_from_db()
