@@ -47,7 +47,7 @@ from banking.models import (
     StatementStatus,
 )
 from banking.services.statements import bank_account_shared, line_status_refresh
-from ledger.models import JournalLine
+from ledger.models import JournalEntry, JournalLine
 from sofinance.money import format_amount
 
 MAX_SUGGESTIONS = 5
@@ -80,9 +80,32 @@ class Proposal:
     distance: int = 0
 
 
+def cancelled_entries(bank: BankAccount, entry_partners: dict[int, int]) -> dict[int, int]:
+    """Of entries that are reversed or are reversals (`{entry: its partner}`), those whose pair
+    cancels out of the bank's account: neither the entry's line there nor its partner's is matched
+    (a payment voided, an entry reversed as a mistake). Such a line is no money through the bank:
+    it is never suggested, offered or matched (once one side is matched, to a receipt, the other,
+    a bounced cheque say, is a real movement and stays). Returns `{entry: partner}` of those."""
+    if not entry_partners:
+        return {}
+    matched = set(
+        JournalLine.objects.filter(
+            company_id=bank.company_id,
+            account_id=bank.account_id,
+            entry_id__in={*entry_partners, *entry_partners.values()},
+            bank_match__isnull=False,
+        ).values_list("entry_id", flat=True)
+    )
+    return {
+        entry: partner
+        for entry, partner in entry_partners.items()
+        if entry not in matched and partner not in matched
+    }
+
+
 def candidates_for(bank: BankAccount, start, end, *, exclude_ids: Iterable[int] = ()) -> list[Candidate]:
     amount_field = bank.ledger_amount_field
-    rows = (
+    rows = list(
         JournalLine.objects.filter(
             company_id=bank.company_id,
             account_id=bank.account_id,
@@ -100,9 +123,14 @@ def candidates_for(bank: BankAccount, start, end, *, exclude_ids: Iterable[int] 
             "entry__reference",
             "entry__number",
             "entry__description",
+            "entry_id",
+            "entry__reversal_of_id",
+            "entry__reversed_by_id",
         )
         .order_by("date", "id")
     )
+    partners = {row[7]: row[8] or row[9] for row in rows if row[8] is not None or row[9] is not None}
+    cancelled = cancelled_entries(bank, partners)
     return [
         Candidate(
             id=pk,
@@ -111,7 +139,8 @@ def candidates_for(bank: BankAccount, start, end, *, exclude_ids: Iterable[int] 
             texts=_norm(f"{reference} {number} {description} {entry_description}"),
             reference=_norm(reference),
         )
-        for pk, date, amount, description, reference, number, entry_description in rows
+        for pk, date, amount, description, reference, number, entry_description, entry, _, _ in rows
+        if entry not in cancelled
     ]
 
 
@@ -351,7 +380,14 @@ def _match(
     found = {
         row["id"]: row
         for row in JournalLine.objects.filter(company_id=line.company_id, pk__in=ids).values(
-            "id", "account_id", "entry_sequence", amount_field, "date"
+            "id",
+            "account_id",
+            "entry_sequence",
+            amount_field,
+            "date",
+            "entry_id",
+            "entry__reversal_of_id",
+            "entry__reversed_by_id",
         )
     }
     for pk in ids:
@@ -363,6 +399,23 @@ def _match(
                 details={"journal_lines": [message]},
             )
     check_outside_reconciled(line, ((pk, found[pk]["date"]) for pk in ids))
+    partners = {
+        row["entry_id"]: row["entry__reversal_of_id"] or row["entry__reversed_by_id"]
+        for row in found.values()
+        if row["entry__reversal_of_id"] is not None or row["entry__reversed_by_id"] is not None
+    }
+    cancelled = cancelled_entries(bank, partners)
+    if cancelled:
+        entry, partner = next(iter(cancelled.items()))
+        numbers = dict(JournalEntry.objects.filter(pk__in=(entry, partner)).values_list("pk", "number"))
+        message = (
+            f"{numbers.get(entry)} and its reversal pair {numbers.get(partner)} cancel out: neither is "
+            "money through the bank (a voided payment, a reversed mistake), so neither is matched."
+        )
+        raise errors.MatchRefused(
+            message,
+            details={"journal_lines": [pk for pk in ids if found[pk]["entry_id"] in cancelled]},
+        )
     taken = list(
         BankMatch.objects.filter(journal_line_id__in=ids).values_list("journal_line_id", "bank_line_id")
     )

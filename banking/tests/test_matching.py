@@ -12,6 +12,7 @@ import pytest
 from audit.models import AuditEvent
 from banking import errors, services
 from banking.models import BankMatch, LineStatus, MatchSuggestion
+from banking.services.matching import candidates_for
 from banking.tests.factories import bank_books, bank_side, banking_rows, line, march_books, upload
 from ledger.tests.factories import post_entry
 from sales.models import Invoice, InvoiceStatus, Payment
@@ -291,3 +292,48 @@ def test_the_scheduled_refresh_confirms_what_the_company_allows_and_its_task_rep
     )
     app.loader.import_default_modules()
     assert schedule.task in app.tasks
+
+
+def test_an_entry_and_its_reversal_that_cancel_out_are_neither_suggested_nor_matched():
+    # given March's books with the receipt's entry reversed (a payment voided): the pair cancels out
+    from ledger.services import journal_entry_reverse
+
+    bank = bank_books()
+    books = march_books(bank.company)
+    reversal = journal_entry_reverse(entry=books["receipt"], by=None, date=datetime.date(2026, 3, 6))
+
+    # when the bank's statement comes in, its receipt of 1,500.00 naming the same invoice
+    upload(bank, "camt053_march.xml")
+    receipt = line(bank, "CAMT-0001")
+
+    # then neither side of the pair is suggested, nor offered to match by hand...
+    assert _suggested(receipt) == []
+    offered = {c.id for c in candidates_for(bank, datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))}
+    assert bank_side(books["receipt"]).pk not in offered and bank_side(reversal).pk not in offered
+    assert bank_side(books["rent"]).pk in offered
+    # ... and a match to it is refused, naming both, with nothing written
+    before = banking_rows(bank.company)
+    with pytest.raises(errors.MatchRefused) as refused:
+        services.bank_line_match(bank_line=receipt, journal_lines=[bank_side(books["receipt"]).pk], by=None)
+    assert (
+        f"{books['receipt'].number} and its reversal pair {reversal.number} cancel out"
+        in refused.value.message
+    )
+    assert banking_rows(bank.company) == before
+
+
+def test_a_reversal_of_an_entry_matched_to_the_bank_is_a_movement_of_its_own():
+    # given March's receipt matched to the bank, then reversed (the customer's cheque bounced)
+    from ledger.services import journal_entry_reverse
+
+    bank = bank_books()
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    services.bank_line_match(
+        bank_line=line(bank, "CAMT-0001"), journal_lines=[bank_side(books["receipt"]).pk], by=None
+    )
+    reversal = journal_entry_reverse(entry=books["receipt"], by=None, date=datetime.date(2026, 3, 20))
+
+    # then the reversal's line is a candidate for the bank's bounce (one side went through the bank)
+    offered = {c.id for c in candidates_for(bank, datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))}
+    assert bank_side(reversal).pk in offered
