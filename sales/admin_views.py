@@ -562,6 +562,18 @@ class SalesDocumentPages(AdminPages):
         payment = self.payment_for(request, pk, Action.PAYMENTS_RECORD)
         if not confirmed(request):
             when = request.POST.get("void_date", "").strip()
+            if when:
+                shown = when
+            else:
+                # The earliest day it can take (its date, or later when an allocation was undone
+                # since): proposed, not the payment's date that the service would then refuse.
+                earliest = services.payment_void_earliest(payment)
+                when = earliest.isoformat()
+                shown = (
+                    f"{when} (the payment's date)"
+                    if earliest == payment.date
+                    else f"{when} (its last change; it cannot be voided before; type a later date beside Void)"
+                )
             entry = payment.journal_entry.number if payment.journal_entry_id else "its entry"
             return confirm_page(
                 request,
@@ -575,7 +587,7 @@ class SalesDocumentPages(AdminPages):
                     ("Customer", payment.customer.name),
                     ("Date", payment.date.isoformat()),
                     ("Amount", f"{format_amount(payment.amount, payment.currency)} {payment.currency}"),
-                    ("Reversal dated", when or f"{payment.date.isoformat()} (the payment's date)"),
+                    ("Reversal dated", shown),
                 ],
                 carry={"void_date": when},
                 back_url=self.payment_url(pk),

@@ -49,6 +49,7 @@ from sales.services.payments import (
     payment_allocate,
     payment_record,
     payment_void,
+    payment_void_earliest,
 )
 from sales.services.summary import sales_summaries_rebuild, sales_summary_rebuild
 
@@ -79,6 +80,7 @@ __all__ = [
     "payment_allocate",
     "payment_record",
     "payment_void",
+    "payment_void_earliest",
     "sales_settings_update",
     "sales_summaries_rebuild",
     "sales_summary_rebuild",

@@ -523,6 +523,12 @@ def allocation_remove(
 # --------------------------------------------------------------------------- void
 
 
+def payment_void_earliest(payment: Payment) -> datetime.date:
+    """The earliest day a void of the payment can be dated: its own date, or the last thing that
+    happened to it after that (an allocation undone later). What the admin proposes."""
+    return max(payment.date, timeline.last_event_date(payment_history(payment)))
+
+
 def payment_void(*, payment: Payment, by: User | None, date: datetime.date | None = None) -> Payment:
     """Void a payment recorded by mistake: its receipt is posted back, dated like the payment
     unless a date is given (never before anything that happened to it).

@@ -405,13 +405,18 @@ def test_allocate_unallocate_and_void_a_payment_in_the_admin(client_admin, books
     allocation.refresh_from_db()
     assert allocation.unallocated_on == day("2026-03-06")
     void = reverse("admin:sales_payment_void", args=[payment.pk])
-    asked = client_admin.post(void, {"void_date": "2026-03-06"}).content.decode()
+    # Void without a date proposes the earliest day it can take, the unallocation's (6 March), not
+    # the payment's 5 March, which the void would then refuse ("it has history up to 2026-03-06")
+    asked = client_admin.post(void, {}).content.decode()
     assert "<title>Void " in asked and 'id="confirm-void"' in asked and "posts a reversal of" in asked
+    assert "<dt>Reversal dated</dt><dd>2026-03-06 (its last change; it cannot be voided before" in asked
+    assert 'name="void_date" value="2026-03-06"' in asked
     payment.refresh_from_db()
     assert payment.status != PaymentStatus.VOID and payment.void_entry_id is None
     client_admin.post(void, {"void_date": "2026-03-06", "confirmed": "yes"})
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.VOID
+    assert payment.void_entry.date == day("2026-03-06")
 
 
 def test_the_ar_aging_page_shows_the_aging_and_a_customers_open_invoices(client_admin, books):
