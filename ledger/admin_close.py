@@ -325,6 +325,7 @@ class ClosePages(AdminPages):
             error=error,
             company=company,
             not_ended=end is not None and end >= timezone.localdate(),
+            closable_from=end + datetime.timedelta(days=1) if end is not None else None,
             already_closed=FiscalYearClose.objects.filter(
                 company=company, start_date=start, reopened_at__isnull=True
             ).exists()

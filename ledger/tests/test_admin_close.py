@@ -193,9 +193,12 @@ def test_the_year_close_page_opens_on_the_first_year_left_to_close_and_says_when
 
     assert then.context["year"] == 2026
     assert (
-        "Fiscal year 2026 has not ended yet (it ends on 2026-12-31): closing it now stops postings "
-        "to its remaining days" in then.content.decode()
+        "Fiscal year 2026 has not ended yet (it ends on 2026-12-31): it can be closed from 2027-01-01."
+        in then.content.decode()
     )
+    # no button that the close would then refuse ("it can be closed from the day after")
+    assert 'id="confirm-close-year"' not in then.content.decode()
+    assert 'id="confirm-close-year"' in first.content.decode()
 
 
 def test_the_year_close_page_of_books_that_began_this_year_opens_on_this_year(monkeypatch):
