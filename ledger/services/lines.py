@@ -20,6 +20,7 @@ from ledger.models import (
     FIRST_BOOK_DATE,
     LAST_BOOK_DATE,
     AccountingPeriod,
+    FiscalYearClose,
     JournalEntry,
     JournalLine,
     PeriodStatus,
@@ -494,16 +495,33 @@ def check_balanced(*, company: Company, lines: Sequence[PostingLine | JournalLin
         )
 
 
+def _closed_fiscal_year(period_id: int, date: datetime.date) -> FiscalYearClose | None:
+    """The closed fiscal year `date` falls in, of the period's company (a refusal's wording)."""
+    company_id = AccountingPeriod.objects.filter(pk=period_id).values_list("company_id", flat=True).first()
+    return (
+        FiscalYearClose.objects.filter(
+            company_id=company_id, start_date__lte=date, end_date__gte=date, reopened_at__isnull=True
+        )
+        .order_by("-closed_at")
+        .first()
+    )
+
+
 def period_closed_error(period: AccountingPeriod | tuple, date: datetime.date) -> errors.PeriodClosed:
     """The refusal for `date` in a closed or locked period (a model or a (id, status, start, end) row)."""
     if isinstance(period, AccountingPeriod):
         period = (period.pk, period.status, period.start_date, period.end_date)
     pk, status, start, end = period
-    then = (
-        "A locked period is never reopened: date it in an open period."
-        if status == PeriodStatus.LOCKED
-        else "A controller reopens the period to post there, or date it in an open period."
-    )
+    if status == PeriodStatus.LOCKED:
+        then = "A locked period is never reopened: date it in an open period."
+    elif year := _closed_fiscal_year(pk, date):
+        # its periods reopen only with the year (the closing entry is reversed then)
+        then = (
+            f"Its fiscal year ({year.start_date} – {year.end_date}) is closed: a controller reopens the "
+            "fiscal year to post there, or date it in an open period."
+        )
+    else:
+        then = "A controller reopens the period to post there, or date it in an open period."
     return errors.PeriodClosed(
         f"{date} falls in the {status} period {start} – {end}. {then}",
         details={"date": date.isoformat(), "period": pk, "status": status},

@@ -165,6 +165,22 @@ def test_year_end_close_zeroes_income_and_expenses_into_retained_earnings(decemb
         post_entry(december, "2025-12-31", ("1010", "1.00", "D"), ("4000", "1.00", "C"))
 
 
+def test_a_date_in_a_closed_fiscal_year_is_refused_saying_to_reopen_the_year(december):
+    # given 2025 closed (its periods closed with it)
+    fiscal_year_close(company=december, year=2025, by=None)
+
+    # when something is posted into it
+    with pytest.raises(errors.PeriodClosed) as refused:
+        post_entry(december, "2025-11-15", ("1010", "1.00", "D"), ("4000", "1.00", "C"))
+
+    # then it says what undoes the close: the year's reopening, not the period's
+    assert refused.value.message == (
+        "2025-11-15 falls in the closed period 2025-11-01 – 2025-11-30. Its fiscal year "
+        "(2025-01-01 – 2025-12-31) is closed: a controller reopens the fiscal year to post there, or "
+        "date it in an open period."
+    )
+
+
 def test_next_year_then_reopening_the_closed_year(december):
     fiscal_year_close(company=december, year=2025, by=None)
     post_entry(december, "2026-01-10", ("1010", "500.00", "D"), ("4000", "500.00", "C"))
