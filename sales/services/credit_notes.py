@@ -216,6 +216,11 @@ def credit_note_create(
     with transaction.atomic():
         locked = invoice_locked(invoice.pk)
         if locked.status == InvoiceStatus.PAID:
+            if not locked.amount_paid:  # settled by credit notes alone: no payment to unallocate
+                raise errors.CreditExceedsRemaining(
+                    f"{locked} is fully credited: nothing is left to credit.",
+                    details={"amount_due": format_amount(ZERO, locked.currency)},
+                )
             raise errors.CreditExceedsRemaining(
                 f"{locked} is paid: nothing is left to credit. Unallocate its payment first (the payment "
                 "then stays as customer credit).",

@@ -264,3 +264,19 @@ def test_crediting_a_foreign_invoice_uses_its_rate_and_clears_its_receivable(boo
         ("4950", "0.00", "0.01", "USD", "-0.01"),
     ]
     assert CreditNote.objects.get(pk=credit.pk).invoice.status == InvoiceStatus.PAID
+
+
+def test_a_fully_credited_invoice_credited_again_says_so_not_to_unallocate_a_payment(books):
+    # given an invoice credited in full by a credit note, with no payment at all
+    invoice = issued(books, books.acme, "2026-03-01", "50.00")
+    services.credit_note_create(invoice=invoice, by=None, date=day("2026-03-02"))
+    before = written(books.company)
+
+    # when it is credited again
+    with pytest.raises(APIError) as refused:
+        services.credit_note_create(invoice=invoice, by=None, date=day("2026-03-05"))
+
+    # then the refusal says why (there is no payment to unallocate)
+    assert refused.value.code == "credit_exceeds_remaining"
+    assert refused.value.message == f"{invoice.number} is fully credited: nothing is left to credit."
+    assert written(books.company) == before
