@@ -16,7 +16,15 @@ from rest_framework.generics import GenericAPIView
 from banking import reports, selectors, services
 from banking.api import examples
 from banking.api import serializers as s
-from banking.models import BankAccount, BankStatement, BankStatementLine, ImportJob, LineStatus
+from banking.models import (
+    BankAccount,
+    BankStatement,
+    BankStatementLine,
+    ImportJob,
+    ImportKind,
+    JobStatus,
+    LineStatus,
+)
 from banking.tasks import import_job_run_task
 from ledger.models import JournalLine
 from sofinance.api.filters import DateRangeFilterSet, IdFilter
@@ -734,10 +742,23 @@ class ReconciliationReportView(_Scoped):
 # --------------------------------------------------------------------------- jobs and journal imports
 
 
+class ImportJobFilter(django_filters.FilterSet):
+    """The jobs of one status or one kind (a client following its failed imports)."""
+
+    status = django_filters.ChoiceFilter(
+        choices=JobStatus.choices, help_text="`queued`, `running`, `done` or `failed`."
+    )
+    kind = django_filters.ChoiceFilter(choices=ImportKind.choices, help_text="`bank_statement` or `journal`.")
+
+    class Meta:
+        model = ImportJob
+        fields = ["status", "kind"]
+
+
 class ImportJobListView(_Scoped):
     serializer_class = s.ImportJobOutput
     pagination_class = NewestPagination
-    filterset_class = None
+    filterset_class = ImportJobFilter
     actions = {"get": Action.BANKING_VIEW}
 
     def get_queryset(self):
@@ -751,11 +772,12 @@ class ImportJobListView(_Scoped):
         operation_id="companies_import_jobs_list",
         summary="List import jobs",
         description="Bank statement and journal imports, newest first: status (`queued` `running` `done` "
-        "`failed`), progress 0-100, counts, and the errors by line of a failed one.",
+        "`failed`), progress 0-100, counts, and the errors by line of a failed one. Filters: `status`, "
+        "`kind` (`bank_statement`, `journal`); another value is 400 `validation_error`.",
         responses={200: s.ImportJobOutput(many=True)},
     )
     def get(self, request, company_id):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.ImportJobOutput(page, many=True).data)
 
 

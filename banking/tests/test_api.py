@@ -574,3 +574,28 @@ def test_an_account_that_is_neither_an_id_nor_a_code_is_400_and_writes_nothing(b
         assert error["details"]["account"] == ["An id (a JSON number) or a code (a JSON string) is required."]
     assert banking_rows(bank.company) == before
     assert JournalEntry.objects.count() == entries
+
+
+def test_import_jobs_are_filtered_by_status_and_kind(bank, client_for, django_capture_on_commit_callbacks):
+    # given a statement imported (done) and a journal file refused (failed)
+    client = client_for(bank)
+    upload(client, bank, "camt053_march.xml")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"{base(bank)}/journal-imports",
+            {"file": SimpleUploadedFile("bad.csv", fixture("journal_bad.csv"))},
+            format="multipart",
+        )
+    url = f"{base(bank)}/import-jobs"
+
+    # when the list is asked for the failed ones, the journal ones, or an unknown status
+    failed = assert_success(client.get(url, {"status": "failed"}))["data"]
+    journals = assert_success(client.get(url, {"kind": "journal"}))["data"]
+    statements = assert_success(client.get(url, {"kind": "bank_statement", "status": "done"}))["data"]
+    unknown = client.get(url, {"status": "broken"})
+
+    # then each gets only those (they were ignored: every job came back)
+    assert [(j["kind"], j["status"]) for j in failed] == [("journal", "failed")]
+    assert [j["kind"] for j in journals] == ["journal"]
+    assert [(j["kind"], j["status"]) for j in statements] == [("bank_statement", "done")]
+    assert "status" in assert_error(unknown, 400, "validation_error")["details"]
