@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import pytest
 from django.test import Client
@@ -228,6 +229,26 @@ def test_a_quarantined_account_or_customer_page_warns_and_a_refused_page_leaves_
 # --------------------------------------------------------------------------- exports from report pages
 
 
+def export_from_page(client, page_url: str, query: dict, kind: str, fmt: str, capture):
+    """Start an export as a report page's button does: its create URL, CSRF token and parameters
+    read off the page, posted to the real exports API (tasks run on commit). Returns the page's
+    create URL, the parameters and the answer."""
+    page = client.get(page_url, query).content.decode()
+    create_url = re.search(r'data-create-url="([^"]+)"', page).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    params = json.loads(
+        re.search(r'<script id="export-params" type="application/json">(.*?)</script>', page).group(1)
+    )
+    with capture(execute=True):
+        created = client.post(
+            create_url,
+            {"kind": kind, "format": fmt, **params},
+            content_type="application/json",
+            headers={"X-CSRFToken": token, "Idempotency-Key": str(uuid.uuid4())},
+        )
+    return create_url, params, created
+
+
 def test_the_general_ledger_page_exports_its_account_through_the_exports_api(
     django_capture_on_commit_callbacks,
 ):
@@ -237,22 +258,14 @@ def test_the_general_ledger_page_exports_its_account_through_the_exports_api(
     _, client = staff(b.company, Role.ACCOUNTANT, csrf=True)
     bank = b.company.accounts.get(code="1010")
 
-    page = client.get(
+    create_url, params, created = export_from_page(
+        client,
         reverse("admin:ledger_reports_general_ledger"),
         {"account": bank.pk, "date_from": "2026-01-01", "date_to": "2026-01-31"},
-    ).content.decode()
-    create_url = re.search(r'data-create-url="([^"]+)"', page).group(1)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    params = json.loads(
-        re.search(r'<script id="export-params" type="application/json">(.*?)</script>', page).group(1)
+        "general_ledger",
+        "csv",
+        django_capture_on_commit_callbacks,
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        created = client.post(
-            create_url,
-            {"kind": "general_ledger", "format": "csv", **params},
-            content_type="application/json",
-            headers={"X-CSRFToken": token, "Idempotency-Key": "1c7e2a9e-5b1f-4f0e-8d3a-2b6f0c9e7a41"},
-        )
 
     assert params == {"account": "1010", "from": "2026-01-01", "to": "2026-01-31"}
     assert created.status_code == 202, created.json()
@@ -264,19 +277,14 @@ def test_a_report_page_exports_through_the_real_exports_api(django_capture_on_co
     b = books()
     _, client = staff(b.company, Role.ACCOUNTANT, csrf=True)
 
-    page = client.get(reverse("admin:ledger_reports_trial_balance"), {"as_of": "2026-01-31"}).content.decode()
-    create_url = re.search(r'data-create-url="([^"]+)"', page).group(1)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    params = json.loads(
-        re.search(r'<script id="export-params" type="application/json">(.*?)</script>', page).group(1)
+    create_url, _params, created = export_from_page(
+        client,
+        reverse("admin:ledger_reports_trial_balance"),
+        {"as_of": "2026-01-31"},
+        "trial_balance",
+        "xlsx",
+        django_capture_on_commit_callbacks,
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        created = client.post(
-            create_url,
-            {"kind": "trial_balance", "format": "xlsx", **params},
-            content_type="application/json",
-            headers={"X-CSRFToken": token, "Idempotency-Key": "7f0c1c52-3b1c-4a55-9f3f-6a1c3e0a9d11"},
-        )
     followed = client.get(f"{create_url}/{created.json()['data']['id']}")
     refused = client.post(create_url, {"kind": "trial_balance"}, content_type="application/json")
 
