@@ -26,7 +26,14 @@ from django.urls import URLPattern, path, reverse
 from accounts.models import Account, Company
 from banking import errors as banking_errors
 from banking import selectors, services
-from banking.models import BankAccount, BankStatement, BankStatementLine, LineStatus, StatementFormat
+from banking.models import (
+    BankAccount,
+    BankStatement,
+    BankStatementLine,
+    ImportJob,
+    LineStatus,
+    StatementFormat,
+)
 from banking.parsers.journal import problem_shown
 from banking.reports import reconciliation_report, same_amount_partners
 from banking.services import jobs as import_jobs
@@ -45,6 +52,7 @@ from sofinance.admin import (
 from sofinance.company_context import current_company_id
 from sofinance.display import display_amount
 from sofinance.errors import APIError
+from sofinance.ids import id_from_text
 from sofinance.money import currency_exponent
 from sofinance.permissions import Action
 
@@ -620,12 +628,18 @@ class BankingPages(AdminPages):
         form.fields["company"].queryset = companies
         job = None
         errors: list[str] = []
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
+        checked = self._dry_run_to_post(request, companies)
+        if request.method == "POST" and (checked is not None or form.is_valid()):
             try:
-                created = services.journal_import_job_create(
-                    company=data["company"], file=data["file"], by=request.user, dry_run=data["dry_run"]
-                )
+                if checked is not None:  # "Post this file now": the file the dry run checked
+                    form = JournalForm(initial={"company": checked.company_id})
+                    form.fields["company"].queryset = companies
+                    created = services.journal_import_job_from_dry_run(job=checked, by=request.user)
+                else:
+                    data = form.cleaned_data
+                    created = services.journal_import_job_create(
+                        company=data["company"], file=data["file"], by=request.user, dry_run=data["dry_run"]
+                    )
             except APIError as exc:
                 errors = [exc.message]
             else:
@@ -650,3 +664,14 @@ class BankingPages(AdminPages):
             "admin/banking/journal_import.html",
             self.context(request, "Import a journal (CSV or XLSX)", form=form, job=job, errors=errors),
         )
+
+    @staticmethod
+    def _dry_run_to_post(request: HttpRequest, companies) -> ImportJob | None:
+        """The dry run whose file "Post this file now" posts (its company one the user imports into)."""
+        if request.method != "POST" or not request.POST.get("from_job"):
+            return None
+        job_id = id_from_text(request.POST["from_job"])
+        job = ImportJob.objects.filter(pk=job_id, company__in=companies).first() if job_id else None
+        if job is None:
+            raise PermissionDenied
+        return job

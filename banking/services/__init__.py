@@ -16,6 +16,7 @@ from banking.services.jobs import (
     import_job_execute_inline,
     import_job_run,
     journal_import_job_create,
+    journal_import_job_from_dry_run,
     statement_import_job_create,
     statement_upload,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "import_job_execute_inline",
     "import_job_run",
     "journal_import_job_create",
+    "journal_import_job_from_dry_run",
     "open_invoice_for_line",
     "stale_suggestions_refresh",
     "statement_delete",

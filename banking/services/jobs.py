@@ -68,6 +68,23 @@ def _read(upload: Any) -> tuple[bytes, str]:
     return data, (getattr(upload, "name", "") or "upload")[-255:]
 
 
+def journal_import_job_from_dry_run(*, job: ImportJob, by: User | None) -> ImportJob:
+    """A queued job posting the file a finished dry run checked (the stored file, not a new
+    upload): the admin's "Post this file now". Refused unless `job` is a journal dry run that
+    passed; the same file posted once still holds (409 `duplicate_import`)."""
+    if job.kind != ImportKind.JOURNAL or not job.dry_run or job.status != JobStatus.DONE:
+        message = "Only a journal dry run that passed can be posted as it is."
+        raise ValidationFailed(message, details={"job": [message]})
+    job.file.open("rb")
+    try:
+        data = job.file.read()
+    finally:
+        job.file.close()
+    return journal_import_job_create(
+        company=job.company, file=ContentFile(data, name=job.file_name), by=by, format=job.format
+    )
+
+
 def statement_import_job_create(
     *,
     bank_account: BankAccount,

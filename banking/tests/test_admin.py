@@ -17,7 +17,7 @@ from accounts.models import Membership
 from accounts.tests.factories import UserFactory
 from banking import services
 from banking.admin_reports import reconciliation_url
-from banking.models import BankMatch, BankStatement, BankStatementLine, LineStatus, StatementStatus
+from banking.models import BankMatch, BankStatement, BankStatementLine, ImportJob, LineStatus, StatementStatus
 from banking.tests.factories import (
     bank_books,
     bank_side,
@@ -359,6 +359,41 @@ def test_the_journal_import_page_posts_or_lists_the_errors(client_admin, bank):
         str(m) for m in good.context["messages"]
     ]
     assert JournalEntry.objects.filter(company=bank.company).count() == 3
+
+
+def test_a_dry_run_that_passed_offers_to_post_the_same_file_without_choosing_it_again(client_admin, bank):
+    url = reverse("admin:banking_importjob_journal")
+
+    # when a good file is checked first
+    dry = client_admin.post(
+        url,
+        {
+            "company": bank.company_id,
+            "dry_run": "on",
+            "file": SimpleUploadedFile("j.csv", fixture("journal_ok.csv")),
+        },
+    )
+    job = ImportJob.objects.get(company=bank.company, dry_run=True)
+    page = dry.content.decode()
+
+    # then nothing is posted, and the page offers to post the file it checked
+    assert JournalEntry.objects.filter(company=bank.company).count() == 0
+    assert 'id="post-checked"' in page and f'name="from_job" value="{job.pk}"' in page
+
+    # when that is clicked, the stored file is posted as it was checked
+    posted = client_admin.post(url, {"from_job": job.pk})
+    assert "Posted 3 entries, 7 lines (JE-2026-000001 – JE-2026-000003)." in [
+        str(m) for m in posted.context["messages"]
+    ]
+    assert JournalEntry.objects.filter(company=bank.company).count() == 3
+    assert 'id="post-checked"' not in posted.content.decode()  # a real import offers nothing more
+
+    # and twice is refused as the same file, with nothing more posted
+    again = client_admin.post(url, {"from_job": job.pk})
+    assert "This file was already imported" in again.content.decode()
+    assert JournalEntry.objects.filter(company=bank.company).count() == 3
+    # a job that is not one of the user's companies' is refused outright
+    assert client_admin.post(url, {"from_job": job.pk + 1000}).status_code == 403
 
 
 def test_a_viewer_sees_the_lines_but_cannot_match_or_upload(client, bank):
