@@ -102,8 +102,12 @@ BOOLEAN_PARAMETERS = [
     ("/payments/{payment}/allocations", "include_removed"),
     ("/reports/trial-balance?as_of=2026-12-31", "include_zero"),
 ]
-# Read by a write, tested above with the upload it belongs to.
-BOOLEAN_PARAMETERS_OF_WRITES = [("post", "/bank-accounts/{id}/statements", "async")]
+# Read by a write, tested with the upload it belongs to: above, and the journal import's `dry_run`
+# in banking/tests/test_api.py (test_a_journal_import_asked_as_a_dry_run_in_the_query_posts_nothing).
+BOOLEAN_PARAMETERS_OF_WRITES = [
+    ("post", "/bank-accounts/{id}/statements", "async"),
+    ("post", "/journal-imports", "dry_run"),
+]
 
 
 @pytest.fixture
