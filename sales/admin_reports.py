@@ -222,7 +222,12 @@ class SalesReportPages:
         )
 
         def shown(row) -> dict[str, str]:
-            return {name: format_amount(getattr(row, name), currency) for name in names}
+            amounts = {name: format_amount(getattr(row, name), currency) for name in names}
+            # credit the customer has not applied lowers what they owe: shown negative, in
+            # parentheses as on the dashboard, so that a row's columns add up to its total
+            credit = row.unapplied_credit
+            amounts["unapplied_credit"] = format_amount(-credit if credit else credit, currency)
+            return amounts
 
         customer = None
         customer_id = id_from_text(request.GET.get("customer"))

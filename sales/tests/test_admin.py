@@ -430,6 +430,9 @@ def test_the_ar_aging_page_shows_the_aging_and_a_customers_open_invoices(client_
     )
     page = response.content.decode()
     assert 'id="aging-total">75.00<' in page
+    # Globex's unapplied 25.00 lowers the total: shown negative, so the row adds up (0.00 - 25.00)
+    globex = re.search(rf'<tr data-customer="{books.globex.pk}".*?</tr>', page, re.S).group(0)
+    assert '<td class="amount">(25.00)</td>' in globex and '<td class="amount">-0.00</td>' not in page
     assert invoice.number in page and 'id="open-items"' in page
     assert "/reports/ar-aging?as_of=2026-03-31&amp;format=csv" in page
     statement = client_admin.get(
