@@ -316,6 +316,13 @@ class ClosePages(AdminPages):
             start=start,
             end=end,
             lines=preview,
+            # the closing entry balances: its two totals, as an entry's page shows them
+            total_debit=display_amount(
+                sum((ln.base_amount for ln in lines if ln.base_amount > 0), Decimal(0)), company.currency
+            ),
+            total_credit=display_amount(
+                -sum((ln.base_amount for ln in lines if ln.base_amount < 0), Decimal(0)), company.currency
+            ),
             net_result=display_amount(net, company.currency),
             profit=net >= 0,
             open_periods=sum(1 for p in periods if p.status == PeriodStatus.OPEN),

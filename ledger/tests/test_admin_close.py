@@ -144,6 +144,8 @@ def test_closing_the_fiscal_year_shows_the_closing_entry_then_posts_it(books, co
         ("6100 Rent", "", "250.00"),
         ("3200 Retained earnings", "", "650.00"),
     ]
+    # with its totals, which balance
+    assert 'id="closing-total-debit">900.00<' in page and 'id="closing-total-credit">900.00<' in page
     assert not FiscalYearClose.objects.exists()
 
     # when confirmed
