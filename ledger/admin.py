@@ -32,6 +32,7 @@ from ledger.admin_close import ClosePages
 from ledger.admin_dashboard import register_panels as register_dashboard_panels
 from ledger.admin_reports import ReportPages
 from ledger.balance_queries import AccountTotals
+from ledger.calendar import fiscal_year_of
 from ledger.models import (
     AccountingPeriod,
     EntryStatus,
@@ -41,7 +42,12 @@ from ledger.models import (
     JournalLine,
     PeriodStatus,
 )
-from ledger.selectors import account_balances_rolled_up, period_blocking, period_reopenings
+from ledger.selectors import (
+    account_balances_rolled_up,
+    closed_fiscal_years,
+    period_blocking,
+    period_reopenings,
+)
 from ledger.services import (
     build_lines,
     check_balanced,
@@ -1021,6 +1027,21 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
             PeriodStatus.CLOSED: [("reopen", "Reopen…"), ("lock", "Lock…")],
             PeriodStatus.LOCKED: [],
         }[obj.status]
+        if obj.status == PeriodStatus.CLOSED and self._in_closed_year(obj):
+            # Its year is closed: the period reopens only with the year (a Reopen… here would be
+            # refused), so the link goes to the year's reopening, which says what it reverses.
+            year = fiscal_year_of(company=obj.company, day=obj.start_date)
+            return format_html(
+                '<a href="{}?fiscal_year={}" class="button period-step" id="reopen-year-{}" '
+                'title="Fiscal year {} is closed: its periods reopen with the year">Reopen the year…</a> '
+                '<a href="{}" class="button period-step" id="lock-{}">Lock…</a>',
+                reverse("admin:ledger_accountingperiod_reopen_year"),
+                year,
+                obj.pk,
+                year,
+                reverse("admin:ledger_accountingperiod_lock", args=[obj.pk]),
+                obj.pk,
+            )
         return format_html_join(
             " ",
             '<a href="{}" class="button period-step" id="{}-{}">{}</a>',
@@ -1038,9 +1059,15 @@ class AccountingPeriodAdmin(ServiceAdmin, CompanyScopedAdmin):
         for period in changelist.result_list:
             by_company.setdefault(period.company_id, []).append(period.pk)
         self._reopenings = {}
+        self._closed_years = {}
         for company_id, ids in by_company.items():
             self._reopenings.update(period_reopenings(company_id=company_id, period_ids=ids))
+            self._closed_years[company_id] = closed_fiscal_years(company_id=company_id)
         return changelist
+
+    def _in_closed_year(self, obj: AccountingPeriod) -> bool:
+        years = getattr(self, "_closed_years", {}).get(obj.company_id, ())
+        return any(start <= obj.start_date and obj.end_date <= end for start, end in years)
 
     @admin.display(description="Closed", ordering="closed_at")
     def closed(self, obj: AccountingPeriod) -> str:

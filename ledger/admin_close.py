@@ -348,11 +348,14 @@ class ClosePages(AdminPages):
         )
         latest = closed.first()
         default = fiscal_year_of(company=company, day=latest.start_date) if latest else None
-        form = YearReasonForm(source if request.method == "POST" else None, initial={"fiscal_year": default})
         year = (
             int(source.get("fiscal_year") or default or 0)
             if str(source.get("fiscal_year") or default or "").isdigit()
             else None
+        )
+        # Opened for a year (a closed period's "Reopen the year…"): the form names that year.
+        form = YearReasonForm(
+            source if request.method == "POST" else None, initial={"fiscal_year": year or default}
         )
         error = None
         if request.method == "POST" and form.is_valid():

@@ -16,6 +16,7 @@ from ledger.balance_queries import AccountTotals, account_totals, roll_up
 from ledger.models import (
     AccountingPeriod,
     ExchangeRate,
+    FiscalYearClose,
     JournalEntry,
     JournalLine,
     PeriodStatus,
@@ -87,6 +88,16 @@ def period_reopenings(*, company_id: int, period_ids: Sequence[int]) -> dict[int
             Reopening(at=event.created_at, by=event.actor_repr or "", reason=str(reason or ""))
         )
     return found
+
+
+def closed_fiscal_years(*, company_id: int) -> list[tuple[datetime.date, datetime.date]]:
+    """The company's closed fiscal years (not reopened), as (first day, last day), earliest first.
+    Their periods reopen only with the year."""
+    return list(
+        FiscalYearClose.objects.filter(company_id=company_id, reopened_at__isnull=True)
+        .order_by("start_date")
+        .values_list("start_date", "end_date")
+    )
 
 
 class EntryLineRow(NamedTuple):

@@ -163,6 +163,35 @@ def test_closing_the_fiscal_year_shows_the_closing_entry_then_posts_it(books, co
     assert JournalEntry.objects.filter(reversal_of=record.closing_entry).exists()
 
 
+def test_the_periods_of_a_closed_year_offer_reopening_the_year_not_the_period(books, controller):
+    # given 2024 and 2025 closed as years, and a month of 2026 closed on its own
+    controller.post(url("close_year"), {"fiscal_year": "2024"})
+    controller.post(url("close_year"), {"fiscal_year": "2025"})
+    assert FiscalYearClose.objects.filter(company=books).count() == 2
+    controller.post(url("generate"), {"fiscal_year": "2026"})
+    january = AccountingPeriod.objects.get(company=books, start_date=datetime.date(2026, 1, 1))
+    controller.post(url("close", january.pk))
+    march_2025 = AccountingPeriod.objects.get(company=books, start_date=datetime.date(2025, 3, 1))
+
+    # when the periods are listed
+    page = controller.get(reverse("admin:ledger_accountingperiod_changelist"), {"all": ""}).content.decode()
+
+    # then a 2025 month offers reopening its year (the period's own Reopen… would be refused)
+    assert f'id="reopen-{march_2025.pk}"' not in page
+    assert (
+        f'href="{url("reopen_year")}?fiscal_year=2025" class="button period-step" id="reopen-year-{march_2025.pk}"'
+        in page
+    )
+    # and still Lock…, while a month closed on its own keeps its Reopen…
+    assert f'id="lock-{march_2025.pk}"' in page
+    assert f'id="reopen-{january.pk}"' in page
+
+    # and the year's page opens on the year asked for (not the latest closed one)
+    reopen = controller.get(url("reopen_year"), {"fiscal_year": "2024"})
+    assert reopen.context["year"] == 2024
+    assert reopen.context["form"]["fiscal_year"].value() == 2024
+
+
 def test_an_accountant_may_not_manage_periods(books):
     accountant = member(books, Role.ACCOUNTANT)
     controller_client = member(books, Role.CONTROLLER)
