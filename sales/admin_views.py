@@ -43,6 +43,8 @@ from sofinance.admin import (
 from sofinance.display import display_amount as format_amount
 from sofinance.errors import APIError
 from sofinance.ids import id_from_text
+from sofinance.money import MoneyError, parse_amount
+from sofinance.money import format_amount as plain_amount
 from sofinance.permissions import Action
 
 
@@ -413,6 +415,9 @@ class SalesDocumentPages(AdminPages):
             customer = Customer.objects.filter(company=company, pk=customer_id).first()
         open_invoices = selectors.open_invoices_of(customer=customer) if customer else []
         errors: list[str] = []
+        filled = None
+        if request.method == "POST" and "_fill_oldest" in request.POST:
+            filled = self._filled_oldest_first(request, customer, open_invoices, errors)
         if request.method == "POST" and "_record" in request.POST and form.is_valid():
             data = form.cleaned_data
             if data.get("customer") is None:
@@ -447,14 +452,7 @@ class SalesDocumentPages(AdminPages):
                         f"Payment {payment.number} recorded ({allocated} {payment.currency} allocated).",
                         self.payment_url(payment.pk),
                     )
-        rows = [
-            {
-                "invoice": invoice,
-                "due": format_amount(invoice.amount_due, invoice.currency),
-                "value": request.POST.get(f"allocate-{invoice.pk}", "") if request.method == "POST" else "",
-            }
-            for invoice in open_invoices
-        ]
+        rows = allocation_rows(request, open_invoices, filled)
         context = self.context(
             request,
             "Record a payment",
@@ -466,6 +464,22 @@ class SalesDocumentPages(AdminPages):
         )
         return TemplateResponse(request, "admin/sales/payment/record.html", context)
 
+    @staticmethod
+    def _filled_oldest_first(request, customer, open_invoices, errors: list[str]) -> dict | None:
+        """The record form's "Fill oldest first": the amount typed, spread over the customer's
+        open invoices in the payment's currency (typed, else the customer's), oldest due first."""
+        if customer is None:
+            errors.append("Choose the customer first: their open invoices are filled in.")
+            return None
+        try:
+            amount = parse_amount(request.POST.get("amount", "").strip())
+        except MoneyError:
+            errors.append("Type the payment's amount first (e.g. 1250.00): it is spread over the invoices.")
+            return None
+        currency = request.POST.get("currency", "").strip().upper() or customer.currency
+        same_currency = [invoice for invoice in open_invoices if invoice.currency == currency]
+        return services.allocations_oldest_first(amount=amount, invoices=same_currency)
+
     def allocate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Allocate a payment's unallocated amount to the customer's open invoices."""
         payment = self.payment_for(request, pk, Action.PAYMENTS_RECORD)
@@ -475,7 +489,10 @@ class SalesDocumentPages(AdminPages):
             if invoice.currency == payment.currency
         ]
         errors: list[str] = []
-        if request.method == "POST":
+        filled = None
+        if request.method == "POST" and "_fill_oldest" in request.POST:
+            filled = services.allocations_oldest_first(amount=payment.unallocated, invoices=open_invoices)
+        elif request.method == "POST":
             allocations = []
             for invoice in open_invoices:
                 raw = request.POST.get(f"allocate-{invoice.pk}", "").strip()
@@ -499,14 +516,7 @@ class SalesDocumentPages(AdminPages):
                     f"{format_amount(total, payment.currency)} {payment.currency} of {payment} allocated.",
                     self.payment_url(pk),
                 )
-        rows = [
-            {
-                "invoice": invoice,
-                "due": format_amount(invoice.amount_due, invoice.currency),
-                "value": request.POST.get(f"allocate-{invoice.pk}", "") if request.method == "POST" else "",
-            }
-            for invoice in open_invoices
-        ]
+        rows = allocation_rows(request, open_invoices, filled)
         context = self.context(
             request,
             f"Allocate {payment}",
@@ -604,3 +614,18 @@ class SalesDocumentPages(AdminPages):
         return self.done(
             request, f"{voided}: void, reversed by {voided.void_entry.number}.", self.payment_url(pk)
         )
+
+
+def allocation_rows(request: HttpRequest, open_invoices, filled: dict | None) -> list[dict]:
+    """The open invoices' rows of an allocation form: each with its amount due and its input's
+    value (as typed; after "Fill oldest first", the plan's amount, blank where it does not reach)."""
+    rows = []
+    for invoice in open_invoices:
+        if filled is not None:
+            value = plain_amount(filled[invoice.pk], invoice.currency) if invoice.pk in filled else ""
+        else:
+            value = request.POST.get(f"allocate-{invoice.pk}", "") if request.method == "POST" else ""
+        rows.append(
+            {"invoice": invoice, "due": format_amount(invoice.amount_due, invoice.currency), "value": value}
+        )
+    return rows

@@ -46,6 +46,7 @@ from sales.services.master_data import (
 from sales.services.payments import (
     AllocationInput,
     allocation_remove,
+    allocations_oldest_first,
     payment_allocate,
     payment_record,
     payment_void,
@@ -60,6 +61,7 @@ __all__ = [
     "CreditPlan",
     "InvoiceLineInput",
     "allocation_remove",
+    "allocations_oldest_first",
     "credit_note_create",
     "credit_note_plan",
     "customer_create",

@@ -384,6 +384,23 @@ def payment_record(
 # --------------------------------------------------------------------------- allocate later
 
 
+def allocations_oldest_first(*, amount: Decimal, invoices: Sequence[Invoice]) -> dict[int, Decimal]:
+    """How `amount` pays `invoices` oldest due first: each invoice its whole amount due while the
+    amount lasts, the last one in part; invoice id -> amount (none for an invoice it does not
+    reach). A plan, nothing written: the admin fills its allocation inputs with it and the
+    accountant allocates (or changes it first). The invoices are in the amount's currency."""
+    left = max(amount, ZERO)
+    plan: dict[int, Decimal] = {}
+    for invoice in sorted(invoices, key=lambda invoice: (invoice.due_date, invoice.date, invoice.pk)):
+        if left <= 0:
+            break
+        share = min(left, invoice.amount_due)
+        if share > 0:
+            plan[invoice.pk] = share
+            left -= share
+    return plan
+
+
 def payment_allocate(
     *,
     payment: Payment,

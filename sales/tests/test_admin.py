@@ -373,6 +373,74 @@ def test_recording_a_payment_offers_the_customers_open_invoices(client_admin, bo
     assert first.status == InvoiceStatus.PAID
 
 
+def allocate_inputs(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="text" name="(allocate-\d+)" value="([^"]*)"', page))
+
+
+def test_fill_oldest_first_spreads_a_payments_credit_over_the_oldest_invoices_and_writes_nothing(
+    client_admin, books
+):
+    # given a customer's invoices, the later one entered first, and a payment of 260.00
+    later = issued(books, books.acme, "2026-03-10", "100.00")
+    older = issued(books, books.acme, "2026-03-01", "250.00")
+    untouched = issued(books, books.acme, "2026-03-20", "40.00")
+    payment = services.payment_record(
+        company=books.company, customer=books.acme, date=day("2026-03-25"), amount="260.00", by=None
+    )
+    url = reverse("admin:sales_payment_allocate", args=[payment.pk])
+    before = written(books.company)
+
+    # when "Fill oldest first" is pressed
+    page = client_admin.post(url, {"date": "", "_fill_oldest": "1"})
+
+    # then the oldest due is filled whole, the next in part, the last not at all; nothing written
+    assert page.status_code == 200
+    assert allocate_inputs(page.content.decode()) == {
+        f"allocate-{older.pk}": "250.00",
+        f"allocate-{later.pk}": "10.00",
+        f"allocate-{untouched.pk}": "",
+    }
+    assert written(books.company) == before and not payment.allocations.exists()
+
+    # and allocating what it filled in pays the older invoice and part of the later one
+    done = client_admin.post(
+        url, {"date": "", f"allocate-{older.pk}": "250.00", f"allocate-{later.pk}": "10.00"}
+    )
+    assert done.status_code == 302
+    older.refresh_from_db()
+    later.refresh_from_db()
+    assert (older.status, later.amount_due) == (InvoiceStatus.PAID, Decimal("90.00"))
+
+
+def test_recording_a_payment_fills_the_typed_amount_oldest_first(client_admin, books):
+    first = issued(books, books.acme, "2026-03-01", "100.00")
+    second = issued(books, books.acme, "2026-03-05", "250.00")
+    form = {
+        "company": books.company.pk,
+        "customer": books.acme.pk,
+        "date": "2026-03-20",
+        "amount": "120.00",
+        "currency": "",
+        "fx_rate": "",
+        "account": "",
+        "method": "bank_transfer",
+        "reference": "",
+        "notes": "",
+        "_fill_oldest": "1",
+    }
+    before = written(books.company)
+    page = client_admin.post(reverse("admin:sales_payment_record"), form).content.decode()
+    assert allocate_inputs(page) == {f"allocate-{first.pk}": "100.00", f"allocate-{second.pk}": "20.00"}
+    assert 'id="fill-oldest-first"' in page
+    # an amount that is not one is said, and fills nothing
+    page = client_admin.post(
+        reverse("admin:sales_payment_record"), {**form, "amount": "12O"}
+    ).content.decode()
+    assert "Type the payment&#x27;s amount first (e.g. 1250.00)" in page
+    assert set(allocate_inputs(page).values()) == {""}
+    assert written(books.company) == before and not Payment.objects.exists()
+
+
 def test_allocate_unallocate_and_void_a_payment_in_the_admin(client_admin, books):
     invoice = issued(books, books.acme, "2026-03-01", "100.00")
     payment = services.payment_record(

@@ -575,3 +575,35 @@ def test_a_payment_at_a_rate_that_turns_it_into_an_absurd_amount_is_refused_on_t
     assert "3999999999999960.00 USD, more than the books hold" in refused.value.message
     assert list(refused.value.details) == ["fx_rate"]
     assert written(books.company) == before
+
+
+def test_oldest_first_plan_pays_the_oldest_due_whole_and_the_next_in_part(books):
+    later = issued(books, books.acme, "2026-03-10", "100.00")
+    older = issued(books, books.acme, "2026-03-01", "250.00")
+    plan = services.allocations_oldest_first
+    # oldest due first, whatever the order given; the last reached in part
+    assert plan(amount=Decimal("260.00"), invoices=[later, older]) == {
+        older.pk: Decimal("250.00"),
+        later.pk: Decimal("10.00"),
+    }
+    # more than is due: each whole, the rest left as credit
+    assert plan(amount=Decimal("1000.00"), invoices=[later, older]) == {
+        older.pk: Decimal("250.00"),
+        later.pk: Decimal("100.00"),
+    }
+    # nothing to spread: nothing planned
+    assert plan(amount=Decimal("0.00"), invoices=[later, older]) == {}
+    assert plan(amount=Decimal("-5.00"), invoices=[later, older]) == {}
+    # an invoice already partly paid is planned at what it has due
+    services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-11"),
+        amount="200.00",
+        allocations=[{"invoice": older.pk, "amount": "200.00"}],
+        by=None,
+    )
+    assert plan(amount=Decimal("60.00"), invoices=[refresh(later), refresh(older)]) == {
+        older.pk: Decimal("50.00"),
+        later.pk: Decimal("10.00"),
+    }
