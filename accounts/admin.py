@@ -15,8 +15,9 @@ from django.utils.html import format_html
 
 from accounts import selectors
 from accounts.admin_members import MemberPages, person, role_label, when
+from accounts.errors import InvalidCompany
 from accounts.models import MONTHS, Company, Membership, User
-from accounts.services import membership_add
+from accounts.services import company_change_check, membership_add
 from sofinance import admin_menu
 from sofinance.admin import CompanyScopedAdmin, ReadOnlyInline, ServiceAdmin, admin_can, admin_roles
 from sofinance.admin_menu import Section
@@ -78,6 +79,23 @@ class CompanyForm(forms.ModelForm):
     class Meta:
         model = Company
         fields = ["name", "currency", "fiscal_year_start"]
+
+    def clean(self):
+        """A company's functional currency and fiscal year start change only as the service
+        allows (`company_change_check`): the form saves the model itself."""
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        saved = Company.objects.get(pk=self.instance.pk)
+        for field in ("currency", "fiscal_year_start"):
+            if field not in cleaned:
+                continue
+            value = cleaned[field].upper() if field == "currency" else cleaned[field]
+            try:
+                company_change_check(saved, field, value)
+            except InvalidCompany as exc:
+                self.add_error(field, exc.message)
+        return cleaned
 
 
 @admin.register(Company)

@@ -217,6 +217,24 @@ def company_create(
     return company
 
 
+def company_change_check(company: Company, field: str, value: Any) -> None:
+    """Refuse a change of `field` the company's books no longer allow (InvalidCompany naming the
+    field): the functional currency once it has accounts (every stored base amount is in it),
+    the fiscal year start while a fiscal year is closed (a closed year's closing entry moved that
+    year's income into retained earnings; with another start month the years overlapping it
+    would be closed again and the same income moved twice). The admin's company form asks too."""
+    message = None
+    if field == "currency" and value != company.currency and company.accounts.exists():
+        message = "The functional currency cannot change once the company has accounts."
+    elif field == "fiscal_year_start" and value != company.fiscal_year_start and _has_closed_years(company):
+        message = (
+            "The fiscal year start cannot change while a fiscal year is closed: reopen the closed "
+            "years first (their closing entries were made for the current start)."
+        )
+    if message:
+        raise errors.InvalidCompany(message, details={field: [message]})
+
+
 def company_update(*, company: Company, by: User, **fields: Any) -> Company:
     """Change a company's name or fiscal year start. The functional currency is fixed once
     the company has accounts, because every stored base amount is in it."""
@@ -228,14 +246,7 @@ def company_update(*, company: Company, by: User, **fields: Any) -> Company:
                 raise errors.InvalidCompany(details={key: ["This field cannot be changed."]})
             if key == "currency":
                 value = (value or "").upper()
-                if value != company.currency and company.accounts.exists():
-                    raise errors.InvalidCompany(
-                        details={
-                            "currency": [
-                                "The functional currency cannot change once the company has accounts."
-                            ]
-                        }
-                    )
+            company_change_check(company, key, value)
             setattr(company, key, value)
         _full_clean(company, exclude=["created_by"])
         changes = diff(before, snapshot(company, COMPANY_FIELDS))
@@ -553,6 +564,11 @@ def membership_remove(*, membership: Membership, by: User | None) -> None:
 
 
 # --------------------------------------------------------------------------- chart of accounts
+
+
+def _has_closed_years(company: Company) -> bool:
+    # `fiscal_year_closes` is the reverse accessor of ledger.FiscalYearClose.company.
+    return company.fiscal_year_closes.filter(reopened_at__isnull=True).exists()
 
 
 def _has_postings(account: Account) -> bool:

@@ -313,7 +313,8 @@ class MonthlyBalance(BalanceBucket):
 class FiscalYearClose(models.Model):
     """A closed fiscal year and the entry that moved its income and expenses to retained earnings."""
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    # `company.fiscal_year_closes`: the company's own rules (its fiscal year start) read it.
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="fiscal_year_closes")
     start_date = models.DateField()
     end_date = models.DateField()
     closing_entry = models.ForeignKey(

@@ -354,6 +354,22 @@ def fiscal_year_close(*, company: Company, year: int, by: User | None) -> YearCl
             company=company, start_date=start, reopened_at__isnull=True
         ).exists():
             raise errors.FiscalYearError(f"Fiscal year {year} is already closed.")
+        # A closed year of other bounds (closed before the fiscal year start moved) that shares
+        # days with this one: its income is already in retained earnings, so closing would move
+        # it again.
+        overlapping = (
+            FiscalYearClose.objects.filter(
+                company=company, reopened_at__isnull=True, start_date__lte=end, end_date__gte=start
+            )
+            .order_by("start_date")
+            .first()
+        )
+        if overlapping is not None:
+            raise errors.FiscalYearError(
+                f"Fiscal year {year} ({start} to {end}) overlaps the year closed from "
+                f"{overlapping.start_date} to {overlapping.end_date}: its income is already in retained "
+                "earnings. Reopen that year first."
+            )
         already_closed = AccountingPeriod.objects.filter(
             company=company, start_date__lte=end, end_date__gte=start
         ).exclude(status=PeriodStatus.OPEN)

@@ -192,6 +192,32 @@ def test_the_periods_of_a_closed_year_offer_reopening_the_year_not_the_period(bo
     assert reopen.context["form"]["fiscal_year"].value() == 2024
 
 
+def test_the_company_form_refuses_moving_the_fiscal_year_start_under_a_closed_year(books, controller):
+    controller.post(url("close_year"), {"fiscal_year": "2025"})
+    admin = member(books, Role.ADMIN)
+    change = reverse("admin:accounts_company_change", args=[books.pk])
+    form = {"name": books.name, "currency": "EUR", "fiscal_year_start": "7"}
+    events = AuditEvent.objects.count()
+
+    page = admin.post(change, form)
+
+    # the form says why for each field, and saves nothing
+    assert page.status_code == 200
+    errors = page.context["adminform"].form.errors
+    assert errors["fiscal_year_start"] == [
+        "The fiscal year start cannot change while a fiscal year is closed: reopen the closed years "
+        "first (their closing entries were made for the current start)."
+    ]
+    assert errors["currency"] == ["The functional currency cannot change once the company has accounts."]
+    books.refresh_from_db()
+    assert (books.currency, books.fiscal_year_start, AuditEvent.objects.count()) == ("USD", 1, events)
+    # the name alone still changes
+    saved = admin.post(change, {**form, "currency": "USD", "fiscal_year_start": "1", "name": "Renamed Ltd"})
+    assert saved.status_code == 302
+    books.refresh_from_db()
+    assert books.name == "Renamed Ltd"
+
+
 def test_an_accountant_may_not_manage_periods(books):
     accountant = member(books, Role.ACCOUNTANT)
     controller_client = member(books, Role.CONTROLLER)

@@ -19,6 +19,8 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import Company
+from audit.models import AuditEvent
 from ledger import errors
 from ledger.models import AccountingPeriod, EntrySource, JournalEntry, PeriodStatus
 from ledger.reports import balance_sheet, general_ledger, income_statement, trial_balance
@@ -527,6 +529,60 @@ def test_fiscal_year_close_api(december, make_member):
     assert (again.status_code, again.json()["error"]["code"]) == (422, "fiscal_year_error")
     reopened = controller.post(f"{url}/reopen", {"reason": "Audit adjustment"}, format="json")
     assert reopened.status_code == 200 and reopened.json()["data"]["reopened_at"]
+
+
+def test_the_fiscal_year_start_cannot_move_under_a_closed_year(december, make_member):
+    # given 2025 (January to December) closed: its income moved into retained earnings once
+    _, admin = make_member(december, Role.ADMIN)
+    _, controller = make_member(december, Role.CONTROLLER)
+    assert controller.post(f"/api/v1/companies/{december.pk}/fiscal-years/2025/close").status_code == 201
+    written = (JournalEntry.objects.count(), AuditEvent.objects.count())
+
+    # when the company's fiscal year is moved to start in July
+    moved = admin.patch(f"/api/v1/companies/{december.pk}", {"fiscal_year_start": 7}, format="json")
+
+    # then it is refused, saying why, and nothing changes (the years overlapping 2025 cannot be
+    # closed again, which moved the same income twice)
+    assert moved.status_code == 400, moved.json()
+    error = moved.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"]["fiscal_year_start"] == [
+        "The fiscal year start cannot change while a fiscal year is closed: reopen the closed years "
+        "first (their closing entries were made for the current start)."
+    ]
+    december.refresh_from_db()
+    assert december.fiscal_year_start == 1
+    assert (JournalEntry.objects.count(), AuditEvent.objects.count()) == written
+
+    # and once the year is reopened the start may move
+    fiscal_year_reopen(company=december, year=2025, reason="Changing the fiscal year", by=None)
+    assert (
+        admin.patch(f"/api/v1/companies/{december.pk}", {"fiscal_year_start": 7}, format="json").status_code
+        == 200
+    )
+
+
+def test_a_year_overlapping_a_closed_year_of_other_bounds_is_not_closed_again(december):
+    # given 2025 closed from January, then the start month moved to July behind the service's
+    # back (as a company whose start changed before this rule existed)
+    fiscal_year_close(company=december, year=2025, by=None)
+    Company.objects.filter(pk=december.pk).update(fiscal_year_start=7)
+    december.refresh_from_db()
+    entries = JournalEntry.objects.count()
+
+    # when the July years that share days with it are closed
+    for year, bounds in ((2024, "2024-07-01 to 2025-06-30"), (2025, "2025-07-01 to 2026-06-30")):
+        with pytest.raises(errors.FiscalYearError) as refused:
+            fiscal_year_close(company=december, year=year, by=None)
+
+        # then each is refused: its income is already in retained earnings
+        assert str(refused.value.message) == (
+            f"Fiscal year {year} ({bounds}) overlaps the year closed from 2025-01-01 to 2025-12-31: its "
+            "income is already in retained earnings. Reopen that year first."
+        )
+    assert JournalEntry.objects.count() == entries
+    # and sales stay closed once: nothing left on 4000, not a debit from closing it twice
+    assert "4000" not in tb_rows(trial_balance(company=december, as_of=datetime.date(2026, 6, 30)))
 
 
 def test_dates_outside_the_books_range_are_validation_errors(december, viewer):
