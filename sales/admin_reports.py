@@ -34,6 +34,7 @@ from sofinance.admin_menu import Section
 from sofinance.admin_site import may_in_current_company
 from sofinance.display import display_amount as format_amount
 from sofinance.ids import id_from_text
+from sofinance.money import is_valid_currency
 from sofinance.permissions import Action, role_can
 
 TEMPLATES = "admin/sales/reports"
@@ -115,8 +116,17 @@ class StatementForm(_CompanyForm):
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label="Customer")
     date_from = _date_field("From")
     date_to = _date_field("To")
+    currency = forms.CharField(
+        max_length=3, required=False, label="Currency", help_text="Blank: the customer's currency."
+    )
 
-    field_order = ["customer", "date_from", "date_to"]
+    field_order = ["customer", "date_from", "date_to", "currency"]
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"].strip().upper()
+        if currency and not is_valid_currency(currency):
+            raise forms.ValidationError(f"{currency} is not an ISO 4217 currency code.")
+        return currency
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -290,9 +300,19 @@ class SalesReportPages:
     def statement_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
         customer: Customer = data["customer"]
         report = reports.customer_statement(
-            company=company, customer=customer, date_from=data["date_from"], date_to=data["date_to"]
+            company=company,
+            customer=customer,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            currency=data.get("currency") or None,
         )
         currency = report.currency
+        base_query = {
+            "company": company.pk,
+            "customer": customer.pk,
+            "date_from": data["date_from"].isoformat(),
+            "date_to": data["date_to"].isoformat(),
+        }
 
         def money(amount) -> str:
             return format_amount(amount, currency)
@@ -311,6 +331,15 @@ class SalesReportPages:
                 }
                 for line in report.lines
             ],
+            # The customer's balances in other currencies, each linking to its own statement.
+            "other_currencies": [
+                {
+                    "currency": other.currency,
+                    "closing": format_amount(other.closing_balance, other.currency),
+                    "url": f"{request.path}?{urlencode({**base_query, 'currency': other.currency})}",
+                }
+                for other in report.other_currencies
+            ],
             "csv_url": self.csv_url(
                 request,
                 company,
@@ -319,6 +348,7 @@ class SalesReportPages:
                     "customer": customer.pk,
                     "from": data["date_from"].isoformat(),
                     "to": data["date_to"].isoformat(),
+                    "currency": currency,
                 },
             ),
         }

@@ -334,6 +334,12 @@ class StatementLine:
 
 
 @dataclass(frozen=True)
+class CurrencyBalance:
+    currency: str
+    closing_balance: Decimal  # what the customer owed in it at the statement's last day
+
+
+@dataclass(frozen=True)
 class CustomerStatement:
     customer: CustomerRef
     currency: str
@@ -344,6 +350,9 @@ class CustomerStatement:
     closing_balance: Decimal
     total_debit: Decimal
     total_credit: Decimal
+    # The customer's documents in other currencies (a statement is in one): each currency's
+    # balance, so that a customer never reads as owing nothing when they owe in another.
+    other_currencies: list[CurrencyBalance]
 
 
 def _movements(
@@ -402,7 +411,8 @@ def customer_statement(
 ) -> CustomerStatement:
     """What the customer owed at the start of the range, every document in it (invoices, credit
     notes, payments, voids) with a running balance, and what they owed at the end, in the
-    customer's currency (or `currency`). Allocations only match documents: they move nothing."""
+    customer's currency (or `currency`); and what they owed at the end in each other currency
+    they have documents in. Allocations only match documents: they move nothing."""
     currency = currency or customer.currency
     before = _movements(company, customer, currency, {"date__lt": date_from}, {"voided_on__lt": date_from})
     opening = sum((m[5] - m[6] for m in before), ZERO)
@@ -419,6 +429,11 @@ def customer_statement(
     for date, kind, number, reference, description, debit, credit, pk in within:
         balance += debit - credit
         lines.append(StatementLine(date, kind, number, reference, description, debit, credit, balance, pk))
+    others = []
+    for other in sorted(_document_currencies(company, customer) - {currency}):
+        moved = _movements(company, customer, other, {"date__lte": date_to}, {"voided_on__lte": date_to})
+        if moved:  # documents dated by the statement's last day
+            others.append(CurrencyBalance(other, sum((m[5] - m[6] for m in moved), ZERO)))
     return CustomerStatement(
         customer=CustomerRef(customer.pk, customer.name),
         currency=currency,
@@ -429,7 +444,20 @@ def customer_statement(
         closing_balance=balance,
         total_debit=sum((line.debit for line in lines), ZERO),
         total_credit=sum((line.credit for line in lines), ZERO),
+        other_currencies=others,
     )
+
+
+def _document_currencies(company: Company, customer: Customer) -> set[str]:
+    """Every currency the customer has an issued invoice, a credit note or a payment in."""
+    found: set[str] = set()
+    for documents in (
+        Invoice.objects.filter(company=company, customer=customer).exclude(status=InvoiceStatus.DRAFT),
+        CreditNote.objects.filter(company=company, customer=customer),
+        Payment.objects.filter(company=company, customer=customer),
+    ):
+        found |= set(documents.values_list("currency", flat=True).distinct())
+    return found
 
 
 # --------------------------------------------------------------------------- sales summary

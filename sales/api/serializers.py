@@ -665,6 +665,13 @@ class StatementLineOutput(serializers.Serializer):
     document_id = StrictIntegerField()
 
 
+class CurrencyBalanceOutput(serializers.Serializer):
+    currency = serializers.CharField()
+    closing_balance = MoneyField(
+        currency_attr="currency", help_text="What the customer owed in this currency at `to`."
+    )
+
+
 class CustomerStatementOutput(serializers.Serializer):
     customer = CustomerRefOutput()
     currency = serializers.CharField()
@@ -673,6 +680,11 @@ class CustomerStatementOutput(serializers.Serializer):
     closing_balance = MoneyField()
     total_debit = MoneyField()
     total_credit = MoneyField()
+    other_currencies = CurrencyBalanceOutput(
+        many=True,
+        help_text="The customer's balances at `to` in the other currencies they have documents in "
+        "(this statement shows one currency; ask again with `currency` for another's documents).",
+    )
 
     def get_fields(self):
         fields = super().get_fields()

@@ -19,6 +19,7 @@ from django.urls import reverse
 from accounts.services import membership_add
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
+from ledger.services import exchange_rate_set
 from ledger.tests.factories import post_entry
 from sales import services
 from sales.amounts import line_amounts
@@ -578,6 +579,43 @@ def test_the_ar_aging_page_says_when_receivables_were_posted_outside_sales(clien
         "unapplied credit come to 100.00: 5.00 was posted to receivables outside sales" in page
     )
     assert f"general-ledger/?account={books.account('1100').pk}&amp;date_from=2026-01-01" in page
+
+
+def test_the_customer_statement_names_a_balance_in_another_currency_and_links_its_statement(
+    client_admin, books
+):
+    # given a USD customer invoiced in EUR too
+    issued(books, books.acme, "2026-03-01", "100.00")
+    exchange_rate_set(
+        company=books.company,
+        from_currency="EUR",
+        to_currency="USD",
+        date=day("2026-03-02"),
+        rate="1.10",
+        by=None,
+    )
+    services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-02"),
+        currency="EUR",
+        lines=[{"description": "Euro work", "quantity": "1", "unit_price": "54.00", "tax_rate": None}],
+        by=None,
+        issue=True,
+    )
+    url = reverse("admin:sales_reports_customer_statement")
+    query = f"?company={books.company.pk}&customer={books.acme.pk}&date_from=2026-03-01&date_to=2026-03-31"
+
+    # when its statement is opened (in USD)
+    page = client_admin.get(url + query).content.decode()
+
+    # then the EUR balance is said, with a link to the statement in EUR
+    assert 'id="closing-balance">100.00<' in page
+    link = re.search(r'<a href="([^"]+)" id="statement-in-EUR">54.00 EUR owed on 2026-03-31', page)
+    assert link, page
+    in_euros = client_admin.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert "in EUR." in in_euros and 'id="closing-balance">54.00<' in in_euros
+    assert 'id="statement-in-USD">100.00 USD owed on 2026-03-31' in in_euros
 
 
 def test_the_customer_statement_opens_asking_for_a_customer_and_names_documents_in_words(client_admin, books):

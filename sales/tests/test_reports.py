@@ -171,6 +171,48 @@ def test_customer_statement_for_a_range(books):
     assert statement.lines[2].reference == "INV-2026-000002"
 
 
+def euro_invoice(books, date: str, amount: str):
+    eur_rate(books, date, "1.10")
+    return services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day(date),
+        currency="EUR",
+        lines=[{"description": "Euro work", "quantity": "1", "unit_price": amount, "tax_rate": None}],
+        by=None,
+        issue=True,
+    )
+
+
+def test_a_statement_names_what_the_customer_owes_in_other_currencies(books):
+    # given Acme, a USD customer, also invoiced 54.00 EUR
+    euro_invoice(books, "2026-03-20", "54.00")
+
+    # when its statement is read in its currency
+    usd = customer_statement(
+        company=books.company, customer=books.acme, date_from=day("2026-02-01"), date_to=day("2026-03-31")
+    )
+
+    # then the euro invoice is not among its lines, but its balance is named, at the last day
+    assert usd.currency == "USD" and all(ln.number != "INV-2026-000005" for ln in usd.lines)
+    assert [(o.currency, o.closing_balance) for o in usd.other_currencies] == [("EUR", D("54.00"))]
+    # before the euro invoice there was nothing to name
+    earlier = customer_statement(
+        company=books.company, customer=books.acme, date_from=day("2026-02-01"), date_to=day("2026-03-19")
+    )
+    assert earlier.other_currencies == []
+    # and the statement in EUR names the USD balance in turn
+    eur = customer_statement(
+        company=books.company,
+        customer=books.acme,
+        date_from=day("2026-02-01"),
+        date_to=day("2026-03-31"),
+        currency="EUR",
+    )
+    assert eur.closing_balance == D("54.00")
+    assert [(o.currency, o.closing_balance) for o in eur.other_currencies] == [("USD", D("150.00"))]
+
+
 def test_a_statement_shows_voids_on_their_dates(books):
     extra = issued(books, books.acme, "2026-04-02", "40.00")
     services.invoice_void(invoice=extra, by=None, date=day("2026-04-09"))
