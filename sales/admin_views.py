@@ -265,6 +265,10 @@ class SalesDocumentPages(AdminPages):
             except ValueError:
                 messages.error(request, "The void date is not a date (YYYY-MM-DD).")
                 return HttpResponseRedirect(self.invoice_url(pk))
+            try:  # a reversal date in a closed period is said now, not after "Yes"
+                check_period_open(company=invoice.company, date=void_date or invoice.date)
+            except APIError as exc:
+                return self.refused(request, exc, self.invoice_url(pk))
             return self.confirm(
                 request,
                 invoice,
@@ -572,8 +576,13 @@ class SalesDocumentPages(AdminPages):
         payment = self.payment_for(request, pk, Action.PAYMENTS_RECORD)
         if not confirmed(request):
             when = request.POST.get("void_date", "").strip()
-            if when:
-                shown = when
+            try:
+                typed = _date(when)
+            except ValueError:
+                messages.error(request, "The void date is not a date (YYYY-MM-DD).")
+                return HttpResponseRedirect(self.payment_url(pk))
+            if typed is not None:
+                when = shown = typed.isoformat()
             else:
                 # The earliest day it can take (its date, or later when an allocation was undone
                 # since): proposed, not the payment's date that the service would then refuse.
@@ -584,6 +593,10 @@ class SalesDocumentPages(AdminPages):
                     if earliest == payment.date
                     else f"{when} (its last change; it cannot be voided before; type a later date beside Void)"
                 )
+            try:  # a reversal date in a closed period is said now, not after "Yes"
+                check_period_open(company=payment.company, date=datetime.date.fromisoformat(when))
+            except APIError as exc:
+                return self.refused(request, exc, self.payment_url(pk))
             entry = payment.journal_entry.number if payment.journal_entry_id else "its entry"
             return confirm_page(
                 request,

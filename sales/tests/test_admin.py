@@ -541,6 +541,41 @@ def test_issue_in_a_closed_period_is_refused_at_once_instead_of_asking_first(cli
     assert draft.status == "draft"
 
 
+def test_void_dated_in_a_closed_period_is_refused_at_once_and_another_date_is_asked(client_admin, books):
+    # given an invoice and a payment of March, then March closed
+    invoice = issued(books, books.acme, "2026-03-10", "100.00")
+    payment = services.payment_record(
+        company=books.company, customer=books.acme, date=day("2026-03-12"), amount="30.00", by=None
+    )
+    march = closed_march(books)
+    before = written(books.company)
+
+    for url, back in (
+        (
+            reverse("admin:sales_invoice_void", args=[invoice.pk]),
+            reverse("admin:sales_invoice_change", args=[invoice.pk]),
+        ),
+        (
+            reverse("admin:sales_payment_void", args=[payment.pk]),
+            reverse("admin:sales_payment_change", args=[payment.pk]),
+        ),
+    ):
+        # when Void is clicked without a date (its own date, in March) or with one in March
+        for typed in ("", "2026-03-20"):
+            answer = client_admin.post(url, {"void_date": typed}, follow=True)
+
+            # then no "Yes, void it" to be refused after: back to the document, saying why
+            assert answer.redirect_chain == [(back, 302)]
+            said = messages_of(answer)
+            assert len(said) == 1, said
+            assert f"falls in the closed period {march.start_date} – {march.end_date}." in said[0]
+
+        # and a date in an open period is asked to confirm
+        asked = client_admin.post(url, {"void_date": "2026-04-02"}).content.decode()
+        assert 'id="confirm-void"' in asked and 'name="void_date" value="2026-04-02"' in asked
+    assert written(books.company) == before
+
+
 def test_void_says_at_once_why_it_cannot_be_done_instead_of_asking_first(client_admin, books):
     # given an invoice with a payment allocated to it
     invoice = issued(books, books.acme, "2026-03-01", "100.00")
