@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 import shlex
+import socket
 import subprocess
 import sys
 import time
@@ -93,13 +94,17 @@ class Server:
                 time.sleep(0.2)
 
     def get(self, path: str, **headers: str) -> tuple[int, dict[str, str]]:
+        status, response_headers, _ = self.read(path, **headers)
+        return status, response_headers
+
+    def read(self, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
         opener = urllib.request.build_opener(_NoRedirect)
         try:
             with opener.open(request, timeout=10) as response:
-                return response.status, dict(response.headers)
+                return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers)
+            return exc.code, dict(exc.headers), exc.read()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -117,7 +122,7 @@ def serve(tmp_path):
 
     def start(**extra: str) -> Server:
         # One worker: what is under test is the configuration, not the concurrency.
-        server = Server(production_env(tmp_path, PORT=str(free_port()), WEB_CONCURRENCY="1", **extra))
+        server = Server(production_env(tmp_path, PORT=str(free_port()), **{"WEB_CONCURRENCY": "1", **extra}))
         servers.append(server)
         return server
 
@@ -201,6 +206,49 @@ def test_x_forwarded_proto_is_believed_only_from_forwarded_allow_ips(serve):
     assert refused_status == 301
     assert refused_headers["Location"] == "https://books.example.com/api/v1/me"
     assert trusted_status == 401
+
+
+def requests_on_every_worker(server: Server, workers: int, rounds: int) -> list[int]:
+    """`rounds` times, one request on each of `workers` connections held open together: a sync
+    worker serves one connection at a time, so while each waits for the rest of its request
+    headers, no worker takes two, and every worker serves one request a round. The statuses."""
+    statuses = []
+    for _ in range(rounds):
+        sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(workers)]
+        try:
+            for sock in sockets:
+                sock.sendall(b"GET /api/v1/me HTTP/1.1\r\nHost: books.example.com\r\n")
+            time.sleep(0.3)  # each accepted, by a worker of its own
+            for sock in sockets:
+                sock.sendall(b"X-Forwarded-Proto: https\r\nConnection: close\r\n\r\n")
+            for sock in sockets:
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+                statuses.append(int(answer.split(b" ", 2)[1]))
+        finally:
+            for sock in sockets:
+                sock.close()
+    return statuses
+
+
+@pytest.mark.slow
+def test_metrics_add_up_the_requests_of_every_worker(serve):
+    # given the image's server with three workers, each having served 10 requests
+    server = serve(WEB_CONCURRENCY="3")
+    assert requests_on_every_worker(server, workers=3, rounds=10) == [401] * 30
+
+    # when Prometheus scrapes /metrics again and again (whichever worker accepts answers)
+    def refused_count() -> float:
+        status, _, body = server.read("/metrics", Host="books.example.com", **{"X-Forwarded-Proto": "https"})
+        assert status == 200
+        found = re.findall(
+            rb'^django_http_responses_total_by_status_total\{status="401"\} (\S+)$', body, re.M
+        )
+        return sum(float(value) for value in found)
+
+    # then every scrape counts all 30, never one worker's 10
+    assert [refused_count() for _ in range(6)] == [30.0] * 6
 
 
 # --------------------------------------------------------------------------- Django's side
