@@ -191,6 +191,11 @@ def company_create(
     currency = (currency or "").upper()
     if not is_valid_currency(currency):
         raise errors.InvalidCompany(details={"currency": [f"{currency!r} is not an ISO 4217 code."]})
+    if chart_template and chart_template not in TEMPLATES:
+        # Said of the field the request named, before anything is written.
+        raise errors.UnknownChartTemplate(
+            details={"chart_template": [f"Choose one of: {', '.join(sorted(TEMPLATES))}."]}
+        )
     company = Company(
         name=name, currency=currency, fiscal_year_start=fiscal_year_start, created_by=created_by
     )

@@ -111,7 +111,8 @@ def test_create_company_with_an_unknown_template_writes_nothing(creator_client):
 
     # then
     error = assert_error(response, 400, "validation_error")
-    assert error["details"] == {"template": ["Choose one of: small_business."]}
+    # named by the field the request sent (the chart-loading operation's field is `template`)
+    assert error["details"] == {"chart_template": ["Choose one of: small_business."]}
     assert Company.objects.count() == 0
     assert Membership.objects.count() == 0
     assert Account.objects.count() == 0
