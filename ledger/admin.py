@@ -65,6 +65,7 @@ from ledger.services import (
 )
 from sofinance import admin_menu
 from sofinance.admin import (
+    ChoicesWithoutDeleteMixin,
     CompanyScopedAdmin,
     DecimalFormField,
     DecimalInput,
@@ -419,7 +420,7 @@ def _entry_writable(request: HttpRequest, entry: JournalEntry | None) -> bool:
     )
 
 
-class JournalLineInline(admin.TabularInline):
+class JournalLineInline(ChoicesWithoutDeleteMixin, admin.TabularInline):
     model = JournalLine
     form = JournalLineForm
     formset = JournalLineFormSet

@@ -46,6 +46,7 @@ from sales.models import (
 from sales.services.master_data import CUSTOMER_FIELDS, ITEM_FIELDS, SETTINGS_FIELDS, TAX_RATE_FIELDS
 from sofinance import admin_links, admin_menu
 from sofinance.admin import (
+    ChoicesWithoutDeleteMixin,
     CompanyScopedAdmin,
     DateFormField,
     DecimalFormField,
@@ -390,7 +391,7 @@ def _invoice_writable(request, invoice: Invoice | None) -> bool:
     )
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ChoicesWithoutDeleteMixin, admin.TabularInline):
     model = InvoiceLine
     form = InvoiceLineForm
     formset = InvoiceLineFormSet

@@ -19,6 +19,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.forms.models import construct_instance
@@ -107,7 +108,22 @@ def company_owned(model: Any) -> bool:
     return getattr(field, "related_model", None) is Company
 
 
-class CompanyScopedAdmin(admin.ModelAdmin):
+class ChoicesWithoutDeleteMixin:
+    """No "delete" icon beside a choice on a form (the Company on an invoice, an account on a
+    line): deleting the thing chosen is never what filling a form means. The company a row
+    belongs to gets no icon at all: it is chosen, not edited, from the row's form."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(field, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget.can_delete_related = False
+            if db_field.name == getattr(self, "company_field", None):
+                widget.can_add_related = widget.can_change_related = widget.can_view_related = False
+        return field
+
+
+class CompanyScopedAdmin(ChoicesWithoutDeleteMixin, admin.ModelAdmin):
     """Rows of one company each: scoped to the user's memberships and checked against their role."""
 
     company_field = "company"

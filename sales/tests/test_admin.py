@@ -927,3 +927,14 @@ def test_an_invoice_lines_account_and_tax_rate_say_what_blank_means_and_offer_on
     assert offered and not offered & headers
     assert line_form.fields["account"].empty_label == "from item"
     assert line_form.fields["tax_rate"].empty_label == "from item"
+
+
+def test_document_forms_offer_no_delete_beside_a_choice_and_no_icons_beside_the_company(client_admin, books):
+    for url in (reverse("admin:sales_invoice_add"), reverse("admin:ledger_journalentry_add")):
+        page = client_admin.get(url).content.decode()
+        # the company is chosen, not added, changed, viewed or deleted from a document's form
+        for icon in ("add", "change", "view", "delete"):
+            assert f'id="{icon}_id_company"' not in page, (url, icon)
+        # and nothing chosen on the form (a customer, an account on a line) offers deleting it
+        assert 'id="delete_id_' not in page, url
+        assert "related-widget-wrapper" in page  # the choices are still wrapped (add/change kept)
