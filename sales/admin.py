@@ -947,7 +947,13 @@ class AllocationInline(ReadOnlyInline):
 
     @admin.display(description="exchange difference")
     def exchange_difference(self, obj: Allocation) -> str:
-        return format_amount(obj.invoice_base - obj.payment_base, obj.company.currency)
+        """In words: a loss when the invoice was booked at more (in the company's currency) than
+        the payment settling it brought in, a gain when at less."""
+        difference = obj.invoice_base - obj.payment_base
+        if difference == 0:
+            return "none"
+        amount = format_amount(abs(difference), obj.company.currency)
+        return f"{amount} {obj.company.currency} {'loss' if difference > 0 else 'gain'}"
 
 
 @admin.register(Payment)

@@ -938,3 +938,52 @@ def test_document_forms_offer_no_delete_beside_a_choice_and_no_icons_beside_the_
         # and nothing chosen on the form (a customer, an account on a line) offers deleting it
         assert 'id="delete_id_' not in page, url
         assert "related-widget-wrapper" in page  # the choices are still wrapped (add/change kept)
+
+
+def test_a_payments_exchange_differences_read_as_a_loss_or_a_gain(client_admin, books):
+    exchange_rate_set(
+        company=books.company,
+        from_currency="EUR",
+        to_currency="USD",
+        date=day("2026-03-01"),
+        rate="1.10",
+        by=None,
+    )
+
+    def euro_invoice():
+        return services.invoice_create(
+            company=books.company,
+            customer=books.acme,
+            date=day("2026-03-01"),
+            currency="EUR",
+            lines=[{"description": "Euro work", "quantity": "1", "unit_price": "100.00", "tax_rate": None}],
+            by=None,
+            issue=True,
+        )
+
+    first, second = euro_invoice(), euro_invoice()  # each 110.00 USD receivable
+    payment = services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-10"),
+        amount="100.00",
+        currency="EUR",
+        fx_rate="1.05",
+        allocations=[{"invoice": first.pk, "amount": "100.00"}],
+        by=None,
+    )
+    dearer = services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-11"),
+        amount="100.00",
+        currency="EUR",
+        fx_rate="1.20",
+        allocations=[{"invoice": second.pk, "amount": "100.00"}],
+        by=None,
+    )
+    cheaper_page = client_admin.get(reverse("admin:sales_payment_change", args=[payment.pk])).content.decode()
+    dearer_page = client_admin.get(reverse("admin:sales_payment_change", args=[dearer.pk])).content.decode()
+    # 110.00 booked, 105.00 received: a loss; 120.00 received: a gain
+    assert "5.00 USD loss" in cheaper_page and "gain" not in cheaper_page
+    assert "10.00 USD gain" in dearer_page
