@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -28,6 +32,27 @@ class JournalEntryPagination(EnvelopeCursorPagination):
     ordering = ("-date", "-id")
 
 
+_ENTRY_NUMBER = re.compile(r"JE-\d{4}-(\d{6,18})")
+
+
+class EntryNumberField(forms.Field):
+    """A journal entry's number, read as its sequence (the number's trailing digits)."""
+
+    default_error_messages = {"invalid": "Give a journal entry number, e.g. JE-2026-000042."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        match = _ENTRY_NUMBER.fullmatch(str(value).strip())
+        if match is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(match.group(1))
+
+
+class EntryNumberFilter(django_filters.Filter):
+    field_class = EntryNumberField
+
+
 class JournalEntryFilter(DateRangeFilterSet):
     """`from` / `to` on the entry's date (DateRangeFilterSet) and the filters below."""
 
@@ -51,6 +76,14 @@ class JournalEntryFilter(DateRangeFilterSet):
     )
     account_code = django_filters.CharFilter(
         method="filter_account_code", help_text="Entries with a line on the account of this code."
+    )
+    number_after = EntryNumberFilter(
+        field_name="sequence",
+        lookup_expr="gt",
+        help_text="Posted entries numbered after this one (e.g. `JE-2026-000146`): to sync the journal. "
+        "Numbers are given in the order entries are posted (gapless per company; the digits count "
+        "across years), so a client that keeps the last number it has read gets every entry posted "
+        "since, back-dated ones too, which the date order of the list would put among older pages.",
     )
 
     class Meta:

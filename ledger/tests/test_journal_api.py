@@ -515,3 +515,36 @@ def test_the_old_date_filter_names_are_refused_not_silently_preferred(books, acc
     assert alone.json()["error"]["details"] == {"date_to": ["Not a filter of this list: use `to`."]}
     only_from = accountant.get(url(books), {"from": "2026-03-15"})
     assert [e["reference"] for e in only_from.json()["data"]] == ["LATE"]
+
+
+def test_a_client_syncs_the_journal_by_the_last_number_it_read_back_dated_entries_included(books, accountant):
+    # given a client that has read the journal up to today's entry
+    seen = post_entry(books, "2026-12-01", ("1010", "10.00", "D"), ("4000", "10.00", "C"))
+    draft = accountant.post(
+        url(books),
+        {
+            "date": "2026-11-02",
+            "lines": [{"account": "1010", "debit": "1.00"}, {"account": "4000", "credit": "1.00"}],
+        },
+        format="json",
+    ).json()["data"]
+
+    # when entries are posted since, one dated back in November (the list's date order puts it
+    # among pages the client has read)
+    back_dated = post_entry(books, "2026-11-20", ("1010", "25.00", "D"), ("4000", "25.00", "C"))
+    later = post_entry(books, "2026-12-01", ("1010", "5.00", "D"), ("4000", "5.00", "C"))
+
+    # then asking for what was numbered after the last one read returns exactly those (no draft)
+    response = accountant.get(url(books) + f"?number_after={seen.number}")
+    assert response.status_code == 200
+    assert {row["number"] for row in response.json()["data"]} == {back_dated.number, later.number}
+    assert draft["number"] is None
+    assert accountant.get(url(books) + f"?number_after={later.number}").json()["data"] == []
+
+    # and a value that is not a journal number is refused, naming the parameter
+    for bad in ("146", "INV-2026-000001", "JE-2026-1"):
+        refused = accountant.get(url(books) + f"?number_after={bad}")
+        assert refused.status_code == 400, bad
+        assert refused.json()["error"]["details"] == {
+            "number_after": ["Give a journal entry number, e.g. JE-2026-000042."]
+        }
