@@ -30,6 +30,7 @@ from sales import selectors, services
 from sales.documents import invoice_document_html
 from sales.models import Customer, Invoice, Payment, PaymentMethod
 from sales.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, document_number_ahead
+from sales.postings import base_of, document_rate
 from sofinance.admin import (
     AdminPages,
     DateFormField,
@@ -41,6 +42,7 @@ from sofinance.admin import (
     post_or_back,
 )
 from sofinance.display import display_amount as format_amount
+from sofinance.display import display_rate
 from sofinance.errors import APIError
 from sofinance.ids import id_from_text
 from sofinance.money import MoneyError, parse_amount
@@ -252,7 +254,27 @@ class SalesDocumentPages(AdminPages):
             where = (
                 f"{period.name or period} ({period.get_status_display().lower()}: issuing will be refused)"
             )
-        return [("Number", f"{number} (the next, unless another invoice is issued first)"), ("Period", where)]
+        facts = [
+            ("Number", f"{number} (the next, unless another invoice is issued first)"),
+            ("Period", where),
+        ]
+        company = invoice.company
+        if invoice.currency != company.currency:
+            # What the books will hold: the rate and the receivable in the company's currency.
+            try:
+                rate = document_rate(
+                    company=company, currency=invoice.currency, on=invoice.date, given=invoice.fx_rate
+                )
+            except APIError as exc:
+                facts.append(("Rate", f"{exc.message} Issuing will be refused."))
+            else:
+                whence = "given on the invoice" if invoice.fx_rate is not None else "the stored rate"
+                facts.append(
+                    ("Rate", f"{display_rate(rate)} {invoice.currency}→{company.currency} ({whence})")
+                )
+                receivable = format_amount(base_of(invoice.total, rate, company), company.currency)
+                facts.append((f"Receivable in {company.currency}", f"{receivable} {company.currency}"))
+        return facts
 
     def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         invoice = self.invoice_for(request, pk, Action.INVOICES_VOID)

@@ -987,3 +987,27 @@ def test_a_payments_exchange_differences_read_as_a_loss_or_a_gain(client_admin, 
     # 110.00 booked, 105.00 received: a loss; 120.00 received: a gain
     assert "5.00 USD loss" in cheaper_page and "gain" not in cheaper_page
     assert "10.00 USD gain" in dearer_page
+
+
+def test_issuing_a_foreign_currency_invoice_says_its_rate_and_receivable_first(client_admin, books):
+    exchange_rate_set(
+        company=books.company,
+        from_currency="EUR",
+        to_currency="USD",
+        date=day("2026-03-01"),
+        rate="1.10",
+        by=None,
+    )
+    draft = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-02"),
+        currency="EUR",
+        lines=[{"description": "Euro work", "quantity": "1", "unit_price": "1080.00", "tax_rate": None}],
+        by=None,
+    )
+    asked = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk])).content.decode()
+    assert "<dt>Rate</dt><dd>1.1 EUR→USD (the stored rate)</dd>" in asked
+    assert "<dt>Receivable in USD</dt><dd>1,188.00 USD</dd>" in asked
+    draft.refresh_from_db()
+    assert draft.status == "draft"
