@@ -56,7 +56,12 @@ def balance_sheet_rows(report: BalanceSheet) -> Iterator[Row]:
     yield from _section("Liabilities", report.liabilities, report.currency)
     yield from _section("Equity", report.equity, report.currency)
     yield ["", "Current earnings", "", money(report.current_earnings)]
-    yield ["", "Total liabilities, equity and current earnings", "", money(report.total_liabilities_and_equity)]
+    yield [
+        "",
+        "Total liabilities, equity and current earnings",
+        "",
+        money(report.total_liabilities_and_equity),
+    ]
 
 
 def income_statement_rows(report: IncomeStatement) -> Iterator[Row]:

@@ -43,6 +43,7 @@ from sales.models import (
     SalesSettings,
     TaxRate,
 )
+from sales.postings import ACCOUNT_TYPES_FOR
 from sales.services.master_data import CUSTOMER_FIELDS, ITEM_FIELDS, SETTINGS_FIELDS, TAX_RATE_FIELDS
 from sofinance import admin_links, admin_menu
 from sofinance.admin import (
@@ -75,10 +76,25 @@ def entry_link(entry) -> str:
     return format_html('<a href="{}">{}</a>', url, entry.number or f"#{entry.pk}")
 
 
-def scoped_accounts(request, action: Action):
+def scoped_accounts(request, action: Action, purpose: str | None = None):
+    """The accounts of the companies `action` is allowed in; with `purpose` (sales.postings'
+    ACCOUNT_TYPES_FOR: revenue, tax, receivables, deposit, fx) only those the service takes for
+    it (active leaves of its types), so a choice is never one refused on saving."""
     allowed = admin_companies(request, action)
     queryset = Account.objects.select_related("company").order_by("company_id", "path")
-    return queryset.filter(company_id__in=allowed)
+    queryset = queryset.filter(company_id__in=allowed)
+    if purpose is not None:
+        queryset = queryset.filter(is_active=True, children__isnull=True, type__in=ACCOUNT_TYPES_FOR[purpose])
+    return queryset
+
+
+# What each account field of the master data is for (the service checks the same).
+ACCOUNT_FIELD_PURPOSES = {
+    "receivables_account": "receivables",
+    "revenue_account": "revenue",
+    "account": "tax",  # a tax rate's
+    "fx_gain_loss_account": "fx",
+}
 
 
 class _MasterDataAdmin(ServiceAdmin, CompanyScopedAdmin):
@@ -92,7 +108,9 @@ class _MasterDataAdmin(ServiceAdmin, CompanyScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Account:
-            kwargs["queryset"] = scoped_accounts(request, self.manage_action)
+            kwargs["queryset"] = scoped_accounts(
+                request, self.manage_action, ACCOUNT_FIELD_PURPOSES.get(db_field.name)
+            )
         elif db_field.related_model is TaxRate:
             allowed = admin_companies(request, self.manage_action)
             rates = (
@@ -438,9 +456,7 @@ class InvoiceLineInline(ChoicesWithoutDeleteMixin, admin.TabularInline):
         allowed = admin_companies(request, Action.INVOICES_DRAFT)
         if db_field.name == "account":
             # accounts a line can post to: active leaves (a header is refused when issued)
-            kwargs["queryset"] = scoped_accounts(request, Action.INVOICES_DRAFT).filter(
-                is_active=True, children__isnull=True
-            )
+            kwargs["queryset"] = scoped_accounts(request, Action.INVOICES_DRAFT, "revenue")
             kwargs["empty_label"] = "from item"  # its revenue account (no item: the sales default)
         elif db_field.name == "tax_rate":
             rates = (

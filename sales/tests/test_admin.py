@@ -1011,3 +1011,24 @@ def test_issuing_a_foreign_currency_invoice_says_its_rate_and_receivable_first(c
     assert "<dt>Receivable in USD</dt><dd>1,188.00 USD</dd>" in asked
     draft.refresh_from_db()
     assert draft.status == "draft"
+
+
+def test_account_choices_are_only_those_the_service_takes_for_the_field(client_admin, books):
+    def choices(url_name: str, field: str, *args) -> set[str]:
+        page = client_admin.get(reverse(url_name, args=args))
+        form = page.context["adminform"].form
+        return set(form.fields[field].queryset.values_list("code", flat=True))
+
+    customer = choices("admin:sales_customer_change", "receivables_account", books.acme.pk)
+    item = choices("admin:sales_item_add", "revenue_account")
+    tax = choices("admin:sales_taxrate_add", "account")
+    # receivables: asset leaves (the bank is an asset too; income and headers are not offered)
+    assert "1100" in customer and "4000" not in customer
+    # a line's or an item's revenue: income (or deferred-revenue liability), never the bank or receivables
+    assert "4000" in item and "1010" not in item and "1100" not in item
+    # a tax rate's account: a liability
+    assert tax and all(code.startswith("2") for code in tax)
+    invoice_page = client_admin.get(reverse("admin:sales_invoice_add"))
+    line_form = invoice_page.context["inline_admin_formsets"][0].formset.forms[0]
+    lines = set(line_form.fields["account"].queryset.values_list("code", flat=True))
+    assert "4000" in lines and "1010" not in lines and "1100" not in lines
