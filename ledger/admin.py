@@ -480,11 +480,20 @@ class JournalLineInline(ChoicesWithoutDeleteMixin, admin.TabularInline):
 
     @admin.display(description="debit")
     def debit_shown(self, line: JournalLine) -> str:
-        return display_amount(line.debit, line.currency) if line.debit else ""
+        return self._in_own_currency(line, line.debit)
 
     @admin.display(description="credit")
     def credit_shown(self, line: JournalLine) -> str:
-        return display_amount(line.credit, line.currency) if line.credit else ""
+        return self._in_own_currency(line, line.credit)
+
+    @staticmethod
+    def _in_own_currency(line: JournalLine, amount) -> str:
+        """A line's amount in its currency, the code said when it is not the company's (an entry's
+        debit column then mixes currencies, and the totals are the company's)."""
+        if not amount:
+            return ""
+        shown = display_amount(amount, line.currency)
+        return shown if line.currency == line.company.currency else f"{shown} {line.currency}"
 
     @admin.display(description="FX rate")
     def fx_rate_shown(self, line: JournalLine) -> str:
@@ -494,7 +503,7 @@ class JournalLineInline(ChoicesWithoutDeleteMixin, admin.TabularInline):
     def base_amount_shown(self, line: JournalLine) -> str:
         if line.pk is None:
             return ""
-        return display_amount(line.base_amount, line.company.currency)
+        return display_side(line.base_amount, line.company.currency)  # "1,188.00 Dr", "54.00 Cr"
 
 
 class JournalEntryForm(ServiceModelForm):
@@ -654,7 +663,7 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
         total = (
             sum((a for a in amounts if a > 0), ZERO) if debit else -sum((a for a in amounts if a < 0), ZERO)
         )
-        return display_amount(total, obj.company.currency)
+        return f"{display_amount(total, obj.company.currency)} {obj.company.currency}"
 
     @admin.display(description="total debit")
     def total_debit(self, obj: JournalEntry) -> str:

@@ -924,3 +924,25 @@ def test_line_account_autocomplete_offers_only_active_postable_accounts(client_a
         "6910",
         "7100",
     ]
+
+
+def test_a_foreign_currency_entry_reads_each_amount_with_its_currency_and_totals_in_the_companys(
+    client, superuser, books
+):
+    posted = journal_entry_create(
+        company=books,
+        date=datetime.date(2026, 3, 2),
+        lines=[
+            {"account": "1100", "debit": "1080.00", "currency": "EUR", "fx_rate": "1.10"},
+            {"account": "4000", "credit": "1188.00"},
+        ],
+        by=None,
+        post=True,
+    )
+    client.force_login(superuser)
+    page = client.get(reverse("admin:ledger_journalentry_change", args=[posted.pk])).content.decode()
+    # the debit column says its currency where it is not the company's; the company's is plain
+    assert ">1,080.00 EUR<" in page and ">1,188.00<" in page
+    # the functional amounts read as debits and credits, and the totals say their currency
+    assert ">1,188.00 Dr<" in page and ">1,188.00 Cr<" in page
+    assert "1,188.00 USD" in page
