@@ -138,6 +138,11 @@ class ReportForm(forms.Form):
 class TrialBalanceForm(ReportForm):
     as_of = _date_field("As of")
     include_zero = forms.BooleanField(required=False, label="Include zero balances")
+    before_closing = forms.BooleanField(
+        required=False,
+        label="Before the year-end closing entries",
+        help_text="The adjusted trial balance a year is closed from.",
+    )
 
 
 class BalanceSheetForm(ReportForm):
@@ -468,12 +473,16 @@ class ReportPages:
 
     def trial_balance_context(self, request: HttpRequest, company: Company, data: dict) -> dict[str, Any]:
         report = reports.trial_balance(
-            company=company, as_of=data["as_of"], include_zero=data["include_zero"]
+            company=company,
+            as_of=data["as_of"],
+            include_zero=data["include_zero"],
+            before_closing=data["before_closing"],
         )
         money = _money(company.currency)
         params = {
             "as_of": report.as_of.isoformat(),
             **({"include_zero": "true"} if data["include_zero"] else {}),
+            **({"before_closing": "true"} if data["before_closing"] else {}),
         }
         year_start = self.fiscal_year_start(company, report.as_of)
         return {

@@ -70,9 +70,51 @@ class TrialBalance:
     total_credit: Decimal
 
 
-def trial_balance(*, company: Company, as_of: datetime.date, include_zero: bool = False) -> TrialBalance:
-    """Every account's balance as of the end of `as_of`, as a debit or a credit balance."""
+# The year-end closing entries' lines (and their reversals when a year was reopened) up to a day,
+# summed by account: what a trial balance before the closing entries leaves out.
+_CLOSING_LINES_SQL = """
+SELECT l.account_id, {base_sum}, {amount_sum}
+FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
+WHERE e.company_id = %s AND e.status = 'posted' AND e.source = 'closing' AND e.date <= %s
+GROUP BY l.account_id
+"""
+
+
+def _without_closing_entries(
+    company: Company, as_of: datetime.date, totals: dict[int, AccountTotals]
+) -> dict[int, AccountTotals]:
+    reader = read_connection()
+    with reader.cursor() as db:
+        db.execute(
+            _CLOSING_LINES_SQL.format(
+                base_sum=money_sum_sql("l.base_amount", reader.vendor),
+                amount_sum=money_sum_sql("l.amount", reader.vendor),
+            ),
+            [company.pk, as_of],
+        )
+        closing = db.fetchall()
+    adjusted = dict(totals)
+    for account_id, base_sum, amount_sum in closing:
+        base, amount = money_from_sum(base_sum), money_from_sum(amount_sum)
+        before = adjusted.get(account_id, AccountTotals())
+        adjusted[account_id] = AccountTotals(
+            before.debit - max(base, ZERO),
+            before.credit - max(-base, ZERO),
+            before.amount - amount,
+            before.line_count,
+        )
+    return adjusted
+
+
+def trial_balance(
+    *, company: Company, as_of: datetime.date, include_zero: bool = False, before_closing: bool = False
+) -> TrialBalance:
+    """Every account's balance as of the end of `as_of`, as a debit or a credit balance.
+    `before_closing`: without the year-end closing entries (the adjusted trial balance a year is
+    closed from: income and expenses still on their accounts, retained earnings before them)."""
     totals = account_totals(company_id=company.pk, end=as_of)
+    if before_closing:
+        totals = _without_closing_entries(company, as_of, totals)
     accounts = Account.objects.filter(company=company).order_by("path")
     rows: list[TrialBalanceRow] = []
     total_debit = total_credit = ZERO

@@ -91,8 +91,10 @@ class TrialBalanceView(_ReportView):
             "entries up to that day: `debit` or `credit` (the other is zero) and `balance` "
             "(debit minus credit), in the company's functional currency; `totals` are equal when "
             "the books balance. Accounts kept in a foreign currency also give their balance in it. "
-            "Accounts with a zero balance are left out unless `include_zero=true`. All rows in one "
-            "response; `?format=csv` for a download. A malformed date is 400."
+            "Accounts with a zero balance are left out unless `include_zero=true`. "
+            "`before_closing=true` leaves out the year-end closing entries (and their reversals): "
+            "the adjusted trial balance a year is closed from, income and expenses still on their "
+            "accounts. All rows in one response; `?format=csv` for a download. A malformed date is 400."
         ),
         responses={200: rs.TrialBalanceOutput, CSV: OpenApiTypes.STR},
         parameters=[
@@ -100,13 +102,23 @@ class TrialBalanceView(_ReportView):
             OpenApiParameter(
                 "include_zero", bool, description="`true`: list accounts with a zero balance too."
             ),
+            OpenApiParameter(
+                "before_closing",
+                bool,
+                description="`true`: without the year-end closing entries (the pre-closing trial balance).",
+            ),
             FORMAT,
         ],
     )
     def get(self, request, company_id):
         as_of = _date_param(request, "as_of", default=datetime.date.today())
         include_zero = query_bool(request, "include_zero")
-        report = reports.trial_balance(company=self.company, as_of=as_of, include_zero=include_zero)
+        report = reports.trial_balance(
+            company=self.company,
+            as_of=as_of,
+            include_zero=include_zero,
+            before_closing=query_bool(request, "before_closing"),
+        )
         if self.wants_csv():
             rows = [TRIAL_BALANCE_HEADER, *trial_balance_rows(report)]
             return csv_response(rows, f"trial-balance-{as_of}.csv")

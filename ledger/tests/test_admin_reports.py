@@ -212,6 +212,29 @@ def test_trial_balance_page_can_list_zero_balances(client_admin, books):
     assert shown[""] == ["", "Total", "12,000.00", "12,000.00", ""]
 
 
+def test_trial_balance_page_can_leave_out_the_year_end_closing_entries(client_admin, books, monkeypatch):
+    # given 2026's income and expenses closed into retained earnings (as if the year had ended)
+    from ledger.services import fiscal_year_close
+
+    monkeypatch.setattr("ledger.services.periods.timezone.localdate", lambda: datetime.date(2027, 1, 15))
+    fiscal_year_close(company=books, year=2026, by=None)
+
+    # when the year's last day is shown before its closing entry
+    closed = {
+        row[0]
+        for row in rows(
+            page(client_admin, "trial_balance", company=books.pk, as_of="2026-12-31"), "trial-balance"
+        )
+    }
+    response = page(client_admin, "trial_balance", company=books.pk, as_of="2026-12-31", before_closing="on")
+
+    # then income and expenses are on their accounts again, as the year was closed from them
+    shown = {row[0]: row for row in rows(response, "trial-balance")}
+    assert "4000" not in closed and shown["4000"] == ["4000", "Sales revenue", "", "2,000.00", "(2,000.00)"]
+    assert "3200" in closed and "3200" not in shown
+    assert "before_closing=true" in response.content.decode()  # the CSV download says the same
+
+
 def test_balance_sheet_page_rolls_parents_up_and_says_it_balances(client_admin, books):
     # when
     response = page(client_admin, "balance_sheet", company=books.pk, as_of="2026-02-28")

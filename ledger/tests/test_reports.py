@@ -167,6 +167,27 @@ def test_year_end_close_zeroes_income_and_expenses_into_retained_earnings(decemb
         post_entry(december, "2025-12-31", ("1010", "1.00", "D"), ("4000", "1.00", "C"))
 
 
+def test_the_trial_balance_before_the_closing_entries_is_the_one_the_year_was_closed_from(december, viewer):
+    before = tb_rows(trial_balance(company=december, as_of=DEC31))
+    fiscal_year_close(company=december, year=2025, by=None)
+
+    # after the close, the year's income and expenses are on retained earnings
+    after = tb_rows(trial_balance(company=december, as_of=DEC31))
+    assert "4000" not in after and after["3200"] == (0, D("1100.00"))
+
+    # before its closing entry, the same day reads as it did before the close
+    pre_closing = trial_balance(company=december, as_of=DEC31, before_closing=True)
+    assert tb_rows(pre_closing) == before
+    assert pre_closing.total_debit == pre_closing.total_credit == D("14100.00")
+
+    # through the API too, and a year reopened (its closing entry reversed) changes nothing
+    url = report_url(december, "trial-balance") + "?as_of=2025-12-31&before_closing=true"
+    rows = {r["account"]["code"]: (r["debit"], r["credit"]) for r in viewer.get(url).json()["data"]["rows"]}
+    assert rows["4000"] == ("0.00", "3100.00") and "3200" not in rows
+    fiscal_year_reopen(company=december, year=2025, reason="Late invoice", by=None)
+    assert tb_rows(trial_balance(company=december, as_of=DEC31, before_closing=True)) == before
+
+
 def test_a_date_in_a_closed_fiscal_year_is_refused_saying_to_reopen_the_year(december):
     # given 2025 closed (its periods closed with it)
     fiscal_year_close(company=december, year=2025, by=None)

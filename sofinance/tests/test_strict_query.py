@@ -101,6 +101,7 @@ BOOLEAN_PARAMETERS = [
     ("/payments", "unallocated"),
     ("/payments/{payment}/allocations", "include_removed"),
     ("/reports/trial-balance?as_of=2026-12-31", "include_zero"),
+    ("/reports/trial-balance?as_of=2026-12-31", "before_closing"),
 ]
 # Read by a write, tested with the upload it belongs to: above, and the journal import's `dry_run`
 # in banking/tests/test_api.py (test_a_journal_import_asked_as_a_dry_run_in_the_query_posts_nothing).
