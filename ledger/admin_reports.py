@@ -486,7 +486,9 @@ class ReportPages:
         }
         year_start = self.fiscal_year_start(company, report.as_of)
         return {
-            "export_params": {"as_of": report.as_of.isoformat()},
+            # The export job writes the trial balance as posted: not offered for the one before
+            # the closing entries (its CSV download, below, is that one).
+            "export_params": None if data["before_closing"] else {"as_of": report.as_of.isoformat()},
             "report": report,
             "rows": [
                 TrialBalanceLine(
