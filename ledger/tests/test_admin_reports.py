@@ -235,6 +235,7 @@ def test_trial_balance_page_can_leave_out_the_year_end_closing_entries(client_ad
     assert "before_closing=true" in response.content.decode()  # the CSV download says the same
     # and the export job (which writes the trial balance as posted) is not offered for it
     assert "export_offer" not in response.context
+    assert "export_offer" in page(client_admin, "trial_balance", company=books.pk, as_of="2026-12-31").context
 
 
 def test_balance_sheet_page_rolls_parents_up_and_says_it_balances(client_admin, books):
