@@ -872,8 +872,9 @@ class InvoiceAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin):
 
 
 def live_totals_data(request) -> dict[str, Any]:
-    """What the invoice form's live totals need: each tax rate's percent, each item's price and
-    default rate, and each currency's places (the server recomputes everything on save)."""
+    """What the invoice form's live totals need: each tax rate's percent, each item's price (in
+    its company's currency) and default rate, and each currency's places (the server recomputes
+    everything on save)."""
     allowed = admin_companies(request, Action.SALES_VIEW)
     rates = TaxRate.objects.all()
     items = Item.objects.filter(is_active=True).select_related("company")
@@ -887,7 +888,10 @@ def live_totals_data(request) -> dict[str, Any]:
     currencies = set(customers.values_list("currency", flat=True)) | {i.company.currency for i in items}
     return {
         "tax_rates": {str(pk): str(rate) for pk, rate in rates.values_list("pk", "rate")},
-        "items": {str(i.pk): {"price": str(i.unit_price), "tax_rate": i.tax_rate_id} for i in items},
+        "items": {
+            str(i.pk): {"price": str(i.unit_price), "currency": i.company.currency, "tax_rate": i.tax_rate_id}
+            for i in items
+        },
         "customers": {str(pk): currency for pk, currency in customers.values_list("pk", "currency")},
         "places": {code: currency_exponent(code) for code in currencies},
     }

@@ -75,7 +75,16 @@
         return; // an empty extra row
       }
       let priceText = field(row, "unit_price") ? field(row, "unit_price").value : "";
-      if (!priceText && item) priceText = item.price;
+      if (!priceText && item) {
+        if (currency && item.currency !== currency) {
+          // The item's price is in its company's currency: a line in another needs its own price
+          // (the server refuses the line without one), so no total is made from the wrong one.
+          if (cell) cell.textContent = `give its price in ${currency}`;
+          complete = false;
+          return;
+        }
+        priceText = item.price;
+      }
       const discountText = (field(row, "discount") && field(row, "discount").value) || "0";
       let rateId = field(row, "tax_rate") ? field(row, "tax_rate").value : "";
       if (!rateId && item && item.tax_rate) rateId = String(item.tax_rate);

@@ -381,6 +381,12 @@ def test_issue_an_invoice_and_record_its_payment(browser):
     assert (browser.text("#live-subtotal"), browser.text("#live-tax")) == ("450.00 USD", "90.00 USD")
     browser.shot("invoice_typing")
     assert_clean(browser)
+    # in euros the item's dollar price is not used: the line asks for its price in EUR
+    browser.type("#id_currency", "EUR")
+    browser.wait_text("td.field-amounts", "give its price in EUR")
+    assert browser.text("#live-total") == "–"
+    browser.type("#id_currency", "\b\b\b", clear=False)  # erased key by key, as a person does
+    browser.wait_text("#live-total", "540.00")
     browser.click("input[name=_continue]")
     browser.wait_for("#issue-invoice")
     browser.shot("invoice_draft")
