@@ -50,8 +50,11 @@ def _locked_period(period: AccountingPeriod) -> AccountingPeriod:
     return locked
 
 
-def _lock_company(company: Company) -> None:
-    list(Company.objects.select_for_update().filter(pk=company.pk))
+def _lock_company(company: Company) -> Company:
+    """Lock the company's row and return it as stored now: its fiscal year start may have changed
+    since the caller read it (company_update takes the same lock), so the year's bounds are
+    worked out from this one."""
+    return Company.objects.select_for_update().get(pk=company.pk)
 
 
 def _period_repr(period: AccountingPeriod) -> dict:
@@ -124,7 +127,9 @@ def periods_generate(*, company: Company, year: int, by: User | None) -> list[Ac
     start, end = fiscal_year_bounds(company=company, year=year)
     _check_book_dates(fiscal_year=start, end_date=end)
     with transaction.atomic():
-        _lock_company(company)
+        company = _lock_company(company)
+        start, end = fiscal_year_bounds(company=company, year=year)
+        _check_book_dates(fiscal_year=start, end_date=end)
         clash = _overlapping(company, start, end).first()
         if clash is not None:
             raise errors.PeriodOverlap(
@@ -348,8 +353,15 @@ def fiscal_year_close(*, company: Company, year: int, by: User | None) -> YearCl
             f"Fiscal year {year} ends on {end}; it can be closed from the day after."
         )
     with transaction.atomic():
-        _lock_company(company)
+        company = _lock_company(company)
         _lock_postings(company.pk)
+        # Bounds from the locked row: a fiscal year start changed meanwhile is seen (and a year
+        # closed here is seen by a change waiting for this lock, which then refuses).
+        start, end = fiscal_year_bounds(company=company, year=year)
+        if end >= timezone.localdate():
+            raise errors.FiscalYearError(
+                f"Fiscal year {year} ends on {end}; it can be closed from the day after."
+            )
         if FiscalYearClose.objects.filter(
             company=company, start_date=start, reopened_at__isnull=True
         ).exists():
@@ -433,10 +445,10 @@ def fiscal_year_reopen(*, company: Company, year: int, reason: str, by: User | N
         raise ValidationFailed(
             "A reason is required to reopen a fiscal year.", details={"reason": ["Required."]}
         )
-    start, end = fiscal_year_bounds(company=company, year=year)
     with transaction.atomic():
-        _lock_company(company)
+        company = _lock_company(company)
         _lock_postings(company.pk)
+        start, end = fiscal_year_bounds(company=company, year=year)
         record = (
             FiscalYearClose.objects.select_for_update()
             .filter(company=company, start_date=start, reopened_at__isnull=True)

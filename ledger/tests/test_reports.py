@@ -589,6 +589,25 @@ def test_the_fiscal_year_start_cannot_move_under_a_closed_year(december, make_me
     )
 
 
+def test_a_close_works_out_the_years_bounds_from_the_company_as_locked_not_as_first_read(december):
+    # given a close that read the company (January start) just before a change to July committed
+    stale = Company.objects.get(pk=december.pk)
+    Company.objects.filter(pk=december.pk).update(fiscal_year_start=7)
+
+    # when it closes "2025"
+    closed = fiscal_year_close(company=stale, year=2025, by=None)
+
+    # then it is the year the company has now (July 2025 to June 2026), not the stale one: a
+    # record of the old bounds would match no year the company has, and could never be reopened
+    assert (closed.record.start_date, closed.record.end_date) == (
+        datetime.date(2025, 7, 1),
+        datetime.date(2026, 6, 30),
+    )
+    fiscal_year_reopen(company=stale, year=2025, reason="Wrong year", by=None)
+    closed.record.refresh_from_db()
+    assert closed.record.reopened_at is not None
+
+
 def test_a_year_overlapping_a_closed_year_of_other_bounds_is_not_closed_again(december):
     # given 2025 closed from January, then the start month moved to July behind the service's
     # back (as a company whose start changed before this rule existed)
