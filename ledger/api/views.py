@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework.generics import GenericAPIView
 
 from ledger import selectors, services
@@ -19,7 +19,7 @@ from ledger.api.entry_input import BULK_EXAMPLES, bulk_input_parse, entry_input_
 from ledger.models import EntrySource, EntryStatus, ExchangeRate, JournalEntry, JournalLine
 from sofinance.api.filters import DateRangeFilterSet, IdFilter
 from sofinance.api.idempotency import idempotent
-from sofinance.api.pagination import EnvelopeCursorPagination
+from sofinance.api.pagination import EnvelopeCursorPagination, keyset_ordering
 from sofinance.api.schema import DELETED, refusals
 from sofinance.api.tenancy import CompanyScopedMixin
 from sofinance.api.views import no_body, ok, validated
@@ -31,8 +31,19 @@ class JournalEntryPagination(EnvelopeCursorPagination):
     # Keyset on (date, id): deep pages cost what the first page costs.
     ordering = ("-date", "-id")
 
+    def get_ordering(self, request, queryset, view):
+        if request.query_params.get("number_after"):  # (blank: no filter, the usual order)
+            # Syncing by number: in posting order, oldest first, so that an entry posted while a
+            # client pages is always ahead of the pages it has read (by date it could fall behind).
+            return keyset_ordering(("sequence", "id"))
+        return super().get_ordering(request, queryset, view)
 
-_ENTRY_NUMBER = re.compile(r"JE-\d{4}-(\d{6,18})")
+    def never_null(self, request) -> frozenset[str]:
+        # `number_after` keeps posted entries only (sequence > n): no NULL sequence is listed.
+        return frozenset({"sequence"}) if request.query_params.get("number_after") else frozenset()
+
+
+_ENTRY_NUMBER = re.compile(r"JE-[0-9]{4}-([0-9]{6,18})")  # ASCII digits only
 
 
 class EntryNumberField(forms.Field):
@@ -43,12 +54,29 @@ class EntryNumberField(forms.Field):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        match = _ENTRY_NUMBER.fullmatch(str(value).strip())
+        match = _ENTRY_NUMBER.fullmatch(str(value))  # as sent: no spaces or line breaks around it
         if match is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return int(match.group(1))
 
 
+NUMBER_AFTER_HELP = (
+    "Posted entries numbered after this one (e.g. `JE-2026-000146`): to sync the journal. "
+    "Numbers are given in the order entries are posted (gapless per company; the digits count "
+    "across years), so a client that keeps the last number it has read gets every entry posted "
+    "since, back-dated ones too, which the date order of the list would put among older pages. "
+    "With it the list is in posting order, oldest first."
+)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^JE-[0-9]{4}-[0-9]{6,18}$",
+        "example": "JE-2026-000146",
+        "description": NUMBER_AFTER_HELP,  # (a schema given here replaces the filter's help text)
+    }
+)
 class EntryNumberFilter(django_filters.Filter):
     field_class = EntryNumberField
 
@@ -80,10 +108,7 @@ class JournalEntryFilter(DateRangeFilterSet):
     number_after = EntryNumberFilter(
         field_name="sequence",
         lookup_expr="gt",
-        help_text="Posted entries numbered after this one (e.g. `JE-2026-000146`): to sync the journal. "
-        "Numbers are given in the order entries are posted (gapless per company; the digits count "
-        "across years), so a client that keeps the last number it has read gets every entry posted "
-        "since, back-dated ones too, which the date order of the list would put among older pages.",
+        help_text=NUMBER_AFTER_HELP,
     )
 
     class Meta:
@@ -150,7 +175,9 @@ class JournalEntryListView(_EntryMixin, GenericAPIView):
             "The company's entries, drafts and posted, newest date first, each with its lines; "
             "a page at a time (keyset cursor: follow `meta.pagination.next`, up to 500 per page "
             "with `page_size`). Narrow with `from` / `to` (the entry date, both inclusive), "
-            "`status`, `source`, `account`, `reference` and `number`. `date_from` / `date_to` "
+            "`status`, `source`, `account`, `reference` and `number`. To sync the journal, "
+            "`number_after` (the last entry number read) lists the posted entries numbered after it, "
+            "in posting order (oldest first). `date_from` / `date_to` "
             "are not filters of this list: sending them is 400 `validation_error` naming the "
             "right parameter."
         ),

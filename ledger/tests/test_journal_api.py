@@ -541,8 +541,29 @@ def test_a_client_syncs_the_journal_by_the_last_number_it_read_back_dated_entrie
     assert draft["number"] is None
     assert accountant.get(url(books) + f"?number_after={later.number}").json()["data"] == []
 
+    # in posting order, so a client paging while entries are posted never leaves one behind
+    first = accountant.get(url(books) + f"?number_after={seen.number}&page_size=1").json()
+    assert [row["number"] for row in first["data"]] == [back_dated.number]
+    newer_still = post_entry(books, "2026-01-05", ("1010", "1.00", "D"), ("4000", "1.00", "C"))
+    following, numbers = first["meta"]["pagination"]["next"], []
+    while following:
+        answer = accountant.get(following.replace("http://testserver", "")).json()
+        numbers += [row["number"] for row in answer["data"]]
+        following = answer["meta"]["pagination"]["next"]
+    assert numbers == [later.number, newer_still.number]
+
+    # a blank value filters nothing: the usual list, drafts and all, newest date first
+    assert len(accountant.get(url(books) + "?number_after=").json()["data"]) == 5
+
     # and a value that is not a journal number is refused, naming the parameter
-    for bad in ("146", "INV-2026-000001", "JE-2026-1"):
+    for bad in (
+        "146",
+        "INV-2026-000001",
+        "JE-2026-1",
+        "JE-٢٠٢٦-000146",
+        "JE-2026-000146%20",
+        "%20JE-2026-000146",
+    ):
         refused = accountant.get(url(books) + f"?number_after={bad}")
         assert refused.status_code == 400, bad
         assert refused.json()["error"]["details"] == {

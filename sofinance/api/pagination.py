@@ -198,11 +198,14 @@ def keyset_ordering(ordering) -> tuple[str, ...]:
     return fields
 
 
-def keyset_fields(model: type[models.Model], ordering: tuple[str, ...]) -> tuple[models.Field, ...]:
+def keyset_fields(
+    model: type[models.Model], ordering: tuple[str, ...], *, never_null_here: frozenset[str] = frozenset()
+) -> tuple[models.Field, ...]:
     """The model's column behind each ordering field, refused (AssertionError) unless a keyset can
     page by it: a column of the model itself (an annotation's or a relation's values cannot be
     read back strictly from a cursor), never NULL (`(date, id) < (d, i)` would skip the rows whose
-    date is NULL)."""
+    date is NULL). `never_null_here`: nullable columns the caller's filter has excluded NULLs of
+    (a journal entry's `sequence`, when only posted entries numbered after one are listed)."""
     fields = []
     for name in (field.removeprefix("-") for field in ordering):
         try:
@@ -214,7 +217,7 @@ def keyset_fields(model: type[models.Model], ordering: tuple[str, ...]) -> tuple
         assert field.concrete and not field.is_relation, (
             f"A cursor pages by columns of {model.__name__}: `{name}` is a relation."
         )
-        assert not field.null, (
+        assert not field.null or name in never_null_here, (
             f"A cursor cannot page by `{model.__name__}.{name}`: it may be NULL, and NULL compares to nothing."
         )
         fields.append(field)
@@ -280,12 +283,16 @@ class EnvelopeCursorPagination(_StrictPageSize, CursorPagination):
     def get_ordering(self, request, queryset, view):
         return keyset_ordering(super().get_ordering(request, queryset, view))
 
+    def never_null(self, request) -> frozenset[str]:
+        """Nullable ordering columns the request's filters leave no NULL in (none by default)."""
+        return frozenset()
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         self.ordering = self.get_ordering(request, queryset, view)
-        self.fields = keyset_fields(queryset.model, self.ordering)
+        self.fields = keyset_fields(queryset.model, self.ordering, never_null_here=self.never_null(request))
         self.cursor = self.decode_cursor(request)
         reverse = self.cursor is not None and self.cursor.reverse
         ordering = reversed_ordering(self.ordering) if reverse else self.ordering
