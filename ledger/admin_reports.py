@@ -141,7 +141,7 @@ class TrialBalanceForm(ReportForm):
     before_closing = forms.BooleanField(
         required=False,
         label="Before the year-end closing entries",
-        help_text="The adjusted trial balance a year is closed from.",
+        help_text="On a fiscal year's last day: the adjusted trial balance the year is closed from.",
     )
 
 
@@ -489,6 +489,7 @@ class ReportPages:
             # The export job writes the trial balance as posted: not offered for the one before
             # the closing entries (its CSV download, below, is that one).
             "export_params": None if data["before_closing"] else {"as_of": report.as_of.isoformat()},
+            "before_closing": data["before_closing"],
             "report": report,
             "rows": [
                 TrialBalanceLine(

@@ -70,12 +70,13 @@ class TrialBalance:
     total_credit: Decimal
 
 
-# The year-end closing entries' lines (and their reversals when a year was reopened) up to a day,
-# summed by account: what a trial balance before the closing entries leaves out.
+# The lines of the year-end closing entries dated on a day (a fiscal year's last day: its closing
+# entry, and a reversal of it dated then), summed by account: what a trial balance before the
+# closing entries leaves out. Earlier years' closings stay: that year opened from them.
 _CLOSING_LINES_SQL = """
 SELECT l.account_id, {base_sum}, {amount_sum}
 FROM ledger_journalline l JOIN ledger_journalentry e ON e.id = l.entry_id
-WHERE e.company_id = %s AND e.status = 'posted' AND e.source = 'closing' AND e.date <= %s
+WHERE e.company_id = %s AND e.status = 'posted' AND e.source = 'closing' AND e.date = %s
 GROUP BY l.account_id
 """
 
@@ -110,8 +111,9 @@ def trial_balance(
     *, company: Company, as_of: datetime.date, include_zero: bool = False, before_closing: bool = False
 ) -> TrialBalance:
     """Every account's balance as of the end of `as_of`, as a debit or a credit balance.
-    `before_closing`: without the year-end closing entries (the adjusted trial balance a year is
-    closed from: income and expenses still on their accounts, retained earnings before them)."""
+    `before_closing`: without the closing entry dated `as_of` (on a fiscal year's last day, the
+    adjusted trial balance the year is closed from: its income and expenses still on their
+    accounts; earlier years' closings stay; on any other day nothing is left out)."""
     totals = account_totals(company_id=company.pk, end=as_of)
     if before_closing:
         totals = _without_closing_entries(company, as_of, totals)

@@ -92,9 +92,11 @@ class TrialBalanceView(_ReportView):
             "(debit minus credit), in the company's functional currency; `totals` are equal when "
             "the books balance. Accounts kept in a foreign currency also give their balance in it. "
             "Accounts with a zero balance are left out unless `include_zero=true`. "
-            "`before_closing=true` leaves out the year-end closing entries (and their reversals): "
-            "the adjusted trial balance a year is closed from, income and expenses still on their "
-            "accounts. All rows in one response; `?format=csv` for a download. A malformed date is 400."
+            "`before_closing=true` leaves out the closing entry dated `as_of` (and a reversal of it "
+            "dated then): on a fiscal year's last day, the adjusted trial balance the year is closed "
+            "from, its income and expenses still on their accounts; earlier years' closings stay, "
+            "and on other days nothing is left out. All rows in one response; `?format=csv` for a "
+            "download. A malformed date is 400."
         ),
         responses={200: rs.TrialBalanceOutput, CSV: OpenApiTypes.STR},
         parameters=[
@@ -105,7 +107,8 @@ class TrialBalanceView(_ReportView):
             OpenApiParameter(
                 "before_closing",
                 bool,
-                description="`true`: without the year-end closing entries (the pre-closing trial balance).",
+                description="`true`: without the closing entry dated `as_of` (a fiscal year's last "
+                "day: the pre-closing trial balance).",
             ),
             FORMAT,
         ],

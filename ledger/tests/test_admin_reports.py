@@ -233,6 +233,9 @@ def test_trial_balance_page_can_leave_out_the_year_end_closing_entries(client_ad
     assert "4000" not in closed and shown["4000"] == ["4000", "Sales revenue", "", "2,000.00", "(2,000.00)"]
     assert "3200" in closed and "3200" not in shown
     assert "before_closing=true" in response.content.decode()  # the CSV download says the same
+    assert (
+        'id="before-closing">before the year-end closing entry dated 2026-12-31<' in response.content.decode()
+    )
     # and the export job (which writes the trial balance as posted) is not offered for it
     assert "export_offer" not in response.context
     assert "export_offer" in page(client_admin, "trial_balance", company=books.pk, as_of="2026-12-31").context

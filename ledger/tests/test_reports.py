@@ -188,6 +188,26 @@ def test_the_trial_balance_before_the_closing_entries_is_the_one_the_year_was_cl
     assert tb_rows(trial_balance(company=december, as_of=DEC31, before_closing=True)) == before
 
 
+def test_before_closing_leaves_out_only_the_closing_of_the_year_ending_that_day(december, monkeypatch):
+    # given 2025 closed (net income 1,100.00), then 2026 with 500.00 of sales, closed too
+    fiscal_year_close(company=december, year=2025, by=None)
+    post_entry(december, "2026-05-01", ("1010", "500.00", "D"), ("4000", "500.00", "C"))
+    monkeypatch.setattr("ledger.services.periods.timezone.localdate", lambda: datetime.date(2027, 1, 10))
+    fiscal_year_close(company=december, year=2026, by=None)
+    dec31_2026 = datetime.date(2026, 12, 31)
+
+    # when 2026's last day is read before its closing entry
+    rows = tb_rows(trial_balance(company=december, as_of=dec31_2026, before_closing=True))
+
+    # then 2026's sales are on their account and 2025's result stays in retained earnings
+    assert rows["4000"] == (0, D("500.00")) and rows["3200"] == (0, D("1100.00"))
+    # and on a day that is no year's end nothing is left out (2025's result is not undone)
+    mid_2026 = datetime.date(2026, 6, 30)
+    assert tb_rows(trial_balance(company=december, as_of=mid_2026, before_closing=True)) == tb_rows(
+        trial_balance(company=december, as_of=mid_2026)
+    )
+
+
 def test_a_date_in_a_closed_fiscal_year_is_refused_saying_to_reopen_the_year(december):
     # given 2025 closed (its periods closed with it)
     fiscal_year_close(company=december, year=2025, by=None)
