@@ -17,13 +17,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.models import Account
-from sales import services
+from accounts.models import Account, Company
+from ledger.models import JournalLine
+from sales import selectors, services
 from sales.admin_dashboard import register_panels as register_dashboard_panels
 from sales.admin_links import sales_documents_of_entries
 from sales.admin_reports import SalesReportPages
@@ -85,6 +86,15 @@ def scoped_accounts(request, action: Action, purpose: str | None = None):
     queryset = queryset.filter(company_id__in=allowed)
     if purpose is not None:
         queryset = queryset.filter(is_active=True, children__isnull=True, type__in=ACCOUNT_TYPES_FOR[purpose])
+    if purpose == "receivables":
+        # Accounts holding receivables already, or new ones: never a bank or cash account with
+        # its own postings (the service refuses those too).
+        held: set[int] = set()
+        for company in Company.objects.filter(pk__in=allowed):
+            held |= selectors.receivables_account_ids(company)
+        queryset = queryset.filter(
+            Q(pk__in=held) | ~Exists(JournalLine.objects.filter(account=OuterRef("pk")))
+        )
     return queryset
 
 

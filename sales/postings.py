@@ -152,6 +152,19 @@ def account_problem(account: Account, purpose: str) -> str | None:
         return (
             f"Account {account.code} holds receivables; a payment is deposited into a bank or cash account."
         )
+    if (
+        purpose == "receivables"
+        and account.pk not in receivables_account_ids(account.company)
+        and account.journal_lines.exists()
+    ):
+        # A bank, cash or other asset account with its own postings: as a customer's receivables
+        # its whole balance would count as owed by customers (and it would stop being offered
+        # for deposits). Receivables live on the receivables account or a new account of theirs.
+        return (
+            f"Account {account.code} already holds other postings (a bank, cash or other asset "
+            "account); receivables are kept on the receivables account, or on a new account of "
+            "their own."
+        )
     if purpose == "receivables" and account.currency and account.currency != account.company.currency:
         return (
             f"Account {account.code} is kept in {account.currency}; receivables are kept in the "

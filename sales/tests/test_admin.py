@@ -1022,8 +1022,11 @@ def test_account_choices_are_only_those_the_service_takes_for_the_field(client_a
     customer = choices("admin:sales_customer_change", "receivables_account", books.acme.pk)
     item = choices("admin:sales_item_add", "revenue_account")
     tax = choices("admin:sales_taxrate_add", "account")
-    # receivables: asset leaves (the bank is an asset too; income and headers are not offered)
-    assert "1100" in customer and "4000" not in customer
+    # receivables: the receivables account and unused asset leaves; never the bank with its
+    # postings (its balance would count as owed by customers), nor income or headers
+    post_entry(books.company, "2026-01-02", ("1010", "100.00", "D"), ("4000", "100.00", "C"))
+    customer = choices("admin:sales_customer_change", "receivables_account", books.acme.pk)
+    assert "1100" in customer and "1010" not in customer and "4000" not in customer
     # a line's or an item's revenue: income (or deferred-revenue liability), never the bank or receivables
     assert "4000" in item and "1010" not in item and "1100" not in item
     # a tax rate's account: a liability

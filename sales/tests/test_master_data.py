@@ -68,6 +68,33 @@ def test_bad_customers_are_refused(books, changes, code, field):
     assert written(books.company) == before
 
 
+def test_a_bank_account_with_postings_is_never_a_customers_receivables(books):
+    # given the bank account in use (1010 holds deposits)
+    services.payment_record(
+        company=books.company, customer=books.acme, date=day("2026-03-01"), amount="25.00", by=None
+    )
+    before = written(books.company)
+
+    # when a customer is given it as their receivables account
+    with pytest.raises(APIError) as refused:
+        services.customer_create(company=books.company, name="Bank-ish", receivables_account="1010", by=None)
+
+    # then it is refused (its balance would count as owed by customers), nothing written
+    assert refused.value.code == "invalid_account"
+    assert refused.value.details["receivables_account"] == [
+        "Account 1010 already holds other postings (a bank, cash or other asset account); receivables "
+        "are kept on the receivables account, or on a new account of their own."
+    ]
+    assert written(books.company) == before
+    # while the receivables account itself is accepted
+    assert (
+        services.customer_create(
+            company=books.company, name="Fine", receivables_account="1100", by=None
+        ).receivables_account.code
+        == "1100"
+    )
+
+
 def test_a_customers_receivables_account_stays_once_documents_exist(books):
     from accounts.services import account_create
 
