@@ -335,7 +335,8 @@ class SalesReportPages:
             "other_currencies": [
                 {
                     "currency": other.currency,
-                    "closing": format_amount(other.closing_balance, other.currency),
+                    "closing": format_amount(abs(other.closing_balance), other.currency),
+                    "said": "owed" if other.closing_balance > 0 else "in the customer's credit",
                     "url": f"{request.path}?{urlencode({**base_query, 'currency': other.currency})}",
                 }
                 for other in report.other_currencies

@@ -432,8 +432,9 @@ def customer_statement(
     others = []
     for other in sorted(_document_currencies(company, customer) - {currency}):
         moved = _movements(company, customer, other, {"date__lte": date_to}, {"voided_on__lte": date_to})
-        if moved:  # documents dated by the statement's last day
-            others.append(CurrencyBalance(other, sum((m[5] - m[6] for m in moved), ZERO)))
+        owed = sum((m[5] - m[6] for m in moved), ZERO)
+        if owed:  # owed (or in the customer's credit) at the statement's last day
+            others.append(CurrencyBalance(other, owed))
     return CustomerStatement(
         customer=CustomerRef(customer.pk, customer.name),
         currency=currency,

@@ -140,7 +140,21 @@ class CustomerStatementView(_ReportView):
             rows.append(
                 [date_to.isoformat(), "", "", "", "Closing balance", "", "", money(report.closing_balance)]
             )
-            return csv_response(rows, f"statement-{customer.pk}-{date_from}-{date_to}.csv")
+            for other in report.other_currencies:  # not on this statement, not to be missed
+                said = "Also owed" if other.closing_balance > 0 else "Customer's credit"
+                rows.append(
+                    [
+                        date_to.isoformat(),
+                        "",
+                        "",
+                        "",
+                        f"{said} in {other.currency} (another statement)",
+                        "",
+                        "",
+                        format_amount(other.closing_balance, other.currency),
+                    ]
+                )
+            return csv_response(rows, f"statement-{customer.pk}-{currency}-{date_from}-{date_to}.csv")
         return ok(s.CustomerStatementOutput(report, context=context).data)
 
 

@@ -682,8 +682,9 @@ class CustomerStatementOutput(serializers.Serializer):
     total_credit = MoneyField()
     other_currencies = CurrencyBalanceOutput(
         many=True,
-        help_text="The customer's balances at `to` in the other currencies they have documents in "
-        "(this statement shows one currency; ask again with `currency` for another's documents).",
+        help_text="The customer's balances at `to` in the other currencies they have documents in, "
+        "where not zero (positive: owed; negative: the customer's credit). This statement shows one "
+        "currency; ask again with `currency` for another's documents.",
     )
 
     def get_fields(self):

@@ -546,6 +546,18 @@ def test_customer_statement_and_sales_summary_reports(books, accountant):
     )["data"]
     assert (len(statement["lines"]), statement["closing_balance"]) == (1, "140.00")
     assert statement["other_currencies"] == [{"currency": "EUR", "closing_balance": "54.00"}]
+    # and the CSV says it under its closing balance
+    csv = accountant.get(
+        url(
+            books,
+            f"reports/customer-statement?customer={books.acme.pk}&from=2026-02-01&to=2026-02-28&format=csv",
+        )
+    )
+    assert csv.content.decode().splitlines()[-2:] == [
+        "2026-02-28,,,,Closing balance,,,140.00",
+        "2026-02-28,,,,Also owed in EUR (another statement),,,54.00",
+    ]
+    assert f"statement-{books.acme.pk}-USD-2026-02-01-2026-02-28.csv" in csv["Content-Disposition"]
 
 
 def test_the_sales_summary_by_tax_rate_over_the_api(books, accountant):

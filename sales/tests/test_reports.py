@@ -212,6 +212,32 @@ def test_a_statement_names_what_the_customer_owes_in_other_currencies(books):
     assert eur.closing_balance == D("54.00")
     assert [(o.currency, o.closing_balance) for o in eur.other_currencies] == [("USD", D("150.00"))]
 
+    # a currency settled to zero is not named; one in the customer's favour is, negative
+    services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-25"),
+        amount="54.00",
+        currency="EUR",
+        by=None,
+    )
+    settled = customer_statement(
+        company=books.company, customer=books.acme, date_from=day("2026-02-01"), date_to=day("2026-03-31")
+    )
+    assert settled.other_currencies == []
+    services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-26"),
+        amount="46.00",
+        currency="EUR",
+        by=None,
+    )
+    credit = customer_statement(
+        company=books.company, customer=books.acme, date_from=day("2026-02-01"), date_to=day("2026-03-31")
+    )
+    assert [(o.currency, o.closing_balance) for o in credit.other_currencies] == [("EUR", D("-46.00"))]
+
 
 def test_a_statement_shows_voids_on_their_dates(books):
     extra = issued(books, books.acme, "2026-04-02", "40.00")
