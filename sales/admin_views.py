@@ -45,7 +45,7 @@ from sofinance.display import display_amount as format_amount
 from sofinance.display import display_rate
 from sofinance.errors import APIError
 from sofinance.ids import id_from_text
-from sofinance.money import MoneyError, parse_amount
+from sofinance.money import MoneyError, check_precision, parse_amount
 from sofinance.money import format_amount as plain_amount
 from sofinance.permissions import Action
 
@@ -441,9 +441,9 @@ class SalesDocumentPages(AdminPages):
             customer = Customer.objects.filter(company=company, pk=customer_id).first()
         open_invoices = selectors.open_invoices_of(customer=customer) if customer else []
         errors: list[str] = []
-        filled = None
+        filled, notes = None, []
         if request.method == "POST" and "_fill_oldest" in request.POST:
-            filled = self._filled_oldest_first(request, customer, open_invoices, errors)
+            filled = self._filled_oldest_first(request, customer, open_invoices, errors, notes)
         if request.method == "POST" and "_record" in request.POST and form.is_valid():
             data = form.cleaned_data
             if data.get("customer") is None:
@@ -487,11 +487,14 @@ class SalesDocumentPages(AdminPages):
             customer=customer,
             rows=rows,
             errors=errors,
+            notes=notes,
         )
         return TemplateResponse(request, "admin/sales/payment/record.html", context)
 
     @staticmethod
-    def _filled_oldest_first(request, customer, open_invoices, errors: list[str]) -> dict | None:
+    def _filled_oldest_first(
+        request, customer, open_invoices, errors: list[str], notes: list[str]
+    ) -> dict | None:
         """The record form's "Fill oldest first": the amount typed, spread over the customer's
         open invoices in the payment's currency (typed, else the customer's), oldest due first."""
         if customer is None:
@@ -503,8 +506,15 @@ class SalesDocumentPages(AdminPages):
             errors.append("Type the payment's amount first (e.g. 1250.00): it is spread over the invoices.")
             return None
         currency = request.POST.get("currency", "").strip().upper() or customer.currency
+        try:
+            check_precision(amount, currency)  # never rounded into more than was typed
+        except MoneyError as exc:
+            errors.append(str(exc))
+            return None
         same_currency = [invoice for invoice in open_invoices if invoice.currency == currency]
-        return services.allocations_oldest_first(amount=amount, invoices=same_currency)
+        plan, said = fill_oldest_first(amount, currency, same_currency)
+        (errors if plan is None else notes).append(said)
+        return plan
 
     def allocate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Allocate a payment's unallocated amount to the customer's open invoices."""
@@ -516,8 +526,10 @@ class SalesDocumentPages(AdminPages):
         ]
         errors: list[str] = []
         filled = None
+        notes: list[str] = []
         if request.method == "POST" and "_fill_oldest" in request.POST:
-            filled = services.allocations_oldest_first(amount=payment.unallocated, invoices=open_invoices)
+            filled, said = fill_oldest_first(payment.unallocated, payment.currency, open_invoices)
+            (errors if filled is None else notes).append(said)
         elif request.method == "POST":
             allocations = []
             for invoice in open_invoices:
@@ -550,6 +562,7 @@ class SalesDocumentPages(AdminPages):
             unallocated=format_amount(payment.unallocated, payment.currency),
             rows=rows,
             errors=errors,
+            notes=notes,
             date_value=request.POST.get("date", "") if request.method == "POST" else "",
         )
         return TemplateResponse(request, "admin/sales/payment/allocate.html", context)
@@ -664,3 +677,24 @@ def allocation_rows(request: HttpRequest, open_invoices, filled: dict | None) ->
             {"invoice": invoice, "due": format_amount(invoice.amount_due, invoice.currency), "value": value}
         )
     return rows
+
+
+def fill_oldest_first(amount: Decimal, currency: str, invoices) -> tuple[dict | None, str]:
+    """ "Fill oldest first": the plan (None when nothing can be filled) and what it did, in words:
+    how much went to how many invoices and what stays as customer credit, or why nothing."""
+    if amount <= 0:
+        return (
+            None,
+            f"The amount ({plain_amount(amount, currency)} {currency}) is not positive: nothing to fill.",
+        )
+    if not invoices:
+        return None, f"The customer has no open invoices in {currency}: nothing to fill."
+    plan = services.allocations_oldest_first(amount=amount, invoices=invoices)
+    spread = sum(plan.values(), Decimal(0))
+    left = amount - spread
+    return plan, (
+        f"Filled {format_amount(spread, currency)} {currency} over {len(plan)} "
+        f"invoice{'s' if len(plan) != 1 else ''}, the oldest due first"
+        + (f"; {format_amount(left, currency)} {currency} stays as customer credit." if left else ".")
+        + " Nothing is allocated until you confirm."
+    )

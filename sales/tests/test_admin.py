@@ -402,6 +402,10 @@ def test_fill_oldest_first_spreads_a_payments_credit_over_the_oldest_invoices_an
         f"allocate-{untouched.pk}": "",
     }
     assert written(books.company) == before and not payment.allocations.exists()
+    assert (
+        "Filled 260.00 USD over 2 invoices, the oldest due first. Nothing is allocated until you confirm."
+        in page.content.decode()
+    )
 
     # and allocating what it filled in pays the older invoice and part of the later one
     done = client_admin.post(
@@ -433,6 +437,30 @@ def test_recording_a_payment_fills_the_typed_amount_oldest_first(client_admin, b
     page = client_admin.post(reverse("admin:sales_payment_record"), form).content.decode()
     assert allocate_inputs(page) == {f"allocate-{first.pk}": "100.00", f"allocate-{second.pk}": "20.00"}
     assert 'id="fill-oldest-first"' in page
+    # more than is due: each invoice whole, and what stays as credit is said
+    page = client_admin.post(
+        reverse("admin:sales_payment_record"), {**form, "amount": "400.00"}
+    ).content.decode()
+    assert allocate_inputs(page) == {f"allocate-{first.pk}": "100.00", f"allocate-{second.pk}": "250.00"}
+    assert (
+        "Filled 350.00 USD over 2 invoices, the oldest due first; 50.00 USD stays as customer credit." in page
+    )
+    # an amount with more places than the currency has is refused, never rounded into more
+    page = client_admin.post(
+        reverse("admin:sales_payment_record"), {**form, "amount": "300.555"}
+    ).content.decode()
+    assert "300.555 has more decimal places than USD allows (2)." in page and set(
+        allocate_inputs(page).values()
+    ) == {""}
+    # nothing to fill is said, not left blank without a word
+    for amount, currency, said in (
+        ("0", "", "is not positive: nothing to fill."),
+        ("100.00", "GBP", "no open invoices in GBP"),
+    ):
+        page = client_admin.post(
+            reverse("admin:sales_payment_record"), {**form, "amount": amount, "currency": currency}
+        ).content.decode()
+        assert said in page and set(allocate_inputs(page).values()) == {""}
     # an amount that is not one is said, and fills nothing
     page = client_admin.post(
         reverse("admin:sales_payment_record"), {**form, "amount": "12O"}
