@@ -178,9 +178,12 @@ class SalesDocumentPages(AdminPages):
         messages.success(request, text)
         return HttpResponseRedirect(url)
 
-    def refused(self, request, error: APIError, url: str) -> HttpResponseRedirect:
-        messages.error(request, error.message)
+    def refused(self, request, error: APIError, url: str, *, hint: str = "") -> HttpResponseRedirect:
+        messages.error(request, f"{error.message} {hint}".strip())
         return HttpResponseRedirect(url)
+
+    # Said with a void's refusal when no date was typed: where the date came from, and the way out.
+    BLANK_VOID_DATE = "(No void date was typed: the reversal takes the {what}. Type a day of an open period in the Void date box beside Void.)"
 
     # ----- invoices
 
@@ -290,7 +293,8 @@ class SalesDocumentPages(AdminPages):
             try:  # a reversal date in a closed period is said now, not after "Yes"
                 check_period_open(company=invoice.company, date=void_date or invoice.date)
             except APIError as exc:
-                return self.refused(request, exc, self.invoice_url(pk))
+                hint = "" if void_date else self.BLANK_VOID_DATE.format(what="invoice's own date")
+                return self.refused(request, exc, self.invoice_url(pk), hint=hint)
             return self.confirm(
                 request,
                 invoice,
@@ -631,7 +635,8 @@ class SalesDocumentPages(AdminPages):
             try:  # a reversal date in a closed period is said now, not after "Yes"
                 check_period_open(company=payment.company, date=datetime.date.fromisoformat(when))
             except APIError as exc:
-                return self.refused(request, exc, self.payment_url(pk))
+                hint = "" if typed else self.BLANK_VOID_DATE.format(what="earliest day it can take")
+                return self.refused(request, exc, self.payment_url(pk), hint=hint)
             entry = payment.journal_entry.number if payment.journal_entry_id else "its entry"
             return confirm_page(
                 request,

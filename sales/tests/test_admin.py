@@ -597,6 +597,8 @@ def test_void_dated_in_a_closed_period_is_refused_at_once_and_another_date_is_as
             said = messages_of(answer)
             assert len(said) == 1, said
             assert f"falls in the closed period {march.start_date} – {march.end_date}." in said[0]
+            # without a date typed, it says where the date came from and where to type another
+            assert ("No void date was typed" in said[0]) == (typed == "")
 
         # and a date in an open period is asked to confirm
         asked = client_admin.post(url, {"void_date": "2026-04-02"}).content.decode()
