@@ -231,10 +231,14 @@ def company_change_check(company: Company, field: str, value: Any) -> None:
     message = None
     if field == "currency" and value != company.currency and company.accounts.exists():
         message = "The functional currency cannot change once the company has accounts."
-    elif field == "fiscal_year_start" and value != company.fiscal_year_start and _has_closed_years(company):
+    elif (
+        field == "fiscal_year_start"
+        and value != company.fiscal_year_start
+        and (closed := _closed_years(company))
+    ):
         message = (
             "The fiscal year start cannot change while a fiscal year is closed: reopen the closed "
-            "years first (their closing entries were made for the current start)."
+            f"years first (their closing entries were made for the current start; closed: {closed})."
         )
     if message:
         raise errors.InvalidCompany(message, details={field: [message]})
@@ -571,9 +575,11 @@ def membership_remove(*, membership: Membership, by: User | None) -> None:
 # --------------------------------------------------------------------------- chart of accounts
 
 
-def _has_closed_years(company: Company) -> bool:
-    # `fiscal_year_closes` is the reverse accessor of ledger.FiscalYearClose.company.
-    return company.fiscal_year_closes.filter(reopened_at__isnull=True).exists()
+def _closed_years(company: Company) -> str:
+    """The company's closed fiscal years, "2024-01-01 – 2024-12-31, …" ("" when none).
+    `fiscal_year_closes` is the reverse accessor of ledger.FiscalYearClose.company."""
+    closed = company.fiscal_year_closes.filter(reopened_at__isnull=True).order_by("start_date")
+    return ", ".join(f"{start} – {end}" for start, end in closed.values_list("start_date", "end_date"))
 
 
 def _has_postings(account: Account) -> bool:

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountType, Company
 from ledger.models import PeriodStatus
-from ledger.selectors import period_covering
+from ledger.selectors import exchange_rate_find, period_covering
 from ledger.services import check_period_open
 from sales import selectors, services
 from sales.documents import invoice_document_html
@@ -271,7 +271,16 @@ class SalesDocumentPages(AdminPages):
             except APIError as exc:
                 facts.append(("Rate", f"{exc.message} Issuing will be refused."))
             else:
-                whence = "given on the invoice" if invoice.fx_rate is not None else "the stored rate"
+                if invoice.fx_rate is not None:
+                    whence = "given on the invoice"
+                else:  # how old the stored rate is, so that a stale one is noticed before issuing
+                    stored = exchange_rate_find(
+                        company=company,
+                        from_currency=invoice.currency,
+                        to_currency=company.currency,
+                        on=invoice.date,
+                    )
+                    whence = f"the rate stored for {stored.date.isoformat()}" if stored else "the stored rate"
                 facts.append(
                     ("Rate", f"{display_rate(rate)} {invoice.currency}→{company.currency} ({whence})")
                 )

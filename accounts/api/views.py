@@ -252,7 +252,9 @@ class CompanyDetailView(CompanyScopedMixin, GenericAPIView):
         description=(
             "Change the `name`, the `fiscal_year_start` month or, while the company has no accounts "
             "yet, its functional `currency` (afterwards 400 `validation_error`: every stored base "
-            "amount is in it). Fields left out keep their values."
+            "amount is in it). The `fiscal_year_start` does not change while a fiscal year is closed "
+            "(400 `validation_error` naming the closed years: reopen them first; their closing entries "
+            "were made for the current start). Fields left out keep their values."
         ),
         request=s.CompanyUpdateInput,
         responses={200: s.CompanyOutput},

@@ -337,7 +337,8 @@ class FiscalYearCloseView(CompanyScopedMixin, GenericAPIView):
             "closing entry in full (null when the year had no income or expense); "
             "`meta.periods_closed` counts the periods it closed. No body.\n\n"
             "Refused with nothing written: 422 `fiscal_year_error` (the year has not ended, is "
-            "already closed, or the company has no `retained_earnings` account); 422 "
+            "already closed, shares days with a year closed under another fiscal year start, or "
+            "the company has no `retained_earnings` account); 422 "
             "`period_closed` (the year's last day is in a locked period); 400 for a year outside "
             "1900-9998."
         ),

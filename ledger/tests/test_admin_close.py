@@ -206,7 +206,7 @@ def test_the_company_form_refuses_moving_the_fiscal_year_start_under_a_closed_ye
     errors = page.context["adminform"].form.errors
     assert errors["fiscal_year_start"] == [
         "The fiscal year start cannot change while a fiscal year is closed: reopen the closed years "
-        "first (their closing entries were made for the current start)."
+        "first (their closing entries were made for the current start; closed: 2025-01-01 – 2025-12-31)."
     ]
     assert errors["currency"] == ["The functional currency cannot change once the company has accounts."]
     books.refresh_from_db()

@@ -595,7 +595,7 @@ def test_the_fiscal_year_start_cannot_move_under_a_closed_year(december, make_me
     assert error["code"] == "validation_error"
     assert error["details"]["fiscal_year_start"] == [
         "The fiscal year start cannot change while a fiscal year is closed: reopen the closed years "
-        "first (their closing entries were made for the current start)."
+        "first (their closing entries were made for the current start; closed: 2025-01-01 – 2025-12-31)."
     ]
     december.refresh_from_db()
     assert december.fiscal_year_start == 1

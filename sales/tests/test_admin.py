@@ -1037,7 +1037,7 @@ def test_issuing_a_foreign_currency_invoice_says_its_rate_and_receivable_first(c
         by=None,
     )
     asked = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk])).content.decode()
-    assert "<dt>Rate</dt><dd>1.1 EUR→USD (the stored rate)</dd>" in asked
+    assert "<dt>Rate</dt><dd>1.1 EUR→USD (the rate stored for 2026-03-01)</dd>" in asked
     assert "<dt>Receivable in USD</dt><dd>1,188.00 USD</dd>" in asked
     draft.refresh_from_db()
     assert draft.status == "draft"
