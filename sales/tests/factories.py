@@ -82,6 +82,44 @@ def eur_rate(books: SalesBooks, date: str, rate: str) -> None:
     )
 
 
+def euro_invoice(
+    books: SalesBooks,
+    date: str,
+    amount: str,
+    *,
+    customer: Customer | None = None,
+    rate: str | None = "1.10",
+    issue=True,
+) -> Invoice:
+    """A one-line untaxed invoice in EUR (to Acme, a USD customer, unless said), `rate` stored for
+    its date first (None: the rates already stored); issued unless `issue=False`."""
+    if rate is not None:
+        eur_rate(books, date, rate)
+    return services.invoice_create(
+        company=books.company,
+        customer=customer or books.acme,
+        date=day(date),
+        currency="EUR",
+        lines=[{"description": "Euro work", "quantity": "1", "unit_price": amount, "tax_rate": None}],
+        by=None,
+        issue=issue,
+    )
+
+
+def euro_payment(books: SalesBooks, date: str, amount: str, *, fx_rate: str | None = None, **kwargs):
+    """A payment in EUR from Acme (`allocations` and the rest passed on)."""
+    return services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day(date),
+        amount=amount,
+        currency="EUR",
+        fx_rate=fx_rate,
+        by=None,
+        **kwargs,
+    )
+
+
 def issued(books: SalesBooks, customer: Customer, date: str, *amounts: str, by=None, **kwargs) -> Invoice:
     """An issued invoice with one untaxed free-text line per amount (revenue 4000)."""
     lines = [

@@ -19,12 +19,22 @@ from django.urls import reverse
 from accounts.services import membership_add
 from accounts.tests.factories import UserFactory
 from audit.models import AuditEvent
-from ledger.services import exchange_rate_set
 from ledger.tests.factories import post_entry
 from sales import services
 from sales.amounts import line_amounts
 from sales.models import CreditNote, Invoice, InvoiceStatus, Payment, PaymentStatus
-from sales.tests.factories import closed_march, day, half_credited, issued, sales_books, widget_draft, written
+from sales.tests.factories import (
+    closed_march,
+    day,
+    eur_rate,
+    euro_invoice,
+    euro_payment,
+    half_credited,
+    issued,
+    sales_books,
+    widget_draft,
+    written,
+)
 from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
@@ -651,23 +661,7 @@ def test_the_customer_statement_names_a_balance_in_another_currency_and_links_it
 ):
     # given a USD customer invoiced in EUR too
     issued(books, books.acme, "2026-03-01", "100.00")
-    exchange_rate_set(
-        company=books.company,
-        from_currency="EUR",
-        to_currency="USD",
-        date=day("2026-03-02"),
-        rate="1.10",
-        by=None,
-    )
-    services.invoice_create(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-02"),
-        currency="EUR",
-        lines=[{"description": "Euro work", "quantity": "1", "unit_price": "54.00", "tax_rate": None}],
-        by=None,
-        issue=True,
-    )
+    euro_invoice(books, "2026-03-02", "54.00")
     url = reverse("admin:sales_reports_customer_statement")
     query = f"?company={books.company.pk}&customer={books.acme.pk}&date_from=2026-03-01&date_to=2026-03-31"
 
@@ -971,46 +965,12 @@ def test_document_forms_offer_no_delete_beside_a_choice_and_no_icons_beside_the_
 
 
 def test_a_payments_exchange_differences_read_as_a_loss_or_a_gain(client_admin, books):
-    exchange_rate_set(
-        company=books.company,
-        from_currency="EUR",
-        to_currency="USD",
-        date=day("2026-03-01"),
-        rate="1.10",
-        by=None,
-    )
-
-    def euro_invoice():
-        return services.invoice_create(
-            company=books.company,
-            customer=books.acme,
-            date=day("2026-03-01"),
-            currency="EUR",
-            lines=[{"description": "Euro work", "quantity": "1", "unit_price": "100.00", "tax_rate": None}],
-            by=None,
-            issue=True,
+    first, second = (euro_invoice(books, "2026-03-01", "100.00") for _ in range(2))  # each 110.00 USD
+    payment, dearer = (
+        euro_payment(
+            books, date, "100.00", fx_rate=rate, allocations=[{"invoice": invoice.pk, "amount": "100.00"}]
         )
-
-    first, second = euro_invoice(), euro_invoice()  # each 110.00 USD receivable
-    payment = services.payment_record(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-10"),
-        amount="100.00",
-        currency="EUR",
-        fx_rate="1.05",
-        allocations=[{"invoice": first.pk, "amount": "100.00"}],
-        by=None,
-    )
-    dearer = services.payment_record(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-11"),
-        amount="100.00",
-        currency="EUR",
-        fx_rate="1.20",
-        allocations=[{"invoice": second.pk, "amount": "100.00"}],
-        by=None,
+        for date, rate, invoice in (("2026-03-10", "1.05", first), ("2026-03-11", "1.20", second))
     )
     cheaper_page = client_admin.get(reverse("admin:sales_payment_change", args=[payment.pk])).content.decode()
     dearer_page = client_admin.get(reverse("admin:sales_payment_change", args=[dearer.pk])).content.decode()
@@ -1020,22 +980,8 @@ def test_a_payments_exchange_differences_read_as_a_loss_or_a_gain(client_admin, 
 
 
 def test_issuing_a_foreign_currency_invoice_says_its_rate_and_receivable_first(client_admin, books):
-    exchange_rate_set(
-        company=books.company,
-        from_currency="EUR",
-        to_currency="USD",
-        date=day("2026-03-01"),
-        rate="1.10",
-        by=None,
-    )
-    draft = services.invoice_create(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-02"),
-        currency="EUR",
-        lines=[{"description": "Euro work", "quantity": "1", "unit_price": "1080.00", "tax_rate": None}],
-        by=None,
-    )
+    eur_rate(books, "2026-03-01", "1.10")  # the latest stored on or before the invoice's 2 March
+    draft = euro_invoice(books, "2026-03-02", "1080.00", rate=None, issue=False)
     asked = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk])).content.decode()
     assert "<dt>Rate</dt><dd>1.1 EUR→USD (the rate stored for 2026-03-01)</dd>" in asked
     assert "<dt>Receivable in USD</dt><dd>1,188.00 USD</dd>" in asked

@@ -10,7 +10,7 @@ from accounts.tests.factories import UserFactory
 from conftest import auth_client
 from sales import services
 from sales.models import Allocation, CreditNote, Customer, Invoice, InvoiceStatus, Payment
-from sales.tests.factories import day, eur_rate, issued, sales_books, written
+from sales.tests.factories import day, euro_invoice, issued, sales_books, written
 from sofinance.permissions import Role
 
 pytestmark = pytest.mark.django_db
@@ -529,16 +529,7 @@ def test_customer_statement_and_sales_summary_reports(books, accountant):
     assert body(accountant.get(url(books, "reports/sales-summary?group_by=week")), 400)
     assert body(accountant.get(url(books, "reports/sales-summary?from=2026-03-01&to=2026-02-01")), 400)
     # a document in another currency is not among the lines: its balance is named apart
-    eur_rate(books, "2026-02-10", "1.10")
-    services.invoice_create(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-02-10"),
-        currency="EUR",
-        lines=[{"description": "Euro work", "quantity": "1", "unit_price": "54.00", "tax_rate": None}],
-        by=None,
-        issue=True,
-    )
+    euro_invoice(books, "2026-02-10", "54.00")
     statement = body(
         accountant.get(
             url(books, f"reports/customer-statement?customer={books.acme.pk}&from=2026-02-01&to=2026-02-28")

@@ -10,7 +10,7 @@ from ledger.balance_queries import account_totals
 from sales import services
 from sales.models import DailySalesSummary
 from sales.reports import AgingRow, ar_aging, ar_open_items, customer_statement, sales_summary
-from sales.tests.factories import day, eur_rate, issued, sales_books
+from sales.tests.factories import day, eur_rate, euro_invoice, euro_payment, issued, sales_books
 
 pytestmark = pytest.mark.django_db
 
@@ -171,19 +171,6 @@ def test_customer_statement_for_a_range(books):
     assert statement.lines[2].reference == "INV-2026-000002"
 
 
-def euro_invoice(books, date: str, amount: str):
-    eur_rate(books, date, "1.10")
-    return services.invoice_create(
-        company=books.company,
-        customer=books.acme,
-        date=day(date),
-        currency="EUR",
-        lines=[{"description": "Euro work", "quantity": "1", "unit_price": amount, "tax_rate": None}],
-        by=None,
-        issue=True,
-    )
-
-
 def test_a_statement_names_what_the_customer_owes_in_other_currencies(books):
     # given Acme, a USD customer, also invoiced 54.00 EUR
     euro_invoice(books, "2026-03-20", "54.00")
@@ -213,26 +200,12 @@ def test_a_statement_names_what_the_customer_owes_in_other_currencies(books):
     assert [(o.currency, o.closing_balance) for o in eur.other_currencies] == [("USD", D("150.00"))]
 
     # a currency settled to zero is not named; one in the customer's favour is, negative
-    services.payment_record(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-25"),
-        amount="54.00",
-        currency="EUR",
-        by=None,
-    )
+    euro_payment(books, "2026-03-25", "54.00")
     settled = customer_statement(
         company=books.company, customer=books.acme, date_from=day("2026-02-01"), date_to=day("2026-03-31")
     )
     assert settled.other_currencies == []
-    services.payment_record(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-26"),
-        amount="46.00",
-        currency="EUR",
-        by=None,
-    )
+    euro_payment(books, "2026-03-26", "46.00")
     credit = customer_statement(
         company=books.company, customer=books.acme, date_from=day("2026-02-01"), date_to=day("2026-03-31")
     )
