@@ -44,7 +44,7 @@ from sales.models import (
     SalesSettings,
     TaxRate,
 )
-from sales.postings import ACCOUNT_TYPES_FOR
+from sales.postings import ACCOUNT_TYPES_FOR, ROLES_REFUSED_FOR
 from sales.services.master_data import CUSTOMER_FIELDS, ITEM_FIELDS, SETTINGS_FIELDS, TAX_RATE_FIELDS
 from sofinance import admin_links, admin_menu
 from sofinance.admin import (
@@ -86,6 +86,7 @@ def scoped_accounts(request, action: Action, purpose: str | None = None):
     queryset = queryset.filter(company_id__in=allowed)
     if purpose is not None:
         queryset = queryset.filter(is_active=True, children__isnull=True, type__in=ACCOUNT_TYPES_FOR[purpose])
+        queryset = queryset.exclude(system_role__in=list(ROLES_REFUSED_FOR.get(purpose, ())))
     if purpose == "receivables":
         # Accounts holding receivables already, or new ones: never a bank or cash account with
         # its own postings (the service refuses those too).

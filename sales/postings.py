@@ -103,9 +103,15 @@ ACCOUNT_TYPES_FOR = {
     "deposit": (AccountType.ASSET,),
     "fx": (AccountType.INCOME, AccountType.EXPENSE),
 }
+# Accounts of these types kept for something else, named by their system role: revenue is
+# never credited to accounts payable or the tax account, nor sales tax to accounts payable.
+ROLES_REFUSED_FOR = {
+    "revenue": {AccountRole.PAYABLES: "accounts payable", AccountRole.TAX_PAYABLE: "the tax payable account"},
+    "tax": {AccountRole.PAYABLES: "accounts payable"},
+}
 _TYPE_WORDS = {
     "revenue": "an income (or deferred-revenue liability) account",
-    "tax": "a liability account",
+    "tax": "a tax liability account",
     "receivables": "an asset account",
     "deposit": "an asset account (a bank or cash account)",
     "fx": "an income or expense account",
@@ -148,6 +154,9 @@ def account_problem(account: Account, purpose: str) -> str | None:
     if account.type not in ACCOUNT_TYPES_FOR[purpose]:
         article = "an" if account.type[:1] in "aeiou" else "a"
         return f"Account {account.code} is {article} {account.type} account; {purpose} needs {_TYPE_WORDS[purpose]}."
+    refused_role = ROLES_REFUSED_FOR.get(purpose, {}).get(account.system_role)
+    if refused_role:
+        return f"Account {account.code} is {refused_role}; {purpose} needs {_TYPE_WORDS[purpose]}."
     if purpose == "deposit" and account.pk in receivables_account_ids(account.company):
         return (
             f"Account {account.code} holds receivables; a payment is deposited into a bank or cash account."

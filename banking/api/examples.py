@@ -47,8 +47,8 @@ BANK_ACCOUNT_CREATE = [
         "Not a bank's ledger account",
         status=422,
         code="invalid_account",
-        message="Account 4000 is a income account; a bank is an asset or liability account.",
-        details={"account": ["Account 4000 is a income account; a bank is an asset or liability account."]},
+        message="Account 4000 is an income account; a bank is an asset or liability account.",
+        details={"account": ["Account 4000 is an income account; a bank is an asset or liability account."]},
     ),
 ]
 

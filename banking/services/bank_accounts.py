@@ -38,9 +38,8 @@ def ledger_account_resolve(*, company: Company, ref: Any, field: str = "account"
         problem = f"Account {account.code} is {'inactive' if not account.is_active else 'a parent account'}."
         raise ledger_errors.InvalidAccount(problem, details={field: [problem]})
     if account.type not in (AccountType.ASSET, AccountType.LIABILITY):
-        problem = (
-            f"Account {account.code} is a {account.type} account; a bank is an asset or liability account."
-        )
+        article = "an" if account.type[:1] in "aeiou" else "a"
+        problem = f"Account {account.code} is {article} {account.type} account; a bank is an asset or liability account."
         raise ledger_errors.InvalidAccount(problem, details={field: [problem]})
     if account.pk in receivables_account_ids(company):
         # A bank line's entry would post to receivables without an invoice or payment: the AR

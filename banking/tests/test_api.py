@@ -452,6 +452,17 @@ def test_a_bank_account_on_the_receivables_account_is_refused_and_writes_nothing
     assert bank.account.code == "1010"
 
 
+def test_a_bank_account_on_an_income_account_is_refused_in_words(bank, client_for):
+    client = client_for(bank)
+    before = banking_rows(bank.company)
+
+    refused = client.post(f"{base(bank)}/bank-accounts", {"name": "Sales", "account": "4000"}, format="json")
+
+    error = assert_error(refused, 422, "invalid_account")
+    assert error["message"] == "Account 4000 is an income account; a bank is an asset or liability account."
+    assert banking_rows(bank.company) == before
+
+
 def test_an_upload_over_upload_max_bytes_is_413_and_writes_nothing(bank, client_for, settings):
     client = client_for(bank)
     settings.UPLOAD_MAX_BYTES = 1000

@@ -1003,11 +1003,14 @@ def test_account_choices_are_only_those_the_service_takes_for_the_field(client_a
     post_entry(books.company, "2026-01-02", ("1010", "100.00", "D"), ("4000", "100.00", "C"))
     customer = choices("admin:sales_customer_change", "receivables_account", books.acme.pk)
     assert "1100" in customer and "1010" not in customer and "4000" not in customer
-    # a line's or an item's revenue: income (or deferred-revenue liability), never the bank or receivables
-    assert "4000" in item and "1010" not in item and "1100" not in item
-    # a tax rate's account: a liability
+    # a line's or an item's revenue: income (or deferred-revenue liability), never the bank or
+    # receivables, nor accounts payable or the tax payable account
+    assert "4000" in item and "2500" in item
+    assert not {"1010", "1100", "2000", "2200"} & item
+    # a tax rate's account: a liability, never accounts payable
+    assert "2200" in tax and "2000" not in tax
     assert tax and all(code.startswith("2") for code in tax)
     invoice_page = client_admin.get(reverse("admin:sales_invoice_add"))
     line_form = invoice_page.context["inline_admin_formsets"][0].formset.forms[0]
     lines = set(line_form.fields["account"].queryset.values_list("code", flat=True))
-    assert "4000" in lines and "1010" not in lines and "1100" not in lines
+    assert "4000" in lines and not {"1010", "1100", "2000", "2200"} & lines

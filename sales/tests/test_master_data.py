@@ -158,6 +158,61 @@ def test_items_default_to_the_revenue_account_and_check_their_price(books):
     assert written(books.company) == before
 
 
+def test_revenue_and_tax_are_never_kept_on_accounts_payable_or_revenue_on_the_tax_account(books):
+    # given liability accounts the service takes for revenue (deferred revenue) and tax, and two
+    # liabilities kept for something else: accounts payable (2000) and the tax payable account (2200)
+    before = written(books.company)
+    refusals = (
+        (
+            lambda: services.item_create(
+                company=books.company, name="Bad", unit_price="1", revenue_account="2000", by=None
+            ),
+            "revenue_account",
+            "Account 2000 is accounts payable; revenue needs an income (or deferred-revenue liability) account.",
+        ),
+        (
+            lambda: services.item_create(
+                company=books.company, name="Bad", unit_price="1", revenue_account="2200", by=None
+            ),
+            "revenue_account",
+            "Account 2200 is the tax payable account; revenue needs an income (or deferred-revenue liability) account.",
+        ),
+        (
+            lambda: services.tax_rate_create(
+                company=books.company, name="Bad", rate="5", account="2000", by=None
+            ),
+            "account",
+            "Account 2000 is accounts payable; tax needs a tax liability account.",
+        ),
+        (
+            lambda: services.invoice_create(
+                company=books.company,
+                customer=books.acme,
+                date=day("2026-03-01"),
+                by=None,
+                lines=[{"description": "Fee", "quantity": "1", "unit_price": "10", "account": "2000"}],
+            ),
+            None,
+            "Account 2000 is accounts payable",
+        ),
+    )
+    # when each is given where revenue or tax is kept, it is refused, nothing written
+    for call, field, message in refusals:
+        with pytest.raises(APIError) as refused:
+            call()
+        assert refused.value.code == "invalid_account"
+        if field:
+            assert refused.value.details[field] == [message]
+        else:
+            assert message in refused.value.message
+    assert written(books.company) == before
+    # while deferred revenue (2500, a liability of no system role) still takes revenue
+    deferred = services.item_create(
+        company=books.company, name="Annual plan", unit_price="120", revenue_account="2500", by=None
+    )
+    assert deferred.revenue_account.code == "2500"
+
+
 def test_a_tax_rate_in_use_is_deactivated_never_changed_or_deleted(books):
     rate = services.tax_rate_create(company=books.company, name="Hotel tax", rate="7.125", by=None)
     assert (rate.account.code, str(rate)) == ("2200", "Hotel tax (7.125%)")
