@@ -47,6 +47,38 @@ def _flush_past_the_audit_truncate_guard():
     DatabaseOperations.sql_flush = original
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _row_locks_name_their_tables():
+    """`select_for_update()` over a join locks every joined row FOR UPDATE on PostgreSQL: with
+    `select_related("company")` the company's row, which every insert of a company-owned row
+    (a journal entry's foreign key check) must share. A draft's posting so locked the company
+    and then waited for the journal number, while a concurrent posting held the number and waited
+    for the company: a deadlock (503 `database_busy`). Every locking query with a join in the
+    suite names what it locks (`of=("self",)`), or the test fails here."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    original = SQLCompiler.as_sql
+
+    def as_sql(self, *args, **kwargs):
+        sql, params = original(self, *args, **kwargs)
+        query = self.query
+        if (
+            query.select_for_update
+            and not query.select_for_update_of
+            and self.connection.vendor == "postgresql"
+            and " JOIN " in sql
+        ):
+            raise AssertionError(
+                "select_for_update() over a join locks the joined rows too; name what it locks "
+                f"with of=(...): {sql[:300]}"
+            )
+        return sql, params
+
+    SQLCompiler.as_sql = as_sql
+    yield
+    SQLCompiler.as_sql = original
+
+
 @pytest.fixture(autouse=True)
 def _isolated_media_root(settings, tmp_path):
     """Each test has its own MEDIA_ROOT: files (exports, audit anchors) never leak between tests

@@ -127,7 +127,12 @@ def refresh_token_rotate(*, jti: str, subject: str) -> RefreshToken:
     an inactive user, is refused.
     """
     with transaction.atomic():
-        token = RefreshToken.objects.select_for_update().select_related("user").filter(jti=jti).first()
+        token = (
+            RefreshToken.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(jti=jti)
+            .first()
+        )
         if token is None or str(token.user_id) != subject:
             raise errors.RefreshTokenRefused()
         if token.revoked_at is not None:
@@ -155,7 +160,12 @@ def refresh_token_revoke(*, jti: str, subject: str) -> int:
     Revoking a revoked family again changes nothing; returns how many tokens were revoked.
     """
     with transaction.atomic():
-        token = RefreshToken.objects.select_for_update().select_related("user").filter(jti=jti).first()
+        token = (
+            RefreshToken.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(jti=jti)
+            .first()
+        )
         if token is None or str(token.user_id) != subject:
             raise errors.RefreshTokenRefused()
         revoked = _family_revoke(family=token.family, reason=REVOKED_BY_LOGOUT)
@@ -679,7 +689,7 @@ def account_create(
 def account_update(*, account: Account, by: User | None, **fields: Any) -> Account:
     """Change an account. Moving or re-coding rewrites only the account's own subtree paths."""
     with transaction.atomic():
-        account = Account.objects.select_for_update().select_related("company").get(pk=account.pk)
+        account = Account.objects.select_for_update(of=("self",)).select_related("company").get(pk=account.pk)
         company = account.company
         before = snapshot(account, ACCOUNT_FIELDS)
         old_path, old_depth = account.path, account.depth

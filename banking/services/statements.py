@@ -323,7 +323,9 @@ def bank_account_shared(bank_account_id: int) -> None:
 
 def bank_account_locked(bank_account: BankAccount) -> BankAccount:
     return (
-        BankAccount.objects.select_for_update().select_related("company", "account").get(pk=bank_account.pk)
+        BankAccount.objects.select_for_update(of=("self",))
+        .select_related("company", "account")
+        .get(pk=bank_account.pk)
     )
 
 
@@ -333,7 +335,11 @@ def statement_delete(*, statement: BankStatement, by: User | None) -> None:
     positions stored when it was reconciled (each marked reopened); the audit trail keeps their
     reconcile and reopen events, with the figures."""
     with transaction.atomic():
-        locked = BankStatement.objects.select_for_update().select_related("bank_account").get(pk=statement.pk)
+        locked = (
+            BankStatement.objects.select_for_update(of=("self", "bank_account"))
+            .select_related("bank_account")
+            .get(pk=statement.pk)
+        )
         if locked.status == StatementStatus.RECONCILED:
             raise errors.StatementReconciled("A reconciled statement is not deleted; reopen it first.")
         if BankMatch.objects.filter(bank_line__statement=locked).exists():

@@ -47,7 +47,12 @@ def _stored_lines(entry: JournalEntry) -> list[PostingLine]:
 
 def _locked_draft(entry: JournalEntry) -> JournalEntry:
     """The entry's row, locked for this transaction; 404 when another request deleted it."""
-    locked = JournalEntry.objects.select_for_update().select_related("company").filter(pk=entry.pk).first()
+    locked = (
+        JournalEntry.objects.select_for_update(of=("self",))
+        .select_related("company")
+        .filter(pk=entry.pk)
+        .first()
+    )
     if locked is None:
         raise errors.EntryNotFound()
     if locked.status != EntryStatus.DRAFT:

@@ -608,7 +608,12 @@ def journal_entry_post(*, entry: JournalEntry, posted_by: User | None) -> Journa
     """Post a draft: re-check it (its accounts may have been deactivated or given sub-accounts
     since it was saved), give it the next gapless number, add it to the balances. One transaction."""
     with transaction.atomic():
-        draft = JournalEntry.objects.select_for_update().select_related("company").filter(pk=entry.pk).first()
+        draft = (
+            JournalEntry.objects.select_for_update(of=("self",))
+            .select_related("company")
+            .filter(pk=entry.pk)
+            .first()
+        )
         if draft is None:
             raise errors.EntryNotFound()
         if draft.status != EntryStatus.DRAFT:

@@ -31,7 +31,10 @@ def journal_entry_reverse(
     """
     with transaction.atomic():
         original = (
-            JournalEntry.objects.select_for_update().select_related("company").filter(pk=entry.pk).first()
+            JournalEntry.objects.select_for_update(of=("self",))
+            .select_related("company")
+            .filter(pk=entry.pk)
+            .first()
         )
         if original is None:
             raise errors.EntryNotFound()

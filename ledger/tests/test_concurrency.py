@@ -125,3 +125,64 @@ def test_concurrent_posting_of_one_draft_posts_it_once():
     assert _run_threads(post, 4) == []
     assert sorted(outcomes) == ["entry_immutable"] * 3 + ["posted"]
     assert DailyBalance.objects.get(company=books, account=account(books, "1000")).line_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("action", ["post_draft", "reverse"])
+def test_a_draft_posted_or_an_entry_reversed_while_another_posting_holds_the_number_never_deadlocks(action):
+    """A posting takes the journal number first, then inserts rows whose foreign key shares the
+    company's row. Posting a draft or reversing an entry locked the company's row FOR UPDATE
+    (select_for_update over select_related) and then waited for the number: with a posting
+    holding the number and reaching its inserts, PostgreSQL found a deadlock and one of the two
+    requests answered 503 `database_busy` (seen under an API reviewer's concurrent posts)."""
+    from sofinance.tests.sessions import second_session
+
+    books = company_with_chart()
+    lines = [{"account": "1000", "debit": "10.00"}, {"account": "4000", "credit": "10.00"}]
+    day = datetime.date(2026, 4, 1)
+    journal_entry_create(company=books, date=day, lines=lines, by=None, post=True)  # the counter's row
+    target = journal_entry_create(company=books, date=day, lines=lines, by=None, post=action == "reverse")
+
+    # given another posting's transaction holding the journal number (what the reserve call locks)
+    other = second_session(autocommit=False)
+    other.execute("SET lock_timeout = '5s'")
+    other.execute(
+        "UPDATE ledger_numbersequence SET last_value = last_value WHERE company_id = %s AND series = 'journal'",
+        [books.pk],
+    )
+    outcome: list[str] = []
+
+    def act() -> None:
+        try:
+            if action == "post_draft":
+                journal_entry_post(entry=target, posted_by=None)
+            else:
+                journal_entry_reverse(entry=target, by=None)
+            outcome.append("done")
+        except BaseException as exc:
+            outcome.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    # when the draft's posting (or the reversal) starts and waits for that number
+    thread = threading.Thread(target=act)
+    thread.start()
+    try:
+        waiting = 0
+        for _ in range(100):
+            with second_session() as probe:
+                waiting = probe.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]
+            if waiting:
+                break
+            threading.Event().wait(0.05)
+        assert waiting, "the second posting never waited for the journal number"
+        # then the posting holding the number still reaches its inserts' share of the company's row
+        other.execute("SELECT 1 FROM accounts_company WHERE id = %s FOR KEY SHARE", [books.pk])
+        other.commit()
+    finally:
+        other.close()
+        thread.join(timeout=30)
+    assert outcome == ["done"]
+    assert JournalEntry.objects.filter(company=books, status=EntryStatus.POSTED).count() == (
+        2 if action == "post_draft" else 3
+    )
