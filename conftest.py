@@ -54,8 +54,12 @@ def _row_locks_name_their_tables():
     (a journal entry's foreign key check) must share. A draft's posting so locked the company
     and then waited for the journal number, while a concurrent posting held the number and waited
     for the company: a deadlock (503 `database_busy`). Every locking query with a join in the
-    suite names what it locks (`of=("self",)`), or the test fails here."""
+    suite names what it locks (`of=("self",)`), and the company's row, when a service locks it
+    on purpose (the year-end close, period generation, invitations), is locked FOR NO KEY UPDATE,
+    which no foreign key check waits for; or the test fails here."""
     from django.db.models.sql.compiler import SQLCompiler
+
+    from accounts.models import Company
 
     original = SQLCompiler.as_sql
 
@@ -71,6 +75,12 @@ def _row_locks_name_their_tables():
             raise AssertionError(
                 "select_for_update() over a join locks the joined rows too; name what it locks "
                 f"with of=(...): {sql[:300]}"
+            )
+        if query.select_for_update and query.model is Company and not query.select_for_no_key_update:
+            raise AssertionError(
+                "The company's row is locked FOR NO KEY UPDATE (select_for_update(no_key=True)): "
+                "FOR UPDATE makes every insert of the company's rows wait, and a posting holding "
+                "the journal number then deadlocks with this transaction."
             )
         return sql, params
 

@@ -258,7 +258,7 @@ def company_update(*, company: Company, by: User, **fields: Any) -> Company:
     """Change a company's name or fiscal year start. The functional currency is fixed once
     the company has accounts, because every stored base amount is in it."""
     with transaction.atomic():
-        company = Company.objects.select_for_update().get(pk=company.pk)
+        company = Company.objects.select_for_update(no_key=True).get(pk=company.pk)
         before = snapshot(company, COMPANY_FIELDS)
         for key, value in fields.items():
             if key not in COMPANY_FIELDS:
@@ -329,7 +329,7 @@ INVITATION_FIELDS = ("email", "role", "status", "expires_at")
 
 def _lock_company(company: Company) -> None:
     """Serialise the membership changes of one company (invitations and their checks)."""
-    list(Company.objects.select_for_update().filter(pk=company.pk))
+    list(Company.objects.select_for_update(no_key=True).filter(pk=company.pk))
 
 
 def _normalise_email(email: str) -> str:
@@ -436,7 +436,7 @@ def invitation_revoke(*, invitation: Invitation, by: User | None) -> Invitation:
 
 def _pending_invitation(token: str) -> Invitation:
     invitation = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("company")
         .filter(token_hash=invitation_token_hash(token or ""))
         .first()
@@ -824,4 +824,4 @@ def chart_template_load(*, company: Company, template: str, by: User | None) -> 
 
 def _lock_chart(company: Company) -> None:
     """Serialise chart loads of one company (two concurrent loads would race on codes)."""
-    list(Company.objects.select_for_update().filter(pk=company.pk))
+    list(Company.objects.select_for_update(no_key=True).filter(pk=company.pk))

@@ -6,12 +6,17 @@ this one row until commit, a rollback gives the numbers back, so numbers are nev
 skipped. The first number of a series creates the row in the same statement.
 
 Lock order (every writer of the books follows it, so no two can deadlock):
+0. the company's row, FOR NO KEY UPDATE, where a service locks it (the year-end close and its
+   reopening, period creation): a foreign key check never waits for that lock, so a posting
+   holding the counter below still reaches its inserts;
 1. the document's own rows (a draft being posted, an entry being reversed, an invoice);
 2. a document series' counter (invoice, credit note), when there is one;
 3. the company's journal counter (this module, series "journal");
 4. stored balance buckets, daily then monthly, each in (account, date, closing) order
    (ledger.balances).
-A posting takes the journal counter before it writes anything else, and the balance rebuild takes
+Row locks name their rows (`select_for_update(of=("self",))` over a join), or the joined company
+row would be locked FOR UPDATE in the middle of this order. A posting takes the journal counter
+before it writes anything else, and the balance rebuild takes
 it before the buckets, so a rebuild and a posting queue on the counter instead of deadlocking.
 """
 

@@ -158,7 +158,7 @@ def bank_account_update(*, bank_account: BankAccount, by: User | None, **changes
         raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
         bank = (
-            BankAccount.objects.select_for_update()
+            BankAccount.objects.select_for_update(of=("self",))
             .select_related("company", "account")
             .get(pk=bank_account.pk)
         )

@@ -130,7 +130,7 @@ def statement_reopen(*, statement: BankStatement, by: User | None, reason: str) 
     with transaction.atomic():
         BankAccount.objects.select_for_update().filter(pk=statement.bank_account_id).get()
         locked = (
-            BankStatement.objects.select_for_update()
+            BankStatement.objects.select_for_update(of=("self",))
             .select_related("bank_account__company")
             .get(pk=statement.pk)
         )

@@ -54,7 +54,7 @@ def _lock_company(company: Company) -> Company:
     """Lock the company's row and return it as stored now: its fiscal year start may have changed
     since the caller read it (company_update takes the same lock), so the year's bounds are
     worked out from this one."""
-    return Company.objects.select_for_update().get(pk=company.pk)
+    return Company.objects.select_for_update(no_key=True).get(pk=company.pk)
 
 
 def _period_repr(period: AccountingPeriod) -> dict:

@@ -9,7 +9,7 @@ from django.db import connection, connections
 
 from ledger.balance_queries import account_totals
 from ledger.models import DailyBalance, EntryStatus, JournalEntry
-from ledger.services import journal_entry_create, journal_entry_post, journal_entry_reverse
+from ledger.services import fiscal_year_close, journal_entry_create, journal_entry_post, journal_entry_reverse
 from ledger.tests.factories import account, company_with_chart
 
 THREADS = 8
@@ -128,20 +128,24 @@ def test_concurrent_posting_of_one_draft_posts_it_once():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("action", ["post_draft", "reverse"])
-def test_a_draft_posted_or_an_entry_reversed_while_another_posting_holds_the_number_never_deadlocks(action):
+@pytest.mark.parametrize("action", ["post_draft", "reverse", "close_year"])
+def test_a_posting_holding_the_number_never_deadlocks_with_a_draft_posted_an_entry_reversed_or_a_year_closed(
+    action,
+):
     """A posting takes the journal number first, then inserts rows whose foreign key shares the
     company's row. Posting a draft or reversing an entry locked the company's row FOR UPDATE
-    (select_for_update over select_related) and then waited for the number: with a posting
-    holding the number and reaching its inserts, PostgreSQL found a deadlock and one of the two
-    requests answered 503 `database_busy` (seen under an API reviewer's concurrent posts)."""
+    (select_for_update over select_related), and the year-end close locked it FOR UPDATE on
+    purpose, each then waiting for the number: with a posting holding the number and reaching its
+    inserts, PostgreSQL found a deadlock and one of the two requests answered 503 `database_busy`
+    (seen under an API reviewer's concurrent posts). The company is now locked FOR NO KEY UPDATE
+    where it is meant to be, which a foreign key check does not wait for."""
     from sofinance.tests.sessions import second_session
 
     books = company_with_chart()
     lines = [{"account": "1000", "debit": "10.00"}, {"account": "4000", "credit": "10.00"}]
-    day = datetime.date(2026, 4, 1)
+    day = datetime.date(2025, 4, 1)  # a year that has ended, for the year-end close
     journal_entry_create(company=books, date=day, lines=lines, by=None, post=True)  # the counter's row
-    target = journal_entry_create(company=books, date=day, lines=lines, by=None, post=action == "reverse")
+    target = journal_entry_create(company=books, date=day, lines=lines, by=None, post=action != "post_draft")
 
     # given another posting's transaction holding the journal number (what the reserve call locks)
     other = second_session(autocommit=False)
@@ -156,8 +160,10 @@ def test_a_draft_posted_or_an_entry_reversed_while_another_posting_holds_the_num
         try:
             if action == "post_draft":
                 journal_entry_post(entry=target, posted_by=None)
-            else:
+            elif action == "reverse":
                 journal_entry_reverse(entry=target, by=None)
+            else:
+                fiscal_year_close(company=books, year=2025, by=None)
             outcome.append("done")
         except BaseException as exc:
             outcome.append(repr(exc))
@@ -183,6 +189,7 @@ def test_a_draft_posted_or_an_entry_reversed_while_another_posting_holds_the_num
         other.close()
         thread.join(timeout=30)
     assert outcome == ["done"]
+    # (the first entry and the draft; or the first, the target and its reversal or the closing entry)
     assert JournalEntry.objects.filter(company=books, status=EntryStatus.POSTED).count() == (
         2 if action == "post_draft" else 3
     )
