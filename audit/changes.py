@@ -17,7 +17,9 @@ def json_value(value: Any) -> Any:
     if type(value) in _AS_IS or value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Decimal):
-        return str(value)
+        # Never in exponent notation: a quantity of 10 normalised is Decimal("1E+1"), which the
+        # audit trail showed as "1E+1".
+        return format(value, "f")
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

@@ -108,3 +108,25 @@ def test_the_printable_invoice_groups_thousands_and_marks_drafts():
     ]
     issued_invoice = services.invoice_issue(invoice=draft, by=None)
     assert invoice_document(issued_invoice).number == "INV-2026-000001"
+
+
+def test_a_changed_quantity_reads_as_written_in_the_audit_trail():
+    # given a draft of 10 hours, changed to 12 (a quantity of 10 normalised is Decimal("1E+1"))
+    books = sales_books()
+    draft = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-01"),
+        lines=[{"item": books.consulting.pk, "quantity": "10"}],
+        by=None,
+    )
+    services.invoice_update(
+        invoice=draft, by=None, lines=[{"item": books.consulting.pk, "quantity": "12", "discount": "100"}]
+    )
+
+    # then its event says 10 and 12, never "1E+1" (nor the 100% discount as "1E+2")
+    event = AuditEvent.objects.filter(
+        object_type="sales.invoice", object_id=str(draft.pk), action="update"
+    ).get()
+    before, after = event.changes["lines"]["before"][0], event.changes["lines"]["after"][0]
+    assert (before["quantity"], after["quantity"], after["discount"]) == ("10", "12", "100")
