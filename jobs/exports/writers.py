@@ -5,15 +5,20 @@ run as a formula stays text (sofinance.spreadsheet)."""
 from __future__ import annotations
 
 import csv
+import datetime
+import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Protocol
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from jobs.models import ExportFormat
 from sofinance.spreadsheet import csv_row, xlsx_cell
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class RowWriter(Protocol):
@@ -35,8 +40,22 @@ class CsvRowWriter:
         self._file.close()
 
 
+# Columns holding a day (ISO `YYYY-MM-DD` in the table): date cells in a spreadsheet, so they sort
+# and filter as dates.
+DATE_COLUMNS = frozenset({"date", "due_date"})
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def number_format(value: Decimal) -> str:
+    """Thousands grouped, as many decimal places as the amount is written with (2 for USD, 0 for
+    JPY, 4 for a rate of 1.1025): what the screen shows, not Excel's General format."""
+    places = max(0, -value.as_tuple().exponent) if value.is_finite() else 0
+    return "#,##0" + ("." + "0" * places if places else "")
+
+
 class XlsxRowWriter:
-    """One sheet; the table's amount columns are written as numbers (exact: from their strings)."""
+    """One sheet; the table's amount columns are written as numbers (exact: from their strings)
+    shown with their decimal places and thousands grouped, its days as date cells."""
 
     def __init__(self, path: Path, columns: Sequence[str], *, title: str, numeric: frozenset[str]) -> None:
         self._path = path
@@ -44,17 +63,31 @@ class XlsxRowWriter:
         self._sheet = self._book.create_sheet(title=title[:31] or "Export")
         self._sheet.append(list(columns))
         self._numeric = [index for index, name in enumerate(columns) if name in numeric]
+        self._dates = [index for index, name in enumerate(columns) if name in DATE_COLUMNS]
 
     def write(self, row: Sequence[Any]) -> None:
-        values = list(row)
+        values = [xlsx_cell(self._sheet, value) for value in row]
         for index in self._numeric:
             value = values[index]
             if isinstance(value, str) and value:
                 try:
-                    values[index] = Decimal(value)
+                    number = Decimal(value)
                 except InvalidOperation:
-                    pass
-        self._sheet.append([xlsx_cell(self._sheet, value) for value in values])
+                    continue
+                cell = WriteOnlyCell(self._sheet, value=number)
+                cell.number_format = number_format(number)
+                values[index] = cell
+        for index in self._dates:
+            value = values[index]
+            if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+                try:
+                    day = datetime.date.fromisoformat(value)
+                except ValueError:
+                    continue
+                cell = WriteOnlyCell(self._sheet, value=day)
+                cell.number_format = DATE_FORMAT
+                values[index] = cell
+        self._sheet.append(values)
 
     def close(self) -> None:
         self._book.save(self._path)

@@ -273,11 +273,17 @@ def test_a_journal_lines_export_as_xlsx_holds_every_posted_line_in_book_order(
     sheet = load_workbook(io.BytesIO(_download(client, done["download_url"]))).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0][:4] == ["date", "number", "line", "account_code"]
+    day = datetime.datetime(2026, 1, 15)  # a date cell (openpyxl reads dates as datetimes)
     assert [(r[0], r[1], r[3], str(r[8]), str(r[9]), str(r[13])) for r in rows[1:]] == [
-        ("2026-01-15", b.manual.number, "6100", "500", "0", "500"),
-        ("2026-01-15", b.manual.number, "1000", "0", "500", "-500"),
+        (day, b.manual.number, "6100", "500", "0", "500"),
+        (day, b.manual.number, "1000", "0", "500", "-500"),
     ]
     assert done["row_count"] == 2
+    # shown as the screen shows them: days as days, amounts grouped with their decimal places
+    first = next(sheet.iter_rows(min_row=2, max_row=2))
+    assert (first[0].is_date, first[0].number_format) == (True, "yyyy-mm-dd")
+    assert [first[i].number_format for i in (8, 9, 11, 13)] == ["#,##0.00"] * 4
+    assert first[12].number_format == "#,##0"  # the rate 1
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
