@@ -34,6 +34,7 @@ from ledger.services.periods import (
     period_create,
     period_delete,
     period_lock,
+    period_open_held,
     period_reopen,
     periods_generate,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "period_create",
     "period_delete",
     "period_lock",
+    "period_open_held",
     "period_reopen",
     "periods_generate",
 ]

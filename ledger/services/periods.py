@@ -29,7 +29,7 @@ from ledger.models import (
     PeriodStatus,
 )
 from ledger.numbering import sequence_lock
-from ledger.services.lines import PostingLine, check_balanced
+from ledger.services.lines import PostingLine, check_balanced, check_period_open
 from ledger.services.posting import EntryToPost, acting_user, entries_post
 from ledger.services.reversal import journal_entry_reverse
 from sofinance.errors import NotFound, ValidationFailed
@@ -41,6 +41,16 @@ ZERO = Decimal(0)
 def _lock_postings(company_id: int) -> None:
     """Hold the company's journal counter: postings wait until this transaction ends."""
     sequence_lock(company_id=company_id)
+
+
+def period_open_held(*, company: Company, date: datetime.date) -> None:
+    """Refuse `date` in a closed or locked period (422 `period_closed`), holding the journal
+    counter until the caller's transaction ends, as a posting does: the period cannot close
+    between this check and the commit (closing takes the counter first). For writes that change
+    what a period's reports show without posting anything (a sales allocation or its removal,
+    which move the AR aging)."""
+    _lock_postings(company.pk)
+    check_period_open(company=company, date=date)
 
 
 def _locked_period(period: AccountingPeriod) -> AccountingPeriod:

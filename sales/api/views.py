@@ -927,7 +927,9 @@ class AllocationListView(_PaymentMixin):
         summary="Allocate customer credit",
         description="Allocate what is left of a payment to open invoices of its customer and currency. "
         "All allocations of the request share one `date` (default: the latest of the payment's and "
-        "the invoices' dates). Exchange differences post in one entry. Refused like recording a "
+        "the invoices' dates), never in a closed or locked period (`period_closed`, with or without an "
+        "exchange difference: the AR aging as of that period would change). Exchange differences "
+        "post in one entry. Refused like recording a "
         "payment (`over_allocation`, `invoice_not_open`, `currency_mismatch`, `invalid_invoice`, "
         "`date_out_of_order`, `period_closed`); a void payment is 409 (`already_void`). Answers 201 "
         "with the payment.",
@@ -965,7 +967,8 @@ class AllocationRemoveView(_PaymentMixin):
         "payment's credit from `date` (default today, never before the allocation). The allocation is "
         "kept with its `unallocated_on`, so reports as of earlier dates still see it; an exchange "
         "difference it posted is posted back. A removed allocation is 409 (`already_unallocated`). "
-        "Answers with the payment. A date before the allocation is `date_out_of_order`.",
+        "Answers with the payment. A date before the allocation is `date_out_of_order`; a date in a "
+        "closed or locked period is `period_closed`, whether or not an exchange difference is posted.",
         request=s.DateInput,
         responses={
             200: s.PaymentOutput,

@@ -34,7 +34,7 @@ from audit.changes import diff, json_value
 from audit.services import audit_record
 from ledger import errors as ledger_errors
 from ledger.models import EntrySource
-from ledger.services import journal_entry_create, journal_entry_reverse
+from ledger.services import journal_entry_create, journal_entry_reverse, period_open_held
 from sales import errors, timeline
 from sales.models import Allocation, Invoice, Payment, PaymentMethod, PaymentStatus
 from sales.numbering import PAYMENT_SERIES, document_number_next
@@ -431,6 +431,9 @@ def payment_allocate(
             if date is not None
             else max([locked.date, *(invoice.date for invoice in invoices.values())])
         )
+        # An allocation changes what the AR aging shows from its date: never in a closed period
+        # (refused even when no exchange difference is posted).
+        period_open_held(company=company, date=when)
         allocated_before = locked.amount_allocated
         planned = _plan(locked, inputs, invoices, when)
         fx_lines = _fx_lines(locked, planned)
@@ -488,6 +491,7 @@ def allocation_remove(
                 f"An allocation dated {locked.date} cannot be removed on {when}.",
                 details={"date": when.isoformat(), "earliest": locked.date.isoformat()},
             )
+        period_open_held(company=payment.company, date=when)  # (as an allocation: the AR aging moves)
         difference = locked.invoice_base - locked.payment_base
         entry = None
         if difference:

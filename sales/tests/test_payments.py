@@ -607,3 +607,63 @@ def test_oldest_first_plan_pays_the_oldest_due_whole_and_the_next_in_part(books)
         older.pk: Decimal("50.00"),
         later.pk: Decimal("10.00"),
     }
+
+
+def test_allocating_or_unallocating_in_a_closed_period_is_refused_even_without_an_exchange_difference():
+    # given a USD invoice and two payments of March, one allocated to it, the other not; March closed
+    from sales.tests.factories import closed_march
+
+    books = sales_books()
+    invoice = issued(books, books.acme, "2026-03-05", "100.00")
+    other = issued(books, books.acme, "2026-03-05", "40.00")
+    paid = services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-06"),
+        amount="100.00",
+        allocations=[{"invoice": invoice.pk, "amount": "100.00"}],
+        by=None,
+    )
+    credit = services.payment_record(
+        company=books.company, customer=books.acme, date=day("2026-03-06"), amount="40.00", by=None
+    )
+    closed_march(books)
+    before = written(books.company)
+
+    # when the allocation is removed as of a March day, or the credit allocated in March (its
+    # default date is the latest of the documents' dates: March too)
+    refusals = (
+        lambda: services.allocation_remove(
+            allocation=paid.allocations.get(), by=None, date=day("2026-03-20")
+        ),
+        lambda: services.payment_allocate(
+            payment=credit,
+            allocations=[{"invoice": other.pk, "amount": "40.00"}],
+            by=None,
+            date=day("2026-03-10"),
+        ),
+        lambda: services.payment_allocate(
+            payment=credit, allocations=[{"invoice": other.pk, "amount": "40.00"}], by=None
+        ),
+    )
+    for refused_call in refusals:
+        with pytest.raises(APIError) as refused:
+            refused_call()
+        # then each is refused (the AR aging of a closed March would change) and nothing moves
+        assert refused.value.code == "period_closed"
+        assert refused.value.message.startswith("2026-03-")
+    assert written(books.company) == before
+    assert paid.allocations.get().unallocated_on is None
+    invoice.refresh_from_db()
+    other.refresh_from_db()
+    assert (invoice.status, other.status) == (InvoiceStatus.PAID, InvoiceStatus.ISSUED)
+    # while April is open for both
+    services.allocation_remove(allocation=paid.allocations.get(), by=None, date=day("2026-04-01"))
+    services.payment_allocate(
+        payment=credit,
+        allocations=[{"invoice": other.pk, "amount": "40.00"}],
+        by=None,
+        date=day("2026-04-01"),
+    )
+    other.refresh_from_db()
+    assert other.status == InvoiceStatus.PAID
