@@ -260,9 +260,12 @@ def _row(row, number, columns, mapping, currency, problems: Problems, header):
     raw_date = _cell(row, columns["date_column"])
     date = _date(raw_date, mapping["date_format"])
     if date is None:
+        written = _date(raw_date, mapping["date_format"], any_year=True)
         problems.add(
             number,
-            f"{raw_date[:40]!r} is not a date written {date_format_shown(mapping['date_format'])}.",
+            f"{raw_date[:40]!r} is outside the days the books keep (years 1900 to 9998)."
+            if written is not None
+            else f"{raw_date[:40]!r} is not a date written {date_format_shown(mapping['date_format'])}.",
             column=mapping["date_column"],
         )
         ok = False
@@ -315,12 +318,13 @@ def date_format_shown(date_format: str) -> str:
     return shown
 
 
-def _date(raw: str, fmt: str) -> datetime.date | None:
+def _date(raw: str, fmt: str, *, any_year: bool = False) -> datetime.date | None:
+    """The day `raw` is written as in `fmt`, in the years the books keep (any year: `any_year`)."""
     try:
         value = datetime.datetime.strptime(raw, fmt).date()
     except ValueError:
         return None
-    return value if 1900 <= value.year <= 9998 else None
+    return value if any_year or 1900 <= value.year <= 9998 else None
 
 
 def _amount(row, number, columns, mapping, currency, problems: Problems):

@@ -266,7 +266,8 @@ def test_a_statement_of_another_account_is_refused():
             ],
         ),
         (
-            b"Booking date;Payee;Reference;Details;Amount;Balance\n31.02.2026;A;;x;1,00;1,00\n05.03.2026;B;;y;1,0,0;2,00\n",
+            b"Booking date;Payee;Reference;Details;Amount;Balance\n31.02.2026;A;;x;1,00;1,00\n05.03.2026;B;;y;1,0,0;2,00\n"
+            b"31.12.9999;C;;z;1,00;3,00\n",
             {"csv_mapping": EUROPEAN_MAPPING},
             [
                 {
@@ -278,6 +279,11 @@ def test_a_statement_of_another_account_is_refused():
                     "line": 3,
                     "column": "Amount",
                     "message": "'1.0.0' is not a plain decimal number: write amounts like \"1250.00\" (ASCII digits and one optional point; no exponent or spaces).",
+                },
+                {
+                    "line": 4,
+                    "column": "Booking date",
+                    "message": "'31.12.9999' is outside the days the books keep (years 1900 to 9998).",
                 },
             ],
         ),

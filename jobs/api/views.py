@@ -260,7 +260,7 @@ class ExportListView(_ExportScoped):
         kind = data["kind"]
         if kind not in self.kinds():
             raise PermissionDenied(
-                f"Your role ({self.membership.role}) may not read what a {kind} export holds.",
+                f"Your role ({self.membership.role}) may not read what the {kind} export holds.",
                 details={"role": self.membership.role, "kind": kind},
             )
         job = services.export_request(

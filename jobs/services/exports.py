@@ -107,13 +107,14 @@ def export_parameters_parse(*, company: Company, kind: str, parameters: dict[str
     unknown = sorted(set(given) - allowed)
     if unknown:
         raise ValidationFailed(
-            f"A {kind} export takes {', '.join(sorted(allowed)) or 'no parameters'}.",
-            details={name: [f"Not a parameter of a {kind} export."] for name in unknown},
+            f"The {kind} export takes {', '.join(sorted(allowed)) or 'no parameters'}.",
+            details={name: [f"Not a parameter of the {kind} export."] for name in unknown},
         )
     missing = sorted(required - set(given))
     if missing:
         raise ValidationFailed(
-            f"A {kind} export needs {', '.join(missing)}.", details={name: ["Required."] for name in missing}
+            f"The {kind} export needs {', '.join(missing)}.",
+            details={name: ["Required."] for name in missing},
         )
     as_of = _date(given[AS_OF], AS_OF) if AS_OF in given else None
     date_from = _date(given[FROM], FROM) if FROM in given else None
@@ -182,7 +183,7 @@ def export_request(
         message = (
             "A Beancount ledger is made in the `beancount` format."
             if kind == ExportKind.BEANCOUNT
-            else f"A {kind} export is made as `csv` or `xlsx`."
+            else f"The {kind} export is made as `csv` or `xlsx`."
         )
         raise ValidationFailed(message, details={"format": [message]})
     given = dict(parameters or {})

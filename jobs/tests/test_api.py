@@ -469,3 +469,17 @@ def test_quarantined_records_say_so_in_their_api_until_resolved(damaged, make_me
 
     assert client.get(f"{company}/invoices/{damaged.invoice.pk}").json()["data"]["quarantined"] is False
     assert client.get(f"{company}/journal-entries/{entry_id}").json()["data"]["quarantined"] is False
+
+
+def test_a_refused_exports_message_names_its_kind_in_words(make_member):
+    b = books()
+    _, client = make_member(b.company, Role.ADMIN)
+
+    missing = client.post(f"{base(b.company)}/exports", {"kind": "income_statement"}, format="json").json()
+    extra = client.post(
+        f"{base(b.company)}/exports", {"kind": "audit_events", "as_of": "2026-01-31"}, format="json"
+    ).json()
+
+    assert missing["error"]["message"] == "The income_statement export needs from, to."
+    assert extra["error"]["message"].startswith("The audit_events export takes ")
+    assert extra["error"]["details"]["as_of"] == ["Not a parameter of the audit_events export."]
