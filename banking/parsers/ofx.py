@@ -136,6 +136,10 @@ def _transaction(element: Element, position: int, currency: str, problems: Probl
     except MoneyError as exc:
         problems.add(position, f"{where}: {exc}", column="TRNAMT")
         ok = False
+    if amount is not None and amount == 0:
+        # a line that moves nothing, refused as the CSV and camt.053 readers refuse one
+        problems.add(position, f"{where}: the amount is zero.", column="TRNAMT")
+        ok = False
     if not fitid:
         problems.add(position, f"{where}: FITID is missing.", column="FITID")
         ok = False

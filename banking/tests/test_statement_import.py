@@ -465,3 +465,17 @@ def test_a_repeated_header_the_mapping_does_not_read_is_accepted():
 
     # then
     assert (statement.closing_balance, _lines(bank)[0][1]) == (Decimal("9.00"), Decimal("-1.00"))
+
+
+@pytest.mark.parametrize("zero", [b"-0", b"0.00"])
+def test_an_ofx_line_of_zero_is_refused_as_csv_and_camt053_refuse_one(zero):
+    bank = bank_books()
+    before = banking_rows(bank.company)
+    data = fixture("ofx_march_1.ofx").replace(b"<TRNAMT>-45.50", b"<TRNAMT>" + zero)
+
+    with pytest.raises(errors.InvalidStatementFile) as refused:
+        upload(bank, data)
+
+    assert {"line": 2, "column": "TRNAMT"}.items() <= refused.value.details["errors"][0].items()
+    assert refused.value.details["errors"][0]["message"].endswith("the amount is zero.")
+    assert banking_rows(bank.company) == before
