@@ -45,7 +45,9 @@ from ledger.models import (
 from ledger.selectors import (
     account_balances_rolled_up,
     closed_fiscal_years,
+    closed_period_after,
     period_blocking,
+    period_covering,
     period_reopenings,
 )
 from ledger.services import (
@@ -887,6 +889,8 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
                 template="admin/ledger/journalentry/post_confirm.html",
                 title=f"Post {entry}?",
                 blocking_period=blocking,
+                closed_after=None if blocking else closed_period_after(company=entry.company, on=entry.date),
+                covering_period=period_covering(company=entry.company, on=entry.date),
             )
         try:
             posted = journal_entry_post(entry=entry, posted_by=request.user)
@@ -921,6 +925,8 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
                 swapped=True,
                 reversal_date=chosen,
                 blocking_period=period_blocking(company=entry.company, on=chosen),
+                closed_after=closed_period_after(company=entry.company, on=chosen),
+                covering_period=period_covering(company=entry.company, on=chosen),
                 date_widget=date_widget().render("reversal_date", chosen, attrs={"id": "id_reversal_date"}),
             )
         raw_date = (request.POST.get("reversal_date") or "").strip()

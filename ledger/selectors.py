@@ -66,6 +66,18 @@ def period_blocking(*, company: Company, on: datetime.date) -> AccountingPeriod 
     )
 
 
+def closed_period_after(*, company: Company, on: datetime.date) -> AccountingPeriod | None:
+    """The first closed or locked period that starts after `on`: an entry dated `on` (open, or
+    covered by no period) changes the balances that period opens with, and every later one's."""
+    return (
+        AccountingPeriod.objects.filter(
+            company=company, status__in=[PeriodStatus.CLOSED, PeriodStatus.LOCKED], start_date__gt=on
+        )
+        .order_by("start_date")
+        .first()
+    )
+
+
 class Reopening(NamedTuple):
     """A period's reopening as the audit trail keeps it."""
 

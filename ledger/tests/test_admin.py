@@ -626,6 +626,39 @@ def test_post_button_posts_the_draft(client_admin, books):
     assert messages_of(response) == [f"Draft #{draft.pk}: posted as JE-2026-000001."]
 
 
+def test_posting_before_a_closed_period_is_warned_of_on_the_confirmation(client_admin, books):
+    # given January and February 2026 closed, no period for 2025, March open
+    for month, status in ((1, PeriodStatus.CLOSED), (2, PeriodStatus.CLOSED), (3, PeriodStatus.OPEN)):
+        AccountingPeriod.objects.create(
+            company=books,
+            start_date=datetime.date(2026, month, 1),
+            end_date=datetime.date(2026, month, 28),
+            status=status,
+        )
+    before = entry(books, "2025-12-15", ("1000", "500.00", "D"), ("4900", "500.00", "C"), post=False)
+    after = entry(books, "2026-03-02", ("1000", "5.00", "D"), ("4900", "5.00", "C"), post=False)
+
+    # when each draft's Post page is opened
+    warned = client_admin.get(reverse("admin:ledger_journalentry_post", args=[before.pk])).content.decode()
+    plain = client_admin.get(reverse("admin:ledger_journalentry_post", args=[after.pk])).content.decode()
+
+    # then the one dated before the closed months says what posting it changes; the other does not
+    assert 'id="closed-after-warning"' in warned
+    assert "2025-12-15 comes before the closed period 2026-01-01 – 2026-01-28." in warned
+    assert "No period covers it, so it is open and posts" in warned
+    assert "or create and close the periods of 2025 first" in warned
+    assert 'id="closed-after-warning"' not in plain
+    # and it is a warning, not a refusal: posting still works
+    client_admin.post(reverse("admin:ledger_journalentry_post", args=[before.pk]))
+    before.refresh_from_db()
+    assert before.status == EntryStatus.POSTED
+    # a reversal dated before the closed months says the same
+    page = client_admin.get(
+        reverse("admin:ledger_journalentry_reverse", args=[before.pk]) + "?reversal_date=2025-12-31"
+    ).content.decode()
+    assert "2025-12-31 comes before the closed period 2026-01-01" in page
+
+
 def test_reverse_button_uses_the_given_date_and_reports_a_closed_period(client_admin, books):
     # given
     original = entry(books, "2026-01-05", ("1010", "100.00", "D"), ("4000", "100.00", "C"))
