@@ -326,12 +326,16 @@ def payment_record(
         )
         planned = _plan(payment, inputs, invoices, date)
         foreign = currency != company.currency
+        # The money lands in the deposit account's own currency: a foreign payment into an account
+        # not kept in that currency (the company's bank account, say) arrives converted, as the
+        # bank statement shows it; only an account kept in the payment's currency holds it as paid.
+        deposited_as_paid = not foreign or deposit.currency == currency
         receipt = [
             {
                 "account": deposit,
-                "debit": value,
-                "currency": currency,
-                "fx_rate": rate if foreign else None,
+                "debit": value if deposited_as_paid else payment.amount_base,
+                "currency": currency if deposited_as_paid else company.currency,
+                "fx_rate": rate if foreign and deposited_as_paid else None,
                 "description": f"{number}: {customer.name}",
             },
             {

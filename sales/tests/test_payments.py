@@ -346,6 +346,46 @@ def test_a_customers_own_receivables_account_is_no_deposit_account(books):
     assert entry_lines(paid.journal_entry)[0][0] == "1010"
 
 
+def test_a_foreign_payment_lands_in_the_deposit_accounts_own_currency(books):
+    # given a EUR invoice, the company's USD bank account (no currency of its own) and a EUR account
+    eur_rate(books, "2026-04-01", "1.10")
+    euro_bank = account_create(
+        company=books.company, code="1030", name="Bank - EUR", type="asset", currency="EUR", by=None
+    )
+
+    # when the customer pays 100.00 EUR at 1.15 into each
+    into_usd, into_eur = (
+        services.payment_record(
+            company=books.company,
+            customer=books.euro,
+            date=day("2026-04-05"),
+            amount="100.00",
+            fx_rate="1.15",
+            account=account,
+            by=None,
+        )
+        for account in ("1010", euro_bank.pk)
+    )
+
+    # then the USD bank receives 115.00 USD (what its statement shows), the EUR account 100.00 EUR;
+    # receivables are credited 100.00 EUR either way
+    assert entry_lines(into_usd.journal_entry) == [
+        ("1010", "115.00", "0.00", "USD", "115.00"),
+        ("1100", "0.00", "100.00", "EUR", "-115.00"),
+    ]
+    assert entry_lines(into_eur.journal_entry) == [
+        ("1030", "100.00", "0.00", "EUR", "115.00"),
+        ("1100", "0.00", "100.00", "EUR", "-115.00"),
+    ]
+    # and voiding the first takes back exactly what it posted
+    services.payment_void(payment=into_usd, by=None)
+    into_usd.refresh_from_db()
+    assert entry_lines(into_usd.void_entry) == [
+        ("1010", "0.00", "115.00", "USD", "-115.00"),
+        ("1100", "100.00", "0.00", "EUR", "115.00"),
+    ]
+
+
 def test_a_foreign_currency_invoice_paid_at_another_rate_posts_the_exchange_difference(books):
     # given an EUR invoice issued at 1.10 (stored rate): 1,000.00 + 20 % VAT = 1,200.00 EUR
     eur_rate(books, "2026-03-01", "1.10")
@@ -395,16 +435,17 @@ def test_a_foreign_currency_invoice_paid_at_another_rate_posts_the_exchange_diff
         allocations=[{"invoice": invoice.pk, "amount": "600.00"}],
     )
 
-    # then the first settles 660.00 of receivables with 630.00 of cash: a 30.00 loss...
+    # then the first settles 660.00 of receivables with 630.00 of cash: a 30.00 loss (the USD
+    # bank account receives the 600.00 EUR converted, as its statement shows them)...
     assert entry_lines(first.journal_entry) == [
-        ("1010", "600.00", "0.00", "EUR", "630.00"),
+        ("1010", "630.00", "0.00", "USD", "630.00"),
         ("1100", "0.00", "600.00", "EUR", "-630.00"),
         ("4950", "30.00", "0.00", "USD", "30.00"),
         ("1100", "0.00", "30.00", "USD", "-30.00"),
     ]
     # ...and the second the remaining 660.00 with 720.00: a 60.00 gain
     assert entry_lines(second.journal_entry) == [
-        ("1010", "600.00", "0.00", "EUR", "720.00"),
+        ("1010", "720.00", "0.00", "USD", "720.00"),
         ("1100", "0.00", "600.00", "EUR", "-720.00"),
         ("1100", "60.00", "0.00", "USD", "60.00"),
         ("4950", "0.00", "60.00", "USD", "-60.00"),
