@@ -679,6 +679,13 @@ class CreditNoteFilter(DateRangeFilterSet):
     invoice = IdFilter(field_name="invoice", help_text="Credit notes of this invoice id.")
     customer = IdFilter(field_name="customer", help_text="Credit notes of this customer id.")
     number = django_filters.CharFilter(help_text="The credit note with this number, e.g. `CN-2026-000003`.")
+    updated_since = DateOrDateTimeFilter(
+        field_name="created_at",
+        help_text="Only the credit notes created at or after this ISO 8601 date-time (no zone: UTC) or "
+        "day (YYYY-MM-DD: from its start, UTC), for keeping a copy in sync: a credit note never "
+        "changes once created, so this is when it was created, whatever its `date` (a back-dated "
+        "one included). Ask from a little before your previous sync began (a minute).",
+    )
 
     class Meta:
         model = CreditNote

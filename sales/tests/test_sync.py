@@ -129,3 +129,42 @@ def test_deleted_sales_records_are_listed_for_a_synced_copy_to_remove(make_membe
     assert [(row["type"], row["id"]) for row in invoices_only] == [("invoice", draft.pk)]
     assert_error(viewer.get(f"{base}/sales-deletions", {"since": "last week"}), 400, "validation_error")
     assert_error(viewer.get(f"{base}/sales-deletions", {"type": "payment"}), 400, "validation_error")
+
+
+def test_credit_notes_created_since_a_moment_are_listed_whatever_their_date(make_member):
+    # given a credit note from before the mark, then one created after it but dated earlier
+    books = sales_books()
+    client = make_member(books.company, Role.VIEWER)[1]
+    invoice = issued(books, books.acme, "2026-03-02", "100.00", "40.00")
+    first, second = invoice.lines.order_by("line_no")
+    earlier = services.credit_note_create(
+        invoice=invoice, by=None, date=day("2026-03-05"), lines=[{"invoice_line": first.pk, "quantity": "1"}]
+    )
+    mark = _mark()
+    back_dated = services.credit_note_create(
+        invoice=invoice, by=None, date=day("2026-03-03"), lines=[{"invoice_line": second.pk, "quantity": "1"}]
+    )
+
+    # then a sync from the mark gets the back-dated one only; from before everything, both
+    assert _ids(client, books, "credit-notes", mark) == [back_dated.pk]
+    assert _ids(client, books, "credit-notes", "2000-01-01") == sorted([earlier.pk, back_dated.pk])
+
+
+def test_a_parameter_a_list_does_not_read_is_refused_not_ignored(make_member):
+    # a client believing it filtered (a misspelt or missing filter) would get the whole list
+    books = sales_books()
+    client = make_member(books.company, Role.VIEWER)[1]
+    issued(books, books.acme, "2026-03-02", "100.00")
+    base = f"/api/v1/companies/{books.company.pk}"
+
+    for path, parameter in (
+        ("invoices", "stauts"),
+        ("journal-entries", "updated_since"),
+        ("payments", "ordering"),
+        ("customers", "bogus"),
+    ):
+        error = assert_error(client.get(f"{base}/{path}", {parameter: "x"}), 400, "validation_error")
+        (message,) = error["details"][parameter]
+        assert message.startswith("Not a parameter of this list; it takes ")
+    # while the pagination's own parameters and every filter still work
+    assert assert_success(client.get(f"{base}/invoices", {"status": "issued", "page_size": "5"}))["data"]
