@@ -41,7 +41,7 @@ def test_a_page_of_entries_costs_the_same_queries_however_many_lines_it_shows(
 ):
     books = company_with_chart()
     poster, client = make_member(books)
-    url = f"/api/v1/companies/{books.pk}/journal-entries?limit=50"
+    url = f"/api/v1/companies/{books.pk}/journal-entries?page_size=50"
     post_entry(books, "2026-01-05", ("6100", "10.00", "D"), ("1000", "10.00", "C"), by=poster)
     client.get(url)  # warm the per-process caches (membership, token)
     with django_assert_num_queries(3) as small:  # membership+user, the entries, their lines
