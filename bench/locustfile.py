@@ -72,7 +72,7 @@ class Client(FastHttpUser):
 
     @task(10)
     def entry_list(self) -> None:
-        self._get(f"{self.base}/journal-entries?limit=50", "GET journal entries (50)")
+        self._get(f"{self.base}/journal-entries?page_size=50", "GET journal entries (50)")
 
     @task(10)
     def one_entry(self) -> None:
