@@ -541,6 +541,10 @@ class ReportPages:
             ),
             "equity": _section("Equity", "equity", report.equity, company.currency, drill),
             "current_earnings": money(report.current_earnings),
+            "earlier_years_earnings": money(report.earlier_years_earnings)
+            if report.earlier_years_earnings
+            else "",
+            "year_earnings": money(report.year_earnings),
             "total_liabilities_and_equity": money(report.total_liabilities_and_equity),
             "csv_url": self.csv_url(
                 request, company, "report-balance-sheet", {"as_of": report.as_of.isoformat()}

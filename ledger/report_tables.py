@@ -55,7 +55,12 @@ def balance_sheet_rows(report: BalanceSheet) -> Iterator[Row]:
     yield from _section("Assets", report.assets, report.currency)
     yield from _section("Liabilities", report.liabilities, report.currency)
     yield from _section("Equity", report.equity, report.currency)
-    yield ["", "Current earnings", "", money(report.current_earnings)]
+    if report.earlier_years_earnings:
+        # the two parts, so that the rows still add up to the total below
+        yield ["", "Earnings of earlier years, not yet closed", "", money(report.earlier_years_earnings)]
+        yield ["", "Current year's earnings", "", money(report.year_earnings)]
+    else:
+        yield ["", "Current earnings", "", money(report.current_earnings)]
     yield [
         "",
         "Total liabilities, equity and current earnings",

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from accounts.models import Account, AccountType, Company
 from ledger.balance_queries import AccountTotals, account_totals, roll_up
+from ledger.calendar import fiscal_year_bounds, fiscal_year_of
 from sofinance.db_router import read_connection
 from sofinance.money import money_from_sum, money_sum_sql
 
@@ -193,6 +194,14 @@ class BalanceSheet:
     current_earnings: Decimal
     total_liabilities_and_equity: Decimal
     balanced: bool
+    # Of `current_earnings`, what earlier fiscal years left unclosed (zero once they are closed);
+    # the rest is the earnings of the fiscal year of `as_of`, from `year_start`.
+    earlier_years_earnings: Decimal = Decimal(0)
+    year_start: datetime.date | None = None
+
+    @property
+    def year_earnings(self) -> Decimal:
+        return self.current_earnings - self.earlier_years_earnings
 
 
 def balance_sheet(*, company: Company, as_of: datetime.date) -> BalanceSheet:
@@ -207,6 +216,17 @@ def balance_sheet(*, company: Company, as_of: datetime.date) -> BalanceSheet:
     earnings_accounts = grouped[AccountType.INCOME] + grouped[AccountType.EXPENSE]
     current_earnings = -sum((balances.get(a.pk, ZERO) for a in earnings_accounts), ZERO)
     right_side = liabilities.total + equity.total + current_earnings
+    # The fiscal year's own earnings (what its income statement to date shows, closing entries
+    # included: a closed year's are zero); the rest was left unclosed by earlier years.
+    year_start, _ = fiscal_year_bounds(company=company, year=fiscal_year_of(company=company, day=as_of))
+    year_totals = (
+        account_totals(
+            company_id=company.pk, start=year_start, end=as_of, account_ids=[a.pk for a in earnings_accounts]
+        )
+        if earnings_accounts
+        else {}
+    )
+    year_earnings = -sum((total.balance for total in year_totals.values()), ZERO)
     return BalanceSheet(
         as_of=as_of,
         currency=company.currency,
@@ -216,6 +236,8 @@ def balance_sheet(*, company: Company, as_of: datetime.date) -> BalanceSheet:
         current_earnings=current_earnings,
         total_liabilities_and_equity=right_side,
         balanced=assets.total == right_side,
+        earlier_years_earnings=current_earnings - year_earnings,
+        year_start=year_start,
     )
 
 

@@ -56,6 +56,10 @@ class BalanceSheetOutput(serializers.Serializer):
     liabilities = SectionOutput()
     equity = SectionOutput()
     current_earnings = serializers.CharField()
+    earlier_years_earnings = serializers.CharField(
+        help_text="Of `current_earnings`, what fiscal years before the one of `as_of` left unclosed "
+        "(zero once they are closed)."
+    )
     total_liabilities_and_equity = serializers.CharField()
     balanced = serializers.BooleanField()
 

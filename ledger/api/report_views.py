@@ -181,6 +181,9 @@ class BalanceSheetView(_ReportView):
             "Assets, liabilities and equity at the end of `as_of` (default today), each a tree of "
             "accounts with sub-totals (`is_leaf` false) and a `total`, in their natural sign. "
             "`current_earnings` is the income less expenses not yet closed into retained earnings; "
+            "of it, `earlier_years_earnings` is what fiscal years before the one of `as_of` left "
+            "unclosed (zero once their year-end close is done), so `current_earnings` minus it is the "
+            "year's earnings to date, the income statement's net income from the fiscal year's start. "
             "`balanced` says assets = liabilities + equity + current earnings. `?format=csv` for a "
             "download."
         ),
@@ -204,6 +207,7 @@ class BalanceSheetView(_ReportView):
                 "liabilities": _section_json(self, report.liabilities),
                 "equity": _section_json(self, report.equity),
                 "current_earnings": self.money(report.current_earnings),
+                "earlier_years_earnings": self.money(report.earlier_years_earnings),
                 "total_liabilities_and_equity": self.money(report.total_liabilities_and_equity),
                 "balanced": report.balanced,
             }

@@ -241,6 +241,25 @@ def test_trial_balance_page_can_leave_out_the_year_end_closing_entries(client_ad
     assert "export_offer" in page(client_admin, "trial_balance", company=books.pk, as_of="2026-12-31").context
 
 
+def test_balance_sheet_page_shows_an_unclosed_earlier_years_earnings_apart(client_admin, books):
+    # given February's books (income in 2026) and a sale of December 2025, FY2025 never closed
+    post(books, "2025-12-20", ("1000", "D", "70.00"), ("4000", "C", "70.00"))
+
+    response = page(client_admin, "balance_sheet", company=books.pk, as_of="2026-02-28")
+
+    # then the year's earnings (the income statement's net income from 2026-01-01) and what 2025
+    # left unclosed are two lines that add up to the earnings the total counts
+    summary = rows(response, "balance-sheet-summary")
+    assert summary[3:5] == [
+        [
+            "Earnings of earlier years, not yet closed (a year-end close moves them into retained earnings)",
+            "70.00",
+        ],
+        ["Current year's earnings (from 2026-01-01)", "1,300.00"],
+    ]
+    assert summary[-1] == ["Total liabilities, equity and current earnings", "11,370.00"]
+
+
 def test_balance_sheet_page_rolls_parents_up_and_says_it_balances(client_admin, books):
     # when
     response = page(client_admin, "balance_sheet", company=books.pk, as_of="2026-02-28")

@@ -387,6 +387,44 @@ def test_balance_sheet_and_income_statement_api_shape(december, viewer):
     assert (income["income"]["total"], income["expenses"]["total"]) == ("3100.00", "2000.00")
 
 
+def test_the_balance_sheet_says_what_an_unclosed_earlier_year_left_in_current_earnings(december, viewer):
+    # given December 2025's net income of 1,100.00 (FY2025 not closed) and 2026's first sale
+    post_entry(december, "2026-02-10", ("1010", "250.00", "D"), ("4000", "250.00", "C"))
+
+    # when the balance sheet is read as of March 2026
+    sheet = balance_sheet(company=december, as_of=datetime.date(2026, 3, 31))
+    income = income_statement(
+        company=december, date_from=datetime.date(2026, 1, 1), date_to=datetime.date(2026, 3, 31)
+    )
+
+    # then current earnings (1,350.00) splits into FY2025's 1,100.00 and the year's 250.00, the
+    # income statement's net income to date
+    assert (sheet.current_earnings, sheet.earlier_years_earnings, sheet.year_earnings) == (
+        D("1350.00"),
+        D("1100.00"),
+        D("250.00"),
+    )
+    assert sheet.year_earnings == income.net_income and sheet.year_start == datetime.date(2026, 1, 1)
+    api = viewer.get(report_url(december, "balance-sheet") + "?as_of=2026-03-31").json()["data"]
+    assert (api["current_earnings"], api["earlier_years_earnings"], api["balanced"]) == (
+        "1350.00",
+        "1100.00",
+        True,
+    )
+    csv_lines = viewer.get(report_url(december, "balance-sheet") + "?as_of=2026-03-31&format=csv").content
+    assert ',"Earnings of earlier years, not yet closed",,1100.00' in csv_lines.decode()
+    assert ",Current year's earnings,,250.00" in csv_lines.decode()
+
+    # and once FY2025 is closed, nothing is left from it
+    fiscal_year_close(company=december, year=2025, by=None)
+    closed = balance_sheet(company=december, as_of=datetime.date(2026, 3, 31))
+    assert (closed.current_earnings, closed.earlier_years_earnings) == (D("250.00"), D("0.00"))
+    assert (
+        ",Current earnings,,250.00"
+        in viewer.get(report_url(december, "balance-sheet") + "?as_of=2026-03-31&format=csv").content.decode()
+    )
+
+
 def test_general_ledger_api_paginates_lines_and_keeps_range_balances(december, viewer):
     url = report_url(december, "general-ledger") + "?account=1010&from=2025-12-01&to=2025-12-31&page_size=2"
     seen, balances = [], set()
