@@ -23,7 +23,12 @@ from banking import services
 from banking.admin_dashboard import register_panels as register_dashboard_panels
 from banking.admin_forms import CSV_FIELDSET_LINES, BankAccountForm, csv_mapping_in_words
 from banking.admin_links import bank_lines_of_entries
-from banking.admin_reports import BankReportPages, reconciliation_url, unreconciled_statement_notes
+from banking.admin_reports import (
+    BankReportPages,
+    reconciled_month_notes,
+    reconciliation_url,
+    unreconciled_statement_notes,
+)
 from banking.admin_views import BankingPages
 from banking.models import (
     BankAccount,
@@ -36,7 +41,7 @@ from banking.models import (
 from banking.reports import changes_since_reconciled
 from banking.services.bank_accounts import BANK_ACCOUNT_FIELDS
 from ledger.models import JournalLine
-from sofinance import admin_links, admin_menu, close_notes
+from sofinance import admin_links, admin_menu, close_notes, posting_notes
 from sofinance.admin import (
     CompanyScopedAdmin,
     ServiceAdmin,
@@ -551,6 +556,7 @@ class BankingSettingsAdmin(ServiceAdmin, CompanyScopedAdmin):
 register_dashboard_panels()
 admin_links.register_document_resolver(bank_lines_of_entries)
 close_notes.register("banking", unreconciled_statement_notes)
+posting_notes.register("banking", reconciled_month_notes)
 
 admin_menu.place_model("banking.bankaccount", section=Section.BANKING, order=10, title="Bank accounts")
 admin_menu.place_model("banking.bankstatement", section=Section.BANKING, order=20, title="Statements")

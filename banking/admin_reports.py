@@ -115,6 +115,32 @@ def unreconciled_statement_notes(
     ]
 
 
+def reconciled_month_notes(company_id: int, day: datetime.date, account_ids) -> list[CloseNote]:
+    """The Post and Reverse pages' notes (sofinance.posting_notes): each bank account on one of the
+    entry's accounts whose statements are reconciled through `day` or later. Posting there changes
+    a reconciled position: the statement then says the books moved since it was reconciled."""
+    notes = []
+    for bank in BankAccount.objects.filter(company_id=company_id, account_id__in=list(account_ids)).order_by(
+        "name", "id"
+    ):
+        through = selectors.reconciled_through(bank_account_id=bank.pk)
+        if through is None or day > through:
+            continue
+        notes.append(
+            CloseNote(
+                text=(
+                    f"{bank.name} is reconciled through {through:%Y-%m-%d}: a line on its account dated "
+                    f"{day:%Y-%m-%d} changes a reconciled month, whose statement will then say the "
+                    "books moved since it was reconciled. Date it after the last reconciled day if "
+                    "the money went through the bank later."
+                ),
+                url=reconciliation_url(bank.pk, through),
+                link_text="The reconciliation",
+            )
+        )
+    return notes
+
+
 def last_statement_date(bank: BankAccount) -> datetime.date:
     last = BankStatement.objects.filter(bank_account=bank).order_by("-end_date", "-id").first()
     return last.end_date if last is not None else timezone.localdate()

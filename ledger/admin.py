@@ -90,6 +90,7 @@ from sofinance.errors import APIError
 from sofinance.errors import PermissionDenied as RoleDenied
 from sofinance.money import MoneySum, currency_exponent, quantize
 from sofinance.permissions import Action
+from sofinance.posting_notes import posting_notes
 
 ZERO = Decimal(0)
 
@@ -871,6 +872,13 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
         }
         return TemplateResponse(request, template, context)
 
+    @staticmethod
+    def _posting_notes(entry: JournalEntry, day: datetime.date) -> list:
+        """What the apps above the ledger say posting `entry`'s lines on `day` changes (a bank
+        statement reconciled through it: sofinance.posting_notes)."""
+        account_ids = set(entry.lines.values_list("account_id", flat=True))
+        return posting_notes(company_id=entry.company_id, day=day, account_ids=account_ids)
+
     def post_view(self, request, object_id):
         """GET: what posting will do (number, period, totals); POST: post through the service."""
         entry = self._entry_for(request, object_id)
@@ -891,6 +899,7 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
                 blocking_period=blocking,
                 closed_after=None if blocking else closed_period_after(company=entry.company, on=entry.date),
                 covering_period=period_covering(company=entry.company, on=entry.date),
+                notes=[] if blocking else self._posting_notes(entry, entry.date),
             )
         try:
             posted = journal_entry_post(entry=entry, posted_by=request.user)
@@ -927,6 +936,7 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
                 blocking_period=period_blocking(company=entry.company, on=chosen),
                 closed_after=closed_period_after(company=entry.company, on=chosen),
                 covering_period=period_covering(company=entry.company, on=chosen),
+                notes=self._posting_notes(entry, chosen),
                 date_widget=date_widget().render("reversal_date", chosen, attrs={"id": "id_reversal_date"}),
             )
         raw_date = (request.POST.get("reversal_date") or "").strip()

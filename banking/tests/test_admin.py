@@ -747,6 +747,48 @@ def test_the_statement_page_and_the_dashboard_say_when_the_books_moved_since_rec
     assert "reconciled, but the books moved since" in panel
 
 
+def test_posting_or_reversing_into_a_reconciled_month_of_the_bank_is_said_before_it_is_done(client_admin):
+    # given March reconciled on the bank's account 1010, and drafts on 1010 in March and April and
+    # one in March that does not touch the bank
+    bank, _books, _statement, _stored = march_reconciled()
+    from ledger.services import journal_entry_create
+
+    def draft(day: str, code: str) -> JournalEntry:
+        return journal_entry_create(
+            company=bank.company,
+            date=datetime.date.fromisoformat(day),
+            lines=[{"account": "6700", "debit": "20.00"}, {"account": code, "credit": "20.00"}],
+            by=None,
+        )
+
+    in_march, in_april, elsewhere = (
+        draft("2026-03-20", "1010"),
+        draft("2026-04-02", "1010"),
+        draft("2026-03-20", "1000"),
+    )
+
+    def post_page(entry) -> str:
+        return client_admin.get(reverse("admin:ledger_journalentry_post", args=[entry.pk])).content.decode()
+
+    # then only the March draft on the bank's account says what it changes, with the way to see it
+    warned = post_page(in_march)
+    note = re.search(r'<div class="status-warning" id="posting-notes">.*?</div>', warned, re.S).group(0)
+    assert (
+        "is reconciled through 2026-03-31: a line on its account dated 2026-03-20 changes a reconciled month"
+        in note
+    )
+    assert reconciliation_url(bank.pk, datetime.date(2026, 3, 31)).replace("&", "&amp;") in note
+    assert 'id="posting-notes"' not in post_page(in_april)
+    assert 'id="posting-notes"' not in post_page(elsewhere)
+    # a reversal dated in March says the same; dated in April, nothing
+    client_admin.post(reverse("admin:ledger_journalentry_post", args=[in_april.pk]))
+    reverse_url = reverse("admin:ledger_journalentry_reverse", args=[in_april.pk])
+    assert (
+        'id="posting-notes"' in client_admin.get(reverse_url + "?reversal_date=2026-03-30").content.decode()
+    )
+    assert 'id="posting-notes"' not in client_admin.get(reverse_url).content.decode()
+
+
 def test_the_report_calls_a_carried_line_matched_since_a_timing_item(client_admin):
     bank, _books, _statement, _stored = march_reconciled()
     fee = line(bank, "CAMT-0002")
