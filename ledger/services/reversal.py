@@ -12,6 +12,7 @@ from ledger import errors
 from ledger.models import EntrySource, EntryStatus, JournalEntry
 from ledger.services.lines import PostingLine, chart_accounts_by_id
 from ledger.services.posting import EntryToPost, entries_post, text
+from sofinance.errors import ValidationFailed
 
 
 def journal_entry_reverse(
@@ -26,7 +27,8 @@ def journal_entry_reverse(
     amounts, never a re-conversion, so the pair nets to zero), linked both ways.
 
     An entry is reversed at most once. The reversal is dated like the original unless `date` is
-    given; a date in a closed period is refused (the caller may choose another date).
+    given, never before it (400); a date in a closed period is refused (the caller may choose
+    another date).
     Closing entries are reversed only by reopening their fiscal year (`allow_closing`).
     """
     with transaction.atomic():
@@ -46,6 +48,13 @@ def journal_entry_reverse(
             )
         if original.source == EntrySource.CLOSING and not allow_closing:
             raise errors.EntryImmutable("A year-end closing entry is reversed by reopening its fiscal year.")
+        if date is not None and date < original.date:
+            # undoing what had not happened yet: the months between would show neither
+            message = (
+                f"A reversal is dated on or after the entry it reverses: {original.number} is dated "
+                f"{original.date}, the reversal {date}."
+            )
+            raise ValidationFailed(message, details={"date": [message]})
         stored = list(original.lines.order_by("line_no"))
         accounts = chart_accounts_by_id(company_id=original.company_id, ids={ln.account_id for ln in stored})
         reversal_entry = EntryToPost(

@@ -26,6 +26,7 @@ from ledger.services import (
     journal_entry_update,
 )
 from ledger.tests.factories import account, company_with_chart, post_entry
+from sofinance.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
 
@@ -184,6 +185,24 @@ def test_an_entry_is_reversed_at_most_once(books):
         journal_entry_reverse(entry=original, by=None)
     assert JournalEntry.objects.filter(reversal_of=original).count() == 1
     assert JournalEntry.objects.filter(company=books).count() == 2
+
+
+def test_a_reversal_is_never_dated_before_the_entry_it_reverses(books):
+    original = post_entry(books, JAN5, ("6100", "10.00", "D"), ("1000", "10.00", "C"))
+    before = JournalEntry.objects.filter(company=books).count()
+
+    with pytest.raises(ValidationFailed) as refused:
+        journal_entry_reverse(entry=original, by=None, date=datetime.date(2025, 12, 20))
+
+    assert refused.value.details["date"] == [
+        f"A reversal is dated on or after the entry it reverses: {original.number} is dated 2026-01-05, "
+        "the reversal 2025-12-20."
+    ]
+    assert JournalEntry.objects.filter(company=books).count() == before
+    original.refresh_from_db()
+    assert original.reversed_by_id is None
+    # the same day is fine
+    assert journal_entry_reverse(entry=original, by=None, date=JAN5).date == JAN5
 
 
 def test_drafts_cannot_be_reversed(books):
