@@ -46,7 +46,7 @@ from banking.models import (
     MatchSuggestion,
     StatementStatus,
 )
-from banking.services.statements import bank_account_shared, line_status_refresh
+from banking.services.statements import bank_account_held, line_status_refresh
 from ledger.models import JournalEntry, JournalLine
 from sofinance.money import format_amount
 
@@ -205,6 +205,9 @@ def suggestions_refresh(
     settings = selectors.banking_settings_for(company=bank_account.company)
     window = settings.date_window_days
     with transaction.atomic():
+        # First the bank account (the matches' lock): then the lines' suggestions and statuses
+        # rewritten here are no match's meanwhile.
+        bank_account_held(bank_account.pk)
         if lines is None:
             lines = list(
                 BankStatementLine.objects.filter(bank_account=bank_account)
@@ -315,7 +318,7 @@ def _auto_confirm(bank_account, lines, best: dict[int, list[Proposal]], threshol
 
 
 def bank_line_locked(bank_line: BankStatementLine) -> BankStatementLine:
-    bank_account_shared(bank_line.bank_account_id)
+    bank_account_held(bank_line.bank_account_id)
     return (
         BankStatementLine.objects.select_for_update(of=("self",))
         .select_related("statement", "bank_account", "bank_account__account", "bank_account__company")

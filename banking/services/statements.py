@@ -312,13 +312,19 @@ def statement_store(
     return statement, lines
 
 
-def bank_account_shared(bank_account_id: int) -> None:
-    """Lock the bank account's row in share mode (PostgreSQL; SQLite writes one at a time): a
-    match waits for a statement being uploaded, reconciled or reopened, which lock it for update,
-    and lets other matches run."""
+def bank_account_held(bank_account_id: int) -> None:
+    """Hold the bank account's row for this transaction (FOR NO KEY UPDATE; SQLite writes one at a
+    time): the matching writes of one bank account (a match, an unmatch, an entry or a payment
+    from a line, a refresh of its suggestions) run one after another, and wait for a statement
+    being uploaded, reconciled or reopened, which lock it for update. Each of them rewrites other
+    lines' suggestions and statuses, so two of them at once deadlocked (a match and the
+    suggestion refresh beat runs every few minutes: 503 `database_busy`). Inserts that refer to
+    the bank account (its statement lines) do not wait for this lock."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM banking_bankaccount WHERE id = %s FOR SHARE", [bank_account_id])
+            cursor.execute(
+                "SELECT 1 FROM banking_bankaccount WHERE id = %s FOR NO KEY UPDATE", [bank_account_id]
+            )
 
 
 def bank_account_locked(bank_account: BankAccount) -> BankAccount:

@@ -337,3 +337,56 @@ def test_a_reversal_of_an_entry_matched_to_the_bank_is_a_movement_of_its_own():
     # then the reversal's line is a candidate for the bank's bounce (one side went through the bank)
     offered = {c.id for c in candidates_for(bank, datetime.date(2026, 3, 1), datetime.date(2026, 3, 31))}
     assert bank_side(reversal).pk in offered
+
+
+@pytest.mark.django_db(transaction=True)
+def test_matches_unmatches_and_the_suggestion_refresh_of_one_bank_account_never_deadlock():
+    """A match rewrote other lines' suggestions and statuses holding the bank account only in share
+    mode, and the refresh (the API's, beat's every few minutes) rewrote every line's without it:
+    run side by side, PostgreSQL found deadlocks (503 `database_busy` for a reviewer's threads)."""
+    import threading
+
+    from django.db import connections
+
+    bank = bank_books()
+    books = march_books(bank.company)
+    upload(bank, "camt053_march.xml")
+    pairs = [
+        (line(bank, "CAMT-0001"), [bank_side(books["receipt"]).pk]),
+        (line(bank, "CAMT-0003"), [bank_side(books["rent"]).pk]),
+        (line(bank, "CAMT-0004"), sorted([bank_side(books["order_a"]).pk, bank_side(books["order_b"]).pk])),
+    ]
+    failures: list[BaseException] = []
+    start = threading.Barrier(len(pairs) + 2)
+
+    def match_and_unmatch(bank_line, ledger_lines) -> None:
+        for _ in range(12):
+            services.bank_line_match(bank_line=bank_line, journal_lines=ledger_lines, by=None)
+            services.bank_line_unmatch(bank_line=bank_line, by=None)
+
+    def refresh() -> None:
+        for _ in range(12):
+            services.suggestions_refresh(bank_account=bank, auto_confirm=False)
+
+    def run(target, *args) -> None:
+        try:
+            start.wait()
+            target(*args)
+        except BaseException as exc:  # collected and asserted on below
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(match_and_unmatch, *pair)) for pair in pairs]
+    threads += [threading.Thread(target=run, args=(refresh,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert failures == []
+    # and every line is back where it started: unmatched, with its suggestions
+    for bank_line, ledger_lines in pairs:
+        bank_line.refresh_from_db()
+        assert bank_line.status == LineStatus.SUGGESTED
+        assert ledger_lines in [s[0] for s in _suggested(bank_line)]
