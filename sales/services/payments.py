@@ -589,6 +589,10 @@ def payment_void(*, payment: Payment, by: User | None, date: datetime.date | Non
         else:
             foreign = locked.currency != locked.company.currency
             rate = locked.fx_rate if foreign else None
+            # The deposit line is taken back as it was posted: in the payment's currency, or
+            # converted into the deposit account's when the account is not kept in it.
+            deposited = original.lines.get(line_no=1)
+            deposited_foreign = deposited.currency != locked.company.currency
             reversal = journal_entry_create(
                 company=locked.company,
                 date=when,
@@ -602,9 +606,9 @@ def payment_void(*, payment: Payment, by: User | None, date: datetime.date | Non
                     },
                     {
                         "account": locked.account,
-                        "credit": locked.amount,
-                        "currency": locked.currency,
-                        "fx_rate": rate,
+                        "credit": deposited.debit,
+                        "currency": deposited.currency,
+                        "fx_rate": deposited.fx_rate if deposited_foreign else None,
                         "description": f"Void of {locked.number}",
                     },
                 ],

@@ -384,6 +384,33 @@ def test_a_foreign_payment_lands_in_the_deposit_accounts_own_currency(books):
         ("1010", "0.00", "115.00", "USD", "-115.00"),
         ("1100", "100.00", "0.00", "EUR", "115.00"),
     ]
+    # so does the void of one whose entry also carried an exchange difference (then unallocated)
+    invoice = services.invoice_issue(
+        invoice=services.invoice_create(
+            company=books.company,
+            customer=books.euro,
+            date=day("2026-04-02"),
+            lines=[{"description": "Goods", "quantity": "1", "unit_price": "100.00", "account": "4000"}],
+            by=None,
+        ),
+        by=None,
+    )
+    with_difference = services.payment_record(
+        company=books.company,
+        customer=books.euro,
+        date=day("2026-04-06"),
+        amount="100.00",
+        fx_rate="1.20",
+        allocations=[{"invoice": invoice.pk, "amount": "100.00"}],
+        by=None,
+    )
+    services.allocation_remove(allocation=with_difference.allocations.get(), by=None, date=day("2026-04-07"))
+    services.payment_void(payment=with_difference, by=None, date=day("2026-04-08"))
+    with_difference.refresh_from_db()
+    assert entry_lines(with_difference.void_entry) == [
+        ("1100", "100.00", "0.00", "EUR", "120.00"),
+        ("1010", "0.00", "120.00", "USD", "-120.00"),
+    ]
 
 
 def test_a_foreign_currency_invoice_paid_at_another_rate_posts_the_exchange_difference(books):
@@ -590,7 +617,7 @@ def test_voiding_a_payment_whose_entry_carried_exchange_differences_posts_back_t
     assert voided.void_entry.reversal_of_id is None
     assert entry_lines(voided.void_entry) == [
         ("1100", "100.00", "0.00", "EUR", "100.00"),
-        ("1010", "0.00", "100.00", "EUR", "-100.00"),
+        ("1010", "0.00", "100.00", "USD", "-100.00"),  # as the receipt landed in the USD bank
     ]
     # everything nets out: the invoice is open again at its own rate, the exchange account at zero
     assert receivables_balance(books) == Decimal("110.00")
