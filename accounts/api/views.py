@@ -325,6 +325,7 @@ class InvitationListView(CompanyScopedMixin, GenericAPIView):
     serializer_class = s.InvitationOutput
     queryset = Invitation.objects.none()  # for the schema generator, as above
     actions = {"get": Action.MEMBERS_VIEW}
+    query_parameters = ("status",)  # read by get_queryset (sofinance.api.pagination.refuse_unread_parameters)
 
     def get_queryset(self):
         state = self.request.query_params.get("status", "pending")

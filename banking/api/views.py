@@ -33,7 +33,7 @@ from sofinance.api.pagination import EnvelopeCursorPagination
 from sofinance.api.parsers import MultiPartParser
 from sofinance.api.schema import DELETED, envelope_example, refusals, request_example
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import no_body, ok, query_bool, query_date, validated
+from sofinance.api.views import no_body, ok, query_bool, query_date, refuse_undocumented_query, validated
 from sofinance.errors import NotFound, ValidationFailed
 from sofinance.permissions import Action
 
@@ -711,6 +711,8 @@ class RecordPaymentView(_Scoped):
 class ReconciliationReportView(_Scoped):
     serializer_class = s.ReconciliationReportOutput
     actions = {"get": Action.BANKING_VIEW}
+    pagination_class = None  # a report: all its rows at once
+    query_parameters = ("as_of",)
 
     @extend_schema(
         summary="Bank reconciliation report",
@@ -731,6 +733,7 @@ class ReconciliationReportView(_Scoped):
         responses={200: s.ReconciliationReportOutput},
     )
     def get(self, request, company_id, pk):
+        refuse_undocumented_query(request, self)
         bank = self.bank_account(pk)
         as_of = query_date(request, "as_of")
         report = reports.reconciliation_report(bank_account=bank, as_of=as_of)

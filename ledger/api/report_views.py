@@ -29,7 +29,7 @@ from ledger.reports import LedgerCursor
 from sofinance.api.pagination import CURSOR_DESCRIPTION, invalid_cursor
 from sofinance.api.renderers import CSVRenderer
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import csv_response, ok, query_bool, query_date
+from sofinance.api.views import csv_response, ok, query_bool, query_date, refuse_undocumented_query
 from sofinance.errors import NotFound, ValidationFailed
 from sofinance.ids import MAX_ID, id_from_text
 from sofinance.money import format_amount
@@ -59,6 +59,10 @@ class _ReportView(CompanyScopedMixin, GenericAPIView):
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     actions = {"get": Action.REPORTS_VIEW}
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        refuse_undocumented_query(request, self)
+
     def money(self, amount: Decimal | None) -> str | None:
         return None if amount is None else format_amount(amount, self.company.currency)
 
@@ -81,6 +85,8 @@ def _ledger_cursor(token: str) -> LedgerCursor:
 
 class TrialBalanceView(_ReportView):
     """Trial balance as of a date (default today): each account's debit or credit balance."""
+
+    query_parameters = ("as_of", "include_zero", "before_closing")
 
     serializer_class = rs.TrialBalanceOutput
 
@@ -173,6 +179,8 @@ def _section_json(view: _ReportView, section: reports.StatementSection) -> dict:
 class BalanceSheetView(_ReportView):
     """Balance sheet as of a date: assets = liabilities + equity + current earnings."""
 
+    query_parameters = ("as_of",)
+
     serializer_class = rs.BalanceSheetOutput
 
     @extend_schema(
@@ -216,6 +224,8 @@ class BalanceSheetView(_ReportView):
 
 class IncomeStatementView(_ReportView):
     """Income statement for a date range (closing entries left out)."""
+
+    query_parameters = ("from", "to")
 
     serializer_class = rs.IncomeStatementOutput
 
@@ -263,6 +273,8 @@ class GeneralLedgerView(_ReportView):
     unambiguous. Lines are paginated by keyset cursor; opening and closing balances always cover
     the whole range.
     """
+
+    query_parameters = ("account", "account_id", "account_code", "from", "to", "cursor", "page_size")
 
     serializer_class = rs.GeneralLedgerOutput
 

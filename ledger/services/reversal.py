@@ -9,7 +9,7 @@ from django.db import transaction
 from accounts.models import User
 from audit.services import audit_record
 from ledger import errors
-from ledger.models import EntrySource, EntryStatus, JournalEntry
+from ledger.models import FIRST_BOOK_DATE, EntrySource, EntryStatus, JournalEntry
 from ledger.services.lines import PostingLine, chart_accounts_by_id
 from ledger.services.posting import EntryToPost, entries_post, text
 from sofinance.errors import ValidationFailed
@@ -48,7 +48,9 @@ def journal_entry_reverse(
             )
         if original.source == EntrySource.CLOSING and not allow_closing:
             raise errors.EntryImmutable("A year-end closing entry is reversed by reopening its fiscal year.")
-        if date is not None and date < original.date:
+        if (
+            date is not None and FIRST_BOOK_DATE <= date < original.date
+        ):  # (outside the books: refused as such)
             # undoing what had not happened yet: the months between would show neither
             message = (
                 f"A reversal is dated on or after the entry it reverses: {original.number} is dated "

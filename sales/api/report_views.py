@@ -18,7 +18,7 @@ from sales.api import serializers as s
 from sales.report_tables import AR_AGING_HEADER, ar_aging_rows
 from sofinance.api.renderers import CSVRenderer
 from sofinance.api.tenancy import CompanyScopedMixin
-from sofinance.api.views import csv_response, ok, query_date
+from sofinance.api.views import csv_response, ok, query_date, refuse_undocumented_query
 from sofinance.errors import NotFound, ValidationFailed
 from sofinance.ids import id_from_text
 from sofinance.money import format_amount, is_valid_currency
@@ -33,6 +33,10 @@ class _ReportView(CompanyScopedMixin, GenericAPIView):
     actions = {"get": Action.REPORTS_VIEW}
     pagination_class = None
     filter_backends: list = []
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        refuse_undocumented_query(request, self)
 
     def wants_csv(self) -> bool:
         return getattr(self.request.accepted_renderer, "format", None) == "csv"
@@ -53,6 +57,7 @@ class _ReportView(CompanyScopedMixin, GenericAPIView):
 
 
 class ArAgingView(_ReportView):
+    query_parameters = ("as_of",)
     serializer_class = s.ArAgingOutput
 
     @extend_schema(
@@ -80,6 +85,7 @@ class ArAgingView(_ReportView):
 
 
 class CustomerStatementView(_ReportView):
+    query_parameters = ("customer", "from", "to", "currency")
     serializer_class = s.CustomerStatementOutput
 
     @extend_schema(
@@ -159,6 +165,7 @@ class CustomerStatementView(_ReportView):
 
 
 class SalesSummaryView(_ReportView):
+    query_parameters = ("from", "to", "group_by")
     serializer_class = s.SalesSummaryOutput
 
     @extend_schema(

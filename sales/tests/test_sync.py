@@ -162,9 +162,17 @@ def test_a_parameter_a_list_does_not_read_is_refused_not_ignored(make_member):
         ("journal-entries", "updated_since"),
         ("payments", "ordering"),
         ("customers", "bogus"),
+        ("periods", "status"),  # a list with no filters at all
+        ("invoices", "page"),  # a cursor list: a page number would give the first page again
+        ("accounts", "cursor"),  # a page-number list
     ):
         error = assert_error(client.get(f"{base}/{path}", {parameter: "x"}), 400, "validation_error")
         (message,) = error["details"][parameter]
         assert message.startswith("Not a parameter of this list; it takes ")
     # while the pagination's own parameters and every filter still work
     assert assert_success(client.get(f"{base}/invoices", {"status": "issued", "page_size": "5"}))["data"]
+    assert assert_success(client.get(f"{base}/accounts", {"page": "1", "format": "json"}))["data"]
+    # and the message names what the list does take
+    refused = assert_error(client.get(f"{base}/invoices", {"page": "2"}), 400, "validation_error")
+    (takes,) = refused["details"]["page"]
+    assert "`cursor`" in takes and "`updated_since`" in takes and "`page`" not in takes

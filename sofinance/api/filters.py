@@ -45,23 +45,6 @@ def datetime_value_problem(value: object) -> str | None:
     return None
 
 
-# Query parameters every list reads besides its filters: the pagination's and the renderer's.
-_LIST_PARAMETERS = frozenset({"cursor", "page", "page_size", "format"})
-
-
-def _unknown_parameters(request, filterset, view) -> dict[str, list[str]]:
-    """Query parameters the list does not read: a filter the client believes it applied (a
-    `updated_since` on a list that has none, a misspelt `stauts`) would silently give it the
-    whole list, so each is refused, naming what the list takes."""
-    known = set(filterset.filters) | _LIST_PARAMETERS | set(getattr(view, "query_parameters", ()))
-    renamed = getattr(filterset, "renamed_parameters", {})
-    unknown = sorted(name for name in request.query_params if name not in known and name not in renamed)
-    if not unknown:
-        return {}
-    takes = ", ".join(f"`{name}`" for name in sorted(set(filterset.filters) | {"cursor", "page_size"}))
-    return {name[:100]: [f"Not a parameter of this list; it takes {takes}."] for name in unknown[:20]}
-
-
 class FilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         filterset = self.get_filterset(request, queryset, view)
@@ -72,7 +55,6 @@ class FilterBackend(DjangoFilterBackend):
             for name, replacement in getattr(filterset, "renamed_parameters", {}).items()
             if name in request.query_params
         }
-        refused.update(_unknown_parameters(request, filterset, view))
         # django-filter reads a boolean it does not know ("1", "yes", and even "TRUE") as no
         # filter at all: the client would get the whole list for a filter it believes it applied.
         booleans = {

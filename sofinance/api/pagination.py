@@ -64,6 +64,31 @@ class _StrictPageSize:
         return super().get_page_size(request)
 
 
+def refuse_unread_parameters(request, view, own: set[str]) -> None:
+    """Refuse the query parameters a list does not read (400 naming each and what the list
+    takes): a filter the client believes it applied (an `updated_since` on a list that has none, a
+    misspelt `stauts`, a `status` on a list with no filters, a `page` on a cursor list) would
+    otherwise silently give it the whole list, or the first page again and again. A list reads its
+    pagination's own parameters (`own`), `format`, its filter set's filters and the parameters its
+    view reads itself (`query_parameters`)."""
+    filterset_class = getattr(view, "filterset_class", None)
+    filters = set(filterset_class.base_filters) if filterset_class is not None else set()
+    renamed = (
+        set(getattr(filterset_class, "renamed_parameters", {})) if filterset_class is not None else set()
+    )
+    known = filters | own | renamed | {"format"} | set(getattr(view, "query_parameters", ()))
+    unknown = sorted(name for name in request.query_params if name not in known)
+    if not unknown:
+        return
+    takes = ", ".join(
+        f"`{name}`" for name in sorted(filters | own | set(getattr(view, "query_parameters", ())))
+    )
+    raise ValidationFailed(
+        f"Not a parameter of this list: {', '.join(repr(name[:40]) for name in unknown[:5])}.",
+        details={name[:100]: [f"Not a parameter of this list; it takes {takes}."] for name in unknown[:20]},
+    )
+
+
 class EnvelopePageNumberPagination(_StrictPageSize, PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -72,6 +97,7 @@ class EnvelopePageNumberPagination(_StrictPageSize, PageNumberPagination):
     page_size_query_description = PAGE_SIZE_DESCRIPTION
 
     def paginate_queryset(self, queryset, request, view=None):
+        refuse_unread_parameters(request, view, {self.page_query_param, self.page_size_query_param})
         # `page` as strictly as `page_size`: a page that is not a whole number from 1 is 400 (DRF
         # answered "Not found."); one past the last page is 404 saying how many there are.
         raw = request.query_params.get(self.page_query_param)
@@ -288,6 +314,7 @@ class EnvelopeCursorPagination(_StrictPageSize, CursorPagination):
         return frozenset()
 
     def paginate_queryset(self, queryset, request, view=None):
+        refuse_unread_parameters(request, view, {self.cursor_query_param, self.page_size_query_param})
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()

@@ -136,6 +136,30 @@ def parse_object_ref(value: Any) -> int | str | None:
 RENAMED_RANGE_PARAMETERS = {"from": "date_from", "to": "date_to"}
 
 
+def refuse_undocumented_query(request, view) -> None:
+    """Refuse the query parameters a report does not read (400 naming each and what it takes): a
+    misspelt `asof` would otherwise give today's report to a client that asked for another day.
+    A report view lists what it reads in `query_parameters` (`format` is every report's); a test
+    holds each list equal to the parameters its OpenAPI operation documents."""
+    documented = set(getattr(view, "query_parameters", ())) | {"format"}
+    unknown = sorted(name for name in request.query_params if name not in documented)
+    if not unknown:
+        return
+    renamed = {old: new for new, old in RENAMED_RANGE_PARAMETERS.items()}
+    takes = ", ".join(f"`{name}`" for name in sorted(documented))
+    raise ValidationFailed(
+        f"Not a parameter of this report: {', '.join(repr(name[:40]) for name in unknown[:5])}.",
+        details={
+            name[:100]: [
+                f"Not a parameter here: use `{renamed[name]}`."
+                if name in renamed and renamed[name] in documented
+                else f"Not a parameter of this report; it takes {takes}."
+            ]
+            for name in unknown[:20]
+        },
+    )
+
+
 def query_date(
     request,
     name: str,

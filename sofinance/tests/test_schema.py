@@ -187,3 +187,42 @@ def test_docs_page_serves_swagger_ui_pointing_at_the_schema(client):
     # The UI's assets are served by this site (drf-spectacular-sidecar), not fetched from a CDN.
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn.jsdelivr.net" not in page
+
+
+def test_every_documented_query_parameter_is_one_its_operation_reads(schema):
+    """Lists and reports refuse a query parameter they do not read (400): each GET operation's
+    documented parameters must all be read, or a client following the schema is refused."""
+    import re
+
+    from django.urls import resolve
+
+    from sofinance.api.pagination import EnvelopeCursorPagination, EnvelopePageNumberPagination
+
+    checked = 0
+    for path, operations in schema["paths"].items():
+        operation = operations.get("get")
+        if operation is None:
+            continue
+        documented = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        view = resolve(re.sub(r"\{[a-z_]+\}", "1", path)).func.view_class
+        paginator = view.pagination_class
+        if getattr(view, "query_parameters", None) is not None and paginator is None:
+            reads = set(view.query_parameters)  # a report: exactly what it reads (and `format`)
+            assert documented - {"format"} == reads, (path, documented ^ reads)
+        elif paginator is not None and issubclass(
+            paginator, EnvelopeCursorPagination | EnvelopePageNumberPagination
+        ):
+            own = (
+                {"cursor", "page_size"}
+                if issubclass(paginator, EnvelopeCursorPagination)
+                else {"page", "page_size"}
+            )
+            filters = (
+                set(view.filterset_class.base_filters) if getattr(view, "filterset_class", None) else set()
+            )
+            reads = own | filters | set(getattr(view, "query_parameters", ())) | {"format"}
+            assert documented <= reads, (path, documented - reads)
+        else:
+            continue
+        checked += 1
+    assert checked >= 30  # every list and report of the API
