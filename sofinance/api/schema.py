@@ -655,6 +655,33 @@ def _require_answered_properties(result: dict) -> None:
         component["required"] = [key for key in component["properties"] if key not in absent]
 
 
+NULL_VALUE = {"nullable": True, "enum": [None]}
+
+
+def _nullable_references_spelled_out(result: dict) -> None:
+    """A nested object that may be null is written by drf-spectacular as `{"allOf": [{"$ref"}],
+    "nullable": true}`. OpenAPI 3.0.3 reads `nullable` as adding null to a `type` in the same
+    schema, and there is none: strict 3.0 validators (and the clients generated from them) refused
+    the null the API sends (a statement's `reconciliation` before it is reconciled). Each is
+    written as `anyOf` the object or null, which every 3.0 reader takes as meant; a `oneOf` of
+    types that may be null (an account given by id or code, or null) gets null as one more choice."""
+    stack: list = [result]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("nullable") is True and "type" not in node:
+                if "allOf" in node:
+                    parts = node.pop("allOf")
+                    target = parts[0] if len(parts) == 1 else {"allOf": parts}
+                    node["anyOf"] = [target, dict(NULL_VALUE)]
+                for choice in ("oneOf", "anyOf"):  # an id or a code, or null: null is one more choice
+                    if choice in node and NULL_VALUE not in node[choice]:
+                        node[choice].append(dict(NULL_VALUE))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def wrap_responses_in_envelope(result, generator, request, public):
     result.setdefault("info", {})["description"] = API_DESCRIPTION
     components = result.setdefault("components", {})
@@ -677,4 +704,5 @@ def wrap_responses_in_envelope(result, generator, request, public):
             if isinstance(operation, dict) and "responses" in operation:
                 _wrap(operation)
     _require_answered_properties(result)
+    _nullable_references_spelled_out(result)
     return result
