@@ -733,6 +733,20 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
             f"({entry.get_status_display().lower()})"
         )
 
+    @classmethod
+    def _listed_posting(cls, entry: JournalEntry) -> str:
+        """As listed, and when its day comes before closed periods, that posting moves them."""
+        closed_after = closed_period_after(company=entry.company, on=entry.date)
+        if closed_after is None:
+            return cls._listed(entry)
+        span = (
+            f"the closed period {closed_after.first.start_date:%Y-%m-%d} – {closed_after.first.end_date:%Y-%m-%d}"
+            if closed_after.count == 1
+            else f"{closed_after.count} closed periods ({closed_after.first.start_date:%Y-%m-%d} – "
+            f"{closed_after.last.end_date:%Y-%m-%d})"
+        )
+        return f"{cls._listed(entry)} — ⚠ dated before {span}: the balances they start from change"
+
     @admin.action(description="Post selected drafts", permissions=["post"])
     def post_drafts(self, request, queryset):
         entries = list(queryset.order_by("date", "id"))
@@ -747,7 +761,7 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
             effect="Posting puts each draft in the books for good: it takes the next number in its "
             "year and can afterwards be undone only by a reversal, never edited or deleted. A draft "
             "the books refuse (unbalanced, in a closed period) stays a draft and is named after.",
-            describe=self._listed,
+            describe=self._listed_posting,
         )
 
     @admin.action(description="Reverse selected entries", permissions=["reverse"])
@@ -764,7 +778,7 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
             effect="Each posted entry gets a new entry, dated like it, with every line's side "
             "swapped, so the two cancel out; the original stays as it is, marked reversed. To date "
             "a reversal otherwise, use Reverse on the entry's own page.",
-            describe=self._listed,
+            describe=self._listed_posting,
         )
 
     @admin.action(description="Delete selected drafts", permissions=["delete"])
@@ -873,6 +887,14 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
         return TemplateResponse(request, template, context)
 
     @staticmethod
+    def _closed_after_text(entry: JournalEntry, day: datetime.date) -> str | None:
+        """Said when `day` comes before closed periods (their opening balances would move)."""
+        closed_after = closed_period_after(company=entry.company, on=day)
+        if closed_after is None:
+            return None
+        return closed_after.sentence(day, covered=period_covering(company=entry.company, on=day) is not None)
+
+    @staticmethod
     def _posting_notes(entry: JournalEntry, day: datetime.date) -> list:
         """What the apps above the ledger say posting `entry`'s lines on `day` changes (a bank
         statement reconciled through it: sofinance.posting_notes)."""
@@ -897,8 +919,7 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
                 template="admin/ledger/journalentry/post_confirm.html",
                 title=f"Post {entry}?",
                 blocking_period=blocking,
-                closed_after=None if blocking else closed_period_after(company=entry.company, on=entry.date),
-                covering_period=period_covering(company=entry.company, on=entry.date),
+                closed_after_text=None if blocking else self._closed_after_text(entry, entry.date),
                 notes=[] if blocking else self._posting_notes(entry, entry.date),
             )
         try:
@@ -934,8 +955,7 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
                 swapped=True,
                 reversal_date=chosen,
                 blocking_period=period_blocking(company=entry.company, on=chosen),
-                closed_after=closed_period_after(company=entry.company, on=chosen),
-                covering_period=period_covering(company=entry.company, on=chosen),
+                closed_after_text=self._closed_after_text(entry, chosen),
                 notes=self._posting_notes(entry, chosen),
                 date_widget=date_widget().render("reversal_date", chosen, attrs={"id": "id_reversal_date"}),
             )

@@ -66,16 +66,44 @@ def period_blocking(*, company: Company, on: datetime.date) -> AccountingPeriod 
     )
 
 
-def closed_period_after(*, company: Company, on: datetime.date) -> AccountingPeriod | None:
-    """The first closed or locked period that starts after `on`: an entry dated `on` (open, or
-    covered by no period) changes the balances that period opens with, and every later one's."""
-    return (
+class ClosedAfter(NamedTuple):
+    """The closed or locked periods that start after a day: an entry dated that day (open, or
+    covered by no period) changes the balances they open with, and their reports."""
+
+    first: AccountingPeriod
+    last: AccountingPeriod
+    count: int
+
+    def sentence(self, day: datetime.date, *, covered: bool) -> str:
+        """What posting on `day` does to them, and what to do instead, in one paragraph."""
+        span = (
+            f"the {self.first.get_status_display().lower()} period {self.first.start_date} – {self.first.end_date}"
+            if self.count == 1
+            else f"{self.count} closed periods ({self.first.start_date} – {self.last.end_date})"
+        )
+        own = (
+            "Its own period is open, so it posts"
+            if covered
+            else "No period covers it, so it is open and posts"
+        )
+        fix = "date it in an open period after them" + (
+            "" if covered else f", or create and close the periods of {day.year} first"
+        )
+        return (
+            f"{day} comes before {span}. {own}; but the balances they start from change, and with them "
+            f"their balance sheets and every later report (an adjustment of what was reported). To "
+            f"leave the closed months as they were reported, {fix}."
+        )
+
+
+def closed_period_after(*, company: Company, on: datetime.date) -> ClosedAfter | None:
+    """The closed or locked periods that start after `on` (None when there is none)."""
+    periods = list(
         AccountingPeriod.objects.filter(
             company=company, status__in=[PeriodStatus.CLOSED, PeriodStatus.LOCKED], start_date__gt=on
-        )
-        .order_by("start_date")
-        .first()
+        ).order_by("start_date")
     )
+    return ClosedAfter(periods[0], periods[-1], len(periods)) if periods else None
 
 
 class Reopening(NamedTuple):

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountType, Company
 from ledger.models import PeriodStatus
-from ledger.selectors import exchange_rate_find, period_covering
+from ledger.selectors import closed_period_after, exchange_rate_find, period_covering
 from ledger.services import check_period_open
 from sales import selectors, services
 from sales.documents import invoice_document_html
@@ -261,6 +261,15 @@ class SalesDocumentPages(AdminPages):
             ("Number", f"{number} (the next, unless another invoice is issued first)"),
             ("Period", where),
         ]
+        closed_after = (
+            None
+            if period is not None and period.status != PeriodStatus.OPEN
+            else (closed_period_after(company=invoice.company, on=invoice.date))
+        )
+        if closed_after is not None:
+            facts.append(
+                ("Closed periods after it", closed_after.sentence(invoice.date, covered=period is not None))
+            )
         company = invoice.company
         if invoice.currency != company.currency:
             # What the books will hold: the rate and the receivable in the company's currency.

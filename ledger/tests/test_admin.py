@@ -644,7 +644,7 @@ def test_posting_before_a_closed_period_is_warned_of_on_the_confirmation(client_
 
     # then the one dated before the closed months says what posting it changes; the other does not
     assert 'id="closed-after-warning"' in warned
-    assert "2025-12-15 comes before the closed period 2026-01-01 – 2026-01-28." in warned
+    assert "2025-12-15 comes before 2 closed periods (2026-01-01 – 2026-02-28)." in warned
     assert "No period covers it, so it is open and posts" in warned
     assert "or create and close the periods of 2025 first" in warned
     assert 'id="closed-after-warning"' not in plain
@@ -652,11 +652,22 @@ def test_posting_before_a_closed_period_is_warned_of_on_the_confirmation(client_
     client_admin.post(reverse("admin:ledger_journalentry_post", args=[before.pk]))
     before.refresh_from_db()
     assert before.status == EntryStatus.POSTED
+    # the list's "Post selected drafts" names the draft that would move them, and not the other
+    another = entry(books, "2025-12-16", ("1000", "5.00", "D"), ("4900", "5.00", "C"), post=False)
+    bulk = client_admin.post(
+        reverse("admin:ledger_journalentry_changelist"),
+        {"action": "post_drafts", "_selected_action": [str(another.pk), str(after.pk)]},
+    ).content.decode()
+    listed = re.findall(r"<li>([^<]*)</li>", bulk.split('id="confirm-rows"')[1].split("</ul>")[0])
+    assert listed[0].endswith(
+        "— ⚠ dated before 2 closed periods (2026-01-01 – 2026-02-28): the balances they start from change"
+    )
+    assert "⚠" not in listed[1]
     # a reversal dated before the closed months says the same
     page = client_admin.get(
         reverse("admin:ledger_journalentry_reverse", args=[before.pk]) + "?reversal_date=2025-12-31"
     ).content.decode()
-    assert "2025-12-31 comes before the closed period 2026-01-01" in page
+    assert "2025-12-31 comes before 2 closed periods" in page
 
 
 def test_reverse_button_uses_the_given_date_and_reports_a_closed_period(client_admin, books):

@@ -1014,3 +1014,38 @@ def test_account_choices_are_only_those_the_service_takes_for_the_field(client_a
     line_form = invoice_page.context["inline_admin_formsets"][0].formset.forms[0]
     lines = set(line_form.fields["account"].queryset.values_list("code", flat=True))
     assert "4000" in lines and not {"1010", "1100", "2000", "2200"} & lines
+
+
+def test_issuing_an_invoice_dated_before_closed_periods_says_what_it_changes_first(client_admin, books):
+    from ledger.models import AccountingPeriod
+    from ledger.services import period_close, periods_generate
+
+    periods_generate(company=books.company, year=2026, by=None)
+    for period in AccountingPeriod.objects.filter(company=books.company).order_by("start_date")[:2]:
+        period_close(period=period, by=None)
+    draft = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2025-12-20"),
+        lines=[{"description": "Late", "quantity": "1", "unit_price": "10.00", "account": "4000"}],
+        by=None,
+    )
+    on_time = services.invoice_create(
+        company=books.company,
+        customer=books.acme,
+        date=day("2026-03-20"),
+        lines=[{"description": "On time", "quantity": "1", "unit_price": "10.00", "account": "4000"}],
+        by=None,
+    )
+
+    asked = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk])).content.decode()
+    plain = client_admin.post(reverse("admin:sales_invoice_issue", args=[on_time.pk])).content.decode()
+
+    assert (
+        "<dt>Closed periods after it</dt><dd>2025-12-20 comes before 2 closed periods (2026-01-01 – 2026-02-28)."
+        in asked
+    )
+    assert "No period covers it, so it is open and posts" in asked
+    assert "Closed periods after it" not in plain
+    draft.refresh_from_db()
+    assert draft.status == "draft"
