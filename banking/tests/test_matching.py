@@ -11,10 +11,11 @@ import pytest
 
 from audit.models import AuditEvent
 from banking import errors, services
-from banking.models import BankMatch, LineStatus, MatchSuggestion
+from banking.models import BankMatch, BankStatementLine, LineStatus, MatchSuggestion
 from banking.services.matching import candidates_for
 from banking.tests.factories import bank_books, bank_side, banking_rows, line, march_books, upload
 from ledger.tests.factories import post_entry
+from sales import services as sales_services
 from sales.models import Invoice, InvoiceStatus, Payment
 from sales.tests.factories import issued, sales_books
 
@@ -390,3 +391,30 @@ def test_matches_unmatches_and_the_suggestion_refresh_of_one_bank_account_never_
         bank_line.refresh_from_db()
         assert bank_line.status == LineStatus.SUGGESTED
         assert ledger_lines in [s[0] for s in _suggested(bank_line)]
+
+
+def test_a_receipt_is_suggested_by_the_customers_own_reference_on_the_payment():
+    # given a payment recorded in sales with the customer's remittance reference, and the bank's
+    # line of it carrying that reference (not the payment's number)
+    books = sales_books(name="Remit Co")
+    bank = services.bank_account_create(company=books.company, by=None, name="Main", account="1010")
+    payment = sales_services.payment_record(
+        company=books.company,
+        customer=books.acme,
+        date=datetime.date(2026, 3, 5),
+        amount="725.00",
+        reference="BH-REMIT-2",
+        by=None,
+    )
+    upload(
+        bank,
+        b"date,amount,counterparty,reference,description\n2026-03-05,725.00,Acme Ltd,BH-REMIT-2,\n",
+        format="csv",
+        opening_balance=Decimal("0.00"),
+        closing_balance=Decimal("725.00"),
+    )
+
+    # then its suggestion counts the reference, above what amount and date alone give
+    (suggestion,) = _suggested(BankStatementLine.objects.get(bank_account=bank))
+    assert suggestion[0] == [bank_side(payment.journal_entry).pk]
+    assert "reference" in suggestion[2] and suggestion[1] == 100

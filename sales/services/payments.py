@@ -351,7 +351,10 @@ def payment_record(
             date=date,
             lines=receipt + _fx_lines(payment, planned),
             by=by,
-            description=f"Payment {number} – {customer.name}",
+            # the customer's own reference (their remittance advice) too: the bank line of the
+            # receipt carries it, and bank matching looks for it in the entry's texts
+            description=f"Payment {number} – {customer.name}"
+            + (f" ({payment.reference})" if payment.reference else ""),
             reference=number,
             source=EntrySource.PAYMENT,
             post=True,
