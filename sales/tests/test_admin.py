@@ -1023,19 +1023,15 @@ def test_issuing_an_invoice_dated_before_closed_periods_says_what_it_changes_fir
     periods_generate(company=books.company, year=2026, by=None)
     for period in AccountingPeriod.objects.filter(company=books.company).order_by("start_date")[:2]:
         period_close(period=period, by=None)
-    draft = services.invoice_create(
-        company=books.company,
-        customer=books.acme,
-        date=day("2025-12-20"),
-        lines=[{"description": "Late", "quantity": "1", "unit_price": "10.00", "account": "4000"}],
-        by=None,
-    )
-    on_time = services.invoice_create(
-        company=books.company,
-        customer=books.acme,
-        date=day("2026-03-20"),
-        lines=[{"description": "On time", "quantity": "1", "unit_price": "10.00", "account": "4000"}],
-        by=None,
+    draft, on_time = (
+        services.invoice_create(
+            company=books.company,
+            customer=books.acme,
+            date=day(date),
+            lines=[{"description": "Goods", "quantity": "1", "unit_price": "10.00", "account": "4000"}],
+            by=None,
+        )
+        for date in ("2025-12-20", "2026-03-20")
     )
 
     asked = client_admin.post(reverse("admin:sales_invoice_issue", args=[draft.pk])).content.decode()
