@@ -39,6 +39,7 @@ from banking.reports import reconciliation_report, same_amount_partners
 from banking.services import jobs as import_jobs
 from banking.services.matching import candidates_for
 from ledger.models import JournalLine
+from ledger.selectors import closed_period_after, period_covering
 from sales.selectors import receivables_account_ids
 from sofinance.admin import (
     AdminPages,
@@ -628,6 +629,7 @@ class BankingPages(AdminPages):
         form.fields["company"].queryset = companies
         job = None
         errors: list[str] = []
+        closed_after_text = None
         checked = self._dry_run_to_post(request, companies)
         if request.method == "POST" and (checked is not None or form.is_valid()):
             try:
@@ -646,10 +648,13 @@ class BankingPages(AdminPages):
                 job = services.import_job_run(job_id=created.pk)
                 if job.status == "done":
                     result = job.result
+                    closed_after_text = self._closed_after_text(job)
+                    entries = f"{result['entries']} entr{'y' if result['entries'] == 1 else 'ies'}"
+                    lines = f"{result['lines']} line{'' if result['lines'] == 1 else 's'}"
                     messages.success(
                         request,
                         ("Dry run: would post" if job.dry_run else "Posted")
-                        + f" {result['entries']} entries, {result['lines']} lines"
+                        + f" {entries}, {lines}"
                         + (
                             f" ({result['first_number']} – {result['last_number']})."
                             if result.get("first_number")
@@ -662,8 +667,28 @@ class BankingPages(AdminPages):
         return TemplateResponse(
             request,
             "admin/banking/journal_import.html",
-            self.context(request, "Import a journal (CSV or XLSX)", form=form, job=job, errors=errors),
+            self.context(
+                request,
+                "Import a journal (CSV or XLSX)",
+                form=form,
+                job=job,
+                errors=errors,
+                closed_after_text=closed_after_text,
+            ),
         )
+
+    @staticmethod
+    def _closed_after_text(job: ImportJob) -> str | None:
+        """Said when the file's earliest entry comes before closed periods (a dry run says it before
+        anything is posted): their opening balances move."""
+        first = (job.result or {}).get("first_date")
+        if not first:
+            return None
+        day = datetime.date.fromisoformat(first)
+        closed_after = closed_period_after(company=job.company, on=day)
+        if closed_after is None:
+            return None
+        return closed_after.sentence(day, covered=period_covering(company=job.company, on=day) is not None)
 
     @staticmethod
     def _dry_run_to_post(request: HttpRequest, companies) -> ImportJob | None:

@@ -361,6 +361,32 @@ def test_the_journal_import_page_posts_or_lists_the_errors(client_admin, bank):
     assert JournalEntry.objects.filter(company=bank.company).count() == 3
 
 
+def test_a_journal_dry_run_says_when_its_entries_come_before_closed_periods(client_admin, bank):
+    # given the first months of 2026 closed, and a file of one entry dated in December 2025
+    for month in (1, 2):
+        AccountingPeriod.objects.create(
+            company=bank.company,
+            start_date=datetime.date(2026, month, 1),
+            end_date=datetime.date(2026, month, 28),
+            status=PeriodStatus.CLOSED,
+        )
+    late = b"entry,date,account,debit,credit\nA,2025-12-18,6700,25.00,\nA,2025-12-18,1010,,25.00\n"
+
+    dry = client_admin.post(
+        reverse("admin:banking_importjob_journal"),
+        {"company": bank.company_id, "dry_run": "on", "file": SimpleUploadedFile("late.csv", late)},
+    )
+
+    # then the dry run says so before anything is posted, in one entry's words
+    page = dry.content.decode()
+    assert (
+        "The file's earliest entry: 2025-12-18 comes before 2 closed periods (2026-01-01 – 2026-02-28)."
+        in page
+    )
+    assert "Dry run: would post 1 entry, 2 lines." in [str(m) for m in dry.context["messages"]]
+    assert JournalEntry.objects.filter(company=bank.company).count() == 0
+
+
 def test_a_dry_run_that_passed_offers_to_post_the_same_file_without_choosing_it_again(client_admin, bank):
     url = reverse("admin:banking_importjob_journal")
 
