@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from jobs.models import ExportFormat
 from sofinance.spreadsheet import csv_row, xlsx_cell
@@ -61,7 +63,21 @@ class XlsxRowWriter:
         self._path = path
         self._book = Workbook(write_only=True)
         self._sheet = self._book.create_sheet(title=title[:31] or "Export")
-        self._sheet.append(list(columns))
+        # A header that reads as one (bold, kept in view while scrolling) over columns wide enough
+        # for their amounts and dates (a narrow column shows an amount as ####). Write-only
+        # sheets take these before the first row.
+        self._sheet.freeze_panes = "A2"
+        for index, name in enumerate(columns, start=1):
+            wide = name in numeric or name in DATE_COLUMNS
+            self._sheet.column_dimensions[get_column_letter(index)].width = max(
+                len(name) + 2, 16 if wide else 12
+            )
+        header = []
+        for name in columns:
+            cell = WriteOnlyCell(self._sheet, value=name)
+            cell.font = Font(bold=True)
+            header.append(cell)
+        self._sheet.append(header)
         self._numeric = [index for index, name in enumerate(columns) if name in numeric]
         self._dates = [index for index, name in enumerate(columns) if name in DATE_COLUMNS]
 

@@ -284,6 +284,10 @@ def test_a_journal_lines_export_as_xlsx_holds_every_posted_line_in_book_order(
     assert (first[0].is_date, first[0].number_format) == (True, "yyyy-mm-dd")
     assert [first[i].number_format for i in (8, 9, 11, 13)] == ["#,##0.00"] * 4
     assert first[12].number_format == "#,##0"  # the rate 1
+    # a header that reads as one, kept in view, over columns wide enough for amounts and days
+    header = next(sheet.iter_rows(min_row=1, max_row=1))
+    assert all(cell.font.bold for cell in header) and sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["A"].width >= 12 and sheet.column_dimensions["I"].width >= 16
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
