@@ -11,7 +11,16 @@ from ledger.balance_queries import account_totals
 from ledger.models import EntrySource, JournalEntry
 from sales import services
 from sales.models import Allocation, InvoiceStatus, Payment, PaymentStatus
-from sales.tests.factories import day, entry_lines, eur_rate, issued, sales_books, written
+from sales.tests.factories import (
+    day,
+    entry_lines,
+    eur_rate,
+    euro_invoice,
+    euro_payment,
+    issued,
+    sales_books,
+    written,
+)
 from sofinance.errors import APIError
 
 pytestmark = pytest.mark.django_db
@@ -355,15 +364,7 @@ def test_a_foreign_payment_lands_in_the_deposit_accounts_own_currency(books):
 
     # when the customer pays 100.00 EUR at 1.15 into each
     into_usd, into_eur = (
-        services.payment_record(
-            company=books.company,
-            customer=books.euro,
-            date=day("2026-04-05"),
-            amount="100.00",
-            fx_rate="1.15",
-            account=account,
-            by=None,
-        )
+        euro_payment(books, "2026-04-05", "100.00", fx_rate="1.15", account=account)
         for account in ("1010", euro_bank.pk)
     )
 
@@ -385,24 +386,13 @@ def test_a_foreign_payment_lands_in_the_deposit_accounts_own_currency(books):
         ("1100", "100.00", "0.00", "EUR", "115.00"),
     ]
     # so does the void of one whose entry also carried an exchange difference (then unallocated)
-    invoice = services.invoice_issue(
-        invoice=services.invoice_create(
-            company=books.company,
-            customer=books.euro,
-            date=day("2026-04-02"),
-            lines=[{"description": "Goods", "quantity": "1", "unit_price": "100.00", "account": "4000"}],
-            by=None,
-        ),
-        by=None,
-    )
-    with_difference = services.payment_record(
-        company=books.company,
-        customer=books.euro,
-        date=day("2026-04-06"),
-        amount="100.00",
+    invoice = euro_invoice(books, "2026-04-02", "100.00", rate=None)  # at the stored 1.10
+    with_difference = euro_payment(
+        books,
+        "2026-04-06",
+        "100.00",
         fx_rate="1.20",
         allocations=[{"invoice": invoice.pk, "amount": "100.00"}],
-        by=None,
     )
     services.allocation_remove(allocation=with_difference.allocations.get(), by=None, date=day("2026-04-07"))
     services.payment_void(payment=with_difference, by=None, date=day("2026-04-08"))
