@@ -739,13 +739,7 @@ class JournalEntryAdmin(QuarantineMarkerAdmin, ServiceAdmin, CompanyScopedAdmin)
         closed_after = closed_period_after(company=entry.company, on=entry.date)
         if closed_after is None:
             return cls._listed(entry)
-        span = (
-            f"the closed period {closed_after.first.start_date:%Y-%m-%d} – {closed_after.first.end_date:%Y-%m-%d}"
-            if closed_after.count == 1
-            else f"{closed_after.count} closed periods ({closed_after.first.start_date:%Y-%m-%d} – "
-            f"{closed_after.last.end_date:%Y-%m-%d})"
-        )
-        return f"{cls._listed(entry)} — ⚠ dated before {span}: the balances they start from change"
+        return f"{cls._listed(entry)} — ⚠ dated before {closed_after.span()}: the balances they start from change"
 
     @admin.action(description="Post selected drafts", permissions=["post"])
     def post_drafts(self, request, queryset):

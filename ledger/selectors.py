@@ -74,13 +74,15 @@ class ClosedAfter(NamedTuple):
     last: AccountingPeriod
     count: int
 
+    def span(self) -> str:
+        """`the closed period 2026-01-01 – 2026-01-31`, or `10 closed periods (2026-01-01 – 2026-10-31)`."""
+        if self.count == 1:
+            return f"the {self.first.get_status_display().lower()} period {self.first.start_date} – {self.first.end_date}"
+        return f"{self.count} closed periods ({self.first.start_date} – {self.last.end_date})"
+
     def sentence(self, day: datetime.date, *, covered: bool) -> str:
         """What posting on `day` does to them, and what to do instead, in one paragraph."""
-        span = (
-            f"the {self.first.get_status_display().lower()} period {self.first.start_date} – {self.first.end_date}"
-            if self.count == 1
-            else f"{self.count} closed periods ({self.first.start_date} – {self.last.end_date})"
-        )
+        span = self.span()
         own = (
             "Its own period is open, so it posts"
             if covered
